@@ -1,0 +1,1 @@
+//! Placeholder until the code of this crate lands.

@@ -1,1 +1,23 @@
-//! Placeholder until the code of this crate lands.
+//! Cubby's domain: the model of a daycare centre and its rules, as plain values and functions.
+//!
+//! **Architecture Invariant:** this crate has no I/O, no async and no serialization dependency.
+//! Every value is built by a constructor that checks its invariants (parse, don't validate), so
+//! a value of a domain type is valid by construction, and stored data is re-parsed through the
+//! same constructors when it is read back.
+
+pub mod access;
+pub mod audit;
+pub mod id;
+pub mod room;
+pub mod tenant;
+pub mod text;
+pub mod version;
+
+pub use access::{Permission, PermissionSet, Role};
+pub use audit::{Actor, Audit};
+pub use id::{IdError, MembershipId, RoomId, TenantId, UserId};
+pub use room::{
+    AgeRange, Capacity, NewRoom, Room, RoomChanges, RoomError, RoomName, StaffChildRatio,
+};
+pub use tenant::{Tenant, TenantCode, TenantName, TenantStatus, TimeZone};
+pub use version::Version;

@@ -1,1 +1,31 @@
-//! Placeholder until the code of this crate lands.
+//! Cubby's driven ports: the traits the application calls and the adapters implement, the
+//! [`TenantScope`] every tenant-owned call takes first, the port errors, and (behind the
+//! `contract-tests` feature) the contract suites every adapter of a port must pass.
+//!
+//! **Architecture Invariant:** no driver type (mongodb, redis, AWS SDK) appears here; adapters
+//! map their errors into [`RepoError`] themselves.
+//!
+//! **Architecture Invariant:** every method of a tenant-owned port takes `&TenantScope` as its
+//! first argument. The few platform-level lookups that cannot (a tenant by its code at login)
+//! live on separate, narrowly named traits such as [`TenantDirectory`].
+
+mod bundle;
+mod error;
+mod health;
+mod page;
+mod rooms;
+mod scope;
+mod system;
+mod tenants;
+
+#[cfg(feature = "contract-tests")]
+pub mod contract;
+
+pub use bundle::Ports;
+pub use error::{BoxError, RepoError};
+pub use health::{HealthProbe, ProbeError};
+pub use page::{DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, Page, PageError, PageRequest, SortDirection};
+pub use rooms::{RoomQuery, RoomRepository, RoomSort, RoomSortKey};
+pub use scope::{TenantScope, VerifiedSession};
+pub use system::{Clock, IdGenerator};
+pub use tenants::TenantDirectory;

@@ -1,0 +1,63 @@
+//! Contract suites: one per port, run against every adapter of that port (the in-memory fake
+//! and the real store), so that they cannot behave differently.
+//!
+//! Each suite is a set of `pub async fn` cases taking the adapter under test, and a macro that
+//! expands to one `#[tokio::test]` per case for an adapter crate:
+//!
+//! ```ignore
+//! cubby_ports::room_repository_contract!(async { MemoryStore::default() });
+//! ```
+//!
+//! The expression is awaited once per case. Every case works in tenants of its own, made up on
+//! the spot, so cases can share one database and still never see each other's data.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "contract cases are tests: a failed expectation must stop the case"
+)]
+
+pub mod rooms;
+pub mod tenants;
+
+use cubby_domain::{Permission, TenantId, UserId};
+use time::OffsetDateTime;
+use time::macros::datetime;
+use uuid::Uuid;
+
+use crate::TenantScope;
+
+/// A scope in a tenant no other case uses, allowed everything.
+pub fn fresh_scope() -> TenantScope {
+    scope_in(TenantId::from_uuid(Uuid::now_v7()))
+}
+
+/// Another user's scope in `tenant`, allowed everything.
+pub fn scope_in(tenant: TenantId) -> TenantScope {
+    TenantScope::for_test(
+        tenant,
+        UserId::from_uuid(Uuid::now_v7()),
+        Permission::ALL.into_iter().collect(),
+    )
+}
+
+/// A time with whole milliseconds, as every store keeps it; `minutes` after a fixed start.
+pub fn at(minutes: i64) -> OffsetDateTime {
+    datetime!(2026-09-01 07:00:00.123 UTC) + time::Duration::minutes(minutes)
+}
+
+/// Expands to one `#[tokio::test]` per case of a suite.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __contract_cases {
+    ($suite:path, $make:expr, [$($case:ident),* $(,)?]) => {
+        $(
+            #[tokio::test]
+            async fn $case() {
+                use $suite as suite;
+                let subject = $make.await;
+                suite::$case(&subject).await;
+            }
+        )*
+    };
+}

@@ -1,0 +1,33 @@
+//! The platform-level directory of tenants.
+
+use async_trait::async_trait;
+use cubby_domain::{Tenant, TenantCode, TenantId};
+
+use crate::RepoError;
+
+/// The directory of all tenants. Platform-level: it is the one store read without a scope,
+/// to find a tenant by its code at login and to check a session's tenant is still active.
+#[async_trait]
+pub trait TenantDirectory: Send + Sync {
+    /// The tenant with this code.
+    ///
+    /// # Errors
+    ///
+    /// - MUST return [`RepoError::NotFound`] when no tenant has the code.
+    async fn by_code(&self, code: &TenantCode) -> Result<Tenant, RepoError>;
+
+    /// The tenant with this id.
+    ///
+    /// # Errors
+    ///
+    /// - MUST return [`RepoError::NotFound`] when no tenant has the id.
+    async fn by_id(&self, id: TenantId) -> Result<Tenant, RepoError>;
+
+    /// Records a new tenant.
+    ///
+    /// # Errors
+    ///
+    /// - MUST return [`RepoError::Conflict`]`("tenant.code")` when the code is taken, and
+    ///   [`RepoError::Conflict`]`("tenant.id")` when the id is.
+    async fn insert(&self, tenant: &Tenant) -> Result<(), RepoError>;
+}

@@ -1,1 +1,50 @@
-//! Placeholder until the code of this crate lands.
+//! Every Cubby port in memory: the embedded default that `cargo run` serves with nothing
+//! installed, and the fakes the tests use. Each adapter passes the same contract suite as the
+//! real one.
+//!
+//! Data is partitioned by tenant first, so a tenant's calls never walk another tenant's data.
+
+mod rooms;
+mod system;
+mod tenants;
+
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+pub use system::{RandomIds, SystemClock};
+
+/// The in-memory store: cheap to clone, all clones share the data.
+#[derive(Clone, Default)]
+pub struct MemoryStore {
+    tenants: Arc<RwLock<tenants::TenantTable>>,
+    rooms: Arc<RwLock<rooms::RoomTable>>,
+}
+
+impl std::fmt::Debug for MemoryStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryStore").finish_non_exhaustive()
+    }
+}
+
+/// Reads a table; a panic while another task held the lock leaves the data as it was, so the
+/// poison is ignored.
+fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Writes a table (see [`read`] about poison).
+fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Every port on one fresh in-memory store, with the system clock and random ids: the
+/// embedded default.
+pub fn embedded_ports() -> cubby_ports::Ports {
+    let store = MemoryStore::default();
+    cubby_ports::Ports {
+        rooms: Arc::new(store.clone()),
+        tenants: Arc::new(store),
+        clock: Arc::new(SystemClock),
+        ids: Arc::new(RandomIds),
+        probes: Vec::new(),
+    }
+}

@@ -1,0 +1,58 @@
+//! The tenant directory in memory.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use cubby_domain::{Tenant, TenantCode, TenantId};
+use cubby_ports::{RepoError, TenantDirectory};
+
+use crate::{MemoryStore, read, write};
+
+#[derive(Default)]
+pub(crate) struct TenantTable {
+    by_id: HashMap<TenantId, Tenant>,
+    by_code: HashMap<String, TenantId>,
+}
+
+#[async_trait]
+impl TenantDirectory for MemoryStore {
+    async fn by_code(&self, code: &TenantCode) -> Result<Tenant, RepoError> {
+        let table = read(&self.tenants);
+        table
+            .by_code
+            .get(code.as_str())
+            .and_then(|id| table.by_id.get(id))
+            .cloned()
+            .ok_or(RepoError::NotFound)
+    }
+
+    async fn by_id(&self, id: TenantId) -> Result<Tenant, RepoError> {
+        read(&self.tenants)
+            .by_id
+            .get(&id)
+            .cloned()
+            .ok_or(RepoError::NotFound)
+    }
+
+    async fn insert(&self, tenant: &Tenant) -> Result<(), RepoError> {
+        let mut table = write(&self.tenants);
+        if table.by_code.contains_key(tenant.code.as_str()) {
+            return Err(RepoError::Conflict("tenant.code"));
+        }
+        if table.by_id.contains_key(&tenant.id) {
+            return Err(RepoError::Conflict("tenant.id"));
+        }
+        table
+            .by_code
+            .insert(tenant.code.as_str().to_owned(), tenant.id);
+        table.by_id.insert(tenant.id, tenant.clone());
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::MemoryStore;
+
+    cubby_ports::tenant_directory_contract!(async { MemoryStore::default() });
+}

@@ -1,0 +1,57 @@
+//! The errors a use case answers with.
+
+use cubby_domain::Permission;
+use cubby_ports::{BoxError, RepoError};
+
+/// Why a use case did not complete. The api maps each variant to one status and code.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// Nothing with this id in the caller's tenant (or the caller may not know it exists).
+    #[error("not found")]
+    NotFound,
+    /// The caller lacks a permission.
+    #[error("missing permission {0}")]
+    Forbidden(Permission),
+    /// A uniqueness rule refused the change; `code` is stable (such as `room.name_taken`).
+    #[error("{message}")]
+    Conflict {
+        /// The stable code.
+        code: &'static str,
+        /// What to tell the caller.
+        message: String,
+    },
+    /// A domain rule refused the change; `code` is the rule's stable code.
+    #[error("{message}")]
+    Rule {
+        /// The stable code.
+        code: &'static str,
+        /// What to tell the caller.
+        message: String,
+    },
+    /// The record changed since the version the caller named.
+    #[error("the record changed since it was read")]
+    StaleVersion,
+    /// A store did not answer.
+    #[error("a dependency is unavailable")]
+    Unavailable(#[source] BoxError),
+    /// Anything else; details go to the log, never to the caller.
+    #[error("internal error")]
+    Internal(#[source] BoxError),
+}
+
+impl From<RepoError> for AppError {
+    /// The mapping for errors no use case handles itself.
+    fn from(error: RepoError) -> Self {
+        match error {
+            RepoError::NotFound => AppError::NotFound,
+            RepoError::StaleVersion => AppError::StaleVersion,
+            RepoError::Conflict(rule) => AppError::Conflict {
+                code: "conflict",
+                message: format!("conflicts with an existing record ({rule})"),
+            },
+            RepoError::Unavailable(source) => AppError::Unavailable(source),
+            RepoError::Corrupt(source) => AppError::Internal(source),
+            other => AppError::Internal(Box::new(other)),
+        }
+    }
+}

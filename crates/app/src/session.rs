@@ -1,0 +1,228 @@
+//! Sessions: minting access tokens and verifying them into a [`TenantScope`].
+//!
+//! This is the one place that builds a user's scope (an architecture test checks it).
+
+use std::sync::Arc;
+
+use cubby_domain::{MembershipId, PermissionSet, Role, TenantCode, TenantId, TenantStatus, UserId};
+use cubby_ports::{
+    BoxError, Clock, IdGenerator, RepoError, TenantDirectory, TenantScope, VerifiedSession,
+};
+use jsonwebtoken::{Header, Validation};
+use time::{Duration, OffsetDateTime};
+
+use crate::AppError;
+use crate::tokens::{AccessClaims, IssuedToken, TokenKeys, TokenPolicy};
+
+/// Why a presented token opened no session. The reason is for logs; callers answer every
+/// variant but [`AuthError::Unavailable`] with the same 401.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// The token is malformed, forged, expired, for someone else, or its tenant is gone.
+    #[error("invalid token: {0}")]
+    Invalid(&'static str),
+    /// A store needed to check the session did not answer: fail closed.
+    #[error("session store unavailable")]
+    Unavailable(#[source] BoxError),
+}
+
+/// Whom a token is minted for.
+#[derive(Clone, Debug)]
+pub struct AccessGrant {
+    /// The tenant.
+    pub tenant_id: TenantId,
+    /// The tenant's code.
+    pub tenant_code: TenantCode,
+    /// The user.
+    pub user_id: UserId,
+    /// The user's membership of the tenant.
+    pub membership_id: MembershipId,
+    /// The membership's roles.
+    pub roles: Vec<Role>,
+}
+
+/// Mints and verifies access tokens.
+pub struct Sessions {
+    keys: TokenKeys,
+    policy: TokenPolicy,
+    tenants: Arc<dyn TenantDirectory>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
+}
+
+impl std::fmt::Debug for Sessions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sessions")
+            .field("keys", &self.keys)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Sessions {
+    /// Sessions signed and verified with `keys`, under `policy`.
+    pub fn new(
+        keys: TokenKeys,
+        policy: TokenPolicy,
+        tenants: Arc<dyn TenantDirectory>,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdGenerator>,
+    ) -> Self {
+        Self {
+            keys,
+            policy,
+            tenants,
+            clock,
+            ids,
+        }
+    }
+
+    /// The policy tokens follow.
+    pub fn policy(&self) -> &TokenPolicy {
+        &self.policy
+    }
+
+    /// Mints an access token for `grant` with the policy's lifetime.
+    ///
+    /// # Errors
+    ///
+    /// [`AppError::Internal`] if signing fails.
+    pub fn issue(&self, grant: &AccessGrant) -> Result<IssuedToken, AppError> {
+        self.issue_with_ttl(grant, self.policy.access_ttl)
+    }
+
+    /// Mints an access token for `grant` living `ttl`.
+    ///
+    /// # Errors
+    ///
+    /// [`AppError::Internal`] if signing fails.
+    pub fn issue_with_ttl(
+        &self,
+        grant: &AccessGrant,
+        ttl: Duration,
+    ) -> Result<IssuedToken, AppError> {
+        let now = self.clock.now();
+        let expires_at = now + ttl;
+        let claims = AccessClaims {
+            sub: grant.user_id.to_string(),
+            tenant_id: grant.tenant_id.to_string(),
+            tenant_code: grant.tenant_code.to_string(),
+            mbr: grant.membership_id.to_string(),
+            roles: grant.roles.iter().map(|r| r.as_str().to_owned()).collect(),
+            jti: self.ids.uuid().to_string(),
+            iat: now.unix_timestamp(),
+            nbf: None,
+            exp: expires_at.unix_timestamp(),
+            iss: self.policy.issuer.clone(),
+            aud: self.policy.audience.clone(),
+            ev: 0,
+        };
+        let mut header = Header::new(self.keys.signing.algorithm);
+        header.kid = Some(self.keys.signing.kid.clone());
+        let token = jsonwebtoken::encode(&header, &claims, &self.keys.signing.key)
+            .map_err(|e| AppError::Internal(Box::new(e)))?;
+        Ok(IssuedToken {
+            token,
+            jti: claims.jti,
+            expires_at,
+        })
+    }
+
+    /// Verifies an access token and builds the scope of its session.
+    ///
+    /// # Errors
+    ///
+    /// [`AuthError::Invalid`] for any token that does not open a session;
+    /// [`AuthError::Unavailable`] when the tenant directory does not answer.
+    pub async fn verify(&self, token: &str) -> Result<TenantScope, AuthError> {
+        let claims = self.verify_claims(token)?;
+        let tenant_id =
+            TenantId::parse(&claims.tenant_id).map_err(|_| AuthError::Invalid("tenant_id"))?;
+        let user_id = UserId::parse(&claims.sub).map_err(|_| AuthError::Invalid("sub"))?;
+        let membership_id =
+            MembershipId::parse(&claims.mbr).map_err(|_| AuthError::Invalid("mbr"))?;
+        let tenant = match self.tenants.by_id(tenant_id).await {
+            Ok(tenant) => tenant,
+            Err(RepoError::NotFound) => return Err(AuthError::Invalid("unknown tenant")),
+            Err(RepoError::Unavailable(source)) => return Err(AuthError::Unavailable(source)),
+            Err(other) => return Err(AuthError::Unavailable(Box::new(other))),
+        };
+        if tenant.status != TenantStatus::Active {
+            return Err(AuthError::Invalid("tenant suspended"));
+        }
+        if tenant.code.as_str() != claims.tenant_code {
+            return Err(AuthError::Invalid("tenant_code"));
+        }
+        let permissions = claims
+            .roles
+            .iter()
+            .filter_map(|name| Role::parse(name))
+            .map(Role::permissions)
+            .fold(PermissionSet::EMPTY, PermissionSet::union);
+        Ok(TenantScope::from_verified_session(VerifiedSession {
+            tenant_id,
+            user_id,
+            membership_id,
+            roles: claims.roles,
+            permissions,
+            entitlements_version: claims.ev,
+        }))
+    }
+
+    /// Checks the header, signature and registered claims, with times from the clock.
+    fn verify_claims(&self, token: &str) -> Result<AccessClaims, AuthError> {
+        let header =
+            jsonwebtoken::decode_header(token).map_err(|_| AuthError::Invalid("header"))?;
+        if header.jku.is_some()
+            || header.x5u.is_some()
+            || header.jwk.is_some()
+            || header.x5c.is_some()
+        {
+            return Err(AuthError::Invalid("key reference in header"));
+        }
+        if header.crit.is_some() {
+            return Err(AuthError::Invalid("crit header"));
+        }
+        let kid = header.kid.as_deref().ok_or(AuthError::Invalid("no kid"))?;
+        let key = self
+            .keys
+            .verifying
+            .get(kid)
+            .ok_or(AuthError::Invalid("unknown kid"))?;
+        if header.alg != key.algorithm {
+            return Err(AuthError::Invalid("algorithm"));
+        }
+        let mut validation = Validation::new(key.algorithm);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.set_issuer(&[&self.policy.issuer]);
+        validation.set_audience(&[&self.policy.audience]);
+        // Times are checked below against the clock port, so that tests can fix the time.
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
+        let claims = jsonwebtoken::decode::<AccessClaims>(token, &key.key, &validation)
+            .map_err(|_| AuthError::Invalid("signature or claims"))?
+            .claims;
+        self.check_times(&claims)?;
+        Ok(claims)
+    }
+
+    fn check_times(&self, claims: &AccessClaims) -> Result<(), AuthError> {
+        let now = self.clock.now();
+        let leeway = self.policy.leeway;
+        let at = |seconds: i64| {
+            OffsetDateTime::from_unix_timestamp(seconds)
+                .map_err(|_| AuthError::Invalid("time claim"))
+        };
+        if at(claims.exp)? + leeway <= now {
+            return Err(AuthError::Invalid("expired"));
+        }
+        if let Some(nbf) = claims.nbf
+            && at(nbf)? - leeway > now
+        {
+            return Err(AuthError::Invalid("not yet valid"));
+        }
+        if at(claims.iat)? - leeway > now {
+            return Err(AuthError::Invalid("issued in the future"));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,488 @@
+//! The one typed settings struct, read from `CUBBY_*` environment variables (and, in dev only,
+//! a `.env` file) and checked before anything starts.
+//!
+//! | variable | default | meaning |
+//! |---|---|---|
+//! | `CUBBY_ENV` | `dev` | `dev`, `staging` or `prod` |
+//! | `CUBBY_BIND` | `127.0.0.1:8080` | the address the container host listens on |
+//! | `CUBBY_MONGODB_URI` | unset (dev: in memory) | the MongoDB connection string (required outside dev) |
+//! | `CUBBY_REDIS_URL` | unset (dev: in memory) | the Redis URL (required outside dev) |
+//! | `CUBBY_S3_ENDPOINT` | unset | an S3-compatible endpoint instead of AWS's |
+//! | `CUBBY_SQS_ENDPOINT` | unset | an SQS-compatible endpoint instead of AWS's |
+//! | `CUBBY_DEMO_PASSWORD` | generated | dev only: the demo users' password |
+//! | `CUBBY_DEMO_TOKENS_FILE` | unset | dev only: where to write the demo users' access tokens |
+//! | `CUBBY_JWT_ISSUER` | `cubby` | the `iss` of access tokens |
+//! | `CUBBY_JWT_AUDIENCE` | `cubby-api` | the `aud` of access tokens |
+//! | `CUBBY_JWT_HS256_SECRET` | random per process | dev only: an HS256 secret of at least 32 bytes |
+//! | `CUBBY_ACCESS_TOKEN_TTL_MINUTES` | `15` | access token lifetime, 15 to 30 |
+//! | `CUBBY_BODY_LIMIT_BYTES` | `1048576` | the largest request body, at most 10 MiB |
+//! | `CUBBY_REQUEST_TIMEOUT_MS` | `25000` | the deadline of every request, at most 29000 |
+//! | `CUBBY_LOG` | `info` | the log filter (tracing `EnvFilter` syntax) |
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+
+/// The hard cap on request bodies (API Gateway's payload limit).
+pub const HARD_BODY_LIMIT: usize = 10 * 1024 * 1024;
+
+/// Which kind of deployment this is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Environment {
+    /// A developer's machine: in-memory defaults, demo data, HS256 allowed.
+    Dev,
+    /// A production-like deployment.
+    Staging,
+    /// Production.
+    Prod,
+}
+
+impl Environment {
+    /// The name used in `CUBBY_ENV`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Environment::Dev => "dev",
+            Environment::Staging => "staging",
+            Environment::Prod => "prod",
+        }
+    }
+}
+
+/// Everything configurable, parsed and checked.
+#[derive(Clone)]
+pub struct Settings {
+    /// `CUBBY_ENV`.
+    pub env: Environment,
+    /// `CUBBY_BIND`.
+    pub bind: SocketAddr,
+    /// `CUBBY_MONGODB_URI`.
+    pub mongodb_uri: Option<SecretString>,
+    /// `CUBBY_REDIS_URL`.
+    pub redis_url: Option<SecretString>,
+    /// `CUBBY_S3_ENDPOINT`.
+    pub s3_endpoint: Option<String>,
+    /// `CUBBY_SQS_ENDPOINT`.
+    pub sqs_endpoint: Option<String>,
+    /// `CUBBY_DEMO_PASSWORD`.
+    pub demo_password: Option<SecretString>,
+    /// `CUBBY_DEMO_TOKENS_FILE`.
+    pub demo_tokens_file: Option<PathBuf>,
+    /// `CUBBY_JWT_ISSUER`.
+    pub jwt_issuer: String,
+    /// `CUBBY_JWT_AUDIENCE`.
+    pub jwt_audience: String,
+    /// `CUBBY_JWT_HS256_SECRET`.
+    pub jwt_hs256_secret: Option<SecretString>,
+    /// `CUBBY_ACCESS_TOKEN_TTL_MINUTES`.
+    pub access_token_ttl_minutes: u8,
+    /// `CUBBY_BODY_LIMIT_BYTES`.
+    pub body_limit_bytes: usize,
+    /// `CUBBY_REQUEST_TIMEOUT_MS`.
+    pub request_timeout: Duration,
+    /// `CUBBY_LOG`.
+    pub log_filter: String,
+    /// `CUBBY_*` variables that were set but mean nothing (likely typos), by name only.
+    pub unknown_keys: Vec<String>,
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Secrets print as whether they are set, never as their value.
+        let set = |value: &Option<SecretString>| if value.is_some() { "[set]" } else { "[unset]" };
+        f.debug_struct("Settings")
+            .field("env", &self.env)
+            .field("bind", &self.bind)
+            .field("mongodb_uri", &set(&self.mongodb_uri))
+            .field("redis_url", &set(&self.redis_url))
+            .field("s3_endpoint", &self.s3_endpoint)
+            .field("sqs_endpoint", &self.sqs_endpoint)
+            .field("demo_password", &set(&self.demo_password))
+            .field("demo_tokens_file", &self.demo_tokens_file)
+            .field("jwt_issuer", &self.jwt_issuer)
+            .field("jwt_audience", &self.jwt_audience)
+            .field("jwt_hs256_secret", &set(&self.jwt_hs256_secret))
+            .field("access_token_ttl_minutes", &self.access_token_ttl_minutes)
+            .field("body_limit_bytes", &self.body_limit_bytes)
+            .field("request_timeout", &self.request_timeout)
+            .field("log_filter", &self.log_filter)
+            .finish()
+    }
+}
+
+/// Every problem found in the settings, each naming its variable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettingsError {
+    /// `(variable, problem)` pairs.
+    pub problems: Vec<(String, String)>,
+}
+
+impl fmt::Display for SettingsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "invalid settings:")?;
+        for (key, problem) in &self.problems {
+            writeln!(f, "  {key}: {problem}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for SettingsError {}
+
+const KNOWN: &[&str] = &[
+    "CUBBY_ENV",
+    "CUBBY_BIND",
+    "CUBBY_MONGODB_URI",
+    "CUBBY_REDIS_URL",
+    "CUBBY_S3_ENDPOINT",
+    "CUBBY_SQS_ENDPOINT",
+    "CUBBY_DEMO_PASSWORD",
+    "CUBBY_DEMO_TOKENS_FILE",
+    "CUBBY_JWT_ISSUER",
+    "CUBBY_JWT_AUDIENCE",
+    "CUBBY_JWT_HS256_SECRET",
+    "CUBBY_ACCESS_TOKEN_TTL_MINUTES",
+    "CUBBY_BODY_LIMIT_BYTES",
+    "CUBBY_REQUEST_TIMEOUT_MS",
+    "CUBBY_LOG",
+];
+
+/// Reads values out of the variables, collecting problems instead of stopping at the first.
+struct Reader {
+    vars: BTreeMap<String, String>,
+    problems: Vec<(String, String)>,
+}
+
+impl Reader {
+    fn text(&self, key: &str) -> Option<String> {
+        self.vars.get(key).filter(|v| !v.trim().is_empty()).cloned()
+    }
+
+    fn parsed<T>(
+        &mut self,
+        key: &str,
+        default: T,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> T {
+        match self.text(key) {
+            None => default,
+            Some(raw) => parse(raw.trim()).unwrap_or_else(|problem| {
+                self.problems.push((key.to_owned(), problem));
+                default
+            }),
+        }
+    }
+
+    fn problem(&mut self, key: &str, problem: &str) {
+        self.problems.push((key.to_owned(), problem.to_owned()));
+    }
+}
+
+fn ranged<T: std::str::FromStr + PartialOrd + fmt::Display>(
+    low: T,
+    high: T,
+) -> impl FnOnce(&str) -> Result<T, String> {
+    move |raw| match raw.parse::<T>() {
+        Ok(value) if value >= low && value <= high => Ok(value),
+        _ => Err(format!("must be a number from {low} to {high}")),
+    }
+}
+
+impl Settings {
+    /// Reads the settings from the process environment and, in dev only, from a `.env` file in
+    /// the working directory (the process environment wins).
+    ///
+    /// # Errors
+    ///
+    /// [`SettingsError`] listing every problem.
+    pub fn from_env() -> Result<Self, SettingsError> {
+        Self::load(std::env::vars(), Path::new(".env"))
+    }
+
+    /// Reads the settings from `process` and, unless `process` sets a `CUBBY_ENV` other than
+    /// `dev`, from the dotenv file at `dotenv` if it exists. The file may not select another
+    /// environment: it is a developer's convenience, never a deployment's configuration.
+    ///
+    /// # Errors
+    ///
+    /// [`SettingsError`] listing every problem.
+    pub fn load(
+        process: impl IntoIterator<Item = (String, String)>,
+        dotenv: &Path,
+    ) -> Result<Self, SettingsError> {
+        let process: BTreeMap<String, String> = process.into_iter().collect();
+        let dev = process
+            .get("CUBBY_ENV")
+            .is_none_or(|env| env.trim() == "dev" || env.trim().is_empty());
+        let mut vars = BTreeMap::new();
+        if dev && dotenv.is_file() {
+            let fail = |problem: String| SettingsError {
+                problems: vec![(".env".to_owned(), problem)],
+            };
+            let items = dotenvy::from_path_iter(dotenv).map_err(|e| fail(e.to_string()))?;
+            for item in items {
+                let (key, value) = item.map_err(|e| fail(e.to_string()))?;
+                vars.insert(key, value);
+            }
+            if vars.get("CUBBY_ENV").is_some_and(|env| env.trim() != "dev") {
+                return Err(fail(
+                    "a .env file may only configure dev; set CUBBY_ENV in the environment"
+                        .to_owned(),
+                ));
+            }
+        }
+        vars.extend(process);
+        Self::from_vars(vars)
+    }
+
+    /// Reads the settings from `vars`; variables not starting with `CUBBY_` are ignored.
+    ///
+    /// # Errors
+    ///
+    /// [`SettingsError`] listing every problem.
+    pub fn from_vars(
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, SettingsError> {
+        let vars: BTreeMap<String, String> = vars
+            .into_iter()
+            .filter(|(k, _)| k.starts_with("CUBBY_"))
+            .collect();
+        let unknown_keys = vars
+            .keys()
+            .filter(|k| {
+                !KNOWN.contains(&k.as_str())
+                    && !k.starts_with("CUBBY_TEST_")
+                    && k.as_str() != "CUBBY_REQUIRE_SERVICES"
+            })
+            .cloned()
+            .collect();
+        let mut read = Reader {
+            vars,
+            problems: Vec::new(),
+        };
+
+        let env = read.parsed("CUBBY_ENV", Environment::Dev, |raw| match raw {
+            "dev" => Ok(Environment::Dev),
+            "staging" => Ok(Environment::Staging),
+            "prod" => Ok(Environment::Prod),
+            _ => Err("must be dev, staging or prod".to_owned()),
+        });
+        let default_bind = SocketAddr::from(([127, 0, 0, 1], 8080));
+        let bind = read.parsed("CUBBY_BIND", default_bind, |raw| {
+            raw.parse()
+                .map_err(|_| "must be an address and port, such as 0.0.0.0:8080".to_owned())
+        });
+        let secret = |read: &Reader, key: &str| read.text(key).map(SecretString::from);
+        let settings = Settings {
+            env,
+            bind,
+            mongodb_uri: secret(&read, "CUBBY_MONGODB_URI"),
+            redis_url: secret(&read, "CUBBY_REDIS_URL"),
+            s3_endpoint: read.text("CUBBY_S3_ENDPOINT"),
+            sqs_endpoint: read.text("CUBBY_SQS_ENDPOINT"),
+            demo_password: secret(&read, "CUBBY_DEMO_PASSWORD"),
+            demo_tokens_file: read.text("CUBBY_DEMO_TOKENS_FILE").map(PathBuf::from),
+            jwt_issuer: read
+                .text("CUBBY_JWT_ISSUER")
+                .unwrap_or_else(|| "cubby".to_owned()),
+            jwt_audience: read
+                .text("CUBBY_JWT_AUDIENCE")
+                .unwrap_or_else(|| "cubby-api".to_owned()),
+            jwt_hs256_secret: secret(&read, "CUBBY_JWT_HS256_SECRET"),
+            access_token_ttl_minutes: read.parsed(
+                "CUBBY_ACCESS_TOKEN_TTL_MINUTES",
+                15,
+                ranged(15, 30),
+            ),
+            body_limit_bytes: read.parsed(
+                "CUBBY_BODY_LIMIT_BYTES",
+                1024 * 1024,
+                ranged(1024, HARD_BODY_LIMIT),
+            ),
+            request_timeout: Duration::from_millis(read.parsed(
+                "CUBBY_REQUEST_TIMEOUT_MS",
+                25_000,
+                ranged(100, 29_000),
+            )),
+            log_filter: read.text("CUBBY_LOG").unwrap_or_else(|| "info".to_owned()),
+            unknown_keys,
+        };
+        settings.check(&mut read);
+        if read.problems.is_empty() {
+            Ok(settings)
+        } else {
+            Err(SettingsError {
+                problems: read.problems,
+            })
+        }
+    }
+
+    /// The rules that tie variables together.
+    fn check(&self, read: &mut Reader) {
+        if let Some(secret) = &self.jwt_hs256_secret
+            && secret.expose_secret().len() < 32
+        {
+            read.problem("CUBBY_JWT_HS256_SECRET", "must be at least 32 bytes");
+        }
+        if self.env == Environment::Dev {
+            return;
+        }
+        let env = self.env.as_str();
+        if self.mongodb_uri.is_none() {
+            read.problem("CUBBY_MONGODB_URI", &format!("is required in {env}"));
+        }
+        if self.redis_url.is_none() {
+            read.problem("CUBBY_REDIS_URL", &format!("is required in {env}"));
+        }
+        if self.jwt_hs256_secret.is_some() {
+            read.problem(
+                "CUBBY_JWT_HS256_SECRET",
+                &format!("HS256 is for dev only; {env} signs with an EdDSA or RS256 key"),
+            );
+        }
+        for key in ["CUBBY_DEMO_PASSWORD", "CUBBY_DEMO_TOKENS_FILE"] {
+            if read.text(key).is_some() {
+                read.problem(
+                    key,
+                    &format!("the demo data set exists only in dev, not in {env}"),
+                );
+            }
+        }
+        // No key set for asymmetric signing can be configured yet, so outside dev there is no
+        // way to sign a session: refuse to start rather than fall back to a shared secret.
+        read.problem(
+            "CUBBY_ENV",
+            &format!(
+                "{env} needs an EdDSA or RS256 signing key set, which this build cannot load yet"
+            ),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn no_settings_at_all_is_dev_on_the_defaults() {
+        let settings = Settings::from_vars(vars(&[("HOME", "/home/x")])).unwrap();
+        assert_eq!(settings.env, Environment::Dev);
+        assert_eq!(settings.bind.to_string(), "127.0.0.1:8080");
+        assert!(settings.mongodb_uri.is_none());
+        assert_eq!(settings.access_token_ttl_minutes, 15);
+        assert_eq!(settings.body_limit_bytes, 1024 * 1024);
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_its_variable() {
+        let error = Settings::from_vars(vars(&[
+            ("CUBBY_ENV", "production"),
+            ("CUBBY_BIND", "localhost"),
+            ("CUBBY_ACCESS_TOKEN_TTL_MINUTES", "60"),
+            ("CUBBY_BODY_LIMIT_BYTES", "20000000"),
+            ("CUBBY_JWT_HS256_SECRET", "short"),
+        ]))
+        .unwrap_err();
+        let keys: Vec<&str> = error.problems.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "CUBBY_ENV",
+                "CUBBY_BIND",
+                "CUBBY_ACCESS_TOKEN_TTL_MINUTES",
+                "CUBBY_BODY_LIMIT_BYTES",
+                "CUBBY_JWT_HS256_SECRET"
+            ]
+        );
+    }
+
+    #[test]
+    fn prod_refuses_in_memory_stores_shared_secrets_and_demo_data() {
+        let error = Settings::from_vars(vars(&[
+            ("CUBBY_ENV", "prod"),
+            ("CUBBY_JWT_HS256_SECRET", "0123456789abcdef0123456789abcdef"),
+            ("CUBBY_DEMO_PASSWORD", "hunter2hunter2"),
+        ]))
+        .unwrap_err();
+        let keys: Vec<&str> = error.problems.iter().map(|(k, _)| k.as_str()).collect();
+        for key in [
+            "CUBBY_MONGODB_URI",
+            "CUBBY_REDIS_URL",
+            "CUBBY_JWT_HS256_SECRET",
+            "CUBBY_DEMO_PASSWORD",
+        ] {
+            assert!(keys.contains(&key), "{key} not reported in {keys:?}");
+        }
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug_or_errors() {
+        let settings = Settings::from_vars(vars(&[
+            ("CUBBY_MONGODB_URI", "mongodb://user:pa55word@db"),
+            (
+                "CUBBY_JWT_HS256_SECRET",
+                "s3cr3t-s3cr3t-s3cr3t-s3cr3t-s3cr3t",
+            ),
+        ]))
+        .unwrap();
+        let printed = format!("{settings:?}");
+        assert!(
+            !printed.contains("pa55word") && !printed.contains("s3cr3t"),
+            "{printed}"
+        );
+        let error =
+            Settings::from_vars(vars(&[("CUBBY_JWT_HS256_SECRET", "tiny-s3cr3t")])).unwrap_err();
+        assert!(!error.to_string().contains("tiny-s3cr3t"));
+    }
+
+    fn dotenv(contents: &str) -> std::path::PathBuf {
+        let path = std::env::temp_dir().join(format!("cubby-dotenv-{}", uuid::Uuid::now_v7()));
+        std::fs::write(&path, contents).unwrap();
+        path
+    }
+
+    #[test]
+    fn a_dotenv_file_fills_in_dev_and_the_environment_wins() {
+        let file = dotenv("CUBBY_BIND=127.0.0.1:9000\nCUBBY_LOG=debug\n");
+        let settings = Settings::load(vars(&[("CUBBY_LOG", "warn")]), &file).unwrap();
+        assert_eq!(settings.bind.to_string(), "127.0.0.1:9000");
+        assert_eq!(settings.log_filter, "warn");
+        std::fs::remove_file(file).unwrap();
+    }
+
+    #[test]
+    fn a_dotenv_file_is_ignored_outside_dev_and_cannot_leave_dev() {
+        let file = dotenv("CUBBY_BIND=not-an-address\n");
+        let error = Settings::load(vars(&[("CUBBY_ENV", "prod")]), &file).unwrap_err();
+        assert!(
+            error.problems.iter().all(|(key, _)| key != "CUBBY_BIND"),
+            "{error}"
+        );
+        std::fs::remove_file(file).unwrap();
+
+        let file = dotenv("CUBBY_ENV=prod\n");
+        let error = Settings::load(vars(&[]), &file).unwrap_err();
+        assert_eq!(error.problems[0].0, ".env");
+        std::fs::remove_file(file).unwrap();
+    }
+
+    #[test]
+    fn unknown_cubby_variables_are_named_for_a_warning() {
+        let settings = Settings::from_vars(vars(&[
+            ("CUBBY_MONGO_URI", "x"),
+            ("CUBBY_TEST_MONGODB_URI", "y"),
+        ]))
+        .unwrap();
+        assert_eq!(settings.unknown_keys, ["CUBBY_MONGO_URI"]);
+    }
+}

@@ -1,1 +1,114 @@
-//! Placeholder until the code of this crate lands.
+//! Cubby's REST contract, framework-free: routing, request and response shapes, session
+//! extraction, errors and headers, on plain `http` types.
+//!
+//! Both hosts (actix-web in a container, lambda_http on AWS Lambda) turn what they receive
+//! into an `http::Request<Bytes>`, call [`Api::handle`], and send back the
+//! `http::Response<Bytes>` it returns, so a route exists on both hosts or on neither.
+//!
+//! **Architecture Invariant:** only this crate knows HTTP and JSON shapes; it knows no web
+//! framework, store or driver.
+
+mod context;
+mod error;
+mod pipeline;
+mod reply;
+mod request_id;
+mod router;
+mod routes;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use cubby_app::App;
+use http::{HeaderMap, Request, Response};
+
+pub use context::Ctx;
+pub use error::ApiError;
+pub use reply::Reply;
+pub use request_id::RequestId;
+pub use router::{Access, RouteSpec};
+
+/// How the REST layer behaves.
+#[derive(Clone, Debug)]
+pub struct ApiConfig {
+    /// The largest request body accepted, in bytes.
+    pub body_limit: usize,
+    /// The deadline of every request.
+    pub request_timeout: Duration,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        Self {
+            body_limit: 1024 * 1024,
+            request_timeout: Duration::from_secs(25),
+        }
+    }
+}
+
+impl ApiConfig {
+    /// The configuration the settings ask for.
+    pub fn from_settings(settings: &cubby_app::Settings) -> Self {
+        Self {
+            body_limit: settings.body_limit_bytes,
+            request_timeout: settings.request_timeout,
+        }
+    }
+}
+
+/// The REST API: every route, over the application.
+pub struct Api {
+    app: Arc<App>,
+    router: router::Router,
+    config: ApiConfig,
+}
+
+impl std::fmt::Debug for Api {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Api")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Api {
+    /// The API over `app`.
+    pub fn new(app: Arc<App>, config: ApiConfig) -> Self {
+        Self {
+            app,
+            router: routes::all(),
+            config,
+        }
+    }
+
+    /// The largest body a host should read before giving up with
+    /// [`Api::payload_too_large`].
+    pub fn body_limit(&self) -> usize {
+        self.config.body_limit
+    }
+
+    /// Every route with its method, path template and declared access.
+    pub fn routes(&self) -> impl Iterator<Item = &RouteSpec> {
+        self.router.specs()
+    }
+
+    /// The application behind the API.
+    pub fn app(&self) -> &Arc<App> {
+        &self.app
+    }
+
+    /// Answers one request.
+    pub async fn handle(&self, request: Request<Bytes>) -> Response<Bytes> {
+        pipeline::handle(self, request).await
+    }
+
+    /// The 413 answer for a host that stopped reading a body larger than [`Api::body_limit`].
+    pub fn payload_too_large(&self, headers: &HeaderMap) -> Response<Bytes> {
+        let request_id = RequestId::from_headers(headers);
+        pipeline::finish(
+            error::too_large(self.config.body_limit).into_response(&request_id),
+            &request_id,
+        )
+    }
+}

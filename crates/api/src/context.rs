@@ -1,0 +1,173 @@
+//! What a handler gets: the application, the caller's scope, and typed access to the request.
+
+use std::str::FromStr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use cubby_app::App;
+use cubby_domain::Version;
+use cubby_ports::{PageRequest, SortDirection, TenantScope};
+use http::{HeaderMap, StatusCode, header};
+use serde::de::DeserializeOwned;
+
+use crate::{ApiError, RequestId};
+
+/// One request, as a handler sees it.
+#[derive(Debug)]
+pub struct Ctx {
+    pub(crate) app: Arc<App>,
+    pub(crate) scope: Option<TenantScope>,
+    pub(crate) params: Vec<(String, String)>,
+    pub(crate) query: Option<String>,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Bytes,
+    pub(crate) request_id: RequestId,
+}
+
+impl Ctx {
+    /// The application.
+    pub fn app(&self) -> &App {
+        &self.app
+    }
+
+    /// The caller's scope. Every route that declares a permission has one.
+    ///
+    /// # Errors
+    ///
+    /// [`ApiError::internal`] on a public route, where there is no session.
+    pub fn scope(&self) -> Result<&TenantScope, ApiError> {
+        self.scope
+            .as_ref()
+            .ok_or_else(|| ApiError::internal("a public route asked for a scope".into()))
+    }
+
+    /// The request id.
+    pub fn request_id(&self) -> &RequestId {
+        &self.request_id
+    }
+
+    /// A path parameter parsed as `T`. An id that does not parse names nothing that exists,
+    /// so it answers 404 like any unknown id.
+    ///
+    /// # Errors
+    ///
+    /// [`ApiError::not_found`].
+    pub fn param<T: FromStr>(&self, name: &str) -> Result<T, ApiError> {
+        self.params
+            .iter()
+            .find(|(key, _)| key == name)
+            .and_then(|(_, value)| value.parse().ok())
+            .ok_or_else(ApiError::not_found)
+    }
+
+    /// The JSON body as `T`.
+    ///
+    /// # Errors
+    ///
+    /// `400 request.malformed_json` with the line, column and reason.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+        if self.body.is_empty() {
+            return Err(ApiError::bad_request(
+                "request.body_required",
+                "this request needs a JSON body",
+            ));
+        }
+        serde_json::from_slice(&self.body).map_err(|error| {
+            ApiError::bad_request(
+                "request.malformed_json",
+                "the body is not the JSON this route expects",
+            )
+            .with_details(serde_json::json!({
+                "line": error.line(),
+                "column": error.column(),
+                "reason": error.to_string(),
+            }))
+        })
+    }
+
+    /// The query string as `T` (an absent query is an empty one).
+    ///
+    /// # Errors
+    ///
+    /// `400 request.invalid_query` with the reason.
+    pub fn query<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+        serde_urlencoded::from_str(self.query.as_deref().unwrap_or("")).map_err(|error| {
+            ApiError::bad_request(
+                "request.invalid_query",
+                "the query string is not valid for this route",
+            )
+            .with_details(serde_json::json!({ "reason": error.to_string() }))
+        })
+    }
+
+    /// The version named by `If-Match`, which changes and archives require.
+    ///
+    /// # Errors
+    ///
+    /// `428 precondition.required` when absent; `400 request.invalid_if_match` when it is not
+    /// one ETag this API issued.
+    pub fn if_match(&self) -> Result<Version, ApiError> {
+        let raw = self.headers.get(header::IF_MATCH).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::PRECONDITION_REQUIRED,
+                "precondition.required",
+                "send If-Match with the ETag of the version you read",
+            )
+        })?;
+        raw.to_str()
+            .ok()
+            .map(|value| value.trim().trim_start_matches("W/"))
+            .and_then(|value| value.strip_prefix('"')?.strip_suffix('"'))
+            .and_then(|digits| digits.parse::<u64>().ok())
+            .and_then(Version::new)
+            .ok_or_else(|| {
+                ApiError::bad_request(
+                    "request.invalid_if_match",
+                    "If-Match must be one ETag, such as \"3\"",
+                )
+            })
+    }
+}
+
+/// A page request from the `limit` and `offset` query parameters.
+///
+/// # Errors
+///
+/// `400 request.invalid_query` when either is out of range.
+pub(crate) fn page(limit: Option<u32>, offset: Option<u64>) -> Result<PageRequest, ApiError> {
+    let default = PageRequest::default();
+    PageRequest::new(limit.unwrap_or(default.limit()), offset.unwrap_or(0))
+        .map_err(|error| ApiError::bad_request("request.invalid_query", error.to_string()))
+}
+
+/// A sort from the `sort` query parameter: a key, with `-` in front for descending.
+///
+/// # Errors
+///
+/// `400 request.invalid_query` naming the keys allowed.
+pub(crate) fn sort<K: Copy>(
+    raw: Option<&str>,
+    keys: &[(&str, K)],
+    default: (K, SortDirection),
+) -> Result<(K, SortDirection), ApiError> {
+    let Some(raw) = raw else {
+        return Ok(default);
+    };
+    let (name, direction) = match raw.strip_prefix('-') {
+        Some(name) => (name, SortDirection::Descending),
+        None => (raw, SortDirection::Ascending),
+    };
+    keys.iter()
+        .find(|(key, _)| *key == name)
+        .map(|(_, key)| (*key, direction))
+        .ok_or_else(|| {
+            let allowed: Vec<&str> = keys.iter().map(|(key, _)| *key).collect();
+            ApiError::bad_request(
+                "request.invalid_query",
+                format!(
+                    "sort must be one of {}, optionally with a leading -",
+                    allowed.join(", ")
+                ),
+            )
+        })
+}

@@ -1,0 +1,216 @@
+//! What every request goes through, in order: request id, route, session, permission, body
+//! checks, the handler under a deadline, then the uniform error shape, the security headers
+//! and one log line.
+
+use std::panic::AssertUnwindSafe;
+use std::time::Instant;
+
+use bytes::Bytes;
+use futures::FutureExt;
+use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, header};
+
+use crate::context::Ctx;
+use crate::error::{forbidden, too_large};
+use crate::request_id::{self, RequestId};
+use crate::router::{Access, Lookup};
+use crate::{Api, ApiError, Reply};
+
+/// What the log line of a request says about its caller and route.
+#[derive(Default)]
+struct Outline {
+    route: Option<&'static str>,
+    tenant_id: Option<String>,
+    user_id: Option<String>,
+}
+
+pub(crate) async fn handle(api: &Api, request: Request<Bytes>) -> Response<Bytes> {
+    let started = Instant::now();
+    let request_id = RequestId::from_headers(request.headers());
+    let method = request.method().clone();
+    let mut outline = Outline::default();
+    let response = match dispatch(api, request, &request_id, &mut outline).await {
+        Ok(reply) => reply.into_response(),
+        Err(error) => {
+            log_error(&error, &request_id);
+            error.into_response(&request_id)
+        }
+    };
+    let response = finish(response, &request_id);
+    tracing::info!(
+        request_id = %request_id,
+        method = %method,
+        route = outline.route.unwrap_or("unmatched"),
+        status = response.status().as_u16(),
+        duration_ms = started.elapsed().as_secs_f64() * 1000.0,
+        tenant_id = outline.tenant_id.as_deref(),
+        user_id = outline.user_id.as_deref(),
+        "request"
+    );
+    response
+}
+
+async fn dispatch(
+    api: &Api,
+    request: Request<Bytes>,
+    request_id: &RequestId,
+    outline: &mut Outline,
+) -> Result<Reply, ApiError> {
+    let (parts, body) = request.into_parts();
+    let (route, params) = match api.router.at(&parts.method, parts.uri.path()) {
+        Lookup::Found(route, params) => (route, params),
+        Lookup::NotFound => return Err(ApiError::not_found()),
+        Lookup::MethodNotAllowed(allowed) => return Err(method_not_allowed(&allowed)),
+    };
+    outline.route = Some(route.spec.path);
+
+    let scope = match route.spec.access {
+        Access::Public => None,
+        Access::Permission(permission) => {
+            let token = bearer(&parts.headers)?;
+            let scope = api.app.sessions.verify(token).await?;
+            outline.tenant_id = Some(scope.tenant_id().to_string());
+            outline.user_id = scope.user_id().map(|id| id.to_string());
+            if !scope.has(permission) {
+                return Err(forbidden(permission));
+            }
+            Some(scope)
+        }
+    };
+
+    if !body.is_empty() {
+        if !is_json(&parts.headers) {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "request.unsupported_media_type",
+                "request bodies must be JSON (Content-Type: application/json)",
+            ));
+        }
+        if body.len() > api.config.body_limit {
+            return Err(too_large(api.config.body_limit));
+        }
+    }
+
+    let ctx = Ctx {
+        app: api.app.clone(),
+        scope,
+        params,
+        query: parts.uri.query().map(str::to_owned),
+        headers: parts.headers,
+        body,
+        request_id: request_id.clone(),
+    };
+    let call = AssertUnwindSafe(route.call(ctx)).catch_unwind();
+    match tokio::time::timeout(api.config.request_timeout, call).await {
+        Ok(Ok(result)) => result,
+        Ok(Err(_panic)) => Err(ApiError::internal("the handler panicked".into())),
+        Err(_elapsed) => Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "request.timeout",
+            "the request took too long; try again shortly",
+        )),
+    }
+}
+
+/// The token of an `Authorization: Bearer` header.
+fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
+    let value = headers.get(header::AUTHORIZATION).ok_or_else(|| {
+        ApiError::unauthenticated("auth.required", "this route needs an access token")
+    })?;
+    value
+        .to_str()
+        .ok()
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .filter(|token| !token.is_empty())
+        .ok_or_else(|| {
+            ApiError::unauthenticated("auth.invalid_token", "the access token is not valid")
+        })
+}
+
+/// Whether the body is declared as JSON (`application/json` or `application/*+json`).
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .map(|value| {
+            value
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .is_some_and(|media| {
+            media == "application/json"
+                || (media.starts_with("application/") && media.ends_with("+json"))
+        })
+}
+
+fn method_not_allowed(allowed: &[Method]) -> ApiError {
+    let list = allowed
+        .iter()
+        .map(Method::as_str)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let error = ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this route does not take this method",
+    );
+    match HeaderValue::from_str(&list) {
+        Ok(value) => error.with_header(header::ALLOW, value),
+        Err(_) => error,
+    }
+}
+
+/// Logs a failure once, here at the boundary: 5xx with their cause chain, the rest briefly.
+fn log_error(error: &ApiError, request_id: &RequestId) {
+    if error.status().is_server_error() {
+        let chain = error.source().map(|source| cause_chain(source.as_ref()));
+        tracing::error!(request_id = %request_id, code = error.code(), error.cause_chain = chain.as_deref(), "request failed");
+    } else {
+        tracing::debug!(request_id = %request_id, code = error.code(), "request refused");
+    }
+}
+
+fn cause_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut chain = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        chain.push_str(": ");
+        chain.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    chain
+}
+
+/// Adds the request id and the security headers every response carries.
+pub(crate) fn finish(mut response: Response<Bytes>, request_id: &RequestId) -> Response<Bytes> {
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(request_id.as_str()) {
+        headers.insert(request_id::HEADER, value);
+    }
+    for (name, value) in [
+        ("x-content-type-options", "nosniff"),
+        ("x-frame-options", "DENY"),
+        (
+            "content-security-policy",
+            "default-src 'none'; frame-ancestors 'none'",
+        ),
+        (
+            "strict-transport-security",
+            "max-age=63072000; includeSubDomains",
+        ),
+        ("referrer-policy", "no-referrer"),
+        ("cross-origin-resource-policy", "same-origin"),
+    ] {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    headers
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    response
+}

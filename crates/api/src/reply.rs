@@ -1,0 +1,78 @@
+//! Successful answers.
+
+use bytes::Bytes;
+use cubby_domain::Version;
+use http::{HeaderValue, Response, StatusCode, header};
+use serde::Serialize;
+
+use crate::ApiError;
+
+/// A successful answer: a status, a JSON body and a few headers.
+#[derive(Debug)]
+pub struct Reply {
+    status: StatusCode,
+    body: Bytes,
+    headers: Vec<(header::HeaderName, HeaderValue)>,
+}
+
+impl Reply {
+    /// `status` with `body` as JSON.
+    ///
+    /// # Errors
+    ///
+    /// [`ApiError::internal`] if the body cannot be serialized.
+    pub fn json<T: Serialize>(status: StatusCode, body: &T) -> Result<Self, ApiError> {
+        let bytes = serde_json::to_vec(body).map_err(|e| ApiError::internal(Box::new(e)))?;
+        Ok(Self {
+            status,
+            body: Bytes::from(bytes),
+            headers: vec![(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+        })
+    }
+
+    /// `200 OK` with `body` as JSON.
+    ///
+    /// # Errors
+    ///
+    /// As [`Reply::json`].
+    pub fn ok<T: Serialize>(body: &T) -> Result<Self, ApiError> {
+        Self::json(StatusCode::OK, body)
+    }
+
+    /// The same reply with an `ETag` naming `version`.
+    #[must_use]
+    pub fn with_etag(mut self, version: Version) -> Self {
+        if let Ok(value) = HeaderValue::from_str(&format!("\"{version}\"")) {
+            self.headers.push((header::ETAG, value));
+        }
+        self
+    }
+
+    /// The same reply with a `Location`.
+    #[must_use]
+    pub fn with_location(mut self, location: &str) -> Self {
+        if let Ok(value) = HeaderValue::from_str(location) {
+            self.headers.push((header::LOCATION, value));
+        }
+        self
+    }
+
+    /// The status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The response.
+    pub fn into_response(self) -> Response<Bytes> {
+        let mut response = Response::new(self.body);
+        *response.status_mut() = self.status;
+        let headers = response.headers_mut();
+        for (name, value) in self.headers {
+            headers.insert(name, value);
+        }
+        response
+    }
+}

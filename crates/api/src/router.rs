@@ -1,0 +1,165 @@
+//! The route table. A route cannot be registered without declaring its access: either
+//! [`Access::Public`], said out loud, or the one permission it needs.
+
+use std::future::Future;
+
+use cubby_domain::Permission;
+use futures::future::BoxFuture;
+use http::Method;
+
+use crate::{ApiError, Ctx, Reply};
+
+/// Who may call a route.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, without a session (health checks, login).
+    Public,
+    /// A session whose membership has this permission.
+    Permission(Permission),
+}
+
+/// What a route is: its method, path template and access.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RouteSpec {
+    /// The method.
+    pub method: Method,
+    /// The path template, with `{name}` parameters.
+    pub path: &'static str,
+    /// Who may call it.
+    pub access: Access,
+}
+
+type Handler = Box<dyn Fn(Ctx) -> BoxFuture<'static, Result<Reply, ApiError>> + Send + Sync>;
+
+pub(crate) struct Route {
+    pub(crate) spec: RouteSpec,
+    handler: Handler,
+}
+
+impl Route {
+    pub(crate) fn call(&self, ctx: Ctx) -> BoxFuture<'static, Result<Reply, ApiError>> {
+        (self.handler)(ctx)
+    }
+}
+
+/// What a path and method lead to.
+pub(crate) enum Lookup<'a> {
+    Found(&'a Route, Vec<(String, String)>),
+    MethodNotAllowed(Vec<Method>),
+    NotFound,
+}
+
+/// Every route, matched by path template, then by method.
+#[derive(Default)]
+pub(crate) struct Router {
+    paths: matchit::Router<Vec<usize>>,
+    routes: Vec<Route>,
+    /// Registrations that could not be added (a programming error a unit test looks for).
+    pub(crate) conflicts: Vec<String>,
+}
+
+impl Router {
+    /// Adds a route anyone may call.
+    pub(crate) fn public<F, Fut>(&mut self, method: Method, path: &'static str, handler: F)
+    where
+        F: Fn(Ctx) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Reply, ApiError>> + Send + 'static,
+    {
+        self.add(
+            RouteSpec {
+                method,
+                path,
+                access: Access::Public,
+            },
+            handler,
+        );
+    }
+
+    /// Adds a route that needs a session with `permission`.
+    pub(crate) fn permitted<F, Fut>(
+        &mut self,
+        method: Method,
+        path: &'static str,
+        permission: Permission,
+        handler: F,
+    ) where
+        F: Fn(Ctx) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Reply, ApiError>> + Send + 'static,
+    {
+        self.add(
+            RouteSpec {
+                method,
+                path,
+                access: Access::Permission(permission),
+            },
+            handler,
+        );
+    }
+
+    fn add<F, Fut>(&mut self, spec: RouteSpec, handler: F)
+    where
+        F: Fn(Ctx) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Reply, ApiError>> + Send + 'static,
+    {
+        let index = self.routes.len();
+        let duplicate = self.at(&spec.method, spec.path);
+        if matches!(duplicate, Lookup::Found(route, _) if route.spec.path == spec.path) {
+            self.conflicts
+                .push(format!("{} {} registered twice", spec.method, spec.path));
+            return;
+        }
+        match self.paths.at_mut(spec.path) {
+            Ok(found)
+                if found
+                    .value
+                    .first()
+                    .is_some_and(|&i| self.routes[i].spec.path == spec.path) =>
+            {
+                found.value.push(index);
+            }
+            _ => {
+                if let Err(error) = self.paths.insert(spec.path, vec![index]) {
+                    self.conflicts
+                        .push(format!("{} {}: {error}", spec.method, spec.path));
+                    return;
+                }
+            }
+        }
+        self.routes.push(Route {
+            spec,
+            handler: Box::new(move |ctx| Box::pin(handler(ctx))),
+        });
+    }
+
+    /// The route for `method` and `path`.
+    pub(crate) fn at(&self, method: &Method, path: &str) -> Lookup<'_> {
+        let Ok(found) = self.paths.at(path) else {
+            return Lookup::NotFound;
+        };
+        let params = found
+            .params
+            .iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        match found
+            .value
+            .iter()
+            .map(|&i| &self.routes[i])
+            .find(|r| r.spec.method == method)
+        {
+            Some(route) => Lookup::Found(route, params),
+            None => Lookup::MethodNotAllowed(
+                found
+                    .value
+                    .iter()
+                    .map(|&i| self.routes[i].spec.method.clone())
+                    .collect(),
+            ),
+        }
+    }
+
+    /// Every route's spec, in registration order.
+    pub(crate) fn specs(&self) -> impl Iterator<Item = &RouteSpec> {
+        self.routes.iter().map(|r| &r.spec)
+    }
+}

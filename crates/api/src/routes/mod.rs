@@ -1,0 +1,58 @@
+//! Every route of the API, in one table.
+
+mod health;
+mod rooms;
+
+use cubby_domain::Permission;
+use http::Method;
+
+use crate::router::Router;
+
+/// The route table.
+pub(crate) fn all() -> Router {
+    let mut router = Router::default();
+    for path in ["/healthz", "/health/live"] {
+        router.public(Method::GET, path, health::live);
+    }
+    for path in ["/readyz", "/health/ready"] {
+        router.public(Method::GET, path, health::ready);
+    }
+    router.permitted(
+        Method::POST,
+        "/v1/rooms",
+        Permission::RoomsWrite,
+        rooms::create,
+    );
+    router.permitted(Method::GET, "/v1/rooms", Permission::RoomsRead, rooms::list);
+    router.permitted(
+        Method::GET,
+        "/v1/rooms/{id}",
+        Permission::RoomsRead,
+        rooms::get,
+    );
+    router.permitted(
+        Method::PATCH,
+        "/v1/rooms/{id}",
+        Permission::RoomsWrite,
+        rooms::update,
+    );
+    router.permitted(
+        Method::DELETE,
+        "/v1/rooms/{id}",
+        Permission::RoomsWrite,
+        rooms::archive,
+    );
+    router
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_route_registers_without_conflict() {
+        let router = all();
+        assert!(router.conflicts.is_empty(), "{:?}", router.conflicts);
+        assert_eq!(router.specs().count(), 9);
+    }
+}

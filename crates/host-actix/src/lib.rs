@@ -1,1 +1,15 @@
-//! Placeholder until the code of this crate lands.
+//! The container host: the `cubby` binary serves the shared [`cubby_api::Api`] on actix-web.
+//!
+//! This crate is a thin composition root: it reads [`cubby_app::Settings`], picks the adapters,
+//! builds the application, and adapts actix requests and responses to the framework-free api.
+//!
+//! **Architecture Invariant:** only the host crates know actix-web or lambda_http; no route,
+//! check or error shape is defined here.
+
+pub mod compose;
+pub mod demo;
+mod glue;
+pub mod server;
+pub mod telemetry;
+
+pub use server::Server;

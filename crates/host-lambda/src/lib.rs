@@ -1,1 +1,72 @@
-//! Placeholder until the code of this crate lands.
+//! The Lambda host: the shared [`cubby_api::Api`] behind API Gateway (HTTP API, payload v2)
+//! through lambda_http.
+//!
+//! Clients and the application are built once, before the handler loop, and reused by every
+//! invocation of the execution environment.
+//!
+//! **Architecture Invariant:** only the host crates know actix-web or lambda_http; no route,
+//! check or error shape is defined here.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use cubby_api::{Api, ApiConfig};
+use cubby_app::{App, Settings, TokenKeys, TokenPolicy};
+use lambda_http::{Body, Request, Response};
+
+/// The application the settings ask for. With no store configured (dev only; settings refuse
+/// that elsewhere), everything lives in memory.
+pub fn app(settings: &Settings) -> App {
+    App::new(
+        cubby_adapters_memory::embedded_ports(),
+        TokenKeys::from_settings(settings),
+        TokenPolicy::from_settings(settings),
+    )
+}
+
+/// The api the settings ask for.
+pub fn api(settings: &Settings, app: Arc<App>) -> Api {
+    Api::new(app, ApiConfig::from_settings(settings))
+}
+
+/// Answers one API Gateway request with the shared api.
+pub async fn handle(api: &Api, request: Request) -> Response<Body> {
+    let (parts, body) = request.into_parts();
+    let bytes = match body {
+        Body::Empty => Bytes::new(),
+        Body::Text(text) => Bytes::from(text),
+        Body::Binary(binary) => Bytes::from(binary),
+        _ => Bytes::new(),
+    };
+    if bytes.len() > api.body_limit() {
+        return into_lambda(api.payload_too_large(&parts.headers));
+    }
+    into_lambda(api.handle(http::Request::from_parts(parts, bytes)).await)
+}
+
+/// API Gateway wants text bodies as text; anything else goes base64-encoded.
+fn into_lambda(response: http::Response<Bytes>) -> Response<Body> {
+    let (parts, bytes) = response.into_parts();
+    let body = if bytes.is_empty() {
+        Body::Empty
+    } else {
+        match String::from_utf8(bytes.to_vec()) {
+            Ok(text) => Body::Text(text),
+            Err(error) => Body::Binary(error.into_bytes()),
+        }
+    };
+    Response::from_parts(parts, body)
+}
+
+/// Installs the global JSON log subscriber, filtered by `CUBBY_LOG`.
+pub fn init_logs(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .flatten_event(true)
+        .with_current_span(false)
+        .without_time()
+        .with_env_filter(filter)
+        .try_init();
+}

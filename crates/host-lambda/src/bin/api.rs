@@ -1,1 +1,22 @@
-fn main() {}
+//! The API function: API Gateway HTTP API events in, the shared api's responses out.
+
+use std::sync::Arc;
+
+use cubby_app::{Environment, Settings};
+use lambda_http::{Error, Request, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    let settings = Settings::from_env()?;
+    cubby_host_lambda::init_logs(&settings.log_filter);
+    let app = Arc::new(cubby_host_lambda::app(&settings));
+    if settings.env == Environment::Dev {
+        cubby_app::demo::prepare(&app, &settings).await?;
+    }
+    let api = Arc::new(cubby_host_lambda::api(&settings, app));
+    let api = &api;
+    lambda_http::run(service_fn(move |request: Request| async move {
+        Ok::<_, Error>(cubby_host_lambda::handle(api, request).await)
+    }))
+    .await
+}

@@ -1,0 +1,34 @@
+//! Dev only: the banner that shows the demo data set's access tokens, once.
+
+use std::net::SocketAddr;
+
+use cubby_app::demo::{DEMO_TOKEN_TTL, DemoTokens};
+
+/// Prints the dev banner with the demo tokens on stdout (never through the logs).
+#[expect(
+    clippy::print_stdout,
+    reason = "the dev banner is for the developer's terminal, not the logs"
+)]
+pub fn print_banner(address: SocketAddr, tokens: &DemoTokens) {
+    println!();
+    println!(
+        "Cubby is running in dev on the in-memory store with the demo data set; nothing is kept after it stops."
+    );
+    println!("  API:     http://{address}/v1   health: http://{address}/healthz");
+    println!(
+        "  Demo users: owner@, director@, teacher@, guardian@ sunny-days.example and maple-grove.example"
+    );
+    println!(
+        "  Access tokens (valid {} hours, new at every start):",
+        DEMO_TOKEN_TTL.whole_hours()
+    );
+    for (tenant, by_role) in tokens {
+        for (role, token) in by_role {
+            println!("    {tenant:<12} {role:<9} {token}");
+        }
+    }
+    println!(
+        "  Try:  curl -H \"Authorization: Bearer <director token>\" http://{address}/v1/rooms"
+    );
+    println!();
+}

@@ -1,1 +1,16 @@
-//! Placeholder until the tests land.
+//! Cubby's end-to-end tests: one binary, every case over HTTP.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    unreachable_pub,
+    missing_debug_implementations,
+    reason = "tests"
+)]
+
+mod architecture;
+mod checked;
+mod http_contract;
+mod lambda_fixtures;
+mod rooms;
+mod sessions;

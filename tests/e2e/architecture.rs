@@ -1,0 +1,194 @@
+//! The architecture invariants of docs/ARCHITECTURE.md, checked on the source tree.
+
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// Every `.rs` file under `dir`, with its path relative to the workspace root.
+fn sources(dir: &Path) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(next) = stack.pop() {
+        for entry in std::fs::read_dir(&next).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let relative = path
+                    .strip_prefix(root())
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                found.push((relative, std::fs::read_to_string(&path).unwrap()));
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+fn crate_dirs() -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root().join("crates"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+/// The names in a manifest's `[dependencies]` table (not dev-dependencies).
+fn dependencies(manifest: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(manifest).unwrap();
+    let mut in_dependencies = false;
+    let mut names = Vec::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            in_dependencies = line == "[dependencies]";
+        } else if in_dependencies && !line.is_empty() && !line.starts_with('#') {
+            let name = line.split(['=', '.', ' ']).next().unwrap().trim();
+            names.push(name.to_owned());
+        }
+    }
+    names
+}
+
+#[test]
+fn only_session_verification_builds_a_scope_for_a_user() {
+    let callers: Vec<String> = sources(&root().join("crates"))
+        .into_iter()
+        .chain(sources(&root().join("tests")))
+        .filter(|(path, text)| {
+            text.contains("from_verified_session(") && !path.ends_with("e2e/architecture.rs")
+        })
+        .map(|(path, _)| path)
+        .collect();
+    assert_eq!(
+        callers,
+        ["crates/app/src/session.rs", "crates/ports/src/scope.rs"]
+    );
+    let definition = std::fs::read_to_string(root().join("crates/ports/src/scope.rs")).unwrap();
+    assert_eq!(
+        definition.matches("from_verified_session(").count(),
+        1,
+        "the definition only"
+    );
+}
+
+#[test]
+fn test_scopes_stay_in_tests() {
+    for (path, text) in sources(&root().join("crates")) {
+        let Some(first_use) = text.find("TenantScope::for_test(") else {
+            continue;
+        };
+        let allowed = path.starts_with("crates/ports/src/contract/")
+            || text[..first_use].contains("#[cfg(test)]");
+        assert!(allowed, "{path} builds a test scope outside tests");
+    }
+}
+
+#[test]
+fn the_domain_has_no_io_async_or_serialization_dependency() {
+    let deps = dependencies(&root().join("crates/domain/Cargo.toml"));
+    assert_eq!(deps, ["jiff", "thiserror", "time", "uuid"]);
+    for (path, text) in sources(&root().join("crates/domain/src")) {
+        for word in ["serde", "async fn", "tokio", "std::fs", "std::net"] {
+            assert!(!text.contains(word), "{path} mentions {word}");
+        }
+    }
+}
+
+#[test]
+fn only_adapters_know_drivers_and_only_hosts_know_frameworks() {
+    let drivers = [
+        "mongodb",
+        "redis",
+        "aws-sdk-s3",
+        "aws-sdk-sqs",
+        "aws-config",
+        "aws-sigv4",
+    ];
+    let frameworks = [
+        "actix-web",
+        "lambda_http",
+        "lambda_runtime",
+        "aws_lambda_events",
+    ];
+    for dir in crate_dirs() {
+        let name = dir.file_name().unwrap().to_string_lossy().to_string();
+        for dep in dependencies(&dir.join("Cargo.toml")) {
+            if drivers.contains(&dep.as_str()) {
+                assert!(
+                    name.starts_with("adapters-"),
+                    "{name} depends on the driver {dep}"
+                );
+            }
+            if frameworks.contains(&dep.as_str()) {
+                assert!(
+                    name.starts_with("host-"),
+                    "{name} depends on the framework {dep}"
+                );
+            }
+            if dep.starts_with("cubby-host") {
+                panic!("{name} depends on a host");
+            }
+            if name.starts_with("adapters-") {
+                assert!(
+                    !["cubby-app", "cubby-api"].contains(&dep.as_str()),
+                    "{name} depends on {dep}"
+                );
+            }
+        }
+    }
+    let core = ["domain", "ports", "app", "api"];
+    for name in core {
+        for dep in dependencies(&root().join("crates").join(name).join("Cargo.toml")) {
+            assert!(
+                !dep.starts_with("cubby-adapters"),
+                "{name} depends on {dep}"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_tenant_owned_port_method_takes_the_scope_first() {
+    // Platform-level and infrastructure traits that are deliberately not tenant-owned.
+    let unscoped = ["TenantDirectory", "HealthProbe", "Clock", "IdGenerator"];
+    let mut checked = 0;
+    for (path, text) in sources(&root().join("crates/ports/src")) {
+        if path.contains("/contract/") {
+            continue;
+        }
+        let mut current: Option<&str> = None;
+        for line in text.lines() {
+            let trimmed = line.trim();
+            if let Some(rest) = trimmed.strip_prefix("pub trait ") {
+                current = rest.split([':', ' ', '<', '{']).next();
+            } else if trimmed == "}" && !line.starts_with(' ') {
+                current = None;
+            } else if let (Some(name), true) = (
+                current,
+                trimmed.starts_with("async fn ") || trimmed.starts_with("fn "),
+            ) {
+                if unscoped.contains(&name) {
+                    continue;
+                }
+                assert!(
+                    trimmed.contains("(&self, scope: &TenantScope"),
+                    "{path}: {name}::{trimmed} does not take &TenantScope first"
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(
+        checked >= 4,
+        "found only {checked} scoped methods; is the check still reading the traits?"
+    );
+}

@@ -1,0 +1,167 @@
+//! The REST contract every route shares: content types, body caps, malformed JSON, unknown
+//! routes and methods, request ids, health.
+
+use cubby_tests::{Call, Host, World};
+use http::Method;
+use serde_json::json;
+
+crate::on_both_hosts!(
+    a_body_that_is_not_json_is_415,
+    a_body_over_the_cap_is_413,
+    malformed_json_is_400_with_where_and_why,
+    unknown_routes_are_404_and_wrong_methods_405,
+    a_well_formed_request_id_is_echoed_and_a_bad_one_replaced,
+    health_and_readiness_answer_without_a_session,
+);
+
+async fn a_body_that_is_not_json_is_415(host: &impl Host, world: &World) {
+    for content_type in [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "application/xml",
+    ] {
+        host.send(
+            Call::post("/v1/rooms")
+                .bearer(&world.a.director)
+                .raw(content_type, "name=Koalas"),
+        )
+        .await
+        .expect_error(415, "request.unsupported_media_type");
+    }
+    let listed = host
+        .send(Call::get("/v1/rooms").bearer(&world.a.director))
+        .await;
+    assert_eq!(listed.json()["total"], 0);
+}
+
+async fn a_body_over_the_cap_is_413(host: &impl Host, world: &World) {
+    let big = format!("{{\"name\":\"{}\"}}", "x".repeat(2 * 1024 * 1024));
+    host.send(
+        Call::post("/v1/rooms")
+            .bearer(&world.a.director)
+            .raw("application/json", big),
+    )
+    .await
+    .expect_error(413, "request.too_large");
+}
+
+async fn malformed_json_is_400_with_where_and_why(host: &impl Host, world: &World) {
+    let reply = host
+        .send(Call::post("/v1/rooms").bearer(&world.a.director).raw(
+            "application/json",
+            "{\"name\": \"Koalas\",\n \"capacity\": }",
+        ))
+        .await;
+    reply.expect_error(400, "request.malformed_json");
+    let details = &reply.json()["details"];
+    assert_eq!(details["line"], 2);
+    assert!(details["column"].as_u64().unwrap() > 0);
+    assert!(details["reason"].is_string());
+
+    let wrong_type = json!({ "name": "Koalas", "age_range": { "min_months": 1, "max_months": 2 }, "capacity": "twelve", "ratio": "1:4" });
+    host.send(
+        Call::post("/v1/rooms")
+            .bearer(&world.a.director)
+            .json(&wrong_type),
+    )
+    .await
+    .expect_error(400, "request.malformed_json");
+    host.send(Call::post("/v1/rooms").bearer(&world.a.director))
+        .await
+        .expect_error(400, "request.body_required");
+}
+
+async fn unknown_routes_are_404_and_wrong_methods_405(host: &impl Host, world: &World) {
+    for path in [
+        "/",
+        "/v1",
+        "/v1/nothing-here",
+        "/v1/rooms/",
+        "/v2/rooms",
+        "/v1/rooms/room_x/extra",
+    ] {
+        host.send(Call::get(path).bearer(&world.a.director))
+            .await
+            .expect_error(404, "not_found");
+    }
+    let reply = host
+        .send(
+            Call::new(Method::PUT, "/v1/rooms")
+                .bearer(&world.a.director)
+                .json(&json!({})),
+        )
+        .await;
+    reply.expect_error(405, "method_not_allowed");
+    assert_eq!(reply.header("allow"), Some("POST, GET"));
+    host.send(Call::get("/v1/rooms/not-an-id").bearer(&world.a.director))
+        .await
+        .expect_error(404, "not_found");
+}
+
+async fn a_well_formed_request_id_is_echoed_and_a_bad_one_replaced(
+    host: &impl Host,
+    _world: &World,
+) {
+    let echoed = host
+        .send(Call::get("/healthz").header("x-request-id", "trace-abc_123"))
+        .await;
+    assert_eq!(echoed.header("x-request-id"), Some("trace-abc_123"));
+    let error = host
+        .send(Call::get("/v1/rooms").header("x-request-id", "trace-abc_124"))
+        .await;
+    assert_eq!(error.json()["request_id"], "trace-abc_124");
+    let replaced = host
+        .send(Call::get("/healthz").header("x-request-id", "bad id <script>"))
+        .await;
+    let id = replaced.header("x-request-id").unwrap();
+    assert_ne!(id, "bad id <script>");
+    assert!(!id.is_empty());
+    let fresh_a = host.send(Call::get("/healthz")).await;
+    let fresh_b = host.send(Call::get("/healthz")).await;
+    assert_ne!(
+        fresh_a.header("x-request-id"),
+        fresh_b.header("x-request-id")
+    );
+}
+
+async fn health_and_readiness_answer_without_a_session(host: &impl Host, _world: &World) {
+    for path in ["/healthz", "/health/live"] {
+        let reply = host.send(Call::get(path)).await;
+        reply.expect(200);
+        assert_eq!(reply.json()["status"], "ok");
+    }
+    for path in ["/readyz", "/health/ready"] {
+        let reply = host.send(Call::get(path)).await;
+        reply.expect(200);
+        assert_eq!(reply.json()["status"], "ready");
+        assert!(reply.json()["checks"].is_object());
+    }
+}
+
+mod every_route {
+    use super::*;
+
+    crate::on_both_hosts!(every_route_of_the_table_is_served);
+
+    /// Every route of the api's table is reachable on the host: public ones answer, the others ask
+    /// for a session (401), none is unknown (404) or of another method (405).
+    async fn every_route_of_the_table_is_served(host: &impl Host, world: &World) {
+        for route in world.api.routes() {
+            let path = route
+                .path
+                .replace("{id}", "room_01h455vb4pex5vsknk084sn02q");
+            let reply = host.send(Call::new(route.method.clone(), &path)).await;
+            let expected = match route.access {
+                cubby_api::Access::Public => 200,
+                cubby_api::Access::Permission(_) => 401,
+            };
+            assert_eq!(
+                reply.status.as_u16(),
+                expected,
+                "{} {}",
+                route.method,
+                route.path
+            );
+        }
+    }
+}

@@ -1,0 +1,47 @@
+//! Tokens for tests: the world's signing key, and forged tokens for the refusal cases.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde_json::{Value, json};
+
+/// The `kid` of the world's HS256 key.
+pub const TEST_KID: &str = "test-hs256";
+/// The world's HS256 secret.
+pub const TEST_SECRET: &[u8] = b"cubby-test-secret-cubby-test-secret!";
+
+/// The claims of a valid access token of the director of `centre`, to tamper with.
+pub fn director_claims(centre: &crate::Centre) -> Value {
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let grant = &centre.director_grant;
+    json!({
+        "sub": grant.user_id.to_string(),
+        "tenant_id": grant.tenant_id.to_string(),
+        "tenant_code": grant.tenant_code.to_string(),
+        "mbr": grant.membership_id.to_string(),
+        "roles": ["director"],
+        "jti": uuid::Uuid::now_v7().to_string(),
+        "iat": now,
+        "exp": now + 900,
+        "iss": "cubby",
+        "aud": "cubby-api",
+    })
+}
+
+/// `claims` signed with HS256 under `kid` with `secret`.
+pub fn sign(claims: &Value, kid: Option<&str>, secret: &[u8]) -> String {
+    let mut header = Header::new(Algorithm::HS256);
+    header.kid = kid.map(str::to_owned);
+    jsonwebtoken::encode(&header, claims, &EncodingKey::from_secret(secret)).unwrap()
+}
+
+/// `claims` signed with the world's key.
+pub fn sign_valid(claims: &Value) -> String {
+    sign(claims, Some(TEST_KID), TEST_SECRET)
+}
+
+/// An unsigned token: the header as given and an empty signature.
+pub fn unsigned(header: &Value, claims: &Value) -> String {
+    let part = |value: &Value| URL_SAFE_NO_PAD.encode(serde_json::to_vec(value).unwrap());
+    format!("{}.{}.", part(header), part(claims))
+}

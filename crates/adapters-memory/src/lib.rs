@@ -4,6 +4,7 @@
 //!
 //! Data is partitioned by tenant first, so a tenant's calls never walk another tenant's data.
 
+mod cache;
 mod rooms;
 mod system;
 mod tenants;
@@ -17,6 +18,8 @@ pub use system::{RandomIds, SystemClock};
 pub struct MemoryStore {
     tenants: Arc<RwLock<tenants::TenantTable>>,
     rooms: Arc<RwLock<rooms::RoomTable>>,
+    cache: Arc<RwLock<cache::Expiring<String, Vec<u8>>>>,
+    idempotency: Arc<RwLock<cache::Expiring<cache::RecordKey, cache::Record>>>,
 }
 
 impl std::fmt::Debug for MemoryStore {
@@ -42,7 +45,9 @@ pub fn embedded_ports() -> cubby_ports::Ports {
     let store = MemoryStore::default();
     cubby_ports::Ports {
         rooms: Arc::new(store.clone()),
-        tenants: Arc::new(store),
+        tenants: Arc::new(store.clone()),
+        cache: Arc::new(store.clone()),
+        idempotency: Arc::new(store),
         clock: Arc::new(SystemClock),
         ids: Arc::new(RandomIds),
         probes: Vec::new(),

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use cubby_domain::{Tenant, TenantCode, TenantId};
+use cubby_domain::{Tenant, TenantCode, TenantId, Version};
 use cubby_ports::{RepoError, TenantDirectory};
 
 use crate::{MemoryStore, read, write};
@@ -45,6 +45,19 @@ impl TenantDirectory for MemoryStore {
         table
             .by_code
             .insert(tenant.code.as_str().to_owned(), tenant.id);
+        table.by_id.insert(tenant.id, tenant.clone());
+        Ok(())
+    }
+
+    async fn update(&self, tenant: &Tenant, expected: Version) -> Result<(), RepoError> {
+        let mut table = write(&self.tenants);
+        let stored = table.by_id.get(&tenant.id).ok_or(RepoError::NotFound)?;
+        if stored.version != expected {
+            return Err(RepoError::StaleVersion);
+        }
+        if stored.code != tenant.code {
+            return Err(RepoError::Failed("a tenant's code cannot change".into()));
+        }
         table.by_id.insert(tenant.id, tenant.clone());
         Ok(())
     }

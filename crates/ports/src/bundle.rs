@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use crate::{Clock, HealthProbe, IdGenerator, RoomRepository, TenantDirectory};
+use crate::{
+    Cache, Clock, HealthProbe, IdGenerator, IdempotencyStore, RoomRepository, TenantDirectory,
+};
 
 /// The adapters a host picked, one per port: what the application is built on.
 #[derive(Clone)]
@@ -11,6 +13,10 @@ pub struct Ports {
     pub rooms: Arc<dyn RoomRepository>,
     /// The tenant directory.
     pub tenants: Arc<dyn TenantDirectory>,
+    /// The shared cache.
+    pub cache: Arc<dyn Cache>,
+    /// Idempotency records.
+    pub idempotency: Arc<dyn IdempotencyStore>,
     /// The clock.
     pub clock: Arc<dyn Clock>,
     /// The id source.

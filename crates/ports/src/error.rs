@@ -25,6 +25,9 @@ pub enum RepoError {
     /// A stored record could not be read back into the domain (malformed field, unknown value).
     #[error("a stored record is corrupt")]
     Corrupt(#[source] BoxError),
+    /// The store refused the operation for another reason (a bug, a misconfiguration).
+    #[error("the store refused the operation")]
+    Failed(#[source] BoxError),
 }
 
 impl RepoError {

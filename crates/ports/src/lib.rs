@@ -10,8 +10,10 @@
 //! live on separate, narrowly named traits such as [`TenantDirectory`].
 
 mod bundle;
+mod cache;
 mod error;
 mod health;
+mod idempotency;
 mod page;
 mod rooms;
 mod scope;
@@ -22,8 +24,10 @@ mod tenants;
 pub mod contract;
 
 pub use bundle::Ports;
+pub use cache::{Cache, CacheKey, Ttl};
 pub use error::{BoxError, RepoError};
 pub use health::{HealthProbe, ProbeError};
+pub use idempotency::{Claim, Fingerprint, IdempotencyKey, IdempotencyStore, StoredResponse};
 pub use page::{DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, Page, PageError, PageRequest, SortDirection};
 pub use rooms::{RoomQuery, RoomRepository, RoomSort, RoomSortKey};
 pub use scope::{TenantScope, VerifiedSession};

@@ -1,7 +1,7 @@
 //! The platform-level directory of tenants.
 
 use async_trait::async_trait;
-use cubby_domain::{Tenant, TenantCode, TenantId};
+use cubby_domain::{Tenant, TenantCode, TenantId, Version};
 
 use crate::RepoError;
 
@@ -30,4 +30,14 @@ pub trait TenantDirectory: Send + Sync {
     /// - MUST return [`RepoError::Conflict`]`("tenant.code")` when the code is taken, and
     ///   [`RepoError::Conflict`]`("tenant.id")` when the id is.
     async fn insert(&self, tenant: &Tenant) -> Result<(), RepoError>;
+
+    /// Replaces a stored tenant with `tenant` (same id), if the stored version is still
+    /// `expected`. The code cannot change.
+    ///
+    /// # Errors
+    ///
+    /// - MUST return [`RepoError::NotFound`] when no tenant has the id.
+    /// - MUST return [`RepoError::StaleVersion`] when the stored version is not `expected`,
+    ///   and leave the stored tenant unchanged.
+    async fn update(&self, tenant: &Tenant, expected: Version) -> Result<(), RepoError>;
 }

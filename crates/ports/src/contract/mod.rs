@@ -8,8 +8,11 @@
 //! cubby_ports::room_repository_contract!(async { MemoryStore::default() });
 //! ```
 //!
-//! The expression is awaited once per case. Every case works in tenants of its own, made up on
-//! the spot, so cases can share one database and still never see each other's data.
+//! The expression is awaited once per case. For a real service, write `optional` before it and
+//! make it resolve to an `Option`: `None` (the service is not configured, see [`services`])
+//! skips the case, or fails it under `CUBBY_REQUIRE_SERVICES=1`. Every case works in tenants of
+//! its own, made up on the spot, so cases can share one database and never see each other's
+//! data.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -17,7 +20,10 @@
     reason = "contract cases are tests: a failed expectation must stop the case"
 )]
 
+pub mod cache;
+pub mod idempotency;
 pub mod rooms;
+pub mod services;
 pub mod tenants;
 
 use cubby_domain::{Permission, TenantId, UserId};
@@ -50,6 +56,17 @@ pub fn at(minutes: i64) -> OffsetDateTime {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __contract_cases {
+    ($suite:path, optional $make:expr, [$($case:ident),* $(,)?]) => {
+        $(
+            #[tokio::test]
+            async fn $case() {
+                use $suite as suite;
+                if let Some(subject) = $make.await {
+                    suite::$case(&subject).await;
+                }
+            }
+        )*
+    };
     ($suite:path, $make:expr, [$($case:ident),* $(,)?]) => {
         $(
             #[tokio::test]

@@ -15,10 +15,10 @@ use crate::{
 /// Runs every room repository case against the repository `$make` resolves to.
 #[macro_export]
 macro_rules! room_repository_contract {
-    ($make:expr) => {
+    ($($make:tt)+) => {
         $crate::__contract_cases!(
             $crate::contract::rooms,
-            $make,
+            $($make)+,
             [
                 a_stored_room_reads_back_unchanged,
                 a_missing_room_is_not_found,

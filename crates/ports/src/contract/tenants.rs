@@ -11,14 +11,17 @@ use crate::{RepoError, TenantDirectory};
 /// Runs every tenant directory case against the directory `$make` resolves to.
 #[macro_export]
 macro_rules! tenant_directory_contract {
-    ($make:expr) => {
+    ($($make:tt)+) => {
         $crate::__contract_cases!(
             $crate::contract::tenants,
-            $make,
+            $($make)+,
             [
                 a_tenant_is_found_by_code_and_by_id,
                 an_unknown_tenant_is_not_found,
                 a_taken_code_conflicts,
+                an_update_with_the_read_version_is_stored,
+                an_update_with_a_stale_version_is_refused_and_changes_nothing,
+                an_update_of_an_unknown_tenant_is_not_found,
             ]
         );
     };
@@ -77,4 +80,49 @@ pub async fn a_taken_code_conflicts(directory: &dyn TenantDirectory) {
         directory.by_id(second.id).await,
         Err(RepoError::NotFound)
     ));
+}
+
+fn suspended(tenant: &Tenant) -> Tenant {
+    Tenant {
+        status: TenantStatus::Suspended,
+        audit: tenant
+            .audit
+            .touched(Actor::User(UserId::from_uuid(Uuid::now_v7())), at(5)),
+        version: tenant.version.next(),
+        ..tenant.clone()
+    }
+}
+
+/// An update naming the stored version is stored and read back by id and by code.
+pub async fn an_update_with_the_read_version_is_stored(directory: &dyn TenantDirectory) {
+    let tenant = new_tenant();
+    directory.insert(&tenant).await.unwrap();
+    let changed = suspended(&tenant);
+    directory.update(&changed, tenant.version).await.unwrap();
+    assert_eq!(directory.by_id(tenant.id).await.unwrap(), changed);
+    assert_eq!(directory.by_code(&tenant.code).await.unwrap(), changed);
+}
+
+/// An update naming an older version is refused and changes nothing.
+pub async fn an_update_with_a_stale_version_is_refused_and_changes_nothing(
+    directory: &dyn TenantDirectory,
+) {
+    let tenant = new_tenant();
+    directory.insert(&tenant).await.unwrap();
+    let changed = suspended(&tenant);
+    directory.update(&changed, tenant.version).await.unwrap();
+    let late = Tenant {
+        name: TenantName::parse("Late").unwrap(),
+        ..suspended(&tenant)
+    };
+    let result = directory.update(&late, tenant.version).await;
+    assert!(matches!(result, Err(RepoError::StaleVersion)), "{result:?}");
+    assert_eq!(directory.by_id(tenant.id).await.unwrap(), changed);
+}
+
+/// Updating a tenant that was never stored is not found.
+pub async fn an_update_of_an_unknown_tenant_is_not_found(directory: &dyn TenantDirectory) {
+    let tenant = new_tenant();
+    let result = directory.update(&suspended(&tenant), tenant.version).await;
+    assert!(matches!(result, Err(RepoError::NotFound)), "{result:?}");
 }

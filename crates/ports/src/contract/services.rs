@@ -1,0 +1,35 @@
+//! The real services contract suites and end-to-end tests run against, found through the
+//! environment `scripts/test` prepares.
+//!
+//! A test that needs a service calls [`mongodb_uri`] or [`redis_url`]. When the service is not
+//! configured, the test is skipped with a note, unless `CUBBY_REQUIRE_SERVICES=1` (which
+//! `scripts/test` and CI set): then it fails, so a missing service can never pass unnoticed.
+
+/// `CUBBY_TEST_MONGODB_URI`: a MongoDB-compatible server to create databases on.
+pub fn mongodb_uri() -> Option<String> {
+    service("CUBBY_TEST_MONGODB_URI")
+}
+
+/// `CUBBY_TEST_REDIS_URL`: a Redis server to create keys on (each test in its own namespace).
+pub fn redis_url() -> Option<String> {
+    service("CUBBY_TEST_REDIS_URL")
+}
+
+/// Whether missing services fail the run.
+pub fn required() -> bool {
+    std::env::var("CUBBY_REQUIRE_SERVICES").is_ok_and(|v| v == "1")
+}
+
+fn service(variable: &str) -> Option<String> {
+    match std::env::var(variable) {
+        Ok(value) if !value.trim().is_empty() => Some(value),
+        _ => {
+            assert!(
+                !required(),
+                "{variable} is not set and CUBBY_REQUIRE_SERVICES=1: start the test services (scripts/test does)"
+            );
+            eprintln!("skipped: {variable} is not set (scripts/test sets it)");
+            None
+        }
+    }
+}

@@ -1,7 +1,238 @@
-//! MongoDB adapters: the repositories of every tenant-owned aggregate on the official `mongodb`
-//! driver, one client per process, a document type per aggregate owned here (never the domain
-//! type) carrying `tenant_id`, `audit` and `version`, every filter built from the
-//! `TenantScope`, and the indexes each collection needs, all unique ones compound with
-//! `tenant_id`.
+//! MongoDB adapters on the official `mongodb` driver: the repository of every tenant-owned
+//! aggregate, the tenant directory, the indexes they need, and a readiness probe.
 //!
-//! Nothing is implemented yet: the in-memory adapters serve every port.
+//! One [`Mongo`] (one driver client, pooled) serves a whole process. Each aggregate has a
+//! document type owned here, never the domain type, carrying `tenant_id`, `audit` and
+//! `version`; documents read back are re-parsed through the domain constructors, so a malformed
+//! stored field is a [`RepoError::Corrupt`], never a panic. Every filter on a tenant-owned
+//! collection starts from [`scoped`]. Driver errors are mapped here by [`to_repo_error`] and
+//! never cross the port.
+
+mod audit;
+mod indexes;
+mod rooms;
+mod tenants;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bson::{Document, doc};
+use cubby_ports::{HealthProbe, Ports, ProbeError, RepoError, TenantScope};
+use mongodb::error::{ErrorKind, WriteFailure};
+use mongodb::options::ClientOptions;
+use mongodb::{Client, Database};
+
+pub use indexes::IndexReport;
+
+/// How long the driver looks for a usable server before a call fails, unless the connection
+/// string says otherwise. Short, so that an outage answers 503 quickly.
+const SERVER_SELECTION_TIMEOUT: Duration = Duration::from_secs(3);
+/// How long opening one connection may take, unless the connection string says otherwise.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// The database used when the connection string names none.
+const DEFAULT_DATABASE: &str = "cubby";
+
+/// A MongoDB database holding Cubby's collections.
+#[derive(Clone, Debug)]
+pub struct Mongo {
+    db: Database,
+}
+
+impl Mongo {
+    /// Opens a client for `uri` (the database is the one the URI names, else `cubby`). No
+    /// connection is made until the first call.
+    ///
+    /// # Errors
+    ///
+    /// [`RepoError::Failed`] when the connection string is not valid (the message never
+    /// repeats it, since it may hold a password).
+    pub async fn connect(uri: &str) -> Result<Self, RepoError> {
+        Self::connect_to(uri, None).await
+    }
+
+    /// Opens a client for `uri` on the database `name`, whatever the URI says.
+    ///
+    /// # Errors
+    ///
+    /// As [`Mongo::connect`].
+    pub async fn connect_to(uri: &str, name: Option<&str>) -> Result<Self, RepoError> {
+        let mut options = ClientOptions::parse(uri)
+            .await
+            .map_err(|_| RepoError::Failed("the MongoDB connection string is not valid".into()))?;
+        options.app_name.get_or_insert_with(|| "cubby".to_owned());
+        options
+            .server_selection_timeout
+            .get_or_insert(SERVER_SELECTION_TIMEOUT);
+        options.connect_timeout.get_or_insert(CONNECT_TIMEOUT);
+        let database = name
+            .map(str::to_owned)
+            .or_else(|| options.default_database.clone())
+            .unwrap_or_else(|| DEFAULT_DATABASE.to_owned());
+        let client = Client::with_options(options).map_err(to_repo_error)?;
+        Ok(Self {
+            db: client.database(&database),
+        })
+    }
+
+    /// The database.
+    pub fn database(&self) -> &Database {
+        &self.db
+    }
+
+    /// Creates every index Cubby's queries need, if missing; safe to run again and concurrently.
+    ///
+    /// # Errors
+    ///
+    /// [`RepoError::Unavailable`] when MongoDB does not answer; [`RepoError::Failed`] when an
+    /// index of the same name exists with another definition.
+    pub async fn ensure_indexes(&self) -> Result<IndexReport, RepoError> {
+        indexes::ensure(&self.db).await
+    }
+
+    /// Points the repositories and the tenant directory of `ports` at this database, and adds
+    /// its readiness probe.
+    pub fn install(&self, ports: &mut Ports) {
+        ports.rooms = Arc::new(self.clone());
+        ports.tenants = Arc::new(self.clone());
+        ports.probes.push(Arc::new(self.clone()));
+    }
+}
+
+#[async_trait]
+impl HealthProbe for Mongo {
+    fn name(&self) -> &'static str {
+        "mongodb"
+    }
+
+    async fn check(&self) -> Result<(), ProbeError> {
+        self.db
+            .run_command(doc! { "ping": 1 })
+            .await
+            .map(|_| ())
+            .map_err(|error| ProbeError(probe_message(&error)))
+    }
+}
+
+/// What an operator is told about a failed probe: the kind of failure, not the driver's text
+/// (which may name hosts and topology).
+fn probe_message(error: &mongodb::error::Error) -> String {
+    match to_repo_error(error.clone()) {
+        RepoError::Unavailable(_) => "unreachable".to_owned(),
+        _ => "answered with an error".to_owned(),
+    }
+}
+
+/// `filter` confined to the scope's tenant. Every query on a tenant-owned collection starts
+/// here.
+pub(crate) fn scoped(scope: &TenantScope, mut filter: Document) -> Document {
+    filter.insert("tenant_id", scope.tenant_id().to_string());
+    filter
+}
+
+/// Server error codes that mean "try again later" rather than "this cannot work".
+const TRANSIENT_CODES: &[i32] = &[
+    6,     // HostUnreachable
+    7,     // HostNotFound
+    50,    // MaxTimeMSExpired
+    89,    // NetworkTimeout
+    91,    // ShutdownInProgress
+    189,   // PrimarySteppedDown
+    262,   // ExceededTimeLimit
+    9001,  // SocketException
+    10107, // NotWritablePrimary
+    11600, // InterruptedAtShutdown
+    11602, // InterruptedDueToReplStateChange
+    13435, // NotPrimaryNoSecondaryOk
+    13436, // NotPrimaryOrSecondary
+];
+
+/// Maps a driver error to the port's: unreachable or transient → `Unavailable`, unreadable
+/// stored data → `Corrupt`, anything else → `Failed`. Duplicate keys are recognised by
+/// [`duplicate_key`] before this is called.
+pub(crate) fn to_repo_error(error: mongodb::error::Error) -> RepoError {
+    let transient = error.contains_label("RetryableWriteError")
+        || error.contains_label("TransientTransactionError")
+        || match error.kind.as_ref() {
+            ErrorKind::ServerSelection { .. }
+            | ErrorKind::Io(_)
+            | ErrorKind::ConnectionPoolCleared { .. }
+            | ErrorKind::DnsResolve { .. } => true,
+            ErrorKind::Command(command) => TRANSIENT_CODES.contains(&command.code),
+            ErrorKind::Write(WriteFailure::WriteError(write)) => {
+                TRANSIENT_CODES.contains(&write.code)
+            }
+            _ => false,
+        };
+    if transient {
+        return RepoError::Unavailable(Box::new(error));
+    }
+    match error.kind.as_ref() {
+        // The driver's text quotes the stored value, which may be personal data: not kept.
+        ErrorKind::BsonDeserialization(_) => {
+            RepoError::corrupt("a stored document could not be read")
+        }
+        _ => RepoError::Failed(Box::new(error)),
+    }
+}
+
+/// Decodes a stored document, reporting a malformed one by collection, id and the kind of
+/// problem, never by the stored values (which may be personal data).
+pub(crate) fn decode<T: serde::de::DeserializeOwned>(
+    collection: &str,
+    document: Document,
+) -> Result<T, RepoError> {
+    let id: String = document
+        .get_str("_id")
+        .unwrap_or("(no string _id)")
+        .chars()
+        .take(64)
+        .collect();
+    bson::from_document(document).map_err(|error| {
+        let text = error.to_string();
+        let reason = match text.strip_prefix("missing field ") {
+            Some(field) => format!("missing field {field}"),
+            None => "a field has the wrong type or value".to_owned(),
+        };
+        RepoError::corrupt(format!("{collection} document {id}: {reason}"))
+    })
+}
+
+/// The server's message when `error` is a duplicate key (code 11000), which names the index.
+pub(crate) fn duplicate_key(error: &mongodb::error::Error) -> Option<&str> {
+    match error.kind.as_ref() {
+        ErrorKind::Write(WriteFailure::WriteError(write)) if write.code == 11000 => {
+            Some(&write.message)
+        }
+        ErrorKind::Command(command) if command.code == 11000 => Some(&command.message),
+        ErrorKind::InsertMany(many) => many
+            .write_errors
+            .as_ref()
+            .and_then(|errors| errors.iter().find(|e| e.code == 11000))
+            .map(|e| e.message.as_str()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Mongo;
+    use cubby_ports::contract::services::mongodb_uri;
+
+    /// A fresh database with every index, or `None` when no server is configured.
+    pub(crate) async fn fresh() -> Option<Mongo> {
+        let uri = mongodb_uri()?;
+        let name = format!("cubby_test_{}", uuid::Uuid::now_v7().simple());
+        let mongo = Mongo::connect_to(&uri, Some(&name)).await.unwrap();
+        mongo.ensure_indexes().await.unwrap();
+        Some(mongo)
+    }
+
+    mod rooms {
+        cubby_ports::room_repository_contract!(optional super::fresh());
+    }
+
+    mod tenants {
+        cubby_ports::tenant_directory_contract!(optional super::fresh());
+    }
+}

@@ -1,0 +1,85 @@
+//! The indexes Cubby's queries need, declared once and ensured at start-up and by
+//! `cubby admin ensure-indexes`. docs/OPERATIONS.md lists each query with the index serving it.
+
+use bson::doc;
+use cubby_ports::RepoError;
+use mongodb::options::IndexOptions;
+use mongodb::{Database, IndexModel};
+
+use crate::{rooms, tenants, to_repo_error};
+
+/// The indexes ensured, by collection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexReport {
+    /// `(collection, index name)` pairs, in the order they were ensured.
+    pub ensured: Vec<(&'static str, String)>,
+}
+
+fn index(keys: bson::Document, name: &str, unique: bool) -> IndexModel {
+    IndexModel::builder()
+        .keys(keys)
+        .options(
+            IndexOptions::builder()
+                .name(name.to_owned())
+                .unique(unique.then_some(true))
+                .build(),
+        )
+        .build()
+}
+
+/// Every index, by collection.
+fn declared() -> Vec<(&'static str, Vec<IndexModel>)> {
+    vec![
+        (
+            tenants::COLLECTION,
+            vec![index(doc! { "code": 1 }, tenants::CODE_INDEX, true)],
+        ),
+        (
+            rooms::COLLECTION,
+            vec![
+                // Unique among a tenant's active rooms: archived rooms free their name.
+                IndexModel::builder()
+                    .keys(doc! { "tenant_id": 1, "name_key": 1 })
+                    .options(
+                        IndexOptions::builder()
+                            .name(rooms::NAME_INDEX.to_owned())
+                            .unique(true)
+                            .partial_filter_expression(doc! { "archived": false })
+                            .build(),
+                    )
+                    .build(),
+                // Lists in creation order (the default, newest first), with or without archived rooms.
+                index(
+                    doc! { "tenant_id": 1, "archived": 1, "audit.created_at": -1, "_id": -1 },
+                    "rooms_tenant_created",
+                    false,
+                ),
+                // Lists in name order, and name prefix filters.
+                index(
+                    doc! { "tenant_id": 1, "archived": 1, "name_key": 1, "_id": 1 },
+                    "rooms_tenant_name",
+                    false,
+                ),
+            ],
+        ),
+    ]
+}
+
+/// Creates the missing indexes; existing ones with the same definition are left as they are.
+pub(crate) async fn ensure(db: &Database) -> Result<IndexReport, RepoError> {
+    let mut ensured = Vec::new();
+    for (collection, models) in declared() {
+        let result = db
+            .collection::<bson::Document>(collection)
+            .create_indexes(models)
+            .await
+            .map_err(to_repo_error)?;
+        ensured.extend(
+            result
+                .index_names
+                .into_iter()
+                .map(|name| (collection, name)),
+        );
+    }
+    Ok(IndexReport { ensured })
+}

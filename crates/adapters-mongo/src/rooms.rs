@@ -1,0 +1,250 @@
+//! Rooms in the `rooms` collection.
+
+use async_trait::async_trait;
+use bson::{DateTime, Document, doc};
+use cubby_domain::room::RoomParts;
+use cubby_domain::{AgeRange, Capacity, Room, RoomId, RoomName, StaffChildRatio, Version};
+use cubby_ports::{
+    Page, RepoError, RoomQuery, RoomRepository, RoomSortKey, SortDirection, TenantScope,
+};
+use futures::TryStreamExt;
+use mongodb::Collection;
+use serde::{Deserialize, Serialize};
+
+use crate::audit::{AuditDocument, to_bson};
+use crate::{Mongo, decode, duplicate_key, scoped, to_repo_error};
+
+/// The collection.
+pub(crate) const COLLECTION: &str = "rooms";
+
+/// The unique index on a tenant's active room names (partial: archived rooms free their name).
+pub(crate) const NAME_INDEX: &str = "rooms_tenant_active_name_unique";
+
+/// A room as stored.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct RoomDocument {
+    #[serde(rename = "_id")]
+    id: String,
+    tenant_id: String,
+    name: String,
+    /// The lowercase name, for uniqueness, prefix search and sorting.
+    name_key: String,
+    age_range: AgeRangeDocument,
+    capacity: i32,
+    ratio: RatioDocument,
+    archived: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    archived_at: Option<DateTime>,
+    audit: AuditDocument,
+    version: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct AgeRangeDocument {
+    min_months: i32,
+    max_months: i32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct RatioDocument {
+    staff: i32,
+    children: i32,
+}
+
+impl RoomDocument {
+    fn from_domain(scope: &TenantScope, room: &Room) -> Self {
+        Self {
+            id: room.id().to_string(),
+            tenant_id: scope.tenant_id().to_string(),
+            name: room.name().as_str().to_owned(),
+            name_key: room.name().key(),
+            age_range: AgeRangeDocument {
+                min_months: room.age_range().min_months().into(),
+                max_months: room.age_range().max_months().into(),
+            },
+            capacity: room.capacity().get().into(),
+            ratio: RatioDocument {
+                staff: room.ratio().staff().into(),
+                children: room.ratio().children().into(),
+            },
+            archived: room.is_archived(),
+            archived_at: room.archived_at().map(to_bson),
+            audit: AuditDocument::from_domain(room.audit()),
+            version: i64::try_from(room.version().get()).unwrap_or(i64::MAX),
+        }
+    }
+
+    /// The domain room, every field parsed again; anything malformed is `Corrupt`.
+    fn into_domain(self) -> Result<Room, RepoError> {
+        let bad = |field: &str| RepoError::corrupt(format!("room document: malformed {field}"));
+        let small = |value: i32, field: &str| u16::try_from(value).map_err(|_| bad(field));
+        let tiny = |value: i32, field: &str| u8::try_from(value).map_err(|_| bad(field));
+        Ok(Room::restore(RoomParts {
+            id: RoomId::parse(&self.id).map_err(|_| bad("_id"))?,
+            name: RoomName::parse(&self.name).map_err(|_| bad("name"))?,
+            age_range: AgeRange::new(
+                small(self.age_range.min_months, "age_range")?,
+                small(self.age_range.max_months, "age_range")?,
+            )
+            .map_err(|_| bad("age_range"))?,
+            capacity: Capacity::new(small(self.capacity, "capacity")?)
+                .map_err(|_| bad("capacity"))?,
+            ratio: StaffChildRatio::new(
+                tiny(self.ratio.staff, "ratio")?,
+                tiny(self.ratio.children, "ratio")?,
+            )
+            .map_err(|_| bad("ratio"))?,
+            archived_at: self.archived_at.map(DateTime::to_time_0_3),
+            audit: self.audit.into_domain("room document")?,
+            version: u64::try_from(self.version)
+                .ok()
+                .and_then(Version::new)
+                .ok_or_else(|| bad("version"))?,
+        }))
+    }
+}
+
+impl Mongo {
+    /// Rooms, for writes (typed, serialized by serde).
+    fn rooms(&self) -> Collection<RoomDocument> {
+        self.db.collection(COLLECTION)
+    }
+
+    /// Rooms, for reads: documents are decoded one by one with [`decode`].
+    fn room_documents(&self) -> Collection<Document> {
+        self.db.collection(COLLECTION)
+    }
+}
+
+fn room(document: Document) -> Result<Room, RepoError> {
+    decode::<RoomDocument>(COLLECTION, document)?.into_domain()
+}
+
+/// A duplicate key on rooms means the active name is taken (ids are minted unique).
+fn write_error(error: mongodb::error::Error) -> RepoError {
+    match duplicate_key(&error) {
+        Some(message) if message.contains(NAME_INDEX) || message.contains("name_key") => {
+            RepoError::Conflict("room.name")
+        }
+        Some(_) => RepoError::Conflict("room.id"),
+        None => to_repo_error(error),
+    }
+}
+
+/// Escapes a literal for a regular expression.
+fn regex_literal(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if "\\^$.|?*+()[]{}/-".contains(c) {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
+fn direction(direction: SortDirection) -> i32 {
+    match direction {
+        SortDirection::Ascending => 1,
+        SortDirection::Descending => -1,
+    }
+}
+
+#[async_trait]
+impl RoomRepository for Mongo {
+    async fn insert(&self, scope: &TenantScope, room: &Room) -> Result<(), RepoError> {
+        self.rooms()
+            .insert_one(RoomDocument::from_domain(scope, room))
+            .await
+            .map(|_| ())
+            .map_err(write_error)
+    }
+
+    async fn get(&self, scope: &TenantScope, id: RoomId) -> Result<Room, RepoError> {
+        let document = self
+            .room_documents()
+            .find_one(scoped(scope, doc! { "_id": id.to_string() }))
+            .await
+            .map_err(to_repo_error)?
+            .ok_or(RepoError::NotFound)?;
+        room(document)
+    }
+
+    async fn list(&self, scope: &TenantScope, query: &RoomQuery) -> Result<Page<Room>, RepoError> {
+        let mut filter = scoped(scope, Document::new());
+        if !query.include_archived {
+            filter.insert("archived", false);
+        }
+        if let Some(prefix) = &query.name_prefix {
+            filter.insert(
+                "name_key",
+                doc! { "$regex": format!("^{}", regex_literal(&prefix.to_lowercase())) },
+            );
+        }
+        let order = direction(query.sort.direction);
+        let sort = match query.sort.key {
+            RoomSortKey::CreatedAt => doc! { "audit.created_at": order, "_id": order },
+            RoomSortKey::Name => doc! { "name_key": order, "_id": order },
+        };
+        let total = self
+            .rooms()
+            .count_documents(filter.clone())
+            .await
+            .map_err(to_repo_error)?;
+        let documents: Vec<Document> = self
+            .room_documents()
+            .find(filter)
+            .sort(sort)
+            .skip(query.page.offset())
+            .limit(i64::from(query.page.limit()))
+            .await
+            .map_err(to_repo_error)?
+            .try_collect()
+            .await
+            .map_err(to_repo_error)?;
+        let items = documents.into_iter().map(room).collect::<Result<_, _>>()?;
+        Ok(Page { items, total })
+    }
+
+    async fn update(
+        &self,
+        scope: &TenantScope,
+        room: &Room,
+        expected: Version,
+    ) -> Result<(), RepoError> {
+        let id = room.id().to_string();
+        let expected = i64::try_from(expected.get()).unwrap_or(i64::MAX);
+        let result = self
+            .rooms()
+            .replace_one(
+                scoped(scope, doc! { "_id": &id, "version": expected }),
+                RoomDocument::from_domain(scope, room),
+            )
+            .await
+            .map_err(write_error)?;
+        if result.matched_count == 1 {
+            return Ok(());
+        }
+        let exists = self
+            .rooms()
+            .count_documents(scoped(scope, doc! { "_id": &id }))
+            .await
+            .map_err(to_repo_error)?;
+        Err(if exists == 0 {
+            RepoError::NotFound
+        } else {
+            RepoError::StaleVersion
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::regex_literal;
+
+    #[test]
+    fn pattern_characters_are_escaped() {
+        assert_eq!(regex_literal("a.b*(c)"), "a\\.b\\*\\(c\\)");
+        assert_eq!(regex_literal("koalas"), "koalas");
+    }
+}

@@ -1,0 +1,128 @@
+//! The tenant directory in the `tenants` collection (platform-level: the one collection not
+//! partitioned by tenant, since its documents are the tenants).
+
+use async_trait::async_trait;
+use bson::doc;
+use cubby_domain::{Tenant, TenantCode, TenantId, TenantName, TenantStatus, TimeZone, Version};
+use cubby_ports::{RepoError, TenantDirectory};
+use mongodb::Collection;
+use serde::{Deserialize, Serialize};
+
+use crate::audit::AuditDocument;
+use crate::{Mongo, decode, duplicate_key, to_repo_error};
+
+/// The collection.
+pub(crate) const COLLECTION: &str = "tenants";
+
+/// The unique index on tenant codes.
+pub(crate) const CODE_INDEX: &str = "tenants_code_unique";
+
+/// A tenant as stored.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct TenantDocument {
+    #[serde(rename = "_id")]
+    id: String,
+    code: String,
+    name: String,
+    time_zone: String,
+    status: String,
+    audit: AuditDocument,
+    version: i64,
+}
+
+impl TenantDocument {
+    fn from_domain(tenant: &Tenant) -> Self {
+        Self {
+            id: tenant.id.to_string(),
+            code: tenant.code.to_string(),
+            name: tenant.name.as_str().to_owned(),
+            time_zone: tenant.time_zone.name().to_owned(),
+            status: tenant.status.as_str().to_owned(),
+            audit: AuditDocument::from_domain(&tenant.audit),
+            version: i64::try_from(tenant.version.get()).unwrap_or(i64::MAX),
+        }
+    }
+
+    fn into_domain(self) -> Result<Tenant, RepoError> {
+        let bad = |field: &str| RepoError::corrupt(format!("tenant document: malformed {field}"));
+        Ok(Tenant {
+            id: TenantId::parse(&self.id).map_err(|_| bad("_id"))?,
+            code: TenantCode::parse(&self.code).map_err(|_| bad("code"))?,
+            name: TenantName::parse(&self.name).map_err(|_| bad("name"))?,
+            time_zone: TimeZone::parse(&self.time_zone).map_err(|_| bad("time_zone"))?,
+            status: TenantStatus::parse(&self.status).ok_or_else(|| bad("status"))?,
+            audit: self.audit.into_domain("tenant document")?,
+            version: u64::try_from(self.version)
+                .ok()
+                .and_then(Version::new)
+                .ok_or_else(|| bad("version"))?,
+        })
+    }
+}
+
+impl Mongo {
+    fn tenants(&self) -> Collection<TenantDocument> {
+        self.db.collection(COLLECTION)
+    }
+
+    async fn tenant_where(&self, filter: bson::Document) -> Result<Tenant, RepoError> {
+        let document = self
+            .db
+            .collection::<bson::Document>(COLLECTION)
+            .find_one(filter)
+            .await
+            .map_err(to_repo_error)?
+            .ok_or(RepoError::NotFound)?;
+        decode::<TenantDocument>(COLLECTION, document)?.into_domain()
+    }
+}
+
+#[async_trait]
+impl TenantDirectory for Mongo {
+    async fn by_code(&self, code: &TenantCode) -> Result<Tenant, RepoError> {
+        self.tenant_where(doc! { "code": code.as_str() }).await
+    }
+
+    async fn by_id(&self, id: TenantId) -> Result<Tenant, RepoError> {
+        self.tenant_where(doc! { "_id": id.to_string() }).await
+    }
+
+    async fn insert(&self, tenant: &Tenant) -> Result<(), RepoError> {
+        match self
+            .tenants()
+            .insert_one(TenantDocument::from_domain(tenant))
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(error) => Err(match duplicate_key(&error) {
+                Some(message) if message.contains(CODE_INDEX) || message.contains("code") => {
+                    RepoError::Conflict("tenant.code")
+                }
+                Some(_) => RepoError::Conflict("tenant.id"),
+                None => to_repo_error(error),
+            }),
+        }
+    }
+
+    async fn update(&self, tenant: &Tenant, expected: Version) -> Result<(), RepoError> {
+        let id = tenant.id.to_string();
+        let filter = doc! {
+            "_id": &id,
+            "code": tenant.code.as_str(),
+            "version": i64::try_from(expected.get()).unwrap_or(i64::MAX),
+        };
+        let result = self
+            .tenants()
+            .replace_one(filter, TenantDocument::from_domain(tenant))
+            .await
+            .map_err(to_repo_error)?;
+        if result.matched_count == 1 {
+            return Ok(());
+        }
+        let stored = self.by_id(tenant.id).await?;
+        if stored.code != tenant.code {
+            return Err(RepoError::Failed("a tenant's code cannot change".into()));
+        }
+        Err(RepoError::StaleVersion)
+    }
+}

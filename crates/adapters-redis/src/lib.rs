@@ -1,5 +1,197 @@
-//! Redis adapters: idempotency records, read-through caches with namespaced, versioned keys,
-//! the session token store (access token blocklist, refresh token families), permission caches
-//! keyed by entitlements version, rate-limit counters, and the job queue on Redis Streams.
+//! Redis adapters on the `redis` crate: the shared [`Cache`](cubby_ports::Cache), the
+//! [`IdempotencyStore`](cubby_ports::IdempotencyStore) and a readiness probe. The session token
+//! store, permission caches, rate-limit counters and the job queue will follow here.
 //!
-//! Nothing is implemented yet: the in-memory adapters serve every port.
+//! One [`Redis`] (one multiplexed connection behind the driver's `ConnectionManager`) serves a
+//! whole process. It connects lazily, so a process starts while Redis is down; every call is
+//! bounded by short connection and response timeouts, so an outage answers
+//! [`RepoError::Unavailable`] within about a second instead of hanging; and the next call after
+//! a failure reconnects, so the same value works again once Redis is back.
+//!
+//! Every key lives under the namespace given to [`Redis::connect`]:
+//!
+//! - `{namespace}:cache:{key}`: a cache entry, under its [`CacheKey`](cubby_ports::CacheKey)
+//!   (which names the layout version and the tenant);
+//! - `{namespace}:idem:{tenant_id}:{actor}:{sha256 of the Idempotency-Key, hex}`: an
+//!   idempotency record, as JSON.
+//!
+//! Driver errors are mapped here by `to_repo_error` and never cross the port; no message
+//! repeats the URL, which may hold a password.
+
+mod cache;
+mod hex;
+mod idempotency;
+
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use cubby_ports::{HealthProbe, Ports, ProbeError, RepoError};
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{Cmd, ErrorKind, FromRedisValue, RedisError, ServerErrorKind};
+
+/// How long opening a connection may take before the call fails.
+const CONNECTION_TIMEOUT: Duration = Duration::from_secs(1);
+/// How long a command may wait for its answer before the call fails.
+const RESPONSE_TIMEOUT: Duration = Duration::from_secs(1);
+/// Extra connection attempts behind one failed attempt. None: while Redis is down each call
+/// fails after one attempt, and the next call tries again.
+const RECONNECT_RETRIES: usize = 0;
+/// The longest expiry sent to Redis (a year); longer durations are clamped to it.
+const MAX_EXPIRY_MS: u64 = 365 * 24 * 60 * 60 * 1000;
+
+/// A Redis server holding Cubby's keys under one namespace. Cheap to clone: clones share one
+/// connection.
+#[derive(Clone)]
+pub struct Redis {
+    connection: ConnectionManager,
+    namespace: Arc<str>,
+}
+
+impl std::fmt::Debug for Redis {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The driver's own Debug would print the connection details, password included.
+        f.debug_struct("Redis")
+            .field("namespace", &self.namespace)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Redis {
+    /// A client for the server at `url` (`redis://[:password@]host[:port][/db]`) keeping every
+    /// key under `namespace`. No connection is made until the first call, so this succeeds
+    /// while Redis is down. Must be called inside a Tokio runtime, which then drives the
+    /// connection.
+    ///
+    /// # Errors
+    ///
+    /// [`RepoError::Failed`] when the URL is not valid (the message never repeats it, since it
+    /// may hold a password), the namespace is empty, or no Tokio runtime is running.
+    pub fn connect(url: &str, namespace: &str) -> Result<Self, RepoError> {
+        if namespace.is_empty() {
+            return Err(RepoError::Failed("the redis namespace is empty".into()));
+        }
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(RepoError::Failed(
+                "redis needs a running tokio runtime to connect".into(),
+            ));
+        }
+        let client = redis::Client::open(url)
+            .map_err(|_| RepoError::Failed("the redis url is not valid".into()))?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(CONNECTION_TIMEOUT))
+            .set_response_timeout(Some(RESPONSE_TIMEOUT))
+            .set_number_of_retries(RECONNECT_RETRIES);
+        let connection =
+            ConnectionManager::new_lazy_with_config(client, config).map_err(to_repo_error)?;
+        Ok(Self {
+            connection,
+            namespace: namespace.into(),
+        })
+    }
+
+    /// The namespace every key is stored under.
+    pub fn namespace(&self) -> &str {
+        &self.namespace
+    }
+
+    /// Points the cache and the idempotency store of `ports` at this server, and adds its
+    /// readiness probe.
+    pub fn install(&self, ports: &mut Ports) {
+        ports.cache = Arc::new(self.clone());
+        ports.idempotency = Arc::new(self.clone());
+        ports.probes.push(Arc::new(self.clone()));
+    }
+
+    /// The full key of `kind` (`cache`, `idem`) and `rest`.
+    fn key(&self, kind: &str, rest: &str) -> String {
+        format!("{}:{kind}:{rest}", self.namespace)
+    }
+
+    /// Runs `command` and reads its answer as `T`.
+    async fn query<T: FromRedisValue>(&self, command: &Cmd) -> Result<T, RepoError> {
+        let mut connection = self.connection.clone();
+        command
+            .query_async(&mut connection)
+            .await
+            .map_err(to_repo_error)
+    }
+}
+
+#[async_trait]
+impl HealthProbe for Redis {
+    fn name(&self) -> &'static str {
+        "redis"
+    }
+
+    async fn check(&self) -> Result<(), ProbeError> {
+        let mut connection = self.connection.clone();
+        let answer: String = redis::cmd("PING")
+            .query_async(&mut connection)
+            .await
+            .map_err(|e| ProbeError(describe(&e)))?;
+        match answer.as_str() {
+            "PONG" => Ok(()),
+            _ => Err(ProbeError(
+                "redis answered ping with something other than pong".to_owned(),
+            )),
+        }
+    }
+}
+
+/// `duration` in whole milliseconds for `PX`: at least 1 (Redis refuses 0), at most a year.
+fn expiry_ms(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis())
+        .unwrap_or(u64::MAX)
+        .clamp(1, MAX_EXPIRY_MS)
+}
+
+/// Maps a driver error to the port's: unreachable, timed out, dropped or still loading →
+/// `Unavailable`; anything else → `Failed`. The message is built here and never carries the
+/// driver's text.
+fn to_repo_error(error: RedisError) -> RepoError {
+    let message = describe(&error);
+    if is_transient(&error) {
+        RepoError::Unavailable(message.into())
+    } else {
+        RepoError::Failed(message.into())
+    }
+}
+
+/// Whether `error` means "Redis cannot answer now" rather than "this cannot work".
+fn is_transient(error: &RedisError) -> bool {
+    error.is_io_error()
+        || error.is_timeout()
+        || error.is_connection_refusal()
+        || error.is_connection_dropped()
+        || matches!(
+            error.kind(),
+            ErrorKind::Server(
+                ServerErrorKind::BusyLoading
+                    | ServerErrorKind::TryAgain
+                    | ServerErrorKind::MasterDown
+                    | ServerErrorKind::ClusterDown
+            )
+        )
+}
+
+/// What went wrong, for logs and probes: the kind of failure and the server's error code,
+/// never the driver's text (which may name the host or echo arguments).
+fn describe(error: &RedisError) -> String {
+    if error.is_connection_refusal() {
+        "redis refused the connection".to_owned()
+    } else if error.is_timeout() {
+        "redis did not answer in time".to_owned()
+    } else if error.is_connection_dropped() {
+        "the connection to redis dropped".to_owned()
+    } else if error.is_io_error() {
+        "redis could not be reached".to_owned()
+    } else if let Some(code) = error.code() {
+        format!("redis answered with error {code}")
+    } else {
+        format!("the redis call failed ({})", error.category())
+    }
+}

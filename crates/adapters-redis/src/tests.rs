@@ -1,0 +1,301 @@
+//! The contract suites against a real Redis, and how the adapter behaves when Redis is down,
+//! goes away, or comes back.
+
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use cubby_domain::TenantId;
+use cubby_ports::contract::fresh_scope;
+use cubby_ports::contract::services::{redis_url, required};
+use cubby_ports::{
+    Cache, CacheKey, Claim, Fingerprint, HealthProbe, IdempotencyKey, IdempotencyStore, RepoError,
+    Ttl,
+};
+use uuid::Uuid;
+
+use crate::Redis;
+
+/// An adapter on the test server in a namespace of its own, or `None` when none is configured.
+/// Its keys all expire by themselves within a minute.
+pub(crate) async fn fresh() -> Option<Redis> {
+    let url = redis_url()?;
+    Some(Redis::connect(&url, &format!("cubby-test-{}", Uuid::now_v7())).unwrap())
+}
+
+mod cache {
+    cubby_ports::cache_contract!(optional super::fresh());
+}
+
+mod idempotency {
+    cubby_ports::idempotency_store_contract!(optional super::fresh());
+}
+
+/// Longer than any single call may take while Redis is down.
+const FAIL_FAST: Duration = Duration::from_secs(2);
+
+fn cache_key() -> CacheKey {
+    CacheKey::tenant_by_id(TenantId::from_uuid(Uuid::now_v7()))
+}
+
+fn minute() -> Ttl {
+    Ttl::new(Duration::from_secs(60)).unwrap()
+}
+
+fn idempotency_key() -> IdempotencyKey {
+    IdempotencyKey::parse("outage").unwrap()
+}
+
+/// Runs `call`, checks it answered within [`FAIL_FAST`], and returns its answer.
+async fn timed<T>(call: impl Future<Output = T>) -> T {
+    let started = Instant::now();
+    let answer = call.await;
+    assert!(
+        started.elapsed() < FAIL_FAST,
+        "the call took {:?}",
+        started.elapsed()
+    );
+    answer
+}
+
+fn assert_unavailable<T: std::fmt::Debug>(answer: Result<T, RepoError>) {
+    assert!(
+        matches!(answer, Err(RepoError::Unavailable(_))),
+        "{answer:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_closed_port_answers_unavailable_quickly() {
+    let redis = Redis::connect("redis://127.0.0.1:1", "cubby-test-closed").unwrap();
+    for _ in 0..2 {
+        assert_unavailable(timed(redis.get(&cache_key())).await);
+        assert_unavailable(timed(redis.put(&cache_key(), b"v", minute())).await);
+        let (scope, key) = (fresh_scope(), idempotency_key());
+        let claim = redis.claim(&scope, &key, Fingerprint([0; 32]), Duration::from_secs(60));
+        assert_unavailable(timed(claim).await);
+        let probe = timed(redis.check()).await;
+        assert_eq!(probe.unwrap_err().0, "redis refused the connection");
+    }
+}
+
+#[tokio::test]
+async fn a_server_that_never_answers_times_out_as_unavailable() {
+    // Accepts connections and reads nothing: the handshake and every command wait for an answer.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let held = tokio::spawn(async move {
+        let mut sockets = Vec::new();
+        while let Ok((socket, _)) = silent.accept().await {
+            sockets.push(socket);
+        }
+    });
+    let redis = Redis::connect(&format!("redis://127.0.0.1:{port}"), "cubby-test-silent").unwrap();
+    for _ in 0..2 {
+        assert_unavailable(timed(redis.get(&cache_key())).await);
+        assert_eq!(
+            timed(redis.check()).await.unwrap_err().0,
+            "redis did not answer in time"
+        );
+    }
+    held.abort();
+}
+
+#[tokio::test]
+async fn no_error_or_debug_output_repeats_the_password() {
+    let invalid = Redis::connect("redis://:hunter2@127.0.0.1:notaport", "ns").unwrap_err();
+    assert!(matches!(invalid, RepoError::Failed(_)), "{invalid:?}");
+    assert!(!format!("{invalid:?}").contains("hunter2"));
+    let redis = Redis::connect("redis://user:hunter2@127.0.0.1:1/0", "ns").unwrap();
+    let error = redis.get(&cache_key()).await.unwrap_err();
+    let source = std::error::Error::source(&error)
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    let seen = format!("{error} {error:?} {source} {redis:?}");
+    assert!(
+        !seen.contains("hunter2") && !seen.contains("127.0.0.1"),
+        "{seen}"
+    );
+}
+
+#[tokio::test]
+async fn an_empty_namespace_is_refused() {
+    assert!(matches!(
+        Redis::connect("redis://127.0.0.1:1", ""),
+        Err(RepoError::Failed(_))
+    ));
+}
+
+#[test]
+fn connecting_outside_a_runtime_is_an_error_not_a_panic() {
+    assert!(matches!(
+        Redis::connect("redis://127.0.0.1:1", "ns"),
+        Err(RepoError::Failed(_))
+    ));
+}
+
+#[tokio::test]
+async fn keys_are_namespaced_and_hash_the_client_key() {
+    let Some(redis) = fresh().await else { return };
+    let scope = fresh_scope();
+    let key = redis.record_key(&scope, &IdempotencyKey::parse("a:b/c").unwrap());
+    let prefix = format!(
+        "{}:idem:{}:{}:",
+        redis.namespace(),
+        scope.tenant_id(),
+        scope.actor()
+    );
+    assert!(key.starts_with(&prefix), "{key}");
+    assert_eq!(key.len(), prefix.len() + 64);
+    assert!(redis.check().await.is_ok());
+}
+
+#[tokio::test]
+async fn a_stored_record_that_cannot_be_read_is_corrupt() {
+    let Some(redis) = fresh().await else { return };
+    let scope = fresh_scope();
+    let mut set = redis::cmd("SET");
+    set.arg(redis.record_key(&scope, &idempotency_key()))
+        .arg("{not json")
+        .arg("PX")
+        .arg(60_000);
+    redis.query::<()>(&set).await.unwrap();
+    let claim = redis
+        .claim(
+            &scope,
+            &idempotency_key(),
+            Fingerprint([1; 32]),
+            Duration::from_secs(60),
+        )
+        .await;
+    assert!(matches!(claim, Err(RepoError::Corrupt(_))), "{claim:?}");
+}
+
+/// A private `redis-server` on a port of its own, killed when dropped.
+struct PrivateServer {
+    port: u16,
+    process: Option<Child>,
+}
+
+impl PrivateServer {
+    /// Starts one on a free port, or `None` (with a note) when `redis-server` is not installed
+    /// and services are not required.
+    async fn start() -> Option<Self> {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut server = Self {
+            port,
+            process: None,
+        };
+        match server.spawn() {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required() => {
+                eprintln!("skipped: redis-server is not on PATH");
+                return None;
+            }
+            Err(e) => panic!("cannot start redis-server: {e}"),
+        }
+        server.wait_until_listening().await;
+        Some(server)
+    }
+
+    fn spawn(&mut self) -> std::io::Result<()> {
+        let child = Command::new("redis-server")
+            .args([
+                "--port",
+                &self.port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .current_dir(std::env::temp_dir())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()?;
+        self.process = Some(child);
+        Ok(())
+    }
+
+    async fn wait_until_listening(&self) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "redis-server did not start listening"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut child) = self.process.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    async fn restart(&mut self) {
+        self.spawn().unwrap();
+        self.wait_until_listening().await;
+    }
+}
+
+impl Drop for PrivateServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+#[tokio::test]
+async fn the_same_value_works_again_after_redis_comes_back() {
+    let Some(mut server) = PrivateServer::start().await else {
+        return;
+    };
+    let redis = Redis::connect(&server.url(), "cubby-test-restart").unwrap();
+    let key = cache_key();
+    redis.put(&key, b"before", minute()).await.unwrap();
+    assert_eq!(
+        redis.get(&key).await.unwrap().as_deref(),
+        Some(&b"before"[..])
+    );
+
+    server.stop();
+    for _ in 0..3 {
+        assert_unavailable(timed(redis.get(&key)).await);
+        assert!(timed(redis.check()).await.is_err());
+    }
+
+    server.restart().await;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        match redis.get(&key).await {
+            // The server keeps nothing across restarts, so the entry is gone.
+            Ok(value) => break assert_eq!(value, None),
+            Err(RepoError::Unavailable(_)) if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("redis did not come back: {e:?}"),
+        }
+    }
+    redis.put(&key, b"after", minute()).await.unwrap();
+    assert_eq!(
+        redis.get(&key).await.unwrap().as_deref(),
+        Some(&b"after"[..])
+    );
+    assert!(redis.check().await.is_ok());
+    let (scope, key) = (fresh_scope(), idempotency_key());
+    let claim = redis
+        .claim(&scope, &key, Fingerprint([2; 32]), Duration::from_secs(60))
+        .await;
+    assert_eq!(claim.unwrap(), Claim::Claimed);
+}

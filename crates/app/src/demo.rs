@@ -76,48 +76,54 @@ fn invalid_seed(what: &str) -> AppError {
     AppError::Internal(format!("demo seed: {what}").into())
 }
 
-/// Stores the demo centres and their rooms, and describes their users.
+/// Stores the demo centres and their rooms, unless a persistent store already has them, and
+/// describes their users.
 ///
 /// # Errors
 ///
-/// Store failures; [`AppError::Conflict`] if the data set is already there.
+/// Store failures.
 pub async fn seed(app: &App) -> Result<DemoData, AppError> {
     let ports = app.ports();
     let job = JobName::parse("demo_seed").map_err(|_| invalid_seed("job name"))?;
     let now = ports.clock.now();
     let mut tenants = Vec::new();
     for (code, name, zone, rooms) in CENTRES {
-        let tenant = Tenant {
-            id: cubby_domain::TenantId::from_uuid(ports.ids.uuid()),
-            code: TenantCode::parse(code).map_err(|_| invalid_seed("code"))?,
-            name: TenantName::parse(name).map_err(|_| invalid_seed("name"))?,
-            time_zone: TimeZone::parse(zone).map_err(|_| invalid_seed("time zone"))?,
-            status: TenantStatus::Active,
-            audit: Audit::created(Actor::System(job.clone()), now),
-            version: Version::FIRST,
+        let code = TenantCode::parse(code).map_err(|_| invalid_seed("code"))?;
+        let tenant = match ports.tenants.by_code(&code).await {
+            // Seeded by an earlier start on a persistent store: keep what is there.
+            Ok(existing) => existing,
+            Err(RepoError::NotFound) => {
+                let tenant = Tenant {
+                    id: cubby_domain::TenantId::from_uuid(ports.ids.uuid()),
+                    code: code.clone(),
+                    name: TenantName::parse(name).map_err(|_| invalid_seed("name"))?,
+                    time_zone: TimeZone::parse(zone).map_err(|_| invalid_seed("time zone"))?,
+                    status: TenantStatus::Active,
+                    audit: Audit::created(Actor::System(job.clone()), now),
+                    version: Version::FIRST,
+                };
+                ports.tenants.insert(&tenant).await?;
+                let scope = TenantScope::system(tenant.id, job.clone());
+                for (room, min, max, capacity, staff, children) in rooms {
+                    let new = NewRoom {
+                        name: RoomName::parse(room).map_err(|_| invalid_seed("room name"))?,
+                        age_range: AgeRange::new(min, max)
+                            .map_err(|_| invalid_seed("age range"))?,
+                        capacity: Capacity::new(capacity).map_err(|_| invalid_seed("capacity"))?,
+                        ratio: StaffChildRatio::new(staff, children)
+                            .map_err(|_| invalid_seed("ratio"))?,
+                    };
+                    app.rooms.create(&scope, new).await?;
+                }
+                tenant
+            }
+            Err(other) => return Err(other.into()),
         };
-        ports.tenants.insert(&tenant).await.map_err(|e| match e {
-            RepoError::Conflict(_) => AppError::Conflict {
-                code: "demo.exists",
-                message: "the demo data set is already stored".to_owned(),
-            },
-            other => other.into(),
-        })?;
-        let scope = TenantScope::system(tenant.id, job.clone());
-        for (room, min, max, capacity, staff, children) in rooms {
-            let new = NewRoom {
-                name: RoomName::parse(room).map_err(|_| invalid_seed("room name"))?,
-                age_range: AgeRange::new(min, max).map_err(|_| invalid_seed("age range"))?,
-                capacity: Capacity::new(capacity).map_err(|_| invalid_seed("capacity"))?,
-                ratio: StaffChildRatio::new(staff, children).map_err(|_| invalid_seed("ratio"))?,
-            };
-            app.rooms.create(&scope, new).await?;
-        }
         let users = Role::ALL
             .into_iter()
             .map(|role| DemoUser {
                 role,
-                email: format!("{}@{code}.example", role.as_str()),
+                email: format!("{}@{}.example", role.as_str(), tenant.code),
                 grant: AccessGrant {
                     tenant_id: tenant.id,
                     tenant_code: tenant.code.clone(),

@@ -49,8 +49,8 @@ impl From<RepoError> for AppError {
                 code: "conflict",
                 message: format!("conflicts with an existing record ({rule})"),
             },
-            RepoError::Unavailable(source) => AppError::Unavailable(source),
-            RepoError::Corrupt(source) => AppError::Internal(source),
+            // The whole port error is kept as the source, so the logged chain says what failed.
+            unavailable @ RepoError::Unavailable(_) => AppError::Unavailable(Box::new(unavailable)),
             other => AppError::Internal(Box::new(other)),
         }
     }

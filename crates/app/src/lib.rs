@@ -4,6 +4,7 @@
 //! user), checks permissions, fills audit stamps from the scope and the clock, and turns port
 //! errors into [`AppError`]s. It knows no HTTP, JSON shape, driver or framework.
 
+pub mod cache;
 pub mod demo;
 mod error;
 pub mod rooms;
@@ -30,6 +31,8 @@ pub struct App {
     pub rooms: Rooms,
     /// Readiness probes.
     pub probes: Vec<Arc<dyn HealthProbe>>,
+    /// The tenant directory behind the cache (for its hit rate).
+    pub tenants: Arc<cache::CachedTenants>,
     ports: Ports,
 }
 
@@ -44,14 +47,19 @@ impl std::fmt::Debug for App {
 impl App {
     /// Wires the use cases onto the ports.
     pub fn new(ports: Ports, keys: TokenKeys, policy: TokenPolicy) -> Self {
+        let tenants = Arc::new(cache::CachedTenants::new(
+            ports.tenants.clone(),
+            ports.cache.clone(),
+        ));
         Self {
             sessions: Sessions::new(
                 keys,
                 policy,
-                ports.tenants.clone(),
+                tenants.clone(),
                 ports.clock.clone(),
                 ports.ids.clone(),
             ),
+            tenants,
             rooms: Rooms::new(ports.rooms.clone(), ports.clock.clone(), ports.ids.clone()),
             probes: ports.probes.clone(),
             ports,

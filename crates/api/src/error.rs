@@ -19,7 +19,7 @@ pub struct ApiError {
     status: StatusCode,
     code: &'static str,
     message: String,
-    details: Option<Value>,
+    details: Option<Box<Value>>,
     headers: Vec<(header::HeaderName, HeaderValue)>,
     source: Option<BoxError>,
 }
@@ -49,7 +49,7 @@ impl ApiError {
     /// The same error with details for the caller.
     #[must_use]
     pub fn with_details(mut self, details: Value) -> Self {
-        self.details = Some(details);
+        self.details = Some(Box::new(details));
         self
     }
 
@@ -111,6 +111,11 @@ impl ApiError {
         }
     }
 
+    /// The error for a store failure outside a use case.
+    pub(crate) fn from_repo(error: cubby_ports::RepoError) -> Self {
+        AppError::from(error).into()
+    }
+
     /// The status.
     pub fn status(&self) -> StatusCode {
         self.status
@@ -131,7 +136,7 @@ impl ApiError {
         let body = ErrorBody {
             code: self.code,
             message: &self.message,
-            details: self.details.as_ref(),
+            details: self.details.as_deref(),
             request_id: request_id.as_str(),
         };
         let bytes = serde_json::to_vec(&body).unwrap_or_default();

@@ -10,6 +10,7 @@
 
 mod context;
 mod error;
+mod idempotency;
 mod pipeline;
 mod reply;
 mod request_id;

@@ -3,7 +3,7 @@
 //! and one log line.
 
 use std::panic::AssertUnwindSafe;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures::FutureExt;
@@ -11,9 +11,10 @@ use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, header
 
 use crate::context::Ctx;
 use crate::error::{forbidden, too_large};
+use crate::idempotency;
 use crate::request_id::{self, RequestId};
-use crate::router::{Access, Lookup};
-use crate::{Api, ApiError, Reply};
+use crate::router::{Access, Lookup, Route};
+use crate::{Api, ApiError};
 
 /// What the log line of a request says about its caller and route.
 #[derive(Default)]
@@ -29,11 +30,8 @@ pub(crate) async fn handle(api: &Api, request: Request<Bytes>) -> Response<Bytes
     let method = request.method().clone();
     let mut outline = Outline::default();
     let response = match dispatch(api, request, &request_id, &mut outline).await {
-        Ok(reply) => reply.into_response(),
-        Err(error) => {
-            log_error(&error, &request_id);
-            error.into_response(&request_id)
-        }
+        Ok(response) => response,
+        Err(error) => failed(error, &request_id),
     };
     let response = finish(response, &request_id);
     tracing::info!(
@@ -54,7 +52,7 @@ async fn dispatch(
     request: Request<Bytes>,
     request_id: &RequestId,
     outline: &mut Outline,
-) -> Result<Reply, ApiError> {
+) -> Result<Response<Bytes>, ApiError> {
     let (parts, body) = request.into_parts();
     let (route, params) = match api.router.at(&parts.method, parts.uri.path()) {
         Lookup::Found(route, params) => (route, params),
@@ -90,6 +88,9 @@ async fn dispatch(
         }
     }
 
+    let idempotency_key = idempotency::key(&parts.method, &parts.headers)?;
+    let fingerprint = idempotency::fingerprint(&parts.method, &parts.uri, &body);
+    let claimant = scope.clone();
     let ctx = Ctx {
         app: api.app.clone(),
         scope,
@@ -99,8 +100,24 @@ async fn dispatch(
         body,
         request_id: request_id.clone(),
     };
+    let execute = execute(api, route, ctx, request_id);
+    match (idempotency_key, claimant) {
+        (Some(key), Some(scope)) => {
+            let store = api.app.ports().idempotency.as_ref();
+            let wait = api.config.request_timeout.min(IDEMPOTENT_WAIT);
+            idempotency::run(store, &scope, &key, fingerprint, wait, execute).await
+        }
+        _ => Ok(execute.await),
+    }
+}
+
+/// How long a duplicate request waits for the answer of the one it duplicates.
+const IDEMPOTENT_WAIT: Duration = Duration::from_secs(10);
+
+/// Runs the handler under the deadline, panics caught, and answers its result.
+async fn execute(api: &Api, route: &Route, ctx: Ctx, request_id: &RequestId) -> Response<Bytes> {
     let call = AssertUnwindSafe(route.call(ctx)).catch_unwind();
-    match tokio::time::timeout(api.config.request_timeout, call).await {
+    let result = match tokio::time::timeout(api.config.request_timeout, call).await {
         Ok(Ok(result)) => result,
         Ok(Err(_panic)) => Err(ApiError::internal("the handler panicked".into())),
         Err(_elapsed) => Err(ApiError::new(
@@ -108,7 +125,17 @@ async fn dispatch(
             "request.timeout",
             "the request took too long; try again shortly",
         )),
+    };
+    match result {
+        Ok(reply) => reply.into_response(),
+        Err(error) => failed(error, request_id),
     }
+}
+
+/// The response of a failure, logged once.
+fn failed(error: ApiError, request_id: &RequestId) -> Response<Bytes> {
+    log_error(&error, request_id);
+    error.into_response(request_id)
 }
 
 /// The token of an `Authorization: Bearer` header.

@@ -1,17 +1,44 @@
 //! Builds the application from the settings: which adapter serves each port.
 
+use anyhow::Context;
+use cubby_adapters_mongo::Mongo;
+use cubby_adapters_redis::Redis;
 use cubby_app::{App, Ports, Settings, TokenKeys, TokenPolicy};
+use secrecy::ExposeSecret;
 
-/// The adapters the settings ask for. With no store configured (dev only; settings refuse
-/// that elsewhere), everything lives in memory.
-pub fn ports(_settings: &Settings) -> Ports {
-    cubby_adapters_memory::embedded_ports()
+/// The namespace of every Redis key this deployment writes.
+pub const REDIS_NAMESPACE: &str = "cubby";
+
+/// The adapters the settings ask for: MongoDB for the repositories when `CUBBY_MONGODB_URI` is
+/// set, Redis for the cache and idempotency records when `CUBBY_REDIS_URL` is set, memory for
+/// the rest (settings refuse memory outside dev). Also the MongoDB handle, for index management.
+///
+/// # Errors
+///
+/// When a connection string is not valid. Nothing connects yet: an unreachable service shows
+/// in `/readyz` and as 503s, and is used as soon as it answers.
+pub async fn adapters(settings: &Settings) -> anyhow::Result<(Ports, Option<Mongo>)> {
+    let mut ports = cubby_adapters_memory::embedded_ports();
+    let mut mongo = None;
+    if let Some(uri) = &settings.mongodb_uri {
+        let store = Mongo::connect(uri.expose_secret())
+            .await
+            .context("CUBBY_MONGODB_URI")?;
+        store.install(&mut ports);
+        mongo = Some(store);
+    }
+    if let Some(url) = &settings.redis_url {
+        Redis::connect(url.expose_secret(), REDIS_NAMESPACE)
+            .context("CUBBY_REDIS_URL")?
+            .install(&mut ports);
+    }
+    Ok((ports, mongo))
 }
 
-/// The application the settings ask for.
-pub fn app(settings: &Settings) -> App {
+/// The application the settings ask for, on `ports`.
+pub fn app(settings: &Settings, ports: Ports) -> App {
     App::new(
-        ports(settings),
+        ports,
         TokenKeys::from_settings(settings),
         TokenPolicy::from_settings(settings),
     )

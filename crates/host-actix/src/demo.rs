@@ -9,11 +9,15 @@ use cubby_app::demo::{DEMO_TOKEN_TTL, DemoTokens};
     clippy::print_stdout,
     reason = "the dev banner is for the developer's terminal, not the logs"
 )]
-pub fn print_banner(address: SocketAddr, tokens: &DemoTokens) {
+pub fn print_banner(address: SocketAddr, tokens: &DemoTokens, persistent: bool) {
     println!();
-    println!(
-        "Cubby is running in dev on the in-memory store with the demo data set; nothing is kept after it stops."
-    );
+    if persistent {
+        println!("Cubby is running in dev on MongoDB with the demo data set.");
+    } else {
+        println!(
+            "Cubby is running in dev on the in-memory store with the demo data set; nothing is kept after it stops."
+        );
+    }
     println!("  API:     http://{address}/v1   health: http://{address}/healthz");
     println!(
         "  Demo users: owner@, director@, teacher@, guardian@ sunny-days.example and maple-grove.example"

@@ -1,8 +1,9 @@
 //! `cubby`: the container host.
 //!
 //! ```text
-//! cubby [serve]     serve the API (the default)
-//! cubby help        this text
+//! cubby [serve]                  serve the API (the default)
+//! cubby admin ensure-indexes     create the MongoDB indexes that are missing, then exit
+//! cubby help                     this text
 //! ```
 
 use std::process::ExitCode;
@@ -13,26 +14,31 @@ use cubby_api::{Api, ApiConfig};
 use cubby_app::{Environment, Settings};
 use cubby_host_actix::{Server, compose, demo, telemetry};
 
-const USAGE: &str = "usage: cubby [serve | help]\n\nSettings come from CUBBY_* environment variables; see docs/OPERATIONS.md.";
+const USAGE: &str = "usage: cubby [serve | admin ensure-indexes | help]
 
-fn main() -> ExitCode {
-    let command = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "serve".to_owned());
-    match command.as_str() {
-        "serve" => serve(),
-        "help" | "--help" | "-h" => {
-            eprintln!("{USAGE}");
-            ExitCode::SUCCESS
-        }
-        other => {
-            eprintln!("cubby: unknown command `{other}`\n{USAGE}");
-            ExitCode::from(2)
-        }
-    }
+Settings come from CUBBY_* environment variables; see docs/OPERATIONS.md.";
+
+/// What the command line asks for.
+enum Command {
+    Serve,
+    EnsureIndexes,
 }
 
-fn serve() -> ExitCode {
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let words: Vec<&str> = args.iter().map(String::as_str).collect();
+    let command = match words.as_slice() {
+        [] | ["serve"] => Command::Serve,
+        ["admin", "ensure-indexes"] => Command::EnsureIndexes,
+        ["help" | "--help" | "-h"] => {
+            eprintln!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        _ => {
+            eprintln!("cubby: unknown command `{}`\n{USAGE}", words.join(" "));
+            return ExitCode::from(2);
+        }
+    };
     let settings = match Settings::from_env() {
         Ok(settings) => settings,
         Err(error) => {
@@ -54,7 +60,11 @@ fn serve() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(settings)) {
+    let outcome = match command {
+        Command::Serve => runtime.block_on(serve(settings)),
+        Command::EnsureIndexes => runtime.block_on(ensure_indexes(settings)),
+    };
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             tracing::error!(error.message = %error, error.cause_chain = ?error, "cubby stopped on an error");
@@ -64,8 +74,16 @@ fn serve() -> ExitCode {
     }
 }
 
-async fn run(settings: Settings) -> anyhow::Result<()> {
-    let app = Arc::new(compose::app(&settings));
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let (ports, mongo) = compose::adapters(&settings).await?;
+    if let Some(mongo) = &mongo {
+        let report = mongo
+            .ensure_indexes()
+            .await
+            .context("ensuring the MongoDB indexes")?;
+        tracing::info!(indexes = report.ensured.len(), "MongoDB indexes ensured");
+    }
+    let app = Arc::new(compose::app(&settings, ports));
     let demo_tokens = match settings.env {
         Environment::Dev => Some(
             cubby_app::demo::prepare(&app, &settings)
@@ -83,9 +101,27 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
     })?;
     tracing::info!(address = %server.address(), env = settings.env.as_str(), "cubby is serving");
     if let Some(tokens) = &demo_tokens {
-        demo::print_banner(server.address(), tokens);
+        demo::print_banner(server.address(), tokens, settings.mongodb_uri.is_some());
     }
     server.run_until_stopped().await?;
     tracing::info!("cubby stopped");
+    Ok(())
+}
+
+#[expect(
+    clippy::print_stdout,
+    reason = "an admin command reports to its operator"
+)]
+async fn ensure_indexes(settings: Settings) -> anyhow::Result<()> {
+    let (_, mongo) = compose::adapters(&settings).await?;
+    let mongo = mongo.context("CUBBY_MONGODB_URI is not set: there is no MongoDB to index")?;
+    let report = mongo
+        .ensure_indexes()
+        .await
+        .context("ensuring the MongoDB indexes")?;
+    for (collection, index) in &report.ensured {
+        println!("{collection}: {index}");
+    }
+    println!("{} indexes in place", report.ensured.len());
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! The `cubby` binary as the README shows it: with no settings, it serves the API on the
-//! in-memory store with the demo data set, and refuses bad settings with a clear message.
+//! in-memory store with the demo data set; on MongoDB it keeps that data set across restarts;
+//! it manages indexes; and it refuses bad settings with a clear message.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -21,6 +22,7 @@ impl Drop for Running {
     }
 }
 
+/// The binary with no `CUBBY_*` variable inherited from the test's environment.
 fn cubby() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_cubby"));
     for (key, _) in std::env::vars() {
@@ -31,43 +33,47 @@ fn cubby() -> Command {
     command
 }
 
-#[tokio::test]
-async fn with_no_settings_it_serves_the_demo_data_set() {
-    let tokens_file = std::env::temp_dir().join(format!("cubby-cli-{}.json", std::process::id()));
-    let mut child = cubby()
+/// `cubby` serving in dev on port 0 with `settings`: the process, the base URL, the banner's
+/// first line and the demo tokens.
+fn serve(settings: &[(&str, &str)]) -> (Running, String, String, Value) {
+    let tokens_file = std::env::temp_dir().join(format!("cubby-cli-{}.json", uuid::Uuid::now_v7()));
+    let mut command = cubby();
+    command
         .env("CUBBY_BIND", "127.0.0.1:0")
-        .env("CUBBY_DEMO_TOKENS_FILE", &tokens_file)
+        .env("CUBBY_DEMO_TOKENS_FILE", &tokens_file);
+    for (key, value) in settings {
+        command.env(key, value);
+    }
+    let mut child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
     let running = Running(child);
-    // The banner names the address; the logs come before it on the same stream.
-    let base = BufReader::new(stdout)
-        .lines()
-        .map_while(Result::ok)
-        .find_map(|line| {
-            line.trim()
+    // The banner names the address; the logs come before it on the same stream. The stream is
+    // drained to its end so that the process never writes into a closed pipe.
+    let (found, banner) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut headline = String::new();
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if line.starts_with("Cubby is running") {
+                headline = line.clone();
+            }
+            if let Some(address) = line
+                .trim()
                 .strip_prefix("API:")
-                .map(|rest| rest.split_whitespace().next().unwrap().to_owned())
-        })
-        .expect("the banner names the API address");
-    let base = base.trim_end_matches("/v1").to_owned();
-    let client = reqwest::Client::builder().no_proxy().build().unwrap();
-
-    let health = client.get(format!("{base}/healthz")).send().await.unwrap();
-    assert_eq!(health.status(), 200);
-
-    let tokens: Value = serde_json::from_slice(&std::fs::read(&tokens_file).unwrap()).unwrap();
-    for tenant in ["sunny-days", "maple-grove"] {
-        for role in ["owner", "director", "teacher", "guardian"] {
-            assert!(
-                tokens[tenant][role].is_string(),
-                "no {role} token for {tenant}"
-            );
+                .and_then(|rest| rest.split_whitespace().next())
+            {
+                let _ = found.send((address.trim_end_matches("/v1").to_owned(), headline.clone()));
+            }
         }
-    }
+    });
+    let (base, headline) = banner
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("the banner names the API address");
+    // The tokens file is written before the banner is printed.
+    let tokens: Value = serde_json::from_slice(&std::fs::read(&tokens_file).unwrap()).unwrap();
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -76,6 +82,45 @@ async fn with_no_settings_it_serves_the_demo_data_set() {
             .permissions()
             .mode();
         assert_eq!(mode & 0o077, 0, "the tokens file is readable by others");
+    }
+    let _ = std::fs::remove_file(&tokens_file);
+    (running, base, headline, tokens)
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder().no_proxy().build().unwrap()
+}
+
+async fn room_count(base: &str, tokens: &Value) -> u64 {
+    let token = tokens["sunny-days"]["director"].as_str().unwrap();
+    let rooms: Value = client()
+        .get(format!("{base}/v1/rooms"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    rooms["total"].as_u64().unwrap()
+}
+
+#[tokio::test]
+async fn with_no_settings_it_serves_the_demo_data_set() {
+    let (running, base, headline, tokens) = serve(&[]);
+    assert!(headline.contains("in-memory"), "{headline}");
+    let client = client();
+
+    let health = client.get(format!("{base}/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+
+    for tenant in ["sunny-days", "maple-grove"] {
+        for role in ["owner", "director", "teacher", "guardian"] {
+            assert!(
+                tokens[tenant][role].is_string(),
+                "no {role} token for {tenant}"
+            );
+        }
     }
     let director = tokens["sunny-days"]["director"].as_str().unwrap();
 
@@ -101,6 +146,7 @@ async fn with_no_settings_it_serves_the_demo_data_set() {
     let created = client
         .post(format!("{base}/v1/rooms"))
         .bearer_auth(director)
+        .header("idempotency-key", "readme-possums")
         .json(&json!({ "name": "Possums", "age_range": { "min_months": 24, "max_months": 48 }, "capacity": 16, "ratio": "1:8" }))
         .send()
         .await
@@ -109,7 +155,7 @@ async fn with_no_settings_it_serves_the_demo_data_set() {
     let room: Value = created.json().await.unwrap();
     let id = room["id"].as_str().unwrap();
 
-    let renamed = client
+    let changed = client
         .patch(format!("{base}/v1/rooms/{id}"))
         .bearer_auth(director)
         .header("if-match", "\"1\"")
@@ -117,7 +163,7 @@ async fn with_no_settings_it_serves_the_demo_data_set() {
         .send()
         .await
         .unwrap();
-    assert_eq!(renamed.status(), 200);
+    assert_eq!(changed.status(), 200);
 
     let archived = client
         .delete(format!("{base}/v1/rooms/{id}"))
@@ -136,9 +182,61 @@ async fn with_no_settings_it_serves_the_demo_data_set() {
         .await
         .unwrap();
     assert_eq!(hidden.status(), 404);
-
     drop(running);
-    let _ = std::fs::remove_file(&tokens_file);
+}
+
+/// A fresh database on the test MongoDB server, as a connection string.
+fn fresh_database() -> Option<String> {
+    let uri = cubby_ports::contract::services::mongodb_uri()?;
+    let name = format!("cubby_cli_{}", uuid::Uuid::now_v7().simple());
+    Some(match uri.split_once("/?") {
+        Some((server, options)) => format!("{server}/{name}?{options}"),
+        None => format!("{}/{name}", uri.trim_end_matches('/')),
+    })
+}
+
+#[test]
+fn ensure_indexes_creates_every_index_and_says_so() {
+    let Some(uri) = fresh_database() else { return };
+    for _ in 0..2 {
+        let output = cubby()
+            .args(["admin", "ensure-indexes"])
+            .env("CUBBY_MONGODB_URI", &uri)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let listed = String::from_utf8_lossy(&output.stdout);
+        for index in [
+            "tenants: tenants_code_unique",
+            "rooms: rooms_tenant_active_name_unique",
+            "rooms: rooms_tenant_created",
+        ] {
+            assert!(listed.contains(index), "{listed}");
+        }
+    }
+    let output = cubby().args(["admin", "ensure-indexes"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("CUBBY_MONGODB_URI is not set"));
+}
+
+#[tokio::test]
+async fn in_dev_on_mongodb_the_demo_data_set_is_stored_once() {
+    let Some(uri) = fresh_database() else { return };
+    let (running, base, headline, tokens) = serve(&[("CUBBY_MONGODB_URI", &uri)]);
+    assert!(headline.contains("MongoDB"), "{headline}");
+    assert_eq!(room_count(&base, &tokens).await, 3);
+    drop(running);
+
+    let (_running, base, _, tokens) = serve(&[("CUBBY_MONGODB_URI", &uri)]);
+    assert_eq!(
+        room_count(&base, &tokens).await,
+        3,
+        "a restart seeds nothing twice"
+    );
 }
 
 #[test]
@@ -177,7 +275,9 @@ fn prod_refuses_to_start_on_the_in_memory_store() {
 
 #[test]
 fn an_unknown_command_is_refused_with_the_usage() {
-    let output = cubby().arg("serv").output().unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("usage: cubby"));
+    for args in [&["serv"][..], &["admin"], &["admin", "drop-everything"]] {
+        let output = cubby().args(args).output().unwrap();
+        assert_eq!(output.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&output.stderr).contains("usage: cubby"));
+    }
 }

@@ -10,18 +10,41 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
+use cubby_adapters_mongo::Mongo;
+use cubby_adapters_redis::Redis;
 use cubby_api::{Api, ApiConfig};
 use cubby_app::{App, Settings, TokenKeys, TokenPolicy};
+use cubby_ports::RepoError;
 use lambda_http::{Body, Request, Response};
+use secrecy::ExposeSecret;
 
-/// The application the settings ask for. With no store configured (dev only; settings refuse
-/// that elsewhere), everything lives in memory.
-pub fn app(settings: &Settings) -> App {
-    App::new(
-        cubby_adapters_memory::embedded_ports(),
+/// The namespace of every Redis key this deployment writes (the same as the container's, so
+/// both hosts can share a Redis).
+const REDIS_NAMESPACE: &str = "cubby";
+
+/// The application the settings ask for: MongoDB for the repositories when
+/// `CUBBY_MONGODB_URI` is set, Redis for the cache and idempotency records when
+/// `CUBBY_REDIS_URL` is set, memory for the rest (settings refuse memory outside dev). Indexes
+/// are not ensured here, to keep cold starts short: deployments run `cubby admin ensure-indexes`.
+///
+/// # Errors
+///
+/// When a connection string is not valid.
+pub async fn app(settings: &Settings) -> Result<App, RepoError> {
+    let mut ports = cubby_adapters_memory::embedded_ports();
+    if let Some(uri) = &settings.mongodb_uri {
+        Mongo::connect(uri.expose_secret())
+            .await?
+            .install(&mut ports);
+    }
+    if let Some(url) = &settings.redis_url {
+        Redis::connect(url.expose_secret(), REDIS_NAMESPACE)?.install(&mut ports);
+    }
+    Ok(App::new(
+        ports,
         TokenKeys::from_settings(settings),
         TokenPolicy::from_settings(settings),
-    )
+    ))
 }
 
 /// The api the settings ask for.

@@ -9,7 +9,7 @@ use lambda_http::{Error, Request, service_fn};
 async fn main() -> Result<(), Error> {
     let settings = Settings::from_env()?;
     cubby_host_lambda::init_logs(&settings.log_filter);
-    let app = Arc::new(cubby_host_lambda::app(&settings));
+    let app = Arc::new(cubby_host_lambda::app(&settings).await?);
     if settings.env == Environment::Dev {
         cubby_app::demo::prepare(&app, &settings).await?;
     }

@@ -1,0 +1,175 @@
+# shellcheck shell=bash
+# Helpers to install and run the test services, sourced by scripts/test.
+# Safe under `set -euo pipefail`. Typical use:
+#
+#   source scripts/services/lib.sh
+#   trap stop_started_services EXIT
+#   ensure_mongo_venv "$CUBBY_SERVICES_DIR/mongo-venv"
+#   start_mongo_standin "$CUBBY_SERVICES_DIR/mongo-venv" "$CUBBY_SERVICES_DIR/mongo.log"
+#   # -> CUBBY_TEST_MONGODB_URI is exported
+
+CUBBY_SERVICES_LIB_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+CUBBY_REPO_ROOT="$(cd "$CUBBY_SERVICES_LIB_DIR/../.." && pwd)"
+# Venvs and logs live under target/ (gitignored).
+CUBBY_SERVICES_DIR="${CUBBY_SERVICES_DIR:-$CUBBY_REPO_ROOT/target/test-services}"
+# Pids of the services started by this shell, stopped by stop_started_services.
+if [[ -z "${CUBBY_STARTED_PIDS+set}" ]]; then CUBBY_STARTED_PIDS=(); fi
+
+_services_log() { echo "[services] $*" >&2; }
+
+# True if interpreter $1 runs and is Python >= 3.13.
+_is_python313() {
+    "$1" -c 'import sys; sys.exit(sys.version_info < (3, 13))' >/dev/null 2>&1
+}
+
+# Print the path of a Python >= 3.13 interpreter, or fail.
+find_python313() {
+    local candidate
+    local -a candidates=()
+    if command -v pyenv >/dev/null 2>&1; then
+        local root
+        root="$(pyenv root 2>/dev/null || true)"
+        if [[ -n "$root" && -d "$root/versions" ]]; then
+            # Newest first: 3.14.x before 3.13.x, 3.13.10 before 3.13.9.
+            while IFS= read -r candidate; do
+                candidates+=("$candidate/bin/python3")
+            done < <(find "$root/versions" -mindepth 1 -maxdepth 1 -name '3.1[3-9]*' | sort -rV)
+        fi
+    fi
+    for candidate in python3.14 python3.13 python3; do
+        if command -v "$candidate" >/dev/null 2>&1; then
+            candidates+=("$(command -v "$candidate")")
+        fi
+    done
+    for candidate in "${candidates[@]}"; do
+        # Shims (e.g. pyenv's) can exist on PATH yet fail to run: test each.
+        if [[ -x "$candidate" ]] && _is_python313 "$candidate"; then
+            echo "$candidate"
+            return 0
+        fi
+    done
+    _services_log "no Python >= 3.13 found (tried pyenv versions, python3.14, python3.13, python3);" \
+        "install one, e.g. 'pyenv install 3.13'"
+    return 1
+}
+
+# Create (or refresh) a venv at $1 with requirements-mongo.txt installed with
+# --require-hashes. A stamp holding the requirements' hash skips the work when
+# nothing changed.
+ensure_mongo_venv() {
+    local venv="${1:?usage: ensure_mongo_venv DIR}"
+    local requirements="$CUBBY_SERVICES_LIB_DIR/requirements-mongo.txt"
+    local stamp="$venv/.requirements.sha256"
+    local wanted python
+    wanted="$(sha256sum "$requirements" | cut -d' ' -f1)"
+    if [[ -x "$venv/bin/python" && -f "$stamp" && "$(cat "$stamp")" == "$wanted" ]] \
+        && _is_python313 "$venv/bin/python"; then
+        return 0
+    fi
+    python="$(find_python313)" || return 1
+    _services_log "creating MongoDB stand-in venv in $venv"
+    rm -rf "$venv"
+    mkdir -p "$(dirname "$venv")"
+    "$python" -m venv "$venv" || return 1
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+        --require-hashes --only-binary=:all: -r "$requirements" || return 1
+    echo "$wanted" >"$stamp"
+}
+
+# Start mongo-standin.py from venv $1 on a free loopback port, logging to $2.
+# Waits for its READY line, then exports CUBBY_TEST_MONGODB_URI.
+start_mongo_standin() {
+    local venv="${1:?usage: start_mongo_standin DIR LOGFILE}"
+    local log="${2:?usage: start_mongo_standin DIR LOGFILE}"
+    local ready="$log.ready" port="" pid deadline
+    mkdir -p "$(dirname "$log")"
+    : >"$ready"
+    "$venv/bin/python" "$CUBBY_SERVICES_LIB_DIR/mongo-standin.py" \
+        --host 127.0.0.1 --port 0 >"$ready" 2>"$log" </dev/null &
+    pid=$!
+    CUBBY_STARTED_PIDS+=("$pid")
+    deadline=$((SECONDS + 30))
+    while [[ -z "$port" ]]; do
+        if ! kill -0 "$pid" 2>/dev/null; then
+            _services_log "MongoDB stand-in exited before it was ready; log: $log"
+            tail -n 20 "$log" >&2 || true
+            return 1
+        fi
+        if ((SECONDS >= deadline)); then
+            _services_log "MongoDB stand-in not ready after 30 s; log: $log"
+            return 1
+        fi
+        sleep 0.1
+        port="$(sed -n 's/^READY \([0-9][0-9]*\)$/\1/p' "$ready")"
+    done
+    # directConnection: a single server, no replica-set discovery.
+    # serverSelectionTimeoutMS: fail fast if the stand-in dies (default 30 s).
+    export CUBBY_TEST_MONGODB_URI="mongodb://127.0.0.1:$port/?directConnection=true&serverSelectionTimeoutMS=5000"
+    _services_log "MongoDB stand-in (pid $pid) on $CUBBY_TEST_MONGODB_URI"
+}
+
+# Stop every service started by this shell (use in an EXIT trap).
+stop_started_services() {
+    local pid i
+    for pid in "${CUBBY_STARTED_PIDS[@]}"; do
+        kill -TERM "$pid" 2>/dev/null || continue
+        # Give it up to 5 s to exit cleanly, then force it.
+        for ((i = 0; i < 50; i++)); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    CUBBY_STARTED_PIDS=()
+}
+
+# The Debian package of Redis installed when the machine has none.
+readonly CUBBY_REDIS_PACKAGE="redis-server=5:7.0.15-1~deb12u10"
+
+# True if a Redis answers PING at 127.0.0.1:$1.
+_redis_answers() {
+    local port=$1 reply=""
+    { exec 3<>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null || return 1
+    printf 'PING\r\n' >&3
+    read -r -t 2 reply <&3 || true
+    exec 3<&- 3>&-
+    [[ "$reply" == +PONG* ]]
+}
+
+# Make sure redis-server exists (installing the pinned Debian package if not) and that a Redis
+# answers at 127.0.0.1:6379 (starting one if not). Exports CUBBY_TEST_REDIS_URL for the shared
+# server (tests use namespaces of their own in it) and CUBBY_TEST_REDIS_SERVER for tests that
+# run private servers.
+ensure_redis() {
+    local server i
+    server="$(command -v redis-server || true)"
+    if [[ -z "$server" ]]; then
+        _services_log "installing $CUBBY_REDIS_PACKAGE"
+        apt-get install -y --no-install-recommends "$CUBBY_REDIS_PACKAGE" >&2 || return 1
+        server="$(command -v redis-server)" || return 1
+    fi
+    export CUBBY_TEST_REDIS_SERVER="$server"
+    export CUBBY_TEST_REDIS_URL="redis://127.0.0.1:6379"
+    _redis_answers 6379 && return 0
+    _services_log "no Redis at 127.0.0.1:6379; starting one"
+    mkdir -p "$CUBBY_SERVICES_DIR"
+    "$server" --bind 127.0.0.1 --port 6379 --save "" --appendonly no \
+        >"$CUBBY_SERVICES_DIR/redis.log" 2>&1 </dev/null &
+    CUBBY_STARTED_PIDS+=("$!")
+    for ((i = 0; i < 100; i++)); do
+        _redis_answers 6379 && return 0
+        sleep 0.1
+    done
+    _services_log "Redis did not answer at 127.0.0.1:6379; log: $CUBBY_SERVICES_DIR/redis.log"
+    return 1
+}
+
+# Everything the tests need: Redis, and the MongoDB stand-in with its environment (whose
+# interpreter private stand-ins are started with: CUBBY_TEST_MONGO_PYTHON).
+start_test_services() {
+    ensure_redis || return 1
+    ensure_mongo_venv "$CUBBY_SERVICES_DIR/mongo-venv" || return 1
+    export CUBBY_TEST_MONGO_PYTHON="$CUBBY_SERVICES_DIR/mongo-venv/bin/python"
+    start_mongo_standin "$CUBBY_SERVICES_DIR/mongo-venv" "$CUBBY_SERVICES_DIR/mongo.log" || return 1
+}

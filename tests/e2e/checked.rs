@@ -33,31 +33,38 @@ impl<H: Host> Host for Checked<'_, H> {
                 .is_some_and(|v| v.starts_with("max-age="))
         );
         let text = String::from_utf8_lossy(&reply.bytes).to_lowercase();
-        for leak in [
+        let leaks = [
             "panicked",
-            "stack backtrace",
+            "backtrace",
             "src/",
             ".rs:",
-            "mongodb",
-            "redis",
-        ] {
+            "mongodb://",
+            "redis://",
+            "errorkind",
+            "errmsg",
+        ];
+        for leak in leaks {
             assert!(!text.contains(leak), "the body leaks `{leak}`: {text}");
         }
         if !reply.status.is_success() {
-            // Every failure is in the uniform shape.
+            // Every failure is in the uniform shape; a replayed one keeps the id of the request
+            // that produced it.
             let body = reply.json();
             assert!(
                 body["code"].is_string() && body["message"].is_string(),
                 "not the error shape: {body}"
             );
-            assert_eq!(body["request_id"].as_str(), Some(id));
+            if reply.header("idempotent-replayed").is_none() {
+                assert_eq!(body["request_id"].as_str(), Some(id));
+            }
         }
         reply
     }
 }
 
-/// Generates one test per case and host: `actix::case` on a real socket and `lambda::case`
-/// through API Gateway event JSON, each on a fresh in-memory world.
+/// Generates three tests per case: `actix::case` on a real socket and `lambda::case` through
+/// API Gateway event JSON, each on a fresh in-memory world, and `services::case` on the actix
+/// host over a fresh MongoDB database and Redis namespace.
 #[macro_export]
 macro_rules! on_both_hosts {
     ($($case:ident),* $(,)?) => {
@@ -77,6 +84,16 @@ macro_rules! on_both_hosts {
                 async fn $case() {
                     let world = cubby_tests::World::in_memory().await;
                     let host = cubby_tests::LambdaHost::start(&world);
+                    super::$case(&$crate::checked::Checked(&host), &world).await;
+                }
+            )*
+        }
+        mod services {
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    let Some(world) = cubby_tests::World::on_services().await else { return };
+                    let host = cubby_tests::ActixHost::start(&world).await;
                     super::$case(&$crate::checked::Checked(&host), &world).await;
                 }
             )*

@@ -11,6 +11,9 @@
 mod architecture;
 mod checked;
 mod http_contract;
+mod idempotency;
 mod lambda_fixtures;
+mod outages;
 mod rooms;
 mod sessions;
+mod stored_data;

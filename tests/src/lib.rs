@@ -12,6 +12,8 @@
 
 pub mod call;
 pub mod hosts;
+pub mod logs;
+pub mod services;
 pub mod tokens;
 pub mod world;
 

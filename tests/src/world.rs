@@ -35,6 +35,8 @@ pub struct Centre {
 pub struct World {
     /// The api both hosts serve.
     pub api: Arc<Api>,
+    /// The MongoDB database behind it, when it runs on one.
+    pub mongo: Option<cubby_adapters_mongo::Mongo>,
     /// Centre A.
     pub a: Centre,
     /// Centre B.
@@ -51,17 +53,37 @@ impl World {
         .await
     }
 
+    /// A world on a fresh database of the shared MongoDB-compatible server and a fresh
+    /// namespace of the shared Redis, or `None` when they are not configured (see
+    /// [`cubby_ports::contract::services`]).
+    pub async fn on_services() -> Option<World> {
+        let uri = cubby_ports::contract::services::mongodb_uri()?;
+        let url = cubby_ports::contract::services::redis_url()?;
+        Some(Self::on_stores(&uri, &url).await)
+    }
+
+    /// A world on a fresh database of the MongoDB at `uri` and a fresh namespace of the Redis
+    /// at `url`.
+    pub async fn on_stores(uri: &str, url: &str) -> World {
+        let mut ports = cubby_adapters_memory::embedded_ports();
+        let mongo = crate::services::fresh_mongo(uri).await;
+        mongo.install(&mut ports);
+        crate::services::fresh_redis(url).install(&mut ports);
+        let mut world = Self::on(ports, ApiConfig::default()).await;
+        world.mongo = Some(mongo);
+        world
+    }
+
     /// A world on `ports`, served with `config`.
     pub async fn on(ports: Ports, config: ApiConfig) -> World {
-        let app = Arc::new(App::new(
-            ports,
-            TokenKeys::hs256(TEST_KID, TEST_SECRET),
-            TokenPolicy::default(),
-        ));
+        let keys = TokenKeys::hs256(TEST_KID, TEST_SECRET);
+        let app = Arc::new(App::new(ports, keys, TokenPolicy::default()));
         let a = centre(&app, "a").await;
         let b = centre(&app, "b").await;
+        let api = Arc::new(Api::new(app, config));
         World {
-            api: Arc::new(Api::new(app, config)),
+            api,
+            mongo: None,
             a,
             b,
         }

@@ -1,0 +1,94 @@
+//! Outages of the stores: requests answer 503 in the uniform shape (authenticated ones fail
+//! closed when Redis is down), `/readyz` names the dependency that is down, and everything
+//! recovers without a restart once it is back.
+
+use std::time::{Duration, Instant};
+
+use cubby_ports::contract::services;
+use cubby_tests::services::Private;
+use cubby_tests::{ActixHost, Call, Host, World};
+
+use crate::checked::Checked;
+
+/// Waits until `/readyz` answers 200 again.
+async fn ready_again(host: &impl Host) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let reply = host.send(Call::get("/readyz")).await;
+        if reply.status == 200 {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not ready again: {}",
+            reply.json()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_mongodb_outage_is_503_and_recovers_without_a_restart() {
+    let Some(mut mongo) = Private::mongo() else {
+        return;
+    };
+    let Some(redis) = services::redis_url() else {
+        return;
+    };
+    let uri = format!(
+        "mongodb://127.0.0.1:{}/?directConnection=true&serverSelectionTimeoutMS=1500",
+        mongo.port()
+    );
+    let world = World::on_stores(&uri, &redis).await;
+    let actix = ActixHost::start(&world).await;
+    let host = Checked(&actix);
+    let rooms = || Call::get("/v1/rooms").bearer(&world.a.director);
+    host.send(rooms()).await.expect(200);
+    host.send(Call::get("/readyz")).await.expect(200);
+
+    mongo.stop();
+    host.send(rooms()).await.expect_error(503, "unavailable");
+    let ready = host.send(Call::get("/readyz")).await;
+    ready.expect_error(503, "not_ready");
+    let checks = &ready.json()["details"]["checks"];
+    assert_eq!(checks["mongodb"]["status"], "down", "{checks}");
+    assert_eq!(checks["redis"]["status"], "up", "{checks}");
+    host.send(Call::get("/health/ready"))
+        .await
+        .expect_error(503, "not_ready");
+    host.send(Call::get("/healthz")).await.expect(200);
+
+    mongo.restart();
+    ready_again(&host).await;
+    host.send(rooms()).await.expect(200);
+}
+
+#[tokio::test]
+async fn a_redis_outage_fails_sessions_closed_and_recovers_without_a_restart() {
+    let Some(mut redis) = Private::redis() else {
+        return;
+    };
+    let Some(uri) = services::mongodb_uri() else {
+        return;
+    };
+    let world = World::on_stores(&uri, &format!("redis://127.0.0.1:{}", redis.port())).await;
+    let actix = ActixHost::start(&world).await;
+    let host = Checked(&actix);
+    let rooms = || Call::get("/v1/rooms").bearer(&world.a.director);
+    host.send(rooms()).await.expect(200);
+
+    redis.stop();
+    for _ in 0..3 {
+        host.send(rooms()).await.expect_error(503, "unavailable");
+    }
+    let ready = host.send(Call::get("/readyz")).await;
+    ready.expect_error(503, "not_ready");
+    let checks = &ready.json()["details"]["checks"];
+    assert_eq!(checks["redis"]["status"], "down", "{checks}");
+    assert_eq!(checks["mongodb"]["status"], "up", "{checks}");
+    host.send(Call::get("/healthz")).await.expect(200);
+
+    redis.restart();
+    ready_again(&host).await;
+    host.send(rooms()).await.expect(200);
+}

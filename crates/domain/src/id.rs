@@ -149,6 +149,16 @@ typed_id!(
     RoomId,
     "room"
 );
+typed_id!(
+    /// A login session: the family of refresh tokens one sign-in rotates through.
+    SessionId,
+    "ses"
+);
+typed_id!(
+    /// An entry of the audit log.
+    AuditEventId,
+    "evt"
+);
 
 #[cfg(test)]
 mod tests {

@@ -7,17 +7,25 @@
 
 pub mod access;
 pub mod audit;
+pub mod audit_event;
 pub mod id;
 pub mod room;
+pub mod session;
 pub mod tenant;
 pub mod text;
+pub mod user;
 pub mod version;
 
 pub use access::{Permission, PermissionSet, Role};
 pub use audit::{Actor, Audit};
-pub use id::{IdError, MembershipId, RoomId, TenantId, UserId};
+pub use audit_event::{AuditAction, AuditEvent};
+pub use id::{AuditEventId, IdError, MembershipId, RoomId, SessionId, TenantId, UserId};
 pub use room::{
     AgeRange, Capacity, NewRoom, Room, RoomChanges, RoomError, RoomName, StaffChildRatio,
 };
+pub use session::{Presented, RefreshFamily, TokenDigest};
 pub use tenant::{Tenant, TenantCode, TenantName, TenantStatus, TimeZone};
+pub use user::{
+    Email, ExternalId, Membership, MembershipStatus, PasswordHash, User, UserError, UserStatus,
+};
 pub use version::Version;

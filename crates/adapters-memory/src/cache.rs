@@ -27,7 +27,7 @@ impl<K, V> Default for Expiring<K, V> {
 }
 
 impl<K: std::hash::Hash + Eq, V> Expiring<K, V> {
-    fn live(&mut self, key: &K) -> Option<&V> {
+    pub(crate) fn live(&mut self, key: &K) -> Option<&V> {
         let now = Instant::now();
         if self
             .entries
@@ -39,7 +39,7 @@ impl<K: std::hash::Hash + Eq, V> Expiring<K, V> {
         self.entries.get(key).map(|(value, _)| value)
     }
 
-    fn insert(&mut self, key: K, value: V, ttl: Duration) {
+    pub(crate) fn insert(&mut self, key: K, value: V, ttl: Duration) {
         if self.entries.len() >= self.sweep_at {
             let now = Instant::now();
             self.entries.retain(|_, (_, until)| *until > now);
@@ -48,7 +48,7 @@ impl<K: std::hash::Hash + Eq, V> Expiring<K, V> {
         self.entries.insert(key, (value, Instant::now() + ttl));
     }
 
-    fn remove(&mut self, key: &K) {
+    pub(crate) fn remove(&mut self, key: &K) {
         self.entries.remove(key);
     }
 }

@@ -6,8 +6,10 @@
 
 mod cache;
 mod rooms;
+mod sessions;
 mod system;
 mod tenants;
+mod users;
 
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
@@ -20,6 +22,10 @@ pub struct MemoryStore {
     rooms: Arc<RwLock<rooms::RoomTable>>,
     cache: Arc<RwLock<cache::Expiring<String, Vec<u8>>>>,
     idempotency: Arc<RwLock<cache::Expiring<cache::RecordKey, cache::Record>>>,
+    users: Arc<RwLock<users::UserTable>>,
+    tokens: Arc<RwLock<sessions::TokenTable>>,
+    limits: Arc<RwLock<sessions::LimitTable>>,
+    audit: Arc<RwLock<sessions::AuditTable>>,
 }
 
 impl std::fmt::Debug for MemoryStore {
@@ -46,6 +52,12 @@ pub fn embedded_ports() -> cubby_ports::Ports {
     cubby_ports::Ports {
         rooms: Arc::new(store.clone()),
         tenants: Arc::new(store.clone()),
+        users: Arc::new(store.clone()),
+        membership_directory: Arc::new(store.clone()),
+        memberships: Arc::new(store.clone()),
+        tokens: Arc::new(store.clone()),
+        limits: Arc::new(store.clone()),
+        audit: Arc::new(store.clone()),
         cache: Arc::new(store.clone()),
         idempotency: Arc::new(store),
         clock: Arc::new(SystemClock),

@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use crate::{
-    Cache, Clock, HealthProbe, IdGenerator, IdempotencyStore, RoomRepository, TenantDirectory,
+    AuditLog, Cache, Clock, HealthProbe, IdGenerator, IdempotencyStore, MembershipDirectory,
+    MembershipRepository, RateLimiter, RoomRepository, TenantDirectory, TokenStore, UserDirectory,
 };
 
 /// The adapters a host picked, one per port: what the application is built on.
@@ -13,6 +14,18 @@ pub struct Ports {
     pub rooms: Arc<dyn RoomRepository>,
     /// The tenant directory.
     pub tenants: Arc<dyn TenantDirectory>,
+    /// Users.
+    pub users: Arc<dyn UserDirectory>,
+    /// Membership lookups before a session exists.
+    pub membership_directory: Arc<dyn MembershipDirectory>,
+    /// Memberships.
+    pub memberships: Arc<dyn MembershipRepository>,
+    /// Session state: the access token blocklist and refresh families.
+    pub tokens: Arc<dyn TokenStore>,
+    /// Throttling counters.
+    pub limits: Arc<dyn RateLimiter>,
+    /// The audit log.
+    pub audit: Arc<dyn AuditLog>,
     /// The shared cache.
     pub cache: Arc<dyn Cache>,
     /// Idempotency records.

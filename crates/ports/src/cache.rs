@@ -26,6 +26,11 @@ impl CacheKey {
         Self(format!("{LAYOUT}:tenant:code:{code}"))
     }
 
+    /// What a session check needs of a membership: the membership and its user's status.
+    pub fn principal(tenant: TenantId, membership: cubby_domain::MembershipId) -> Self {
+        Self(format!("{LAYOUT}:principal:{tenant}:{membership}"))
+    }
+
     /// The key as stored (adapters add their own namespace in front).
     pub fn as_str(&self) -> &str {
         &self.0

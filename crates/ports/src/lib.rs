@@ -9,27 +9,35 @@
 //! first argument. The few platform-level lookups that cannot (a tenant by its code at login)
 //! live on separate, narrowly named traits such as [`TenantDirectory`].
 
+mod audit_log;
 mod bundle;
 mod cache;
 mod error;
 mod health;
 mod idempotency;
+mod limits;
 mod page;
 mod rooms;
 mod scope;
 mod system;
 mod tenants;
+mod tokens;
+mod users;
 
 #[cfg(feature = "contract-tests")]
 pub mod contract;
 
+pub use audit_log::{AuditLog, AuditQuery};
 pub use bundle::Ports;
 pub use cache::{Cache, CacheKey, Ttl};
 pub use error::{BoxError, RepoError};
 pub use health::{HealthProbe, ProbeError};
 pub use idempotency::{Claim, Fingerprint, IdempotencyKey, IdempotencyStore, StoredResponse};
+pub use limits::{LimitKey, RateLimiter, Window};
 pub use page::{DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, Page, PageError, PageRequest, SortDirection};
 pub use rooms::{RoomQuery, RoomRepository, RoomSort, RoomSortKey};
 pub use scope::{TenantScope, VerifiedSession};
 pub use system::{Clock, IdGenerator};
 pub use tenants::TenantDirectory;
+pub use tokens::TokenStore;
+pub use users::{MembershipDirectory, MembershipRepository, UserDirectory};

@@ -20,11 +20,15 @@
     reason = "contract cases are tests: a failed expectation must stop the case"
 )]
 
+pub mod audit;
 pub mod cache;
 pub mod idempotency;
+pub mod limits;
 pub mod rooms;
 pub mod services;
 pub mod tenants;
+pub mod tokens;
+pub mod users;
 
 use cubby_domain::{Permission, TenantId, UserId};
 use time::OffsetDateTime;

@@ -1,0 +1,207 @@
+//! Session state, counters and the audit log in memory.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use cubby_domain::{AuditEvent, RefreshFamily, SessionId, TenantId};
+use cubby_ports::{
+    AuditLog, AuditQuery, LimitKey, Page, RateLimiter, RepoError, TenantScope, TokenStore, Window,
+};
+use time::OffsetDateTime;
+
+use crate::cache::Expiring;
+use crate::{MemoryStore, read, write};
+
+/// Blocked access tokens and refresh families.
+#[derive(Default)]
+pub(crate) struct TokenTable {
+    blocked: Expiring<String, ()>,
+    families: Expiring<SessionId, RefreshFamily>,
+}
+
+/// The time until `until`, if it is still ahead.
+fn until(until: OffsetDateTime) -> Option<Duration> {
+    let left = until - OffsetDateTime::now_utc();
+    left.is_positive().then(|| left.unsigned_abs())
+}
+
+#[async_trait]
+impl TokenStore for MemoryStore {
+    async fn block_access(&self, jti: &str, until_at: OffsetDateTime) -> Result<(), RepoError> {
+        if let Some(left) = until(until_at) {
+            write(&self.tokens).blocked.insert(jti.to_owned(), (), left);
+        }
+        Ok(())
+    }
+
+    async fn is_access_blocked(&self, jti: &str) -> Result<bool, RepoError> {
+        Ok(write(&self.tokens).blocked.live(&jti.to_owned()).is_some())
+    }
+
+    async fn create_family(&self, family: &RefreshFamily) -> Result<(), RepoError> {
+        let mut table = write(&self.tokens);
+        if table.families.live(&family.id).is_some() {
+            return Err(RepoError::Conflict("session.id"));
+        }
+        if let Some(left) = until(family.expires_at) {
+            table.families.insert(family.id, family.clone(), left);
+        }
+        Ok(())
+    }
+
+    async fn family(&self, id: SessionId) -> Result<Option<RefreshFamily>, RepoError> {
+        Ok(write(&self.tokens).families.live(&id).cloned())
+    }
+
+    async fn swap_family(&self, family: &RefreshFamily, expected: u64) -> Result<bool, RepoError> {
+        let mut table = write(&self.tokens);
+        let current = table
+            .families
+            .live(&family.id)
+            .map(|stored| stored.generation);
+        match (current, until(family.expires_at)) {
+            (Some(generation), Some(left)) if generation == expected => {
+                table.families.insert(family.id, family.clone(), left);
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    async fn revoke_family(&self, id: SessionId) -> Result<(), RepoError> {
+        write(&self.tokens).families.remove(&id);
+        Ok(())
+    }
+}
+
+/// Fixed-window counters: the count and when the window ends.
+#[derive(Default)]
+pub(crate) struct LimitTable {
+    counters: HashMap<String, (u32, Instant)>,
+}
+
+impl LimitTable {
+    fn window(&mut self, key: &LimitKey) -> Option<&mut (u32, Instant)> {
+        let now = Instant::now();
+        if self
+            .counters
+            .get(key.as_str())
+            .is_some_and(|(_, ends)| *ends <= now)
+        {
+            self.counters.remove(key.as_str());
+        }
+        self.counters.get_mut(key.as_str())
+    }
+}
+
+fn window_of(entry: Option<&(u32, Instant)>) -> Window {
+    match entry {
+        Some((count, ends)) => Window {
+            count: *count,
+            resets_in: ends.saturating_duration_since(Instant::now()),
+        },
+        None => Window {
+            count: 0,
+            resets_in: Duration::ZERO,
+        },
+    }
+}
+
+#[async_trait]
+impl RateLimiter for MemoryStore {
+    async fn current(&self, key: &LimitKey) -> Result<Window, RepoError> {
+        let mut table = write(&self.limits);
+        Ok(window_of(table.window(key).map(|entry| &*entry)))
+    }
+
+    async fn hit(&self, key: &LimitKey, window: Duration) -> Result<Window, RepoError> {
+        let mut table = write(&self.limits);
+        match table.window(key) {
+            Some(entry) => entry.0 = entry.0.saturating_add(1),
+            None => {
+                table
+                    .counters
+                    .insert(key.as_str().to_owned(), (1, Instant::now() + window));
+            }
+        }
+        Ok(window_of(table.counters.get(key.as_str())))
+    }
+
+    async fn clear(&self, key: &LimitKey) -> Result<(), RepoError> {
+        write(&self.limits).counters.remove(key.as_str());
+        Ok(())
+    }
+}
+
+/// Every tenant's audit events, in the order appended.
+#[derive(Default)]
+pub(crate) struct AuditTable {
+    events: HashMap<TenantId, Vec<AuditEvent>>,
+}
+
+fn matches(event: &AuditEvent, query: &AuditQuery) -> bool {
+    query
+        .actor
+        .as_deref()
+        .is_none_or(|actor| event.actor.as_ref().is_some_and(|a| a.to_string() == actor))
+        && query.action.is_none_or(|action| event.action == action)
+        && query
+            .target
+            .as_deref()
+            .is_none_or(|target| event.target.as_deref() == Some(target))
+        && query.from.is_none_or(|from| event.at >= from)
+        && query.until.is_none_or(|until| event.at < until)
+}
+
+#[async_trait]
+impl AuditLog for MemoryStore {
+    async fn append(&self, scope: &TenantScope, event: &AuditEvent) -> Result<(), RepoError> {
+        write(&self.audit)
+            .events
+            .entry(scope.tenant_id())
+            .or_default()
+            .push(event.clone());
+        Ok(())
+    }
+
+    async fn list_events(
+        &self,
+        scope: &TenantScope,
+        query: &AuditQuery,
+    ) -> Result<Page<AuditEvent>, RepoError> {
+        let table = read(&self.audit);
+        let mut found: Vec<&AuditEvent> = table
+            .events
+            .get(&scope.tenant_id())
+            .map(|events| events.iter().filter(|e| matches(e, query)).collect())
+            .unwrap_or_default();
+        found.sort_by(|a, b| b.at.cmp(&a.at).then_with(|| b.id.cmp(&a.id)));
+        let total = found.len() as u64;
+        let items = found
+            .into_iter()
+            .skip(usize::try_from(query.page.offset()).unwrap_or(usize::MAX))
+            .take(query.page.limit() as usize)
+            .cloned()
+            .collect();
+        Ok(Page { items, total })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    mod tokens {
+        use crate::MemoryStore;
+        cubby_ports::token_store_contract!(async { MemoryStore::default() });
+    }
+
+    mod limits {
+        use crate::MemoryStore;
+        cubby_ports::rate_limiter_contract!(async { MemoryStore::default() });
+    }
+
+    mod audit {
+        use crate::MemoryStore;
+        cubby_ports::audit_log_contract!(async { MemoryStore::default() });
+    }
+}

@@ -1,0 +1,46 @@
+//! The audit log of each centre.
+
+use async_trait::async_trait;
+use cubby_domain::{AuditAction, AuditEvent};
+use time::OffsetDateTime;
+
+use crate::{Page, PageRequest, RepoError, TenantScope};
+
+/// Which audit events to list (newest first).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AuditQuery {
+    /// Only events by this actor (its stored form: a user id or `system:job`).
+    pub actor: Option<String>,
+    /// Only events of this action.
+    pub action: Option<AuditAction>,
+    /// Only events about this target.
+    pub target: Option<String>,
+    /// Only events at or after this time.
+    pub from: Option<OffsetDateTime>,
+    /// Only events before this time.
+    pub until: Option<OffsetDateTime>,
+    /// The page.
+    pub page: PageRequest,
+}
+
+/// Where a centre's audit events are appended. Entries are never changed or removed.
+#[async_trait]
+pub trait AuditLog: Send + Sync {
+    /// Appends an event to the scope's tenant's log.
+    ///
+    /// # Errors
+    ///
+    /// [`RepoError::Unavailable`] when the store does not answer.
+    async fn append(&self, scope: &TenantScope, event: &AuditEvent) -> Result<(), RepoError>;
+
+    /// A page of the scope's tenant's events matching `query`, newest first.
+    ///
+    /// # Errors
+    ///
+    /// Only store failures.
+    async fn list_events(
+        &self,
+        scope: &TenantScope,
+        query: &AuditQuery,
+    ) -> Result<Page<AuditEvent>, RepoError>;
+}

@@ -1,0 +1,158 @@
+//! The contract of [`TokenStore`].
+
+use std::time::Duration;
+
+use cubby_domain::{MembershipId, RefreshFamily, SessionId, TenantId, TokenDigest, UserId};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::{RepoError, TokenStore};
+
+/// Runs every token store case against the store `$make` resolves to.
+#[macro_export]
+macro_rules! token_store_contract {
+    ($($make:tt)+) => {
+        $crate::__contract_cases!($crate::contract::tokens, $($make)+, [
+            a_blocked_token_stays_blocked_until_its_expiry,
+            a_family_reads_back_and_swaps_once_per_generation,
+            of_concurrent_swaps_exactly_one_wins,
+            a_revoked_family_is_gone,
+            an_expired_family_is_gone,
+            a_family_id_is_used_once,
+        ]);
+    };
+}
+
+fn now() -> OffsetDateTime {
+    let now = OffsetDateTime::now_utc();
+    now.replace_millisecond(now.millisecond()).unwrap_or(now)
+}
+
+/// A family created now, expiring after `lifetime`.
+pub fn new_family(lifetime: time::Duration) -> RefreshFamily {
+    let now = now();
+    let created_at = now
+        .replace_nanosecond(now.millisecond() as u32 * 1_000_000)
+        .unwrap();
+    RefreshFamily {
+        id: SessionId::from_uuid(Uuid::now_v7()),
+        tenant_id: TenantId::from_uuid(Uuid::now_v7()),
+        user_id: UserId::from_uuid(Uuid::now_v7()),
+        membership_id: MembershipId::from_uuid(Uuid::now_v7()),
+        current: TokenDigest([1; 32]),
+        used: Vec::new(),
+        rotated_at: None,
+        generation: 0,
+        created_at,
+        expires_at: created_at + lifetime,
+    }
+}
+
+/// A blocked jti reads as blocked until the time given, then not.
+pub async fn a_blocked_token_stays_blocked_until_its_expiry(store: &dyn TokenStore) {
+    let jti = Uuid::now_v7().to_string();
+    assert!(!store.is_access_blocked(&jti).await.unwrap());
+    store
+        .block_access(&jti, now() + time::Duration::milliseconds(600))
+        .await
+        .unwrap();
+    assert!(store.is_access_blocked(&jti).await.unwrap());
+    assert!(
+        !store
+            .is_access_blocked(&Uuid::now_v7().to_string())
+            .await
+            .unwrap()
+    );
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert!(!store.is_access_blocked(&jti).await.unwrap());
+    // A token that has expired already needs no entry, and blocking it is not an error.
+    store
+        .block_access(&jti, now() - time::Duration::minutes(1))
+        .await
+        .unwrap();
+}
+
+/// A family reads back; a swap from its generation succeeds once.
+pub async fn a_family_reads_back_and_swaps_once_per_generation(store: &dyn TokenStore) {
+    let family = new_family(time::Duration::days(30));
+    store.create_family(&family).await.unwrap();
+    assert_eq!(store.family(family.id).await.unwrap(), Some(family.clone()));
+    let rotated = family.rotated(TokenDigest([2; 32]), now());
+    assert!(store.swap_family(&rotated, 0).await.unwrap());
+    assert_eq!(
+        store.family(family.id).await.unwrap(),
+        Some(rotated.clone())
+    );
+    let late = family.rotated(TokenDigest([3; 32]), now());
+    assert!(!store.swap_family(&late, 0).await.unwrap());
+    assert_eq!(store.family(family.id).await.unwrap(), Some(rotated));
+    assert_eq!(
+        store
+            .family(SessionId::from_uuid(Uuid::now_v7()))
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+/// Of eight swaps racing from one generation, exactly one succeeds.
+pub async fn of_concurrent_swaps_exactly_one_wins(store: &dyn TokenStore) {
+    let family = new_family(time::Duration::days(30));
+    store.create_family(&family).await.unwrap();
+    let candidates: Vec<RefreshFamily> = (0..8)
+        .map(|n| family.rotated(TokenDigest([10 + n; 32]), now()))
+        .collect();
+    let results =
+        futures::future::join_all(candidates.iter().map(|c| store.swap_family(c, 0))).await;
+    let wins = results.iter().filter(|r| matches!(r, Ok(true))).count();
+    assert_eq!(wins, 1, "{results:?}");
+    assert_eq!(
+        store.family(family.id).await.unwrap().unwrap().generation,
+        1
+    );
+}
+
+/// A revoked family is gone and cannot be swapped back.
+pub async fn a_revoked_family_is_gone(store: &dyn TokenStore) {
+    let family = new_family(time::Duration::days(30));
+    store.create_family(&family).await.unwrap();
+    store.revoke_family(family.id).await.unwrap();
+    assert_eq!(store.family(family.id).await.unwrap(), None);
+    assert!(
+        !store
+            .swap_family(&family.rotated(TokenDigest([2; 32]), now()), 0)
+            .await
+            .unwrap()
+    );
+    assert_eq!(store.family(family.id).await.unwrap(), None);
+    store
+        .revoke_family(SessionId::from_uuid(Uuid::now_v7()))
+        .await
+        .unwrap();
+}
+
+/// A family is gone once its absolute lifetime has passed.
+pub async fn an_expired_family_is_gone(store: &dyn TokenStore) {
+    let family = new_family(time::Duration::milliseconds(600));
+    store.create_family(&family).await.unwrap();
+    assert!(store.family(family.id).await.unwrap().is_some());
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(store.family(family.id).await.unwrap(), None);
+}
+
+/// Creating a family with an id in use is a conflict.
+pub async fn a_family_id_is_used_once(store: &dyn TokenStore) {
+    let family = new_family(time::Duration::days(1));
+    store.create_family(&family).await.unwrap();
+    let again = store
+        .create_family(&RefreshFamily {
+            current: TokenDigest([9; 32]),
+            ..family.clone()
+        })
+        .await;
+    assert!(
+        matches!(again, Err(RepoError::Conflict("session.id"))),
+        "{again:?}"
+    );
+    assert_eq!(store.family(family.id).await.unwrap(), Some(family));
+}

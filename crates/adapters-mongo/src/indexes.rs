@@ -6,7 +6,7 @@ use cubby_ports::RepoError;
 use mongodb::options::IndexOptions;
 use mongodb::{Database, IndexModel};
 
-use crate::{rooms, tenants, to_repo_error};
+use crate::{audit_events, memberships, rooms, tenants, to_repo_error, users};
 
 /// The indexes ensured, by collection.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,6 +58,52 @@ fn declared() -> Vec<(&'static str, Vec<IndexModel>)> {
                 index(
                     doc! { "tenant_id": 1, "archived": 1, "name_key": 1, "_id": 1 },
                     "rooms_tenant_name",
+                    false,
+                ),
+            ],
+        ),
+        (
+            users::COLLECTION,
+            vec![
+                // Sign-in by address; one user per address.
+                index(doc! { "email": 1 }, users::EMAIL_INDEX, true),
+                // Exchange of a Supabase session; unique among the users that have a Supabase
+                // id (the field is left out, never null, for the others).
+                IndexModel::builder()
+                    .keys(doc! { "supabase_id": 1 })
+                    .options(
+                        IndexOptions::builder()
+                            .name(users::SUPABASE_ID_INDEX.to_owned())
+                            .unique(true)
+                            .partial_filter_expression(
+                                doc! { "supabase_id": { "$type": "string" } },
+                            )
+                            .build(),
+                    )
+                    .build(),
+            ],
+        ),
+        (
+            memberships::COLLECTION,
+            vec![
+                // A user's membership of a tenant (sign-in, session checks); one per user and
+                // tenant.
+                index(
+                    doc! { "tenant_id": 1, "user_id": 1 },
+                    memberships::TENANT_USER_INDEX,
+                    true,
+                ),
+                // Every centre of a user.
+                index(doc! { "user_id": 1 }, memberships::USER_INDEX, false),
+            ],
+        ),
+        (
+            audit_events::COLLECTION,
+            vec![
+                // A tenant's log, newest first, with or without filters.
+                index(
+                    doc! { "tenant_id": 1, "at": -1, "_id": -1 },
+                    audit_events::TENANT_AT_INDEX,
                     false,
                 ),
             ],

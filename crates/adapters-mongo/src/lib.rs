@@ -1,23 +1,29 @@
 //! MongoDB adapters on the official `mongodb` driver: the repository of every tenant-owned
-//! aggregate, the tenant directory, the indexes they need, and a readiness probe.
+//! aggregate, the tenant and user directories, the membership lookups sign-in needs, the audit
+//! log, the indexes they need, and a readiness probe.
 //!
 //! One [`Mongo`] (one driver client, pooled) serves a whole process. Each aggregate has a
 //! document type owned here, never the domain type, carrying `tenant_id`, `audit` and
 //! `version`; documents read back are re-parsed through the domain constructors, so a malformed
 //! stored field is a [`RepoError::Corrupt`], never a panic. Every filter on a tenant-owned
-//! collection starts from [`scoped`]. Driver errors are mapped here by [`to_repo_error`] and
-//! never cross the port.
+//! collection starts from [`scoped`], or from [`in_tenant`] for the platform-level lookups that
+//! name their tenant explicitly. Driver errors are mapped here by [`to_repo_error`] and never
+//! cross the port.
 
 mod audit;
+mod audit_events;
 mod indexes;
+mod memberships;
 mod rooms;
 mod tenants;
+mod users;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use bson::{Document, doc};
+use cubby_domain::{TenantId, Version};
 use cubby_ports::{HealthProbe, Ports, ProbeError, RepoError, TenantScope};
 use mongodb::error::{ErrorKind, WriteFailure};
 use mongodb::options::ClientOptions;
@@ -90,11 +96,15 @@ impl Mongo {
         indexes::ensure(&self.db).await
     }
 
-    /// Points the repositories and the tenant directory of `ports` at this database, and adds
-    /// its readiness probe.
+    /// Points the repositories, the tenant and user directories, the membership lookups and the
+    /// audit log of `ports` at this database, and adds its readiness probe.
     pub fn install(&self, ports: &mut Ports) {
         ports.rooms = Arc::new(self.clone());
         ports.tenants = Arc::new(self.clone());
+        ports.users = Arc::new(self.clone());
+        ports.membership_directory = Arc::new(self.clone());
+        ports.memberships = Arc::new(self.clone());
+        ports.audit = Arc::new(self.clone());
         ports.probes.push(Arc::new(self.clone()));
     }
 }
@@ -125,9 +135,21 @@ fn probe_message(error: &mongodb::error::Error) -> String {
 
 /// `filter` confined to the scope's tenant. Every query on a tenant-owned collection starts
 /// here.
-pub(crate) fn scoped(scope: &TenantScope, mut filter: Document) -> Document {
-    filter.insert("tenant_id", scope.tenant_id().to_string());
+pub(crate) fn scoped(scope: &TenantScope, filter: Document) -> Document {
+    in_tenant(scope.tenant_id(), filter)
+}
+
+/// `filter` confined to `tenant`: for the few platform-level lookups that run before a scope
+/// exists and name their tenant explicitly (a membership at sign-in). Everything else uses
+/// [`scoped`].
+pub(crate) fn in_tenant(tenant: TenantId, mut filter: Document) -> Document {
+    filter.insert("tenant_id", tenant.to_string());
     filter
+}
+
+/// A stored version as BSON (`i64`; versions never get near its limit).
+pub(crate) fn version_to_bson(version: Version) -> i64 {
+    i64::try_from(version.get()).unwrap_or(i64::MAX)
 }
 
 /// Server error codes that mean "try again later" rather than "this cannot work".
@@ -234,5 +256,141 @@ mod tests {
 
     mod tenants {
         cubby_ports::tenant_directory_contract!(optional super::fresh());
+    }
+
+    mod users {
+        cubby_ports::user_directory_contract!(optional super::fresh());
+    }
+
+    mod audit_events {
+        cubby_ports::audit_log_contract!(optional super::fresh());
+    }
+
+    mod stored {
+        use bson::{Document, doc};
+        use cubby_domain::{ExternalId, Role, User};
+        use cubby_ports::contract::fresh_scope;
+        use cubby_ports::contract::users::{new_membership, new_user};
+        use cubby_ports::{MembershipDirectory, MembershipRepository, RepoError, UserDirectory};
+
+        use super::fresh;
+
+        fn collection(mongo: &super::Mongo, name: &str) -> mongodb::Collection<Document> {
+            mongo.database().collection(name)
+        }
+
+        #[tokio::test]
+        async fn every_declared_index_is_ensured_and_ensuring_again_changes_nothing() {
+            let Some(mongo) = fresh().await else { return };
+            let names: Vec<String> = mongo
+                .ensure_indexes()
+                .await
+                .unwrap()
+                .ensured
+                .into_iter()
+                .map(|(_, name)| name)
+                .collect();
+            for expected in [
+                "users_email_unique",
+                "users_supabase_id_unique",
+                "memberships_tenant_user_unique",
+                "memberships_user",
+                "audit_tenant_at",
+            ] {
+                assert!(names.iter().any(|n| n == expected), "{expected}: {names:?}");
+            }
+        }
+
+        #[tokio::test]
+        async fn a_missing_supabase_id_is_left_out_not_stored_as_null() {
+            let Some(mongo) = fresh().await else { return };
+            let user = User {
+                supabase_id: None,
+                password_hash: None,
+                ..new_user()
+            };
+            mongo.insert_user(&user).await.unwrap();
+            let stored = collection(&mongo, "users")
+                .find_one(doc! { "_id": user.id.to_string() })
+                .await
+                .unwrap()
+                .unwrap();
+            assert!(!stored.contains_key("supabase_id"), "{stored:?}");
+            assert!(!stored.contains_key("password_hash"));
+        }
+
+        #[tokio::test]
+        async fn a_supabase_id_given_up_by_an_update_is_free_again() {
+            let Some(mongo) = fresh().await else { return };
+            let user = new_user();
+            mongo.insert_user(&user).await.unwrap();
+            let unlinked = User {
+                supabase_id: None,
+                version: user.version.next(),
+                ..user.clone()
+            };
+            mongo.update_user(&unlinked, user.version).await.unwrap();
+            let other = User {
+                supabase_id: user.supabase_id.clone(),
+                ..new_user()
+            };
+            mongo.insert_user(&other).await.unwrap();
+            let taken = User {
+                supabase_id: Some(ExternalId::parse("taken-elsewhere").unwrap()),
+                ..new_user()
+            };
+            mongo.insert_user(&taken).await.unwrap();
+            let relinked = User {
+                supabase_id: taken.supabase_id.clone(),
+                version: unlinked.version.next(),
+                ..unlinked.clone()
+            };
+            let conflict = mongo.update_user(&relinked, unlinked.version).await;
+            assert!(
+                matches!(conflict, Err(RepoError::Conflict("user.supabase_id"))),
+                "{conflict:?}"
+            );
+            assert_eq!(mongo.user_by_id(user.id).await.unwrap(), unlinked);
+        }
+
+        #[tokio::test]
+        async fn a_malformed_document_is_corrupt_by_collection_and_id_never_by_value() {
+            let Some(mongo) = fresh().await else { return };
+            let user = new_user();
+            mongo.insert_user(&user).await.unwrap();
+            collection(&mongo, "users")
+                .update_one(
+                    doc! { "_id": user.id.to_string() },
+                    doc! { "$set": { "status": "banished", "email_verified": "yes" } },
+                )
+                .await
+                .unwrap();
+            let error = mongo.user_by_id(user.id).await.unwrap_err();
+            let text = format!("{error:?} {}", std::error::Error::source(&error).unwrap());
+            assert!(matches!(error, RepoError::Corrupt(_)), "{text}");
+            assert!(text.contains("users document") && text.contains(&user.id.to_string()));
+            assert!(
+                !text.contains(user.email.as_str()) && !text.contains("yes"),
+                "{text}"
+            );
+
+            let scope = fresh_scope();
+            let membership = new_membership(user.id, &[Role::Teacher]);
+            mongo.insert_membership(&scope, &membership).await.unwrap();
+            collection(&mongo, "memberships")
+                .update_one(
+                    doc! { "_id": membership.id.to_string() },
+                    doc! { "$set": { "roles": ["overlord"] } },
+                )
+                .await
+                .unwrap();
+            let error = mongo
+                .membership_by_id(scope.tenant_id(), membership.id)
+                .await
+                .unwrap_err();
+            let text = format!("{error:?} {}", std::error::Error::source(&error).unwrap());
+            assert!(matches!(error, RepoError::Corrupt(_)), "{text}");
+            assert!(!text.contains("overlord"), "{text}");
+        }
     }
 }

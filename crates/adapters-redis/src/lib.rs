@@ -1,6 +1,7 @@
 //! Redis adapters on the `redis` crate: the shared [`Cache`](cubby_ports::Cache), the
-//! [`IdempotencyStore`](cubby_ports::IdempotencyStore) and a readiness probe. The session token
-//! store, permission caches, rate-limit counters and the job queue will follow here.
+//! [`IdempotencyStore`](cubby_ports::IdempotencyStore), the session
+//! [`TokenStore`](cubby_ports::TokenStore), the [`RateLimiter`](cubby_ports::RateLimiter)
+//! counters and a readiness probe. Permission caches and the job queue will follow here.
 //!
 //! One [`Redis`] (one multiplexed connection behind the driver's `ConnectionManager`) serves a
 //! whole process. It connects lazily, so a process starts while Redis is down; every call is
@@ -8,19 +9,28 @@
 //! [`RepoError::Unavailable`] within about a second instead of hanging; and the next call after
 //! a failure reconnects, so the same value works again once Redis is back.
 //!
-//! Every key lives under the namespace given to [`Redis::connect`]:
+//! Every key lives under the namespace given to [`Redis::connect`], and every key has a TTL:
 //!
 //! - `{namespace}:cache:{key}`: a cache entry, under its [`CacheKey`](cubby_ports::CacheKey)
-//!   (which names the layout version and the tenant);
+//!   (which names the layout version and the tenant), for its [`Ttl`](cubby_ports::Ttl);
 //! - `{namespace}:idem:{tenant_id}:{actor}:{sha256 of the Idempotency-Key, hex}`: an
-//!   idempotency record, as JSON.
+//!   idempotency record, as JSON, for the in-flight time, then the keep time;
+//! - `{namespace}:blk:{jti}`: a blocked access token (the value is `1`), until the token's own
+//!   expiry;
+//! - `{namespace}:ses:{session id}`: a refresh token family, as JSON, until the session's
+//!   absolute expiry (rotations keep that TTL);
+//! - `{namespace}:limit:{limit key}`: a rate-limit counter (an integer), for its window, which
+//!   the first hit opens.
 //!
-//! Driver errors are mapped here by `to_repo_error` and never cross the port; no message
-//! repeats the URL, which may hold a password.
+//! Expiries are at least a millisecond and at most a year. Driver errors are mapped here by
+//! `to_repo_error` and never cross the port; no message repeats the URL, which may hold a
+//! password.
 
 mod cache;
 mod hex;
 mod idempotency;
+mod limits;
+mod tokens;
 
 #[cfg(test)]
 mod tests;
@@ -31,7 +41,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use cubby_ports::{HealthProbe, Ports, ProbeError, RepoError};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{Cmd, ErrorKind, FromRedisValue, RedisError, ServerErrorKind};
+use redis::{
+    Cmd, ErrorKind, FromRedisValue, Pipeline, RedisError, ScriptInvocation, ServerErrorKind,
+};
 
 /// How long opening a connection may take before the call fails.
 const CONNECTION_TIMEOUT: Duration = Duration::from_secs(1);
@@ -98,15 +110,17 @@ impl Redis {
         &self.namespace
     }
 
-    /// Points the cache and the idempotency store of `ports` at this server, and adds its
-    /// readiness probe.
+    /// Points the cache, the idempotency store, the token store and the rate limiter of `ports`
+    /// at this server, and adds its readiness probe.
     pub fn install(&self, ports: &mut Ports) {
         ports.cache = Arc::new(self.clone());
         ports.idempotency = Arc::new(self.clone());
+        ports.tokens = Arc::new(self.clone());
+        ports.limits = Arc::new(self.clone());
         ports.probes.push(Arc::new(self.clone()));
     }
 
-    /// The full key of `kind` (`cache`, `idem`) and `rest`.
+    /// The full key of `kind` (`cache`, `idem`, `blk`, `ses`, `limit`) and `rest`.
     fn key(&self, kind: &str, rest: &str) -> String {
         format!("{}:{kind}:{rest}", self.namespace)
     }
@@ -116,6 +130,28 @@ impl Redis {
         let mut connection = self.connection.clone();
         command
             .query_async(&mut connection)
+            .await
+            .map_err(to_repo_error)
+    }
+
+    /// Runs `pipeline` and reads its answers as `T`.
+    async fn query_pipeline<T: FromRedisValue>(&self, pipeline: &Pipeline) -> Result<T, RepoError> {
+        let mut connection = self.connection.clone();
+        pipeline
+            .query_async(&mut connection)
+            .await
+            .map_err(to_repo_error)
+    }
+
+    /// Runs a Lua script (by its digest, loading it first when the server does not know it) and
+    /// reads its answer as `T`. A script runs atomically.
+    async fn run_script<T: FromRedisValue>(
+        &self,
+        invocation: &ScriptInvocation<'_>,
+    ) -> Result<T, RepoError> {
+        let mut connection = self.connection.clone();
+        invocation
+            .invoke_async(&mut connection)
             .await
             .map_err(to_repo_error)
     }

@@ -5,12 +5,13 @@ use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use cubby_domain::TenantId;
+use cubby_domain::{TenantId, TokenDigest};
 use cubby_ports::contract::fresh_scope;
 use cubby_ports::contract::services::{redis_url, required};
+use cubby_ports::contract::tokens::new_family;
 use cubby_ports::{
-    Cache, CacheKey, Claim, Fingerprint, HealthProbe, IdempotencyKey, IdempotencyStore, RepoError,
-    Ttl,
+    Cache, CacheKey, Claim, Fingerprint, HealthProbe, IdempotencyKey, IdempotencyStore, LimitKey,
+    RateLimiter, RepoError, TokenStore, Ttl,
 };
 use uuid::Uuid;
 
@@ -29,6 +30,14 @@ mod cache {
 
 mod idempotency {
     cubby_ports::idempotency_store_contract!(optional super::fresh());
+}
+
+mod tokens {
+    cubby_ports::token_store_contract!(optional super::fresh());
+}
+
+mod limits {
+    cubby_ports::rate_limiter_contract!(optional super::fresh());
 }
 
 /// Longer than any single call may take while Redis is down.
@@ -169,6 +178,88 @@ async fn a_stored_record_that_cannot_be_read_is_corrupt() {
         )
         .await;
     assert!(matches!(claim, Err(RepoError::Corrupt(_))), "{claim:?}");
+}
+
+/// The key's time to live in milliseconds (-1: none, -2: no key).
+async fn pttl(redis: &Redis, key: &str) -> i64 {
+    redis.query(redis::cmd("PTTL").arg(key)).await.unwrap()
+}
+
+#[tokio::test]
+async fn session_keys_are_namespaced_and_expire_with_what_they_hold() {
+    let Some(redis) = fresh().await else { return };
+    let jti = Uuid::now_v7().to_string();
+    redis
+        .block_access(
+            &jti,
+            time::OffsetDateTime::now_utc() + time::Duration::minutes(5),
+        )
+        .await
+        .unwrap();
+    let blocked = format!("{}:blk:{jti}", redis.namespace());
+    let left = pttl(&redis, &blocked).await;
+    assert!((290_000..=300_000).contains(&left), "{left}");
+
+    let family = new_family(time::Duration::hours(1));
+    redis.create_family(&family).await.unwrap();
+    let key = format!("{}:ses:{}", redis.namespace(), family.id);
+    assert_eq!(redis.family_key(family.id), key);
+    let before = pttl(&redis, &key).await;
+    assert!((3_590_000..=3_600_000).contains(&before), "{before}");
+    let rotated = family.rotated(TokenDigest([2; 32]), time::OffsetDateTime::now_utc());
+    assert!(redis.swap_family(&rotated, 0).await.unwrap());
+    let after = pttl(&redis, &key).await;
+    assert!(after > 0 && after <= before, "{before} {after}");
+
+    let limit = LimitKey::failed_logins_from("192.0.2.7".parse().unwrap());
+    redis.hit(&limit, Duration::from_secs(60)).await.unwrap();
+    let counter = format!("{}:limit:v1:login:address:192.0.2.7", redis.namespace());
+    assert_eq!(redis.limit_key(&limit), counter);
+    let left = pttl(&redis, &counter).await;
+    assert!((59_000..=60_000).contains(&left), "{left}");
+}
+
+#[tokio::test]
+async fn a_counter_found_without_expiry_gets_a_window_again() {
+    let Some(redis) = fresh().await else { return };
+    let limit = LimitKey::failed_logins_from("192.0.2.8".parse().unwrap());
+    let mut set = redis::cmd("SET");
+    set.arg(redis.limit_key(&limit)).arg(4);
+    redis.query::<()>(&set).await.unwrap();
+    let window = redis.hit(&limit, Duration::from_secs(30)).await.unwrap();
+    assert_eq!(window.count, 5);
+    assert!(window.resets_in > Duration::ZERO && window.resets_in <= Duration::from_secs(30));
+    assert!(pttl(&redis, &redis.limit_key(&limit)).await > 0);
+    let current = redis.current(&limit).await.unwrap();
+    assert_eq!(current.count, 5);
+    assert!(current.resets_in > Duration::ZERO && current.resets_in <= window.resets_in);
+    redis.clear(&limit).await.unwrap();
+    assert_eq!(pttl(&redis, &redis.limit_key(&limit)).await, -2);
+}
+
+#[tokio::test]
+async fn a_stored_family_that_cannot_be_read_is_corrupt() {
+    let Some(redis) = fresh().await else { return };
+    let family = new_family(time::Duration::hours(1));
+    let mut set = redis::cmd("SET");
+    set.arg(redis.family_key(family.id))
+        .arg("{not json")
+        .arg("PX")
+        .arg(60_000);
+    redis.query::<()>(&set).await.unwrap();
+    let read = redis.family(family.id).await;
+    assert!(matches!(read, Err(RepoError::Corrupt(_))), "{read:?}");
+    let swap = redis.swap_family(&family, 0).await;
+    assert!(matches!(swap, Err(RepoError::Corrupt(_))), "{swap:?}");
+    let counter = LimitKey::failed_logins_from("192.0.2.9".parse().unwrap());
+    let mut set = redis::cmd("SET");
+    set.arg(redis.limit_key(&counter))
+        .arg("many")
+        .arg("PX")
+        .arg(60_000);
+    redis.query::<()>(&set).await.unwrap();
+    let current = redis.current(&counter).await;
+    assert!(matches!(current, Err(RepoError::Corrupt(_))), "{current:?}");
 }
 
 /// A private `redis-server` on a port of its own, killed when dropped.

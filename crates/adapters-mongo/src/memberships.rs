@@ -1,0 +1,219 @@
+//! Memberships in the `memberships` collection: written through the scoped
+//! [`MembershipRepository`], read before a session exists through the [`MembershipDirectory`],
+//! whose lookups name their tenant explicitly and filter on it all the same.
+
+use async_trait::async_trait;
+use bson::{Document, doc};
+use cubby_domain::{Membership, MembershipId, MembershipStatus, Role, TenantId, UserId, Version};
+use cubby_ports::{MembershipDirectory, MembershipRepository, RepoError, TenantScope};
+use futures::TryStreamExt;
+use mongodb::Collection;
+use serde::{Deserialize, Serialize};
+
+use crate::audit::AuditDocument;
+use crate::{Mongo, decode, duplicate_key, in_tenant, scoped, to_repo_error, version_to_bson};
+
+/// The collection.
+pub(crate) const COLLECTION: &str = "memberships";
+
+/// The unique index on a tenant's members: a user is a member of a tenant once.
+pub(crate) const TENANT_USER_INDEX: &str = "memberships_tenant_user_unique";
+
+/// The index listing a user's memberships across tenants.
+pub(crate) const USER_INDEX: &str = "memberships_user";
+
+/// A membership as stored.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct MembershipDocument {
+    #[serde(rename = "_id")]
+    id: String,
+    tenant_id: String,
+    user_id: String,
+    /// Role names ([`Role::as_str`]), in the order given.
+    roles: Vec<String>,
+    status: String,
+    entitlements_version: i64,
+    audit: AuditDocument,
+    version: i64,
+}
+
+impl MembershipDocument {
+    fn from_domain(tenant: TenantId, membership: &Membership) -> Self {
+        Self {
+            id: membership.id.to_string(),
+            tenant_id: tenant.to_string(),
+            user_id: membership.user_id.to_string(),
+            roles: membership
+                .roles
+                .iter()
+                .map(|role| role.as_str().to_owned())
+                .collect(),
+            status: membership.status.as_str().to_owned(),
+            entitlements_version: i64::try_from(membership.entitlements_version)
+                .unwrap_or(i64::MAX),
+            audit: AuditDocument::from_domain(&membership.audit),
+            version: version_to_bson(membership.version),
+        }
+    }
+
+    /// The tenant and the domain membership, every field parsed again; anything malformed is
+    /// `Corrupt`.
+    fn into_domain(self) -> Result<(TenantId, Membership), RepoError> {
+        let bad =
+            |field: &str| RepoError::corrupt(format!("membership document: malformed {field}"));
+        let tenant = TenantId::parse(&self.tenant_id).map_err(|_| bad("tenant_id"))?;
+        let membership = Membership {
+            id: MembershipId::parse(&self.id).map_err(|_| bad("_id"))?,
+            user_id: UserId::parse(&self.user_id).map_err(|_| bad("user_id"))?,
+            roles: self
+                .roles
+                .iter()
+                .map(|role| Role::parse(role).ok_or_else(|| bad("roles")))
+                .collect::<Result<_, _>>()?,
+            status: MembershipStatus::parse(&self.status).ok_or_else(|| bad("status"))?,
+            entitlements_version: u64::try_from(self.entitlements_version)
+                .map_err(|_| bad("entitlements_version"))?,
+            audit: self.audit.into_domain("membership document")?,
+            version: u64::try_from(self.version)
+                .ok()
+                .and_then(Version::new)
+                .ok_or_else(|| bad("version"))?,
+        };
+        Ok((tenant, membership))
+    }
+}
+
+impl Mongo {
+    /// Memberships, for writes (typed, serialized by serde).
+    fn memberships(&self) -> Collection<MembershipDocument> {
+        self.db.collection(COLLECTION)
+    }
+
+    /// Memberships, for reads: documents are decoded one by one with [`decode`].
+    fn membership_documents(&self) -> Collection<Document> {
+        self.db.collection(COLLECTION)
+    }
+
+    /// The one membership matching `filter`, which must already name its tenant.
+    async fn membership_where(&self, filter: Document) -> Result<Membership, RepoError> {
+        let document = self
+            .membership_documents()
+            .find_one(filter)
+            .await
+            .map_err(to_repo_error)?
+            .ok_or(RepoError::NotFound)?;
+        membership(document).map(|(_, membership)| membership)
+    }
+}
+
+fn membership(document: Document) -> Result<(TenantId, Membership), RepoError> {
+    decode::<MembershipDocument>(COLLECTION, document)?.into_domain()
+}
+
+/// A duplicate key on memberships means the user already is a member of the tenant, or else
+/// the id is taken.
+fn write_error(error: mongodb::error::Error) -> RepoError {
+    match duplicate_key(&error) {
+        Some(message) if message.contains(TENANT_USER_INDEX) || message.contains("user_id") => {
+            RepoError::Conflict("membership.user")
+        }
+        Some(_) => RepoError::Conflict("membership.id"),
+        None => to_repo_error(error),
+    }
+}
+
+#[async_trait]
+impl MembershipDirectory for Mongo {
+    async fn membership_of(&self, tenant: TenantId, user: UserId) -> Result<Membership, RepoError> {
+        self.membership_where(in_tenant(tenant, doc! { "user_id": user.to_string() }))
+            .await
+    }
+
+    async fn membership_by_id(
+        &self,
+        tenant: TenantId,
+        id: MembershipId,
+    ) -> Result<Membership, RepoError> {
+        self.membership_where(in_tenant(tenant, doc! { "_id": id.to_string() }))
+            .await
+    }
+
+    async fn memberships_of_user(
+        &self,
+        user: UserId,
+    ) -> Result<Vec<(TenantId, Membership)>, RepoError> {
+        let documents: Vec<Document> = self
+            .membership_documents()
+            .find(doc! { "user_id": user.to_string() })
+            .sort(doc! { "tenant_id": 1 })
+            .await
+            .map_err(to_repo_error)?
+            .try_collect()
+            .await
+            .map_err(to_repo_error)?;
+        documents.into_iter().map(membership).collect()
+    }
+}
+
+#[async_trait]
+impl MembershipRepository for Mongo {
+    async fn insert_membership(
+        &self,
+        scope: &TenantScope,
+        membership: &Membership,
+    ) -> Result<(), RepoError> {
+        self.memberships()
+            .insert_one(MembershipDocument::from_domain(
+                scope.tenant_id(),
+                membership,
+            ))
+            .await
+            .map(|_| ())
+            .map_err(write_error)
+    }
+
+    async fn get_membership(
+        &self,
+        scope: &TenantScope,
+        id: MembershipId,
+    ) -> Result<Membership, RepoError> {
+        self.membership_where(scoped(scope, doc! { "_id": id.to_string() }))
+            .await
+    }
+
+    async fn update_membership(
+        &self,
+        scope: &TenantScope,
+        membership: &Membership,
+        expected: Version,
+    ) -> Result<(), RepoError> {
+        let id = membership.id.to_string();
+        let result = self
+            .memberships()
+            .replace_one(
+                scoped(
+                    scope,
+                    doc! {
+                        "_id": &id,
+                        "user_id": membership.user_id.to_string(),
+                        "version": version_to_bson(expected),
+                    },
+                ),
+                MembershipDocument::from_domain(scope.tenant_id(), membership),
+            )
+            .await
+            .map_err(write_error)?;
+        if result.matched_count == 1 {
+            return Ok(());
+        }
+        let stored = self
+            .membership_where(scoped(scope, doc! { "_id": &id }))
+            .await?;
+        if stored.user_id != membership.user_id {
+            return Err(RepoError::Failed(
+                "a membership's user cannot change".into(),
+            ));
+        }
+        Err(RepoError::StaleVersion)
+    }
+}

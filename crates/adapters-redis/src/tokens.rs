@@ -1,0 +1,254 @@
+//! Session state on Redis: the blocklist of access tokens ended early (one key per `jti`, expiring
+//! with the token), and refresh token families (one JSON record per session, expiring with the
+//! session). A family is swapped by a Lua script that compares the stored generation and writes
+//! in one atomic step, so of concurrent swaps from one generation exactly one wins.
+
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use cubby_domain::{MembershipId, RefreshFamily, SessionId, TenantId, TokenDigest, UserId};
+use cubby_ports::{RepoError, TokenStore};
+use redis::Script;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::{Redis, expiry_ms, hex};
+
+/// Replaces a family if its stored generation is the one expected, keeping the key's expiry.
+///
+/// `KEYS[1]`: the family; `ARGV[1]`: the generation expected, in decimal; `ARGV[2]`: the new
+/// record. Answers 1 when it swapped, 0 when the family is absent or at another generation, and
+/// -1 when the stored record cannot be read.
+static SWAP: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local stored = redis.call('GET', KEYS[1])
+if not stored then
+  return 0
+end
+local ok, record = pcall(cjson.decode, stored)
+if not ok or type(record) ~= 'table' or type(record.generation) ~= 'string' then
+  return -1
+end
+if record.generation ~= ARGV[1] then
+  return 0
+end
+redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
+return 1
+",
+    )
+});
+
+impl Redis {
+    /// The Redis key of a blocked access token.
+    fn blocked_key(&self, jti: &str) -> String {
+        self.key("blk", jti)
+    }
+
+    /// The Redis key of a refresh family.
+    pub(crate) fn family_key(&self, id: SessionId) -> String {
+        self.key("ses", &id.to_string())
+    }
+}
+
+/// The time from now until `until`, if it is still ahead.
+fn time_left(until: OffsetDateTime) -> Option<Duration> {
+    let left = until - OffsetDateTime::now_utc();
+    left.is_positive().then(|| left.unsigned_abs())
+}
+
+#[async_trait]
+impl TokenStore for Redis {
+    async fn block_access(&self, jti: &str, until: OffsetDateTime) -> Result<(), RepoError> {
+        // A token past its expiry is refused anyway: no entry needed.
+        let Some(left) = time_left(until) else {
+            return Ok(());
+        };
+        let mut set = redis::cmd("SET");
+        set.arg(self.blocked_key(jti))
+            .arg(1)
+            .arg("PX")
+            .arg(expiry_ms(left));
+        self.query(&set).await
+    }
+
+    async fn is_access_blocked(&self, jti: &str) -> Result<bool, RepoError> {
+        self.query(redis::cmd("EXISTS").arg(self.blocked_key(jti)))
+            .await
+    }
+
+    async fn create_family(&self, family: &RefreshFamily) -> Result<(), RepoError> {
+        // A family already past its lifetime would be gone at once: nothing to store.
+        let Some(left) = time_left(family.expires_at) else {
+            return Ok(());
+        };
+        let mut set = redis::cmd("SET");
+        set.arg(self.family_key(family.id))
+            .arg(encode(family)?)
+            .arg("NX")
+            .arg("PX")
+            .arg(expiry_ms(left));
+        let answer: Option<String> = self.query(&set).await?;
+        match answer {
+            Some(_) => Ok(()),
+            None => Err(RepoError::Conflict("session.id")),
+        }
+    }
+
+    async fn family(&self, id: SessionId) -> Result<Option<RefreshFamily>, RepoError> {
+        let stored: Option<Vec<u8>> = self
+            .query(redis::cmd("GET").arg(self.family_key(id)))
+            .await?;
+        stored.as_deref().map(decode).transpose()
+    }
+
+    async fn swap_family(&self, family: &RefreshFamily, expected: u64) -> Result<bool, RepoError> {
+        if time_left(family.expires_at).is_none() {
+            return Ok(false);
+        }
+        let answer: i64 = self
+            .run_script(
+                SWAP.key(self.family_key(family.id))
+                    .arg(expected.to_string())
+                    .arg(encode(family)?),
+            )
+            .await?;
+        match answer {
+            1 => Ok(true),
+            0 => Ok(false),
+            _ => Err(RepoError::corrupt(
+                "a stored refresh family has no readable generation",
+            )),
+        }
+    }
+
+    async fn revoke_family(&self, id: SessionId) -> Result<(), RepoError> {
+        self.query(redis::cmd("DEL").arg(self.family_key(id))).await
+    }
+}
+
+/// A family as stored: JSON with the digests in hex, times in nanoseconds since the Unix epoch
+/// (exact at any precision), and the generation in decimal text, which the swap script compares
+/// as a string (Lua numbers are doubles and would round large generations).
+#[derive(Debug, Serialize, Deserialize)]
+struct FamilyRecord {
+    id: String,
+    tenant_id: String,
+    user_id: String,
+    membership_id: String,
+    current: String,
+    /// Oldest first.
+    used: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    rotated_at_ns: Option<i128>,
+    generation: String,
+    created_at_ns: i128,
+    expires_at_ns: i128,
+}
+
+fn encode(family: &RefreshFamily) -> Result<Vec<u8>, RepoError> {
+    let record = FamilyRecord {
+        id: family.id.to_string(),
+        tenant_id: family.tenant_id.to_string(),
+        user_id: family.user_id.to_string(),
+        membership_id: family.membership_id.to_string(),
+        current: hex::encode(&family.current.0),
+        used: family.used.iter().map(|d| hex::encode(&d.0)).collect(),
+        rotated_at_ns: family.rotated_at.map(OffsetDateTime::unix_timestamp_nanos),
+        generation: family.generation.to_string(),
+        created_at_ns: family.created_at.unix_timestamp_nanos(),
+        expires_at_ns: family.expires_at.unix_timestamp_nanos(),
+    };
+    serde_json::to_vec(&record)
+        .map_err(|_| RepoError::Failed("a refresh family could not be serialized".into()))
+}
+
+/// The family a stored record holds; anything unreadable is [`RepoError::Corrupt`], named by
+/// field, never by value.
+fn decode(bytes: &[u8]) -> Result<RefreshFamily, RepoError> {
+    let record: FamilyRecord = serde_json::from_slice(bytes)
+        .map_err(|_| RepoError::corrupt("a refresh family is not valid json"))?;
+    let bad = |field: &str| RepoError::corrupt(format!("a refresh family has a malformed {field}"));
+    let digest = |text: &str, field: &str| {
+        hex::decode(text)
+            .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
+            .map(TokenDigest)
+            .ok_or_else(|| bad(field))
+    };
+    let time = |nanos: i128, field: &str| {
+        OffsetDateTime::from_unix_timestamp_nanos(nanos).map_err(|_| bad(field))
+    };
+    Ok(RefreshFamily {
+        id: SessionId::parse(&record.id).map_err(|_| bad("id"))?,
+        tenant_id: TenantId::parse(&record.tenant_id).map_err(|_| bad("tenant_id"))?,
+        user_id: UserId::parse(&record.user_id).map_err(|_| bad("user_id"))?,
+        membership_id: MembershipId::parse(&record.membership_id)
+            .map_err(|_| bad("membership_id"))?,
+        current: digest(&record.current, "current")?,
+        used: record
+            .used
+            .iter()
+            .map(|text| digest(text, "used"))
+            .collect::<Result<_, _>>()?,
+        rotated_at: record
+            .rotated_at_ns
+            .map(|nanos| time(nanos, "rotated_at"))
+            .transpose()?,
+        generation: record.generation.parse().map_err(|_| bad("generation"))?,
+        created_at: time(record.created_at_ns, "created_at")?,
+        expires_at: time(record.expires_at_ns, "expires_at")?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use cubby_domain::TokenDigest;
+    use cubby_ports::RepoError;
+    use cubby_ports::contract::tokens::new_family;
+    use time::macros::datetime;
+
+    use super::{decode, encode};
+
+    #[test]
+    fn a_family_round_trips_exactly() {
+        let mut family = new_family(time::Duration::days(30));
+        for n in 2..6 {
+            family = family.rotated(TokenDigest([n; 32]), datetime!(2026-11-22 8:00:00.123 UTC));
+        }
+        family.generation = u64::MAX;
+        family.created_at = datetime!(2026-11-22 7:59:59.000_000_001 UTC);
+        let bytes = encode(&family).unwrap();
+        assert_eq!(decode(&bytes).unwrap(), family);
+        let text = String::from_utf8(bytes).unwrap();
+        assert!(
+            text.contains(&format!(r#""generation":"{}""#, u64::MAX)),
+            "{text}"
+        );
+
+        let fresh = new_family(time::Duration::hours(1));
+        assert_eq!(decode(&encode(&fresh).unwrap()).unwrap(), fresh);
+    }
+
+    #[test]
+    fn unreadable_families_are_corrupt_without_their_values() {
+        let good =
+            String::from_utf8(encode(&new_family(time::Duration::days(1))).unwrap()).unwrap();
+        let short_digest = good.replacen(r#""current":""#, r#""current":"00"#, 1);
+        let bad_generation = good.replacen(r#""generation":"0""#, r#""generation":"-1""#, 1);
+        for bytes in [
+            "not json".to_owned(),
+            "{}".to_owned(),
+            short_digest,
+            bad_generation,
+        ] {
+            let error = decode(bytes.as_bytes()).unwrap_err();
+            assert!(matches!(error, RepoError::Corrupt(_)), "{bytes}");
+            let source = std::error::Error::source(&error).unwrap().to_string();
+            assert!(
+                !source.contains("ses_") && !source.contains("0101"),
+                "{source}"
+            );
+        }
+    }
+}

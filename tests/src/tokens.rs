@@ -13,12 +13,13 @@ pub const TEST_SECRET: &[u8] = b"cubby-test-secret-cubby-test-secret!";
 /// The claims of a valid access token of the director of `centre`, to tamper with.
 pub fn director_claims(centre: &crate::Centre) -> Value {
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let grant = &centre.director_grant;
+    let director = centre.member(cubby_domain::Role::Director);
     json!({
-        "sub": grant.user_id.to_string(),
-        "tenant_id": grant.tenant_id.to_string(),
-        "tenant_code": grant.tenant_code.to_string(),
-        "mbr": grant.membership_id.to_string(),
+        "sub": director.user_id.to_string(),
+        "tenant_id": centre.tenant.id.to_string(),
+        "tenant_code": centre.tenant.code.to_string(),
+        "mbr": director.membership_id.to_string(),
+        "sid": director.session_id.to_string(),
         "roles": ["director"],
         "jti": uuid::Uuid::now_v7().to_string(),
         "iat": now,

@@ -1,21 +1,45 @@
-//! A fresh application with two centres, A and B, and a session for each of their roles.
+//! A fresh application with two centres, A and B, each with a member per role who can sign in,
+//! and an open session for each.
 
 use std::sync::Arc;
 
 use cubby_api::{Api, ApiConfig};
-use cubby_app::session::AccessGrant;
-use cubby_app::{App, TokenKeys, TokenPolicy};
+use cubby_app::auth::LoginPolicy;
+use cubby_app::members::NewMember;
+use cubby_app::passwords::PasswordParams;
+use cubby_app::{App, AppConfig, TokenKeys, TokenPolicy};
+use cubby_domain::audit::JobName;
 use cubby_domain::{
-    Actor, Audit, MembershipId, Role, Tenant, TenantCode, TenantId, TenantName, TenantStatus,
-    TimeZone, UserId, Version,
+    Actor, Audit, Email, MembershipId, Role, SessionId, Tenant, TenantCode, TenantId, TenantName,
+    TenantStatus, TimeZone, UserId, Version,
 };
-use cubby_ports::Ports;
+use cubby_ports::{Ports, TenantScope};
+use secrecy::SecretString;
 use uuid::Uuid;
 
 use crate::tokens::{TEST_KID, TEST_SECRET};
 
-/// One centre of the world and a token per built-in role.
-#[derive(Clone)]
+/// One member of a centre, signed in.
+#[derive(Clone, Debug)]
+pub struct Member {
+    /// Their address.
+    pub email: String,
+    /// Their password.
+    pub password: String,
+    /// Their user id.
+    pub user_id: UserId,
+    /// Their membership id.
+    pub membership_id: MembershipId,
+    /// Their session.
+    pub session_id: SessionId,
+    /// Their access token.
+    pub token: String,
+    /// Their refresh token.
+    pub refresh_token: String,
+}
+
+/// One centre of the world and a signed-in member per built-in role.
+#[derive(Clone, Debug)]
 pub struct Centre {
     /// The tenant.
     pub tenant: Tenant,
@@ -27,8 +51,15 @@ pub struct Centre {
     pub teacher: String,
     /// A guardian's access token.
     pub guardian: String,
-    /// The director's grant, for minting variants.
-    pub director_grant: AccessGrant,
+    /// Every member, by role: owner, director, teacher, guardian.
+    pub members: Vec<(Role, Member)>,
+}
+
+impl Centre {
+    /// The member with `role`.
+    pub fn member(&self, role: Role) -> &Member {
+        &self.members.iter().find(|(r, _)| *r == role).unwrap().1
+    }
 }
 
 /// The application under test and its two centres.
@@ -43,12 +74,46 @@ pub struct World {
     pub b: Centre,
 }
 
+/// The configuration of a test application: the test key, cheap password hashing, and
+/// sign-in throttling after 5 failures of an account or 20 of an address.
+pub fn test_config() -> AppConfig {
+    AppConfig {
+        keys: TokenKeys::hs256(TEST_KID, TEST_SECRET),
+        policy: TokenPolicy::default(),
+        passwords: PasswordParams::for_tests(),
+        login: LoginPolicy {
+            max_failures_per_account: 5,
+            max_failures_per_address: 20,
+            window: std::time::Duration::from_secs(900),
+        },
+        session_lifetime: time::Duration::days(30),
+        supabase: None,
+    }
+}
+
+/// The browser origin test worlds allow.
+pub const TEST_ORIGIN: &str = "https://app.cubby.example";
+
+/// The api configuration of a test world: the defaults, allowing [`TEST_ORIGIN`].
+pub fn test_api_config() -> ApiConfig {
+    ApiConfig {
+        allowed_origins: vec![TEST_ORIGIN.to_owned()],
+        ..ApiConfig::default()
+    }
+}
+
 impl World {
     /// A world on the in-memory adapters.
     pub async fn in_memory() -> World {
+        Self::with_config(test_config()).await
+    }
+
+    /// A world on the in-memory adapters, configured with `config`.
+    pub async fn with_config(config: AppConfig) -> World {
         Self::on(
             cubby_adapters_memory::embedded_ports(),
-            ApiConfig::default(),
+            config,
+            test_api_config(),
         )
         .await
     }
@@ -69,18 +134,17 @@ impl World {
         let mongo = crate::services::fresh_mongo(uri).await;
         mongo.install(&mut ports);
         crate::services::fresh_redis(url).install(&mut ports);
-        let mut world = Self::on(ports, ApiConfig::default()).await;
+        let mut world = Self::on(ports, test_config(), test_api_config()).await;
         world.mongo = Some(mongo);
         world
     }
 
-    /// A world on `ports`, served with `config`.
-    pub async fn on(ports: Ports, config: ApiConfig) -> World {
-        let keys = TokenKeys::hs256(TEST_KID, TEST_SECRET);
-        let app = Arc::new(App::new(ports, keys, TokenPolicy::default()));
+    /// A world on `ports`, configured with `config` and served with `api_config`.
+    pub async fn on(ports: Ports, config: AppConfig, api_config: ApiConfig) -> World {
+        let app = Arc::new(App::new(ports, config).unwrap());
         let a = centre(&app, "a").await;
         let b = centre(&app, "b").await;
-        let api = Arc::new(Api::new(app, config));
+        let api = Arc::new(Api::new(app, api_config));
         World {
             api,
             mongo: None,
@@ -95,12 +159,13 @@ impl World {
     }
 }
 
-async fn centre(app: &App, label: &str) -> Centre {
+/// A centre with a member per role, each signed in.
+pub async fn centre(app: &App, label: &str) -> Centre {
     let id = TenantId::from_uuid(Uuid::now_v7());
-    let code = format!("centre-{label}-{}", &id.uuid().simple().to_string()[20..]);
+    let suffix = &id.uuid().simple().to_string()[20..];
     let tenant = Tenant {
         id,
-        code: TenantCode::parse(&code).unwrap(),
+        code: TenantCode::parse(&format!("centre-{label}-{suffix}")).unwrap(),
         name: TenantName::parse(&format!("Centre {label}")).unwrap(),
         time_zone: TimeZone::parse("Europe/Helsinki").unwrap(),
         status: TenantStatus::Active,
@@ -111,20 +176,47 @@ async fn centre(app: &App, label: &str) -> Centre {
         version: Version::FIRST,
     };
     app.ports().tenants.insert(&tenant).await.unwrap();
-    let grant = |role| AccessGrant {
-        tenant_id: tenant.id,
-        tenant_code: tenant.code.clone(),
-        user_id: UserId::from_uuid(Uuid::now_v7()),
-        membership_id: MembershipId::from_uuid(Uuid::now_v7()),
-        roles: vec![role],
+    let scope = TenantScope::system(tenant.id, JobName::parse("test_world").unwrap());
+    let mut members = Vec::new();
+    for role in Role::ALL {
+        let email = format!("{}.{suffix}@centre-{label}.example", role.as_str());
+        let password = format!("{}-password-{suffix}", role.as_str());
+        let new = NewMember {
+            email: Email::parse(&email).unwrap(),
+            password: Some(SecretString::from(password.clone())),
+            email_verified: true,
+            roles: vec![role],
+        };
+        let (user, membership) = app.members.enroll(&scope, new).await.unwrap();
+        let session = app
+            .auth
+            .open_session(&tenant, &user, &membership, None)
+            .await
+            .unwrap();
+        let member = Member {
+            email,
+            password,
+            user_id: user.id,
+            membership_id: membership.id,
+            session_id: session.session.id,
+            token: session.access.token.clone(),
+            refresh_token: secrecy::ExposeSecret::expose_secret(&session.refresh_token).to_owned(),
+        };
+        members.push((role, member));
+    }
+    let token = |role| {
+        members
+            .iter()
+            .find(|(r, _)| *r == role)
+            .map(|(_, m): &(Role, Member)| m.token.clone())
+            .unwrap()
     };
-    let token = |role| app.sessions.issue(&grant(role)).unwrap().token;
     Centre {
         owner: token(Role::Owner),
         director: token(Role::Director),
         teacher: token(Role::Teacher),
         guardian: token(Role::Guardian),
-        director_grant: grant(Role::Director),
+        members,
         tenant,
     }
 }

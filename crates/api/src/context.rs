@@ -1,22 +1,26 @@
 //! What a handler gets: the application, the caller's scope, and typed access to the request.
 
+use std::net::IpAddr;
 use std::str::FromStr;
 use std::sync::Arc;
 
 use bytes::Bytes;
 use cubby_app::App;
+use cubby_app::session::Session;
 use cubby_domain::Version;
 use cubby_ports::{PageRequest, SortDirection, TenantScope};
 use http::{HeaderMap, StatusCode, header};
 use serde::de::DeserializeOwned;
 
-use crate::{ApiError, RequestId};
+use crate::{ApiConfig, ApiError, RequestId};
 
 /// One request, as a handler sees it.
 #[derive(Debug)]
 pub struct Ctx {
     pub(crate) app: Arc<App>,
-    pub(crate) scope: Option<TenantScope>,
+    pub(crate) config: ApiConfig,
+    pub(crate) session: Option<Session>,
+    pub(crate) client: Option<IpAddr>,
     pub(crate) params: Vec<(String, String)>,
     pub(crate) query: Option<String>,
     pub(crate) headers: HeaderMap,
@@ -36,9 +40,33 @@ impl Ctx {
     ///
     /// [`ApiError::internal`] on a public route, where there is no session.
     pub fn scope(&self) -> Result<&TenantScope, ApiError> {
-        self.scope
+        self.session().map(|session| &session.scope)
+    }
+
+    /// The caller's session. Every route that is not public has one.
+    ///
+    /// # Errors
+    ///
+    /// [`ApiError::internal`] on a public route, where there is no session.
+    pub fn session(&self) -> Result<&Session, ApiError> {
+        self.session
             .as_ref()
-            .ok_or_else(|| ApiError::internal("a public route asked for a scope".into()))
+            .ok_or_else(|| ApiError::internal("a public route asked for a session".into()))
+    }
+
+    /// The client's address, when the host knows it.
+    pub fn client(&self) -> Option<IpAddr> {
+        self.client
+    }
+
+    /// The api's configuration.
+    pub fn config(&self) -> &ApiConfig {
+        &self.config
+    }
+
+    /// The request's headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
     }
 
     /// The request id.

@@ -9,6 +9,7 @@
 //! framework, store or driver.
 
 mod context;
+pub mod cookies;
 mod error;
 mod idempotency;
 mod pipeline;
@@ -30,6 +31,10 @@ pub use reply::Reply;
 pub use request_id::RequestId;
 pub use router::{Access, RouteSpec};
 
+/// The client's address, as the host saw it; hosts put it in the request's extensions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientAddr(pub std::net::IpAddr);
+
 /// How the REST layer behaves.
 #[derive(Clone, Debug)]
 pub struct ApiConfig {
@@ -37,6 +42,10 @@ pub struct ApiConfig {
     pub body_limit: usize,
     /// The deadline of every request.
     pub request_timeout: Duration,
+    /// The key CSRF tokens are signed with.
+    pub csrf: cookies::CsrfKey,
+    /// The browser origins allowed to send cookie-authenticated and sign-in requests.
+    pub allowed_origins: Vec<String>,
 }
 
 impl Default for ApiConfig {
@@ -44,6 +53,8 @@ impl Default for ApiConfig {
         Self {
             body_limit: 1024 * 1024,
             request_timeout: Duration::from_secs(25),
+            csrf: cookies::CsrfKey::random(),
+            allowed_origins: Vec::new(),
         }
     }
 }
@@ -54,6 +65,11 @@ impl ApiConfig {
         Self {
             body_limit: settings.body_limit_bytes,
             request_timeout: settings.request_timeout,
+            csrf: settings
+                .csrf_secret
+                .clone()
+                .map_or_else(cookies::CsrfKey::random, cookies::CsrfKey::new),
+            allowed_origins: settings.cors_origins.clone(),
         }
     }
 }

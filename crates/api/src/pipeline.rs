@@ -10,11 +10,15 @@ use futures::FutureExt;
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, header};
 
 use crate::context::Ctx;
+use crate::cookies;
 use crate::error::{forbidden, too_large};
 use crate::idempotency;
 use crate::request_id::{self, RequestId};
 use crate::router::{Access, Lookup, Route};
 use crate::{Api, ApiError};
+use crate::{ApiConfig, ClientAddr};
+use cubby_app::session::Session;
+use cubby_domain::SessionId;
 
 /// What the log line of a request says about its caller and route.
 #[derive(Default)]
@@ -61,17 +65,19 @@ async fn dispatch(
     };
     outline.route = Some(route.spec.path);
 
-    let scope = match route.spec.access {
+    let client = parts.extensions.get::<ClientAddr>().map(|addr| addr.0);
+    let session = match route.spec.access {
         Access::Public => None,
-        Access::Permission(permission) => {
-            let token = bearer(&parts.headers)?;
-            let scope = api.app.sessions.verify(token).await?;
-            outline.tenant_id = Some(scope.tenant_id().to_string());
-            outline.user_id = scope.user_id().map(|id| id.to_string());
-            if !scope.has(permission) {
+        Access::Session | Access::Permission(_) => {
+            let session = authenticate(api, &parts.method, &parts.headers).await?;
+            outline.tenant_id = Some(session.scope.tenant_id().to_string());
+            outline.user_id = session.scope.user_id().map(|id| id.to_string());
+            if let Access::Permission(permission) = route.spec.access
+                && !session.scope.has(permission)
+            {
                 return Err(forbidden(permission));
             }
-            Some(scope)
+            Some(session)
         }
     };
 
@@ -90,10 +96,12 @@ async fn dispatch(
 
     let idempotency_key = idempotency::key(&parts.method, &parts.headers)?;
     let fingerprint = idempotency::fingerprint(&parts.method, &parts.uri, &body);
-    let claimant = scope.clone();
+    let claimant = session.as_ref().map(|s| s.scope.clone());
     let ctx = Ctx {
         app: api.app.clone(),
-        scope,
+        config: api.config.clone(),
+        session,
+        client,
         params,
         query: parts.uri.query().map(str::to_owned),
         headers: parts.headers,
@@ -138,23 +146,92 @@ fn failed(error: ApiError, request_id: &RequestId) -> Response<Bytes> {
     error.into_response(request_id)
 }
 
-/// The token of an `Authorization: Bearer` header.
-fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
-    let value = headers.get(header::AUTHORIZATION).ok_or_else(|| {
+/// The session of a request: from `Authorization: Bearer`, or else from the access cookie, in
+/// which case an unsafe method must carry the CSRF token and come from an allowed origin.
+async fn authenticate(
+    api: &Api,
+    method: &Method,
+    headers: &HeaderMap,
+) -> Result<Session, ApiError> {
+    if let Some(value) = headers.get(header::AUTHORIZATION) {
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+            .filter(|token| !token.is_empty())
+            .ok_or_else(|| {
+                ApiError::unauthenticated("auth.invalid_token", "the access token is not valid")
+            })?;
+        return Ok(api.app.sessions.verify(token).await?);
+    }
+    let token = cookies::read(headers, cookies::ACCESS).ok_or_else(|| {
         ApiError::unauthenticated("auth.required", "this route needs an access token")
     })?;
-    value
-        .to_str()
-        .ok()
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::trim)
-        .filter(|token| !token.is_empty())
-        .ok_or_else(|| {
-            ApiError::unauthenticated("auth.invalid_token", "the access token is not valid")
-        })
+    if is_safe(method) {
+        return Ok(api.app.sessions.verify(token).await?);
+    }
+    check_origin(&api.config, headers)?;
+    let session = api.app.sessions.verify(token).await?;
+    check_csrf(&api.config, headers, session.session_id)?;
+    Ok(session)
+}
+
+/// Whether a method changes nothing (CSRF does not apply to it).
+fn is_safe(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// A browser request's `Origin`, when sent, must be an allowed one.
+pub(crate) fn check_origin(config: &ApiConfig, headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return Ok(());
+    };
+    let allowed = origin.to_str().is_ok_and(|origin| {
+        config
+            .allowed_origins
+            .iter()
+            .any(|allowed| allowed == origin.trim_end_matches('/'))
+    });
+    if allowed {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "auth.origin_not_allowed",
+            "requests from this origin are not allowed",
+        ))
+    }
+}
+
+/// An unsafe cookie-authenticated request must echo the CSRF cookie in `X-CSRF-Token`, and the
+/// token must be signed for this session.
+pub(crate) fn check_csrf(
+    config: &ApiConfig,
+    headers: &HeaderMap,
+    session: Option<SessionId>,
+) -> Result<(), ApiError> {
+    let refused = || {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "auth.csrf",
+            "send the CSRF token in X-CSRF-Token",
+        )
+    };
+    let cookie = cookies::read(headers, cookies::CSRF).ok_or_else(refused)?;
+    let echoed = headers
+        .get(cookies::CSRF_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(refused)?;
+    let session = session.ok_or_else(refused)?;
+    if cookies::same(cookie, echoed) && config.csrf.verify(echoed, session) {
+        Ok(())
+    } else {
+        Err(refused())
+    }
 }
 
 /// Whether the body is declared as JSON (`application/json` or `application/*+json`).

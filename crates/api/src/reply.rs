@@ -60,6 +60,22 @@ impl Reply {
         self
     }
 
+    /// The same reply with a header (several `Set-Cookie` headers add up).
+    #[must_use]
+    pub fn with_header(mut self, name: header::HeaderName, value: HeaderValue) -> Self {
+        self.headers.push((name, value));
+        self
+    }
+
+    /// An empty `204 No Content`.
+    pub fn no_content() -> Self {
+        Self {
+            status: StatusCode::NO_CONTENT,
+            body: Bytes::new(),
+            headers: Vec::new(),
+        }
+    }
+
     /// The status.
     pub fn status(&self) -> StatusCode {
         self.status
@@ -71,7 +87,11 @@ impl Reply {
         *response.status_mut() = self.status;
         let headers = response.headers_mut();
         for (name, value) in self.headers {
-            headers.insert(name, value);
+            if name == header::SET_COOKIE {
+                headers.append(name, value);
+            } else {
+                headers.insert(name, value);
+            }
         }
         response
     }

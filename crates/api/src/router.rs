@@ -14,6 +14,8 @@ use crate::{ApiError, Ctx, Reply};
 pub enum Access {
     /// Anyone, without a session (health checks, login).
     Public,
+    /// Any valid session, whatever its permissions (the caller's own context, logout).
+    Session,
     /// A session whose membership has this permission.
     Permission(Permission),
 }
@@ -70,6 +72,22 @@ impl Router {
                 method,
                 path,
                 access: Access::Public,
+            },
+            handler,
+        );
+    }
+
+    /// Adds a route any valid session may call.
+    pub(crate) fn session<F, Fut>(&mut self, method: Method, path: &'static str, handler: F)
+    where
+        F: Fn(Ctx) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Reply, ApiError>> + Send + 'static,
+    {
+        self.add(
+            RouteSpec {
+                method,
+                path,
+                access: Access::Session,
             },
             handler,
         );

@@ -1,13 +1,14 @@
-//! Read-through caching of hot data: the tenant directory, read on every authenticated request.
+//! Read-through caching of the data every session check reads: the tenant, and the principal
+//! (the membership and its user's status).
 //!
 //! Entries live in the shared [`Cache`] under namespaced, versioned keys with a TTL. Concurrent
-//! misses of one key in a process load it once (single flight). Writes through the decorator
-//! remove the entries they change; an entry can still be stale for at most its TTL when a
-//! reader and a writer race across processes.
+//! misses of one key in a process load it once (single flight). Writes remove the entries they
+//! change; an entry can still be stale for at most its TTL when a reader and a writer race
+//! across processes.
 //!
-//! The tenant lookup is part of verifying every session, and sessions fail closed: when the
-//! cache does not answer a read, the lookup answers [`RepoError::Unavailable`] rather than
-//! going around it. Failing to store or drop an entry is only logged.
+//! These lookups are part of verifying every session, and sessions fail closed: when the cache
+//! does not answer a read, the lookup answers [`RepoError::Unavailable`] rather than going
+//! around it. Failing to store or drop an entry is only logged.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -17,14 +18,19 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use cubby_domain::{
-    Actor, Audit, Tenant, TenantCode, TenantId, TenantName, TenantStatus, TimeZone, Version,
+    Actor, Audit, Membership, MembershipId, MembershipStatus, Role, Tenant, TenantCode, TenantId,
+    TenantName, TenantStatus, TimeZone, UserId, UserStatus, Version,
 };
-use cubby_ports::{Cache, CacheKey, RepoError, TenantDirectory, Ttl};
+use cubby_ports::{
+    Cache, CacheKey, MembershipDirectory, RepoError, TenantDirectory, Ttl, UserDirectory,
+};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// How long a tenant entry lives.
 pub const TENANT_TTL: Duration = Duration::from_secs(60);
+/// How long a principal entry lives.
+pub const PRINCIPAL_TTL: Duration = Duration::from_secs(60);
 
 /// Hits and misses of a cached reader.
 #[derive(Debug, Default)]
@@ -64,18 +70,86 @@ impl SingleFlight {
     }
 }
 
-/// The tenant directory behind the shared cache.
-pub struct CachedTenants {
-    inner: Arc<dyn TenantDirectory>,
+/// How a cached value is written and read back.
+trait Entry: Sized {
+    fn encode(&self) -> Vec<u8>;
+    fn decode(bytes: &[u8]) -> Option<Self>;
+}
+
+/// Reads through the shared cache with single flight, counting hits and misses.
+struct ReadThrough {
     cache: Arc<dyn Cache>,
     flights: SingleFlight,
     stats: CacheStats,
 }
 
+impl ReadThrough {
+    fn new(cache: Arc<dyn Cache>) -> Self {
+        Self {
+            cache,
+            flights: SingleFlight::default(),
+            stats: CacheStats::default(),
+        }
+    }
+
+    async fn cached<T: Entry>(&self, key: &CacheKey) -> Result<Option<T>, RepoError> {
+        let Some(bytes) = self.cache.get(key).await? else {
+            return Ok(None);
+        };
+        match T::decode(&bytes) {
+            Some(value) => Ok(Some(value)),
+            None => {
+                tracing::warn!(cache.key = key.as_str(), "unreadable cache entry dropped");
+                self.cache.remove(key).await?;
+                Ok(None)
+            }
+        }
+    }
+
+    async fn get<T: Entry, F>(&self, key: CacheKey, ttl: Duration, load: F) -> Result<T, RepoError>
+    where
+        F: Future<Output = Result<T, RepoError>>,
+    {
+        if let Some(value) = self.cached(&key).await? {
+            self.stats.hits.fetch_add(1, Ordering::Relaxed);
+            return Ok(value);
+        }
+        let lock = self.flights.lock_for(key.as_str());
+        let _loading = lock.lock().await;
+        // Another task may have loaded it while this one waited.
+        if let Some(value) = self.cached(&key).await? {
+            self.stats.hits.fetch_add(1, Ordering::Relaxed);
+            return Ok(value);
+        }
+        self.stats.misses.fetch_add(1, Ordering::Relaxed);
+        let value = load.await?;
+        if let Some(ttl) = Ttl::new(ttl)
+            && let Err(error) = self.cache.put(&key, &value.encode(), ttl).await
+        {
+            tracing::warn!(cache.key = key.as_str(), error = %error, "cache unavailable; entry not stored");
+        }
+        Ok(value)
+    }
+
+    async fn forget(&self, keys: &[CacheKey]) {
+        for key in keys {
+            if let Err(error) = self.cache.remove(key).await {
+                tracing::warn!(cache.key = key.as_str(), error = %error, "cache unavailable; entry left to expire");
+            }
+        }
+    }
+}
+
+/// The tenant directory behind the shared cache.
+pub struct CachedTenants {
+    inner: Arc<dyn TenantDirectory>,
+    cache: ReadThrough,
+}
+
 impl std::fmt::Debug for CachedTenants {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CachedTenants")
-            .field("stats", &self.stats)
+            .field("stats", &self.cache.stats)
             .finish_non_exhaustive()
     }
 }
@@ -85,77 +159,31 @@ impl CachedTenants {
     pub fn new(inner: Arc<dyn TenantDirectory>, cache: Arc<dyn Cache>) -> Self {
         Self {
             inner,
-            cache,
-            flights: SingleFlight::default(),
-            stats: CacheStats::default(),
+            cache: ReadThrough::new(cache),
         }
     }
 
     /// Hits and misses so far.
     pub fn stats(&self) -> &CacheStats {
-        &self.stats
-    }
-
-    async fn cached(&self, key: &CacheKey) -> Result<Option<Tenant>, RepoError> {
-        let Some(bytes) = self.cache.get(key).await? else {
-            return Ok(None);
-        };
-        match decode(&bytes) {
-            Some(tenant) => Ok(Some(tenant)),
-            None => {
-                tracing::warn!(cache.key = key.as_str(), "unreadable cache entry dropped");
-                self.cache.remove(key).await?;
-                Ok(None)
-            }
-        }
-    }
-
-    async fn read_through<F>(&self, key: CacheKey, load: F) -> Result<Tenant, RepoError>
-    where
-        F: Future<Output = Result<Tenant, RepoError>>,
-    {
-        if let Some(tenant) = self.cached(&key).await? {
-            self.stats.hits.fetch_add(1, Ordering::Relaxed);
-            return Ok(tenant);
-        }
-        let lock = self.flights.lock_for(key.as_str());
-        let _loading = lock.lock().await;
-        // Another task may have loaded it while this one waited.
-        if let Some(tenant) = self.cached(&key).await? {
-            self.stats.hits.fetch_add(1, Ordering::Relaxed);
-            return Ok(tenant);
-        }
-        self.stats.misses.fetch_add(1, Ordering::Relaxed);
-        let tenant = load.await?;
-        if let Some(ttl) = Ttl::new(TENANT_TTL)
-            && let Err(error) = self.cache.put(&key, &encode(&tenant), ttl).await
-        {
-            tracing::warn!(cache.key = key.as_str(), error = %error, "cache unavailable; entry not stored");
-        }
-        Ok(tenant)
-    }
-
-    async fn forget(&self, tenant: &Tenant) {
-        for key in [
-            CacheKey::tenant_by_id(tenant.id),
-            CacheKey::tenant_by_code(&tenant.code),
-        ] {
-            if let Err(error) = self.cache.remove(&key).await {
-                tracing::warn!(cache.key = key.as_str(), error = %error, "cache unavailable; entry left to expire");
-            }
-        }
+        &self.cache.stats
     }
 }
 
 #[async_trait]
 impl TenantDirectory for CachedTenants {
     async fn by_code(&self, code: &TenantCode) -> Result<Tenant, RepoError> {
-        self.read_through(CacheKey::tenant_by_code(code), self.inner.by_code(code))
+        self.cache
+            .get(
+                CacheKey::tenant_by_code(code),
+                TENANT_TTL,
+                self.inner.by_code(code),
+            )
             .await
     }
 
     async fn by_id(&self, id: TenantId) -> Result<Tenant, RepoError> {
-        self.read_through(CacheKey::tenant_by_id(id), self.inner.by_id(id))
+        self.cache
+            .get(CacheKey::tenant_by_id(id), TENANT_TTL, self.inner.by_id(id))
             .await
     }
 
@@ -165,8 +193,124 @@ impl TenantDirectory for CachedTenants {
 
     async fn update(&self, tenant: &Tenant, expected: Version) -> Result<(), RepoError> {
         let result = self.inner.update(tenant, expected).await;
-        self.forget(tenant).await;
+        self.cache
+            .forget(&[
+                CacheKey::tenant_by_id(tenant.id),
+                CacheKey::tenant_by_code(&tenant.code),
+            ])
+            .await;
         result
+    }
+}
+
+/// What a session check needs to know of a membership.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Principal {
+    /// The membership.
+    pub membership: Membership,
+    /// Its user's status.
+    pub user_status: UserStatus,
+}
+
+/// Principals read through the shared cache.
+pub struct Principals {
+    memberships: Arc<dyn MembershipDirectory>,
+    users: Arc<dyn UserDirectory>,
+    cache: ReadThrough,
+}
+
+impl std::fmt::Debug for Principals {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Principals")
+            .field("stats", &self.cache.stats)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Principals {
+    /// Principals from the directories, read through `cache`.
+    pub fn new(
+        memberships: Arc<dyn MembershipDirectory>,
+        users: Arc<dyn UserDirectory>,
+        cache: Arc<dyn Cache>,
+    ) -> Self {
+        Self {
+            memberships,
+            users,
+            cache: ReadThrough::new(cache),
+        }
+    }
+
+    /// The membership `id` of `tenant` and its user's status.
+    ///
+    /// # Errors
+    ///
+    /// [`RepoError::NotFound`] when the tenant has no such membership or its user is gone;
+    /// [`RepoError::Unavailable`] when the cache or the store does not answer.
+    pub async fn get(&self, tenant: TenantId, id: MembershipId) -> Result<Principal, RepoError> {
+        let load = async {
+            let membership = self.memberships.membership_by_id(tenant, id).await?;
+            let user = self.users.user_by_id(membership.user_id).await?;
+            Ok(Principal {
+                membership,
+                user_status: user.status,
+            })
+        };
+        self.cache
+            .get(CacheKey::principal(tenant, id), PRINCIPAL_TTL, load)
+            .await
+    }
+
+    /// Drops the cached principals of these memberships, after a change to them or their user.
+    pub async fn forget(&self, memberships: &[(TenantId, MembershipId)]) {
+        let keys: Vec<CacheKey> = memberships
+            .iter()
+            .map(|(t, m)| CacheKey::principal(*t, *m))
+            .collect();
+        self.cache.forget(&keys).await;
+    }
+
+    /// Hits and misses so far.
+    pub fn stats(&self) -> &CacheStats {
+        &self.cache.stats
+    }
+}
+
+/// Milliseconds since the epoch, as cached.
+fn millis(at: OffsetDateTime) -> i128 {
+    at.unix_timestamp_nanos() / 1_000_000
+}
+
+fn from_millis(ms: i128) -> Option<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp_nanos(ms * 1_000_000).ok()
+}
+
+/// Stamps as cached.
+#[derive(Serialize, Deserialize)]
+struct AuditEntry {
+    created_by: String,
+    created_at_ms: i128,
+    updated_by: String,
+    updated_at_ms: i128,
+}
+
+impl AuditEntry {
+    fn of(audit: &Audit) -> Self {
+        Self {
+            created_by: audit.created_by().to_string(),
+            created_at_ms: millis(audit.created_at()),
+            updated_by: audit.updated_by().to_string(),
+            updated_at_ms: millis(audit.updated_at()),
+        }
+    }
+
+    fn audit(&self) -> Option<Audit> {
+        Some(Audit::restore(
+            Actor::parse(&self.created_by).ok()?,
+            from_millis(self.created_at_ms)?,
+            Actor::parse(&self.updated_by).ok()?,
+            from_millis(self.updated_at_ms)?,
+        ))
     }
 }
 
@@ -178,56 +322,103 @@ struct TenantEntry {
     name: String,
     time_zone: String,
     status: String,
-    created_by: String,
-    created_at_ms: i128,
-    updated_by: String,
-    updated_at_ms: i128,
+    audit: AuditEntry,
     version: u64,
 }
 
-fn encode(tenant: &Tenant) -> Vec<u8> {
-    let entry = TenantEntry {
-        id: tenant.id.to_string(),
-        code: tenant.code.to_string(),
-        name: tenant.name.as_str().to_owned(),
-        time_zone: tenant.time_zone.name().to_owned(),
-        status: tenant.status.as_str().to_owned(),
-        created_by: tenant.audit.created_by().to_string(),
-        created_at_ms: tenant.audit.created_at().unix_timestamp_nanos() / 1_000_000,
-        updated_by: tenant.audit.updated_by().to_string(),
-        updated_at_ms: tenant.audit.updated_at().unix_timestamp_nanos() / 1_000_000,
-        version: tenant.version.get(),
-    };
-    serde_json::to_vec(&entry).unwrap_or_default()
+impl Entry for Tenant {
+    fn encode(&self) -> Vec<u8> {
+        let entry = TenantEntry {
+            id: self.id.to_string(),
+            code: self.code.to_string(),
+            name: self.name.as_str().to_owned(),
+            time_zone: self.time_zone.name().to_owned(),
+            status: self.status.as_str().to_owned(),
+            audit: AuditEntry::of(&self.audit),
+            version: self.version.get(),
+        };
+        serde_json::to_vec(&entry).unwrap_or_default()
+    }
+
+    fn decode(bytes: &[u8]) -> Option<Self> {
+        let entry: TenantEntry = serde_json::from_slice(bytes).ok()?;
+        Some(Tenant {
+            id: TenantId::parse(&entry.id).ok()?,
+            code: TenantCode::parse(&entry.code).ok()?,
+            name: TenantName::parse(&entry.name).ok()?,
+            time_zone: TimeZone::parse(&entry.time_zone).ok()?,
+            status: TenantStatus::parse(&entry.status)?,
+            audit: entry.audit.audit()?,
+            version: Version::new(entry.version)?,
+        })
+    }
 }
 
-fn decode(bytes: &[u8]) -> Option<Tenant> {
-    let entry: TenantEntry = serde_json::from_slice(bytes).ok()?;
-    let at = |ms: i128| OffsetDateTime::from_unix_timestamp_nanos(ms * 1_000_000).ok();
-    Some(Tenant {
-        id: TenantId::parse(&entry.id).ok()?,
-        code: TenantCode::parse(&entry.code).ok()?,
-        name: TenantName::parse(&entry.name).ok()?,
-        time_zone: TimeZone::parse(&entry.time_zone).ok()?,
-        status: TenantStatus::parse(&entry.status)?,
-        audit: Audit::restore(
-            Actor::parse(&entry.created_by).ok()?,
-            at(entry.created_at_ms)?,
-            Actor::parse(&entry.updated_by).ok()?,
-            at(entry.updated_at_ms)?,
-        ),
-        version: Version::new(entry.version)?,
-    })
+/// A principal as cached.
+#[derive(Serialize, Deserialize)]
+struct PrincipalEntry {
+    id: String,
+    user_id: String,
+    roles: Vec<String>,
+    status: String,
+    entitlements_version: u64,
+    audit: AuditEntry,
+    version: u64,
+    user_status: String,
+}
+
+impl Entry for Principal {
+    fn encode(&self) -> Vec<u8> {
+        let membership = &self.membership;
+        let entry = PrincipalEntry {
+            id: membership.id.to_string(),
+            user_id: membership.user_id.to_string(),
+            roles: membership
+                .roles
+                .iter()
+                .map(|r| r.as_str().to_owned())
+                .collect(),
+            status: membership.status.as_str().to_owned(),
+            entitlements_version: membership.entitlements_version,
+            audit: AuditEntry::of(&membership.audit),
+            version: membership.version.get(),
+            user_status: self.user_status.as_str().to_owned(),
+        };
+        serde_json::to_vec(&entry).unwrap_or_default()
+    }
+
+    fn decode(bytes: &[u8]) -> Option<Self> {
+        let entry: PrincipalEntry = serde_json::from_slice(bytes).ok()?;
+        let roles = entry
+            .roles
+            .iter()
+            .map(|r| Role::parse(r))
+            .collect::<Option<Vec<_>>>()?;
+        Some(Principal {
+            membership: Membership {
+                id: MembershipId::parse(&entry.id).ok()?,
+                user_id: UserId::parse(&entry.user_id).ok()?,
+                roles,
+                status: MembershipStatus::parse(&entry.status)?,
+                entitlements_version: entry.entitlements_version,
+                audit: entry.audit.audit()?,
+                version: Version::new(entry.version)?,
+            },
+            user_status: UserStatus::parse(&entry.user_status)?,
+        })
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use cubby_adapters_memory::MemoryStore;
+    use cubby_ports::MembershipRepository;
     use cubby_ports::contract::tenants::new_tenant;
+    use cubby_ports::contract::users::{new_membership, new_user};
     use std::sync::atomic::AtomicUsize;
 
-    /// A directory that counts the loads reaching it and can be slowed down.
+    /// A directory that counts the loads reaching it and is slow to answer.
     struct Counting {
         inner: MemoryStore,
         loads: AtomicUsize,
@@ -360,5 +551,69 @@ mod tests {
         cached.insert(&tenant).await.unwrap();
         assert_eq!(cached.by_id(tenant.id).await.unwrap(), tenant);
         assert_eq!(counting.loads.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_principal_round_trips_and_is_refreshed_once_forgotten() {
+        let store = Arc::new(MemoryStore::default());
+        let principals = Principals::new(
+            store.clone(),
+            store.clone(),
+            Arc::new(MemoryStore::default()),
+        );
+        let user = new_user();
+        store.insert_user(&user).await.unwrap();
+        let scope = cubby_ports::contract::fresh_scope();
+        let membership = new_membership(user.id, &[Role::Director, Role::Teacher]);
+        store.insert_membership(&scope, &membership).await.unwrap();
+        let principal = principals
+            .get(scope.tenant_id(), membership.id)
+            .await
+            .unwrap();
+        assert_eq!(
+            principal,
+            Principal {
+                membership: membership.clone(),
+                user_status: UserStatus::Active
+            }
+        );
+        assert_eq!(
+            principals
+                .get(scope.tenant_id(), membership.id)
+                .await
+                .unwrap(),
+            principal
+        );
+        assert_eq!(principals.stats().hits(), 1);
+
+        let suspended = Membership {
+            status: MembershipStatus::Suspended,
+            version: membership.version.next(),
+            ..membership.clone()
+        };
+        store
+            .update_membership(&scope, &suspended, membership.version)
+            .await
+            .unwrap();
+        assert!(
+            principals
+                .get(scope.tenant_id(), membership.id)
+                .await
+                .unwrap()
+                .membership
+                .is_active(),
+            "cached"
+        );
+        principals
+            .forget(&[(scope.tenant_id(), membership.id)])
+            .await;
+        assert!(
+            !principals
+                .get(scope.tenant_id(), membership.id)
+                .await
+                .unwrap()
+                .membership
+                .is_active()
+        );
     }
 }

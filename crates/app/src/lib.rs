@@ -4,9 +4,13 @@
 //! user), checks permissions, fills audit stamps from the scope and the clock, and turns port
 //! errors into [`AppError`]s. It knows no HTTP, JSON shape, driver or framework.
 
+pub mod auth;
 pub mod cache;
 pub mod demo;
 mod error;
+pub mod identity;
+pub mod members;
+pub mod passwords;
 pub mod rooms;
 pub mod session;
 pub mod settings;
@@ -23,16 +27,68 @@ pub use session::{AuthError, Sessions};
 pub use settings::{Environment, Settings, SettingsError};
 pub use tokens::{AccessClaims, IssuedToken, TokenKeys, TokenPolicy};
 
+/// How the application is configured, apart from its adapters.
+pub struct AppConfig {
+    /// The keys access tokens are signed and verified with.
+    pub keys: TokenKeys,
+    /// Access token issuer, audience and lifetime.
+    pub policy: TokenPolicy,
+    /// argon2id costs.
+    pub passwords: passwords::PasswordParams,
+    /// Sign-in throttling.
+    pub login: auth::LoginPolicy,
+    /// A session's absolute lifetime.
+    pub session_lifetime: time::Duration,
+    /// Supabase session verification, when configured.
+    pub supabase: Option<identity::SupabaseVerifier>,
+}
+
+impl std::fmt::Debug for AppConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppConfig")
+            .field("keys", &self.keys)
+            .field("login", &self.login)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AppConfig {
+    /// The configuration the settings ask for.
+    ///
+    /// # Errors
+    ///
+    /// [`SettingsError`] naming `CUBBY_JWT_KEYS` when the key set cannot be loaded.
+    pub fn from_settings(settings: &Settings) -> Result<Self, SettingsError> {
+        let keys = TokenKeys::from_settings(settings).map_err(|error| SettingsError {
+            problems: vec![("CUBBY_JWT_KEYS".to_owned(), error.to_string())],
+        })?;
+        Ok(Self {
+            keys,
+            policy: TokenPolicy::from_settings(settings),
+            passwords: passwords::PasswordParams::from_settings(settings),
+            login: auth::LoginPolicy::from_settings(settings),
+            session_lifetime: time::Duration::days(settings.refresh_token_ttl_days.into()),
+            supabase: identity::SupabaseVerifier::from_settings(settings),
+        })
+    }
+}
+
 /// Every use case, ready to serve.
 pub struct App {
     /// Session verification and token minting.
-    pub sessions: Sessions,
+    pub sessions: Arc<Sessions>,
+    /// Signing in and out.
+    pub auth: auth::Auth,
+    /// People in centres.
+    pub members: members::Members,
     /// Rooms.
     pub rooms: Rooms,
     /// Readiness probes.
     pub probes: Vec<Arc<dyn HealthProbe>>,
     /// The tenant directory behind the cache (for its hit rate).
     pub tenants: Arc<cache::CachedTenants>,
+    /// Principals behind the cache (for its hit rate).
+    pub principals: Arc<cache::Principals>,
     ports: Ports,
 }
 
@@ -46,24 +102,64 @@ impl std::fmt::Debug for App {
 
 impl App {
     /// Wires the use cases onto the ports.
-    pub fn new(ports: Ports, keys: TokenKeys, policy: TokenPolicy) -> Self {
+    ///
+    /// # Errors
+    ///
+    /// [`AppError::Internal`] when the password hashing costs are not valid.
+    pub fn new(ports: Ports, config: AppConfig) -> Result<Self, AppError> {
         let tenants = Arc::new(cache::CachedTenants::new(
             ports.tenants.clone(),
             ports.cache.clone(),
         ));
-        Self {
-            sessions: Sessions::new(
-                keys,
-                policy,
-                tenants.clone(),
-                ports.clock.clone(),
-                ports.ids.clone(),
-            ),
-            tenants,
+        let principals = Arc::new(cache::Principals::new(
+            ports.membership_directory.clone(),
+            ports.users.clone(),
+            ports.cache.clone(),
+        ));
+        let sessions = Arc::new(Sessions::new(
+            config.keys,
+            config.policy,
+            session::SessionStores {
+                tenants: tenants.clone(),
+                principals: principals.clone(),
+                tokens: ports.tokens.clone(),
+                clock: ports.clock.clone(),
+                ids: ports.ids.clone(),
+            },
+        ));
+        let passwords = passwords::Passwords::new(config.passwords)?;
+        let members = members::Members::new(
+            members::MemberStores {
+                users: ports.users.clone(),
+                directory: ports.membership_directory.clone(),
+                memberships: ports.memberships.clone(),
+                principals: principals.clone(),
+                clock: ports.clock.clone(),
+                ids: ports.ids.clone(),
+            },
+            passwords.clone(),
+        );
+        let auth = auth::Auth::new(
+            sessions.clone(),
+            tenants.clone(),
+            ports.clone(),
+            auth::AuthConfig {
+                passwords,
+                login: config.login,
+                session_lifetime: config.session_lifetime,
+                supabase: config.supabase,
+            },
+        );
+        Ok(Self {
+            sessions,
+            auth,
+            members,
             rooms: Rooms::new(ports.rooms.clone(), ports.clock.clone(), ports.ids.clone()),
             probes: ports.probes.clone(),
+            tenants,
+            principals,
             ports,
-        }
+        })
     }
 
     /// The ports the use cases run on.

@@ -1,29 +1,41 @@
 //! Sessions: minting access tokens and verifying them into a [`TenantScope`].
 //!
-//! This is the one place that builds a user's scope (an architecture test checks it).
+//! This is the one place that builds a user's scope (an architecture test checks it). A token
+//! opens a session only if its signature, header and claims are right, it is not blocked, its
+//! centre is active, and its membership and user are active now: roles and suspensions take
+//! effect on the next request, not when the token expires.
 
 use std::sync::Arc;
 
-use cubby_domain::{MembershipId, PermissionSet, Role, TenantCode, TenantId, TenantStatus, UserId};
+use cubby_domain::{
+    MembershipId, Role, SessionId, TenantCode, TenantId, TenantStatus, UserId, UserStatus,
+};
 use cubby_ports::{
-    BoxError, Clock, IdGenerator, RepoError, TenantDirectory, TenantScope, VerifiedSession,
+    BoxError, Clock, IdGenerator, RepoError, TenantDirectory, TenantScope, TokenStore,
+    VerifiedSession,
 };
 use jsonwebtoken::{Header, Validation};
 use time::{Duration, OffsetDateTime};
 
 use crate::AppError;
+use crate::cache::Principals;
 use crate::tokens::{AccessClaims, IssuedToken, TokenKeys, TokenPolicy};
 
 /// Why a presented token opened no session. The reason is for logs; callers answer every
 /// variant but [`AuthError::Unavailable`] with the same 401.
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
-    /// The token is malformed, forged, expired, for someone else, or its tenant is gone.
+    /// The token is malformed, forged, expired, blocked, for someone else, or its centre,
+    /// membership or user is gone or suspended.
     #[error("invalid token: {0}")]
     Invalid(&'static str),
     /// A store needed to check the session did not answer: fail closed.
     #[error("session store unavailable")]
     Unavailable(#[source] BoxError),
+}
+
+fn unavailable(error: RepoError) -> AuthError {
+    AuthError::Unavailable(Box::new(error))
 }
 
 /// Whom a token is minted for.
@@ -39,6 +51,23 @@ pub struct AccessGrant {
     pub membership_id: MembershipId,
     /// The membership's roles.
     pub roles: Vec<Role>,
+    /// The sign-in session.
+    pub session_id: SessionId,
+    /// The membership's entitlements version.
+    pub entitlements_version: u64,
+}
+
+/// A verified session: the caller's scope and the token it came with.
+#[derive(Clone, Debug)]
+pub struct Session {
+    /// The scope.
+    pub scope: TenantScope,
+    /// The token's `jti`.
+    pub token_id: String,
+    /// When the token expires.
+    pub expires_at: OffsetDateTime,
+    /// The sign-in session the token belongs to.
+    pub session_id: Option<SessionId>,
 }
 
 /// Mints and verifies access tokens.
@@ -46,6 +75,8 @@ pub struct Sessions {
     keys: TokenKeys,
     policy: TokenPolicy,
     tenants: Arc<dyn TenantDirectory>,
+    principals: Arc<Principals>,
+    tokens: Arc<dyn TokenStore>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
 }
@@ -58,27 +89,48 @@ impl std::fmt::Debug for Sessions {
     }
 }
 
+/// What sessions are checked against.
+pub struct SessionStores {
+    /// Tenants (read through the cache).
+    pub tenants: Arc<dyn TenantDirectory>,
+    /// Principals (read through the cache).
+    pub principals: Arc<Principals>,
+    /// The blocklist.
+    pub tokens: Arc<dyn TokenStore>,
+    /// The clock.
+    pub clock: Arc<dyn Clock>,
+    /// The id source.
+    pub ids: Arc<dyn IdGenerator>,
+}
+
+impl std::fmt::Debug for SessionStores {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionStores").finish_non_exhaustive()
+    }
+}
+
 impl Sessions {
-    /// Sessions signed and verified with `keys`, under `policy`.
-    pub fn new(
-        keys: TokenKeys,
-        policy: TokenPolicy,
-        tenants: Arc<dyn TenantDirectory>,
-        clock: Arc<dyn Clock>,
-        ids: Arc<dyn IdGenerator>,
-    ) -> Self {
+    /// Sessions signed and verified with `keys`, under `policy`, checked against `stores`.
+    pub fn new(keys: TokenKeys, policy: TokenPolicy, stores: SessionStores) -> Self {
         Self {
             keys,
             policy,
-            tenants,
-            clock,
-            ids,
+            tenants: stores.tenants,
+            principals: stores.principals,
+            tokens: stores.tokens,
+            clock: stores.clock,
+            ids: stores.ids,
         }
     }
 
     /// The policy tokens follow.
     pub fn policy(&self) -> &TokenPolicy {
         &self.policy
+    }
+
+    /// The public keys that verify access tokens, as a JWK Set.
+    pub fn jwks(&self) -> serde_json::Value {
+        self.keys.jwks()
     }
 
     /// Mints an access token for `grant` with the policy's lifetime.
@@ -108,13 +160,14 @@ impl Sessions {
             tenant_code: grant.tenant_code.to_string(),
             mbr: grant.membership_id.to_string(),
             roles: grant.roles.iter().map(|r| r.as_str().to_owned()).collect(),
+            sid: Some(grant.session_id.to_string()),
             jti: self.ids.uuid().to_string(),
             iat: now.unix_timestamp(),
             nbf: None,
             exp: expires_at.unix_timestamp(),
             iss: self.policy.issuer.clone(),
             aud: self.policy.audience.clone(),
-            ev: 0,
+            ev: grant.entitlements_version,
         };
         let mut header = Header::new(self.keys.signing.algorithm);
         header.kid = Some(self.keys.signing.kid.clone());
@@ -127,24 +180,35 @@ impl Sessions {
         })
     }
 
-    /// Verifies an access token and builds the scope of its session.
+    /// Verifies an access token and builds the session it opens.
     ///
     /// # Errors
     ///
     /// [`AuthError::Invalid`] for any token that does not open a session;
-    /// [`AuthError::Unavailable`] when the tenant directory does not answer.
-    pub async fn verify(&self, token: &str) -> Result<TenantScope, AuthError> {
+    /// [`AuthError::Unavailable`] when a store needed for the check does not answer.
+    pub async fn verify(&self, token: &str) -> Result<Session, AuthError> {
         let claims = self.verify_claims(token)?;
         let tenant_id =
             TenantId::parse(&claims.tenant_id).map_err(|_| AuthError::Invalid("tenant_id"))?;
         let user_id = UserId::parse(&claims.sub).map_err(|_| AuthError::Invalid("sub"))?;
         let membership_id =
             MembershipId::parse(&claims.mbr).map_err(|_| AuthError::Invalid("mbr"))?;
+        let session_id = match claims.sid.as_deref() {
+            Some(sid) => Some(SessionId::parse(sid).map_err(|_| AuthError::Invalid("sid"))?),
+            None => None,
+        };
+        if self
+            .tokens
+            .is_access_blocked(&claims.jti)
+            .await
+            .map_err(unavailable)?
+        {
+            return Err(AuthError::Invalid("blocked"));
+        }
         let tenant = match self.tenants.by_id(tenant_id).await {
             Ok(tenant) => tenant,
             Err(RepoError::NotFound) => return Err(AuthError::Invalid("unknown tenant")),
-            Err(RepoError::Unavailable(source)) => return Err(AuthError::Unavailable(source)),
-            Err(other) => return Err(AuthError::Unavailable(Box::new(other))),
+            Err(other) => return Err(unavailable(other)),
         };
         if tenant.status != TenantStatus::Active {
             return Err(AuthError::Invalid("tenant suspended"));
@@ -152,20 +216,41 @@ impl Sessions {
         if tenant.code.as_str() != claims.tenant_code {
             return Err(AuthError::Invalid("tenant_code"));
         }
-        let permissions = claims
-            .roles
-            .iter()
-            .filter_map(|name| Role::parse(name))
-            .map(Role::permissions)
-            .fold(PermissionSet::EMPTY, PermissionSet::union);
-        Ok(TenantScope::from_verified_session(VerifiedSession {
+        let principal = match self.principals.get(tenant_id, membership_id).await {
+            Ok(principal) => principal,
+            Err(RepoError::NotFound) => return Err(AuthError::Invalid("no such membership")),
+            Err(other) => return Err(unavailable(other)),
+        };
+        let membership = principal.membership;
+        if membership.user_id != user_id {
+            return Err(AuthError::Invalid("membership of another user"));
+        }
+        if !membership.is_active() {
+            return Err(AuthError::Invalid("membership suspended"));
+        }
+        if principal.user_status != UserStatus::Active {
+            return Err(AuthError::Invalid("user suspended"));
+        }
+        let scope = TenantScope::from_verified_session(VerifiedSession {
             tenant_id,
             user_id,
             membership_id,
-            roles: claims.roles,
-            permissions,
-            entitlements_version: claims.ev,
-        }))
+            roles: membership
+                .roles
+                .iter()
+                .map(|r| r.as_str().to_owned())
+                .collect(),
+            permissions: membership.permissions(),
+            entitlements_version: membership.entitlements_version,
+        });
+        let expires_at = OffsetDateTime::from_unix_timestamp(claims.exp)
+            .map_err(|_| AuthError::Invalid("exp"))?;
+        Ok(Session {
+            scope,
+            token_id: claims.jti,
+            expires_at,
+            session_id,
+        })
     }
 
     /// Checks the header, signature and registered claims, with times from the clock.

@@ -17,6 +17,21 @@
 //! | `CUBBY_ACCESS_TOKEN_TTL_MINUTES` | `15` | access token lifetime, 15 to 30 |
 //! | `CUBBY_BODY_LIMIT_BYTES` | `1048576` | the largest request body, at most 10 MiB |
 //! | `CUBBY_REQUEST_TIMEOUT_MS` | `25000` | the deadline of every request, at most 29000 |
+//! | `CUBBY_JWT_KEYS` | unset | the signing and verification key set (JSON, see [`crate::tokens`]); required outside dev |
+//! | `CUBBY_JWT_SIGNING_KID` | unset | the `kid` of the key in `CUBBY_JWT_KEYS` that signs |
+//! | `CUBBY_REFRESH_TOKEN_TTL_DAYS` | `30` | a session's absolute lifetime, 1 to 90 days |
+//! | `CUBBY_ARGON2_MEMORY_KIB` | `19456` | argon2id memory cost, 8192 to 1048576 KiB |
+//! | `CUBBY_ARGON2_ITERATIONS` | `2` | argon2id time cost, 1 to 10 |
+//! | `CUBBY_ARGON2_PARALLELISM` | `1` | argon2id lanes, 1 to 8 |
+//! | `CUBBY_LOGIN_MAX_FAILURES_PER_ACCOUNT` | `5` | failed sign-ins per account before 429, per window |
+//! | `CUBBY_LOGIN_MAX_FAILURES_PER_ADDRESS` | `20` | failed sign-ins per client address before 429, per window |
+//! | `CUBBY_LOGIN_FAILURE_WINDOW_SECONDS` | `900` | the throttling window, 60 to 86400 seconds |
+//! | `CUBBY_SUPABASE_JWT_SECRET` | unset | the Supabase project's HS256 JWT secret |
+//! | `CUBBY_SUPABASE_JWKS_URL` | unset | the Supabase project's JWKS URL (https outside dev) |
+//! | `CUBBY_SUPABASE_ISSUER` | unset | the `iss` of Supabase tokens (`https://<ref>.supabase.co/auth/v1`) |
+//! | `CUBBY_SUPABASE_AUDIENCE` | `authenticated` | the `aud` of Supabase tokens |
+//! | `CUBBY_CORS_ORIGINS` | unset | the browser origins allowed, comma-separated (`https://app.example`) |
+//! | `CUBBY_CSRF_SECRET` | random per process | the key CSRF tokens are signed with (32 bytes or more); required outside dev |
 //! | `CUBBY_LOG` | `info` | the log filter (tracing `EnvFilter` syntax) |
 
 use std::collections::BTreeMap;
@@ -83,6 +98,36 @@ pub struct Settings {
     pub body_limit_bytes: usize,
     /// `CUBBY_REQUEST_TIMEOUT_MS`.
     pub request_timeout: Duration,
+    /// `CUBBY_JWT_KEYS`.
+    pub jwt_keys: Option<SecretString>,
+    /// `CUBBY_JWT_SIGNING_KID`.
+    pub jwt_signing_kid: Option<String>,
+    /// `CUBBY_REFRESH_TOKEN_TTL_DAYS`.
+    pub refresh_token_ttl_days: u16,
+    /// `CUBBY_ARGON2_MEMORY_KIB`.
+    pub argon2_memory_kib: u32,
+    /// `CUBBY_ARGON2_ITERATIONS`.
+    pub argon2_iterations: u32,
+    /// `CUBBY_ARGON2_PARALLELISM`.
+    pub argon2_parallelism: u32,
+    /// `CUBBY_LOGIN_MAX_FAILURES_PER_ACCOUNT`.
+    pub login_max_failures_per_account: u32,
+    /// `CUBBY_LOGIN_MAX_FAILURES_PER_ADDRESS`.
+    pub login_max_failures_per_address: u32,
+    /// `CUBBY_LOGIN_FAILURE_WINDOW_SECONDS`.
+    pub login_failure_window: Duration,
+    /// `CUBBY_SUPABASE_JWT_SECRET`.
+    pub supabase_jwt_secret: Option<SecretString>,
+    /// `CUBBY_SUPABASE_JWKS_URL`.
+    pub supabase_jwks_url: Option<String>,
+    /// `CUBBY_SUPABASE_ISSUER`.
+    pub supabase_issuer: Option<String>,
+    /// `CUBBY_SUPABASE_AUDIENCE`.
+    pub supabase_audience: String,
+    /// `CUBBY_CORS_ORIGINS`.
+    pub cors_origins: Vec<String>,
+    /// `CUBBY_CSRF_SECRET`.
+    pub csrf_secret: Option<SecretString>,
     /// `CUBBY_LOG`.
     pub log_filter: String,
     /// `CUBBY_*` variables that were set but mean nothing (likely typos), by name only.
@@ -108,6 +153,27 @@ impl fmt::Debug for Settings {
             .field("access_token_ttl_minutes", &self.access_token_ttl_minutes)
             .field("body_limit_bytes", &self.body_limit_bytes)
             .field("request_timeout", &self.request_timeout)
+            .field("jwt_keys", &set(&self.jwt_keys))
+            .field("jwt_signing_kid", &self.jwt_signing_kid)
+            .field("refresh_token_ttl_days", &self.refresh_token_ttl_days)
+            .field("argon2_memory_kib", &self.argon2_memory_kib)
+            .field("argon2_iterations", &self.argon2_iterations)
+            .field("argon2_parallelism", &self.argon2_parallelism)
+            .field(
+                "login_max_failures_per_account",
+                &self.login_max_failures_per_account,
+            )
+            .field(
+                "login_max_failures_per_address",
+                &self.login_max_failures_per_address,
+            )
+            .field("login_failure_window", &self.login_failure_window)
+            .field("supabase_jwt_secret", &set(&self.supabase_jwt_secret))
+            .field("supabase_jwks_url", &self.supabase_jwks_url)
+            .field("supabase_issuer", &self.supabase_issuer)
+            .field("supabase_audience", &self.supabase_audience)
+            .field("cors_origins", &self.cors_origins)
+            .field("csrf_secret", &set(&self.csrf_secret))
             .field("log_filter", &self.log_filter)
             .finish()
     }
@@ -147,6 +213,21 @@ const KNOWN: &[&str] = &[
     "CUBBY_ACCESS_TOKEN_TTL_MINUTES",
     "CUBBY_BODY_LIMIT_BYTES",
     "CUBBY_REQUEST_TIMEOUT_MS",
+    "CUBBY_JWT_KEYS",
+    "CUBBY_JWT_SIGNING_KID",
+    "CUBBY_REFRESH_TOKEN_TTL_DAYS",
+    "CUBBY_ARGON2_MEMORY_KIB",
+    "CUBBY_ARGON2_ITERATIONS",
+    "CUBBY_ARGON2_PARALLELISM",
+    "CUBBY_LOGIN_MAX_FAILURES_PER_ACCOUNT",
+    "CUBBY_LOGIN_MAX_FAILURES_PER_ADDRESS",
+    "CUBBY_LOGIN_FAILURE_WINDOW_SECONDS",
+    "CUBBY_SUPABASE_JWT_SECRET",
+    "CUBBY_SUPABASE_JWKS_URL",
+    "CUBBY_SUPABASE_ISSUER",
+    "CUBBY_SUPABASE_AUDIENCE",
+    "CUBBY_CORS_ORIGINS",
+    "CUBBY_CSRF_SECRET",
     "CUBBY_LOG",
 ];
 
@@ -307,6 +388,47 @@ impl Settings {
                 25_000,
                 ranged(100, 29_000),
             )),
+            jwt_keys: secret(&read, "CUBBY_JWT_KEYS"),
+            jwt_signing_kid: read.text("CUBBY_JWT_SIGNING_KID"),
+            refresh_token_ttl_days: read.parsed("CUBBY_REFRESH_TOKEN_TTL_DAYS", 30, ranged(1, 90)),
+            argon2_memory_kib: read.parsed(
+                "CUBBY_ARGON2_MEMORY_KIB",
+                19_456,
+                ranged(8_192, 1_048_576),
+            ),
+            argon2_iterations: read.parsed("CUBBY_ARGON2_ITERATIONS", 2, ranged(1, 10)),
+            argon2_parallelism: read.parsed("CUBBY_ARGON2_PARALLELISM", 1, ranged(1, 8)),
+            login_max_failures_per_account: read.parsed(
+                "CUBBY_LOGIN_MAX_FAILURES_PER_ACCOUNT",
+                5,
+                ranged(1, 1000),
+            ),
+            login_max_failures_per_address: read.parsed(
+                "CUBBY_LOGIN_MAX_FAILURES_PER_ADDRESS",
+                20,
+                ranged(1, 100_000),
+            ),
+            login_failure_window: Duration::from_secs(read.parsed(
+                "CUBBY_LOGIN_FAILURE_WINDOW_SECONDS",
+                900,
+                ranged(60, 86_400),
+            )),
+            supabase_jwt_secret: secret(&read, "CUBBY_SUPABASE_JWT_SECRET"),
+            supabase_jwks_url: read.text("CUBBY_SUPABASE_JWKS_URL"),
+            supabase_issuer: read.text("CUBBY_SUPABASE_ISSUER"),
+            supabase_audience: read
+                .text("CUBBY_SUPABASE_AUDIENCE")
+                .unwrap_or_else(|| "authenticated".to_owned()),
+            cors_origins: read
+                .text("CUBBY_CORS_ORIGINS")
+                .map(|raw| {
+                    raw.split(',')
+                        .map(|o| o.trim().trim_end_matches('/').to_owned())
+                        .filter(|o| !o.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
+            csrf_secret: secret(&read, "CUBBY_CSRF_SECRET"),
             log_filter: read.text("CUBBY_LOG").unwrap_or_else(|| "info".to_owned()),
             unknown_keys,
         };
@@ -322,25 +444,73 @@ impl Settings {
 
     /// The rules that tie variables together.
     fn check(&self, read: &mut Reader) {
-        if let Some(secret) = &self.jwt_hs256_secret
-            && secret.expose_secret().len() < 32
-        {
+        let short = |secret: &Option<SecretString>| {
+            secret
+                .as_ref()
+                .is_some_and(|s| s.expose_secret().len() < 32)
+        };
+        if short(&self.jwt_hs256_secret) {
             read.problem("CUBBY_JWT_HS256_SECRET", "must be at least 32 bytes");
+        }
+        if short(&self.csrf_secret) {
+            read.problem("CUBBY_CSRF_SECRET", "must be at least 32 bytes");
+        }
+        if self.jwt_keys.is_some() != self.jwt_signing_kid.is_some() {
+            read.problem(
+                "CUBBY_JWT_SIGNING_KID",
+                "CUBBY_JWT_KEYS and CUBBY_JWT_SIGNING_KID go together",
+            );
+        }
+        if self.jwt_keys.is_some() && self.jwt_hs256_secret.is_some() {
+            read.problem(
+                "CUBBY_JWT_HS256_SECRET",
+                "set either CUBBY_JWT_KEYS or CUBBY_JWT_HS256_SECRET, not both",
+            );
+        }
+        if (self.supabase_jwks_url.is_some() || self.supabase_jwt_secret.is_some())
+            && self.supabase_issuer.is_none()
+        {
+            read.problem(
+                "CUBBY_SUPABASE_ISSUER",
+                "is required to accept Supabase sessions",
+            );
+        }
+        for origin in &self.cors_origins {
+            let scheme_ok = origin.starts_with("https://")
+                || (self.env == Environment::Dev && origin.starts_with("http://"));
+            if origin.contains('*') || !scheme_ok || origin.matches('/').count() != 2 {
+                read.problem("CUBBY_CORS_ORIGINS", &format!("`{origin}` is not an origin such as https://app.example (no wildcard, no path)"));
+            }
         }
         if self.env == Environment::Dev {
             return;
         }
         let env = self.env.as_str();
-        if self.mongodb_uri.is_none() {
-            read.problem("CUBBY_MONGODB_URI", &format!("is required in {env}"));
-        }
-        if self.redis_url.is_none() {
-            read.problem("CUBBY_REDIS_URL", &format!("is required in {env}"));
+        let required = [
+            ("CUBBY_MONGODB_URI", self.mongodb_uri.is_some()),
+            ("CUBBY_REDIS_URL", self.redis_url.is_some()),
+            ("CUBBY_JWT_KEYS", self.jwt_keys.is_some()),
+            ("CUBBY_CSRF_SECRET", self.csrf_secret.is_some()),
+        ];
+        for (key, present) in required {
+            if !present {
+                read.problem(key, &format!("is required in {env}"));
+            }
         }
         if self.jwt_hs256_secret.is_some() {
             read.problem(
                 "CUBBY_JWT_HS256_SECRET",
                 &format!("HS256 is for dev only; {env} signs with an EdDSA or RS256 key"),
+            );
+        }
+        if self
+            .supabase_jwks_url
+            .as_deref()
+            .is_some_and(|url| !url.starts_with("https://"))
+        {
+            read.problem(
+                "CUBBY_SUPABASE_JWKS_URL",
+                &format!("must be https in {env}"),
             );
         }
         for key in ["CUBBY_DEMO_PASSWORD", "CUBBY_DEMO_TOKENS_FILE"] {
@@ -351,14 +521,6 @@ impl Settings {
                 );
             }
         }
-        // No key set for asymmetric signing can be configured yet, so outside dev there is no
-        // way to sign a session: refuse to start rather than fall back to a shared secret.
-        read.problem(
-            "CUBBY_ENV",
-            &format!(
-                "{env} needs an EdDSA or RS256 signing key set, which this build cannot load yet"
-            ),
-        );
     }
 }
 

@@ -3,7 +3,7 @@
 use anyhow::Context;
 use cubby_adapters_mongo::Mongo;
 use cubby_adapters_redis::Redis;
-use cubby_app::{App, Ports, Settings, TokenKeys, TokenPolicy};
+use cubby_app::{App, AppConfig, Ports, Settings};
 use secrecy::ExposeSecret;
 
 /// The namespace of every Redis key this deployment writes.
@@ -36,10 +36,10 @@ pub async fn adapters(settings: &Settings) -> anyhow::Result<(Ports, Option<Mong
 }
 
 /// The application the settings ask for, on `ports`.
-pub fn app(settings: &Settings, ports: Ports) -> App {
-    App::new(
-        ports,
-        TokenKeys::from_settings(settings),
-        TokenPolicy::from_settings(settings),
-    )
+///
+/// # Errors
+///
+/// When the password hashing costs are not valid.
+pub fn app(config: AppConfig, ports: Ports) -> anyhow::Result<App> {
+    Ok(App::new(ports, config)?)
 }

@@ -1,15 +1,16 @@
-//! Dev only: the banner that shows the demo data set's access tokens, once.
+//! Dev only: the banner that shows the demo data set's password and access tokens, once.
 
 use std::net::SocketAddr;
 
-use cubby_app::demo::{DEMO_TOKEN_TTL, DemoTokens};
+use cubby_app::demo::{DEMO_TOKEN_TTL, Demo};
+use secrecy::ExposeSecret;
 
-/// Prints the dev banner with the demo tokens on stdout (never through the logs).
+/// Prints the dev banner on stdout (never through the logs).
 #[expect(
     clippy::print_stdout,
     reason = "the dev banner is for the developer's terminal, not the logs"
 )]
-pub fn print_banner(address: SocketAddr, tokens: &DemoTokens, persistent: bool) {
+pub fn print_banner(address: SocketAddr, demo: &Demo, persistent: bool) {
     println!();
     if persistent {
         println!("Cubby is running in dev on MongoDB with the demo data set.");
@@ -22,11 +23,19 @@ pub fn print_banner(address: SocketAddr, tokens: &DemoTokens, persistent: bool) 
     println!(
         "  Demo users: owner@, director@, teacher@, guardian@ sunny-days.example and maple-grove.example"
     );
+    if demo.password_generated {
+        println!(
+            "  Password (for every demo user, new at every start): {}",
+            demo.password.expose_secret()
+        );
+    } else {
+        println!("  Password: the one in CUBBY_DEMO_PASSWORD");
+    }
     println!(
         "  Access tokens (valid {} hours, new at every start):",
         DEMO_TOKEN_TTL.whole_hours()
     );
-    for (tenant, by_role) in tokens {
+    for (tenant, by_role) in &demo.tokens {
         for (role, token) in by_role {
             println!("    {tenant:<12} {role:<9} {token}");
         }

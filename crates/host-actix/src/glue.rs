@@ -40,6 +40,9 @@ pub(crate) async fn forward(
     if let Some(map) = builder.headers_mut() {
         *map = headers;
     }
+    if let Some(peer) = request.peer_addr() {
+        builder = builder.extension(cubby_api::ClientAddr(peer.ip()));
+    }
     match builder.body(body.freeze()) {
         Ok(converted) => respond(api.handle(converted).await),
         Err(_) => HttpResponse::BadRequest().finish(),

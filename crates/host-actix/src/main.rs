@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use cubby_api::{Api, ApiConfig};
-use cubby_app::{Environment, Settings};
+use cubby_app::{AppConfig, Environment, Settings};
 use cubby_host_actix::{Server, compose, demo, telemetry};
 
 const USAGE: &str = "usage: cubby [serve | admin ensure-indexes | help]
@@ -46,7 +46,15 @@ fn main() -> ExitCode {
             return ExitCode::from(78);
         }
     };
+    let config = match AppConfig::from_settings(&settings) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("cubby: {error}");
+            return ExitCode::from(78);
+        }
+    };
     telemetry::init(&settings.log_filter);
+    cubby_app::identity::install_default_tls_provider();
     for key in &settings.unknown_keys {
         tracing::warn!(setting = %key, "unknown CUBBY_ setting ignored; check its spelling");
     }
@@ -61,7 +69,7 @@ fn main() -> ExitCode {
         }
     };
     let outcome = match command {
-        Command::Serve => runtime.block_on(serve(settings)),
+        Command::Serve => runtime.block_on(serve(settings, config)),
         Command::EnsureIndexes => runtime.block_on(ensure_indexes(settings)),
     };
     match outcome {
@@ -74,7 +82,7 @@ fn main() -> ExitCode {
     }
 }
 
-async fn serve(settings: Settings) -> anyhow::Result<()> {
+async fn serve(settings: Settings, config: AppConfig) -> anyhow::Result<()> {
     let (ports, mongo) = compose::adapters(&settings).await?;
     if let Some(mongo) = &mongo {
         let report = mongo
@@ -83,8 +91,8 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
             .context("ensuring the MongoDB indexes")?;
         tracing::info!(indexes = report.ensured.len(), "MongoDB indexes ensured");
     }
-    let app = Arc::new(compose::app(&settings, ports));
-    let demo_tokens = match settings.env {
+    let app = Arc::new(compose::app(config, ports)?);
+    let demo = match settings.env {
         Environment::Dev => Some(
             cubby_app::demo::prepare(&app, &settings)
                 .await
@@ -100,8 +108,8 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         )
     })?;
     tracing::info!(address = %server.address(), env = settings.env.as_str(), "cubby is serving");
-    if let Some(tokens) = &demo_tokens {
-        demo::print_banner(server.address(), tokens, settings.mongodb_uri.is_some());
+    if let Some(demo) = &demo {
+        demo::print_banner(server.address(), demo, settings.mongodb_uri.is_some());
     }
     server.run_until_stopped().await?;
     tracing::info!("cubby stopped");

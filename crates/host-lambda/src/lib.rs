@@ -13,8 +13,7 @@ use bytes::Bytes;
 use cubby_adapters_mongo::Mongo;
 use cubby_adapters_redis::Redis;
 use cubby_api::{Api, ApiConfig};
-use cubby_app::{App, Settings, TokenKeys, TokenPolicy};
-use cubby_ports::RepoError;
+use cubby_app::{App, AppConfig, Settings};
 use lambda_http::{Body, Request, Response};
 use secrecy::ExposeSecret;
 
@@ -23,14 +22,15 @@ use secrecy::ExposeSecret;
 const REDIS_NAMESPACE: &str = "cubby";
 
 /// The application the settings ask for: MongoDB for the repositories when
-/// `CUBBY_MONGODB_URI` is set, Redis for the cache and idempotency records when
-/// `CUBBY_REDIS_URL` is set, memory for the rest (settings refuse memory outside dev). Indexes
-/// are not ensured here, to keep cold starts short: deployments run `cubby admin ensure-indexes`.
+/// `CUBBY_MONGODB_URI` is set, Redis for the cache, idempotency records, session state and
+/// counters when `CUBBY_REDIS_URL` is set, memory for the rest (settings refuse memory outside
+/// dev). Indexes are not ensured here, to keep cold starts short: deployments run
+/// `cubby admin ensure-indexes`.
 ///
 /// # Errors
 ///
-/// When a connection string is not valid.
-pub async fn app(settings: &Settings) -> Result<App, RepoError> {
+/// When a connection string is not valid, or the password hashing costs are not.
+pub async fn app(settings: &Settings, config: AppConfig) -> Result<App, lambda_http::Error> {
     let mut ports = cubby_adapters_memory::embedded_ports();
     if let Some(uri) = &settings.mongodb_uri {
         Mongo::connect(uri.expose_secret())
@@ -40,11 +40,7 @@ pub async fn app(settings: &Settings) -> Result<App, RepoError> {
     if let Some(url) = &settings.redis_url {
         Redis::connect(url.expose_secret(), REDIS_NAMESPACE)?.install(&mut ports);
     }
-    Ok(App::new(
-        ports,
-        TokenKeys::from_settings(settings),
-        TokenPolicy::from_settings(settings),
-    ))
+    Ok(App::new(ports, config)?)
 }
 
 /// The api the settings ask for.
@@ -54,7 +50,11 @@ pub fn api(settings: &Settings, app: Arc<App>) -> Api {
 
 /// Answers one API Gateway request with the shared api.
 pub async fn handle(api: &Api, request: Request) -> Response<Body> {
-    let (parts, body) = request.into_parts();
+    let client = source_ip(&request);
+    let (mut parts, body) = request.into_parts();
+    if let Some(ip) = client {
+        parts.extensions.insert(cubby_api::ClientAddr(ip));
+    }
     let bytes = match body {
         Body::Empty => Bytes::new(),
         Body::Text(text) => Bytes::from(text),
@@ -65,6 +65,16 @@ pub async fn handle(api: &Api, request: Request) -> Response<Body> {
         return into_lambda(api.payload_too_large(&parts.headers));
     }
     into_lambda(api.handle(http::Request::from_parts(parts, bytes)).await)
+}
+
+/// The client address API Gateway saw (`requestContext.http.sourceIp`).
+fn source_ip(request: &Request) -> Option<std::net::IpAddr> {
+    use lambda_http::RequestExt;
+    use lambda_http::request::RequestContext;
+    match request.request_context_ref()? {
+        RequestContext::ApiGatewayV2(context) => context.http.source_ip.as_deref()?.parse().ok(),
+        _ => None,
+    }
 }
 
 /// API Gateway wants text bodies as text; anything else goes base64-encoded.

@@ -1,5 +1,6 @@
 //! Every route of the API, in one table.
 
+mod auth;
 mod health;
 mod rooms;
 
@@ -17,6 +18,12 @@ pub(crate) fn all() -> Router {
     for path in ["/readyz", "/health/ready"] {
         router.public(Method::GET, path, health::ready);
     }
+    router.public(Method::GET, "/.well-known/jwks.json", auth::jwks);
+    router.public(Method::POST, "/v1/auth/login", auth::login);
+    router.public(Method::POST, "/v1/auth/exchange", auth::exchange);
+    router.public(Method::POST, "/v1/auth/refresh", auth::refresh);
+    router.session(Method::POST, "/v1/auth/logout", auth::logout);
+    router.session(Method::GET, "/v1/me/context", auth::context);
     router.permitted(
         Method::POST,
         "/v1/rooms",
@@ -53,6 +60,6 @@ mod tests {
     fn every_route_registers_without_conflict() {
         let router = all();
         assert!(router.conflicts.is_empty(), "{:?}", router.conflicts);
-        assert_eq!(router.specs().count(), 9);
+        assert_eq!(router.specs().count(), 15);
     }
 }

@@ -1,0 +1,284 @@
+//! `/v1/auth/*`, `/v1/me/context` and `/.well-known/jwks.json`: signing in and out, and the
+//! keys that verify access tokens.
+//!
+//! Two client modes. API clients (`"mode": "bearer"`, the default) receive the access and
+//! refresh tokens in the body and send `Authorization: Bearer`. Browsers (`"mode": "cookie"`)
+//! receive `__Host-` cookies and a CSRF token, and never see the tokens.
+
+use cubby_app::auth::{Credentials, SignInError, SignedIn, parse_refresh_token};
+use cubby_domain::SessionId;
+use http::{HeaderValue, StatusCode, header};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use time::OffsetDateTime;
+
+use crate::cookies::{self, SameSite};
+use crate::pipeline::{check_csrf, check_origin};
+use crate::{ApiError, Ctx, Reply};
+
+/// How the client wants its session.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+enum Mode {
+    /// Tokens in the body.
+    #[default]
+    Bearer,
+    /// `__Host-` cookies and a CSRF token.
+    Cookie,
+}
+
+/// The body of `POST /v1/auth/login`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LoginIn {
+    tenant_code: String,
+    email: String,
+    password: String,
+    #[serde(default)]
+    mode: Mode,
+}
+
+/// The body of `POST /v1/auth/exchange`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExchangeIn {
+    supabase_access_token: String,
+    tenant_code: Option<String>,
+    #[serde(default)]
+    mode: Mode,
+}
+
+/// The body of `POST /v1/auth/refresh` (none in cookie mode).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RefreshIn {
+    refresh_token: String,
+}
+
+#[derive(Serialize)]
+struct TenantOut {
+    id: String,
+    code: String,
+    name: String,
+    time_zone: String,
+}
+
+/// Whole seconds from now until `at`, rounded to the nearest (a token minted a moment ago for
+/// 900 s says 900, not 899).
+fn seconds_until(at: OffsetDateTime) -> i64 {
+    ((at - OffsetDateTime::now_utc()).as_seconds_f64().round() as i64).max(0)
+}
+
+fn sign_in_error(error: SignInError, refused_code: &'static str) -> ApiError {
+    match error {
+        SignInError::Refused if refused_code == "auth.invalid_credentials" => {
+            ApiError::unauthenticated(
+                refused_code,
+                "the centre, e-mail address or password is not right",
+            )
+        }
+        SignInError::Refused => ApiError::unauthenticated(refused_code, "the token is not valid"),
+        SignInError::Throttled { retry_after } => {
+            let seconds = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+            let error = ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "auth.throttled",
+                "too many failed sign-ins; try again later",
+            );
+            match HeaderValue::from_str(&seconds.to_string()) {
+                Ok(value) => error.with_header(header::RETRY_AFTER, value),
+                Err(_) => error,
+            }
+        }
+        SignInError::TenantRequired => ApiError::bad_request(
+            "auth.tenant_required",
+            "this account belongs to several centres: send tenant_code",
+        ),
+        SignInError::NotConfigured => ApiError::new(
+            StatusCode::NOT_IMPLEMENTED,
+            "auth.exchange_disabled",
+            "signing in with Supabase is not configured",
+        ),
+        SignInError::Failed(error) => error.into(),
+    }
+}
+
+/// The answer to a sign-in or refresh, in the client's mode.
+fn signed_in(ctx: &Ctx, mode: Mode, session: SignedIn) -> Result<Reply, ApiError> {
+    let tenant = TenantOut {
+        id: session.tenant.id.to_string(),
+        code: session.tenant.code.to_string(),
+        name: session.tenant.name.as_str().to_owned(),
+        time_zone: session.tenant.time_zone.name().to_owned(),
+    };
+    let expires_in = seconds_until(session.access.expires_at);
+    let refresh_expires_in = seconds_until(session.session.expires_at);
+    match mode {
+        Mode::Bearer => Reply::ok(&json!({
+            "token_type": "Bearer",
+            "access_token": session.access.token,
+            "expires_in": expires_in,
+            "refresh_token": session.refresh_token.expose_secret(),
+            "refresh_expires_in": refresh_expires_in,
+            "session_id": session.session.id.to_string(),
+            "tenant": tenant,
+        })),
+        Mode::Cookie => {
+            let csrf = ctx.config().csrf.issue(session.session.id);
+            let reply = Reply::ok(&json!({
+                "token_type": "cookie",
+                "expires_in": expires_in,
+                "refresh_expires_in": refresh_expires_in,
+                "csrf_token": csrf,
+                "session_id": session.session.id.to_string(),
+                "tenant": tenant,
+            }))?;
+            Ok(with_cookies(
+                reply,
+                &[
+                    cookies::set(
+                        cookies::ACCESS,
+                        &session.access.token,
+                        expires_in,
+                        true,
+                        SameSite::Lax,
+                    ),
+                    cookies::set(
+                        cookies::REFRESH,
+                        session.refresh_token.expose_secret(),
+                        refresh_expires_in,
+                        true,
+                        SameSite::Strict,
+                    ),
+                    cookies::set(
+                        cookies::CSRF,
+                        &csrf,
+                        refresh_expires_in,
+                        false,
+                        SameSite::Strict,
+                    ),
+                ],
+            ))
+        }
+    }
+}
+
+fn with_cookies(mut reply: Reply, values: &[String]) -> Reply {
+    for value in values {
+        if let Ok(value) = HeaderValue::from_str(value) {
+            reply = reply.with_header(header::SET_COOKIE, value);
+        }
+    }
+    reply
+}
+
+/// `POST /v1/auth/login`: a session for `{tenant_code, email, password}`. Any mistake is the
+/// same 401; repeated failures of an account or an address are 429 with `Retry-After`.
+pub(crate) async fn login(ctx: Ctx) -> Result<Reply, ApiError> {
+    let body: LoginIn = ctx.json()?;
+    if body.mode == Mode::Cookie {
+        check_origin(ctx.config(), ctx.headers())?;
+    }
+    let credentials = Credentials {
+        tenant_code: body.tenant_code,
+        email: body.email,
+        password: SecretString::from(body.password),
+        client: ctx.client(),
+    };
+    let session = ctx
+        .app()
+        .auth
+        .login(credentials)
+        .await
+        .map_err(|e| sign_in_error(e, "auth.invalid_credentials"))?;
+    signed_in(&ctx, body.mode, session)
+}
+
+/// `POST /v1/auth/exchange`: a session for a verified Supabase access token.
+pub(crate) async fn exchange(ctx: Ctx) -> Result<Reply, ApiError> {
+    let body: ExchangeIn = ctx.json()?;
+    if body.mode == Mode::Cookie {
+        check_origin(ctx.config(), ctx.headers())?;
+    }
+    let session = ctx
+        .app()
+        .auth
+        .exchange(&body.supabase_access_token, body.tenant_code.as_deref())
+        .await
+        .map_err(|e| sign_in_error(e, "auth.invalid_token"))?;
+    signed_in(&ctx, body.mode, session)
+}
+
+/// `POST /v1/auth/refresh`: rotates the refresh token (from the body, or from the cookie with
+/// the CSRF token) and answers a new access token. A refresh token used twice ends its session.
+pub(crate) async fn refresh(ctx: Ctx) -> Result<Reply, ApiError> {
+    let (token, mode) = if ctx.body.is_empty() {
+        let token = cookies::read(ctx.headers(), cookies::REFRESH)
+            .ok_or_else(|| ApiError::unauthenticated("auth.required", "send the refresh token"))?
+            .to_owned();
+        check_origin(ctx.config(), ctx.headers())?;
+        let session: Option<SessionId> = parse_refresh_token(&token).map(|(id, _)| id);
+        check_csrf(ctx.config(), ctx.headers(), session)?;
+        (token, Mode::Cookie)
+    } else {
+        (ctx.json::<RefreshIn>()?.refresh_token, Mode::Bearer)
+    };
+    let session = ctx
+        .app()
+        .auth
+        .refresh(&token)
+        .await
+        .map_err(|e| sign_in_error(e, "auth.invalid_token"))?;
+    signed_in(&ctx, mode, session)
+}
+
+/// `POST /v1/auth/logout`: ends the session; the access token is refused from now on and the
+/// refresh token never works again. Browser cookies are cleared.
+pub(crate) async fn logout(ctx: Ctx) -> Result<Reply, ApiError> {
+    ctx.app().auth.logout(ctx.session()?).await?;
+    let reply = Reply::no_content();
+    if cookies::read(ctx.headers(), cookies::ACCESS).is_none() {
+        return Ok(reply);
+    }
+    Ok(with_cookies(
+        reply,
+        &[
+            cookies::set(cookies::ACCESS, "", 0, true, SameSite::Lax),
+            cookies::set(cookies::REFRESH, "", 0, true, SameSite::Strict),
+            cookies::set(cookies::CSRF, "", 0, false, SameSite::Strict),
+        ],
+    ))
+}
+
+/// `GET /v1/me/context`: who the caller is, in which centre, with which roles.
+pub(crate) async fn context(ctx: Ctx) -> Result<Reply, ApiError> {
+    let session = ctx.session()?;
+    let (user, tenant, membership) = ctx.app().auth.context(&session.scope).await?;
+    Reply::ok(&json!({
+        "user": { "id": user.id.to_string(), "email": user.email.as_str(), "email_verified": user.email_verified },
+        "tenant": TenantOut {
+            id: tenant.id.to_string(),
+            code: tenant.code.to_string(),
+            name: tenant.name.as_str().to_owned(),
+            time_zone: tenant.time_zone.name().to_owned(),
+        },
+        "membership": {
+            "id": membership.id.to_string(),
+            "roles": membership.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+            "status": membership.status.as_str(),
+        },
+        "session": {
+            "id": session.session_id.map(|id| id.to_string()),
+            "expires_at": session.expires_at.format(&time::format_description::well_known::Rfc3339).ok(),
+        },
+    }))
+}
+
+/// `GET /.well-known/jwks.json`: the public keys that verify Cubby's access tokens.
+pub(crate) async fn jwks(ctx: Ctx) -> Result<Reply, ApiError> {
+    Ok(Reply::ok(&ctx.app().sessions.jwks())?.with_header(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    ))
+}

@@ -1,0 +1,785 @@
+//! Signing in, staying in and signing out: password login, Supabase exchange, refresh token
+//! rotation with reuse detection, logout, and the caller's context. Every outcome is audited
+//! in the centre concerned, never with a password, a token or an address.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use cubby_domain::audit::JobName;
+use cubby_domain::{
+    Actor, AuditAction, AuditEvent, AuditEventId, Email, Membership, Presented, RefreshFamily,
+    SessionId, Tenant, TenantCode, TenantId, TenantStatus, TokenDigest, User, UserStatus,
+};
+use cubby_ports::{LimitKey, Ports, RepoError, TenantDirectory, TenantScope};
+use secrecy::SecretString;
+use sha2::{Digest, Sha256};
+use time::Duration;
+
+use crate::AppError;
+use crate::identity::{IdentityError, SupabaseVerifier};
+use crate::passwords::Passwords;
+use crate::session::{AccessGrant, Session, Sessions};
+use crate::tokens::IssuedToken;
+
+/// How long a token rotated away stays usable for a second tab refreshing at the same moment.
+pub const REFRESH_GRACE: Duration = Duration::seconds(10);
+
+/// When failed sign-ins are throttled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LoginPolicy {
+    /// Failures of one account per window before it is throttled.
+    pub max_failures_per_account: u32,
+    /// Failures from one client address per window before it is throttled.
+    pub max_failures_per_address: u32,
+    /// The window.
+    pub window: std::time::Duration,
+}
+
+impl LoginPolicy {
+    /// The policy the settings ask for.
+    pub fn from_settings(settings: &crate::Settings) -> Self {
+        Self {
+            max_failures_per_account: settings.login_max_failures_per_account,
+            max_failures_per_address: settings.login_max_failures_per_address,
+            window: settings.login_failure_window,
+        }
+    }
+}
+
+/// What a password sign-in presents.
+pub struct Credentials {
+    /// The centre's code.
+    pub tenant_code: String,
+    /// The e-mail address, as typed.
+    pub email: String,
+    /// The password.
+    pub password: SecretString,
+    /// The client's address, when known.
+    pub client: Option<IpAddr>,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("tenant_code", &self.tenant_code)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A session just opened or refreshed.
+pub struct SignedIn {
+    /// The access token.
+    pub access: IssuedToken,
+    /// The opaque refresh token (only its digest is stored).
+    pub refresh_token: SecretString,
+    /// The session.
+    pub session: RefreshFamily,
+    /// The centre.
+    pub tenant: Tenant,
+    /// The membership.
+    pub membership: Membership,
+}
+
+impl std::fmt::Debug for SignedIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignedIn")
+            .field("session", &self.session.id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why no session was opened.
+#[derive(Debug, thiserror::Error)]
+pub enum SignInError {
+    /// Wrong credentials, an unknown account, no membership, a suspended account, or a token
+    /// that is not valid: one answer for all.
+    #[error("refused")]
+    Refused,
+    /// Too many failures lately.
+    #[error("throttled")]
+    Throttled {
+        /// When to try again.
+        retry_after: std::time::Duration,
+    },
+    /// The user belongs to several centres and did not say which.
+    #[error("tenant code required")]
+    TenantRequired,
+    /// Sign-in with this method is not configured.
+    #[error("not configured")]
+    NotConfigured,
+    /// A store or the identity provider failed.
+    #[error(transparent)]
+    Failed(#[from] AppError),
+}
+
+impl From<RepoError> for SignInError {
+    fn from(error: RepoError) -> Self {
+        SignInError::Failed(error.into())
+    }
+}
+
+/// The sign-in use cases.
+pub struct Auth {
+    sessions: Arc<Sessions>,
+    passwords: Passwords,
+    login: LoginPolicy,
+    session_lifetime: Duration,
+    supabase: Option<SupabaseVerifier>,
+    tenants: Arc<dyn TenantDirectory>,
+    ports: Ports,
+}
+
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Auth")
+            .field("login", &self.login)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How the sign-in use cases are configured.
+pub struct AuthConfig {
+    /// Password hashing.
+    pub passwords: Passwords,
+    /// Throttling.
+    pub login: LoginPolicy,
+    /// A session's absolute lifetime.
+    pub session_lifetime: Duration,
+    /// Supabase session verification, when configured.
+    pub supabase: Option<SupabaseVerifier>,
+}
+
+impl std::fmt::Debug for AuthConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthConfig").finish_non_exhaustive()
+    }
+}
+
+/// A refresh token: the session id and a 256-bit secret.
+fn refresh_token(session: SessionId, secret: &[u8; 32]) -> SecretString {
+    SecretString::from(format!("{session}.{}", URL_SAFE_NO_PAD.encode(secret)))
+}
+
+fn digest(bytes: &[u8]) -> TokenDigest {
+    TokenDigest(Sha256::digest(bytes).into())
+}
+
+/// The session id and the digest of the secret of a refresh token, if it is one.
+pub fn parse_refresh_token(token: &str) -> Option<(SessionId, TokenDigest)> {
+    let (session, secret) = token.split_once('.')?;
+    let secret = URL_SAFE_NO_PAD
+        .decode(secret)
+        .ok()
+        .filter(|s| s.len() == 32)?;
+    Some((SessionId::parse(session).ok()?, digest(&secret)))
+}
+
+impl Auth {
+    /// The use cases over `ports`, minting with `sessions`.
+    pub fn new(
+        sessions: Arc<Sessions>,
+        tenants: Arc<dyn TenantDirectory>,
+        ports: Ports,
+        config: AuthConfig,
+    ) -> Self {
+        Self {
+            sessions,
+            passwords: config.passwords,
+            login: config.login,
+            session_lifetime: config.session_lifetime,
+            supabase: config.supabase,
+            tenants,
+            ports,
+        }
+    }
+
+    /// Password hashing, for use cases that set passwords.
+    pub fn passwords(&self) -> &Passwords {
+        &self.passwords
+    }
+
+    /// Signs in with a password.
+    ///
+    /// # Errors
+    ///
+    /// [`SignInError::Refused`] whatever is wrong with the credentials, after the same work;
+    /// [`SignInError::Throttled`] after too many failures of the account or the address.
+    pub async fn login(&self, credentials: Credentials) -> Result<SignedIn, SignInError> {
+        let normalized = credentials.email.trim().to_lowercase();
+        let account = LimitKey::failed_logins_for_account(
+            &Sha256::digest(format!("account\n{normalized}").as_bytes()).into(),
+        );
+        let address = credentials.client.map(LimitKey::failed_logins_from);
+        let code = TenantCode::parse(credentials.tenant_code.trim()).ok();
+        let tenant = match &code {
+            Some(code) => match self.tenants.by_code(code).await {
+                Ok(tenant) => Some(tenant),
+                Err(RepoError::NotFound) => None,
+                Err(other) => return Err(other.into()),
+            },
+            None => None,
+        };
+
+        if let Some(retry_after) = self.throttled(&account, address.as_ref()).await? {
+            if let Some(tenant) = &tenant {
+                self.record(
+                    tenant.id,
+                    None,
+                    AuditAction::LoginFailed,
+                    None,
+                    &[("reason", "throttled")],
+                )
+                .await;
+            }
+            return Err(SignInError::Throttled { retry_after });
+        }
+
+        let user = match Email::parse(&credentials.email) {
+            Ok(email) => match self.ports.users.user_by_email(&email).await {
+                Ok(user) => Some(user),
+                Err(RepoError::NotFound) => None,
+                Err(other) => return Err(other.into()),
+            },
+            Err(_) => None,
+        };
+        let membership = match (&tenant, &user) {
+            (Some(tenant), Some(user)) => match self
+                .ports
+                .membership_directory
+                .membership_of(tenant.id, user.id)
+                .await
+            {
+                Ok(membership) => Some(membership),
+                Err(RepoError::NotFound) => None,
+                Err(other) => return Err(other.into()),
+            },
+            _ => None,
+        };
+        // The password is checked whatever was found, so that the time taken tells nothing.
+        let hash = user.as_ref().and_then(|u| u.password_hash.as_ref());
+        let password_ok = self.passwords.verify(credentials.password, hash).await?;
+
+        let accepted = match (tenant, user, membership) {
+            (Some(tenant), Some(user), Some(membership))
+                if password_ok
+                    && tenant.status == TenantStatus::Active
+                    && user.status == UserStatus::Active
+                    && membership.is_active() =>
+            {
+                Some((tenant, user, membership))
+            }
+            (tenant, user, _) => {
+                if let Some(tenant) = tenant {
+                    let actor = user.as_ref().map(|u| Actor::User(u.id));
+                    self.record(
+                        tenant.id,
+                        actor,
+                        AuditAction::LoginFailed,
+                        None,
+                        &[("reason", "credentials")],
+                    )
+                    .await;
+                }
+                None
+            }
+        };
+        let Some((tenant, user, membership)) = accepted else {
+            self.count_failure(&account, address.as_ref()).await?;
+            return Err(SignInError::Refused);
+        };
+        self.ports.limits.clear(&account).await?;
+        let signed_in = self.open_session(&tenant, &user, &membership, None).await?;
+        self.record(
+            tenant.id,
+            Some(Actor::User(user.id)),
+            AuditAction::Login,
+            Some(signed_in.session.id.to_string()),
+            &[],
+        )
+        .await;
+        Ok(signed_in)
+    }
+
+    /// When the account or the address has failed too often: how long until it may try again.
+    async fn throttled(
+        &self,
+        account: &LimitKey,
+        address: Option<&LimitKey>,
+    ) -> Result<Option<std::time::Duration>, SignInError> {
+        let account_window = self.ports.limits.current(account).await?;
+        let mut wait = None;
+        if account_window.count >= self.login.max_failures_per_account {
+            wait = Some(account_window.resets_in);
+        }
+        if let Some(address) = address {
+            let address_window = self.ports.limits.current(address).await?;
+            if address_window.count >= self.login.max_failures_per_address {
+                wait = Some(wait.unwrap_or_default().max(address_window.resets_in));
+            }
+        }
+        Ok(wait.map(|w| w.max(std::time::Duration::from_secs(1))))
+    }
+
+    async fn count_failure(
+        &self,
+        account: &LimitKey,
+        address: Option<&LimitKey>,
+    ) -> Result<(), SignInError> {
+        self.ports.limits.hit(account, self.login.window).await?;
+        if let Some(address) = address {
+            self.ports.limits.hit(address, self.login.window).await?;
+        }
+        Ok(())
+    }
+
+    /// Exchanges a Supabase session for a Cubby session in the centre named by `tenant_code`,
+    /// or in the user's only centre.
+    ///
+    /// # Errors
+    ///
+    /// [`SignInError::NotConfigured`] without Supabase settings; [`SignInError::Refused`] for a
+    /// token that is not valid or a user unknown or without membership;
+    /// [`SignInError::TenantRequired`] when the user is in several centres and named none.
+    pub async fn exchange(
+        &self,
+        token: &str,
+        tenant_code: Option<&str>,
+    ) -> Result<SignedIn, SignInError> {
+        let verifier = self.supabase.as_ref().ok_or(SignInError::NotConfigured)?;
+        let identity = match verifier.verify(token).await {
+            Ok(identity) => identity,
+            Err(IdentityError::Invalid(reason)) => {
+                tracing::info!(reason, "supabase token refused");
+                return Err(SignInError::Refused);
+            }
+            Err(IdentityError::Unavailable(source)) => {
+                return Err(AppError::Unavailable(source).into());
+            }
+        };
+        let user = match self
+            .ports
+            .users
+            .user_by_supabase_id(&identity.subject)
+            .await
+        {
+            Ok(user) => user,
+            Err(RepoError::NotFound) => match (&identity.email, identity.email_verified) {
+                (Some(email), true) => self.link_supabase_user(email, &identity.subject).await?,
+                _ => return Err(SignInError::Refused),
+            },
+            Err(other) => return Err(other.into()),
+        };
+        if user.status != UserStatus::Active {
+            return Err(SignInError::Refused);
+        }
+        let (tenant, membership) = self.centre_for(&user, tenant_code).await?;
+        let signed_in = self.open_session(&tenant, &user, &membership, None).await?;
+        self.record(
+            tenant.id,
+            Some(Actor::User(user.id)),
+            AuditAction::Exchange,
+            Some(signed_in.session.id.to_string()),
+            &[],
+        )
+        .await;
+        Ok(signed_in)
+    }
+
+    /// The user with a verified `email`, linked now to the Supabase id.
+    async fn link_supabase_user(
+        &self,
+        email: &Email,
+        subject: &cubby_domain::ExternalId,
+    ) -> Result<User, SignInError> {
+        let user = match self.ports.users.user_by_email(email).await {
+            Ok(user) if user.supabase_id.is_none() => user,
+            Ok(_) | Err(RepoError::NotFound) => return Err(SignInError::Refused),
+            Err(other) => return Err(other.into()),
+        };
+        let linked = User {
+            supabase_id: Some(subject.clone()),
+            email_verified: true,
+            audit: user
+                .audit
+                .touched(Actor::User(user.id), self.ports.clock.now()),
+            version: user.version.next(),
+            ..user.clone()
+        };
+        self.ports.users.update_user(&linked, user.version).await?;
+        Ok(linked)
+    }
+
+    /// The centre a user signs into: the one named, or their only one.
+    async fn centre_for(
+        &self,
+        user: &User,
+        tenant_code: Option<&str>,
+    ) -> Result<(Tenant, Membership), SignInError> {
+        let (tenant, membership) = match tenant_code {
+            Some(code) => {
+                let code = TenantCode::parse(code.trim()).map_err(|_| SignInError::Refused)?;
+                let tenant = match self.tenants.by_code(&code).await {
+                    Ok(tenant) => tenant,
+                    Err(RepoError::NotFound) => return Err(SignInError::Refused),
+                    Err(other) => return Err(other.into()),
+                };
+                match self
+                    .ports
+                    .membership_directory
+                    .membership_of(tenant.id, user.id)
+                    .await
+                {
+                    Ok(membership) => (tenant, membership),
+                    Err(RepoError::NotFound) => return Err(SignInError::Refused),
+                    Err(other) => return Err(other.into()),
+                }
+            }
+            None => {
+                let mut active: Vec<(TenantId, Membership)> = self
+                    .ports
+                    .membership_directory
+                    .memberships_of_user(user.id)
+                    .await?
+                    .into_iter()
+                    .filter(|(_, m)| m.is_active())
+                    .collect();
+                let (tenant_id, membership) = match active.len() {
+                    0 => return Err(SignInError::Refused),
+                    1 => active.remove(0),
+                    _ => return Err(SignInError::TenantRequired),
+                };
+                (self.tenants.by_id(tenant_id).await?, membership)
+            }
+        };
+        if tenant.status != TenantStatus::Active || !membership.is_active() {
+            return Err(SignInError::Refused);
+        }
+        Ok((tenant, membership))
+    }
+
+    /// Opens a session for a member: a new refresh family and an access token (living
+    /// `access_ttl`, or the policy's lifetime).
+    ///
+    /// # Errors
+    ///
+    /// Store failures.
+    pub async fn open_session(
+        &self,
+        tenant: &Tenant,
+        user: &User,
+        membership: &Membership,
+        access_ttl: Option<Duration>,
+    ) -> Result<SignedIn, AppError> {
+        let now = self.ports.clock.now();
+        let secret: [u8; 32] = rand::random();
+        let session = RefreshFamily {
+            id: SessionId::from_uuid(self.ports.ids.uuid()),
+            tenant_id: tenant.id,
+            user_id: user.id,
+            membership_id: membership.id,
+            current: digest(&secret),
+            used: Vec::new(),
+            rotated_at: None,
+            generation: 0,
+            created_at: now,
+            expires_at: now + self.session_lifetime,
+        };
+        self.ports.tokens.create_family(&session).await?;
+        let grant = grant(tenant, membership, session.id);
+        let access = self.sessions.issue_with_ttl(
+            &grant,
+            access_ttl.unwrap_or(self.sessions.policy().access_ttl),
+        )?;
+        Ok(SignedIn {
+            access,
+            refresh_token: refresh_token(session.id, &secret),
+            session,
+            tenant: tenant.clone(),
+            membership: membership.clone(),
+        })
+    }
+
+    /// Rotates a refresh token: a new refresh token and access token for the same session.
+    /// A token already rotated away (outside the grace period) revokes the whole session.
+    ///
+    /// # Errors
+    ///
+    /// [`SignInError::Refused`] for a token that is not the session's current one, or a
+    /// session, membership or user that is no longer valid.
+    pub async fn refresh(&self, token: &str) -> Result<SignedIn, SignInError> {
+        let (session_id, presented) = parse_refresh_token(token).ok_or(SignInError::Refused)?;
+        // A lost race with a concurrent rotation is retried from what won it.
+        for _ in 0..3 {
+            let family = self
+                .ports
+                .tokens
+                .family(session_id)
+                .await?
+                .ok_or(SignInError::Refused)?;
+            let now = self.ports.clock.now();
+            match family.judge(presented, now, REFRESH_GRACE) {
+                Presented::Current | Presented::WithinGrace => {}
+                Presented::Reused => {
+                    self.ports.tokens.revoke_family(family.id).await?;
+                    self.record(
+                        family.tenant_id,
+                        Some(Actor::User(family.user_id)),
+                        AuditAction::RefreshReuse,
+                        Some(family.id.to_string()),
+                        &[("outcome", "session revoked")],
+                    )
+                    .await;
+                    return Err(SignInError::Refused);
+                }
+                Presented::Unknown => return Err(SignInError::Refused),
+                Presented::Expired => {
+                    self.ports.tokens.revoke_family(family.id).await?;
+                    return Err(SignInError::Refused);
+                }
+            }
+            let (tenant, membership) = match self.still_valid(&family).await? {
+                Some(valid) => valid,
+                None => {
+                    self.ports.tokens.revoke_family(family.id).await?;
+                    return Err(SignInError::Refused);
+                }
+            };
+            let secret: [u8; 32] = rand::random();
+            let rotated = family.rotated(digest(&secret), now);
+            if !self
+                .ports
+                .tokens
+                .swap_family(&rotated, family.generation)
+                .await?
+            {
+                continue;
+            }
+            let access = self
+                .sessions
+                .issue(&grant(&tenant, &membership, family.id))?;
+            self.record(
+                tenant.id,
+                Some(Actor::User(family.user_id)),
+                AuditAction::Refresh,
+                Some(family.id.to_string()),
+                &[],
+            )
+            .await;
+            return Ok(SignedIn {
+                access,
+                refresh_token: refresh_token(family.id, &secret),
+                session: rotated,
+                tenant,
+                membership,
+            });
+        }
+        Err(AppError::Unavailable("the session kept changing while being refreshed".into()).into())
+    }
+
+    /// The centre and membership of a session, if they and the user are still active.
+    async fn still_valid(
+        &self,
+        family: &RefreshFamily,
+    ) -> Result<Option<(Tenant, Membership)>, SignInError> {
+        let tenant = match self.tenants.by_id(family.tenant_id).await {
+            Ok(tenant) if tenant.status == TenantStatus::Active => tenant,
+            Ok(_) | Err(RepoError::NotFound) => return Ok(None),
+            Err(other) => return Err(other.into()),
+        };
+        let membership = match self
+            .ports
+            .membership_directory
+            .membership_by_id(family.tenant_id, family.membership_id)
+            .await
+        {
+            Ok(membership) if membership.is_active() && membership.user_id == family.user_id => {
+                membership
+            }
+            Ok(_) | Err(RepoError::NotFound) => return Ok(None),
+            Err(other) => return Err(other.into()),
+        };
+        match self.ports.users.user_by_id(family.user_id).await {
+            Ok(user) if user.status == UserStatus::Active => Ok(Some((tenant, membership))),
+            Ok(_) | Err(RepoError::NotFound) => Ok(None),
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    /// Ends the session: the access token is blocked until it expires, and the refresh family
+    /// is revoked.
+    ///
+    /// # Errors
+    ///
+    /// Store failures (the caller may retry: both steps are idempotent).
+    pub async fn logout(&self, session: &Session) -> Result<(), AppError> {
+        self.ports
+            .tokens
+            .block_access(&session.token_id, session.expires_at)
+            .await?;
+        if let Some(id) = session.session_id {
+            self.ports.tokens.revoke_family(id).await?;
+        }
+        let target = session.session_id.map(|id| id.to_string());
+        self.record(
+            session.scope.tenant_id(),
+            Some(session.scope.actor().clone()),
+            AuditAction::Logout,
+            target,
+            &[],
+        )
+        .await;
+        Ok(())
+    }
+
+    /// The caller's user, centre and membership.
+    ///
+    /// # Errors
+    ///
+    /// Store failures.
+    pub async fn context(
+        &self,
+        scope: &TenantScope,
+    ) -> Result<(User, Tenant, Membership), AppError> {
+        let user_id = scope.user_id().ok_or(AppError::NotFound)?;
+        let membership_id = scope.membership_id().ok_or(AppError::NotFound)?;
+        let user = self.ports.users.user_by_id(user_id).await?;
+        let tenant = self.tenants.by_id(scope.tenant_id()).await?;
+        let membership = self
+            .ports
+            .memberships
+            .get_membership(scope, membership_id)
+            .await?;
+        Ok((user, tenant, membership))
+    }
+
+    /// Records an event in `tenant`'s audit log; a failure is logged, never answered.
+    async fn record(
+        &self,
+        tenant: TenantId,
+        actor: Option<Actor>,
+        action: AuditAction,
+        target: Option<String>,
+        details: &[(&str, &str)],
+    ) {
+        let Ok(job) = JobName::parse("auth") else {
+            return;
+        };
+        let event = AuditEvent {
+            id: AuditEventId::from_uuid(self.ports.ids.uuid()),
+            at: self.ports.clock.now(),
+            actor,
+            action,
+            target,
+            details: details
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        };
+        if let Err(error) = self
+            .ports
+            .audit
+            .append(&TenantScope::system(tenant, job), &event)
+            .await
+        {
+            tracing::error!(tenant_id = %tenant, action = action.as_str(), error = %error, "audit event not recorded");
+        }
+    }
+}
+
+/// The grant of an access token for a member's session.
+fn grant(tenant: &Tenant, membership: &Membership, session: SessionId) -> AccessGrant {
+    AccessGrant {
+        tenant_id: tenant.id,
+        tenant_code: tenant.code.clone(),
+        user_id: membership.user_id,
+        membership_id: membership.id,
+        roles: membership.roles.clone(),
+        session_id: session,
+        entitlements_version: membership.entitlements_version,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::members::NewMember;
+    use crate::passwords::PasswordParams;
+    use crate::{App, AppConfig, TokenKeys, TokenPolicy};
+    use cubby_domain::Role;
+    use cubby_ports::contract::tenants::new_tenant;
+
+    fn app() -> App {
+        let config = AppConfig {
+            keys: TokenKeys::hs256("test", b"0123456789abcdef0123456789abcdef"),
+            policy: TokenPolicy::default(),
+            passwords: PasswordParams::for_tests(),
+            login: LoginPolicy {
+                max_failures_per_account: 100,
+                max_failures_per_address: 100,
+                window: std::time::Duration::from_secs(60),
+            },
+            session_lifetime: Duration::days(1),
+            supabase: None,
+        };
+        App::new(cubby_adapters_memory::embedded_ports(), config).unwrap()
+    }
+
+    fn credentials(tenant: &str, email: &str, password: &str) -> Credentials {
+        Credentials {
+            tenant_code: tenant.to_owned(),
+            email: email.to_owned(),
+            password: SecretString::from(password.to_owned()),
+            client: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn every_refused_sign_in_checks_one_password_like_an_accepted_one() {
+        let app = app();
+        let (here, elsewhere) = (new_tenant(), new_tenant());
+        for tenant in [&here, &elsewhere] {
+            app.ports().tenants.insert(tenant).await.unwrap();
+        }
+        let job = JobName::parse("test").unwrap();
+        let enroll = |tenant: &Tenant, email: &str| {
+            let scope = TenantScope::system(tenant.id, job.clone());
+            let new = NewMember {
+                email: Email::parse(email).unwrap(),
+                password: Some(SecretString::from("right-password".to_owned())),
+                email_verified: true,
+                roles: vec![Role::Director],
+            };
+            let app = &app;
+            async move { app.members.enroll(&scope, new).await.unwrap() }
+        };
+        enroll(&here, "member@here.example").await;
+        enroll(&elsewhere, "outsider@elsewhere.example").await;
+        let code = here.code.as_str();
+        let refused = [
+            credentials("no-such-centre", "member@here.example", "right-password"),
+            credentials("Not A Code", "member@here.example", "right-password"),
+            credentials(code, "not an address", "right-password"),
+            credentials(code, "nobody@here.example", "right-password"),
+            credentials(code, "member@here.example", "wrong-password"),
+            credentials(code, "outsider@elsewhere.example", "right-password"),
+        ];
+        for attempt in refused {
+            let before = app.auth.passwords().verifications();
+            let outcome = app.auth.login(attempt).await;
+            assert!(matches!(outcome, Err(SignInError::Refused)), "{outcome:?}");
+            assert_eq!(
+                app.auth.passwords().verifications(),
+                before + 1,
+                "a refusal skipped or repeated the password check"
+            );
+        }
+        let before = app.auth.passwords().verifications();
+        app.auth
+            .login(credentials(code, "member@here.example", "right-password"))
+            .await
+            .unwrap();
+        assert_eq!(app.auth.passwords().verifications(), before + 1);
+    }
+}

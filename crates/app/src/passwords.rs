@@ -1,0 +1,208 @@
+//! Password hashing with argon2id, off the async threads.
+//!
+//! Hashing costs tens of milliseconds of CPU by design; it runs on the blocking pool so that it
+//! never stalls other requests, inside the caller's tracing span.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use argon2::{Algorithm, Argon2, Params, Version};
+use cubby_domain::PasswordHash;
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::AppError;
+
+/// The longest password accepted, in bytes (longer ones are refused before hashing).
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+
+/// argon2id costs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PasswordParams {
+    /// Memory, in KiB.
+    pub memory_kib: u32,
+    /// Passes.
+    pub iterations: u32,
+    /// Lanes.
+    pub parallelism: u32,
+}
+
+impl PasswordParams {
+    /// The costs the settings ask for.
+    pub fn from_settings(settings: &crate::Settings) -> Self {
+        Self {
+            memory_kib: settings.argon2_memory_kib,
+            iterations: settings.argon2_iterations,
+            parallelism: settings.argon2_parallelism,
+        }
+    }
+
+    /// Tiny costs for tests, where hashing speed matters more than strength.
+    pub fn for_tests() -> Self {
+        Self {
+            memory_kib: 256,
+            iterations: 1,
+            parallelism: 1,
+        }
+    }
+}
+
+/// Hashes and checks passwords.
+#[derive(Clone)]
+pub struct Passwords {
+    params: Params,
+    /// How many verifications ran (shared by clones), to show that every sign-in does the same
+    /// work whatever is wrong with it.
+    verifications: Arc<AtomicU64>,
+    /// A hash of a random password, checked when there is no user, so that an unknown address
+    /// costs the same time as a wrong password.
+    decoy: String,
+}
+
+impl std::fmt::Debug for Passwords {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Passwords")
+            .field("params", &self.params)
+            .finish_non_exhaustive()
+    }
+}
+
+fn argon2(params: &Params) -> Argon2<'static> {
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
+}
+
+impl Passwords {
+    /// Hashing with `params`. Computes the decoy hash, once, on the calling thread.
+    ///
+    /// # Errors
+    ///
+    /// [`AppError::Internal`] when the costs are not valid for argon2.
+    pub fn new(params: PasswordParams) -> Result<Self, AppError> {
+        let params = Params::new(
+            params.memory_kib,
+            params.iterations,
+            params.parallelism,
+            None,
+        )
+        .map_err(|e| AppError::Internal(format!("argon2 parameters: {e}").into()))?;
+        let decoy_password: [u8; 32] = rand::random();
+        let decoy = argon2(&params)
+            .hash_password(&decoy_password)
+            .map_err(|e| AppError::Internal(format!("argon2: {e}").into()))?
+            .to_string();
+        Ok(Self {
+            params,
+            verifications: Arc::new(AtomicU64::new(0)),
+            decoy,
+        })
+    }
+
+    /// How many password verifications have run.
+    pub fn verifications(&self) -> u64 {
+        self.verifications.load(Ordering::Relaxed)
+    }
+
+    /// The argon2id hash of `password`, with a fresh salt.
+    ///
+    /// # Errors
+    ///
+    /// [`AppError::Internal`] if hashing fails.
+    pub async fn hash(&self, password: SecretString) -> Result<PasswordHash, AppError> {
+        let params = self.params.clone();
+        let phc = off_thread(move || {
+            argon2(&params)
+                .hash_password(password.expose_secret().as_bytes())
+                .map(|hash| hash.to_string())
+        })
+        .await?
+        .map_err(|e| AppError::Internal(format!("argon2: {e}").into()))?;
+        PasswordHash::parse(&phc).map_err(|e| AppError::Internal(Box::new(e)))
+    }
+
+    /// Whether `password` matches `hash`; with no hash, checks against the decoy (and answers
+    /// false) so that the time taken says nothing.
+    ///
+    /// # Errors
+    ///
+    /// [`AppError::Internal`] if the blocking pool fails.
+    pub async fn verify(
+        &self,
+        password: SecretString,
+        hash: Option<&PasswordHash>,
+    ) -> Result<bool, AppError> {
+        let (phc, real) = match hash {
+            Some(hash) => (hash.as_str().to_owned(), true),
+            None => (self.decoy.clone(), false),
+        };
+        let params = self.params.clone();
+        self.verifications.fetch_add(1, Ordering::Relaxed);
+        let matched = off_thread(move || {
+            let bytes = password.expose_secret().as_bytes();
+            bytes.len() <= MAX_PASSWORD_BYTES
+                && argon2(&params).verify_password(bytes, phc.as_str()).is_ok()
+        })
+        .await?;
+        Ok(real && matched)
+    }
+}
+
+/// Runs `work` on the blocking pool inside the current tracing span.
+async fn off_thread<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, AppError> {
+    let span = tracing::Span::current();
+    tokio::task::spawn_blocking(move || span.in_scope(work))
+        .await
+        .map_err(|e| AppError::Internal(Box::new(e)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secret(text: &str) -> SecretString {
+        SecretString::from(text.to_owned())
+    }
+
+    #[tokio::test]
+    async fn a_password_verifies_against_its_own_hash_only() {
+        let passwords = Passwords::new(PasswordParams::for_tests()).unwrap();
+        let hash = passwords
+            .hash(secret("correct horse battery staple"))
+            .await
+            .unwrap();
+        assert!(hash.as_str().starts_with("$argon2id$v=19$"));
+        assert!(
+            passwords
+                .verify(secret("correct horse battery staple"), Some(&hash))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !passwords
+                .verify(secret("correct horse battery stapler"), Some(&hash))
+                .await
+                .unwrap()
+        );
+        let again = passwords
+            .hash(secret("correct horse battery staple"))
+            .await
+            .unwrap();
+        assert_ne!(again, hash, "every hash has its own salt");
+    }
+
+    #[tokio::test]
+    async fn without_a_hash_nothing_verifies() {
+        let passwords = Passwords::new(PasswordParams::for_tests()).unwrap();
+        assert!(!passwords.verify(secret(""), None).await.unwrap());
+        assert!(!passwords.verify(secret("anything"), None).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn an_oversized_password_never_verifies() {
+        let passwords = Passwords::new(PasswordParams::for_tests()).unwrap();
+        let long = "x".repeat(MAX_PASSWORD_BYTES + 1);
+        let hash = passwords.hash(secret(&long)).await.unwrap();
+        assert!(!passwords.verify(secret(&long), Some(&hash)).await.unwrap());
+    }
+}

@@ -100,3 +100,30 @@ macro_rules! on_both_hosts {
         }
     };
 }
+
+/// Generates `actix::case` and `lambda::case` for each case, on the world `$world()` builds.
+#[macro_export]
+macro_rules! on_both_hosts_of {
+    ($world:ident; $($case:ident),* $(,)?) => {
+        mod actix {
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    let world = super::$world().await;
+                    let host = cubby_tests::ActixHost::start(&world).await;
+                    super::$case(&$crate::checked::Checked(&host), &world).await;
+                }
+            )*
+        }
+        mod lambda {
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    let world = super::$world().await;
+                    let host = cubby_tests::LambdaHost::start(&world);
+                    super::$case(&$crate::checked::Checked(&host), &world).await;
+                }
+            )*
+        }
+    };
+}

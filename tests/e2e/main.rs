@@ -10,9 +10,13 @@
 
 mod architecture;
 mod checked;
+mod exchange;
 mod http_contract;
 mod idempotency;
+mod identity;
+mod keys;
 mod lambda_fixtures;
+mod logs;
 mod outages;
 mod rooms;
 mod sessions;

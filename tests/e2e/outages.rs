@@ -78,6 +78,14 @@ async fn a_redis_outage_fails_sessions_closed_and_recovers_without_a_restart() {
     host.send(rooms()).await.expect(200);
 
     redis.stop();
+    let sign_in = serde_json::json!({
+        "tenant_code": world.a.tenant.code.as_str(),
+        "email": world.a.member(cubby_domain::Role::Director).email,
+        "password": world.a.member(cubby_domain::Role::Director).password,
+    });
+    host.send(Call::post("/v1/auth/login").json(&sign_in))
+        .await
+        .expect_error(503, "unavailable");
     for _ in 0..3 {
         host.send(rooms()).await.expect_error(503, "unavailable");
     }
@@ -91,4 +99,7 @@ async fn a_redis_outage_fails_sessions_closed_and_recovers_without_a_restart() {
     redis.restart();
     ready_again(&host).await;
     host.send(rooms()).await.expect(200);
+    host.send(Call::post("/v1/auth/login").json(&sign_in))
+        .await
+        .expect(200);
 }

@@ -12,6 +12,7 @@
 
 pub mod call;
 pub mod hosts;
+pub mod http_stub;
 pub mod logs;
 pub mod services;
 pub mod tokens;

@@ -88,6 +88,7 @@ fn serve(settings: &[(&str, &str)]) -> (Running, String, String, Value) {
 }
 
 fn client() -> reqwest::Client {
+    cubby_app::identity::install_default_tls_provider();
     reqwest::Client::builder().no_proxy().build().unwrap()
 }
 
@@ -259,18 +260,26 @@ fn bad_settings_stop_it_with_a_message_naming_each_variable() {
 }
 
 #[test]
-fn prod_refuses_to_start_on_the_in_memory_store() {
-    let output = cubby().env("CUBBY_ENV", "prod").output().unwrap();
+fn prod_refuses_to_start_on_the_in_memory_store_or_without_keys() {
+    let output = cubby()
+        .env("CUBBY_ENV", "prod")
+        .env("CUBBY_JWT_HS256_SECRET", "0123456789abcdef0123456789abcdef")
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(78));
     let message = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        message.contains("CUBBY_MONGODB_URI: is required in prod"),
-        "{message}"
-    );
-    assert!(
-        message.contains("CUBBY_REDIS_URL: is required in prod"),
-        "{message}"
-    );
+    for expected in [
+        "CUBBY_MONGODB_URI: is required in prod",
+        "CUBBY_REDIS_URL: is required in prod",
+        "CUBBY_JWT_KEYS: is required in prod",
+        "CUBBY_CSRF_SECRET: is required in prod",
+        "CUBBY_JWT_HS256_SECRET: HS256 is for dev only",
+    ] {
+        assert!(
+            message.contains(expected),
+            "{expected} missing from: {message}"
+        );
+    }
 }
 
 #[test]
@@ -280,4 +289,135 @@ fn an_unknown_command_is_refused_with_the_usage() {
         assert_eq!(output.status.code(), Some(2));
         assert!(String::from_utf8_lossy(&output.stderr).contains("usage: cubby"));
     }
+}
+
+#[tokio::test]
+async fn the_demo_users_sign_in_with_the_demo_password() {
+    let (_running, base, _, _) = serve(&[("CUBBY_DEMO_PASSWORD", "demo-password-for-tests")]);
+    let client = client();
+    let login = |email: &'static str, password: &'static str| {
+        let client = client.clone();
+        let base = base.clone();
+        async move {
+            client
+                .post(format!("{base}/v1/auth/login"))
+                .json(&json!({ "tenant_code": "sunny-days", "email": email, "password": password }))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let session = login("director@sunny-days.example", "demo-password-for-tests").await;
+    assert_eq!(session.status(), 200);
+    let session: Value = session.json().await.unwrap();
+    let rooms = client
+        .get(format!("{base}/v1/rooms"))
+        .bearer_auth(session["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rooms.status(), 200);
+    assert_eq!(
+        login("director@sunny-days.example", "not-it")
+            .await
+            .status(),
+        401
+    );
+    assert_eq!(
+        login("guardian@maple-grove.example", "demo-password-for-tests")
+            .await
+            .status(),
+        401,
+        "wrong centre"
+    );
+}
+
+/// The address `cubby` says it serves on, from its JSON log line, for environments without
+/// the dev banner.
+fn serving_address(child: &mut Child) -> String {
+    let stdout = child.stdout.take().unwrap();
+    let (found, address) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Ok(log) = serde_json::from_str::<Value>(&line)
+                && log["message"] == "cubby is serving"
+            {
+                let _ = found.send(format!("http://{}", log["address"].as_str().unwrap()));
+            }
+        }
+    });
+    address
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("cubby logs the address it serves on")
+}
+
+#[tokio::test]
+async fn staging_starts_with_an_eddsa_key_set_and_publishes_its_public_key() {
+    let Some(uri) = fresh_database() else { return };
+    let Some(redis) = cubby_ports::contract::services::redis_url() else {
+        return;
+    };
+    let keys = json!([{
+        "kid": "staging-1",
+        "alg": "EdDSA",
+        "private_key_pem": include_str!("../../../tests/fixtures/keys/ed25519-a.private.pem"),
+    }]);
+    let mut child = cubby()
+        .env("CUBBY_ENV", "staging")
+        .env("CUBBY_BIND", "127.0.0.1:0")
+        .env("CUBBY_MONGODB_URI", &uri)
+        .env("CUBBY_REDIS_URL", &redis)
+        .env("CUBBY_JWT_KEYS", keys.to_string())
+        .env("CUBBY_JWT_SIGNING_KID", "staging-1")
+        .env(
+            "CUBBY_CSRF_SECRET",
+            "a-csrf-secret-of-thirty-two-bytes-or-more",
+        )
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = serving_address(&mut child);
+    let _running = Running(child);
+    let client = client();
+    let jwks: Value = client
+        .get(format!("{base}/.well-known/jwks.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(jwks["keys"][0]["kid"], "staging-1");
+    assert_eq!(jwks["keys"][0]["crv"], "Ed25519");
+    assert!(jwks["keys"][0].get("d").is_none());
+    let ready = client.get(format!("{base}/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 200);
+    // No demo data exists outside dev: nobody can sign in.
+    let login = client
+        .post(format!("{base}/v1/auth/login"))
+        .json(&json!({ "tenant_code": "sunny-days", "email": "director@sunny-days.example", "password": "x" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 401);
+}
+
+#[test]
+fn a_broken_key_set_stops_it_with_a_message_naming_the_key() {
+    let output = cubby()
+        .env(
+            "CUBBY_JWT_KEYS",
+            json!([{ "kid": "bad-1", "alg": "EdDSA", "private_key_pem": "not a pem" }]).to_string(),
+        )
+        .env("CUBBY_JWT_SIGNING_KID", "bad-1")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(78));
+    let message = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        message.contains("CUBBY_JWT_KEYS") && message.contains("bad-1"),
+        "{message}"
+    );
+    assert!(!message.contains("not a pem"), "{message}");
 }

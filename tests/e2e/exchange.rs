@@ -223,7 +223,8 @@ async fn a_user_of_several_centres_must_name_one(host: &impl Host, world: &World
         email: Email::parse(&owner.email).unwrap(),
         password: None,
         email_verified: true,
-        roles: vec![Role::Teacher],
+        roles: vec![Role::Teacher.into()],
+        entitlements: cubby_domain::EntitlementSet::all(),
     };
     world.app().members.enroll(&scope, new).await.unwrap();
     let token = rs256(&supabase_claims(

@@ -68,6 +68,8 @@ pub struct World {
     pub api: Arc<Api>,
     /// The MongoDB database behind it, when it runs on one.
     pub mongo: Option<cubby_adapters_mongo::Mongo>,
+    /// The application's clock, which tests may move forward.
+    pub clock: cubby_adapters_memory::ShiftedClock,
     /// Centre A.
     pub a: Centre,
     /// Centre B.
@@ -140,7 +142,9 @@ impl World {
     }
 
     /// A world on `ports`, configured with `config` and served with `api_config`.
-    pub async fn on(ports: Ports, config: AppConfig, api_config: ApiConfig) -> World {
+    pub async fn on(mut ports: Ports, config: AppConfig, api_config: ApiConfig) -> World {
+        let clock = cubby_adapters_memory::ShiftedClock::default();
+        ports.clock = Arc::new(clock.clone());
         let app = Arc::new(App::new(ports, config).unwrap());
         let a = centre(&app, "a").await;
         let b = centre(&app, "b").await;
@@ -148,6 +152,7 @@ impl World {
         World {
             api,
             mongo: None,
+            clock,
             a,
             b,
         }
@@ -185,7 +190,8 @@ pub async fn centre(app: &App, label: &str) -> Centre {
             email: Email::parse(&email).unwrap(),
             password: Some(SecretString::from(password.clone())),
             email_verified: true,
-            roles: vec![role],
+            roles: vec![role.into()],
+            entitlements: cubby_domain::EntitlementSet::all(),
         };
         let (user, membership) = app.members.enroll(&scope, new).await.unwrap();
         let session = app

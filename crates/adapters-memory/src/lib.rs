@@ -5,6 +5,7 @@
 //! Data is partitioned by tenant first, so a tenant's calls never walk another tenant's data.
 
 mod cache;
+mod roles;
 mod rooms;
 mod sessions;
 mod system;
@@ -13,7 +14,7 @@ mod users;
 
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-pub use system::{RandomIds, SystemClock};
+pub use system::{RandomIds, ShiftedClock, SystemClock};
 
 /// The in-memory store: cheap to clone, all clones share the data.
 #[derive(Clone, Default)]
@@ -23,6 +24,7 @@ pub struct MemoryStore {
     cache: Arc<RwLock<cache::Expiring<String, Vec<u8>>>>,
     idempotency: Arc<RwLock<cache::Expiring<cache::RecordKey, cache::Record>>>,
     users: Arc<RwLock<users::UserTable>>,
+    roles: Arc<RwLock<roles::RoleTable>>,
     tokens: Arc<RwLock<sessions::TokenTable>>,
     limits: Arc<RwLock<sessions::LimitTable>>,
     audit: Arc<RwLock<sessions::AuditTable>>,
@@ -55,6 +57,9 @@ pub fn embedded_ports() -> cubby_ports::Ports {
         users: Arc::new(store.clone()),
         membership_directory: Arc::new(store.clone()),
         memberships: Arc::new(store.clone()),
+        roles: Arc::new(store.clone()),
+        invitations: Arc::new(store.clone()),
+        invitation_directory: Arc::new(store.clone()),
         tokens: Arc::new(store.clone()),
         limits: Arc::new(store.clone()),
         audit: Arc::new(store.clone()),

@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use cubby_domain::{Email, ExternalId, Membership, MembershipId, TenantId, User, UserId, Version};
 use cubby_ports::{
-    MembershipDirectory, MembershipRepository, RepoError, TenantScope, UserDirectory,
+    MembershipDirectory, MembershipQuery, MembershipRepository, Page, RepoError, SortDirection,
+    TenantScope, UserDirectory,
 };
 
 use crate::{MemoryStore, read, write};
@@ -198,6 +199,45 @@ impl MembershipRepository for MemoryStore {
         }
         *stored = membership.clone();
         Ok(())
+    }
+
+    async fn list_memberships(
+        &self,
+        scope: &TenantScope,
+        query: &MembershipQuery,
+    ) -> Result<Page<Membership>, RepoError> {
+        let table = read(&self.users);
+        let mut found: Vec<&Membership> = table
+            .memberships
+            .get(&scope.tenant_id())
+            .map(|members| {
+                members
+                    .values()
+                    .filter(|m| query.statuses.contains(&m.status))
+                    .filter(|m| query.role.is_none_or(|role| m.holds(role)))
+                    .filter(|m| query.user_id.is_none_or(|user| m.user_id == user))
+                    .collect()
+            })
+            .unwrap_or_default();
+        found.sort_by(|a, b| {
+            let order = a
+                .audit
+                .created_at()
+                .cmp(&b.audit.created_at())
+                .then_with(|| a.id.cmp(&b.id));
+            match query.direction {
+                SortDirection::Ascending => order,
+                SortDirection::Descending => order.reverse(),
+            }
+        });
+        let total = found.len() as u64;
+        let items = found
+            .into_iter()
+            .skip(usize::try_from(query.page.offset()).unwrap_or(usize::MAX))
+            .take(query.page.limit() as usize)
+            .cloned()
+            .collect();
+        Ok(Page { items, total })
     }
 }
 

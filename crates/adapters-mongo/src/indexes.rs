@@ -6,7 +6,7 @@ use cubby_ports::RepoError;
 use mongodb::options::IndexOptions;
 use mongodb::{Database, IndexModel};
 
-use crate::{audit_events, memberships, rooms, tenants, to_repo_error, users};
+use crate::{audit_events, invitations, memberships, roles, rooms, tenants, to_repo_error, users};
 
 /// The indexes ensured, by collection.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,6 +95,53 @@ fn declared() -> Vec<(&'static str, Vec<IndexModel>)> {
                 ),
                 // Every centre of a user.
                 index(doc! { "user_id": 1 }, memberships::USER_INDEX, false),
+                // A tenant's members of some statuses, in creation order either way.
+                index(
+                    doc! { "tenant_id": 1, "status": 1, "audit.created_at": 1, "_id": 1 },
+                    memberships::TENANT_CREATED_INDEX,
+                    false,
+                ),
+                // A tenant's members holding a role: the role filter of lists, and every holder
+                // of a custom role when it changes or goes.
+                index(
+                    doc! { "tenant_id": 1, "roles": 1 },
+                    memberships::TENANT_ROLE_INDEX,
+                    false,
+                ),
+            ],
+        ),
+        (
+            roles::COLLECTION,
+            vec![
+                // One name per tenant, whatever its case.
+                index(
+                    doc! { "tenant_id": 1, "name_key": 1 },
+                    roles::NAME_INDEX,
+                    true,
+                ),
+                // A tenant's roles in creation order.
+                index(
+                    doc! { "tenant_id": 1, "audit.created_at": 1, "_id": 1 },
+                    roles::TENANT_CREATED_INDEX,
+                    false,
+                ),
+            ],
+        ),
+        (
+            invitations::COLLECTION,
+            vec![
+                // A tenant's invitations, newest first.
+                index(
+                    doc! { "tenant_id": 1, "audit.created_at": -1, "_id": -1 },
+                    invitations::TENANT_CREATED_INDEX,
+                    false,
+                ),
+                // A tenant's invitations of one status, newest first.
+                index(
+                    doc! { "tenant_id": 1, "status": 1, "audit.created_at": -1, "_id": -1 },
+                    invitations::TENANT_STATUS_CREATED_INDEX,
+                    false,
+                ),
             ],
         ),
         (

@@ -1,6 +1,7 @@
 //! MongoDB adapters on the official `mongodb` driver: the repository of every tenant-owned
-//! aggregate, the tenant and user directories, the membership lookups sign-in needs, the audit
-//! log, the indexes they need, and a readiness probe.
+//! aggregate (rooms, memberships, custom roles, invitations), the tenant and user directories,
+//! the membership and invitation lookups that run before a session exists, the audit log, the
+//! indexes they need, and a readiness probe.
 //!
 //! One [`Mongo`] (one driver client, pooled) serves a whole process. Each aggregate has a
 //! document type owned here, never the domain type, carrying `tenant_id`, `audit` and
@@ -12,8 +13,11 @@
 
 mod audit;
 mod audit_events;
+mod hex;
 mod indexes;
+mod invitations;
 mod memberships;
+mod roles;
 mod rooms;
 mod tenants;
 mod users;
@@ -24,7 +28,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use bson::{Document, doc};
 use cubby_domain::{TenantId, Version};
-use cubby_ports::{HealthProbe, Ports, ProbeError, RepoError, TenantScope};
+use cubby_ports::{HealthProbe, Ports, ProbeError, RepoError, SortDirection, TenantScope};
 use mongodb::error::{ErrorKind, WriteFailure};
 use mongodb::options::ClientOptions;
 use mongodb::{Client, Database};
@@ -96,14 +100,17 @@ impl Mongo {
         indexes::ensure(&self.db).await
     }
 
-    /// Points the repositories, the tenant and user directories, the membership lookups and the
-    /// audit log of `ports` at this database, and adds its readiness probe.
+    /// Points the repositories, the tenant and user directories, the membership and invitation
+    /// lookups and the audit log of `ports` at this database, and adds its readiness probe.
     pub fn install(&self, ports: &mut Ports) {
         ports.rooms = Arc::new(self.clone());
         ports.tenants = Arc::new(self.clone());
         ports.users = Arc::new(self.clone());
         ports.membership_directory = Arc::new(self.clone());
         ports.memberships = Arc::new(self.clone());
+        ports.roles = Arc::new(self.clone());
+        ports.invitations = Arc::new(self.clone());
+        ports.invitation_directory = Arc::new(self.clone());
         ports.audit = Arc::new(self.clone());
         ports.probes.push(Arc::new(self.clone()));
     }
@@ -145,6 +152,14 @@ pub(crate) fn scoped(scope: &TenantScope, filter: Document) -> Document {
 pub(crate) fn in_tenant(tenant: TenantId, mut filter: Document) -> Document {
     filter.insert("tenant_id", tenant.to_string());
     filter
+}
+
+/// A sort direction as a MongoDB sort key value.
+pub(crate) fn sort_order(direction: SortDirection) -> i32 {
+    match direction {
+        SortDirection::Ascending => 1,
+        SortDirection::Descending => -1,
+    }
 }
 
 /// A stored version as BSON (`i64`; versions never get near its limit).
@@ -266,12 +281,25 @@ mod tests {
         cubby_ports::audit_log_contract!(optional super::fresh());
     }
 
+    mod roles {
+        cubby_ports::role_repository_contract!(optional super::fresh());
+    }
+
+    mod invitations {
+        cubby_ports::invitation_repository_contract!(optional super::fresh());
+    }
+
     mod stored {
         use bson::{Document, doc};
-        use cubby_domain::{ExternalId, Role, User};
+        use cubby_domain::{ExternalId, Permission, Role, RoleId, RoleRef, User};
         use cubby_ports::contract::fresh_scope;
+        use cubby_ports::contract::invitations::new_invitation;
+        use cubby_ports::contract::roles::new_role;
         use cubby_ports::contract::users::{new_membership, new_user};
-        use cubby_ports::{MembershipDirectory, MembershipRepository, RepoError, UserDirectory};
+        use cubby_ports::{
+            InvitationDirectory, InvitationRepository, MembershipDirectory, MembershipQuery,
+            MembershipRepository, RepoError, RoleRepository, UserDirectory,
+        };
 
         use super::fresh;
 
@@ -295,6 +323,12 @@ mod tests {
                 "users_supabase_id_unique",
                 "memberships_tenant_user_unique",
                 "memberships_user",
+                "memberships_tenant_created",
+                "memberships_tenant_role",
+                "roles_tenant_name_unique",
+                "roles_tenant_created",
+                "invitations_tenant_created",
+                "invitations_tenant_status_created",
                 "audit_tenant_at",
             ] {
                 assert!(names.iter().any(|n| n == expected), "{expected}: {names:?}");
@@ -391,6 +425,141 @@ mod tests {
             let text = format!("{error:?} {}", std::error::Error::source(&error).unwrap());
             assert!(matches!(error, RepoError::Corrupt(_)), "{text}");
             assert!(!text.contains("overlord"), "{text}");
+        }
+
+        /// The error's debug form and its cause, as an operator would see them.
+        fn reported(error: &RepoError) -> String {
+            let cause = std::error::Error::source(error)
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            format!("{error:?} {cause}")
+        }
+
+        #[tokio::test]
+        async fn a_malformed_role_is_corrupt_by_collection_and_id_never_by_value() {
+            let Some(mongo) = fresh().await else { return };
+            let scope = fresh_scope();
+            let role = new_role("Cook", &[Permission::ChildrenRead], 0);
+            mongo.insert_role(&scope, &role).await.unwrap();
+            let id = role.id.to_string();
+
+            collection(&mongo, "roles")
+                .update_one(
+                    doc! { "_id": &id },
+                    doc! { "$set": { "permissions": "rooms:everything" } },
+                )
+                .await
+                .unwrap();
+            let error = mongo.list_roles(&scope).await.unwrap_err();
+            let text = reported(&error);
+            assert!(matches!(error, RepoError::Corrupt(_)), "{text}");
+            assert!(
+                text.contains("roles document") && text.contains(&id),
+                "{text}"
+            );
+            assert!(!text.contains("rooms:everything"), "{text}");
+
+            collection(&mongo, "roles")
+                .update_one(
+                    doc! { "_id": &id },
+                    doc! { "$set": { "permissions": ["rooms:levitate"] } },
+                )
+                .await
+                .unwrap();
+            let error = mongo.list_roles(&scope).await.unwrap_err();
+            let text = reported(&error);
+            assert!(matches!(error, RepoError::Corrupt(_)), "{text}");
+            assert!(!text.contains("rooms:levitate"), "{text}");
+        }
+
+        #[tokio::test]
+        async fn a_malformed_invitation_is_corrupt_by_collection_and_id_never_by_value() {
+            let Some(mongo) = fresh().await else { return };
+            let scope = fresh_scope();
+            let invitation = new_invitation(0);
+            mongo.insert_invitation(&scope, &invitation).await.unwrap();
+            let id = invitation.id.to_string();
+
+            collection(&mongo, "invitations")
+                .update_one(
+                    doc! { "_id": &id },
+                    doc! { "$set": { "expires_at": "next-tuesday", "email": { "was": "leaked@example.com" } } },
+                )
+                .await
+                .unwrap();
+            for error in [
+                mongo
+                    .get_invitation(&scope, invitation.id)
+                    .await
+                    .unwrap_err(),
+                mongo.invitation_by_id(invitation.id).await.unwrap_err(),
+            ] {
+                let text = reported(&error);
+                assert!(matches!(error, RepoError::Corrupt(_)), "{text}");
+                assert!(
+                    text.contains("invitations document") && text.contains(&id),
+                    "{text}"
+                );
+                assert!(
+                    !text.contains("next-tuesday") && !text.contains("leaked@example.com"),
+                    "{text}"
+                );
+            }
+
+            collection(&mongo, "invitations")
+                .update_one(
+                    doc! { "_id": &id },
+                    doc! { "$set": {
+                        "expires_at": bson::DateTime::now(),
+                        "email": invitation.email.as_str(),
+                        "token": "not-a-digest",
+                    } },
+                )
+                .await
+                .unwrap();
+            let error = mongo
+                .list_invitations(&scope, &Default::default())
+                .await
+                .unwrap_err();
+            let text = reported(&error);
+            assert!(matches!(error, RepoError::Corrupt(_)), "{text}");
+            assert!(!text.contains("not-a-digest"), "{text}");
+        }
+
+        #[tokio::test]
+        async fn the_holders_of_a_custom_role_are_listed_by_its_id() {
+            let Some(mongo) = fresh().await else { return };
+            let scope = fresh_scope();
+            let custom = RoleRef::Custom(RoleId::from_uuid(uuid::Uuid::now_v7()));
+            let holder = cubby_domain::Membership {
+                roles: vec![Role::Teacher.into(), custom],
+                ..new_membership(new_user().id, &[])
+            };
+            mongo.insert_membership(&scope, &holder).await.unwrap();
+            mongo
+                .insert_membership(&scope, &new_membership(new_user().id, &[Role::Teacher]))
+                .await
+                .unwrap();
+            let stored = collection(&mongo, "memberships")
+                .find_one(doc! { "_id": holder.id.to_string() })
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(
+                stored.get_array("roles").unwrap()[1].as_str(),
+                Some(custom.to_string().as_str())
+            );
+            let page = mongo
+                .list_memberships(
+                    &scope,
+                    &MembershipQuery {
+                        role: Some(custom),
+                        ..MembershipQuery::default()
+                    },
+                )
+                .await
+                .unwrap();
+            assert_eq!((page.total, page.items), (1, vec![holder]));
         }
     }
 }

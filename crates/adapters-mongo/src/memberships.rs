@@ -1,17 +1,23 @@
-//! Memberships in the `memberships` collection: written through the scoped
+//! Memberships in the `memberships` collection: written and listed through the scoped
 //! [`MembershipRepository`], read before a session exists through the [`MembershipDirectory`],
 //! whose lookups name their tenant explicitly and filter on it all the same.
 
 use async_trait::async_trait;
 use bson::{Document, doc};
-use cubby_domain::{Membership, MembershipId, MembershipStatus, Role, TenantId, UserId, Version};
-use cubby_ports::{MembershipDirectory, MembershipRepository, RepoError, TenantScope};
+use cubby_domain::{
+    EntitlementSet, Membership, MembershipId, MembershipStatus, RoleRef, TenantId, UserId, Version,
+};
+use cubby_ports::{
+    MembershipDirectory, MembershipQuery, MembershipRepository, Page, RepoError, TenantScope,
+};
 use futures::TryStreamExt;
 use mongodb::Collection;
 use serde::{Deserialize, Serialize};
 
 use crate::audit::AuditDocument;
-use crate::{Mongo, decode, duplicate_key, in_tenant, scoped, to_repo_error, version_to_bson};
+use crate::{
+    Mongo, decode, duplicate_key, in_tenant, scoped, sort_order, to_repo_error, version_to_bson,
+};
 
 /// The collection.
 pub(crate) const COLLECTION: &str = "memberships";
@@ -22,6 +28,12 @@ pub(crate) const TENANT_USER_INDEX: &str = "memberships_tenant_user_unique";
 /// The index listing a user's memberships across tenants.
 pub(crate) const USER_INDEX: &str = "memberships_user";
 
+/// The index listing a tenant's members by status in creation order.
+pub(crate) const TENANT_CREATED_INDEX: &str = "memberships_tenant_created";
+
+/// The index finding a tenant's members holding a role (built in or custom).
+pub(crate) const TENANT_ROLE_INDEX: &str = "memberships_tenant_role";
+
 /// A membership as stored.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct MembershipDocument {
@@ -29,8 +41,12 @@ pub(crate) struct MembershipDocument {
     id: String,
     tenant_id: String,
     user_id: String,
-    /// Role names ([`Role::as_str`]), in the order given.
+    /// Roles in their wire form ([`RoleRef`]'s `Display`: a built-in role's name or a custom
+    /// role's id), in the order given.
     roles: Vec<String>,
+    /// Entitlements ([`cubby_domain::Entitlement::as_str`]).
+    entitlements: Vec<String>,
+    /// [`MembershipStatus::as_str`].
     status: String,
     entitlements_version: i64,
     audit: AuditDocument,
@@ -43,11 +59,8 @@ impl MembershipDocument {
             id: membership.id.to_string(),
             tenant_id: tenant.to_string(),
             user_id: membership.user_id.to_string(),
-            roles: membership
-                .roles
-                .iter()
-                .map(|role| role.as_str().to_owned())
-                .collect(),
+            roles: membership.roles.iter().map(ToString::to_string).collect(),
+            entitlements: entitlements_to_bson(membership.entitlements),
             status: membership.status.as_str().to_owned(),
             entitlements_version: i64::try_from(membership.entitlements_version)
                 .unwrap_or(i64::MAX),
@@ -68,8 +81,10 @@ impl MembershipDocument {
             roles: self
                 .roles
                 .iter()
-                .map(|role| Role::parse(role).ok_or_else(|| bad("roles")))
+                .map(|role| RoleRef::parse(role).map_err(|_| bad("roles")))
                 .collect::<Result<_, _>>()?,
+            entitlements: entitlements_from_bson(&self.entitlements)
+                .ok_or_else(|| bad("entitlements"))?,
             status: MembershipStatus::parse(&self.status).ok_or_else(|| bad("status"))?,
             entitlements_version: u64::try_from(self.entitlements_version)
                 .map_err(|_| bad("entitlements_version"))?,
@@ -104,6 +119,19 @@ impl Mongo {
             .ok_or(RepoError::NotFound)?;
         membership(document).map(|(_, membership)| membership)
     }
+}
+
+/// Entitlements as stored: their wire forms.
+pub(crate) fn entitlements_to_bson(entitlements: EntitlementSet) -> Vec<String> {
+    entitlements
+        .iter()
+        .map(|entitlement| entitlement.as_str().to_owned())
+        .collect()
+}
+
+/// Stored entitlements parsed again; `None` if any is unknown.
+pub(crate) fn entitlements_from_bson(stored: &[String]) -> Option<EntitlementSet> {
+    EntitlementSet::parse(stored.iter().map(String::as_str))
 }
 
 fn membership(document: Document) -> Result<(TenantId, Membership), RepoError> {
@@ -215,5 +243,42 @@ impl MembershipRepository for Mongo {
             ));
         }
         Err(RepoError::StaleVersion)
+    }
+
+    async fn list_memberships(
+        &self,
+        scope: &TenantScope,
+        query: &MembershipQuery,
+    ) -> Result<Page<Membership>, RepoError> {
+        let statuses: Vec<&str> = query.statuses.iter().map(|s| s.as_str()).collect();
+        let mut filter = scoped(scope, doc! { "status": { "$in": statuses } });
+        if let Some(role) = query.role {
+            filter.insert("roles", role.to_string());
+        }
+        if let Some(user) = query.user_id {
+            filter.insert("user_id", user.to_string());
+        }
+        let order = sort_order(query.direction);
+        let total = self
+            .memberships()
+            .count_documents(filter.clone())
+            .await
+            .map_err(to_repo_error)?;
+        let documents: Vec<Document> = self
+            .membership_documents()
+            .find(filter)
+            .sort(doc! { "audit.created_at": order, "_id": order })
+            .skip(query.page.offset())
+            .limit(i64::from(query.page.limit()))
+            .await
+            .map_err(to_repo_error)?
+            .try_collect()
+            .await
+            .map_err(to_repo_error)?;
+        let items = documents
+            .into_iter()
+            .map(|document| membership(document).map(|(_, membership)| membership))
+            .collect::<Result<_, _>>()?;
+        Ok(Page { items, total })
     }
 }

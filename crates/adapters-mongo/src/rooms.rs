@@ -4,15 +4,13 @@ use async_trait::async_trait;
 use bson::{DateTime, Document, doc};
 use cubby_domain::room::RoomParts;
 use cubby_domain::{AgeRange, Capacity, Room, RoomId, RoomName, StaffChildRatio, Version};
-use cubby_ports::{
-    Page, RepoError, RoomQuery, RoomRepository, RoomSortKey, SortDirection, TenantScope,
-};
+use cubby_ports::{Page, RepoError, RoomQuery, RoomRepository, RoomSortKey, TenantScope};
 use futures::TryStreamExt;
 use mongodb::Collection;
 use serde::{Deserialize, Serialize};
 
 use crate::audit::{AuditDocument, to_bson};
-use crate::{Mongo, decode, duplicate_key, scoped, to_repo_error};
+use crate::{Mongo, decode, duplicate_key, scoped, sort_order, to_repo_error};
 
 /// The collection.
 pub(crate) const COLLECTION: &str = "rooms";
@@ -143,13 +141,6 @@ fn regex_literal(text: &str) -> String {
     escaped
 }
 
-fn direction(direction: SortDirection) -> i32 {
-    match direction {
-        SortDirection::Ascending => 1,
-        SortDirection::Descending => -1,
-    }
-}
-
 #[async_trait]
 impl RoomRepository for Mongo {
     async fn insert(&self, scope: &TenantScope, room: &Room) -> Result<(), RepoError> {
@@ -181,7 +172,7 @@ impl RoomRepository for Mongo {
                 doc! { "$regex": format!("^{}", regex_literal(&prefix.to_lowercase())) },
             );
         }
-        let order = direction(query.sort.direction);
+        let order = sort_order(query.sort.direction);
         let sort = match query.sort.key {
             RoomSortKey::CreatedAt => doc! { "audit.created_at": order, "_id": order },
             RoomSortKey::Name => doc! { "name_key": order, "_id": order },

@@ -183,6 +183,18 @@ impl From<AppError> for ApiError {
                 ApiError::new(StatusCode::CONFLICT, code, message)
             }
             AppError::Rule { code, message } => ApiError::new(StatusCode::CONFLICT, code, message),
+            AppError::Denied { code, message } => {
+                ApiError::new(StatusCode::FORBIDDEN, code, message)
+            }
+            AppError::Invalid {
+                field,
+                code,
+                message,
+            } => ApiError::validation(vec![FieldError {
+                field: field.to_owned(),
+                code,
+                message,
+            }]),
             AppError::StaleVersion => ApiError::new(
                 StatusCode::PRECONDITION_FAILED,
                 "precondition.failed",

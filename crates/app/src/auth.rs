@@ -9,8 +9,9 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use cubby_domain::audit::JobName;
 use cubby_domain::{
-    Actor, AuditAction, AuditEvent, AuditEventId, Email, Membership, Presented, RefreshFamily,
-    SessionId, Tenant, TenantCode, TenantId, TenantStatus, TokenDigest, User, UserStatus,
+    Actor, AuditAction, Email, InvitationError, InvitationStatus, Membership, MembershipChanges,
+    MembershipStatus, Presented, RefreshFamily, SessionId, Tenant, TenantCode, TenantId,
+    TenantStatus, TokenDigest, User, UserStatus,
 };
 use cubby_ports::{LimitKey, Ports, RepoError, TenantDirectory, TenantScope};
 use secrecy::SecretString;
@@ -18,7 +19,10 @@ use sha2::{Digest, Sha256};
 use time::Duration;
 
 use crate::AppError;
+use crate::audit::AuditTrail;
+use crate::cache::Principals;
 use crate::identity::{IdentityError, SupabaseVerifier};
+use crate::members::parse_invitation_token;
 use crate::passwords::Passwords;
 use crate::session::{AccessGrant, Session, Sessions};
 use crate::tokens::IssuedToken;
@@ -120,6 +124,23 @@ impl From<RepoError> for SignInError {
     }
 }
 
+/// Why an invitation was not accepted.
+#[derive(Debug, thiserror::Error)]
+pub enum AcceptError {
+    /// Not an invitation of this centre (unknown, wrong token, another centre).
+    #[error("no such invitation")]
+    NotFound,
+    /// Used, withdrawn or expired.
+    #[error(transparent)]
+    Unusable(InvitationError),
+    /// A new user must choose a password of 10 characters or more.
+    #[error("a password of 10 characters or more is required")]
+    PasswordRequired,
+    /// A store failed.
+    #[error(transparent)]
+    Failed(AppError),
+}
+
 /// The sign-in use cases.
 pub struct Auth {
     sessions: Arc<Sessions>,
@@ -128,6 +149,8 @@ pub struct Auth {
     session_lifetime: Duration,
     supabase: Option<SupabaseVerifier>,
     tenants: Arc<dyn TenantDirectory>,
+    principals: Arc<Principals>,
+    audit: Arc<AuditTrail>,
     ports: Ports,
 }
 
@@ -149,6 +172,10 @@ pub struct AuthConfig {
     pub session_lifetime: Duration,
     /// Supabase session verification, when configured.
     pub supabase: Option<SupabaseVerifier>,
+    /// The principal cache to invalidate when a member joins.
+    pub principals: Arc<Principals>,
+    /// The audit trail.
+    pub audit: Arc<AuditTrail>,
 }
 
 impl std::fmt::Debug for AuthConfig {
@@ -191,6 +218,8 @@ impl Auth {
             session_lifetime: config.session_lifetime,
             supabase: config.supabase,
             tenants,
+            principals: config.principals,
+            audit: config.audit,
             ports,
         }
     }
@@ -633,6 +662,130 @@ impl Auth {
         Ok(())
     }
 
+    /// Accepts an invitation to the centre `tenant_code` with its token: the membership
+    /// becomes active, the address counts as verified, a new user sets their password, and a
+    /// session opens. An invitation works once.
+    ///
+    /// # Errors
+    ///
+    /// [`AcceptError::NotFound`] for a token that is not an invitation of this centre;
+    /// [`AcceptError::Unusable`] for one used, withdrawn or expired;
+    /// [`AcceptError::PasswordRequired`] for a new user without a good password.
+    pub async fn accept_invitation(
+        &self,
+        tenant_code: &str,
+        token: &str,
+        password: Option<SecretString>,
+    ) -> Result<SignedIn, AcceptError> {
+        let (id, digest) = parse_invitation_token(token).ok_or(AcceptError::NotFound)?;
+        let code = TenantCode::parse(tenant_code.trim()).map_err(|_| AcceptError::NotFound)?;
+        let tenant = match self.tenants.by_code(&code).await {
+            Ok(tenant) if tenant.status == TenantStatus::Active => tenant,
+            Ok(_) | Err(RepoError::NotFound) => return Err(AcceptError::NotFound),
+            Err(other) => return Err(AcceptError::Failed(other.into())),
+        };
+        let (owner, invitation) = match self.ports.invitation_directory.invitation_by_id(id).await {
+            Ok(found) => found,
+            Err(RepoError::NotFound) => return Err(AcceptError::NotFound),
+            Err(other) => return Err(AcceptError::Failed(other.into())),
+        };
+        if owner != tenant.id {
+            return Err(AcceptError::NotFound);
+        }
+        let now = self.ports.clock.now();
+        invitation.check(digest, now).map_err(|error| match error {
+            InvitationError::WrongToken => AcceptError::NotFound,
+            other => AcceptError::Unusable(other),
+        })?;
+        let job = JobName::parse("invitations")
+            .map_err(|_| AcceptError::Failed(AppError::Internal("job name".into())))?;
+        let scope = TenantScope::system(tenant.id, job);
+        let membership = self
+            .ports
+            .memberships
+            .get_membership(&scope, invitation.membership_id)
+            .await
+            .map_err(|e| AcceptError::Failed(e.into()))?;
+        if membership.status != MembershipStatus::Invited {
+            return Err(AcceptError::Unusable(InvitationError::Used));
+        }
+        let user = self
+            .ports
+            .users
+            .user_by_id(membership.user_id)
+            .await
+            .map_err(|e| AcceptError::Failed(e.into()))?;
+        let needs_password = user.password_hash.is_none() && user.supabase_id.is_none();
+        let password_hash = match (needs_password, password) {
+            (true, Some(password))
+                if (10..=crate::passwords::MAX_PASSWORD_BYTES)
+                    .contains(&secrecy::ExposeSecret::expose_secret(&password).len()) =>
+            {
+                Some(
+                    self.passwords
+                        .hash(password)
+                        .await
+                        .map_err(AcceptError::Failed)?,
+                )
+            }
+            (true, _) => return Err(AcceptError::PasswordRequired),
+            (false, _) => user.password_hash.clone(),
+        };
+        let actor = Actor::User(user.id);
+        // Single use: of concurrent acceptances, only one moves the invitation on.
+        let accepted = invitation.with_status(InvitationStatus::Accepted, actor.clone(), now);
+        match self
+            .ports
+            .invitations
+            .update_invitation(&scope, &accepted, invitation.version)
+            .await
+        {
+            Ok(()) => {}
+            Err(RepoError::StaleVersion) => {
+                return Err(AcceptError::Unusable(InvitationError::Used));
+            }
+            Err(other) => return Err(AcceptError::Failed(other.into())),
+        }
+        let joined = membership.changed(
+            MembershipChanges {
+                roles: Some(invitation.roles.clone()),
+                entitlements: Some(invitation.entitlements),
+                status: Some(MembershipStatus::Active),
+            },
+            actor.clone(),
+            now,
+        );
+        self.ports
+            .memberships
+            .update_membership(&scope, &joined, membership.version)
+            .await
+            .map_err(|e| AcceptError::Failed(e.into()))?;
+        self.principals.forget(&[(tenant.id, joined.id)]).await;
+        let verified = User {
+            email_verified: true,
+            password_hash,
+            audit: user.audit.touched(actor.clone(), now),
+            version: user.version.next(),
+            ..user.clone()
+        };
+        self.ports
+            .users
+            .update_user(&verified, user.version)
+            .await
+            .map_err(|e| AcceptError::Failed(e.into()))?;
+        self.record(
+            tenant.id,
+            Some(actor),
+            AuditAction::MemberJoined,
+            Some(joined.id.to_string()),
+            &[],
+        )
+        .await;
+        self.open_session(&tenant, &verified, &joined, None)
+            .await
+            .map_err(AcceptError::Failed)
+    }
+
     /// The caller's user, centre and membership.
     ///
     /// # Errors
@@ -663,28 +816,11 @@ impl Auth {
         target: Option<String>,
         details: &[(&str, &str)],
     ) {
-        let Ok(job) = JobName::parse("auth") else {
-            return;
-        };
-        let event = AuditEvent {
-            id: AuditEventId::from_uuid(self.ports.ids.uuid()),
-            at: self.ports.clock.now(),
-            actor,
-            action,
-            target,
-            details: details
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
-        };
-        if let Err(error) = self
-            .ports
-            .audit
-            .append(&TenantScope::system(tenant, job), &event)
-            .await
-        {
-            tracing::error!(tenant_id = %tenant, action = action.as_str(), error = %error, "audit event not recorded");
-        }
+        let details: Vec<(&str, String)> =
+            details.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
+        self.audit
+            .record_in(tenant, actor, action, target, &details)
+            .await;
     }
 }
 
@@ -749,7 +885,8 @@ mod tests {
                 email: Email::parse(email).unwrap(),
                 password: Some(SecretString::from("right-password".to_owned())),
                 email_verified: true,
-                roles: vec![Role::Director],
+                roles: vec![Role::Director.into()],
+                entitlements: cubby_domain::EntitlementSet::all(),
             };
             let app = &app;
             async move { app.members.enroll(&scope, new).await.unwrap() }

@@ -17,12 +17,15 @@ use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use cubby_domain::audit::JobName;
 use cubby_domain::{
-    Actor, Audit, Membership, MembershipId, MembershipStatus, Role, Tenant, TenantCode, TenantId,
-    TenantName, TenantStatus, TimeZone, UserId, UserStatus, Version,
+    Actor, Audit, EntitlementSet, Membership, MembershipId, MembershipStatus, PermissionSet,
+    RoleRef, Tenant, TenantCode, TenantId, TenantName, TenantStatus, TimeZone, UserId, UserStatus,
+    Version,
 };
 use cubby_ports::{
-    Cache, CacheKey, MembershipDirectory, RepoError, TenantDirectory, Ttl, UserDirectory,
+    Cache, CacheKey, MembershipDirectory, RepoError, RoleRepository, TenantDirectory, TenantScope,
+    Ttl, UserDirectory,
 };
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -31,6 +34,8 @@ use time::OffsetDateTime;
 pub const TENANT_TTL: Duration = Duration::from_secs(60);
 /// How long a principal entry lives.
 pub const PRINCIPAL_TTL: Duration = Duration::from_secs(60);
+/// How long a permission set lives (its key changes with every entitlements version).
+pub const PERMISSIONS_TTL: Duration = Duration::from_secs(15 * 60);
 
 /// Hits and misses of a cached reader.
 #[derive(Debug, Default)]
@@ -360,6 +365,7 @@ struct PrincipalEntry {
     id: String,
     user_id: String,
     roles: Vec<String>,
+    entitlements: Vec<String>,
     status: String,
     entitlements_version: u64,
     audit: AuditEntry,
@@ -373,10 +379,11 @@ impl Entry for Principal {
         let entry = PrincipalEntry {
             id: membership.id.to_string(),
             user_id: membership.user_id.to_string(),
-            roles: membership
-                .roles
+            roles: membership.roles.iter().map(ToString::to_string).collect(),
+            entitlements: membership
+                .entitlements
                 .iter()
-                .map(|r| r.as_str().to_owned())
+                .map(|e| e.as_str().to_owned())
                 .collect(),
             status: membership.status.as_str().to_owned(),
             entitlements_version: membership.entitlements_version,
@@ -392,13 +399,14 @@ impl Entry for Principal {
         let roles = entry
             .roles
             .iter()
-            .map(|r| Role::parse(r))
+            .map(|r| RoleRef::parse(r).ok())
             .collect::<Option<Vec<_>>>()?;
         Some(Principal {
             membership: Membership {
                 id: MembershipId::parse(&entry.id).ok()?,
                 user_id: UserId::parse(&entry.user_id).ok()?,
                 roles,
+                entitlements: EntitlementSet::parse(entry.entitlements.iter().map(String::as_str))?,
                 status: MembershipStatus::parse(&entry.status)?,
                 entitlements_version: entry.entitlements_version,
                 audit: entry.audit.audit()?,
@@ -409,10 +417,84 @@ impl Entry for Principal {
     }
 }
 
+/// A permission set as cached: the wire forms.
+impl Entry for PermissionSet {
+    fn encode(&self) -> Vec<u8> {
+        serde_json::to_vec(&self.iter().map(|p| p.as_str()).collect::<Vec<_>>()).unwrap_or_default()
+    }
+
+    fn decode(bytes: &[u8]) -> Option<Self> {
+        let names: Vec<String> = serde_json::from_slice(bytes).ok()?;
+        PermissionSet::parse(names.iter().map(String::as_str))
+    }
+}
+
+/// Members' permission sets, computed once per entitlements version and kept in the shared
+/// cache under a key holding that version: any change of roles, entitlements, status or of a
+/// custom role's definition bumps the version, so the next request computes afresh.
+pub struct Permissions {
+    roles: Arc<dyn RoleRepository>,
+    cache: ReadThrough,
+}
+
+impl std::fmt::Debug for Permissions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Permissions")
+            .field("stats", &self.cache.stats)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Permissions {
+    /// Permission sets computed with the centre's custom `roles`, read through `cache`.
+    pub fn new(roles: Arc<dyn RoleRepository>, cache: Arc<dyn Cache>) -> Self {
+        Self {
+            roles,
+            cache: ReadThrough::new(cache),
+        }
+    }
+
+    /// What `membership` of `tenant` may do.
+    ///
+    /// # Errors
+    ///
+    /// [`RepoError::Unavailable`] when the cache or the store does not answer.
+    pub async fn of(
+        &self,
+        tenant: TenantId,
+        membership: &Membership,
+    ) -> Result<PermissionSet, RepoError> {
+        let key = CacheKey::permissions(tenant, membership.id, membership.entitlements_version);
+        let load = async {
+            let custom = if membership
+                .roles
+                .iter()
+                .any(|r| matches!(r, RoleRef::Custom(_)))
+            {
+                let job =
+                    JobName::parse("permissions").map_err(|_| RepoError::corrupt("job name"))?;
+                self.roles
+                    .list_roles(&TenantScope::system(tenant, job))
+                    .await?
+            } else {
+                Vec::new()
+            };
+            Ok(membership.permissions(&custom))
+        };
+        self.cache.get(key, PERMISSIONS_TTL, load).await
+    }
+
+    /// Hits and misses so far.
+    pub fn stats(&self) -> &CacheStats {
+        &self.cache.stats
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use cubby_adapters_memory::MemoryStore;
+    use cubby_domain::Role;
     use cubby_ports::MembershipRepository;
     use cubby_ports::contract::tenants::new_tenant;
     use cubby_ports::contract::users::{new_membership, new_user};

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use cubby_domain::audit::JobName;
 use cubby_domain::{
-    Actor, AgeRange, Audit, Capacity, Email, NewRoom, Role, RoomName, StaffChildRatio, Tenant,
-    TenantCode, TenantName, TenantStatus, TimeZone, Version,
+    Actor, AgeRange, Audit, Capacity, Email, EntitlementSet, NewRoom, Role, RoomName,
+    StaffChildRatio, Tenant, TenantCode, TenantName, TenantStatus, TimeZone, Version,
 };
 use cubby_ports::{RepoError, TenantScope};
 use secrecy::{ExposeSecret, SecretString};
@@ -108,7 +108,8 @@ pub async fn prepare(app: &App, settings: &crate::Settings) -> Result<Demo, AppE
                 email,
                 password: Some(SecretString::from(password.expose_secret().to_owned())),
                 email_verified: true,
-                roles: vec![role],
+                roles: vec![role.into()],
+                entitlements: EntitlementSet::all(),
             };
             let (user, membership) = app.members.enroll(&scope, new).await?;
             let session = app

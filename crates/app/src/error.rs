@@ -20,6 +20,25 @@ pub enum AppError {
         /// What to tell the caller.
         message: String,
     },
+    /// The caller may not do this to this record (beyond a missing permission: acting on
+    /// someone with more rights, granting more than they hold).
+    #[error("{message}")]
+    Denied {
+        /// The stable code.
+        code: &'static str,
+        /// What to tell the caller.
+        message: String,
+    },
+    /// A value of the request breaks a rule; `field` names it.
+    #[error("{message}")]
+    Invalid {
+        /// The field.
+        field: &'static str,
+        /// The stable code.
+        code: &'static str,
+        /// What to tell the caller.
+        message: String,
+    },
     /// A domain rule refused the change; `code` is the rule's stable code.
     #[error("{message}")]
     Rule {

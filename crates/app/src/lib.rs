@@ -4,8 +4,10 @@
 //! user), checks permissions, fills audit stamps from the scope and the clock, and turns port
 //! errors into [`AppError`]s. It knows no HTTP, JSON shape, driver or framework.
 
+pub mod audit;
 pub mod auth;
 pub mod cache;
+pub mod custom_roles;
 pub mod demo;
 mod error;
 pub mod identity;
@@ -81,6 +83,10 @@ pub struct App {
     pub auth: auth::Auth,
     /// People in centres.
     pub members: members::Members,
+    /// The centre's own roles.
+    pub custom_roles: custom_roles::CustomRoles,
+    /// The audit trail.
+    pub audit: Arc<audit::AuditTrail>,
     /// Rooms.
     pub rooms: Rooms,
     /// Readiness probes.
@@ -89,6 +95,8 @@ pub struct App {
     pub tenants: Arc<cache::CachedTenants>,
     /// Principals behind the cache (for its hit rate).
     pub principals: Arc<cache::Principals>,
+    /// Permission sets behind the cache (for its hit rate).
+    pub permissions: Arc<cache::Permissions>,
     ports: Ports,
 }
 
@@ -116,29 +124,49 @@ impl App {
             ports.users.clone(),
             ports.cache.clone(),
         ));
+        let permissions = Arc::new(cache::Permissions::new(
+            ports.roles.clone(),
+            ports.cache.clone(),
+        ));
         let sessions = Arc::new(Sessions::new(
             config.keys,
             config.policy,
             session::SessionStores {
                 tenants: tenants.clone(),
                 principals: principals.clone(),
+                permissions: permissions.clone(),
                 tokens: ports.tokens.clone(),
                 clock: ports.clock.clone(),
                 ids: ports.ids.clone(),
             },
         ));
         let passwords = passwords::Passwords::new(config.passwords)?;
-        let members = members::Members::new(
-            members::MemberStores {
-                users: ports.users.clone(),
-                directory: ports.membership_directory.clone(),
-                memberships: ports.memberships.clone(),
-                principals: principals.clone(),
-                clock: ports.clock.clone(),
-                ids: ports.ids.clone(),
-            },
-            passwords.clone(),
-        );
+        let audit = Arc::new(audit::AuditTrail::new(
+            ports.audit.clone(),
+            ports.clock.clone(),
+            ports.ids.clone(),
+        ));
+        let members = members::Members {
+            users: ports.users.clone(),
+            directory: ports.membership_directory.clone(),
+            memberships: ports.memberships.clone(),
+            roles: ports.roles.clone(),
+            invitations: ports.invitations.clone(),
+            tenants: tenants.clone(),
+            principals: principals.clone(),
+            audit: audit.clone(),
+            passwords: passwords.clone(),
+            clock: ports.clock.clone(),
+            ids: ports.ids.clone(),
+        };
+        let custom_roles = custom_roles::CustomRoles {
+            roles: ports.roles.clone(),
+            memberships: ports.memberships.clone(),
+            principals: principals.clone(),
+            audit: audit.clone(),
+            clock: ports.clock.clone(),
+            ids: ports.ids.clone(),
+        };
         let auth = auth::Auth::new(
             sessions.clone(),
             tenants.clone(),
@@ -148,16 +176,21 @@ impl App {
                 login: config.login,
                 session_lifetime: config.session_lifetime,
                 supabase: config.supabase,
+                principals: principals.clone(),
+                audit: audit.clone(),
             },
         );
         Ok(Self {
             sessions,
             auth,
             members,
+            custom_roles,
+            audit,
             rooms: Rooms::new(ports.rooms.clone(), ports.clock.clone(), ports.ids.clone()),
             probes: ports.probes.clone(),
             tenants,
             principals,
+            permissions,
             ports,
         })
     }

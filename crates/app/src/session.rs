@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use cubby_domain::{
-    MembershipId, Role, SessionId, TenantCode, TenantId, TenantStatus, UserId, UserStatus,
+    MembershipId, RoleRef, SessionId, TenantCode, TenantId, TenantStatus, UserId, UserStatus,
 };
 use cubby_ports::{
     BoxError, Clock, IdGenerator, RepoError, TenantDirectory, TenantScope, TokenStore,
@@ -18,7 +18,7 @@ use jsonwebtoken::{Header, Validation};
 use time::{Duration, OffsetDateTime};
 
 use crate::AppError;
-use crate::cache::Principals;
+use crate::cache::{Permissions, Principals};
 use crate::tokens::{AccessClaims, IssuedToken, TokenKeys, TokenPolicy};
 
 /// Why a presented token opened no session. The reason is for logs; callers answer every
@@ -50,7 +50,7 @@ pub struct AccessGrant {
     /// The user's membership of the tenant.
     pub membership_id: MembershipId,
     /// The membership's roles.
-    pub roles: Vec<Role>,
+    pub roles: Vec<RoleRef>,
     /// The sign-in session.
     pub session_id: SessionId,
     /// The membership's entitlements version.
@@ -76,6 +76,7 @@ pub struct Sessions {
     policy: TokenPolicy,
     tenants: Arc<dyn TenantDirectory>,
     principals: Arc<Principals>,
+    permissions: Arc<Permissions>,
     tokens: Arc<dyn TokenStore>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
@@ -95,6 +96,8 @@ pub struct SessionStores {
     pub tenants: Arc<dyn TenantDirectory>,
     /// Principals (read through the cache).
     pub principals: Arc<Principals>,
+    /// Permission sets (read through the cache).
+    pub permissions: Arc<Permissions>,
     /// The blocklist.
     pub tokens: Arc<dyn TokenStore>,
     /// The clock.
@@ -117,6 +120,7 @@ impl Sessions {
             policy,
             tenants: stores.tenants,
             principals: stores.principals,
+            permissions: stores.permissions,
             tokens: stores.tokens,
             clock: stores.clock,
             ids: stores.ids,
@@ -159,7 +163,7 @@ impl Sessions {
             tenant_id: grant.tenant_id.to_string(),
             tenant_code: grant.tenant_code.to_string(),
             mbr: grant.membership_id.to_string(),
-            roles: grant.roles.iter().map(|r| r.as_str().to_owned()).collect(),
+            roles: grant.roles.iter().map(ToString::to_string).collect(),
             sid: Some(grant.session_id.to_string()),
             jti: self.ids.uuid().to_string(),
             iat: now.unix_timestamp(),
@@ -231,16 +235,17 @@ impl Sessions {
         if principal.user_status != UserStatus::Active {
             return Err(AuthError::Invalid("user suspended"));
         }
+        let permissions = self
+            .permissions
+            .of(tenant_id, &membership)
+            .await
+            .map_err(unavailable)?;
         let scope = TenantScope::from_verified_session(VerifiedSession {
             tenant_id,
             user_id,
             membership_id,
-            roles: membership
-                .roles
-                .iter()
-                .map(|r| r.as_str().to_owned())
-                .collect(),
-            permissions: membership.permissions(),
+            roles: membership.roles.iter().map(ToString::to_string).collect(),
+            permissions,
             entitlements_version: membership.entitlements_version,
         });
         let expires_at = OffsetDateTime::from_unix_timestamp(claims.exp)

@@ -6,57 +6,71 @@ use time::OffsetDateTime;
 use crate::audit::Actor;
 use crate::id::AuditEventId;
 
-/// What happened.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum AuditAction {
-    /// A sign-in with a password succeeded.
-    Login,
-    /// A sign-in failed (unknown address, wrong password, no membership, throttled).
-    LoginFailed,
-    /// An identity provider's session was exchanged for a Cubby session.
-    Exchange,
-    /// An exchange was refused.
-    ExchangeFailed,
-    /// A refresh token was rotated.
-    Refresh,
-    /// A used refresh token was presented again: the whole session was revoked.
-    RefreshReuse,
-    /// A session was ended.
-    Logout,
-}
-
-impl AuditAction {
-    /// Every action.
-    pub const ALL: [AuditAction; 7] = [
-        AuditAction::Login,
-        AuditAction::LoginFailed,
-        AuditAction::Exchange,
-        AuditAction::ExchangeFailed,
-        AuditAction::Refresh,
-        AuditAction::RefreshReuse,
-        AuditAction::Logout,
-    ];
-
-    /// The stored form, `area.verb`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AuditAction::Login => "auth.login",
-            AuditAction::LoginFailed => "auth.login_failed",
-            AuditAction::Exchange => "auth.exchange",
-            AuditAction::ExchangeFailed => "auth.exchange_failed",
-            AuditAction::Refresh => "auth.refresh",
-            AuditAction::RefreshReuse => "auth.refresh_reuse",
-            AuditAction::Logout => "auth.logout",
+macro_rules! actions {
+    ($($(#[$doc:meta])* $variant:ident = $text:literal),* $(,)?) => {
+        /// What happened.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum AuditAction {
+            $($(#[$doc])* $variant,)*
         }
-    }
 
-    /// Parses the stored form.
-    pub fn parse(input: &str) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|action| action.as_str() == input)
-    }
+        impl AuditAction {
+            /// Every action.
+            pub const ALL: &'static [AuditAction] = &[$(AuditAction::$variant,)*];
+
+            /// The stored form, `area.verb`.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(AuditAction::$variant => $text,)*
+                }
+            }
+
+            /// Parses the stored form.
+            pub fn parse(input: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|action| action.as_str() == input)
+            }
+        }
+    };
 }
+
+actions!(
+    /// A sign-in with a password succeeded.
+    Login = "auth.login",
+    /// A sign-in failed (unknown address, wrong password, no membership, throttled).
+    LoginFailed = "auth.login_failed",
+    /// An identity provider's session was exchanged for a Cubby session.
+    Exchange = "auth.exchange",
+    /// An exchange was refused.
+    ExchangeFailed = "auth.exchange_failed",
+    /// A refresh token was rotated.
+    Refresh = "auth.refresh",
+    /// A used refresh token was presented again: the whole session was revoked.
+    RefreshReuse = "auth.refresh_reuse",
+    /// A session was ended.
+    Logout = "auth.logout",
+    /// Someone was invited to join the centre.
+    MemberInvited = "members.invited",
+    /// An invitation was accepted: the member joined.
+    MemberJoined = "members.joined",
+    /// A member's roles changed.
+    MemberRolesChanged = "members.roles_changed",
+    /// A member's entitlements changed.
+    MemberEntitlementsChanged = "members.entitlements_changed",
+    /// A member was suspended.
+    MemberSuspended = "members.suspended",
+    /// A suspended member was reactivated.
+    MemberReactivated = "members.reactivated",
+    /// A member was removed.
+    MemberRemoved = "members.removed",
+    /// An invitation was withdrawn.
+    InvitationRevoked = "invitations.revoked",
+    /// A custom role was defined.
+    RoleCreated = "roles.created",
+    /// A custom role's name or permissions changed.
+    RoleUpdated = "roles.updated",
+    /// A custom role was deleted.
+    RoleDeleted = "roles.deleted",
+);
 
 /// One entry of a centre's audit log.
 #[derive(Clone, Debug, PartialEq, Eq)]

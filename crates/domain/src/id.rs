@@ -159,6 +159,16 @@ typed_id!(
     AuditEventId,
     "evt"
 );
+typed_id!(
+    /// A role a centre defined for itself.
+    RoleId,
+    "role"
+);
+typed_id!(
+    /// An invitation to join a centre.
+    InvitationId,
+    "inv"
+);
 
 #[cfg(test)]
 mod tests {

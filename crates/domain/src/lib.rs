@@ -9,6 +9,7 @@ pub mod access;
 pub mod audit;
 pub mod audit_event;
 pub mod id;
+pub mod invitation;
 pub mod room;
 pub mod session;
 pub mod tenant;
@@ -16,16 +17,23 @@ pub mod text;
 pub mod user;
 pub mod version;
 
-pub use access::{Permission, PermissionSet, Role};
+pub use access::{
+    CustomRole, Entitlement, EntitlementSet, Permission, PermissionSet, Role, RoleError, RoleName,
+    RoleRef, effective_permissions,
+};
 pub use audit::{Actor, Audit};
 pub use audit_event::{AuditAction, AuditEvent};
-pub use id::{AuditEventId, IdError, MembershipId, RoomId, SessionId, TenantId, UserId};
+pub use id::{
+    AuditEventId, IdError, InvitationId, MembershipId, RoleId, RoomId, SessionId, TenantId, UserId,
+};
+pub use invitation::{Invitation, InvitationError, InvitationStatus};
 pub use room::{
     AgeRange, Capacity, NewRoom, Room, RoomChanges, RoomError, RoomName, StaffChildRatio,
 };
 pub use session::{Presented, RefreshFamily, TokenDigest};
 pub use tenant::{Tenant, TenantCode, TenantName, TenantStatus, TimeZone};
 pub use user::{
-    Email, ExternalId, Membership, MembershipStatus, PasswordHash, User, UserError, UserStatus,
+    Email, ExternalId, Membership, MembershipChanges, MembershipStatus, PasswordHash, User,
+    UserError, UserStatus,
 };
 pub use version::Version;

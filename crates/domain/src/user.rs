@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::access::{PermissionSet, Role};
+use crate::access::{CustomRole, EntitlementSet, PermissionSet, RoleRef, effective_permissions};
 use crate::audit::Audit;
 use crate::id::{MembershipId, UserId};
 use crate::version::Version;
@@ -168,35 +168,47 @@ pub struct User {
     pub version: Version,
 }
 
-/// Whether a membership is in force.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Where a membership stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum MembershipStatus {
+    /// Invited, not yet accepted: no session.
+    Invited,
     /// In force.
     Active,
     /// Held back by the centre: no session in this centre works.
     Suspended,
+    /// No longer a member; kept for the history.
+    Removed,
 }
 
 impl MembershipStatus {
+    /// Every status.
+    pub const ALL: [MembershipStatus; 4] = [
+        MembershipStatus::Invited,
+        MembershipStatus::Active,
+        MembershipStatus::Suspended,
+        MembershipStatus::Removed,
+    ];
+
     /// The stored form.
     pub fn as_str(self) -> &'static str {
         match self {
+            MembershipStatus::Invited => "invited",
             MembershipStatus::Active => "active",
             MembershipStatus::Suspended => "suspended",
+            MembershipStatus::Removed => "removed",
         }
     }
 
     /// Parses the stored form.
     pub fn parse(input: &str) -> Option<Self> {
-        match input {
-            "active" => Some(MembershipStatus::Active),
-            "suspended" => Some(MembershipStatus::Suspended),
-            _ => None,
-        }
+        Self::ALL
+            .into_iter()
+            .find(|status| status.as_str() == input)
     }
 }
 
-/// A user's membership of one centre, with the roles they have there.
+/// A user's membership of one centre, with their roles and entitlements there.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Membership {
     /// The id.
@@ -204,10 +216,13 @@ pub struct Membership {
     /// The member.
     pub user_id: UserId,
     /// Their roles in the centre.
-    pub roles: Vec<Role>,
-    /// Whether it is in force.
+    pub roles: Vec<RoleRef>,
+    /// The plan features they may use.
+    pub entitlements: EntitlementSet,
+    /// Where it stands.
     pub status: MembershipStatus,
-    /// The entitlements version: bumped by every change of what the member may do.
+    /// The entitlements version: one more at every change of what the member may do (roles,
+    /// entitlements, status, or the definition of a custom role they hold).
     pub entitlements_version: u64,
     /// Stamps.
     pub audit: Audit,
@@ -215,18 +230,78 @@ pub struct Membership {
     pub version: Version,
 }
 
+/// A change to a membership: each field that is `Some` replaces the current value.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MembershipChanges {
+    /// New roles.
+    pub roles: Option<Vec<RoleRef>>,
+    /// New entitlements.
+    pub entitlements: Option<EntitlementSet>,
+    /// A new status.
+    pub status: Option<MembershipStatus>,
+}
+
 impl Membership {
-    /// What the membership's roles allow.
-    pub fn permissions(&self) -> PermissionSet {
-        self.roles
-            .iter()
-            .map(|role| role.permissions())
-            .fold(PermissionSet::EMPTY, PermissionSet::union)
+    /// What the member may do, given the centre's custom roles.
+    pub fn permissions(&self, custom_roles: &[CustomRole]) -> PermissionSet {
+        effective_permissions(&self.roles, custom_roles, self.entitlements)
     }
 
     /// Whether sessions of this membership may act.
     pub fn is_active(&self) -> bool {
         self.status == MembershipStatus::Active
+    }
+
+    /// Whether it holds `role`.
+    pub fn holds(&self, role: RoleRef) -> bool {
+        self.roles.contains(&role)
+    }
+
+    /// The membership after `changes` by `by` at `at`: one version on, and one entitlements
+    /// version on if what the member may do changed.
+    #[must_use]
+    pub fn changed(
+        &self,
+        changes: MembershipChanges,
+        by: crate::Actor,
+        at: time::OffsetDateTime,
+    ) -> Self {
+        let mut next = self.clone();
+        if let Some(roles) = changes.roles {
+            let mut unique: Vec<RoleRef> = Vec::new();
+            for role in roles {
+                if !unique.contains(&role) {
+                    unique.push(role);
+                }
+            }
+            next.roles = unique;
+        }
+        if let Some(entitlements) = changes.entitlements {
+            next.entitlements = entitlements;
+        }
+        if let Some(status) = changes.status {
+            next.status = status;
+        }
+        if next.roles != self.roles
+            || next.entitlements != self.entitlements
+            || next.status != self.status
+        {
+            next.entitlements_version += 1;
+        }
+        next.audit = self.audit.touched(by, at);
+        next.version = self.version.next();
+        next
+    }
+
+    /// The membership with its entitlements version one on (a custom role it holds changed).
+    #[must_use]
+    pub fn reentitled(&self, by: crate::Actor, at: time::OffsetDateTime) -> Self {
+        Self {
+            entitlements_version: self.entitlements_version + 1,
+            audit: self.audit.touched(by, at),
+            version: self.version.next(),
+            ..self.clone()
+        }
     }
 }
 

@@ -3,8 +3,9 @@
 use std::sync::Arc;
 
 use crate::{
-    AuditLog, Cache, Clock, HealthProbe, IdGenerator, IdempotencyStore, MembershipDirectory,
-    MembershipRepository, RateLimiter, RoomRepository, TenantDirectory, TokenStore, UserDirectory,
+    AuditLog, Cache, Clock, HealthProbe, IdGenerator, IdempotencyStore, InvitationDirectory,
+    InvitationRepository, MembershipDirectory, MembershipRepository, RateLimiter, RoleRepository,
+    RoomRepository, TenantDirectory, TokenStore, UserDirectory,
 };
 
 /// The adapters a host picked, one per port: what the application is built on.
@@ -20,6 +21,12 @@ pub struct Ports {
     pub membership_directory: Arc<dyn MembershipDirectory>,
     /// Memberships.
     pub memberships: Arc<dyn MembershipRepository>,
+    /// Custom roles.
+    pub roles: Arc<dyn RoleRepository>,
+    /// Invitations.
+    pub invitations: Arc<dyn InvitationRepository>,
+    /// Invitation lookups by token.
+    pub invitation_directory: Arc<dyn InvitationDirectory>,
     /// Session state: the access token blocklist and refresh families.
     pub tokens: Arc<dyn TokenStore>,
     /// Throttling counters.

@@ -31,6 +31,18 @@ impl CacheKey {
         Self(format!("{LAYOUT}:principal:{tenant}:{membership}"))
     }
 
+    /// A membership's permission set at one entitlements version: a change bumps the version,
+    /// so the next read misses and recomputes.
+    pub fn permissions(
+        tenant: TenantId,
+        membership: cubby_domain::MembershipId,
+        entitlements_version: u64,
+    ) -> Self {
+        Self(format!(
+            "{LAYOUT}:perms:{tenant}:{membership}:ev{entitlements_version}"
+        ))
+    }
+
     /// The key as stored (adapters add their own namespace in front).
     pub fn as_str(&self) -> &str {
         &self.0

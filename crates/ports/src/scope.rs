@@ -61,7 +61,7 @@ impl TenantScope {
             actor: Actor::System(job),
             membership_id: None,
             roles: Vec::new(),
-            permissions: Permission::ALL.into_iter().collect(),
+            permissions: PermissionSet::all(),
             entitlements_version: 0,
         }
     }

@@ -1,9 +1,12 @@
 //! The platform-level directory of users and the membership lookups sign-in needs.
 
 use async_trait::async_trait;
-use cubby_domain::{Email, ExternalId, Membership, MembershipId, TenantId, User, UserId, Version};
+use cubby_domain::{
+    Email, ExternalId, Membership, MembershipId, MembershipStatus, RoleRef, TenantId, User, UserId,
+    Version,
+};
 
-use crate::{RepoError, TenantScope};
+use crate::{Page, PageRequest, RepoError, SortDirection, TenantScope};
 
 /// Every user, across centres. Platform-level: users exist before any session, so sign-in
 /// finds them by e-mail or identity-provider id without a scope.
@@ -80,6 +83,37 @@ pub trait MembershipDirectory: Send + Sync {
     ) -> Result<Vec<(TenantId, Membership)>, RepoError>;
 }
 
+/// Which memberships to list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MembershipQuery {
+    /// Only these statuses (default: every status but removed).
+    pub statuses: Vec<MembershipStatus>,
+    /// Only members holding this role.
+    pub role: Option<RoleRef>,
+    /// Only this user's membership.
+    pub user_id: Option<UserId>,
+    /// Creation order (ties broken by id).
+    pub direction: SortDirection,
+    /// The page.
+    pub page: PageRequest,
+}
+
+impl Default for MembershipQuery {
+    fn default() -> Self {
+        Self {
+            statuses: vec![
+                MembershipStatus::Invited,
+                MembershipStatus::Active,
+                MembershipStatus::Suspended,
+            ],
+            role: None,
+            user_id: None,
+            direction: SortDirection::Ascending,
+            page: PageRequest::default(),
+        }
+    }
+}
+
 /// Where a centre's memberships are written.
 #[async_trait]
 pub trait MembershipRepository: Send + Sync {
@@ -118,4 +152,15 @@ pub trait MembershipRepository: Send + Sync {
         membership: &Membership,
         expected: Version,
     ) -> Result<(), RepoError>;
+
+    /// A page of the scope's tenant's memberships matching `query`, and how many match.
+    ///
+    /// # Errors
+    ///
+    /// Only store failures.
+    async fn list_memberships(
+        &self,
+        scope: &TenantScope,
+        query: &MembershipQuery,
+    ) -> Result<Page<Membership>, RepoError>;
 }

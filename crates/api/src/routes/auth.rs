@@ -20,7 +20,7 @@ use crate::{ApiError, Ctx, Reply};
 /// How the client wants its session.
 #[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
-enum Mode {
+pub(crate) enum Mode {
     /// Tokens in the body.
     #[default]
     Bearer,
@@ -105,7 +105,7 @@ fn sign_in_error(error: SignInError, refused_code: &'static str) -> ApiError {
 }
 
 /// The answer to a sign-in or refresh, in the client's mode.
-fn signed_in(ctx: &Ctx, mode: Mode, session: SignedIn) -> Result<Reply, ApiError> {
+pub(crate) fn signed_in(ctx: &Ctx, mode: Mode, session: SignedIn) -> Result<Reply, ApiError> {
     let tenant = TenantOut {
         id: session.tenant.id.to_string(),
         code: session.tenant.code.to_string(),
@@ -265,9 +265,13 @@ pub(crate) async fn context(ctx: Ctx) -> Result<Reply, ApiError> {
         },
         "membership": {
             "id": membership.id.to_string(),
-            "roles": membership.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+            "roles": membership.roles.iter().map(ToString::to_string).collect::<Vec<_>>(),
             "status": membership.status.as_str(),
+            "entitlements": membership.entitlements.iter().map(|e| e.as_str()).collect::<Vec<_>>(),
+            "entitlements_version": session.scope.entitlements_version(),
         },
+        "permissions": session.scope.permissions().iter().map(|p| p.as_str()).collect::<Vec<_>>(),
+        "navigation": super::navigation::Navigation::of(session.scope.permissions()),
         "session": {
             "id": session.session_id.map(|id| id.to_string()),
             "expires_at": session.expires_at.format(&time::format_description::well_known::Rfc3339).ok(),

@@ -1,7 +1,13 @@
 //! Every route of the API, in one table.
 
+mod audit;
 mod auth;
+mod fields;
 mod health;
+mod invitations;
+mod members;
+mod navigation;
+mod roles;
 mod rooms;
 
 use cubby_domain::Permission;
@@ -49,6 +55,86 @@ pub(crate) fn all() -> Router {
         Permission::RoomsWrite,
         rooms::archive,
     );
+    router.permitted(
+        Method::GET,
+        "/v1/members",
+        Permission::MembersRead,
+        members::list,
+    );
+    router.permitted(
+        Method::GET,
+        "/v1/members/{id}",
+        Permission::MembersRead,
+        members::get,
+    );
+    router.permitted(
+        Method::PATCH,
+        "/v1/members/{id}",
+        Permission::MembersManage,
+        members::update,
+    );
+    router.permitted(
+        Method::DELETE,
+        "/v1/members/{id}",
+        Permission::MembersManage,
+        members::remove,
+    );
+    router.permitted(
+        Method::GET,
+        "/v1/roles",
+        Permission::MembersRead,
+        roles::list,
+    );
+    router.permitted(
+        Method::POST,
+        "/v1/roles",
+        Permission::RolesManage,
+        roles::create,
+    );
+    router.permitted(
+        Method::GET,
+        "/v1/roles/{id}",
+        Permission::MembersRead,
+        roles::get,
+    );
+    router.permitted(
+        Method::PATCH,
+        "/v1/roles/{id}",
+        Permission::RolesManage,
+        roles::update,
+    );
+    router.permitted(
+        Method::DELETE,
+        "/v1/roles/{id}",
+        Permission::RolesManage,
+        roles::delete,
+    );
+    router.permitted(
+        Method::POST,
+        "/v1/invitations",
+        Permission::MembersManage,
+        invitations::create,
+    );
+    router.permitted(
+        Method::GET,
+        "/v1/invitations",
+        Permission::MembersManage,
+        invitations::list,
+    );
+    router.public(Method::POST, "/v1/invitations/accept", invitations::accept);
+    router.permitted(
+        Method::GET,
+        "/v1/invitations/{id}",
+        Permission::MembersManage,
+        invitations::get,
+    );
+    router.permitted(
+        Method::DELETE,
+        "/v1/invitations/{id}",
+        Permission::MembersManage,
+        invitations::revoke,
+    );
+    router.permitted(Method::GET, "/v1/audit", Permission::AuditRead, audit::list);
     router
 }
 
@@ -60,6 +146,6 @@ mod tests {
     fn every_route_registers_without_conflict() {
         let router = all();
         assert!(router.conflicts.is_empty(), "{:?}", router.conflicts);
-        assert_eq!(router.specs().count(), 15);
+        assert_eq!(router.specs().count(), 30);
     }
 }

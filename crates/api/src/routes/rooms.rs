@@ -8,8 +8,8 @@ use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use super::fields::Fields;
 use crate::context::{page, sort};
-use crate::error::FieldError;
 use crate::{ApiError, Ctx, Reply};
 
 /// An age range on the wire.
@@ -103,31 +103,6 @@ struct RoomListQuery {
     sort: Option<String>,
     include_archived: Option<bool>,
     name: Option<String>,
-}
-
-/// Collects field errors while parsing a body into domain values.
-#[derive(Default)]
-struct Fields(Vec<FieldError>);
-
-impl Fields {
-    fn check<T>(&mut self, field: &str, result: Result<T, RoomError>) -> Option<T> {
-        result
-            .map_err(|error| {
-                self.0.push(FieldError {
-                    field: field.to_owned(),
-                    code: error.code(),
-                    message: error.to_string(),
-                })
-            })
-            .ok()
-    }
-
-    fn finish<T>(self, value: Option<T>) -> Result<T, ApiError> {
-        match value {
-            Some(value) if self.0.is_empty() => Ok(value),
-            _ => Err(ApiError::validation(self.0)),
-        }
-    }
 }
 
 fn age_range(dto: AgeRangeDto) -> Result<AgeRange, RoomError> {

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use cubby_domain::TenantId;
+use cubby_domain::{MembershipId, TenantId};
 use uuid::Uuid;
 
 use crate::{Cache, CacheKey, Ttl};
@@ -17,6 +17,7 @@ macro_rules! cache_contract {
             a_put_replaces_and_a_remove_forgets,
             an_entry_expires_after_its_ttl,
             keys_of_different_tenants_never_meet,
+            permission_entries_are_keyed_by_entitlements_version,
         ]);
     };
 }
@@ -75,4 +76,35 @@ pub async fn keys_of_different_tenants_never_meet(cache: &dyn Cache) {
     assert_ne!(a, b);
     cache.put(&a, b"a", ttl(60)).await.unwrap();
     assert_eq!(cache.get(&b).await.unwrap(), None);
+}
+
+/// A permission entry of one entitlements version is not read at another.
+pub async fn permission_entries_are_keyed_by_entitlements_version(cache: &dyn Cache) {
+    let (tenant, membership) = (
+        TenantId::from_uuid(Uuid::now_v7()),
+        MembershipId::from_uuid(Uuid::now_v7()),
+    );
+    cache
+        .put(
+            &CacheKey::permissions(tenant, membership, 3),
+            b"rooms:read",
+            ttl(60),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        cache
+            .get(&CacheKey::permissions(tenant, membership, 3))
+            .await
+            .unwrap()
+            .as_deref(),
+        Some(&b"rooms:read"[..])
+    );
+    assert_eq!(
+        cache
+            .get(&CacheKey::permissions(tenant, membership, 4))
+            .await
+            .unwrap(),
+        None
+    );
 }

@@ -23,14 +23,16 @@
 pub mod audit;
 pub mod cache;
 pub mod idempotency;
+pub mod invitations;
 pub mod limits;
+pub mod roles;
 pub mod rooms;
 pub mod services;
 pub mod tenants;
 pub mod tokens;
 pub mod users;
 
-use cubby_domain::{Permission, TenantId, UserId};
+use cubby_domain::{PermissionSet, TenantId, UserId};
 use time::OffsetDateTime;
 use time::macros::datetime;
 use uuid::Uuid;
@@ -47,7 +49,7 @@ pub fn scope_in(tenant: TenantId) -> TenantScope {
     TenantScope::for_test(
         tenant,
         UserId::from_uuid(Uuid::now_v7()),
-        Permission::ALL.into_iter().collect(),
+        PermissionSet::all(),
     )
 }
 

@@ -2,13 +2,16 @@
 //! which one adapter serves together.
 
 use cubby_domain::{
-    Actor, Audit, Email, ExternalId, Membership, MembershipId, MembershipStatus, PasswordHash,
-    Role, TenantId, User, UserId, UserStatus, Version,
+    Actor, Audit, Email, EntitlementSet, ExternalId, Membership, MembershipId, MembershipStatus,
+    PasswordHash, Role, TenantId, User, UserId, UserStatus, Version,
 };
 use uuid::Uuid;
 
 use super::{at, fresh_scope};
-use crate::{MembershipDirectory, MembershipRepository, RepoError, UserDirectory};
+use crate::{
+    MembershipDirectory, MembershipQuery, MembershipRepository, PageRequest, RepoError,
+    SortDirection, UserDirectory,
+};
 
 /// What one adapter must serve for these suites.
 pub trait Members: UserDirectory + MembershipDirectory + MembershipRepository {}
@@ -29,6 +32,7 @@ macro_rules! user_directory_contract {
             memberships_of_other_tenants_stay_out_of_reach,
             a_membership_update_with_a_stale_version_is_refused,
             every_centre_of_a_user_is_listed,
+            memberships_list_by_status_and_role_in_creation_order,
         ]);
     };
 }
@@ -55,7 +59,8 @@ pub fn new_membership(user: UserId, roles: &[Role]) -> Membership {
     Membership {
         id: MembershipId::from_uuid(Uuid::now_v7()),
         user_id: user,
-        roles: roles.to_vec(),
+        roles: roles.iter().map(|r| (*r).into()).collect(),
+        entitlements: EntitlementSet::all(),
         status: MembershipStatus::Active,
         entitlements_version: 1,
         audit: Audit::created(Actor::User(user), at(0)),
@@ -237,7 +242,7 @@ pub async fn memberships_of_other_tenants_stay_out_of_reach(store: &dyn Members)
         Err(RepoError::NotFound)
     ));
     let hijack = Membership {
-        roles: vec![Role::Guardian],
+        roles: vec![Role::Guardian.into()],
         version: membership.version.next(),
         ..membership.clone()
     };
@@ -315,4 +320,100 @@ pub async fn every_centre_of_a_user_is_listed(store: &dyn Members) {
             .unwrap()
             .is_empty()
     );
+}
+
+/// Lists leave removed members out unless asked, filter by role and status, and page in
+/// creation order.
+pub async fn memberships_list_by_status_and_role_in_creation_order(store: &dyn Members) {
+    let scope = fresh_scope();
+    let mut stored = Vec::new();
+    for (n, (role, status)) in [
+        (Role::Owner, MembershipStatus::Active),
+        (Role::Teacher, MembershipStatus::Active),
+        (Role::Teacher, MembershipStatus::Invited),
+        (Role::Guardian, MembershipStatus::Suspended),
+        (Role::Teacher, MembershipStatus::Removed),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let membership = Membership {
+            status,
+            audit: Audit::created(Actor::User(new_user().id), at(n as i64)),
+            ..new_membership(new_user().id, &[role])
+        };
+        store.insert_membership(&scope, &membership).await.unwrap();
+        stored.push(membership);
+    }
+    store
+        .insert_membership(
+            &fresh_scope(),
+            &new_membership(new_user().id, &[Role::Teacher]),
+        )
+        .await
+        .unwrap();
+    let ids = |page: &crate::Page<Membership>| page.items.iter().map(|m| m.id).collect::<Vec<_>>();
+
+    let default = store
+        .list_memberships(&scope, &MembershipQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(default.total, 4);
+    assert_eq!(
+        ids(&default),
+        stored[..4].iter().map(|m| m.id).collect::<Vec<_>>()
+    );
+
+    let teachers = MembershipQuery {
+        role: Some(Role::Teacher.into()),
+        ..MembershipQuery::default()
+    };
+    assert_eq!(
+        store
+            .list_memberships(&scope, &teachers)
+            .await
+            .unwrap()
+            .total,
+        2
+    );
+
+    let active_owners = MembershipQuery {
+        role: Some(Role::Owner.into()),
+        statuses: vec![MembershipStatus::Active],
+        ..MembershipQuery::default()
+    };
+    assert_eq!(
+        ids(&store
+            .list_memberships(&scope, &active_owners)
+            .await
+            .unwrap()),
+        vec![stored[0].id]
+    );
+
+    let removed = MembershipQuery {
+        statuses: vec![MembershipStatus::Removed],
+        ..MembershipQuery::default()
+    };
+    assert_eq!(
+        ids(&store.list_memberships(&scope, &removed).await.unwrap()),
+        vec![stored[4].id]
+    );
+
+    let by_user = MembershipQuery {
+        user_id: Some(stored[1].user_id),
+        ..MembershipQuery::default()
+    };
+    assert_eq!(
+        ids(&store.list_memberships(&scope, &by_user).await.unwrap()),
+        vec![stored[1].id]
+    );
+
+    let newest = MembershipQuery {
+        direction: SortDirection::Descending,
+        page: PageRequest::new(2, 1).unwrap(),
+        ..MembershipQuery::default()
+    };
+    let page = store.list_memberships(&scope, &newest).await.unwrap();
+    assert_eq!(page.total, 4);
+    assert_eq!(ids(&page), vec![stored[2].id, stored[1].id]);
 }

@@ -1,0 +1,132 @@
+//! Turning request values into domain values, collecting every refused field into one 422.
+
+use std::fmt::Display;
+
+use cubby_domain::{
+    Email, Entitlement, EntitlementSet, Permission, PermissionSet, RoleError, RoleRef, RoomError,
+    UserError,
+};
+use time::OffsetDateTime;
+
+use crate::ApiError;
+use crate::error::FieldError;
+
+/// A refusal with a stable code.
+pub(crate) trait Coded: Display {
+    /// The stable code.
+    fn code(&self) -> &'static str;
+}
+
+impl Coded for RoomError {
+    fn code(&self) -> &'static str {
+        RoomError::code(self)
+    }
+}
+
+impl Coded for RoleError {
+    fn code(&self) -> &'static str {
+        RoleError::code(self)
+    }
+}
+
+impl Coded for UserError {
+    fn code(&self) -> &'static str {
+        match self {
+            UserError::InvalidEmail => "user.invalid_email",
+            UserError::InvalidPasswordHash => "user.invalid_password",
+            UserError::InvalidExternalId => "user.invalid_external_id",
+        }
+    }
+}
+
+/// A value that is not one of a closed list.
+#[derive(Debug)]
+pub(crate) struct Unknown {
+    pub(crate) code: &'static str,
+    pub(crate) value: String,
+}
+
+impl Display for Unknown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "`{}` is not one of the allowed values", self.value)
+    }
+}
+
+impl Coded for Unknown {
+    fn code(&self) -> &'static str {
+        self.code
+    }
+}
+
+/// Collects field errors while parsing a body into domain values.
+#[derive(Default)]
+pub(crate) struct Fields(Vec<FieldError>);
+
+impl Fields {
+    /// The value, or `None` with the error recorded against `field`.
+    pub(crate) fn check<T, E: Coded>(&mut self, field: &str, result: Result<T, E>) -> Option<T> {
+        result
+            .map_err(|error| {
+                self.0.push(FieldError {
+                    field: field.to_owned(),
+                    code: error.code(),
+                    message: error.to_string(),
+                })
+            })
+            .ok()
+    }
+
+    /// `value` if no field was refused, else the 422 listing them all.
+    pub(crate) fn finish<T>(self, value: Option<T>) -> Result<T, ApiError> {
+        match value {
+            Some(value) if self.0.is_empty() => Ok(value),
+            _ => Err(ApiError::validation(self.0)),
+        }
+    }
+}
+
+/// Role references: built-in role names or custom role ids.
+pub(crate) fn roles(names: &[String]) -> Result<Vec<RoleRef>, RoleError> {
+    names.iter().map(|name| RoleRef::parse(name)).collect()
+}
+
+/// Permissions by their wire form.
+pub(crate) fn permissions(names: &[String]) -> Result<PermissionSet, Unknown> {
+    names
+        .iter()
+        .map(|name| {
+            Permission::parse(name).ok_or_else(|| Unknown {
+                code: "permission.unknown",
+                value: name.clone(),
+            })
+        })
+        .collect()
+}
+
+/// Entitlements by their wire form.
+pub(crate) fn entitlements(names: &[String]) -> Result<EntitlementSet, Unknown> {
+    names
+        .iter()
+        .map(|name| {
+            Entitlement::parse(name).ok_or_else(|| Unknown {
+                code: "entitlement.unknown",
+                value: name.clone(),
+            })
+        })
+        .collect()
+}
+
+/// An e-mail address.
+pub(crate) fn email(address: &str) -> Result<Email, UserError> {
+    Email::parse(address)
+}
+
+/// An RFC 3339 time.
+pub(crate) fn time(text: &str) -> Result<OffsetDateTime, Unknown> {
+    OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).map_err(|_| {
+        Unknown {
+            code: "request.invalid_time",
+            value: text.to_owned(),
+        }
+    })
+}

@@ -1,0 +1,99 @@
+//! What the frontend draws for a member: the menu and the actions their permissions allow.
+//!
+//! The structure is versioned (`version`); entries are only ever added within a version, so a
+//! client can ignore ids it does not know. Each entry is tied to one permission, never to a
+//! role name, so custom roles get the right menu too.
+
+use cubby_domain::{Permission, PermissionSet};
+use serde::Serialize;
+
+/// The version of the navigation structure.
+pub(crate) const VERSION: u32 = 1;
+
+/// A menu entry: a section of the application.
+#[derive(Debug, Serialize)]
+pub(crate) struct MenuItem {
+    id: &'static str,
+    label: &'static str,
+    path: &'static str,
+    permission: &'static str,
+}
+
+/// The sections, in display order, with the permission each needs.
+const MENU: &[(&str, &str, &str, Permission)] = &[
+    ("rooms", "Rooms", "/rooms", Permission::RoomsRead),
+    ("members", "Members", "/members", Permission::MembersRead),
+    ("roles", "Roles", "/roles", Permission::MembersRead),
+    (
+        "invitations",
+        "Invitations",
+        "/invitations",
+        Permission::MembersManage,
+    ),
+    ("audit", "Audit log", "/audit", Permission::AuditRead),
+];
+
+/// The actions, with the permission each needs.
+const ACTIONS: &[(&str, Permission)] = &[
+    ("rooms.create", Permission::RoomsWrite),
+    ("rooms.edit", Permission::RoomsWrite),
+    ("rooms.archive", Permission::RoomsWrite),
+    ("members.invite", Permission::MembersManage),
+    ("members.edit", Permission::MembersManage),
+    ("members.suspend", Permission::MembersManage),
+    ("members.remove", Permission::MembersManage),
+    ("roles.create", Permission::RolesManage),
+    ("roles.edit", Permission::RolesManage),
+    ("roles.delete", Permission::RolesManage),
+];
+
+/// The navigation of a member with `permissions`.
+#[derive(Debug, Serialize)]
+pub(crate) struct Navigation {
+    version: u32,
+    menu: Vec<MenuItem>,
+    actions: Vec<&'static str>,
+}
+
+impl Navigation {
+    /// What `permissions` allow.
+    pub(crate) fn of(permissions: PermissionSet) -> Self {
+        Self {
+            version: VERSION,
+            menu: MENU
+                .iter()
+                .filter(|(.., permission)| permissions.contains(*permission))
+                .map(|(id, label, path, permission)| MenuItem {
+                    id,
+                    label,
+                    path,
+                    permission: permission.as_str(),
+                })
+                .collect(),
+            actions: ACTIONS
+                .iter()
+                .filter(|(_, p)| permissions.contains(*p))
+                .map(|(action, _)| *action)
+                .collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cubby_domain::Role;
+
+    #[test]
+    fn the_menu_follows_permissions_not_roles() {
+        let guardian = Navigation::of(Role::Guardian.permissions());
+        assert!(guardian.menu.is_empty() && guardian.actions.is_empty());
+        let reader: PermissionSet = [Permission::MembersRead].into_iter().collect();
+        let navigation = Navigation::of(reader);
+        let ids: Vec<&str> = navigation.menu.iter().map(|item| item.id).collect();
+        assert_eq!(ids, ["members", "roles"]);
+        let director = Navigation::of(Role::Director.permissions());
+        assert_eq!(director.menu.len(), MENU.len());
+        assert_eq!(director.actions.len(), ACTIONS.len());
+    }
+}

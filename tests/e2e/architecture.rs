@@ -159,13 +159,14 @@ fn only_adapters_know_drivers_and_only_hosts_know_frameworks() {
 #[test]
 fn every_tenant_owned_port_method_takes_the_scope_first() {
     // Platform-level and infrastructure traits that are deliberately not tenant-owned: the
-    // lookups that run before a session exists (tenants, users, memberships, session state,
-    // sign-in throttling), and the cache, whose keys carry their tenant because only
+    // lookups that run before a session exists (tenants, users, memberships, invitations being
+    // accepted, session state, sign-in throttling), and the cache, whose keys carry their tenant because only
     // tenant-naming constructors build them.
     let unscoped = [
         "TenantDirectory",
         "UserDirectory",
         "MembershipDirectory",
+        "InvitationDirectory",
         "TokenStore",
         "RateLimiter",
         "HealthProbe",

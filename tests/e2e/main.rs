@@ -18,6 +18,8 @@ mod keys;
 mod lambda_fixtures;
 mod logs;
 mod outages;
+mod permissions;
 mod rooms;
 mod sessions;
 mod stored_data;
+mod team;

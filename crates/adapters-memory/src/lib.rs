@@ -5,6 +5,7 @@
 //! Data is partitioned by tenant first, so a tenant's calls never walk another tenant's data.
 
 mod cache;
+mod children;
 mod roles;
 mod rooms;
 mod sessions;
@@ -21,6 +22,8 @@ pub use system::{RandomIds, ShiftedClock, SystemClock};
 pub struct MemoryStore {
     tenants: Arc<RwLock<tenants::TenantTable>>,
     rooms: Arc<RwLock<rooms::RoomTable>>,
+    children: Arc<RwLock<children::ChildTable>>,
+    staff: Arc<RwLock<children::StaffTable>>,
     cache: Arc<RwLock<cache::Expiring<String, Vec<u8>>>>,
     idempotency: Arc<RwLock<cache::Expiring<cache::RecordKey, cache::Record>>>,
     users: Arc<RwLock<users::UserTable>>,
@@ -47,12 +50,26 @@ fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
     lock.write().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// The page `page` of `matching` (already filtered and sorted), and its total.
+fn paginate<T: Clone>(matching: Vec<&T>, page: cubby_ports::PageRequest) -> cubby_ports::Page<T> {
+    let total = matching.len() as u64;
+    let items = matching
+        .into_iter()
+        .skip(usize::try_from(page.offset()).unwrap_or(usize::MAX))
+        .take(page.limit() as usize)
+        .cloned()
+        .collect();
+    cubby_ports::Page { items, total }
+}
+
 /// Every port on one fresh in-memory store, with the system clock and random ids: the
 /// embedded default.
 pub fn embedded_ports() -> cubby_ports::Ports {
     let store = MemoryStore::default();
     cubby_ports::Ports {
         rooms: Arc::new(store.clone()),
+        children: Arc::new(store.clone()),
+        staff: Arc::new(store.clone()),
         tenants: Arc::new(store.clone()),
         users: Arc::new(store.clone()),
         membership_directory: Arc::new(store.clone()),

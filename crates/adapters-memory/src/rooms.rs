@@ -9,7 +9,7 @@ use cubby_ports::{
     Page, RepoError, RoomQuery, RoomRepository, RoomSortKey, SortDirection, TenantScope,
 };
 
-use crate::{MemoryStore, read, write};
+use crate::{MemoryStore, paginate, read, write};
 
 /// Every tenant's rooms.
 #[derive(Default)]
@@ -82,10 +82,7 @@ impl RoomRepository for MemoryStore {
     async fn list(&self, scope: &TenantScope, query: &RoomQuery) -> Result<Page<Room>, RepoError> {
         let table = read(&self.rooms);
         let Some(rooms) = table.tenants.get(&scope.tenant_id()) else {
-            return Ok(Page {
-                items: Vec::new(),
-                total: 0,
-            });
+            return Ok(Page::empty());
         };
         let prefix = query.name_prefix.as_deref().map(str::to_lowercase);
         let mut matching: Vec<&Room> = rooms
@@ -105,14 +102,7 @@ impl RoomRepository for MemoryStore {
                 SortDirection::Descending => order.reverse(),
             }
         });
-        let total = matching.len() as u64;
-        let items = matching
-            .into_iter()
-            .skip(usize::try_from(query.page.offset()).unwrap_or(usize::MAX))
-            .take(query.page.limit() as usize)
-            .cloned()
-            .collect();
-        Ok(Page { items, total })
+        Ok(paginate(matching, query.page))
     }
 
     async fn update(

@@ -6,7 +6,9 @@ use cubby_ports::RepoError;
 use mongodb::options::IndexOptions;
 use mongodb::{Database, IndexModel};
 
-use crate::{audit_events, invitations, memberships, roles, rooms, tenants, to_repo_error, users};
+use crate::{
+    audit_events, children, invitations, memberships, roles, rooms, tenants, to_repo_error, users,
+};
 
 /// The indexes ensured, by collection.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,6 +60,71 @@ fn declared() -> Vec<(&'static str, Vec<IndexModel>)> {
                 index(
                     doc! { "tenant_id": 1, "archived": 1, "name_key": 1, "_id": 1 },
                     "rooms_tenant_name",
+                    false,
+                ),
+            ],
+        ),
+        (
+            children::CHILDREN,
+            vec![
+                // Lists in name order (the default), with or without archived children, and
+                // name prefix filters.
+                index(
+                    doc! { "tenant_id": 1, "archived": 1, "name_key": 1, "_id": 1 },
+                    children::CHILD_NAME_INDEX,
+                    false,
+                ),
+                // Lists in creation order.
+                index(
+                    doc! { "tenant_id": 1, "archived": 1, "audit.created_at": 1, "_id": 1 },
+                    children::CHILD_CREATED_INDEX,
+                    false,
+                ),
+                // Lists by date of birth.
+                index(
+                    doc! { "tenant_id": 1, "archived": 1, "date_of_birth": 1, "_id": 1 },
+                    children::CHILD_BIRTH_INDEX,
+                    false,
+                ),
+                // A user's children: those with a contact linked to them (multikey).
+                index(
+                    doc! { "tenant_id": 1, "contacts.user_id": 1 },
+                    children::CHILD_LINKED_USER_INDEX,
+                    false,
+                ),
+                // A room's children by name, and the rooms branch of a visible set.
+                index(
+                    doc! { "tenant_id": 1, "room_id": 1, "archived": 1, "name_key": 1, "_id": 1 },
+                    children::CHILD_ROOM_INDEX,
+                    false,
+                ),
+            ],
+        ),
+        (
+            children::STAFF,
+            vec![
+                // One active staff record per user and tenant (partial: archived records free
+                // their user); also a user's active record.
+                IndexModel::builder()
+                    .keys(doc! { "tenant_id": 1, "user_id": 1 })
+                    .options(
+                        IndexOptions::builder()
+                            .name(children::STAFF_USER_INDEX.to_owned())
+                            .unique(true)
+                            .partial_filter_expression(doc! { "archived": false })
+                            .build(),
+                    )
+                    .build(),
+                // Lists in name order, with or without archived staff.
+                index(
+                    doc! { "tenant_id": 1, "archived": 1, "name_key": 1, "_id": 1 },
+                    children::STAFF_NAME_INDEX,
+                    false,
+                ),
+                // The staff of a room, by name (multikey on the assigned rooms).
+                index(
+                    doc! { "tenant_id": 1, "room_ids": 1, "archived": 1, "name_key": 1, "_id": 1 },
+                    children::STAFF_ROOM_INDEX,
                     false,
                 ),
             ],

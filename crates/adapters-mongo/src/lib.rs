@@ -1,5 +1,5 @@
 //! MongoDB adapters on the official `mongodb` driver: the repository of every tenant-owned
-//! aggregate (rooms, memberships, custom roles, invitations), the tenant and user directories,
+//! aggregate (rooms, children, staff, memberships, custom roles, invitations), the tenant and user directories,
 //! the membership and invitation lookups that run before a session exists, the audit log, the
 //! indexes they need, and a readiness probe.
 //!
@@ -13,6 +13,7 @@
 
 mod audit;
 mod audit_events;
+mod children;
 mod hex;
 mod indexes;
 mod invitations;
@@ -104,6 +105,8 @@ impl Mongo {
     /// lookups and the audit log of `ports` at this database, and adds its readiness probe.
     pub fn install(&self, ports: &mut Ports) {
         ports.rooms = Arc::new(self.clone());
+        ports.children = Arc::new(self.clone());
+        ports.staff = Arc::new(self.clone());
         ports.tenants = Arc::new(self.clone());
         ports.users = Arc::new(self.clone());
         ports.membership_directory = Arc::new(self.clone());
@@ -269,6 +272,14 @@ mod tests {
         cubby_ports::room_repository_contract!(optional super::fresh());
     }
 
+    mod children {
+        cubby_ports::child_repository_contract!(optional super::fresh());
+    }
+
+    mod staff {
+        cubby_ports::staff_repository_contract!(optional super::fresh());
+    }
+
     mod tenants {
         cubby_ports::tenant_directory_contract!(optional super::fresh());
     }
@@ -330,6 +341,14 @@ mod tests {
                 "invitations_tenant_created",
                 "invitations_tenant_status_created",
                 "audit_tenant_at",
+                "children_tenant_name",
+                "children_tenant_created",
+                "children_tenant_date_of_birth",
+                "children_tenant_contact_user",
+                "children_tenant_room_name",
+                "staff_tenant_active_user_unique",
+                "staff_tenant_name",
+                "staff_tenant_room_name",
             ] {
                 assert!(names.iter().any(|n| n == expected), "{expected}: {names:?}");
             }
@@ -524,6 +543,116 @@ mod tests {
             let text = reported(&error);
             assert!(matches!(error, RepoError::Corrupt(_)), "{text}");
             assert!(!text.contains("not-a-digest"), "{text}");
+        }
+
+        #[tokio::test]
+        async fn a_malformed_child_or_staff_record_is_corrupt_never_by_value() {
+            use cubby_domain::{
+                Audit, Capability, Child, ChildId, Enrolment, EnrolmentStatus, PersonName,
+                SensitiveInfo, StaffId, StaffMember, UserId, Version,
+            };
+            use cubby_ports::{ChildQuery, ChildRepository, StaffQuery, StaffRepository};
+            use time::macros::date;
+
+            let Some(mongo) = fresh().await else { return };
+            let scope = fresh_scope();
+            let child = Child {
+                id: ChildId::from_uuid(uuid::Uuid::now_v7()),
+                name: PersonName::parse("Mia", "Smith").unwrap(),
+                date_of_birth: date!(2024 - 03 - 31),
+                room_id: None,
+                enrolment: Enrolment::new(EnrolmentStatus::Enrolled, date!(2026 - 01 - 05), None)
+                    .unwrap(),
+                photo_consent: false,
+                sensitive: SensitiveInfo::default(),
+                contacts: Vec::new(),
+                restrictions: Vec::new(),
+                archived_at: None,
+                audit: Audit::created(scope.actor().clone(), cubby_ports::contract::at(0)),
+                version: Version::FIRST,
+            };
+            ChildRepository::insert(&mongo, &scope, &child)
+                .await
+                .unwrap();
+            let id = child.id.to_string();
+            let stored = collection(&mongo, "children")
+                .find_one(doc! { "_id": &id })
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(stored.get_str("date_of_birth"), Ok("2024-03-31"));
+            assert_eq!(stored.get_str("name_key"), Ok("smith mia"));
+            assert!(!stored.contains_key("room_id"), "{stored:?}");
+
+            collection(&mongo, "children")
+                .update_one(
+                    doc! { "_id": &id },
+                    doc! { "$set": { "contacts": "leaked@example.com" } },
+                )
+                .await
+                .unwrap();
+            let error = ChildRepository::get(&mongo, &scope, child.id)
+                .await
+                .unwrap_err();
+            let text = reported(&error);
+            assert!(matches!(error, RepoError::Corrupt(_)), "{text}");
+            assert!(
+                text.contains("children document") && text.contains(&id),
+                "{text}"
+            );
+            assert!(!text.contains("leaked@example.com"), "{text}");
+
+            collection(&mongo, "children")
+                .update_one(
+                    doc! { "_id": &id },
+                    doc! { "$set": {
+                        "contacts": [{
+                            "id": "ctc_nonsense",
+                            "name": { "given": "Alex", "family": "Smith" },
+                            "relationship": "parent",
+                            "capabilities": [Capability::Guardian.as_str(), "levitate"],
+                        }],
+                        "date_of_birth": "next-tuesday",
+                    } },
+                )
+                .await
+                .unwrap();
+            let error = ChildRepository::list(&mongo, &scope, &ChildQuery::default())
+                .await
+                .unwrap_err();
+            let text = reported(&error);
+            assert!(matches!(error, RepoError::Corrupt(_)), "{text}");
+            assert!(
+                !text.contains("next-tuesday") && !text.contains("levitate"),
+                "{text}"
+            );
+
+            let member = StaffMember {
+                id: StaffId::from_uuid(uuid::Uuid::now_v7()),
+                user_id: UserId::from_uuid(uuid::Uuid::now_v7()),
+                name: PersonName::parse("Ana", "Teacher").unwrap(),
+                qualifications: Vec::new(),
+                room_ids: Vec::new(),
+                archived_at: None,
+                audit: Audit::created(scope.actor().clone(), cubby_ports::contract::at(0)),
+                version: Version::FIRST,
+            };
+            StaffRepository::insert(&mongo, &scope, &member)
+                .await
+                .unwrap();
+            collection(&mongo, "staff")
+                .update_one(
+                    doc! { "_id": member.id.to_string() },
+                    doc! { "$set": { "room_ids": ["the-broom-cupboard"] } },
+                )
+                .await
+                .unwrap();
+            let error = StaffRepository::list(&mongo, &scope, &StaffQuery::default())
+                .await
+                .unwrap_err();
+            let text = reported(&error);
+            assert!(matches!(error, RepoError::Corrupt(_)), "{text}");
+            assert!(!text.contains("the-broom-cupboard"), "{text}");
         }
 
         #[tokio::test]

@@ -130,7 +130,7 @@ fn write_error(error: mongodb::error::Error) -> RepoError {
 }
 
 /// Escapes a literal for a regular expression.
-fn regex_literal(text: &str) -> String {
+pub(crate) fn regex_literal(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
     for c in text.chars() {
         if "\\^$.|?*+()[]{}/-".contains(c) {

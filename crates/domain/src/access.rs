@@ -134,7 +134,9 @@ closed_list!(
         AuditRead = "audit:read",
         /// Change the centre's own settings.
         TenantManage = "tenant:manage",
-        /// See children (a guardian: their own).
+        /// See every room of the centre, not only the rooms one is assigned to.
+        CentreAllRooms = "centre:all_rooms",
+        /// See children (a guardian: their own; a teacher: those of their rooms).
         ChildrenRead = "children:read",
         /// See children's allergies, medical and custody notes (every read is audited).
         ChildrenReadSensitive = "children:read_sensitive",

@@ -70,6 +70,32 @@ actions!(
     RoleUpdated = "roles.updated",
     /// A custom role was deleted.
     RoleDeleted = "roles.deleted",
+    /// A child was added.
+    ChildCreated = "children.created",
+    /// A child's record changed.
+    ChildUpdated = "children.updated",
+    /// A child was archived.
+    ChildArchived = "children.archived",
+    /// A child's sensitive fields were read.
+    ChildSensitiveRead = "children.sensitive_read",
+    /// A child's sensitive fields changed.
+    ChildSensitiveChanged = "children.sensitive_changed",
+    /// A contact was added to a child.
+    ContactAdded = "children.contact_added",
+    /// A child's contact changed (capabilities, link, PIN).
+    ContactChanged = "children.contact_changed",
+    /// A contact was removed from a child.
+    ContactRemoved = "children.contact_removed",
+    /// A custody restriction was placed on a child.
+    RestrictionAdded = "children.restriction_added",
+    /// A custody restriction was lifted.
+    RestrictionRemoved = "children.restriction_removed",
+    /// A staff record was created.
+    StaffCreated = "staff.created",
+    /// A staff record changed (qualifications, rooms).
+    StaffUpdated = "staff.updated",
+    /// A staff record was archived.
+    StaffArchived = "staff.archived",
 );
 
 /// One entry of a centre's audit log.

@@ -169,6 +169,51 @@ typed_id!(
     InvitationId,
     "inv"
 );
+typed_id!(
+    /// A child enrolled (or waitlisted) at a centre.
+    ChildId,
+    "child"
+);
+typed_id!(
+    /// One of a child's contacts: a guardian, a pickup person, an emergency contact.
+    ContactId,
+    "ctc"
+);
+typed_id!(
+    /// A custody restriction on a child.
+    RestrictionId,
+    "rst"
+);
+typed_id!(
+    /// A member of a centre's staff.
+    StaffId,
+    "stf"
+);
+typed_id!(
+    /// An attendance event (child check-in or check-out, staff clock-in or clock-out, correction).
+    AttendanceEventId,
+    "att"
+);
+typed_id!(
+    /// A recorded breach of a room's staff:child ratio.
+    BreachId,
+    "brc"
+);
+typed_id!(
+    /// An announcement to a centre or a room.
+    AnnouncementId,
+    "ann"
+);
+typed_id!(
+    /// A message thread about a child.
+    ThreadId,
+    "thr"
+);
+typed_id!(
+    /// A message in a thread.
+    MessageId,
+    "msg"
+);
 
 #[cfg(test)]
 mod tests {

@@ -8,10 +8,12 @@
 pub mod access;
 pub mod audit;
 pub mod audit_event;
+pub mod child;
 pub mod id;
 pub mod invitation;
 pub mod room;
 pub mod session;
+pub mod staff;
 pub mod tenant;
 pub mod text;
 pub mod user;
@@ -23,14 +25,22 @@ pub use access::{
 };
 pub use audit::{Actor, Audit};
 pub use audit_event::{AuditAction, AuditEvent};
+pub use child::{
+    Capabilities, Capability, Child, ChildError, Contact, CustodyRestriction, Enrolment,
+    EnrolmentStatus, GuardianView, Note, PersonName, Phone, PickupError, Pin, Relationship,
+    SensitiveInfo,
+};
 pub use id::{
-    AuditEventId, IdError, InvitationId, MembershipId, RoleId, RoomId, SessionId, TenantId, UserId,
+    AnnouncementId, AttendanceEventId, AuditEventId, BreachId, ChildId, ContactId, IdError,
+    InvitationId, MembershipId, MessageId, RestrictionId, RoleId, RoomId, SessionId, StaffId,
+    TenantId, ThreadId, UserId,
 };
 pub use invitation::{Invitation, InvitationError, InvitationStatus};
 pub use room::{
     AgeRange, Capacity, NewRoom, Room, RoomChanges, RoomError, RoomName, StaffChildRatio,
 };
 pub use session::{Presented, RefreshFamily, TokenDigest};
+pub use staff::{Qualification, StaffError, StaffMember};
 pub use tenant::{Tenant, TenantCode, TenantName, TenantStatus, TimeZone};
 pub use user::{
     Email, ExternalId, Membership, MembershipChanges, MembershipStatus, PasswordHash, User,

@@ -3,9 +3,10 @@
 use std::sync::Arc;
 
 use crate::{
-    AuditLog, Cache, Clock, HealthProbe, IdGenerator, IdempotencyStore, InvitationDirectory,
-    InvitationRepository, MembershipDirectory, MembershipRepository, RateLimiter, RoleRepository,
-    RoomRepository, TenantDirectory, TokenStore, UserDirectory,
+    AuditLog, Cache, ChildRepository, Clock, HealthProbe, IdGenerator, IdempotencyStore,
+    InvitationDirectory, InvitationRepository, MembershipDirectory, MembershipRepository,
+    RateLimiter, RoleRepository, RoomRepository, StaffRepository, TenantDirectory, TokenStore,
+    UserDirectory,
 };
 
 /// The adapters a host picked, one per port: what the application is built on.
@@ -13,6 +14,10 @@ use crate::{
 pub struct Ports {
     /// Rooms.
     pub rooms: Arc<dyn RoomRepository>,
+    /// Children, their contacts and custody restrictions.
+    pub children: Arc<dyn ChildRepository>,
+    /// Staff.
+    pub staff: Arc<dyn StaffRepository>,
     /// The tenant directory.
     pub tenants: Arc<dyn TenantDirectory>,
     /// Users.

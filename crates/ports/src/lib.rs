@@ -12,6 +12,7 @@
 mod audit_log;
 mod bundle;
 mod cache;
+mod children;
 mod error;
 mod health;
 mod idempotency;
@@ -32,6 +33,9 @@ pub mod contract;
 pub use audit_log::{AuditLog, AuditQuery};
 pub use bundle::Ports;
 pub use cache::{Cache, CacheKey, Ttl};
+pub use children::{
+    ChildQuery, ChildRepository, ChildSet, ChildSortKey, StaffQuery, StaffRepository,
+};
 pub use error::{BoxError, RepoError};
 pub use health::{HealthProbe, ProbeError};
 pub use idempotency::{Claim, Fingerprint, IdempotencyKey, IdempotencyStore, StoredResponse};

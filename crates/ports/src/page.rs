@@ -70,6 +70,16 @@ pub struct Page<T> {
     pub total: u64,
 }
 
+impl<T> Page<T> {
+    /// The empty page of an empty list.
+    pub fn empty() -> Self {
+        Self {
+            items: Vec::new(),
+            total: 0,
+        }
+    }
+}
+
 /// Ascending or descending.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum SortDirection {

@@ -22,6 +22,7 @@
 
 pub mod audit;
 pub mod cache;
+pub mod children;
 pub mod idempotency;
 pub mod invitations;
 pub mod limits;

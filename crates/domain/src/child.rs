@@ -1,0 +1,908 @@
+//! Children, their contacts and the custody restrictions on them, and the rules of who may see
+//! a child and who may collect one.
+//!
+//! A contact holds capability flags (guardian, may pick up, billing, messaging, media, daily
+//! feed, emergency only) and may be linked to a user account. A custody restriction names a
+//! person who may not collect the child and/or may not see their records, between two dates;
+//! while it is in force, a linked user sees nothing of the child.
+
+use std::fmt;
+
+use time::{Date, OffsetDateTime};
+
+use crate::audit::Audit;
+use crate::id::{ChildId, ContactId, RestrictionId, RoomId, UserId};
+use crate::text::{TextError, single_line};
+use crate::user::Email;
+use crate::version::Version;
+
+/// Why a child value or change was refused. Each variant has a stable code.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ChildError {
+    /// A name part is not acceptable text.
+    #[error("name {0}")]
+    InvalidName(TextError),
+    /// The date of birth is in the future or more than 18 years ago.
+    #[error("a date of birth is not in the future and at most 18 years ago")]
+    InvalidDateOfBirth,
+    /// The enrolment ends before it starts.
+    #[error("an enrolment ends on or after the day it starts")]
+    InvalidEnrolment,
+    /// A note is empty or longer than 2000 characters.
+    #[error("a note is 1 to 2000 characters")]
+    InvalidNote,
+    /// A relationship is not acceptable text.
+    #[error("relationship {0}")]
+    InvalidRelationship(TextError),
+    /// A phone number is not 5 to 20 of digits, spaces, `+`, `-`, `(`, `)`.
+    #[error("a phone number is 5 to 20 digits, spaces, +, -, ( or )")]
+    InvalidPhone,
+    /// A pickup PIN is not 4 to 8 digits.
+    #[error("a pickup PIN is 4 to 8 digits")]
+    InvalidPin,
+    /// A restriction ends before it starts, or restricts nothing.
+    #[error("a restriction blocks pickup or records, and ends on or after the day it starts")]
+    InvalidRestriction,
+    /// No such contact of the child.
+    #[error("no such contact")]
+    UnknownContact,
+    /// The child is archived and can no longer be changed.
+    #[error("the child is archived")]
+    Archived,
+}
+
+impl ChildError {
+    /// The stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ChildError::InvalidName(_) => "child.invalid_name",
+            ChildError::InvalidDateOfBirth => "child.invalid_date_of_birth",
+            ChildError::InvalidEnrolment => "child.invalid_enrolment",
+            ChildError::InvalidNote => "child.invalid_note",
+            ChildError::InvalidRelationship(_) => "contact.invalid_relationship",
+            ChildError::InvalidPhone => "contact.invalid_phone",
+            ChildError::InvalidPin => "contact.invalid_pin",
+            ChildError::InvalidRestriction => "restriction.invalid",
+            ChildError::UnknownContact => "contact.unknown",
+            ChildError::Archived => "child.archived",
+        }
+    }
+}
+
+/// A person's name: a given and a family name, each one line of 1 to 60 characters.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PersonName {
+    given: String,
+    family: String,
+}
+
+impl PersonName {
+    /// Parses a name.
+    ///
+    /// # Errors
+    ///
+    /// [`ChildError::InvalidName`].
+    pub fn parse(given: &str, family: &str) -> Result<Self, ChildError> {
+        Ok(Self {
+            given: single_line(given, 60).map_err(ChildError::InvalidName)?,
+            family: single_line(family, 60).map_err(ChildError::InvalidName)?,
+        })
+    }
+
+    /// The given name.
+    pub fn given(&self) -> &str {
+        &self.given
+    }
+
+    /// The family name.
+    pub fn family(&self) -> &str {
+        &self.family
+    }
+
+    /// The form names are searched and sorted by: lowercase, family then given.
+    pub fn key(&self) -> String {
+        format!(
+            "{} {}",
+            self.family.to_lowercase(),
+            self.given.to_lowercase()
+        )
+    }
+}
+
+impl fmt::Debug for PersonName {
+    /// Names are personal data: `Debug` never prints them.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PersonName(***)")
+    }
+}
+
+/// A free-text note (allergies, medical notes, custody notes): 1 to 2000 characters.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Note(String);
+
+impl Note {
+    /// Parses a note, trimmed.
+    ///
+    /// # Errors
+    ///
+    /// [`ChildError::InvalidNote`].
+    pub fn parse(input: &str) -> Result<Self, ChildError> {
+        let note = input.trim();
+        if note.is_empty() || note.chars().count() > 2000 {
+            return Err(ChildError::InvalidNote);
+        }
+        Ok(Self(note.to_owned()))
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Note {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Note(***)")
+    }
+}
+
+/// The sensitive part of a child's record: read only with `children:read_sensitive`, and every
+/// read is audited.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SensitiveInfo {
+    /// Allergies.
+    pub allergies: Option<Note>,
+    /// Medical notes.
+    pub medical_notes: Option<Note>,
+    /// Medication.
+    pub medication: Option<Note>,
+    /// Custody notes.
+    pub custody_notes: Option<Note>,
+}
+
+/// Where a child's enrolment stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EnrolmentStatus {
+    /// Waiting for a place.
+    Waitlisted,
+    /// Enrolled.
+    Enrolled,
+    /// Left the centre.
+    Withdrawn,
+}
+
+impl EnrolmentStatus {
+    /// Every status.
+    pub const ALL: [EnrolmentStatus; 3] = [
+        EnrolmentStatus::Waitlisted,
+        EnrolmentStatus::Enrolled,
+        EnrolmentStatus::Withdrawn,
+    ];
+
+    /// The wire form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EnrolmentStatus::Waitlisted => "waitlisted",
+            EnrolmentStatus::Enrolled => "enrolled",
+            EnrolmentStatus::Withdrawn => "withdrawn",
+        }
+    }
+
+    /// Parses the wire form.
+    pub fn parse(input: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == input)
+    }
+}
+
+/// A child's enrolment: its status and dates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Enrolment {
+    status: EnrolmentStatus,
+    starts_on: Date,
+    ends_on: Option<Date>,
+}
+
+impl Enrolment {
+    /// An enrolment from `starts_on` to `ends_on` (if known).
+    ///
+    /// # Errors
+    ///
+    /// [`ChildError::InvalidEnrolment`] when it ends before it starts.
+    pub fn new(
+        status: EnrolmentStatus,
+        starts_on: Date,
+        ends_on: Option<Date>,
+    ) -> Result<Self, ChildError> {
+        if ends_on.is_some_and(|end| end < starts_on) {
+            return Err(ChildError::InvalidEnrolment);
+        }
+        Ok(Self {
+            status,
+            starts_on,
+            ends_on,
+        })
+    }
+
+    /// The status.
+    pub fn status(self) -> EnrolmentStatus {
+        self.status
+    }
+
+    /// The first day.
+    pub fn starts_on(self) -> Date {
+        self.starts_on
+    }
+
+    /// The last day, if known.
+    pub fn ends_on(self) -> Option<Date> {
+        self.ends_on
+    }
+
+    /// Whether the child attends on `day`: enrolled, and `day` within the dates.
+    pub fn attends_on(self, day: Date) -> bool {
+        self.status == EnrolmentStatus::Enrolled
+            && self.starts_on <= day
+            && self.ends_on.is_none_or(|end| day <= end)
+    }
+}
+
+macro_rules! capabilities {
+    ($($(#[$doc:meta])* $variant:ident = $text:literal),* $(,)?) => {
+        /// One thing a contact may do for or know of a child.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Capability {
+            $($(#[$doc])* $variant,)*
+        }
+
+        impl Capability {
+            /// Every capability.
+            pub const ALL: &'static [Capability] = &[$(Capability::$variant,)*];
+
+            /// The wire form.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Capability::$variant => $text,)*
+                }
+            }
+
+            /// Parses the wire form.
+            pub fn parse(input: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|c| c.as_str() == input)
+            }
+        }
+    };
+}
+
+capabilities!(
+    /// A legal guardian: sees the child's record, attendance and contacts.
+    Guardian = "guardian",
+    /// May collect the child.
+    MayPickUp = "may_pick_up",
+    /// Receives invoices.
+    Billing = "billing",
+    /// May message staff about the child.
+    Messaging = "messaging",
+    /// Sees photos of the child.
+    Media = "media",
+    /// Sees the child's day: attendance and updates.
+    DailyFeed = "daily_feed",
+    /// Only to be called in an emergency.
+    EmergencyOnly = "emergency_only",
+);
+
+/// A set of capabilities.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Capabilities(u8);
+
+impl Capabilities {
+    /// Whether `capability` is in the set.
+    pub fn has(self, capability: Capability) -> bool {
+        self.0 & (1 << capability as u8) != 0
+    }
+
+    /// The set with `capability` added.
+    #[must_use]
+    pub fn with(self, capability: Capability) -> Self {
+        Self(self.0 | (1 << capability as u8))
+    }
+
+    /// The capabilities in the set.
+    pub fn iter(self) -> impl Iterator<Item = Capability> {
+        Capability::ALL
+            .iter()
+            .copied()
+            .filter(move |c| self.has(*c))
+    }
+}
+
+impl FromIterator<Capability> for Capabilities {
+    fn from_iter<I: IntoIterator<Item = Capability>>(iter: I) -> Self {
+        iter.into_iter().fold(Self::default(), Self::with)
+    }
+}
+
+impl fmt::Debug for Capabilities {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set()
+            .entries(self.iter().map(Capability::as_str))
+            .finish()
+    }
+}
+
+/// How a contact relates to the child (`mother`, `grandparent`, `neighbour`): 1 to 40 characters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Relationship(String);
+
+impl Relationship {
+    /// Parses a relationship.
+    ///
+    /// # Errors
+    ///
+    /// [`ChildError::InvalidRelationship`].
+    pub fn parse(input: &str) -> Result<Self, ChildError> {
+        single_line(input, 40)
+            .map(Self)
+            .map_err(ChildError::InvalidRelationship)
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A phone number as written: 5 to 20 of digits, spaces, `+`, `-`, `(`, `)`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Phone(String);
+
+impl Phone {
+    /// Parses a phone number.
+    ///
+    /// # Errors
+    ///
+    /// [`ChildError::InvalidPhone`].
+    pub fn parse(input: &str) -> Result<Self, ChildError> {
+        let phone = input.trim();
+        let digits = phone.chars().filter(char::is_ascii_digit).count();
+        let valid = (5..=20).contains(&phone.len())
+            && digits >= 5
+            && phone
+                .chars()
+                .all(|c| c.is_ascii_digit() || " +-()".contains(c));
+        if valid {
+            Ok(Self(phone.to_owned()))
+        } else {
+            Err(ChildError::InvalidPhone)
+        }
+    }
+
+    /// The number.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Phone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Phone(***)")
+    }
+}
+
+/// A pickup PIN as typed at the kiosk: 4 to 8 digits. Only its hash is stored.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Pin(String);
+
+impl Pin {
+    /// Parses a PIN.
+    ///
+    /// # Errors
+    ///
+    /// [`ChildError::InvalidPin`].
+    pub fn parse(input: &str) -> Result<Self, ChildError> {
+        if (4..=8).contains(&input.len()) && input.bytes().all(|b| b.is_ascii_digit()) {
+            Ok(Self(input.to_owned()))
+        } else {
+            Err(ChildError::InvalidPin)
+        }
+    }
+
+    /// The digits.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Pin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Pin(***)")
+    }
+}
+
+/// One of a child's contacts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Contact {
+    /// The id.
+    pub id: ContactId,
+    /// Their name.
+    pub name: PersonName,
+    /// How they relate to the child.
+    pub relationship: Relationship,
+    /// Their phone number.
+    pub phone: Option<Phone>,
+    /// Their e-mail address.
+    pub email: Option<Email>,
+    /// The user account they sign in with, if any.
+    pub user_id: Option<UserId>,
+    /// What they may do for or know of the child.
+    pub capabilities: Capabilities,
+    /// The argon2 hash of their pickup PIN, if they have one.
+    pub pickup_pin: Option<crate::PasswordHash>,
+}
+
+/// A custody restriction: a named person who may not collect the child and/or see their
+/// records, between two dates.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CustodyRestriction {
+    /// The id.
+    pub id: RestrictionId,
+    /// The person restricted.
+    pub person: PersonName,
+    /// The contact entry of that person, if they are one.
+    pub contact_id: Option<ContactId>,
+    /// The user account of that person, if they have one.
+    pub user_id: Option<UserId>,
+    /// They may not collect the child.
+    pub blocks_pickup: bool,
+    /// They may not see the child's records.
+    pub blocks_records: bool,
+    /// The first day in force.
+    pub starts_on: Date,
+    /// The last day in force, if it ends.
+    pub ends_on: Option<Date>,
+    /// Why, for staff (sensitive).
+    pub note: Option<Note>,
+}
+
+impl CustodyRestriction {
+    /// Checks a restriction's dates and that it restricts something.
+    ///
+    /// # Errors
+    ///
+    /// [`ChildError::InvalidRestriction`].
+    pub fn check(&self) -> Result<(), ChildError> {
+        let dates_ok = self.ends_on.is_none_or(|end| end >= self.starts_on);
+        if dates_ok && (self.blocks_pickup || self.blocks_records) {
+            Ok(())
+        } else {
+            Err(ChildError::InvalidRestriction)
+        }
+    }
+
+    /// Whether it is in force on `day`.
+    pub fn in_force(&self, day: Date) -> bool {
+        self.starts_on <= day && self.ends_on.is_none_or(|end| day <= end)
+    }
+
+    fn concerns(&self, contact: Option<ContactId>, user: Option<UserId>) -> bool {
+        (contact.is_some() && self.contact_id == contact)
+            || (user.is_some() && self.user_id == user)
+    }
+}
+
+/// Why a pickup was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PickupError {
+    /// Not a contact of the child.
+    #[error("not a contact of this child")]
+    UnknownContact,
+    /// A contact without the may-pick-up capability (or an emergency-only contact).
+    #[error("this contact may not collect the child")]
+    NotAllowed,
+    /// A custody restriction in force blocks this person from collecting the child.
+    #[error("a custody restriction forbids this person to collect the child")]
+    Restricted,
+}
+
+impl PickupError {
+    /// The stable code.
+    pub fn code(self) -> &'static str {
+        match self {
+            PickupError::UnknownContact => "pickup.unknown_contact",
+            PickupError::NotAllowed => "pickup.not_authorized",
+            PickupError::Restricted => "pickup.restricted",
+        }
+    }
+}
+
+/// What a user linked to a child's contacts may see of the child.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GuardianView {
+    /// The capabilities of every unrestricted contact entry linked to the user, together.
+    pub capabilities: Capabilities,
+}
+
+impl GuardianView {
+    /// Whether they see the child's attendance.
+    pub fn sees_attendance(self) -> bool {
+        self.capabilities.has(Capability::Guardian) || self.capabilities.has(Capability::DailyFeed)
+    }
+
+    /// Whether they see the child's other contacts.
+    pub fn sees_contacts(self) -> bool {
+        self.capabilities.has(Capability::Guardian)
+    }
+
+    /// Whether they may message staff about the child.
+    pub fn may_message(self) -> bool {
+        self.capabilities.has(Capability::Messaging)
+    }
+
+    /// Whether they see photos of the child.
+    pub fn sees_media(self) -> bool {
+        self.capabilities.has(Capability::Media)
+    }
+}
+
+/// A child of a centre.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Child {
+    /// The id.
+    pub id: ChildId,
+    /// Their name.
+    pub name: PersonName,
+    /// Their date of birth.
+    pub date_of_birth: Date,
+    /// The room they belong to.
+    pub room_id: Option<RoomId>,
+    /// Their enrolment.
+    pub enrolment: Enrolment,
+    /// Whether photos of them may be taken and shared.
+    pub photo_consent: bool,
+    /// Allergies, medical, medication and custody notes.
+    pub sensitive: SensitiveInfo,
+    /// Their contacts.
+    pub contacts: Vec<Contact>,
+    /// Custody restrictions.
+    pub restrictions: Vec<CustodyRestriction>,
+    /// When archived, if archived.
+    pub archived_at: Option<OffsetDateTime>,
+    /// Stamps.
+    pub audit: Audit,
+    /// Version.
+    pub version: Version,
+}
+
+/// Checks a date of birth against `today`: not in the future, at most 18 years ago.
+///
+/// # Errors
+///
+/// [`ChildError::InvalidDateOfBirth`].
+pub fn check_date_of_birth(date_of_birth: Date, today: Date) -> Result<(), ChildError> {
+    let oldest = today.replace_year(today.year() - 18).unwrap_or(today);
+    if date_of_birth > today || date_of_birth < oldest {
+        Err(ChildError::InvalidDateOfBirth)
+    } else {
+        Ok(())
+    }
+}
+
+/// Whole months from `born` to `on` (0 before the first month-day).
+pub fn age_in_months(born: Date, on: Date) -> u16 {
+    let years = on.year() - born.year();
+    let months = years * 12 + i32::from(u8::from(on.month())) - i32::from(u8::from(born.month()));
+    let months = if on.day() < born.day() {
+        months - 1
+    } else {
+        months
+    };
+    u16::try_from(months.max(0)).unwrap_or(u16::MAX)
+}
+
+impl Child {
+    /// Their age in whole months on `day`.
+    pub fn age_in_months(&self, day: Date) -> u16 {
+        age_in_months(self.date_of_birth, day)
+    }
+
+    /// Whether the child is archived.
+    pub fn is_archived(&self) -> bool {
+        self.archived_at.is_some()
+    }
+
+    /// The contact with this id.
+    pub fn contact(&self, id: ContactId) -> Option<&Contact> {
+        self.contacts.iter().find(|c| c.id == id)
+    }
+
+    /// What `user` may see of the child on `day`: `None` if no contact entry links to them, or
+    /// a records restriction in force names them.
+    pub fn guardian_view(&self, user: UserId, day: Date) -> Option<GuardianView> {
+        if self.records_blocked_for(user, day) {
+            return None;
+        }
+        let linked: Vec<&Contact> = self
+            .contacts
+            .iter()
+            .filter(|c| c.user_id == Some(user))
+            .collect();
+        if linked.is_empty() {
+            return None;
+        }
+        let capabilities = linked.iter().flat_map(|c| c.capabilities.iter()).collect();
+        Some(GuardianView { capabilities })
+    }
+
+    /// Whether a records restriction in force on `day` names `user`, directly or through a
+    /// contact entry linked to them: such a person sees nothing of the child, whatever else
+    /// they may be.
+    pub fn records_blocked_for(&self, user: UserId, day: Date) -> bool {
+        self.restrictions.iter().any(|r| {
+            r.blocks_records
+                && r.in_force(day)
+                && (r.user_id == Some(user)
+                    || self
+                        .contacts
+                        .iter()
+                        .any(|c| c.user_id == Some(user) && r.concerns(Some(c.id), None)))
+        })
+    }
+
+    /// Whether contact `contact` may collect the child on `day`.
+    ///
+    /// # Errors
+    ///
+    /// The [`PickupError`] that stands in the way.
+    pub fn may_pick_up(&self, contact: ContactId, day: Date) -> Result<&Contact, PickupError> {
+        let found = self.contact(contact).ok_or(PickupError::UnknownContact)?;
+        if self.restrictions.iter().any(|r| {
+            r.blocks_pickup && r.in_force(day) && r.concerns(Some(found.id), found.user_id)
+        }) {
+            return Err(PickupError::Restricted);
+        }
+        if !found.capabilities.has(Capability::MayPickUp)
+            || found.capabilities.has(Capability::EmergencyOnly)
+        {
+            return Err(PickupError::NotAllowed);
+        }
+        Ok(found)
+    }
+
+    /// This child after a change by `by` at `at`, one version on.
+    ///
+    /// # Errors
+    ///
+    /// [`ChildError::Archived`].
+    pub fn changed(
+        &self,
+        change: impl FnOnce(&mut Child),
+        by: crate::Actor,
+        at: OffsetDateTime,
+    ) -> Result<Self, ChildError> {
+        if self.is_archived() {
+            return Err(ChildError::Archived);
+        }
+        let mut next = self.clone();
+        change(&mut next);
+        next.audit = self.audit.touched(by, at);
+        next.version = self.version.next();
+        Ok(next)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Actor, MembershipId};
+    use proptest::prelude::*;
+    use time::macros::date;
+    use uuid::Uuid;
+
+    fn name(given: &str) -> PersonName {
+        PersonName::parse(given, "Smith").unwrap()
+    }
+
+    fn contact(user: Option<UserId>, capabilities: &[Capability]) -> Contact {
+        Contact {
+            id: ContactId::from_uuid(Uuid::now_v7()),
+            name: name("Alex"),
+            relationship: Relationship::parse("parent").unwrap(),
+            phone: None,
+            email: None,
+            user_id: user,
+            capabilities: capabilities.iter().copied().collect(),
+            pickup_pin: None,
+        }
+    }
+
+    fn child(contacts: Vec<Contact>, restrictions: Vec<CustodyRestriction>) -> Child {
+        Child {
+            id: ChildId::from_uuid(Uuid::now_v7()),
+            name: name("Sam"),
+            date_of_birth: date!(2024 - 03 - 15),
+            room_id: None,
+            enrolment: Enrolment::new(EnrolmentStatus::Enrolled, date!(2025 - 01 - 06), None)
+                .unwrap(),
+            photo_consent: false,
+            sensitive: SensitiveInfo::default(),
+            contacts,
+            restrictions,
+            archived_at: None,
+            audit: Audit::created(
+                Actor::User(UserId::from_uuid(Uuid::now_v7())),
+                OffsetDateTime::UNIX_EPOCH,
+            ),
+            version: Version::FIRST,
+        }
+    }
+
+    fn restriction(
+        contact: Option<ContactId>,
+        user: Option<UserId>,
+        pickup: bool,
+        records: bool,
+    ) -> CustodyRestriction {
+        CustodyRestriction {
+            id: RestrictionId::from_uuid(Uuid::now_v7()),
+            person: name("Pat"),
+            contact_id: contact,
+            user_id: user,
+            blocks_pickup: pickup,
+            blocks_records: records,
+            starts_on: date!(2026 - 01 - 01),
+            ends_on: Some(date!(2026 - 12 - 31)),
+            note: None,
+        }
+    }
+
+    #[test]
+    fn ages_count_whole_months() {
+        assert_eq!(
+            age_in_months(date!(2024 - 03 - 15), date!(2024 - 03 - 15)),
+            0
+        );
+        assert_eq!(
+            age_in_months(date!(2024 - 03 - 15), date!(2024 - 04 - 14)),
+            0
+        );
+        assert_eq!(
+            age_in_months(date!(2024 - 03 - 15), date!(2024 - 04 - 15)),
+            1
+        );
+        assert_eq!(
+            age_in_months(date!(2024 - 03 - 15), date!(2026 - 03 - 14)),
+            23
+        );
+        assert_eq!(
+            age_in_months(date!(2024 - 03 - 15), date!(2023 - 01 - 01)),
+            0
+        );
+    }
+
+    #[test]
+    fn a_guardian_sees_their_child_and_a_stranger_does_not() {
+        let parent = UserId::from_uuid(Uuid::now_v7());
+        let child = child(
+            vec![contact(
+                Some(parent),
+                &[Capability::Guardian, Capability::MayPickUp],
+            )],
+            vec![],
+        );
+        let view = child.guardian_view(parent, date!(2026 - 06 - 01)).unwrap();
+        assert!(view.sees_attendance() && view.sees_contacts() && !view.may_message());
+        assert_eq!(
+            child.guardian_view(UserId::from_uuid(Uuid::now_v7()), date!(2026 - 06 - 01)),
+            None
+        );
+    }
+
+    #[test]
+    fn a_billing_only_contact_sees_the_child_but_not_the_day() {
+        let payer = UserId::from_uuid(Uuid::now_v7());
+        let child = child(vec![contact(Some(payer), &[Capability::Billing])], vec![]);
+        let view = child.guardian_view(payer, date!(2026 - 06 - 01)).unwrap();
+        assert!(!view.sees_attendance() && !view.sees_contacts());
+    }
+
+    #[test]
+    fn a_records_restriction_hides_the_child_while_in_force() {
+        let parent = UserId::from_uuid(Uuid::now_v7());
+        let linked = contact(Some(parent), &[Capability::Guardian]);
+        let child = child(
+            vec![linked.clone()],
+            vec![restriction(Some(linked.id), None, false, true)],
+        );
+        assert_eq!(child.guardian_view(parent, date!(2026 - 06 - 01)), None);
+        assert!(
+            child.guardian_view(parent, date!(2027 - 01 - 01)).is_some(),
+            "after it ends"
+        );
+        let by_user = Child {
+            restrictions: vec![restriction(None, Some(parent), false, true)],
+            ..child.clone()
+        };
+        assert_eq!(by_user.guardian_view(parent, date!(2026 - 06 - 01)), None);
+    }
+
+    #[test]
+    fn only_unrestricted_contacts_who_may_pick_up_collect_the_child() {
+        let grandma = contact(None, &[Capability::MayPickUp]);
+        let neighbour = contact(None, &[Capability::EmergencyOnly, Capability::MayPickUp]);
+        let aunt = contact(None, &[Capability::Guardian]);
+        let father = contact(None, &[Capability::Guardian, Capability::MayPickUp]);
+        let day = date!(2026 - 06 - 01);
+        let child = child(
+            vec![
+                grandma.clone(),
+                neighbour.clone(),
+                aunt.clone(),
+                father.clone(),
+            ],
+            vec![restriction(Some(father.id), None, true, false)],
+        );
+        assert!(child.may_pick_up(grandma.id, day).is_ok());
+        assert_eq!(
+            child.may_pick_up(neighbour.id, day).unwrap_err(),
+            PickupError::NotAllowed
+        );
+        assert_eq!(
+            child.may_pick_up(aunt.id, day).unwrap_err(),
+            PickupError::NotAllowed
+        );
+        assert_eq!(
+            child.may_pick_up(father.id, day).unwrap_err(),
+            PickupError::Restricted
+        );
+        assert!(
+            child.may_pick_up(father.id, date!(2027 - 01 - 02)).is_ok(),
+            "after the restriction ends"
+        );
+        assert_eq!(
+            child
+                .may_pick_up(ContactId::from_uuid(Uuid::now_v7()), day)
+                .unwrap_err(),
+            PickupError::UnknownContact
+        );
+        let _ = MembershipId::from_uuid(Uuid::now_v7());
+    }
+
+    #[test]
+    fn values_are_checked() {
+        assert!(PersonName::parse(" ", "Smith").is_err());
+        assert!(Phone::parse("+358 40 123 4567").is_ok());
+        assert!(Phone::parse("call me").is_err());
+        assert!(Pin::parse("0042").is_ok());
+        assert!(Pin::parse("42").is_err() && Pin::parse("12a4").is_err());
+        assert!(check_date_of_birth(date!(2027 - 01 - 01), date!(2026 - 06 - 01)).is_err());
+        assert!(check_date_of_birth(date!(2000 - 01 - 01), date!(2026 - 06 - 01)).is_err());
+        assert!(
+            Enrolment::new(
+                EnrolmentStatus::Enrolled,
+                date!(2026 - 02 - 01),
+                Some(date!(2026 - 01 - 01))
+            )
+            .is_err()
+        );
+        assert_eq!(format!("{:?}", name("Sam")), "PersonName(***)");
+    }
+
+    proptest! {
+        #[test]
+        fn a_restriction_in_force_always_wins_over_capabilities(
+            caps in proptest::sample::subsequence(Capability::ALL.to_vec(), 0..=Capability::ALL.len()),
+            pickup in any::<bool>(),
+            records in any::<bool>(),
+        ) {
+            let user = UserId::from_uuid(Uuid::now_v7());
+            let linked = contact(Some(user), &caps);
+            let child = child(vec![linked.clone()], vec![restriction(Some(linked.id), None, pickup, records)]);
+            let day = date!(2026 - 06 - 01);
+            if pickup {
+                prop_assert_eq!(child.may_pick_up(linked.id, day).unwrap_err(), PickupError::Restricted);
+            }
+            if records {
+                prop_assert_eq!(child.guardian_view(user, day), None);
+            }
+        }
+    }
+}

@@ -10,6 +10,7 @@
 
 mod architecture;
 mod checked;
+mod children;
 mod exchange;
 mod http_contract;
 mod idempotency;

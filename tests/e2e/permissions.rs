@@ -29,7 +29,18 @@ fn matrix() -> BTreeMap<String, Value> {
 }
 
 fn call(method: &Method, path: &str) -> Call {
-    let path = path.replace("{id}", "x");
+    // Every path parameter is some value that names nothing.
+    let path: String = path
+        .split('/')
+        .map(|segment| {
+            if segment.starts_with('{') {
+                "x"
+            } else {
+                segment
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/");
     let call = Call::new(method.clone(), &path);
     if matches!(*method, Method::POST | Method::PATCH | Method::PUT) {
         call.json(&json!({}))

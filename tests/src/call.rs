@@ -39,6 +39,11 @@ impl Call {
         Self::new(Method::PATCH, path)
     }
 
+    /// `PUT path`.
+    pub fn put(path: &str) -> Self {
+        Self::new(Method::PUT, path)
+    }
+
     /// `DELETE path`.
     pub fn delete(path: &str) -> Self {
         Self::new(Method::DELETE, path)
@@ -109,6 +114,11 @@ impl Reply {
             .unwrap_or_else(|e| panic!("body is not JSON ({e}): {:?}", self.bytes))
     }
 
+    /// The body as text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.bytes).into_owned()
+    }
+
     /// A header as text.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
@@ -123,6 +133,18 @@ impl Reply {
             "unexpected status; body: {}",
             String::from_utf8_lossy(&self.bytes)
         );
+        self
+    }
+
+    /// Asserts a 422 `validation.failed` where some field was refused with `code`.
+    #[track_caller]
+    pub fn expect_field_error(&self, code: &str) -> &Self {
+        self.expect_error(422, "validation.failed");
+        let body = self.json();
+        let found = body["details"]["fields"]
+            .as_array()
+            .is_some_and(|fields| fields.iter().any(|f| f["code"] == code));
+        assert!(found, "no field refused with {code}: {body}");
         self
     }
 

@@ -41,6 +41,23 @@ impl AuditTrail {
             .await;
     }
 
+    /// Records what the scope's actor is about to be shown, before it is shown: reads of
+    /// sensitive data are answered only once their audit event is stored.
+    ///
+    /// # Errors
+    ///
+    /// [`AppError::Unavailable`] (or another store error) when the event could not be stored.
+    pub async fn record_before(
+        &self,
+        scope: &TenantScope,
+        action: AuditAction,
+        target: Option<String>,
+        details: &[(&str, String)],
+    ) -> Result<(), AppError> {
+        let event = self.event(Some(scope.actor().clone()), action, target, details);
+        Ok(self.log.append(scope, &event).await?)
+    }
+
     /// Records what happened in `tenant` before any session (sign-in): `actor` when known.
     pub async fn record_in(
         &self,
@@ -71,7 +88,20 @@ impl AuditTrail {
         target: Option<String>,
         details: &[(&str, String)],
     ) {
-        let event = AuditEvent {
+        let event = self.event(actor, action, target, details);
+        if let Err(error) = self.log.append(scope, &event).await {
+            tracing::error!(tenant_id = %scope.tenant_id(), action = action.as_str(), error = %error, "audit event not recorded");
+        }
+    }
+
+    fn event(
+        &self,
+        actor: Option<Actor>,
+        action: AuditAction,
+        target: Option<String>,
+        details: &[(&str, String)],
+    ) -> AuditEvent {
+        AuditEvent {
             id: AuditEventId::from_uuid(self.ids.uuid()),
             at: self.clock.now(),
             actor,
@@ -81,9 +111,6 @@ impl AuditTrail {
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), v.clone()))
                 .collect(),
-        };
-        if let Err(error) = self.log.append(scope, &event).await {
-            tracing::error!(tenant_id = %scope.tenant_id(), action = action.as_str(), error = %error, "audit event not recorded");
         }
     }
 

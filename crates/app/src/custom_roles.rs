@@ -16,6 +16,7 @@ use cubby_ports::{
 use crate::AppError;
 use crate::audit::AuditTrail;
 use crate::cache::Principals;
+use crate::error::require;
 
 /// The custom role use cases.
 pub struct CustomRoles {
@@ -30,14 +31,6 @@ pub struct CustomRoles {
 impl std::fmt::Debug for CustomRoles {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CustomRoles").finish_non_exhaustive()
-    }
-}
-
-fn require(scope: &TenantScope, permission: Permission) -> Result<(), AppError> {
-    if scope.has(permission) {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(permission))
     }
 }
 

@@ -74,3 +74,15 @@ impl From<RepoError> for AppError {
         }
     }
 }
+
+/// Whether the scope may do `permission`: [`AppError::Forbidden`] if not.
+pub(crate) fn require(
+    scope: &cubby_ports::TenantScope,
+    permission: Permission,
+) -> Result<(), AppError> {
+    if scope.has(permission) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(permission))
+    }
+}

@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod auth;
 pub mod cache;
+pub mod children;
 pub mod custom_roles;
 pub mod demo;
 mod error;
@@ -16,6 +17,7 @@ pub mod passwords;
 pub mod rooms;
 pub mod session;
 pub mod settings;
+pub mod staff;
 pub mod tokens;
 
 use std::sync::Arc;
@@ -89,6 +91,10 @@ pub struct App {
     pub audit: Arc<audit::AuditTrail>,
     /// Rooms.
     pub rooms: Rooms,
+    /// Children, contacts and custody restrictions.
+    pub children: Arc<children::Children>,
+    /// Staff records.
+    pub staff: staff::Staff,
     /// Readiness probes.
     pub probes: Vec<Arc<dyn HealthProbe>>,
     /// The tenant directory behind the cache (for its hit rate).
@@ -159,6 +165,25 @@ impl App {
             clock: ports.clock.clone(),
             ids: ports.ids.clone(),
         };
+        let children = Arc::new(children::Children {
+            children: ports.children.clone(),
+            staff: ports.staff.clone(),
+            rooms: ports.rooms.clone(),
+            directory: ports.membership_directory.clone(),
+            tenants: tenants.clone(),
+            audit: audit.clone(),
+            passwords: passwords.clone(),
+            clock: ports.clock.clone(),
+            ids: ports.ids.clone(),
+        });
+        let staff = staff::Staff {
+            staff: ports.staff.clone(),
+            rooms: ports.rooms.clone(),
+            directory: ports.membership_directory.clone(),
+            audit: audit.clone(),
+            clock: ports.clock.clone(),
+            ids: ports.ids.clone(),
+        };
         let custom_roles = custom_roles::CustomRoles {
             roles: ports.roles.clone(),
             memberships: ports.memberships.clone(),
@@ -187,6 +212,8 @@ impl App {
             custom_roles,
             audit,
             rooms: Rooms::new(ports.rooms.clone(), ports.clock.clone(), ports.ids.clone()),
+            children,
+            staff,
             probes: ports.probes.clone(),
             tenants,
             principals,

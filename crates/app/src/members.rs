@@ -28,6 +28,7 @@ use time::Duration;
 use crate::AppError;
 use crate::audit::AuditTrail;
 use crate::cache::Principals;
+use crate::error::require;
 use crate::passwords::Passwords;
 
 /// How long an invitation lasts unless the inviter says otherwise.
@@ -113,14 +114,6 @@ pub struct Members {
 impl std::fmt::Debug for Members {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Members").finish_non_exhaustive()
-    }
-}
-
-fn require(scope: &TenantScope, permission: Permission) -> Result<(), AppError> {
-    if scope.has(permission) {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(permission))
     }
 }
 

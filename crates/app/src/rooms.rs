@@ -6,6 +6,7 @@ use cubby_domain::{NewRoom, Permission, Room, RoomChanges, RoomError, RoomId, Ve
 use cubby_ports::{Clock, IdGenerator, Page, RepoError, RoomQuery, RoomRepository, TenantScope};
 
 use crate::AppError;
+use crate::error::require;
 
 /// The room use cases.
 pub struct Rooms {
@@ -17,14 +18,6 @@ pub struct Rooms {
 impl std::fmt::Debug for Rooms {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Rooms").finish_non_exhaustive()
-    }
-}
-
-fn require(scope: &TenantScope, permission: Permission) -> Result<(), AppError> {
-    if scope.has(permission) {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(permission))
     }
 }
 

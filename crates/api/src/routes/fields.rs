@@ -130,3 +130,45 @@ pub(crate) fn time(text: &str) -> Result<OffsetDateTime, Unknown> {
         }
     })
 }
+
+/// A calendar date, `YYYY-MM-DD`.
+pub(crate) fn date(text: &str) -> Result<time::Date, Unknown> {
+    const FORMAT: &[time::format_description::BorrowedFormatItem<'_>] =
+        time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(text, FORMAT).map_err(|_| Unknown {
+        code: "request.invalid_date",
+        value: text.to_owned(),
+    })
+}
+
+/// A date on the wire: `YYYY-MM-DD`.
+pub(crate) fn date_text(date: time::Date) -> String {
+    format!(
+        "{:04}-{:02}-{:02}",
+        date.year(),
+        u8::from(date.month()),
+        date.day()
+    )
+}
+
+/// For `Option<Option<T>>` fields of a PATCH body: absent is `None` (keep), `null` is
+/// `Some(None)` (clear), a value is `Some(Some(value))`. Use with `#[serde(default)]`.
+pub(crate) fn nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    <Option<T> as serde::Deserialize>::deserialize(deserializer).map(Some)
+}
+
+impl Coded for cubby_domain::ChildError {
+    fn code(&self) -> &'static str {
+        cubby_domain::ChildError::code(self)
+    }
+}
+
+impl Coded for cubby_domain::StaffError {
+    fn code(&self) -> &'static str {
+        cubby_domain::StaffError::code(self)
+    }
+}

@@ -2,6 +2,7 @@
 
 mod audit;
 mod auth;
+mod children;
 mod fields;
 mod health;
 mod invitations;
@@ -9,6 +10,7 @@ mod members;
 mod navigation;
 mod roles;
 mod rooms;
+mod staff;
 
 use cubby_domain::Permission;
 use http::Method;
@@ -135,6 +137,84 @@ pub(crate) fn all() -> Router {
         invitations::revoke,
     );
     router.permitted(Method::GET, "/v1/audit", Permission::AuditRead, audit::list);
+    use Permission::{ChildrenRead, ChildrenReadSensitive, ChildrenWrite, StaffManage, StaffRead};
+    router.permitted(
+        Method::POST,
+        "/v1/children",
+        ChildrenWrite,
+        children::create,
+    );
+    router.permitted(Method::GET, "/v1/children", ChildrenRead, children::list);
+    router.permitted(
+        Method::GET,
+        "/v1/children/{id}",
+        ChildrenRead,
+        children::get,
+    );
+    router.permitted(
+        Method::PATCH,
+        "/v1/children/{id}",
+        ChildrenWrite,
+        children::update,
+    );
+    router.permitted(
+        Method::DELETE,
+        "/v1/children/{id}",
+        ChildrenWrite,
+        children::archive,
+    );
+    router.permitted(
+        Method::GET,
+        "/v1/children/{id}/sensitive",
+        ChildrenReadSensitive,
+        children::sensitive,
+    );
+    router.permitted(
+        Method::PUT,
+        "/v1/children/{id}/sensitive",
+        ChildrenWrite,
+        children::replace_sensitive,
+    );
+    router.permitted(
+        Method::POST,
+        "/v1/children/{id}/contacts",
+        ChildrenWrite,
+        children::add_contact,
+    );
+    router.permitted(
+        Method::PATCH,
+        "/v1/children/{id}/contacts/{contact_id}",
+        ChildrenWrite,
+        children::update_contact,
+    );
+    router.permitted(
+        Method::DELETE,
+        "/v1/children/{id}/contacts/{contact_id}",
+        ChildrenWrite,
+        children::remove_contact,
+    );
+    router.permitted(
+        Method::POST,
+        "/v1/children/{id}/restrictions",
+        ChildrenWrite,
+        children::add_restriction,
+    );
+    router.permitted(
+        Method::DELETE,
+        "/v1/children/{id}/restrictions/{restriction_id}",
+        ChildrenWrite,
+        children::remove_restriction,
+    );
+    router.permitted(Method::POST, "/v1/staff", StaffManage, staff::create);
+    router.permitted(Method::GET, "/v1/staff", StaffRead, staff::list);
+    router.permitted(Method::GET, "/v1/staff/{id}", StaffRead, staff::get);
+    router.permitted(Method::PATCH, "/v1/staff/{id}", StaffManage, staff::update);
+    router.permitted(
+        Method::DELETE,
+        "/v1/staff/{id}",
+        StaffManage,
+        staff::archive,
+    );
     router
 }
 
@@ -146,6 +226,6 @@ mod tests {
     fn every_route_registers_without_conflict() {
         let router = all();
         assert!(router.conflicts.is_empty(), "{:?}", router.conflicts);
-        assert_eq!(router.specs().count(), 30);
+        assert_eq!(router.specs().count(), 47);
     }
 }

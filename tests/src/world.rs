@@ -174,6 +174,7 @@ pub async fn centre(app: &App, label: &str) -> Centre {
         name: TenantName::parse(&format!("Centre {label}")).unwrap(),
         time_zone: TimeZone::parse("Europe/Helsinki").unwrap(),
         status: TenantStatus::Active,
+        settings: cubby_domain::CentreSettings::default(),
         audit: Audit::created(
             Actor::User(UserId::from_uuid(Uuid::now_v7())),
             app.ports().clock.now(),

@@ -4,6 +4,7 @@
 //!
 //! Data is partitioned by tenant first, so a tenant's calls never walk another tenant's data.
 
+mod attendance;
 mod cache;
 mod children;
 mod roles;
@@ -24,6 +25,8 @@ pub struct MemoryStore {
     rooms: Arc<RwLock<rooms::RoomTable>>,
     children: Arc<RwLock<children::ChildTable>>,
     staff: Arc<RwLock<children::StaffTable>>,
+    attendance: Arc<RwLock<attendance::AttendanceTable>>,
+    breaches: Arc<RwLock<attendance::BreachTable>>,
     cache: Arc<RwLock<cache::Expiring<String, Vec<u8>>>>,
     idempotency: Arc<RwLock<cache::Expiring<cache::RecordKey, cache::Record>>>,
     users: Arc<RwLock<users::UserTable>>,
@@ -70,6 +73,8 @@ pub fn embedded_ports() -> cubby_ports::Ports {
         rooms: Arc::new(store.clone()),
         children: Arc::new(store.clone()),
         staff: Arc::new(store.clone()),
+        attendance: Arc::new(store.clone()),
+        breaches: Arc::new(store.clone()),
         tenants: Arc::new(store.clone()),
         users: Arc::new(store.clone()),
         membership_directory: Arc::new(store.clone()),

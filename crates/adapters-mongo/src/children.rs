@@ -160,13 +160,13 @@ struct RestrictionDocument {
 }
 
 /// A date as stored.
-fn date_to_bson(date: Date) -> String {
+pub(crate) fn date_to_bson(date: Date) -> String {
     date.format(DATE_FORMAT)
         .unwrap_or_else(|_| date.to_string())
 }
 
 /// A stored date parsed again; `None` if malformed.
-fn date_from_bson(stored: &str) -> Option<Date> {
+pub(crate) fn date_from_bson(stored: &str) -> Option<Date> {
     Date::parse(stored, DATE_FORMAT).ok()
 }
 

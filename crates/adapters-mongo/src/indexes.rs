@@ -7,7 +7,8 @@ use mongodb::options::IndexOptions;
 use mongodb::{Database, IndexModel};
 
 use crate::{
-    audit_events, children, invitations, memberships, roles, rooms, tenants, to_repo_error, users,
+    attendance, audit_events, children, invitations, memberships, roles, rooms, tenants,
+    to_repo_error, users,
 };
 
 /// The indexes ensured, by collection.
@@ -218,6 +219,42 @@ fn declared() -> Vec<(&'static str, Vec<IndexModel>)> {
                 index(
                     doc! { "tenant_id": 1, "at": -1, "_id": -1 },
                     audit_events::TENANT_AT_INDEX,
+                    false,
+                ),
+            ],
+        ),
+        (
+            attendance::EVENTS,
+            vec![
+                // One event per place in a subject's day (a lost race for a `seq` is a
+                // conflict); also a subject's events over a range of days, by day then `seq`.
+                index(
+                    doc! { "tenant_id": 1, "subject": 1, "day": 1, "seq": 1 },
+                    attendance::EVENT_SEQ_INDEX,
+                    true,
+                ),
+                // A day's events by subject then `seq`, of every room or (filtered on the
+                // fetched events, a day being small) of one.
+                index(
+                    doc! { "tenant_id": 1, "day": 1, "subject": 1, "seq": 1 },
+                    attendance::EVENT_DAY_INDEX,
+                    false,
+                ),
+            ],
+        ),
+        (
+            attendance::BREACHES,
+            vec![
+                // A tenant's breaches, newest first, with or without a range of days.
+                index(
+                    doc! { "tenant_id": 1, "at": -1, "_id": -1 },
+                    attendance::BREACH_AT_INDEX,
+                    false,
+                ),
+                // A room's breaches, newest first.
+                index(
+                    doc! { "tenant_id": 1, "room": 1, "at": -1, "_id": -1 },
+                    attendance::BREACH_ROOM_AT_INDEX,
                     false,
                 ),
             ],

@@ -1,7 +1,7 @@
 //! MongoDB adapters on the official `mongodb` driver: the repository of every tenant-owned
 //! aggregate (rooms, children, staff, memberships, custom roles, invitations), the tenant and user directories,
 //! the membership and invitation lookups that run before a session exists, the audit log, the
-//! indexes they need, and a readiness probe.
+//! attendance and ratio breach logs, the indexes they need, and a readiness probe.
 //!
 //! One [`Mongo`] (one driver client, pooled) serves a whole process. Each aggregate has a
 //! document type owned here, never the domain type, carrying `tenant_id`, `audit` and
@@ -11,6 +11,7 @@
 //! name their tenant explicitly. Driver errors are mapped here by [`to_repo_error`] and never
 //! cross the port.
 
+mod attendance;
 mod audit;
 mod audit_events;
 mod children;
@@ -102,7 +103,8 @@ impl Mongo {
     }
 
     /// Points the repositories, the tenant and user directories, the membership and invitation
-    /// lookups and the audit log of `ports` at this database, and adds its readiness probe.
+    /// lookups, the audit log and the attendance and breach logs of `ports` at this database,
+    /// and adds its readiness probe.
     pub fn install(&self, ports: &mut Ports) {
         ports.rooms = Arc::new(self.clone());
         ports.children = Arc::new(self.clone());
@@ -115,6 +117,8 @@ impl Mongo {
         ports.invitations = Arc::new(self.clone());
         ports.invitation_directory = Arc::new(self.clone());
         ports.audit = Arc::new(self.clone());
+        ports.attendance = Arc::new(self.clone());
+        ports.breaches = Arc::new(self.clone());
         ports.probes.push(Arc::new(self.clone()));
     }
 }
@@ -300,6 +304,14 @@ mod tests {
         cubby_ports::invitation_repository_contract!(optional super::fresh());
     }
 
+    mod attendance {
+        cubby_ports::attendance_log_contract!(optional super::fresh());
+    }
+
+    mod breaches {
+        cubby_ports::breach_log_contract!(optional super::fresh());
+    }
+
     mod stored {
         use bson::{Document, doc};
         use cubby_domain::{ExternalId, Permission, Role, RoleId, RoleRef, User};
@@ -349,6 +361,10 @@ mod tests {
                 "staff_tenant_active_user_unique",
                 "staff_tenant_name",
                 "staff_tenant_room_name",
+                "attendance_tenant_subject_day_seq_unique",
+                "attendance_tenant_day_subject_seq",
+                "breaches_tenant_at",
+                "breaches_tenant_room_at",
             ] {
                 assert!(names.iter().any(|n| n == expected), "{expected}: {names:?}");
             }
@@ -653,6 +669,179 @@ mod tests {
             let text = reported(&error);
             assert!(matches!(error, RepoError::Corrupt(_)), "{text}");
             assert!(!text.contains("the-broom-cupboard"), "{text}");
+        }
+
+        /// A check-in of a new child on 2026-09-01 in a new room, recorded by the scope's actor.
+        fn check_in(scope: &cubby_ports::TenantScope, seq: u32) -> cubby_domain::AttendanceEvent {
+            use cubby_domain::{AttendanceEvent, AttendanceEventId, ChildId, Movement, RoomId};
+            let room = RoomId::from_uuid(uuid::Uuid::now_v7());
+            AttendanceEvent {
+                id: AttendanceEventId::from_uuid(uuid::Uuid::now_v7()),
+                subject: cubby_domain::Subject::Child(ChildId::from_uuid(uuid::Uuid::now_v7())),
+                day: time::macros::date!(2026 - 09 - 01),
+                seq,
+                movement: Movement::CheckIn {
+                    room,
+                    contact: None,
+                },
+                at: cubby_ports::contract::at(i64::from(seq)),
+                room,
+                actor: scope.actor().clone(),
+                recorded_at: cubby_ports::contract::at(i64::from(seq)),
+            }
+        }
+
+        #[tokio::test]
+        async fn an_event_is_stored_under_its_tenant_and_a_replay_taking_a_seq_is_still_a_replay() {
+            use cubby_domain::AttendanceEvent;
+            use cubby_ports::{Appended, AttendanceLog};
+
+            let Some(mongo) = fresh().await else { return };
+            let scope = fresh_scope();
+            let first = check_in(&scope, 1);
+            let second = AttendanceEvent {
+                id: cubby_domain::AttendanceEventId::from_uuid(uuid::Uuid::now_v7()),
+                seq: 2,
+                ..first.clone()
+            };
+            for event in [&first, &second] {
+                assert_eq!(mongo.append(&scope, event).await.unwrap(), Appended::Stored);
+            }
+            let stored = collection(&mongo, "attendance_events")
+                .find_one(doc! { "event_id": first.id.to_string() })
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(
+                stored.get_str("_id").unwrap(),
+                format!("{}:{}", scope.tenant_id(), first.id)
+            );
+            assert_eq!(
+                stored.get_str("subject").unwrap(),
+                first.subject.to_string()
+            );
+            assert_eq!(stored.get_str("day"), Ok("2026-09-01"));
+
+            // The replay collides with its own id and with the second event's seq: the id wins.
+            let replay = AttendanceEvent {
+                seq: 2,
+                ..first.clone()
+            };
+            assert_eq!(
+                mongo.append(&scope, &replay).await.unwrap(),
+                Appended::Replayed(first.clone())
+            );
+        }
+
+        #[tokio::test]
+        async fn a_malformed_attendance_event_or_breach_is_corrupt_never_by_value() {
+            use cubby_domain::{AttendanceEventId, Breach, BreachId};
+            use cubby_ports::{AttendanceLog, BreachLog, BreachQuery};
+
+            let Some(mongo) = fresh().await else { return };
+            let scope = fresh_scope();
+            let event = check_in(&scope, 1);
+            mongo.append(&scope, &event).await.unwrap();
+            let key = format!("{}:{}", scope.tenant_id(), event.id);
+
+            // Each change, and whether the event still matches the subject's and day's filters.
+            for (set, leaked, listed) in [
+                (doc! { "movement.kind": "teleport" }, "teleport", true),
+                (
+                    doc! { "subject": "child_the-cupboard" },
+                    "the-cupboard",
+                    false,
+                ),
+                (doc! { "subject_kind": "goldfish" }, "goldfish", true),
+                (doc! { "day": "next-tuesday" }, "next-tuesday", false),
+                (doc! { "seq": -3_i64 }, "-3", true),
+                (
+                    doc! { "actor": "someone@example.com" },
+                    "someone@example.com",
+                    true,
+                ),
+                (
+                    doc! { "movement": { "kind": "correction", "amends": event.id.to_string(), "amendment": { "kind": "void" }, "reason": "" } },
+                    "correction\"",
+                    true,
+                ),
+                (
+                    doc! { "movement.room": { "leaked": "x@example.com" } },
+                    "x@example.com",
+                    true,
+                ),
+            ] {
+                let original = collection(&mongo, "attendance_events")
+                    .find_one(doc! { "_id": &key })
+                    .await
+                    .unwrap()
+                    .unwrap();
+                collection(&mongo, "attendance_events")
+                    .update_one(doc! { "_id": &key }, doc! { "$set": set.clone() })
+                    .await
+                    .unwrap();
+                let mut errors = vec![mongo.get(&scope, event.id).await.unwrap_err()];
+                if listed {
+                    errors.push(
+                        mongo
+                            .of_subject(&scope, event.subject, event.day, event.day)
+                            .await
+                            .unwrap_err(),
+                    );
+                    errors.push(mongo.day(&scope, event.day, None).await.unwrap_err());
+                }
+                for error in errors {
+                    let text = reported(&error);
+                    assert!(matches!(error, RepoError::Corrupt(_)), "{set:?}: {text}");
+                    assert!(
+                        text.contains("attendance_events document") && text.contains(&key),
+                        "{set:?}: {text}"
+                    );
+                    assert!(!text.contains(leaked), "{set:?}: {text}");
+                }
+                collection(&mongo, "attendance_events")
+                    .replace_one(doc! { "_id": &key }, original)
+                    .await
+                    .unwrap();
+                assert_eq!(mongo.get(&scope, event.id).await.unwrap(), event);
+            }
+
+            let breach = Breach {
+                id: BreachId::from_uuid(uuid::Uuid::now_v7()),
+                room: event.room,
+                day: event.day,
+                at: event.at,
+                event: AttendanceEventId::from_uuid(uuid::Uuid::now_v7()),
+                refused: true,
+                children: 9,
+                staff: 2,
+                staff_needed: 3,
+                over_group_size: 0,
+                actor: scope.actor().clone(),
+            };
+            mongo.record(&scope, &breach).await.unwrap();
+            let id = breach.id.to_string();
+            collection(&mongo, "ratio_breaches")
+                .update_one(
+                    doc! { "_id": &id },
+                    doc! { "$set": { "staff_needed": -7_i64, "room": "room_the-attic" } },
+                )
+                .await
+                .unwrap();
+            let error = mongo
+                .breaches(&scope, &BreachQuery::default())
+                .await
+                .unwrap_err();
+            let text = reported(&error);
+            assert!(matches!(error, RepoError::Corrupt(_)), "{text}");
+            assert!(
+                text.contains("ratio_breaches document") && text.contains(&id),
+                "{text}"
+            );
+            assert!(
+                !text.contains("the-attic") && !text.contains("-7"),
+                "{text}"
+            );
         }
 
         #[tokio::test]

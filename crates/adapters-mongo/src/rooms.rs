@@ -3,13 +3,16 @@
 use async_trait::async_trait;
 use bson::{DateTime, Document, doc};
 use cubby_domain::room::RoomParts;
-use cubby_domain::{AgeRange, Capacity, Room, RoomId, RoomName, StaffChildRatio, Version};
+use cubby_domain::{
+    AgeBand, AgeRange, Capacity, RatioRule, Room, RoomId, RoomName, StaffChildRatio, Version,
+};
 use cubby_ports::{Page, RepoError, RoomQuery, RoomRepository, RoomSortKey, TenantScope};
 use futures::TryStreamExt;
 use mongodb::Collection;
 use serde::{Deserialize, Serialize};
 
 use crate::audit::{AuditDocument, to_bson};
+use crate::children::{date_from_bson, date_to_bson};
 use crate::{Mongo, decode, duplicate_key, scoped, sort_order, to_repo_error};
 
 /// The collection.
@@ -30,6 +33,9 @@ pub(crate) struct RoomDocument {
     age_range: AgeRangeDocument,
     capacity: i32,
     ratio: RatioDocument,
+    /// The ratio rule history (absent in documents written before rules: none).
+    #[serde(default)]
+    ratio_rules: Vec<RuleDocument>,
     archived: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     archived_at: Option<DateTime>,
@@ -49,6 +55,73 @@ struct RatioDocument {
     children: i32,
 }
 
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct RuleDocument {
+    /// `YYYY-MM-DD`.
+    effective_from: String,
+    bands: Vec<BandDocument>,
+    max_group_size: i32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct BandDocument {
+    from_months: i32,
+    ratio: RatioDocument,
+}
+
+impl RatioDocument {
+    fn from_domain(ratio: StaffChildRatio) -> Self {
+        Self {
+            staff: ratio.staff().into(),
+            children: ratio.children().into(),
+        }
+    }
+
+    fn into_domain(self) -> Option<StaffChildRatio> {
+        StaffChildRatio::new(
+            u8::try_from(self.staff).ok()?,
+            u8::try_from(self.children).ok()?,
+        )
+        .ok()
+    }
+}
+
+impl RuleDocument {
+    fn from_domain(rule: &RatioRule) -> Self {
+        Self {
+            effective_from: date_to_bson(rule.effective_from()),
+            bands: rule
+                .bands()
+                .iter()
+                .map(|band| BandDocument {
+                    from_months: band.from_months.into(),
+                    ratio: RatioDocument::from_domain(band.ratio),
+                })
+                .collect(),
+            max_group_size: rule.max_group_size().into(),
+        }
+    }
+
+    fn into_domain(self) -> Option<RatioRule> {
+        let bands = self
+            .bands
+            .into_iter()
+            .map(|band| {
+                Some(AgeBand {
+                    from_months: u16::try_from(band.from_months).ok()?,
+                    ratio: band.ratio.into_domain()?,
+                })
+            })
+            .collect::<Option<Vec<_>>>()?;
+        RatioRule::new(
+            date_from_bson(&self.effective_from)?,
+            bands,
+            u16::try_from(self.max_group_size).ok()?,
+        )
+        .ok()
+    }
+}
+
 impl RoomDocument {
     fn from_domain(scope: &TenantScope, room: &Room) -> Self {
         Self {
@@ -61,10 +134,12 @@ impl RoomDocument {
                 max_months: room.age_range().max_months().into(),
             },
             capacity: room.capacity().get().into(),
-            ratio: RatioDocument {
-                staff: room.ratio().staff().into(),
-                children: room.ratio().children().into(),
-            },
+            ratio: RatioDocument::from_domain(room.ratio()),
+            ratio_rules: room
+                .ratio_rules()
+                .iter()
+                .map(RuleDocument::from_domain)
+                .collect(),
             archived: room.is_archived(),
             archived_at: room.archived_at().map(to_bson),
             audit: AuditDocument::from_domain(room.audit()),
@@ -76,7 +151,6 @@ impl RoomDocument {
     fn into_domain(self) -> Result<Room, RepoError> {
         let bad = |field: &str| RepoError::corrupt(format!("room document: malformed {field}"));
         let small = |value: i32, field: &str| u16::try_from(value).map_err(|_| bad(field));
-        let tiny = |value: i32, field: &str| u8::try_from(value).map_err(|_| bad(field));
         Ok(Room::restore(RoomParts {
             id: RoomId::parse(&self.id).map_err(|_| bad("_id"))?,
             name: RoomName::parse(&self.name).map_err(|_| bad("name"))?,
@@ -87,11 +161,13 @@ impl RoomDocument {
             .map_err(|_| bad("age_range"))?,
             capacity: Capacity::new(small(self.capacity, "capacity")?)
                 .map_err(|_| bad("capacity"))?,
-            ratio: StaffChildRatio::new(
-                tiny(self.ratio.staff, "ratio")?,
-                tiny(self.ratio.children, "ratio")?,
-            )
-            .map_err(|_| bad("ratio"))?,
+            ratio: self.ratio.into_domain().ok_or_else(|| bad("ratio"))?,
+            ratio_rules: self
+                .ratio_rules
+                .into_iter()
+                .map(RuleDocument::into_domain)
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(|| bad("ratio_rules"))?,
             archived_at: self.archived_at.map(DateTime::to_time_0_3),
             audit: self.audit.into_domain("room document")?,
             version: u64::try_from(self.version)

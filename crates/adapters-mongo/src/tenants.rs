@@ -3,7 +3,11 @@
 
 use async_trait::async_trait;
 use bson::doc;
-use cubby_domain::{Tenant, TenantCode, TenantId, TenantName, TenantStatus, TimeZone, Version};
+use cubby_domain::time_of_day::{clock_time, parse_clock_time};
+use cubby_domain::{
+    CentreSettings, RatioEnforcement, Tenant, TenantCode, TenantId, TenantName, TenantStatus,
+    TimeZone, Version,
+};
 use cubby_ports::{RepoError, TenantDirectory};
 use mongodb::Collection;
 use serde::{Deserialize, Serialize};
@@ -26,6 +30,12 @@ pub(crate) struct TenantDocument {
     name: String,
     time_zone: String,
     status: String,
+    /// `warn` or `refuse` (absent in documents written before centre settings: `warn`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ratio_enforcement: Option<String>,
+    /// `HH:MM` in the centre's time zone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    closing_time: Option<String>,
     audit: AuditDocument,
     version: i64,
 }
@@ -38,6 +48,8 @@ impl TenantDocument {
             name: tenant.name.as_str().to_owned(),
             time_zone: tenant.time_zone.name().to_owned(),
             status: tenant.status.as_str().to_owned(),
+            ratio_enforcement: Some(tenant.settings.ratio_enforcement.as_str().to_owned()),
+            closing_time: tenant.settings.closing_time.map(clock_time),
             audit: AuditDocument::from_domain(&tenant.audit),
             version: i64::try_from(tenant.version.get()).unwrap_or(i64::MAX),
         }
@@ -51,6 +63,19 @@ impl TenantDocument {
             name: TenantName::parse(&self.name).map_err(|_| bad("name"))?,
             time_zone: TimeZone::parse(&self.time_zone).map_err(|_| bad("time_zone"))?,
             status: TenantStatus::parse(&self.status).ok_or_else(|| bad("status"))?,
+            settings: CentreSettings {
+                ratio_enforcement: match self.ratio_enforcement.as_deref() {
+                    None => RatioEnforcement::default(),
+                    Some(text) => {
+                        RatioEnforcement::parse(text).ok_or_else(|| bad("ratio_enforcement"))?
+                    }
+                },
+                closing_time: self
+                    .closing_time
+                    .as_deref()
+                    .map(|text| parse_clock_time(text).ok_or_else(|| bad("closing_time")))
+                    .transpose()?,
+            },
             audit: self.audit.into_domain("tenant document")?,
             version: u64::try_from(self.version)
                 .ok()

@@ -18,10 +18,11 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use cubby_domain::audit::JobName;
+use cubby_domain::time_of_day::{clock_time, parse_clock_time};
 use cubby_domain::{
-    Actor, Audit, EntitlementSet, Membership, MembershipId, MembershipStatus, PermissionSet,
-    RoleRef, Tenant, TenantCode, TenantId, TenantName, TenantStatus, TimeZone, UserId, UserStatus,
-    Version,
+    Actor, Audit, CentreSettings, EntitlementSet, Membership, MembershipId, MembershipStatus,
+    PermissionSet, RatioEnforcement, RoleRef, Tenant, TenantCode, TenantId, TenantName,
+    TenantStatus, TimeZone, UserId, UserStatus, Version,
 };
 use cubby_ports::{
     Cache, CacheKey, MembershipDirectory, RepoError, RoleRepository, TenantDirectory, TenantScope,
@@ -327,6 +328,8 @@ struct TenantEntry {
     name: String,
     time_zone: String,
     status: String,
+    ratio_enforcement: String,
+    closing_time: Option<String>,
     audit: AuditEntry,
     version: u64,
 }
@@ -339,6 +342,8 @@ impl Entry for Tenant {
             name: self.name.as_str().to_owned(),
             time_zone: self.time_zone.name().to_owned(),
             status: self.status.as_str().to_owned(),
+            ratio_enforcement: self.settings.ratio_enforcement.as_str().to_owned(),
+            closing_time: self.settings.closing_time.map(clock_time),
             audit: AuditEntry::of(&self.audit),
             version: self.version.get(),
         };
@@ -353,6 +358,13 @@ impl Entry for Tenant {
             name: TenantName::parse(&entry.name).ok()?,
             time_zone: TimeZone::parse(&entry.time_zone).ok()?,
             status: TenantStatus::parse(&entry.status)?,
+            settings: CentreSettings {
+                ratio_enforcement: RatioEnforcement::parse(&entry.ratio_enforcement)?,
+                closing_time: match entry.closing_time.as_deref() {
+                    Some(text) => Some(parse_clock_time(text)?),
+                    None => None,
+                },
+            },
             audit: entry.audit.audit()?,
             version: Version::new(entry.version)?,
         })

@@ -155,6 +155,7 @@ async fn centre(
         name: TenantName::parse(name).map_err(|_| invalid_seed("name"))?,
         time_zone: TimeZone::parse(zone).map_err(|_| invalid_seed("time zone"))?,
         status: TenantStatus::Active,
+        settings: cubby_domain::CentreSettings::default(),
         audit: Audit::created(Actor::System(job.clone()), ports.clock.now()),
         version: Version::FIRST,
     };

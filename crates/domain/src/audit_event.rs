@@ -96,6 +96,11 @@ actions!(
     StaffUpdated = "staff.updated",
     /// A staff record was archived.
     StaffArchived = "staff.archived",
+    /// The centre's settings changed.
+    SettingsChanged = "centre.settings_changed",
+    /// A pickup was refused: the contact may not collect the child, a custody restriction
+    /// forbids it, or the PIN was missing or wrong.
+    PickupRefused = "attendance.pickup_refused",
 );
 
 /// One entry of a centre's audit log.

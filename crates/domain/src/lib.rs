@@ -6,22 +6,28 @@
 //! same constructors when it is read back.
 
 pub mod access;
+pub mod attendance;
 pub mod audit;
 pub mod audit_event;
 pub mod child;
 pub mod id;
 pub mod invitation;
+pub mod ratio;
 pub mod room;
 pub mod session;
 pub mod staff;
 pub mod tenant;
 pub mod text;
+pub mod time_of_day;
 pub mod user;
 pub mod version;
 
 pub use access::{
     CustomRole, Entitlement, EntitlementSet, Permission, PermissionSet, Role, RoleError, RoleName,
     RoleRef, effective_permissions,
+};
+pub use attendance::{
+    Amendment, AttendanceError, AttendanceEvent, Movement, Presence, Subject, Timeline,
 };
 pub use audit::{Actor, Audit};
 pub use audit_event::{AuditAction, AuditEvent};
@@ -36,12 +42,15 @@ pub use id::{
     TenantId, ThreadId, UserId,
 };
 pub use invitation::{Invitation, InvitationError, InvitationStatus};
+pub use ratio::{AgeBand, Breach, RatioError, RatioReport, RatioRule};
 pub use room::{
     AgeRange, Capacity, NewRoom, Room, RoomChanges, RoomError, RoomName, StaffChildRatio,
 };
 pub use session::{Presented, RefreshFamily, TokenDigest};
 pub use staff::{Qualification, StaffError, StaffMember};
-pub use tenant::{Tenant, TenantCode, TenantName, TenantStatus, TimeZone};
+pub use tenant::{
+    CentreSettings, RatioEnforcement, Tenant, TenantCode, TenantName, TenantStatus, TimeZone,
+};
 pub use user::{
     Email, ExternalId, Membership, MembershipChanges, MembershipStatus, PasswordHash, User,
     UserError, UserStatus,

@@ -3,10 +3,11 @@
 
 use std::fmt;
 
-use time::OffsetDateTime;
+use time::{Date, OffsetDateTime};
 
 use crate::audit::{Actor, Audit};
 use crate::id::RoomId;
+use crate::ratio::{RatioError, RatioRule, add_rule, rule_in_force};
 use crate::text::{TextError, single_line};
 use crate::version::Version;
 
@@ -239,6 +240,8 @@ pub struct RoomParts {
     pub capacity: Capacity,
     /// Its ratio.
     pub ratio: StaffChildRatio,
+    /// Its ratio rule history.
+    pub ratio_rules: Vec<RatioRule>,
     /// When it was archived, if it was.
     pub archived_at: Option<OffsetDateTime>,
     /// Its stamps.
@@ -258,6 +261,7 @@ pub struct Room {
     age_range: AgeRange,
     capacity: Capacity,
     ratio: StaffChildRatio,
+    ratio_rules: Vec<RatioRule>,
     archived_at: Option<OffsetDateTime>,
     audit: Audit,
     version: Version,
@@ -272,6 +276,7 @@ impl Room {
             age_range: new.age_range,
             capacity: new.capacity,
             ratio: new.ratio,
+            ratio_rules: Vec::new(),
             archived_at: None,
             audit: Audit::created(by, at),
             version: Version::FIRST,
@@ -286,6 +291,7 @@ impl Room {
             age_range: parts.age_range,
             capacity: parts.capacity,
             ratio: parts.ratio,
+            ratio_rules: parts.ratio_rules,
             archived_at: parts.archived_at,
             audit: parts.audit,
             version: parts.version,
@@ -312,6 +318,7 @@ impl Room {
             age_range: changes.age_range.unwrap_or(self.age_range),
             capacity: changes.capacity.unwrap_or(self.capacity),
             ratio: changes.ratio.unwrap_or(self.ratio),
+            ratio_rules: self.ratio_rules.clone(),
             archived_at: None,
             audit: self.audit.touched(by, at),
             version: self.version.next(),
@@ -355,6 +362,48 @@ impl Room {
     /// The staff:child ratio it must keep.
     pub fn ratio(&self) -> StaffChildRatio {
         self.ratio
+    }
+
+    /// Its ratio rule history, oldest first.
+    pub fn ratio_rules(&self) -> &[RatioRule] {
+        &self.ratio_rules
+    }
+
+    /// The rule in force on `day`: the latest rule set that has taken effect, else one band for
+    /// every age on the room's own ratio and its capacity as the group size.
+    pub fn rule_on(&self, day: Date) -> RatioRule {
+        rule_in_force(&self.ratio_rules, day)
+            .cloned()
+            .unwrap_or_else(|| self.default_rule(day))
+    }
+
+    fn default_rule(&self, day: Date) -> RatioRule {
+        RatioRule::single(day, self.ratio, self.capacity.get())
+    }
+
+    /// This room with `rule` added to its history, as decided on `today` by `by` at `at`.
+    ///
+    /// # Errors
+    ///
+    /// [`RatioError::EffectiveInThePast`], [`RatioError::SameDay`]; an archived room refuses
+    /// with [`RoomError::Archived`] (as `Err(None)`).
+    pub fn with_ratio_rule(
+        &self,
+        rule: RatioRule,
+        today: Date,
+        by: Actor,
+        at: OffsetDateTime,
+    ) -> Result<Self, Option<RatioError>> {
+        if self.is_archived() {
+            return Err(None);
+        }
+        let rules = add_rule(&self.ratio_rules, rule, today).map_err(Some)?;
+        Ok(Self {
+            ratio_rules: rules,
+            audit: self.audit.touched(by, at),
+            version: self.version.next(),
+            ..self.clone()
+        })
     }
 
     /// When it was archived, if it was.

@@ -163,6 +163,44 @@ impl TenantStatus {
     }
 }
 
+/// What a centre does when a check-in would take a room out of ratio.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RatioEnforcement {
+    /// Accept the check-in, record the breach and warn.
+    #[default]
+    Warn,
+    /// Refuse the check-in (`ratio.would_breach`).
+    Refuse,
+}
+
+impl RatioEnforcement {
+    /// The wire form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RatioEnforcement::Warn => "warn",
+            RatioEnforcement::Refuse => "refuse",
+        }
+    }
+
+    /// Parses the wire form.
+    pub fn parse(input: &str) -> Option<Self> {
+        match input {
+            "warn" => Some(RatioEnforcement::Warn),
+            "refuse" => Some(RatioEnforcement::Refuse),
+            _ => None,
+        }
+    }
+}
+
+/// A centre's own settings.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CentreSettings {
+    /// What a check-in that would breach a ratio does.
+    pub ratio_enforcement: RatioEnforcement,
+    /// When the centre closes, in its time zone (for reminders of children still checked in).
+    pub closing_time: Option<time::Time>,
+}
+
 /// A centre.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Tenant {
@@ -176,6 +214,8 @@ pub struct Tenant {
     pub time_zone: TimeZone,
     /// Whether it may be used.
     pub status: TenantStatus,
+    /// Its own settings.
+    pub settings: CentreSettings,
     /// Creation and change stamps.
     pub audit: Audit,
     /// Its version.

@@ -3,10 +3,10 @@
 use std::sync::Arc;
 
 use crate::{
-    AuditLog, Cache, ChildRepository, Clock, HealthProbe, IdGenerator, IdempotencyStore,
-    InvitationDirectory, InvitationRepository, MembershipDirectory, MembershipRepository,
-    RateLimiter, RoleRepository, RoomRepository, StaffRepository, TenantDirectory, TokenStore,
-    UserDirectory,
+    AttendanceLog, AuditLog, BreachLog, Cache, ChildRepository, Clock, HealthProbe, IdGenerator,
+    IdempotencyStore, InvitationDirectory, InvitationRepository, MembershipDirectory,
+    MembershipRepository, RateLimiter, RoleRepository, RoomRepository, StaffRepository,
+    TenantDirectory, TokenStore, UserDirectory,
 };
 
 /// The adapters a host picked, one per port: what the application is built on.
@@ -18,6 +18,10 @@ pub struct Ports {
     pub children: Arc<dyn ChildRepository>,
     /// Staff.
     pub staff: Arc<dyn StaffRepository>,
+    /// Attendance events.
+    pub attendance: Arc<dyn AttendanceLog>,
+    /// Ratio breaches.
+    pub breaches: Arc<dyn BreachLog>,
     /// The tenant directory.
     pub tenants: Arc<dyn TenantDirectory>,
     /// Users.

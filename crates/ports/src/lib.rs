@@ -9,6 +9,7 @@
 //! first argument. The few platform-level lookups that cannot (a tenant by its code at login)
 //! live on separate, narrowly named traits such as [`TenantDirectory`].
 
+mod attendance;
 mod audit_log;
 mod bundle;
 mod cache;
@@ -30,6 +31,7 @@ mod users;
 #[cfg(feature = "contract-tests")]
 pub mod contract;
 
+pub use attendance::{Appended, AttendanceLog, BreachLog, BreachQuery};
 pub use audit_log::{AuditLog, AuditQuery};
 pub use bundle::Ports;
 pub use cache::{Cache, CacheKey, Ttl};

@@ -20,6 +20,7 @@
     reason = "contract cases are tests: a failed expectation must stop the case"
 )]
 
+pub mod attendance;
 pub mod audit;
 pub mod cache;
 pub mod children;

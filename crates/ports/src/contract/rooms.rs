@@ -69,8 +69,31 @@ pub async fn a_stored_room_reads_back_unchanged(repo: &dyn RoomRepository) {
     repo.insert(&scope, &room).await.unwrap();
     assert_eq!(repo.get(&scope, room.id()).await.unwrap(), room);
 
-    let archived = room.archive(scope.actor().clone(), at(5)).unwrap();
-    repo.update(&scope, &archived, room.version())
+    // With a ratio rule history of two rule sets, the second with three bands.
+    let band = |from_months, staff, children| cubby_domain::AgeBand {
+        from_months,
+        ratio: StaffChildRatio::new(staff, children).unwrap(),
+    };
+    let first =
+        cubby_domain::RatioRule::new(time::macros::date!(2026 - 09 - 01), vec![band(0, 1, 4)], 12)
+            .unwrap();
+    let second = cubby_domain::RatioRule::new(
+        time::macros::date!(2027 - 01 - 01),
+        vec![band(0, 1, 3), band(24, 1, 5), band(36, 2, 15)],
+        16,
+    )
+    .unwrap();
+    let today = time::macros::date!(2026 - 09 - 01);
+    let ruled = room
+        .with_ratio_rule(first, today, scope.actor().clone(), at(1))
+        .unwrap()
+        .with_ratio_rule(second, today, scope.actor().clone(), at(2))
+        .unwrap();
+    repo.update(&scope, &ruled, room.version()).await.unwrap();
+    assert_eq!(repo.get(&scope, room.id()).await.unwrap(), ruled);
+
+    let archived = ruled.archive(scope.actor().clone(), at(5)).unwrap();
+    repo.update(&scope, &archived, ruled.version())
         .await
         .unwrap();
     assert_eq!(repo.get(&scope, room.id()).await.unwrap(), archived);

@@ -37,6 +37,11 @@ pub fn new_tenant() -> Tenant {
         name: TenantName::parse("Sunny Days Early Learning").unwrap(),
         time_zone: TimeZone::parse("Australia/Sydney").unwrap(),
         status: TenantStatus::Active,
+        // Not the defaults, so a store that drops settings fails the round trip.
+        settings: cubby_domain::CentreSettings {
+            ratio_enforcement: cubby_domain::RatioEnforcement::Refuse,
+            closing_time: Some(time::macros::time!(18:15)),
+        },
         audit: Audit::created(Actor::User(UserId::from_uuid(Uuid::now_v7())), at(0)),
         version: Version::FIRST,
     }

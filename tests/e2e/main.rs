@@ -9,6 +9,7 @@
 )]
 
 mod architecture;
+mod attendance;
 mod checked;
 mod children;
 mod exchange;

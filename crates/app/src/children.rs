@@ -753,4 +753,18 @@ impl Children {
             .hash(SecretString::from(pin.as_str().to_owned()))
             .await
     }
+
+    /// Whether `pin` is the contact's pickup PIN (false when they have none).
+    ///
+    /// # Errors
+    ///
+    /// [`AppError::Internal`] if the blocking pool fails.
+    pub(crate) async fn pin_matches(&self, contact: &Contact, pin: &Pin) -> Result<bool, AppError> {
+        self.passwords
+            .verify(
+                SecretString::from(pin.as_str().to_owned()),
+                contact.pickup_pin.as_ref(),
+            )
+            .await
+    }
 }

@@ -4,9 +4,11 @@
 //! user), checks permissions, fills audit stamps from the scope and the clock, and turns port
 //! errors into [`AppError`]s. It knows no HTTP, JSON shape, driver or framework.
 
+pub mod attendance;
 pub mod audit;
 pub mod auth;
 pub mod cache;
+pub mod centre;
 pub mod children;
 pub mod custom_roles;
 pub mod demo;
@@ -95,6 +97,10 @@ pub struct App {
     pub children: Arc<children::Children>,
     /// Staff records.
     pub staff: staff::Staff,
+    /// Attendance, ratios and breaches.
+    pub attendance: attendance::Attendance,
+    /// The centre's settings and its rooms' ratio rules.
+    pub centre: centre::Centre,
     /// Readiness probes.
     pub probes: Vec<Arc<dyn HealthProbe>>,
     /// The tenant directory behind the cache (for its hit rate).
@@ -176,6 +182,23 @@ impl App {
             clock: ports.clock.clone(),
             ids: ports.ids.clone(),
         });
+        let attendance = attendance::Attendance {
+            children: children.clone(),
+            log: ports.attendance.clone(),
+            breaches: ports.breaches.clone(),
+            rooms: ports.rooms.clone(),
+            staff: ports.staff.clone(),
+            tenants: tenants.clone(),
+            audit: audit.clone(),
+            clock: ports.clock.clone(),
+            ids: ports.ids.clone(),
+        };
+        let centre = centre::Centre {
+            tenants: tenants.clone(),
+            rooms: ports.rooms.clone(),
+            audit: audit.clone(),
+            clock: ports.clock.clone(),
+        };
         let staff = staff::Staff {
             staff: ports.staff.clone(),
             rooms: ports.rooms.clone(),
@@ -214,6 +237,8 @@ impl App {
             rooms: Rooms::new(ports.rooms.clone(), ports.clock.clone(), ports.ids.clone()),
             children,
             staff,
+            attendance,
+            centre,
             probes: ports.probes.clone(),
             tenants,
             principals,

@@ -172,3 +172,9 @@ impl Coded for cubby_domain::StaffError {
         cubby_domain::StaffError::code(self)
     }
 }
+
+impl Coded for cubby_domain::RatioError {
+    fn code(&self) -> &'static str {
+        cubby_domain::RatioError::code(self)
+    }
+}

@@ -1,7 +1,9 @@
 //! Every route of the API, in one table.
 
+mod attendance;
 mod audit;
 mod auth;
+mod centre;
 mod children;
 mod fields;
 mod health;
@@ -205,6 +207,53 @@ pub(crate) fn all() -> Router {
         ChildrenWrite,
         children::remove_restriction,
     );
+    use Permission::{
+        AttendanceCheckIn, AttendanceCorrect, AttendanceRead, RatiosRead, RoomsWrite, TenantManage,
+    };
+    router.session(Method::GET, "/v1/centre", centre::get);
+    router.permitted(Method::PATCH, "/v1/centre", TenantManage, centre::update);
+    router.permitted(
+        Method::POST,
+        "/v1/rooms/{id}/ratio-rules",
+        RoomsWrite,
+        rooms::add_rule,
+    );
+    router.permitted(
+        Method::GET,
+        "/v1/rooms/{id}/ratio",
+        RatiosRead,
+        attendance::ratio,
+    );
+    router.permitted(
+        Method::GET,
+        "/v1/ratio-breaches",
+        RatiosRead,
+        attendance::breaches,
+    );
+    router.permitted(
+        Method::POST,
+        "/v1/attendance",
+        AttendanceCheckIn,
+        attendance::record,
+    );
+    router.permitted(
+        Method::POST,
+        "/v1/attendance/corrections",
+        AttendanceCorrect,
+        attendance::correct,
+    );
+    router.permitted(
+        Method::GET,
+        "/v1/attendance",
+        AttendanceRead,
+        attendance::day,
+    );
+    router.permitted(
+        Method::GET,
+        "/v1/children/{id}/attendance",
+        AttendanceRead,
+        attendance::child_days,
+    );
     router.permitted(Method::POST, "/v1/staff", StaffManage, staff::create);
     router.permitted(Method::GET, "/v1/staff", StaffRead, staff::list);
     router.permitted(Method::GET, "/v1/staff/{id}", StaffRead, staff::get);
@@ -226,6 +275,6 @@ mod tests {
     fn every_route_registers_without_conflict() {
         let router = all();
         assert!(router.conflicts.is_empty(), "{:?}", router.conflicts);
-        assert_eq!(router.specs().count(), 47);
+        assert_eq!(router.specs().count(), 56);
     }
 }

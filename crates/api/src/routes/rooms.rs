@@ -1,14 +1,15 @@
 //! `/v1/rooms`: a centre's rooms.
 
 use cubby_domain::{
-    AgeRange, Capacity, NewRoom, Room, RoomChanges, RoomError, RoomId, RoomName, StaffChildRatio,
+    AgeBand, AgeRange, Capacity, NewRoom, RatioError, RatioRule, Room, RoomChanges, RoomError,
+    RoomId, RoomName, StaffChildRatio,
 };
 use cubby_ports::{RoomQuery, RoomSort, RoomSortKey, SortDirection};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::fields::Fields;
+use super::fields::{Fields, date, date_text};
 use crate::context::{page, sort};
 use crate::{ApiError, Ctx, Reply};
 
@@ -48,6 +49,8 @@ pub(crate) struct RoomOut {
     age_range: AgeRangeDto,
     capacity: u16,
     ratio: String,
+    /// The ratio rule history, oldest first.
+    ratio_rules: Vec<RuleOut>,
     archived: bool,
     #[serde(
         with = "time::serde::rfc3339::option",
@@ -74,6 +77,7 @@ impl From<&Room> for RoomOut {
             },
             capacity: room.capacity().get(),
             ratio: room.ratio().to_string(),
+            ratio_rules: room.ratio_rules().iter().map(RuleOut::from).collect(),
             archived: room.is_archived(),
             archived_at: room.archived_at(),
             created_at: room.audit().created_at(),
@@ -83,6 +87,106 @@ impl From<&Room> for RoomOut {
             version: room.version().get(),
         }
     }
+}
+
+/// A ratio rule set on the wire.
+#[derive(Debug, Serialize)]
+struct RuleOut {
+    effective_from: String,
+    bands: Vec<BandDto>,
+    max_group_size: u16,
+}
+
+/// An age band on the wire.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BandDto {
+    from_months: i64,
+    ratio: String,
+}
+
+impl From<&RatioRule> for RuleOut {
+    fn from(rule: &RatioRule) -> Self {
+        Self {
+            effective_from: date_text(rule.effective_from()),
+            bands: rule
+                .bands()
+                .iter()
+                .map(|band| BandDto {
+                    from_months: band.from_months.into(),
+                    ratio: band.ratio.to_string(),
+                })
+                .collect(),
+            max_group_size: rule.max_group_size(),
+        }
+    }
+}
+
+/// The body of `POST /v1/rooms/{id}/ratio-rules`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleIn {
+    effective_from: String,
+    bands: Vec<BandDto>,
+    max_group_size: i64,
+}
+
+impl RuleIn {
+    fn into_domain(self) -> Result<RatioRule, ApiError> {
+        let mut fields = Fields::default();
+        let effective_from = fields.check("effective_from", date(&self.effective_from));
+        let bands: Option<Vec<AgeBand>> = self
+            .bands
+            .iter()
+            .enumerate()
+            .map(|(index, band)| {
+                let field = format!("bands[{index}]");
+                let ratio = fields.check(
+                    &format!("{field}.ratio"),
+                    StaffChildRatio::parse(&band.ratio),
+                );
+                let from_months = fields.check(
+                    &format!("{field}.from_months"),
+                    u16::try_from(band.from_months).map_err(|_| RatioError::InvalidBands),
+                );
+                Some(AgeBand {
+                    from_months: from_months?,
+                    ratio: ratio?,
+                })
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .collect();
+        let size = fields.check(
+            "max_group_size",
+            u16::try_from(self.max_group_size).map_err(|_| RatioError::InvalidGroupSize),
+        );
+        let rule = match (effective_from, bands, size) {
+            (Some(day), Some(bands), Some(size)) => match RatioRule::new(day, bands, size) {
+                Ok(rule) => Some(rule),
+                Err(error @ RatioError::InvalidGroupSize) => {
+                    fields.check::<RatioRule, _>("max_group_size", Err(error))
+                }
+                Err(error) => fields.check::<RatioRule, _>("bands", Err(error)),
+            },
+            _ => None,
+        };
+        fields.finish(rule)
+    }
+}
+
+/// `POST /v1/rooms/{id}/ratio-rules`: adds a ratio rule set taking effect on
+/// `effective_from` (today or later; the past keeps its rules); needs `If-Match`.
+pub(crate) async fn add_rule(ctx: Ctx) -> Result<Reply, ApiError> {
+    let id: RoomId = ctx.param("id")?;
+    let expected = ctx.if_match()?;
+    let rule = ctx.json::<RuleIn>()?.into_domain()?;
+    let room = ctx
+        .app()
+        .centre
+        .add_ratio_rule(ctx.scope()?, id, expected, rule)
+        .await?;
+    one(StatusCode::CREATED, &room)
 }
 
 /// A list of rooms on the wire.

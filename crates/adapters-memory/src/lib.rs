@@ -7,6 +7,7 @@
 mod attendance;
 mod cache;
 mod children;
+mod messages;
 mod roles;
 mod rooms;
 mod sessions;
@@ -27,6 +28,7 @@ pub struct MemoryStore {
     staff: Arc<RwLock<children::StaffTable>>,
     attendance: Arc<RwLock<attendance::AttendanceTable>>,
     breaches: Arc<RwLock<attendance::BreachTable>>,
+    messages: Arc<RwLock<messages::MessageTable>>,
     cache: Arc<RwLock<cache::Expiring<String, Vec<u8>>>>,
     idempotency: Arc<RwLock<cache::Expiring<cache::RecordKey, cache::Record>>>,
     users: Arc<RwLock<users::UserTable>>,
@@ -75,6 +77,7 @@ pub fn embedded_ports() -> cubby_ports::Ports {
         staff: Arc::new(store.clone()),
         attendance: Arc::new(store.clone()),
         breaches: Arc::new(store.clone()),
+        messages: Arc::new(store.clone()),
         tenants: Arc::new(store.clone()),
         users: Arc::new(store.clone()),
         membership_directory: Arc::new(store.clone()),

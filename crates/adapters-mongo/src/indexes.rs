@@ -7,7 +7,7 @@ use mongodb::options::IndexOptions;
 use mongodb::{Database, IndexModel};
 
 use crate::{
-    attendance, audit_events, children, invitations, memberships, roles, rooms, tenants,
+    attendance, audit_events, children, invitations, memberships, messages, roles, rooms, tenants,
     to_repo_error, users,
 };
 
@@ -255,6 +255,58 @@ fn declared() -> Vec<(&'static str, Vec<IndexModel>)> {
                 index(
                     doc! { "tenant_id": 1, "room": 1, "at": -1, "_id": -1 },
                     attendance::BREACH_ROOM_AT_INDEX,
+                    false,
+                ),
+            ],
+        ),
+        (
+            messages::ANNOUNCEMENTS,
+            vec![
+                // A tenant's announcements, newest first.
+                index(
+                    doc! { "tenant_id": 1, "sent_at": -1, "_id": -1 },
+                    messages::ANNOUNCEMENT_SENT_INDEX,
+                    false,
+                ),
+                // A tenant's announcements to the centre and some rooms (`audience` `$in`),
+                // newest first.
+                index(
+                    doc! { "tenant_id": 1, "audience": 1, "sent_at": -1, "_id": -1 },
+                    messages::ANNOUNCEMENT_AUDIENCE_INDEX,
+                    false,
+                ),
+            ],
+        ),
+        (
+            messages::THREADS,
+            vec![
+                // A tenant's threads, latest message first.
+                index(
+                    doc! { "tenant_id": 1, "last_message_at": -1, "_id": -1 },
+                    messages::THREAD_LAST_INDEX,
+                    false,
+                ),
+                // The threads about some children (`child_id` `$in`), latest message first.
+                index(
+                    doc! { "tenant_id": 1, "child_id": 1, "last_message_at": -1, "_id": -1 },
+                    messages::THREAD_CHILD_INDEX,
+                    false,
+                ),
+                // A user's threads (multikey on the participants), latest message first.
+                index(
+                    doc! { "tenant_id": 1, "participants": 1, "last_message_at": -1, "_id": -1 },
+                    messages::THREAD_PARTICIPANT_INDEX,
+                    false,
+                ),
+            ],
+        ),
+        (
+            messages::MESSAGES,
+            vec![
+                // A thread's messages, oldest first.
+                index(
+                    doc! { "tenant_id": 1, "thread_id": 1, "sent_at": 1, "_id": 1 },
+                    messages::MESSAGE_THREAD_INDEX,
                     false,
                 ),
             ],

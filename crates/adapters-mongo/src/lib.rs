@@ -1,11 +1,13 @@
 //! MongoDB adapters on the official `mongodb` driver: the repository of every tenant-owned
-//! aggregate (rooms, children, staff, memberships, custom roles, invitations), the tenant and user directories,
-//! the membership and invitation lookups that run before a session exists, the audit log, the
-//! attendance and ratio breach logs, the indexes they need, and a readiness probe.
+//! aggregate (rooms, children, staff, memberships, custom roles, invitations), the tenant and
+//! user directories, the membership and invitation lookups that run before a session exists, the audit log, the
+//! attendance and ratio breach logs, announcements and message threads, the indexes they need,
+//! and a readiness probe.
 //!
 //! One [`Mongo`] (one driver client, pooled) serves a whole process. Each aggregate has a
-//! document type owned here, never the domain type, carrying `tenant_id`, `audit` and
-//! `version`; documents read back are re-parsed through the domain constructors, so a malformed
+//! document type owned here, never the domain type, carrying `tenant_id` (and, for records
+//! changed in place, `audit` and `version`; logs and messages are written once and carry their
+//! actor and time instead); documents read back are re-parsed through the domain constructors, so a malformed
 //! stored field is a [`RepoError::Corrupt`], never a panic. Every filter on a tenant-owned
 //! collection starts from [`scoped`], or from [`in_tenant`] for the platform-level lookups that
 //! name their tenant explicitly. Driver errors are mapped here by [`to_repo_error`] and never
@@ -19,6 +21,7 @@ mod hex;
 mod indexes;
 mod invitations;
 mod memberships;
+mod messages;
 mod roles;
 mod rooms;
 mod tenants;
@@ -103,8 +106,8 @@ impl Mongo {
     }
 
     /// Points the repositories, the tenant and user directories, the membership and invitation
-    /// lookups, the audit log and the attendance and breach logs of `ports` at this database,
-    /// and adds its readiness probe.
+    /// lookups, the audit log, the attendance and breach logs and the messages of `ports` at
+    /// this database, and adds its readiness probe.
     pub fn install(&self, ports: &mut Ports) {
         ports.rooms = Arc::new(self.clone());
         ports.children = Arc::new(self.clone());
@@ -119,6 +122,7 @@ impl Mongo {
         ports.audit = Arc::new(self.clone());
         ports.attendance = Arc::new(self.clone());
         ports.breaches = Arc::new(self.clone());
+        ports.messages = Arc::new(self.clone());
         ports.probes.push(Arc::new(self.clone()));
     }
 }
@@ -312,6 +316,10 @@ mod tests {
         cubby_ports::breach_log_contract!(optional super::fresh());
     }
 
+    mod messages {
+        cubby_ports::message_repository_contract!(optional super::fresh());
+    }
+
     mod stored {
         use bson::{Document, doc};
         use cubby_domain::{ExternalId, Permission, Role, RoleId, RoleRef, User};
@@ -365,6 +373,12 @@ mod tests {
                 "attendance_tenant_day_subject_seq",
                 "breaches_tenant_at",
                 "breaches_tenant_room_at",
+                "announcements_tenant_sent",
+                "announcements_tenant_audience_sent",
+                "threads_tenant_last_message",
+                "threads_tenant_child_last_message",
+                "threads_tenant_participant_last_message",
+                "messages_tenant_thread_sent",
             ] {
                 assert!(names.iter().any(|n| n == expected), "{expected}: {names:?}");
             }

@@ -12,6 +12,7 @@ pub mod audit_event;
 pub mod child;
 pub mod id;
 pub mod invitation;
+pub mod message;
 pub mod ratio;
 pub mod room;
 pub mod session;
@@ -42,6 +43,7 @@ pub use id::{
     TenantId, ThreadId, UserId,
 };
 pub use invitation::{Invitation, InvitationError, InvitationStatus};
+pub use message::{Announcement, Audience, Body, Message, MessageError, Receipt, Thread, Title};
 pub use ratio::{AgeBand, Breach, RatioError, RatioReport, RatioRule};
 pub use room::{
     AgeRange, Capacity, NewRoom, Room, RoomChanges, RoomError, RoomName, StaffChildRatio,

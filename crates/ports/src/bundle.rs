@@ -5,8 +5,8 @@ use std::sync::Arc;
 use crate::{
     AttendanceLog, AuditLog, BreachLog, Cache, ChildRepository, Clock, HealthProbe, IdGenerator,
     IdempotencyStore, InvitationDirectory, InvitationRepository, MembershipDirectory,
-    MembershipRepository, RateLimiter, RoleRepository, RoomRepository, StaffRepository,
-    TenantDirectory, TokenStore, UserDirectory,
+    MembershipRepository, MessageRepository, RateLimiter, RoleRepository, RoomRepository,
+    StaffRepository, TenantDirectory, TokenStore, UserDirectory,
 };
 
 /// The adapters a host picked, one per port: what the application is built on.
@@ -22,6 +22,8 @@ pub struct Ports {
     pub attendance: Arc<dyn AttendanceLog>,
     /// Ratio breaches.
     pub breaches: Arc<dyn BreachLog>,
+    /// Announcements, threads and messages.
+    pub messages: Arc<dyn MessageRepository>,
     /// The tenant directory.
     pub tenants: Arc<dyn TenantDirectory>,
     /// Users.

@@ -27,6 +27,7 @@ pub mod children;
 pub mod idempotency;
 pub mod invitations;
 pub mod limits;
+pub mod messages;
 pub mod roles;
 pub mod rooms;
 pub mod services;

@@ -19,6 +19,7 @@ mod identity;
 mod keys;
 mod lambda_fixtures;
 mod logs;
+mod messages;
 mod outages;
 mod permissions;
 mod rooms;

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use cubby_domain::audit::JobName;
 use cubby_domain::{
-    Actor, AgeRange, Audit, Capacity, Email, EntitlementSet, NewRoom, Role, RoomName,
+    Actor, AgeRange, Audit, Capacity, Email, EntitlementSet, NewRoom, Role, Room, RoomName,
     StaffChildRatio, Tenant, TenantCode, TenantName, TenantStatus, TimeZone, Version,
 };
 use cubby_ports::{RepoError, TenantScope};
@@ -98,9 +98,10 @@ pub async fn prepare(app: &App, settings: &crate::Settings) -> Result<Demo, AppE
     let job = JobName::parse("demo_seed").map_err(|_| invalid_seed("job name"))?;
     let mut tokens = DemoTokens::new();
     for (code, name, zone, rooms) in CENTRES {
-        let tenant = centre(app, code, name, zone, &rooms, &job).await?;
+        let (tenant, fresh_rooms) = centre(app, code, name, zone, &rooms, &job).await?;
         let scope = TenantScope::system(tenant.id, job.clone());
         let mut by_role = BTreeMap::new();
+        let mut users = BTreeMap::new();
         for role in Role::ALL {
             let email = Email::parse(&format!("{}@{code}.example", role.as_str()))
                 .map_err(|_| invalid_seed("email"))?;
@@ -112,6 +113,7 @@ pub async fn prepare(app: &App, settings: &crate::Settings) -> Result<Demo, AppE
                 entitlements: EntitlementSet::all(),
             };
             let (user, membership) = app.members.enroll(&scope, new).await?;
+            users.insert(role.as_str(), user.id);
             let session = app
                 .auth
                 .open_session(&tenant, &user, &membership, Some(DEMO_TOKEN_TTL))
@@ -119,6 +121,9 @@ pub async fn prepare(app: &App, settings: &crate::Settings) -> Result<Demo, AppE
             by_role.insert(role.as_str().to_owned(), session.access.token);
         }
         tokens.insert(code.to_owned(), by_role);
+        if let Some(rooms) = fresh_rooms {
+            day(app, &scope, &rooms, &users).await?;
+        }
     }
     if let Some(path) = &settings.demo_tokens_file {
         let json =
@@ -133,7 +138,8 @@ pub async fn prepare(app: &App, settings: &crate::Settings) -> Result<Demo, AppE
     })
 }
 
-/// The demo centre with `code`, stored with its rooms unless a persistent store has it.
+/// The demo centre with `code`, stored with its rooms unless a persistent store has it (then
+/// the rooms are answered too, for [`day`] to fill).
 async fn centre(
     app: &App,
     code: &str,
@@ -141,11 +147,11 @@ async fn centre(
     zone: &str,
     rooms: &[RoomSpec],
     job: &JobName,
-) -> Result<Tenant, AppError> {
+) -> Result<(Tenant, Option<Vec<Room>>), AppError> {
     let ports = app.ports();
     let code = TenantCode::parse(code).map_err(|_| invalid_seed("code"))?;
     match ports.tenants.by_code(&code).await {
-        Ok(existing) => return Ok(existing),
+        Ok(existing) => return Ok((existing, None)),
         Err(RepoError::NotFound) => {}
         Err(other) => return Err(other.into()),
     }
@@ -161,6 +167,7 @@ async fn centre(
     };
     ports.tenants.insert(&tenant).await?;
     let scope = TenantScope::system(tenant.id, job.clone());
+    let mut created = Vec::new();
     for &(room, min, max, capacity, staff, children) in rooms {
         let new = NewRoom {
             name: RoomName::parse(room).map_err(|_| invalid_seed("room name"))?,
@@ -168,9 +175,137 @@ async fn centre(
             capacity: Capacity::new(capacity).map_err(|_| invalid_seed("capacity"))?,
             ratio: StaffChildRatio::new(staff, children).map_err(|_| invalid_seed("ratio"))?,
         };
-        app.rooms.create(&scope, new).await?;
+        created.push(app.rooms.create(&scope, new).await?);
     }
-    Ok(tenant)
+    Ok((tenant, Some(created)))
+}
+
+/// Given names of the demo children, two per room.
+const CHILDREN: [&str; 6] = ["Aino", "Eero", "Mia", "Noah", "Olivia", "Leo"];
+
+/// A day under way in a fresh demo centre: the teacher's staff record in the first room,
+/// two children per room (the first one's guardian is the demo guardian, who may pick up and
+/// message), the teacher clocked in and the first child checked in, and an announcement.
+async fn day(
+    app: &App,
+    scope: &TenantScope,
+    rooms: &[Room],
+    users: &BTreeMap<&str, cubby_domain::UserId>,
+) -> Result<(), AppError> {
+    use cubby_domain::{
+        AttendanceEventId, Audience, Body, Capability, Enrolment, EnrolmentStatus, PersonName,
+        Relationship, Title,
+    };
+    let user = |role: &str| {
+        users
+            .get(role)
+            .copied()
+            .ok_or_else(|| invalid_seed("demo user"))
+    };
+    let first_room = rooms.first().ok_or_else(|| invalid_seed("rooms"))?;
+    let teacher = app
+        .staff
+        .create(
+            scope,
+            crate::staff::NewStaff {
+                user_id: user("teacher")?,
+                name: PersonName::parse("Tiina", "Teacher").map_err(|_| invalid_seed("name"))?,
+                qualifications: Vec::new(),
+                room_ids: vec![first_room.id()],
+            },
+        )
+        .await?;
+    let today = app.centre.today(scope).await?;
+    let mut first_child = None;
+    for (n, (given, room)) in CHILDREN
+        .iter()
+        .zip(rooms.iter().flat_map(|r| [r, r]))
+        .enumerate()
+    {
+        // Born to be in the middle of the room's age range.
+        let months = (room.age_range().min_months() + room.age_range().max_months()) / 2;
+        let born = today - time::Duration::days(i64::from(months) * 30 + 3);
+        let new = crate::children::NewChild {
+            name: PersonName::parse(given, "Demo").map_err(|_| invalid_seed("name"))?,
+            date_of_birth: born,
+            room_id: Some(room.id()),
+            enrolment: Enrolment::new(
+                EnrolmentStatus::Enrolled,
+                today - time::Duration::days(90),
+                None,
+            )
+            .map_err(|_| invalid_seed("enrolment"))?,
+            photo_consent: n % 2 == 0,
+        };
+        let child = app.children.create(scope, new).await?;
+        let (guardian, capabilities): (Option<cubby_domain::UserId>, &[Capability]) = if n == 0 {
+            (
+                Some(user("guardian")?),
+                &[
+                    Capability::Guardian,
+                    Capability::MayPickUp,
+                    Capability::Messaging,
+                    Capability::DailyFeed,
+                    Capability::Media,
+                ],
+            )
+        } else {
+            (None, &[Capability::Guardian, Capability::MayPickUp])
+        };
+        let contact = crate::children::NewContact {
+            name: PersonName::parse("Parent", given).map_err(|_| invalid_seed("name"))?,
+            relationship: Relationship::parse("parent")
+                .map_err(|_| invalid_seed("relationship"))?,
+            phone: None,
+            email: None,
+            user_id: guardian,
+            capabilities: capabilities.iter().copied().collect(),
+            pickup_pin: None,
+        };
+        let (child, _) = app
+            .children
+            .add_contact(scope, child.id, child.version, contact)
+            .await?;
+        first_child.get_or_insert(child.id);
+    }
+    let record = |record| crate::attendance::Request {
+        id: AttendanceEventId::from_uuid(app.ports().ids.uuid()),
+        at: None,
+        record,
+    };
+    app.attendance
+        .record(
+            scope,
+            record(crate::attendance::Record::ClockIn {
+                staff: Some(teacher.id),
+                room: first_room.id(),
+            }),
+        )
+        .await?;
+    if let Some(child) = first_child {
+        app.attendance
+            .record(
+                scope,
+                record(crate::attendance::Record::CheckIn {
+                    child,
+                    room: None,
+                    contact: None,
+                }),
+            )
+            .await?;
+    }
+    app.messages
+        .announce(
+            scope,
+            crate::messages::NewAnnouncement {
+                audience: Audience::Centre,
+                title: Title::parse("Welcome to Cubby").map_err(|_| invalid_seed("title"))?,
+                body: Body::parse("This is the demo centre: children, attendance, ratios and messages are yours to try.")
+                    .map_err(|_| invalid_seed("body"))?,
+            },
+        )
+        .await?;
+    Ok(())
 }
 
 /// Writes a file only its owner can read.

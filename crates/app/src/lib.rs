@@ -15,6 +15,7 @@ pub mod demo;
 mod error;
 pub mod identity;
 pub mod members;
+pub mod messages;
 pub mod passwords;
 pub mod rooms;
 pub mod session;
@@ -101,6 +102,8 @@ pub struct App {
     pub attendance: attendance::Attendance,
     /// The centre's settings and its rooms' ratio rules.
     pub centre: centre::Centre,
+    /// Announcements and threads.
+    pub messages: messages::Messages,
     /// Readiness probes.
     pub probes: Vec<Arc<dyn HealthProbe>>,
     /// The tenant directory behind the cache (for its hit rate).
@@ -193,6 +196,13 @@ impl App {
             clock: ports.clock.clone(),
             ids: ports.ids.clone(),
         };
+        let messages = messages::Messages {
+            children: children.clone(),
+            repo: ports.messages.clone(),
+            rooms: ports.rooms.clone(),
+            clock: ports.clock.clone(),
+            ids: ports.ids.clone(),
+        };
         let centre = centre::Centre {
             tenants: tenants.clone(),
             rooms: ports.rooms.clone(),
@@ -239,6 +249,7 @@ impl App {
             staff,
             attendance,
             centre,
+            messages,
             probes: ports.probes.clone(),
             tenants,
             principals,

@@ -144,6 +144,38 @@ async fn with_no_settings_it_serves_the_demo_data_set() {
     assert_eq!(rooms["total"], 3);
     assert!(names.contains(&"Koalas"), "{names:?}");
 
+    // A day under way: children, the guardian's own child, a live ratio, an announcement.
+    let get = |path: String, token: String| {
+        let request = client.get(format!("{base}{path}")).bearer_auth(token);
+        async move {
+            let reply = request.send().await.unwrap();
+            assert_eq!(reply.status(), 200, "{path}");
+            reply.json::<Value>().await.unwrap()
+        }
+    };
+    assert_eq!(
+        get("/v1/children".into(), director.into()).await["total"],
+        6
+    );
+    let guardian = tokens["sunny-days"]["guardian"].as_str().unwrap();
+    let own = get("/v1/children".into(), guardian.into()).await;
+    assert_eq!(own["total"], 1);
+    assert_eq!(own["items"][0]["access"], "guardian");
+    let teacher = tokens["sunny-days"]["teacher"].as_str().unwrap();
+    let theirs = get("/v1/children".into(), teacher.into()).await;
+    assert_eq!(theirs["total"], 2, "the teacher's room has two children");
+    let first_room = theirs["items"][0]["room_id"].as_str().unwrap().to_owned();
+    let ratio = get(format!("/v1/rooms/{first_room}/ratio"), teacher.into()).await;
+    assert_eq!(
+        (ratio["children"].as_u64(), ratio["staff"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(ratio["complies"], true);
+    assert_eq!(
+        get("/v1/announcements".into(), guardian.into()).await["total"],
+        1
+    );
+
     let created = client
         .post(format!("{base}/v1/rooms"))
         .bearer_auth(director)

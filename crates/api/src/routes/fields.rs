@@ -178,3 +178,9 @@ impl Coded for cubby_domain::RatioError {
         cubby_domain::RatioError::code(self)
     }
 }
+
+impl Coded for cubby_domain::MessageError {
+    fn code(&self) -> &'static str {
+        cubby_domain::MessageError::code(self)
+    }
+}

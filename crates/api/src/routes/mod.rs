@@ -9,6 +9,7 @@ mod fields;
 mod health;
 mod invitations;
 mod members;
+mod messages;
 mod navigation;
 mod roles;
 mod rooms;
@@ -254,6 +255,51 @@ pub(crate) fn all() -> Router {
         AttendanceRead,
         attendance::child_days,
     );
+    use Permission::{AnnouncementsSend, MessagesRead, MessagesSend};
+    router.permitted(
+        Method::POST,
+        "/v1/announcements",
+        AnnouncementsSend,
+        messages::announce,
+    );
+    router.permitted(
+        Method::GET,
+        "/v1/announcements",
+        MessagesRead,
+        messages::announcements,
+    );
+    router.permitted(
+        Method::GET,
+        "/v1/announcements/{id}",
+        MessagesRead,
+        messages::get_announcement,
+    );
+    router.permitted(
+        Method::POST,
+        "/v1/announcements/{id}/read",
+        MessagesRead,
+        messages::read_announcement,
+    );
+    router.permitted(Method::POST, "/v1/threads", MessagesSend, messages::start);
+    router.permitted(Method::GET, "/v1/threads", MessagesRead, messages::threads);
+    router.permitted(
+        Method::GET,
+        "/v1/threads/{id}",
+        MessagesRead,
+        messages::get_thread,
+    );
+    router.permitted(
+        Method::POST,
+        "/v1/threads/{id}/messages",
+        MessagesSend,
+        messages::post,
+    );
+    router.permitted(
+        Method::POST,
+        "/v1/threads/{id}/read",
+        MessagesRead,
+        messages::read_thread,
+    );
     router.permitted(Method::POST, "/v1/staff", StaffManage, staff::create);
     router.permitted(Method::GET, "/v1/staff", StaffRead, staff::list);
     router.permitted(Method::GET, "/v1/staff/{id}", StaffRead, staff::get);
@@ -275,6 +321,6 @@ mod tests {
     fn every_route_registers_without_conflict() {
         let router = all();
         assert!(router.conflicts.is_empty(), "{:?}", router.conflicts);
-        assert_eq!(router.specs().count(), 56);
+        assert_eq!(router.specs().count(), 65);
     }
 }

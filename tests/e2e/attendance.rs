@@ -24,9 +24,8 @@ crate::on_both_hosts!(
 );
 
 fn event_id() -> String {
-    let suffix = Uuid::now_v7().simple().to_string();
-    // A TypeID: the prefix and the UUID in Crockford base32; the server parses and checks it.
-    cubby_domain::AttendanceEventId::from_uuid(Uuid::parse_str(&suffix).unwrap()).to_string()
+    // What a kiosk does: a fresh time-ordered id per tap.
+    cubby_domain::AttendanceEventId::from_uuid(Uuid::now_v7()).to_string()
 }
 
 fn rfc3339(at: OffsetDateTime) -> String {

@@ -22,6 +22,26 @@ pub(crate) struct MenuItem {
 /// The sections, in display order, with the permission each needs.
 const MENU: &[(&str, &str, &str, Permission)] = &[
     ("rooms", "Rooms", "/rooms", Permission::RoomsRead),
+    (
+        "children",
+        "Children",
+        "/children",
+        Permission::ChildrenRead,
+    ),
+    (
+        "attendance",
+        "Attendance",
+        "/attendance",
+        Permission::AttendanceRead,
+    ),
+    ("ratios", "Ratios", "/ratios", Permission::RatiosRead),
+    (
+        "messages",
+        "Messages",
+        "/messages",
+        Permission::MessagesRead,
+    ),
+    ("staff", "Staff", "/staff", Permission::StaffRead),
     ("members", "Members", "/members", Permission::MembersRead),
     ("roles", "Roles", "/roles", Permission::MembersRead),
     (
@@ -31,6 +51,12 @@ const MENU: &[(&str, &str, &str, Permission)] = &[
         Permission::MembersManage,
     ),
     ("audit", "Audit log", "/audit", Permission::AuditRead),
+    (
+        "centre",
+        "Centre settings",
+        "/centre",
+        Permission::TenantManage,
+    ),
 ];
 
 /// The actions, with the permission each needs.
@@ -45,6 +71,17 @@ const ACTIONS: &[(&str, Permission)] = &[
     ("roles.create", Permission::RolesManage),
     ("roles.edit", Permission::RolesManage),
     ("roles.delete", Permission::RolesManage),
+    ("children.create", Permission::ChildrenWrite),
+    ("children.edit", Permission::ChildrenWrite),
+    ("children.archive", Permission::ChildrenWrite),
+    ("children.read_sensitive", Permission::ChildrenReadSensitive),
+    ("staff.manage", Permission::StaffManage),
+    ("attendance.check_in", Permission::AttendanceCheckIn),
+    ("attendance.correct", Permission::AttendanceCorrect),
+    ("rooms.ratio_rules", Permission::RoomsWrite),
+    ("messages.send", Permission::MessagesSend),
+    ("announcements.send", Permission::AnnouncementsSend),
+    ("centre.settings", Permission::TenantManage),
 ];
 
 /// The navigation of a member with `permissions`.
@@ -87,13 +124,21 @@ mod tests {
     #[test]
     fn the_menu_follows_permissions_not_roles() {
         let guardian = Navigation::of(Role::Guardian.permissions());
-        assert!(guardian.menu.is_empty() && guardian.actions.is_empty());
+        let ids: Vec<&str> = guardian.menu.iter().map(|item| item.id).collect();
+        assert_eq!(ids, ["children", "attendance", "messages"]);
+        assert_eq!(guardian.actions, ["messages.send"]);
         let reader: PermissionSet = [Permission::MembersRead].into_iter().collect();
         let navigation = Navigation::of(reader);
         let ids: Vec<&str> = navigation.menu.iter().map(|item| item.id).collect();
         assert_eq!(ids, ["members", "roles"]);
         let director = Navigation::of(Role::Director.permissions());
-        assert_eq!(director.menu.len(), MENU.len());
-        assert_eq!(director.actions.len(), ACTIONS.len());
+        assert_eq!(
+            director.menu.len(),
+            MENU.len() - 1,
+            "all but the centre's settings"
+        );
+        assert_eq!(director.actions.len(), ACTIONS.len() - 1);
+        let owner = Navigation::of(Role::Owner.permissions());
+        assert_eq!(owner.menu.len(), MENU.len());
     }
 }

@@ -13,14 +13,15 @@ use cubby_domain::{
     Movement, Note, RoomId, StaffId, Subject,
 };
 use cubby_ports::{Appended, AttendanceLog, BreachLog, BreachQuery, Page, RepoError, TenantScope};
-use futures::TryStreamExt;
 use mongodb::Collection;
 use serde::{Deserialize, Serialize};
 use time::Date;
 
 use crate::audit::to_bson;
-use crate::children::{date_from_bson, date_to_bson};
-use crate::{Mongo, decode, duplicate_key, scoped, to_repo_error};
+use crate::{
+    Mongo, all_of, decode, duplicate_key, id_conflict, one_of, page_of, scoped, to_repo_error,
+};
+use cubby_domain::time_of_day::{iso_date, parse_iso_date};
 
 /// The attendance events collection.
 pub(crate) const EVENTS: &str = "attendance_events";
@@ -234,7 +235,7 @@ impl AttendanceEventDocument {
                 Subject::Staff(_) => STAFF,
             }
             .to_owned(),
-            day: date_to_bson(event.day),
+            day: iso_date(event.day),
             seq: i64::from(event.seq),
             movement: MovementDocument::from_domain(&event.movement),
             at: to_bson(event.at),
@@ -264,7 +265,7 @@ impl AttendanceEventDocument {
         Ok(AttendanceEvent {
             id,
             subject,
-            day: date_from_bson(&self.day).ok_or_else(|| bad("day"))?,
+            day: parse_iso_date(&self.day).ok_or_else(|| bad("day"))?,
             seq: u32::try_from(self.seq).map_err(|_| bad("seq"))?,
             movement: self.movement.into_domain(&bad)?,
             at: self.at.to_time_0_3(),
@@ -303,7 +304,7 @@ impl BreachDocument {
             id: breach.id.to_string(),
             tenant_id: scope.tenant_id().to_string(),
             room: breach.room.to_string(),
-            day: date_to_bson(breach.day),
+            day: iso_date(breach.day),
             at: to_bson(breach.at),
             event: breach.event.to_string(),
             refused: breach.refused,
@@ -325,7 +326,7 @@ impl BreachDocument {
         Ok(Breach {
             id: BreachId::parse(&self.id).map_err(|_| bad("_id"))?,
             room: RoomId::parse(&self.room).map_err(|_| bad("room"))?,
-            day: date_from_bson(&self.day).ok_or_else(|| bad("day"))?,
+            day: parse_iso_date(&self.day).ok_or_else(|| bad("day"))?,
             at: self.at.to_time_0_3(),
             event: AttendanceEventId::parse(&self.event).map_err(|_| bad("event"))?,
             refused: self.refused,
@@ -365,12 +366,12 @@ impl Mongo {
         scope: &TenantScope,
         id: AttendanceEventId,
     ) -> Result<Option<AttendanceEvent>, RepoError> {
-        self.attendance_event_documents()
-            .find_one(scoped(scope, doc! { "_id": event_key(scope, id) }))
-            .await
-            .map_err(to_repo_error)?
-            .map(attendance_event)
-            .transpose()
+        one_of(
+            &self.attendance_event_documents(),
+            scoped(scope, doc! { "_id": event_key(scope, id) }),
+            attendance_event,
+        )
+        .await
     }
 
     /// The tenant's events matching `filter` (already scoped), in `sort` order.
@@ -379,16 +380,13 @@ impl Mongo {
         filter: Document,
         sort: Document,
     ) -> Result<Vec<AttendanceEvent>, RepoError> {
-        let documents: Vec<Document> = self
-            .attendance_event_documents()
-            .find(filter)
-            .sort(sort)
-            .await
-            .map_err(to_repo_error)?
-            .try_collect()
-            .await
-            .map_err(to_repo_error)?;
-        documents.into_iter().map(attendance_event).collect()
+        all_of(
+            &self.attendance_event_documents(),
+            filter,
+            sort,
+            attendance_event,
+        )
+        .await
     }
 }
 
@@ -465,7 +463,7 @@ impl AttendanceLog for Mongo {
                 scope,
                 doc! {
                     "subject": subject.to_string(),
-                    "day": { "$gte": date_to_bson(from), "$lte": date_to_bson(to) },
+                    "day": { "$gte": iso_date(from), "$lte": iso_date(to) },
                 },
             ),
             doc! { "day": 1, "seq": 1 },
@@ -479,7 +477,7 @@ impl AttendanceLog for Mongo {
         day: Date,
         room: Option<RoomId>,
     ) -> Result<Vec<AttendanceEvent>, RepoError> {
-        let mut filter = scoped(scope, doc! { "day": date_to_bson(day) });
+        let mut filter = scoped(scope, doc! { "day": iso_date(day) });
         if let Some(room) = room {
             filter.insert("room", room.to_string());
         }
@@ -498,10 +496,10 @@ fn breach_filter(scope: &TenantScope, query: &BreachQuery) -> Document {
     }
     let mut day = Document::new();
     if let Some(from) = query.from {
-        day.insert("$gte", date_to_bson(from));
+        day.insert("$gte", iso_date(from));
     }
     if let Some(to) = query.to {
-        day.insert("$lte", date_to_bson(to));
+        day.insert("$lte", iso_date(to));
     }
     if !day.is_empty() {
         filter.insert("day", day);
@@ -512,17 +510,11 @@ fn breach_filter(scope: &TenantScope, query: &BreachQuery) -> Document {
 #[async_trait]
 impl BreachLog for Mongo {
     async fn record(&self, scope: &TenantScope, breach: &Breach) -> Result<(), RepoError> {
-        match self
-            .breaches()
+        self.breaches()
             .insert_one(BreachDocument::from_domain(scope, breach))
             .await
-        {
-            Ok(_) => Ok(()),
-            Err(error) => Err(match duplicate_key(&error) {
-                Some(_) => RepoError::Conflict("breach.id"),
-                None => to_repo_error(error),
-            }),
-        }
+            .map(|_| ())
+            .map_err(id_conflict("breach.id"))
     }
 
     async fn breaches(
@@ -530,28 +522,14 @@ impl BreachLog for Mongo {
         scope: &TenantScope,
         query: &BreachQuery,
     ) -> Result<Page<Breach>, RepoError> {
-        let filter = breach_filter(scope, query);
-        let total = self
-            .breaches()
-            .count_documents(filter.clone())
-            .await
-            .map_err(to_repo_error)?;
-        let documents: Vec<Document> = self
-            .breach_documents()
-            .find(filter)
-            .sort(doc! { "at": -1, "_id": -1 })
-            .skip(query.page.offset())
-            .limit(i64::from(query.page.limit()))
-            .await
-            .map_err(to_repo_error)?
-            .try_collect()
-            .await
-            .map_err(to_repo_error)?;
-        let items = documents
-            .into_iter()
-            .map(breach)
-            .collect::<Result<_, _>>()?;
-        Ok(Page { items, total })
+        page_of(
+            &self.breach_documents(),
+            breach_filter(scope, query),
+            doc! { "at": -1, "_id": -1 },
+            query.page,
+            breach,
+        )
+        .await
     }
 }
 

@@ -4,12 +4,11 @@ use async_trait::async_trait;
 use bson::{DateTime, Document, doc};
 use cubby_domain::{Actor, AuditAction, AuditEvent, AuditEventId};
 use cubby_ports::{AuditLog, AuditQuery, Page, RepoError, TenantScope};
-use futures::TryStreamExt;
 use mongodb::Collection;
 use serde::{Deserialize, Serialize};
 
 use crate::audit::to_bson;
-use crate::{Mongo, decode, duplicate_key, scoped, to_repo_error};
+use crate::{Mongo, decode, id_conflict, page_of, scoped};
 
 /// The collection.
 pub(crate) const COLLECTION: &str = "audit_events";
@@ -130,17 +129,11 @@ fn filter(scope: &TenantScope, query: &AuditQuery) -> Document {
 #[async_trait]
 impl AuditLog for Mongo {
     async fn append(&self, scope: &TenantScope, event: &AuditEvent) -> Result<(), RepoError> {
-        match self
-            .audit_events()
+        self.audit_events()
             .insert_one(AuditEventDocument::from_domain(scope, event))
             .await
-        {
-            Ok(_) => Ok(()),
-            Err(error) => Err(match duplicate_key(&error) {
-                Some(_) => RepoError::Conflict("audit_event.id"),
-                None => to_repo_error(error),
-            }),
-        }
+            .map(|_| ())
+            .map_err(id_conflict("audit_event.id"))
     }
 
     async fn list_events(
@@ -148,28 +141,14 @@ impl AuditLog for Mongo {
         scope: &TenantScope,
         query: &AuditQuery,
     ) -> Result<Page<AuditEvent>, RepoError> {
-        let filter = filter(scope, query);
-        let total = self
-            .audit_events()
-            .count_documents(filter.clone())
-            .await
-            .map_err(to_repo_error)?;
-        let documents: Vec<Document> = self
-            .audit_event_documents()
-            .find(filter)
-            .sort(doc! { "at": -1, "_id": -1 })
-            .skip(query.page.offset())
-            .limit(i64::from(query.page.limit()))
-            .await
-            .map_err(to_repo_error)?
-            .try_collect()
-            .await
-            .map_err(to_repo_error)?;
-        let items = documents
-            .into_iter()
-            .map(audit_event)
-            .collect::<Result<_, _>>()?;
-        Ok(Page { items, total })
+        page_of(
+            &self.audit_event_documents(),
+            filter(scope, query),
+            doc! { "at": -1, "_id": -1 },
+            query.page,
+            audit_event,
+        )
+        .await
     }
 }
 

@@ -3,6 +3,7 @@
 
 use async_trait::async_trait;
 use bson::{Bson, DateTime, Document, doc};
+use cubby_domain::time_of_day::{iso_date, parse_iso_date};
 use cubby_domain::{
     Capabilities, Capability, Child, ChildId, Contact, ContactId, CustodyRestriction, Email,
     Enrolment, EnrolmentStatus, Note, PasswordHash, PersonName, Phone, Qualification, Relationship,
@@ -12,16 +13,15 @@ use cubby_ports::{
     ChildQuery, ChildRepository, ChildSortKey, Page, RepoError, StaffQuery, StaffRepository,
     TenantScope,
 };
-use futures::TryStreamExt;
 use mongodb::Collection;
 use serde::{Deserialize, Serialize};
-use time::Date;
-use time::format_description::BorrowedFormatItem;
-use time::macros::format_description;
 
 use crate::audit::{AuditDocument, to_bson};
 use crate::rooms::regex_literal;
-use crate::{Mongo, decode, duplicate_key, scoped, sort_order, to_repo_error, version_to_bson};
+use crate::{
+    Mongo, decode, duplicate_key, id_conflict, one_of, page_of, replace_versioned, scoped,
+    sort_order, to_repo_error, version_from_bson, version_to_bson,
+};
 
 /// The children collection.
 pub(crate) const CHILDREN: &str = "children";
@@ -53,9 +53,6 @@ pub(crate) const STAFF_NAME_INDEX: &str = "staff_tenant_name";
 
 /// A tenant's staff assigned to a room, by name (multikey on `room_ids`).
 pub(crate) const STAFF_ROOM_INDEX: &str = "staff_tenant_room_name";
-
-/// Dates are stored as `YYYY-MM-DD`, which sorts as the dates do.
-const DATE_FORMAT: &[BorrowedFormatItem<'static>] = format_description!("[year]-[month]-[day]");
 
 /// A person's name as stored.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -159,17 +156,6 @@ struct RestrictionDocument {
     note: Option<String>,
 }
 
-/// A date as stored.
-pub(crate) fn date_to_bson(date: Date) -> String {
-    date.format(DATE_FORMAT)
-        .unwrap_or_else(|_| date.to_string())
-}
-
-/// A stored date parsed again; `None` if malformed.
-pub(crate) fn date_from_bson(stored: &str) -> Option<Date> {
-    Date::parse(stored, DATE_FORMAT).ok()
-}
-
 fn note_to_bson(note: Option<&Note>) -> Option<String> {
     note.map(|note| note.as_str().to_owned())
 }
@@ -242,8 +228,8 @@ impl RestrictionDocument {
             user_id: restriction.user_id.map(|u| u.to_string()),
             blocks_pickup: restriction.blocks_pickup,
             blocks_records: restriction.blocks_records,
-            starts_on: date_to_bson(restriction.starts_on),
-            ends_on: restriction.ends_on.map(date_to_bson),
+            starts_on: iso_date(restriction.starts_on),
+            ends_on: restriction.ends_on.map(iso_date),
             note: note_to_bson(restriction.note.as_ref()),
         }
     }
@@ -269,11 +255,11 @@ impl RestrictionDocument {
                 .map_err(|_| bad("user_id"))?,
             blocks_pickup: self.blocks_pickup,
             blocks_records: self.blocks_records,
-            starts_on: date_from_bson(&self.starts_on).ok_or_else(|| bad("starts_on"))?,
+            starts_on: parse_iso_date(&self.starts_on).ok_or_else(|| bad("starts_on"))?,
             ends_on: self
                 .ends_on
                 .as_deref()
-                .map(|d| date_from_bson(d).ok_or_else(|| bad("ends_on")))
+                .map(|d| parse_iso_date(d).ok_or_else(|| bad("ends_on")))
                 .transpose()?,
             note: self
                 .note
@@ -294,12 +280,12 @@ impl ChildDocument {
             tenant_id: scope.tenant_id().to_string(),
             name: NameDocument::from_domain(&child.name),
             name_key: child.name.key(),
-            date_of_birth: date_to_bson(child.date_of_birth),
+            date_of_birth: iso_date(child.date_of_birth),
             room_id: child.room_id.map(|r| r.to_string()),
             enrolment: EnrolmentDocument {
                 status: child.enrolment.status().as_str().to_owned(),
-                starts_on: date_to_bson(child.enrolment.starts_on()),
-                ends_on: child.enrolment.ends_on().map(date_to_bson),
+                starts_on: iso_date(child.enrolment.starts_on()),
+                ends_on: child.enrolment.ends_on().map(iso_date),
             },
             photo_consent: child.photo_consent,
             sensitive: SensitiveDocument {
@@ -335,7 +321,7 @@ impl ChildDocument {
                 .transpose()
                 .map_err(|_| bad(field))
         };
-        let date = |stored: &str, field: &str| date_from_bson(stored).ok_or_else(|| bad(field));
+        let date = |stored: &str, field: &str| parse_iso_date(stored).ok_or_else(|| bad(field));
         let enrolment = Enrolment::new(
             EnrolmentStatus::parse(&self.enrolment.status)
                 .ok_or_else(|| bad("enrolment.status"))?,
@@ -377,10 +363,7 @@ impl ChildDocument {
                 .collect::<Result<_, _>>()?,
             archived_at: self.archived_at.map(DateTime::to_time_0_3),
             audit: self.audit.into_domain("child document")?,
-            version: u64::try_from(self.version)
-                .ok()
-                .and_then(Version::new)
-                .ok_or_else(|| bad("version"))?,
+            version: version_from_bson(self.version).ok_or_else(|| bad("version"))?,
         })
     }
 }
@@ -446,10 +429,7 @@ impl StaffDocument {
                 .collect::<Result<_, _>>()?,
             archived_at: self.archived_at.map(DateTime::to_time_0_3),
             audit: self.audit.into_domain("staff document")?,
-            version: u64::try_from(self.version)
-                .ok()
-                .and_then(Version::new)
-                .ok_or_else(|| bad("version"))?,
+            version: version_from_bson(self.version).ok_or_else(|| bad("version"))?,
         })
     }
 }
@@ -477,12 +457,7 @@ impl Mongo {
 
     /// The one staff member matching `filter`, which must already name its tenant.
     async fn staff_where(&self, filter: Document) -> Result<Option<StaffMember>, RepoError> {
-        self.staff_documents()
-            .find_one(filter)
-            .await
-            .map_err(to_repo_error)?
-            .map(staff_member)
-            .transpose()
+        one_of(&self.staff_documents(), filter, staff_member).await
     }
 }
 
@@ -496,10 +471,7 @@ fn staff_member(document: Document) -> Result<StaffMember, RepoError> {
 
 /// A duplicate key on children can only be the id (no other unique index).
 fn child_write_error(error: mongodb::error::Error) -> RepoError {
-    match duplicate_key(&error) {
-        Some(_) => RepoError::Conflict("child.id"),
-        None => to_repo_error(error),
-    }
+    id_conflict("child.id")(error)
 }
 
 /// A duplicate key on staff means the user already has an active record in the tenant, or
@@ -566,13 +538,13 @@ impl ChildRepository for Mongo {
     }
 
     async fn get(&self, scope: &TenantScope, id: ChildId) -> Result<Child, RepoError> {
-        let document = self
-            .child_documents()
-            .find_one(scoped(scope, doc! { "_id": id.to_string() }))
-            .await
-            .map_err(to_repo_error)?
-            .ok_or(RepoError::NotFound)?;
-        child(document)
+        one_of(
+            &self.child_documents(),
+            scoped(scope, doc! { "_id": id.to_string() }),
+            child,
+        )
+        .await?
+        .ok_or(RepoError::NotFound)
     }
 
     async fn list(
@@ -589,24 +561,7 @@ impl ChildRepository for Mongo {
             ChildSortKey::CreatedAt => doc! { "audit.created_at": order, "_id": order },
             ChildSortKey::DateOfBirth => doc! { "date_of_birth": order, "_id": order },
         };
-        let total = self
-            .children()
-            .count_documents(filter.clone())
-            .await
-            .map_err(to_repo_error)?;
-        let documents: Vec<Document> = self
-            .child_documents()
-            .find(filter)
-            .sort(sort)
-            .skip(query.page.offset())
-            .limit(i64::from(query.page.limit()))
-            .await
-            .map_err(to_repo_error)?
-            .try_collect()
-            .await
-            .map_err(to_repo_error)?;
-        let items = documents.into_iter().map(child).collect::<Result<_, _>>()?;
-        Ok(Page { items, total })
+        page_of(&self.child_documents(), filter, sort, query.page, child).await
     }
 
     async fn update(
@@ -615,31 +570,14 @@ impl ChildRepository for Mongo {
         child: &Child,
         expected: Version,
     ) -> Result<(), RepoError> {
-        let id = child.id.to_string();
-        let result = self
-            .children()
-            .replace_one(
-                scoped(
-                    scope,
-                    doc! { "_id": &id, "version": version_to_bson(expected) },
-                ),
-                ChildDocument::from_domain(scope, child),
-            )
-            .await
-            .map_err(child_write_error)?;
-        if result.matched_count == 1 {
-            return Ok(());
-        }
-        let exists = self
-            .children()
-            .count_documents(scoped(scope, doc! { "_id": &id }))
-            .await
-            .map_err(to_repo_error)?;
-        Err(if exists == 0 {
-            RepoError::NotFound
-        } else {
-            RepoError::StaleVersion
-        })
+        replace_versioned(
+            &self.children(),
+            scoped(scope, doc! { "_id": child.id.to_string() }),
+            expected,
+            ChildDocument::from_domain(scope, child),
+            child_write_error,
+        )
+        .await
     }
 }
 
@@ -683,27 +621,14 @@ impl StaffRepository for Mongo {
         if let Some(room) = query.room {
             filter.insert("room_ids", room.to_string());
         }
-        let total = self
-            .staff()
-            .count_documents(filter.clone())
-            .await
-            .map_err(to_repo_error)?;
-        let documents: Vec<Document> = self
-            .staff_documents()
-            .find(filter)
-            .sort(doc! { "name_key": 1, "_id": 1 })
-            .skip(query.page.offset())
-            .limit(i64::from(query.page.limit()))
-            .await
-            .map_err(to_repo_error)?
-            .try_collect()
-            .await
-            .map_err(to_repo_error)?;
-        let items = documents
-            .into_iter()
-            .map(staff_member)
-            .collect::<Result<_, _>>()?;
-        Ok(Page { items, total })
+        page_of(
+            &self.staff_documents(),
+            filter,
+            doc! { "name_key": 1, "_id": 1 },
+            query.page,
+            staff_member,
+        )
+        .await
     }
 
     async fn update(
@@ -712,47 +637,20 @@ impl StaffRepository for Mongo {
         member: &StaffMember,
         expected: Version,
     ) -> Result<(), RepoError> {
-        let id = member.id.to_string();
-        let result = self
-            .staff()
-            .replace_one(
-                scoped(
-                    scope,
-                    doc! { "_id": &id, "version": version_to_bson(expected) },
-                ),
-                StaffDocument::from_domain(scope, member),
-            )
-            .await
-            .map_err(staff_write_error)?;
-        if result.matched_count == 1 {
-            return Ok(());
-        }
-        let exists = self
-            .staff()
-            .count_documents(scoped(scope, doc! { "_id": &id }))
-            .await
-            .map_err(to_repo_error)?;
-        Err(if exists == 0 {
-            RepoError::NotFound
-        } else {
-            RepoError::StaleVersion
-        })
+        replace_versioned(
+            &self.staff(),
+            scoped(scope, doc! { "_id": member.id.to_string() }),
+            expected,
+            StaffDocument::from_domain(scope, member),
+            staff_write_error,
+        )
+        .await
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{date_from_bson, date_to_bson, regex_literal};
-    use time::macros::date;
-
-    #[test]
-    fn dates_are_stored_as_sortable_iso_days() {
-        assert_eq!(date_to_bson(date!(2024 - 03 - 05)), "2024-03-05");
-        assert_eq!(date_from_bson("2024-03-05"), Some(date!(2024 - 03 - 05)));
-        assert_eq!(date_from_bson("2024-02-30"), None);
-        assert_eq!(date_from_bson("next-tuesday"), None);
-        assert!(date_to_bson(date!(2023 - 12 - 31)) < date_to_bson(date!(2024 - 01 - 01)));
-    }
+    use super::regex_literal;
 
     #[test]
     fn pattern_characters_are_escaped() {

@@ -11,13 +11,15 @@ use cubby_domain::{
 use cubby_ports::{
     InvitationDirectory, InvitationQuery, InvitationRepository, Page, RepoError, TenantScope,
 };
-use futures::TryStreamExt;
 use mongodb::Collection;
 use serde::{Deserialize, Serialize};
 
 use crate::audit::{AuditDocument, to_bson};
 use crate::memberships::{entitlements_from_bson, entitlements_to_bson};
-use crate::{Mongo, decode, duplicate_key, hex, scoped, to_repo_error, version_to_bson};
+use crate::{
+    Mongo, decode, hex, id_conflict, one_of, page_of, replace_versioned, scoped, version_from_bson,
+    version_to_bson,
+};
 
 /// The collection.
 pub(crate) const COLLECTION: &str = "invitations";
@@ -92,10 +94,7 @@ impl InvitationDocument {
             status: InvitationStatus::parse(&self.status).ok_or_else(|| bad("status"))?,
             expires_at: self.expires_at.to_time_0_3(),
             audit: self.audit.into_domain("invitation document")?,
-            version: u64::try_from(self.version)
-                .ok()
-                .and_then(Version::new)
-                .ok_or_else(|| bad("version"))?,
+            version: version_from_bson(self.version).ok_or_else(|| bad("version"))?,
         };
         Ok((tenant, invitation))
     }
@@ -117,13 +116,9 @@ impl Mongo {
         &self,
         filter: Document,
     ) -> Result<(TenantId, Invitation), RepoError> {
-        let document = self
-            .invitation_documents()
-            .find_one(filter)
-            .await
-            .map_err(to_repo_error)?
-            .ok_or(RepoError::NotFound)?;
-        invitation(document)
+        one_of(&self.invitation_documents(), filter, invitation)
+            .await?
+            .ok_or(RepoError::NotFound)
     }
 }
 
@@ -133,10 +128,7 @@ fn invitation(document: Document) -> Result<(TenantId, Invitation), RepoError> {
 
 /// A duplicate key on invitations can only be the id (ids are minted unique).
 fn write_error(error: mongodb::error::Error) -> RepoError {
-    match duplicate_key(&error) {
-        Some(_) => RepoError::Conflict("invitation.id"),
-        None => to_repo_error(error),
-    }
+    id_conflict("invitation.id")(error)
 }
 
 #[async_trait]
@@ -172,27 +164,14 @@ impl InvitationRepository for Mongo {
         if let Some(status) = query.status {
             filter.insert("status", status.as_str());
         }
-        let total = self
-            .invitations()
-            .count_documents(filter.clone())
-            .await
-            .map_err(to_repo_error)?;
-        let documents: Vec<Document> = self
-            .invitation_documents()
-            .find(filter)
-            .sort(doc! { "audit.created_at": -1, "_id": -1 })
-            .skip(query.page.offset())
-            .limit(i64::from(query.page.limit()))
-            .await
-            .map_err(to_repo_error)?
-            .try_collect()
-            .await
-            .map_err(to_repo_error)?;
-        let items = documents
-            .into_iter()
-            .map(|document| invitation(document).map(|(_, invitation)| invitation))
-            .collect::<Result<_, _>>()?;
-        Ok(Page { items, total })
+        page_of(
+            &self.invitation_documents(),
+            filter,
+            doc! { "audit.created_at": -1, "_id": -1 },
+            query.page,
+            |document| invitation(document).map(|(_, invitation)| invitation),
+        )
+        .await
     }
 
     async fn update_invitation(
@@ -201,31 +180,14 @@ impl InvitationRepository for Mongo {
         invitation: &Invitation,
         expected: Version,
     ) -> Result<(), RepoError> {
-        let id = invitation.id.to_string();
-        let result = self
-            .invitations()
-            .replace_one(
-                scoped(
-                    scope,
-                    doc! { "_id": &id, "version": version_to_bson(expected) },
-                ),
-                InvitationDocument::from_domain(scope, invitation),
-            )
-            .await
-            .map_err(write_error)?;
-        if result.matched_count == 1 {
-            return Ok(());
-        }
-        let exists = self
-            .invitations()
-            .count_documents(scoped(scope, doc! { "_id": &id }))
-            .await
-            .map_err(to_repo_error)?;
-        Err(if exists == 0 {
-            RepoError::NotFound
-        } else {
-            RepoError::StaleVersion
-        })
+        replace_versioned(
+            &self.invitations(),
+            scoped(scope, doc! { "_id": invitation.id.to_string() }),
+            expected,
+            InvitationDocument::from_domain(scope, invitation),
+            write_error,
+        )
+        .await
     }
 }
 

@@ -33,10 +33,14 @@ use std::time::Duration;
 use async_trait::async_trait;
 use bson::{Document, doc};
 use cubby_domain::{TenantId, Version};
-use cubby_ports::{HealthProbe, Ports, ProbeError, RepoError, SortDirection, TenantScope};
+use cubby_ports::{
+    HealthProbe, Page, PageRequest, Ports, ProbeError, RepoError, SortDirection, TenantScope,
+};
+use futures::TryStreamExt;
 use mongodb::error::{ErrorKind, WriteFailure};
 use mongodb::options::ClientOptions;
-use mongodb::{Client, Database};
+use mongodb::{Client, Collection, Database};
+use serde::Serialize;
 
 pub use indexes::IndexReport;
 
@@ -178,6 +182,11 @@ pub(crate) fn version_to_bson(version: Version) -> i64 {
     i64::try_from(version.get()).unwrap_or(i64::MAX)
 }
 
+/// A stored version parsed again; `None` when it is not a version (zero or negative).
+pub(crate) fn version_from_bson(stored: i64) -> Option<Version> {
+    u64::try_from(stored).ok().and_then(Version::new)
+}
+
 /// Server error codes that mean "try again later" rather than "this cannot work".
 const TRANSIENT_CODES: &[i32] = &[
     6,     // HostUnreachable
@@ -244,6 +253,127 @@ pub(crate) fn decode<T: serde::de::DeserializeOwned>(
         };
         RepoError::corrupt(format!("{collection} document {id}: {reason}"))
     })
+}
+
+/// The one document of `collection` matching `filter`, read by `read` (which decodes it with
+/// [`decode`]), or `None` when nothing matches. `filter` is used as given: on a tenant-owned
+/// collection it starts from [`scoped`] or [`in_tenant`], or is a platform-level lookup.
+pub(crate) async fn one_of<T>(
+    collection: &Collection<Document>,
+    filter: Document,
+    read: impl FnOnce(Document) -> Result<T, RepoError>,
+) -> Result<Option<T>, RepoError> {
+    collection
+        .find_one(filter)
+        .await
+        .map_err(to_repo_error)?
+        .map(read)
+        .transpose()
+}
+
+/// Every document of `collection` matching `filter` (used as given, as by [`one_of`]) in `sort`
+/// order, each read by `read`.
+pub(crate) async fn all_of<T>(
+    collection: &Collection<Document>,
+    filter: Document,
+    sort: Document,
+    read: impl Fn(Document) -> Result<T, RepoError>,
+) -> Result<Vec<T>, RepoError> {
+    let documents: Vec<Document> = collection
+        .find(filter)
+        .sort(sort)
+        .await
+        .map_err(to_repo_error)?
+        .try_collect()
+        .await
+        .map_err(to_repo_error)?;
+    documents.into_iter().map(read).collect()
+}
+
+/// A page of the documents of `collection` matching `filter` (already scoped) in `sort` order,
+/// each read by `read`, and how many match.
+pub(crate) async fn page_of<T>(
+    collection: &Collection<Document>,
+    filter: Document,
+    sort: Document,
+    page: PageRequest,
+    read: impl Fn(Document) -> Result<T, RepoError>,
+) -> Result<Page<T>, RepoError> {
+    let total = collection
+        .count_documents(filter.clone())
+        .await
+        .map_err(to_repo_error)?;
+    let documents: Vec<Document> = collection
+        .find(filter)
+        .sort(sort)
+        .skip(page.offset())
+        .limit(i64::from(page.limit()))
+        .await
+        .map_err(to_repo_error)?
+        .try_collect()
+        .await
+        .map_err(to_repo_error)?;
+    let items = documents.into_iter().map(read).collect::<Result<_, _>>()?;
+    Ok(Page { items, total })
+}
+
+/// Whether `collection` holds a document matching `filter` (on a tenant-owned collection,
+/// starting from [`scoped`]).
+pub(crate) async fn exists<T: Send + Sync>(
+    collection: &Collection<T>,
+    filter: Document,
+) -> Result<bool, RepoError> {
+    let found = collection
+        .count_documents(filter)
+        .await
+        .map_err(to_repo_error)?;
+    Ok(found > 0)
+}
+
+/// Why a write conditioned on a stored version matched nothing, `filter` naming the document
+/// without its version: `NotFound` when there is no such document (on a tenant-owned
+/// collection: none in the tenant), else `StaleVersion`.
+pub(crate) async fn missed<T: Send + Sync>(
+    collection: &Collection<T>,
+    filter: Document,
+) -> RepoError {
+    match exists(collection, filter).await {
+        Ok(false) => RepoError::NotFound,
+        Ok(true) => RepoError::StaleVersion,
+        Err(error) => error,
+    }
+}
+
+/// Replaces the document `filter` names (by `_id`; on a tenant-owned collection, starting from
+/// [`scoped`]) with `replacement`, provided its stored version is still `expected`; otherwise
+/// [`missed`] says why. The replace's errors are mapped by `write_error`, which tells the
+/// collection's duplicate keys apart; the rest by [`to_repo_error`].
+pub(crate) async fn replace_versioned<T: Serialize + Send + Sync>(
+    collection: &Collection<T>,
+    filter: Document,
+    expected: Version,
+    replacement: T,
+    write_error: impl FnOnce(mongodb::error::Error) -> RepoError,
+) -> Result<(), RepoError> {
+    let mut current = filter.clone();
+    current.insert("version", version_to_bson(expected));
+    let result = collection
+        .replace_one(current, replacement)
+        .await
+        .map_err(write_error)?;
+    if result.matched_count == 1 {
+        return Ok(());
+    }
+    Err(missed(collection, filter).await)
+}
+
+/// The write error mapping of a collection whose only unique index is `_id` (ids are minted
+/// unique): a duplicate key is a conflict on `what`, anything else goes to [`to_repo_error`].
+pub(crate) fn id_conflict(what: &'static str) -> impl Fn(mongodb::error::Error) -> RepoError {
+    move |error| match duplicate_key(&error) {
+        Some(_) => RepoError::Conflict(what),
+        None => to_repo_error(error),
+    }
 }
 
 /// The server's message when `error` is a duplicate key (code 11000), which names the index.

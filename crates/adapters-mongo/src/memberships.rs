@@ -10,13 +10,13 @@ use cubby_domain::{
 use cubby_ports::{
     MembershipDirectory, MembershipQuery, MembershipRepository, Page, RepoError, TenantScope,
 };
-use futures::TryStreamExt;
 use mongodb::Collection;
 use serde::{Deserialize, Serialize};
 
 use crate::audit::AuditDocument;
 use crate::{
-    Mongo, decode, duplicate_key, in_tenant, scoped, sort_order, to_repo_error, version_to_bson,
+    Mongo, all_of, decode, duplicate_key, in_tenant, one_of, page_of, scoped, sort_order,
+    to_repo_error, version_from_bson, version_to_bson,
 };
 
 /// The collection.
@@ -89,10 +89,7 @@ impl MembershipDocument {
             entitlements_version: u64::try_from(self.entitlements_version)
                 .map_err(|_| bad("entitlements_version"))?,
             audit: self.audit.into_domain("membership document")?,
-            version: u64::try_from(self.version)
-                .ok()
-                .and_then(Version::new)
-                .ok_or_else(|| bad("version"))?,
+            version: version_from_bson(self.version).ok_or_else(|| bad("version"))?,
         };
         Ok((tenant, membership))
     }
@@ -111,13 +108,10 @@ impl Mongo {
 
     /// The one membership matching `filter`, which must already name its tenant.
     async fn membership_where(&self, filter: Document) -> Result<Membership, RepoError> {
-        let document = self
-            .membership_documents()
-            .find_one(filter)
-            .await
-            .map_err(to_repo_error)?
-            .ok_or(RepoError::NotFound)?;
-        membership(document).map(|(_, membership)| membership)
+        one_of(&self.membership_documents(), filter, membership)
+            .await?
+            .map(|(_, membership)| membership)
+            .ok_or(RepoError::NotFound)
     }
 }
 
@@ -170,16 +164,13 @@ impl MembershipDirectory for Mongo {
         &self,
         user: UserId,
     ) -> Result<Vec<(TenantId, Membership)>, RepoError> {
-        let documents: Vec<Document> = self
-            .membership_documents()
-            .find(doc! { "user_id": user.to_string() })
-            .sort(doc! { "tenant_id": 1 })
-            .await
-            .map_err(to_repo_error)?
-            .try_collect()
-            .await
-            .map_err(to_repo_error)?;
-        documents.into_iter().map(membership).collect()
+        all_of(
+            &self.membership_documents(),
+            doc! { "user_id": user.to_string() },
+            doc! { "tenant_id": 1 },
+            membership,
+        )
+        .await
     }
 }
 
@@ -259,26 +250,13 @@ impl MembershipRepository for Mongo {
             filter.insert("user_id", user.to_string());
         }
         let order = sort_order(query.direction);
-        let total = self
-            .memberships()
-            .count_documents(filter.clone())
-            .await
-            .map_err(to_repo_error)?;
-        let documents: Vec<Document> = self
-            .membership_documents()
-            .find(filter)
-            .sort(doc! { "audit.created_at": order, "_id": order })
-            .skip(query.page.offset())
-            .limit(i64::from(query.page.limit()))
-            .await
-            .map_err(to_repo_error)?
-            .try_collect()
-            .await
-            .map_err(to_repo_error)?;
-        let items = documents
-            .into_iter()
-            .map(|document| membership(document).map(|(_, membership)| membership))
-            .collect::<Result<_, _>>()?;
-        Ok(Page { items, total })
+        page_of(
+            &self.membership_documents(),
+            filter,
+            doc! { "audit.created_at": order, "_id": order },
+            query.page,
+            |document| membership(document).map(|(_, membership)| membership),
+        )
+        .await
     }
 }

@@ -16,13 +16,12 @@ use cubby_domain::{
 use cubby_ports::{
     AnnouncementQuery, MessageRepository, Page, PageRequest, RepoError, TenantScope, ThreadQuery,
 };
-use futures::TryStreamExt;
 use mongodb::Collection;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::audit::to_bson;
-use crate::{Mongo, decode, duplicate_key, scoped, to_repo_error};
+use crate::{Mongo, decode, exists, id_conflict, one_of, page_of, scoped, to_repo_error};
 
 /// The announcements collection.
 pub(crate) const ANNOUNCEMENTS: &str = "announcements";
@@ -279,15 +278,6 @@ fn message(document: Document) -> Result<Message, RepoError> {
     decode::<MessageDocument>(MESSAGES, document)?.into_domain()
 }
 
-/// A write error; a duplicate key can only be the `_id` (no other unique index), and ids are
-/// minted by the server, so it is reported as a conflict on `what`.
-fn write_error(what: &'static str) -> impl Fn(mongodb::error::Error) -> RepoError {
-    move |error| match duplicate_key(&error) {
-        Some(_) => RepoError::Conflict(what),
-        None => to_repo_error(error),
-    }
-}
-
 /// The filter of an announcement list in the scope's tenant.
 fn announcement_filter(scope: &TenantScope, query: &AnnouncementQuery) -> Document {
     let mut filter = scoped(scope, Document::new());
@@ -349,46 +339,6 @@ impl Mongo {
     fn message_documents(&self) -> Collection<Document> {
         self.db.collection(MESSAGES)
     }
-
-    /// A page of the documents of `collection` matching `filter` (already scoped) in `sort`
-    /// order, and how many match.
-    async fn page_of<T>(
-        collection: &Collection<Document>,
-        filter: Document,
-        sort: Document,
-        page: PageRequest,
-        read: fn(Document) -> Result<T, RepoError>,
-    ) -> Result<Page<T>, RepoError> {
-        let total = collection
-            .count_documents(filter.clone())
-            .await
-            .map_err(to_repo_error)?;
-        let documents: Vec<Document> = collection
-            .find(filter)
-            .sort(sort)
-            .skip(page.offset())
-            .limit(i64::from(page.limit()))
-            .await
-            .map_err(to_repo_error)?
-            .try_collect()
-            .await
-            .map_err(to_repo_error)?;
-        let items = documents.into_iter().map(read).collect::<Result<_, _>>()?;
-        Ok(Page { items, total })
-    }
-
-    /// Whether the tenant has a document with this `_id` in `collection`.
-    async fn exists(
-        collection: &Collection<Document>,
-        scope: &TenantScope,
-        id: &str,
-    ) -> Result<bool, RepoError> {
-        let found = collection
-            .count_documents(scoped(scope, doc! { "_id": id }))
-            .await
-            .map_err(to_repo_error)?;
-        Ok(found > 0)
-    }
 }
 
 #[async_trait]
@@ -402,7 +352,7 @@ impl MessageRepository for Mongo {
             .insert_one(AnnouncementDocument::from_domain(scope, announcement))
             .await
             .map(|_| ())
-            .map_err(write_error("announcement.id"))
+            .map_err(id_conflict("announcement.id"))
     }
 
     async fn get_announcement(
@@ -410,13 +360,13 @@ impl MessageRepository for Mongo {
         scope: &TenantScope,
         id: AnnouncementId,
     ) -> Result<Announcement, RepoError> {
-        let document = self
-            .announcement_documents()
-            .find_one(scoped(scope, doc! { "_id": id.to_string() }))
-            .await
-            .map_err(to_repo_error)?
-            .ok_or(RepoError::NotFound)?;
-        announcement(document)
+        one_of(
+            &self.announcement_documents(),
+            scoped(scope, doc! { "_id": id.to_string() }),
+            announcement,
+        )
+        .await?
+        .ok_or(RepoError::NotFound)
     }
 
     async fn announcements(
@@ -424,7 +374,7 @@ impl MessageRepository for Mongo {
         scope: &TenantScope,
         query: &AnnouncementQuery,
     ) -> Result<Page<Announcement>, RepoError> {
-        Self::page_of(
+        page_of(
             &self.announcement_documents(),
             announcement_filter(scope, query),
             doc! { "sent_at": -1, "_id": -1 },
@@ -458,7 +408,11 @@ impl MessageRepository for Mongo {
             .await
             .map_err(to_repo_error)?;
         if result.matched_count == 1
-            || Self::exists(&self.announcement_documents(), scope, &id).await?
+            || exists(
+                &self.announcement_documents(),
+                scoped(scope, doc! { "_id": &id }),
+            )
+            .await?
         {
             // Recorded now, or read before.
             return Ok(());
@@ -479,22 +433,22 @@ impl MessageRepository for Mongo {
         self.messages_collection()
             .insert_one(MessageDocument::from_domain(scope, first))
             .await
-            .map_err(write_error("message.id"))?;
+            .map_err(id_conflict("message.id"))?;
         self.threads_collection()
             .insert_one(ThreadDocument::from_domain(scope, thread))
             .await
             .map(|_| ())
-            .map_err(write_error("thread.id"))
+            .map_err(id_conflict("thread.id"))
     }
 
     async fn get_thread(&self, scope: &TenantScope, id: ThreadId) -> Result<Thread, RepoError> {
-        let document = self
-            .thread_documents()
-            .find_one(scoped(scope, doc! { "_id": id.to_string() }))
-            .await
-            .map_err(to_repo_error)?
-            .ok_or(RepoError::NotFound)?;
-        thread(document)
+        one_of(
+            &self.thread_documents(),
+            scoped(scope, doc! { "_id": id.to_string() }),
+            thread,
+        )
+        .await?
+        .ok_or(RepoError::NotFound)
     }
 
     async fn threads(
@@ -505,7 +459,7 @@ impl MessageRepository for Mongo {
         let Some(filter) = thread_filter(scope, query) else {
             return Ok(Page::empty());
         };
-        Self::page_of(
+        page_of(
             &self.thread_documents(),
             filter,
             doc! { "last_message_at": -1, "_id": -1 },
@@ -538,7 +492,7 @@ impl MessageRepository for Mongo {
             .insert_one(MessageDocument::from_domain(scope, message))
             .await
             .map(|_| ())
-            .map_err(write_error("message.id"))
+            .map_err(id_conflict("message.id"))
     }
 
     async fn messages(
@@ -547,7 +501,7 @@ impl MessageRepository for Mongo {
         thread: ThreadId,
         page: PageRequest,
     ) -> Result<Page<Message>, RepoError> {
-        Self::page_of(
+        page_of(
             &self.message_documents(),
             scoped(scope, doc! { "thread_id": thread.to_string() }),
             doc! { "sent_at": 1, "_id": 1 },
@@ -601,7 +555,7 @@ impl MessageRepository for Mongo {
         if pushed.matched_count == 1 {
             return Ok(());
         }
-        if !Self::exists(&threads, scope, &id).await? {
+        if !exists(&threads, scoped(scope, doc! { "_id": &id })).await? {
             return Err(RepoError::NotFound);
         }
         // The user has a receipt: either already at or after `at`, or added by a concurrent

@@ -4,12 +4,14 @@ use async_trait::async_trait;
 use bson::{Document, doc};
 use cubby_domain::{CustomRole, PermissionSet, RoleId, RoleName, Version};
 use cubby_ports::{RepoError, RoleRepository, TenantScope};
-use futures::TryStreamExt;
 use mongodb::Collection;
 use serde::{Deserialize, Serialize};
 
 use crate::audit::AuditDocument;
-use crate::{Mongo, decode, duplicate_key, scoped, to_repo_error, version_to_bson};
+use crate::{
+    Mongo, all_of, decode, duplicate_key, missed, replace_versioned, scoped, to_repo_error,
+    version_from_bson, version_to_bson,
+};
 
 /// The collection.
 pub(crate) const COLLECTION: &str = "roles";
@@ -61,10 +63,7 @@ impl RoleDocument {
             permissions: PermissionSet::parse(self.permissions.iter().map(String::as_str))
                 .ok_or_else(|| bad("permissions"))?,
             audit: self.audit.into_domain("role document")?,
-            version: u64::try_from(self.version)
-                .ok()
-                .and_then(Version::new)
-                .ok_or_else(|| bad("version"))?,
+            version: version_from_bson(self.version).ok_or_else(|| bad("version"))?,
         })
     }
 }
@@ -78,20 +77,6 @@ impl Mongo {
     /// Roles, for reads: documents are decoded one by one with [`decode`].
     fn role_documents(&self) -> Collection<Document> {
         self.db.collection(COLLECTION)
-    }
-
-    /// Why a versioned write of the role `id` matched nothing: it is not the tenant's, or its
-    /// version moved on.
-    async fn role_missed(&self, scope: &TenantScope, id: &str) -> RepoError {
-        match self
-            .roles()
-            .count_documents(scoped(scope, doc! { "_id": id }))
-            .await
-        {
-            Ok(0) => RepoError::NotFound,
-            Ok(_) => RepoError::StaleVersion,
-            Err(error) => to_repo_error(error),
-        }
     }
 }
 
@@ -121,16 +106,13 @@ impl RoleRepository for Mongo {
     }
 
     async fn list_roles(&self, scope: &TenantScope) -> Result<Vec<CustomRole>, RepoError> {
-        let documents: Vec<Document> = self
-            .role_documents()
-            .find(scoped(scope, Document::new()))
-            .sort(doc! { "audit.created_at": 1, "_id": 1 })
-            .await
-            .map_err(to_repo_error)?
-            .try_collect()
-            .await
-            .map_err(to_repo_error)?;
-        documents.into_iter().map(role).collect()
+        all_of(
+            &self.role_documents(),
+            scoped(scope, Document::new()),
+            doc! { "audit.created_at": 1, "_id": 1 },
+            role,
+        )
+        .await
     }
 
     async fn update_role(
@@ -139,22 +121,14 @@ impl RoleRepository for Mongo {
         role: &CustomRole,
         expected: Version,
     ) -> Result<(), RepoError> {
-        let id = role.id.to_string();
-        let result = self
-            .roles()
-            .replace_one(
-                scoped(
-                    scope,
-                    doc! { "_id": &id, "version": version_to_bson(expected) },
-                ),
-                RoleDocument::from_domain(scope, role),
-            )
-            .await
-            .map_err(write_error)?;
-        if result.matched_count == 1 {
-            return Ok(());
-        }
-        Err(self.role_missed(scope, &id).await)
+        replace_versioned(
+            &self.roles(),
+            scoped(scope, doc! { "_id": role.id.to_string() }),
+            expected,
+            RoleDocument::from_domain(scope, role),
+            write_error,
+        )
+        .await
     }
 
     async fn delete_role(
@@ -175,7 +149,7 @@ impl RoleRepository for Mongo {
         if result.deleted_count == 1 {
             return Ok(());
         }
-        Err(self.role_missed(scope, &id).await)
+        Err(missed(&self.roles(), scoped(scope, doc! { "_id": &id })).await)
     }
 }
 

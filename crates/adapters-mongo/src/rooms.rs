@@ -7,13 +7,15 @@ use cubby_domain::{
     AgeBand, AgeRange, Capacity, RatioRule, Room, RoomId, RoomName, StaffChildRatio, Version,
 };
 use cubby_ports::{Page, RepoError, RoomQuery, RoomRepository, RoomSortKey, TenantScope};
-use futures::TryStreamExt;
 use mongodb::Collection;
 use serde::{Deserialize, Serialize};
 
 use crate::audit::{AuditDocument, to_bson};
-use crate::children::{date_from_bson, date_to_bson};
-use crate::{Mongo, decode, duplicate_key, scoped, sort_order, to_repo_error};
+use crate::{
+    Mongo, decode, duplicate_key, one_of, page_of, replace_versioned, scoped, sort_order,
+    to_repo_error, version_from_bson, version_to_bson,
+};
+use cubby_domain::time_of_day::{iso_date, parse_iso_date};
 
 /// The collection.
 pub(crate) const COLLECTION: &str = "rooms";
@@ -89,7 +91,7 @@ impl RatioDocument {
 impl RuleDocument {
     fn from_domain(rule: &RatioRule) -> Self {
         Self {
-            effective_from: date_to_bson(rule.effective_from()),
+            effective_from: iso_date(rule.effective_from()),
             bands: rule
                 .bands()
                 .iter()
@@ -114,7 +116,7 @@ impl RuleDocument {
             })
             .collect::<Option<Vec<_>>>()?;
         RatioRule::new(
-            date_from_bson(&self.effective_from)?,
+            parse_iso_date(&self.effective_from)?,
             bands,
             u16::try_from(self.max_group_size).ok()?,
         )
@@ -143,7 +145,7 @@ impl RoomDocument {
             archived: room.is_archived(),
             archived_at: room.archived_at().map(to_bson),
             audit: AuditDocument::from_domain(room.audit()),
-            version: i64::try_from(room.version().get()).unwrap_or(i64::MAX),
+            version: version_to_bson(room.version()),
         }
     }
 
@@ -170,10 +172,7 @@ impl RoomDocument {
                 .ok_or_else(|| bad("ratio_rules"))?,
             archived_at: self.archived_at.map(DateTime::to_time_0_3),
             audit: self.audit.into_domain("room document")?,
-            version: u64::try_from(self.version)
-                .ok()
-                .and_then(Version::new)
-                .ok_or_else(|| bad("version"))?,
+            version: version_from_bson(self.version).ok_or_else(|| bad("version"))?,
         }))
     }
 }
@@ -228,13 +227,13 @@ impl RoomRepository for Mongo {
     }
 
     async fn get(&self, scope: &TenantScope, id: RoomId) -> Result<Room, RepoError> {
-        let document = self
-            .room_documents()
-            .find_one(scoped(scope, doc! { "_id": id.to_string() }))
-            .await
-            .map_err(to_repo_error)?
-            .ok_or(RepoError::NotFound)?;
-        room(document)
+        one_of(
+            &self.room_documents(),
+            scoped(scope, doc! { "_id": id.to_string() }),
+            room,
+        )
+        .await?
+        .ok_or(RepoError::NotFound)
     }
 
     async fn list(&self, scope: &TenantScope, query: &RoomQuery) -> Result<Page<Room>, RepoError> {
@@ -253,24 +252,7 @@ impl RoomRepository for Mongo {
             RoomSortKey::CreatedAt => doc! { "audit.created_at": order, "_id": order },
             RoomSortKey::Name => doc! { "name_key": order, "_id": order },
         };
-        let total = self
-            .rooms()
-            .count_documents(filter.clone())
-            .await
-            .map_err(to_repo_error)?;
-        let documents: Vec<Document> = self
-            .room_documents()
-            .find(filter)
-            .sort(sort)
-            .skip(query.page.offset())
-            .limit(i64::from(query.page.limit()))
-            .await
-            .map_err(to_repo_error)?
-            .try_collect()
-            .await
-            .map_err(to_repo_error)?;
-        let items = documents.into_iter().map(room).collect::<Result<_, _>>()?;
-        Ok(Page { items, total })
+        page_of(&self.room_documents(), filter, sort, query.page, room).await
     }
 
     async fn update(
@@ -279,29 +261,14 @@ impl RoomRepository for Mongo {
         room: &Room,
         expected: Version,
     ) -> Result<(), RepoError> {
-        let id = room.id().to_string();
-        let expected = i64::try_from(expected.get()).unwrap_or(i64::MAX);
-        let result = self
-            .rooms()
-            .replace_one(
-                scoped(scope, doc! { "_id": &id, "version": expected }),
-                RoomDocument::from_domain(scope, room),
-            )
-            .await
-            .map_err(write_error)?;
-        if result.matched_count == 1 {
-            return Ok(());
-        }
-        let exists = self
-            .rooms()
-            .count_documents(scoped(scope, doc! { "_id": &id }))
-            .await
-            .map_err(to_repo_error)?;
-        Err(if exists == 0 {
-            RepoError::NotFound
-        } else {
-            RepoError::StaleVersion
-        })
+        replace_versioned(
+            &self.rooms(),
+            scoped(scope, doc! { "_id": room.id().to_string() }),
+            expected,
+            RoomDocument::from_domain(scope, room),
+            write_error,
+        )
+        .await
     }
 }
 

@@ -13,7 +13,9 @@ use mongodb::Collection;
 use serde::{Deserialize, Serialize};
 
 use crate::audit::AuditDocument;
-use crate::{Mongo, decode, duplicate_key, to_repo_error};
+use crate::{
+    Mongo, decode, duplicate_key, one_of, to_repo_error, version_from_bson, version_to_bson,
+};
 
 /// The collection.
 pub(crate) const COLLECTION: &str = "tenants";
@@ -51,7 +53,7 @@ impl TenantDocument {
             ratio_enforcement: Some(tenant.settings.ratio_enforcement.as_str().to_owned()),
             closing_time: tenant.settings.closing_time.map(clock_time),
             audit: AuditDocument::from_domain(&tenant.audit),
-            version: i64::try_from(tenant.version.get()).unwrap_or(i64::MAX),
+            version: version_to_bson(tenant.version),
         }
     }
 
@@ -77,10 +79,7 @@ impl TenantDocument {
                     .transpose()?,
             },
             audit: self.audit.into_domain("tenant document")?,
-            version: u64::try_from(self.version)
-                .ok()
-                .and_then(Version::new)
-                .ok_or_else(|| bad("version"))?,
+            version: version_from_bson(self.version).ok_or_else(|| bad("version"))?,
         })
     }
 }
@@ -91,14 +90,11 @@ impl Mongo {
     }
 
     async fn tenant_where(&self, filter: bson::Document) -> Result<Tenant, RepoError> {
-        let document = self
-            .db
-            .collection::<bson::Document>(COLLECTION)
-            .find_one(filter)
-            .await
-            .map_err(to_repo_error)?
-            .ok_or(RepoError::NotFound)?;
-        decode::<TenantDocument>(COLLECTION, document)?.into_domain()
+        one_of(&self.db.collection(COLLECTION), filter, |document| {
+            decode::<TenantDocument>(COLLECTION, document)?.into_domain()
+        })
+        .await?
+        .ok_or(RepoError::NotFound)
     }
 }
 
@@ -134,7 +130,7 @@ impl TenantDirectory for Mongo {
         let filter = doc! {
             "_id": &id,
             "code": tenant.code.as_str(),
-            "version": i64::try_from(expected.get()).unwrap_or(i64::MAX),
+            "version": version_to_bson(expected),
         };
         let result = self
             .tenants()

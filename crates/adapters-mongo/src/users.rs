@@ -9,7 +9,10 @@ use mongodb::Collection;
 use serde::{Deserialize, Serialize};
 
 use crate::audit::AuditDocument;
-use crate::{Mongo, decode, duplicate_key, to_repo_error, version_to_bson};
+use crate::{
+    Mongo, decode, duplicate_key, one_of, replace_versioned, to_repo_error, version_from_bson,
+    version_to_bson,
+};
 
 /// The collection.
 pub(crate) const COLLECTION: &str = "users";
@@ -72,10 +75,7 @@ impl UserDocument {
                 .map_err(|_| bad("supabase_id"))?,
             status: UserStatus::parse(&self.status).ok_or_else(|| bad("status"))?,
             audit: self.audit.into_domain("user document")?,
-            version: u64::try_from(self.version)
-                .ok()
-                .and_then(Version::new)
-                .ok_or_else(|| bad("version"))?,
+            version: version_from_bson(self.version).ok_or_else(|| bad("version"))?,
         })
     }
 }
@@ -88,14 +88,11 @@ impl Mongo {
 
     /// The one user matching `filter`; reads are decoded with [`decode`].
     async fn user_where(&self, filter: Document) -> Result<User, RepoError> {
-        let document = self
-            .db
-            .collection::<Document>(COLLECTION)
-            .find_one(filter)
-            .await
-            .map_err(to_repo_error)?
-            .ok_or(RepoError::NotFound)?;
-        decode::<UserDocument>(COLLECTION, document)?.into_domain()
+        one_of(&self.db.collection(COLLECTION), filter, |document| {
+            decode::<UserDocument>(COLLECTION, document)?.into_domain()
+        })
+        .await?
+        .ok_or(RepoError::NotFound)
     }
 }
 
@@ -139,27 +136,13 @@ impl UserDirectory for Mongo {
     }
 
     async fn update_user(&self, user: &User, expected: Version) -> Result<(), RepoError> {
-        let id = user.id.to_string();
-        let result = self
-            .users()
-            .replace_one(
-                doc! { "_id": &id, "version": version_to_bson(expected) },
-                UserDocument::from_domain(user),
-            )
-            .await
-            .map_err(write_error)?;
-        if result.matched_count == 1 {
-            return Ok(());
-        }
-        let exists = self
-            .users()
-            .count_documents(doc! { "_id": &id })
-            .await
-            .map_err(to_repo_error)?;
-        Err(if exists == 0 {
-            RepoError::NotFound
-        } else {
-            RepoError::StaleVersion
-        })
+        replace_versioned(
+            &self.users(),
+            doc! { "_id": user.id.to_string() },
+            expected,
+            UserDocument::from_domain(user),
+            write_error,
+        )
+        .await
     }
 }

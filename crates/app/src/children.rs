@@ -174,6 +174,17 @@ fn rule(error: &ChildError) -> AppError {
     }
 }
 
+/// Removes the entries of `list` that `matches`; [`AppError::NotFound`] when there is none.
+fn remove_where<T>(list: &mut Vec<T>, matches: impl Fn(&T) -> bool) -> Result<(), AppError> {
+    let before = list.len();
+    list.retain(|entry| !matches(entry));
+    if list.len() == before {
+        Err(AppError::NotFound)
+    } else {
+        Ok(())
+    }
+}
+
 /// The day it is now in the scope's centre.
 pub(crate) async fn today(
     tenants: &CachedTenants,
@@ -602,12 +613,7 @@ impl Children {
         expected: Version,
     ) -> Result<Child, AppError> {
         self.modify(scope, id, expected, AuditAction::ContactRemoved, |child| {
-            let before = child.contacts.len();
-            child.contacts.retain(|c| c.id != contact);
-            if child.contacts.len() == before {
-                return Err(AppError::NotFound);
-            }
-            Ok(())
+            remove_where(&mut child.contacts, |c| c.id == contact)
         })
         .await
     }
@@ -678,14 +684,7 @@ impl Children {
             id,
             expected,
             AuditAction::RestrictionRemoved,
-            |child| {
-                let before = child.restrictions.len();
-                child.restrictions.retain(|r| r.id != restriction);
-                if child.restrictions.len() == before {
-                    return Err(AppError::NotFound);
-                }
-                Ok(())
-            },
+            |child| remove_where(&mut child.restrictions, |r| r.id == restriction),
         )
         .await
     }

@@ -1,6 +1,24 @@
-//! Clock times of a centre's day, written `HH:MM`.
+//! Calendar dates and clock times of a centre's day as they are written: `YYYY-MM-DD` and
+//! `HH:MM`.
 
-use time::Time;
+use time::{Date, Time};
+
+/// `date` as `YYYY-MM-DD` (so that the text sorts like the dates).
+pub fn iso_date(date: Date) -> String {
+    format!(
+        "{:04}-{:02}-{:02}",
+        date.year(),
+        u8::from(date.month()),
+        date.day()
+    )
+}
+
+/// Parses `YYYY-MM-DD`.
+pub fn parse_iso_date(text: &str) -> Option<Date> {
+    const FORMAT: &[time::format_description::BorrowedFormatItem<'_>] =
+        time::macros::format_description!("[year]-[month]-[day]");
+    Date::parse(text, FORMAT).ok()
+}
 
 /// `time` as `HH:MM`.
 pub fn clock_time(time: Time) -> String {
@@ -20,6 +38,20 @@ pub fn parse_clock_time(text: &str) -> Option<Time> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_round_trip_and_refuse_nonsense() {
+        let day = parse_iso_date("2026-03-09").unwrap();
+        assert_eq!(iso_date(day), "2026-03-09");
+        let earlier = parse_iso_date("2025-12-31").unwrap();
+        assert!(
+            iso_date(earlier) < iso_date(day),
+            "the text sorts as the dates do"
+        );
+        for bad in ["2026-3-9", "2026-02-30", "26-03-09", "", "2026/03/09"] {
+            assert_eq!(parse_iso_date(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn clock_times_round_trip_and_refuse_nonsense() {

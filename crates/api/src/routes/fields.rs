@@ -133,23 +133,13 @@ pub(crate) fn time(text: &str) -> Result<OffsetDateTime, Unknown> {
 
 /// A calendar date, `YYYY-MM-DD`.
 pub(crate) fn date(text: &str) -> Result<time::Date, Unknown> {
-    const FORMAT: &[time::format_description::BorrowedFormatItem<'_>] =
-        time::macros::format_description!("[year]-[month]-[day]");
-    time::Date::parse(text, FORMAT).map_err(|_| Unknown {
+    cubby_domain::time_of_day::parse_iso_date(text).ok_or_else(|| Unknown {
         code: "request.invalid_date",
         value: text.to_owned(),
     })
 }
 
-/// A date on the wire: `YYYY-MM-DD`.
-pub(crate) fn date_text(date: time::Date) -> String {
-    format!(
-        "{:04}-{:02}-{:02}",
-        date.year(),
-        u8::from(date.month()),
-        date.day()
-    )
-}
+pub(crate) use cubby_domain::time_of_day::iso_date as date_text;
 
 /// For `Option<Option<T>>` fields of a PATCH body: absent is `None` (keep), `null` is
 /// `Some(None)` (clear), a value is `Some(Some(value))`. Use with `#[serde(default)]`.

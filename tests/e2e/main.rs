@@ -13,6 +13,7 @@ mod attendance;
 mod checked;
 mod children;
 mod exchange;
+mod files;
 mod http_contract;
 mod idempotency;
 mod identity;

@@ -126,16 +126,40 @@ impl World {
     pub async fn on_services() -> Option<World> {
         let uri = cubby_ports::contract::services::mongodb_uri()?;
         let url = cubby_ports::contract::services::redis_url()?;
-        Some(Self::on_stores(&uri, &url).await)
+        let s3 = cubby_ports::contract::services::s3()?;
+        Some(Self::on_all_stores(&uri, &url, Some(&s3)).await)
     }
 
     /// A world on a fresh database of the MongoDB at `uri` and a fresh namespace of the Redis
-    /// at `url`.
+    /// at `url` (files in memory).
     pub async fn on_stores(uri: &str, url: &str) -> World {
+        Self::on_all_stores(uri, url, None).await
+    }
+
+    /// A world on MongoDB, Redis and, when given, the S3 stand-in's bucket.
+    async fn on_all_stores(
+        uri: &str,
+        url: &str,
+        s3: Option<&cubby_ports::contract::services::S3Service>,
+    ) -> World {
         let mut ports = cubby_adapters_memory::embedded_ports();
         let mongo = crate::services::fresh_mongo(uri).await;
         mongo.install(&mut ports);
         crate::services::fresh_redis(url).install(&mut ports);
+        if let Some(s3) = s3 {
+            cubby_adapters_s3::S3Objects::new(cubby_adapters_s3::S3Options {
+                endpoint: Some(s3.endpoint.clone()),
+                region: "us-east-1".to_owned(),
+                bucket: s3.bucket.clone(),
+                keys: Some(cubby_adapters_s3::S3Keys {
+                    access_key_id: s3.access_key.clone(),
+                    secret_access_key: SecretString::from(s3.secret_key.clone()),
+                    session_token: None,
+                }),
+            })
+            .unwrap()
+            .install(&mut ports);
+        }
         let mut world = Self::on(ports, test_config(), test_api_config()).await;
         world.mongo = Some(mongo);
         world

@@ -8,6 +8,7 @@ mod attendance;
 mod cache;
 mod children;
 mod messages;
+mod objects;
 mod roles;
 mod rooms;
 mod sessions;
@@ -29,6 +30,7 @@ pub struct MemoryStore {
     attendance: Arc<RwLock<attendance::AttendanceTable>>,
     breaches: Arc<RwLock<attendance::BreachTable>>,
     messages: Arc<RwLock<messages::MessageTable>>,
+    objects: Arc<RwLock<objects::ObjectTable>>,
     cache: Arc<RwLock<cache::Expiring<String, Vec<u8>>>>,
     idempotency: Arc<RwLock<cache::Expiring<cache::RecordKey, cache::Record>>>,
     users: Arc<RwLock<users::UserTable>>,
@@ -78,6 +80,9 @@ pub fn embedded_ports() -> cubby_ports::Ports {
         attendance: Arc::new(store.clone()),
         breaches: Arc::new(store.clone()),
         messages: Arc::new(store.clone()),
+        files: Arc::new(store.clone()),
+        objects: Arc::new(store.clone()),
+        local_objects: Some(Arc::new(store.clone())),
         tenants: Arc::new(store.clone()),
         users: Arc::new(store.clone()),
         membership_directory: Arc::new(store.clone()),

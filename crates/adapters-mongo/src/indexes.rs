@@ -7,8 +7,8 @@ use mongodb::options::IndexOptions;
 use mongodb::{Database, IndexModel};
 
 use crate::{
-    attendance, audit_events, children, invitations, memberships, messages, roles, rooms, tenants,
-    to_repo_error, users,
+    attendance, audit_events, children, files, invitations, memberships, messages, roles, rooms,
+    tenants, to_repo_error, users,
 };
 
 /// The indexes ensured, by collection.
@@ -307,6 +307,17 @@ fn declared() -> Vec<(&'static str, Vec<IndexModel>)> {
                 index(
                     doc! { "tenant_id": 1, "thread_id": 1, "sent_at": 1, "_id": 1 },
                     messages::MESSAGE_THREAD_INDEX,
+                    false,
+                ),
+            ],
+        ),
+        (
+            files::COLLECTION,
+            vec![
+                // A tenant's pending files, oldest first (retention of stale uploads).
+                index(
+                    doc! { "tenant_id": 1, "status": 1, "created_at": 1, "_id": 1 },
+                    files::PENDING_INDEX,
                     false,
                 ),
             ],

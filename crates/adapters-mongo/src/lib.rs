@@ -17,6 +17,7 @@ mod attendance;
 mod audit;
 mod audit_events;
 mod children;
+mod files;
 mod hex;
 mod indexes;
 mod invitations;
@@ -124,6 +125,7 @@ impl Mongo {
         ports.invitations = Arc::new(self.clone());
         ports.invitation_directory = Arc::new(self.clone());
         ports.audit = Arc::new(self.clone());
+        ports.files = Arc::new(self.clone());
         ports.attendance = Arc::new(self.clone());
         ports.breaches = Arc::new(self.clone());
         ports.messages = Arc::new(self.clone());
@@ -450,6 +452,10 @@ mod tests {
         cubby_ports::message_repository_contract!(optional super::fresh());
     }
 
+    mod files {
+        cubby_ports::file_repository_contract!(optional super::fresh());
+    }
+
     mod stored {
         use bson::{Document, doc};
         use cubby_domain::{ExternalId, Permission, Role, RoleId, RoleRef, User};
@@ -509,6 +515,7 @@ mod tests {
                 "threads_tenant_child_last_message",
                 "threads_tenant_participant_last_message",
                 "messages_tenant_thread_sent",
+                "files_tenant_status_created",
             ] {
                 assert!(names.iter().any(|n| n == expected), "{expected}: {names:?}");
             }

@@ -13,6 +13,7 @@ pub mod children;
 pub mod custom_roles;
 pub mod demo;
 mod error;
+pub mod files;
 pub mod identity;
 pub mod members;
 pub mod messages;
@@ -104,6 +105,8 @@ pub struct App {
     pub centre: centre::Centre,
     /// Announcements and threads.
     pub messages: messages::Messages,
+    /// Presigned uploads and downloads.
+    pub files: files::Files,
     /// Readiness probes.
     pub probes: Vec<Arc<dyn HealthProbe>>,
     /// The tenant directory behind the cache (for its hit rate).
@@ -203,6 +206,13 @@ impl App {
             clock: ports.clock.clone(),
             ids: ports.ids.clone(),
         };
+        let files = files::Files {
+            files: ports.files.clone(),
+            objects: ports.objects.clone(),
+            children: children.clone(),
+            clock: ports.clock.clone(),
+            ids: ports.ids.clone(),
+        };
         let centre = centre::Centre {
             tenants: tenants.clone(),
             rooms: ports.rooms.clone(),
@@ -250,6 +260,7 @@ impl App {
             attendance,
             centre,
             messages,
+            files,
             probes: ports.probes.clone(),
             tenants,
             principals,

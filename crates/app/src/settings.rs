@@ -7,7 +7,9 @@
 //! | `CUBBY_BIND` | `127.0.0.1:8080` | the address the container host listens on |
 //! | `CUBBY_MONGODB_URI` | unset (dev: in memory) | the MongoDB connection string (required outside dev) |
 //! | `CUBBY_REDIS_URL` | unset (dev: in memory) | the Redis URL (required outside dev) |
-//! | `CUBBY_S3_ENDPOINT` | unset | an S3-compatible endpoint instead of AWS's |
+//! | `CUBBY_S3_BUCKET` | unset (dev: in memory) | the bucket files live in (required outside dev) |
+//! | `CUBBY_S3_REGION` | `us-east-1` | the bucket's region |
+//! | `CUBBY_S3_ENDPOINT` | unset | an S3-compatible endpoint instead of AWS's (path-style) |
 //! | `CUBBY_SQS_ENDPOINT` | unset | an SQS-compatible endpoint instead of AWS's |
 //! | `CUBBY_DEMO_PASSWORD` | generated | dev only: the demo users' password |
 //! | `CUBBY_DEMO_TOKENS_FILE` | unset | dev only: where to write the demo users' access tokens |
@@ -78,6 +80,10 @@ pub struct Settings {
     pub mongodb_uri: Option<SecretString>,
     /// `CUBBY_REDIS_URL`.
     pub redis_url: Option<SecretString>,
+    /// `CUBBY_S3_BUCKET`.
+    pub s3_bucket: Option<String>,
+    /// `CUBBY_S3_REGION`.
+    pub s3_region: String,
     /// `CUBBY_S3_ENDPOINT`.
     pub s3_endpoint: Option<String>,
     /// `CUBBY_SQS_ENDPOINT`.
@@ -143,6 +149,8 @@ impl fmt::Debug for Settings {
             .field("bind", &self.bind)
             .field("mongodb_uri", &set(&self.mongodb_uri))
             .field("redis_url", &set(&self.redis_url))
+            .field("s3_bucket", &self.s3_bucket)
+            .field("s3_region", &self.s3_region)
             .field("s3_endpoint", &self.s3_endpoint)
             .field("sqs_endpoint", &self.sqs_endpoint)
             .field("demo_password", &set(&self.demo_password))
@@ -362,6 +370,10 @@ impl Settings {
             bind,
             mongodb_uri: secret(&read, "CUBBY_MONGODB_URI"),
             redis_url: secret(&read, "CUBBY_REDIS_URL"),
+            s3_bucket: read.text("CUBBY_S3_BUCKET"),
+            s3_region: read
+                .text("CUBBY_S3_REGION")
+                .unwrap_or_else(|| "us-east-1".to_owned()),
             s3_endpoint: read.text("CUBBY_S3_ENDPOINT"),
             sqs_endpoint: read.text("CUBBY_SQS_ENDPOINT"),
             demo_password: secret(&read, "CUBBY_DEMO_PASSWORD"),
@@ -489,6 +501,7 @@ impl Settings {
         let required = [
             ("CUBBY_MONGODB_URI", self.mongodb_uri.is_some()),
             ("CUBBY_REDIS_URL", self.redis_url.is_some()),
+            ("CUBBY_S3_BUCKET", self.s3_bucket.is_some()),
             ("CUBBY_JWT_KEYS", self.jwt_keys.is_some()),
             ("CUBBY_CSRF_SECRET", self.csrf_secret.is_some()),
         ];

@@ -214,6 +214,11 @@ typed_id!(
     MessageId,
     "msg"
 );
+typed_id!(
+    /// A file kept for a centre (a child's photo, a document, an import, a report).
+    FileId,
+    "file"
+);
 
 #[cfg(test)]
 mod tests {

@@ -10,6 +10,7 @@ pub mod attendance;
 pub mod audit;
 pub mod audit_event;
 pub mod child;
+pub mod file;
 pub mod id;
 pub mod invitation;
 pub mod message;
@@ -37,8 +38,9 @@ pub use child::{
     EnrolmentStatus, GuardianView, Note, PersonName, Phone, PickupError, Pin, Relationship,
     SensitiveInfo,
 };
+pub use file::{FileError, FilePurpose, FileStatus, ObjectKey, StoredFile};
 pub use id::{
-    AnnouncementId, AttendanceEventId, AuditEventId, BreachId, ChildId, ContactId, IdError,
+    AnnouncementId, AttendanceEventId, AuditEventId, BreachId, ChildId, ContactId, FileId, IdError,
     InvitationId, MembershipId, MessageId, RestrictionId, RoleId, RoomId, SessionId, StaffId,
     TenantId, ThreadId, UserId,
 };

@@ -27,6 +27,16 @@ pub async fn adapters(settings: &Settings) -> anyhow::Result<(Ports, Option<Mong
         store.install(&mut ports);
         mongo = Some(store);
     }
+    if let Some(bucket) = &settings.s3_bucket {
+        let objects = cubby_adapters_s3::S3Objects::new(cubby_adapters_s3::S3Options {
+            endpoint: settings.s3_endpoint.clone(),
+            region: settings.s3_region.clone(),
+            bucket: bucket.clone(),
+            keys: None,
+        })
+        .context("CUBBY_S3_BUCKET")?;
+        objects.install(&mut ports);
+    }
     if let Some(url) = &settings.redis_url {
         Redis::connect(url.expose_secret(), REDIS_NAMESPACE)
             .context("CUBBY_REDIS_URL")?

@@ -303,6 +303,7 @@ fn prod_refuses_to_start_on_the_in_memory_store_or_without_keys() {
     for expected in [
         "CUBBY_MONGODB_URI: is required in prod",
         "CUBBY_REDIS_URL: is required in prod",
+        "CUBBY_S3_BUCKET: is required in prod",
         "CUBBY_JWT_KEYS: is required in prod",
         "CUBBY_CSRF_SECRET: is required in prod",
         "CUBBY_JWT_HS256_SECRET: HS256 is for dev only",
@@ -399,6 +400,9 @@ async fn staging_starts_with_an_eddsa_key_set_and_publishes_its_public_key() {
         .env("CUBBY_BIND", "127.0.0.1:0")
         .env("CUBBY_MONGODB_URI", &uri)
         .env("CUBBY_REDIS_URL", &redis)
+        .env("CUBBY_S3_BUCKET", "cubby-staging")
+        .env("AWS_ACCESS_KEY_ID", "staging-test-key")
+        .env("AWS_SECRET_ACCESS_KEY", "staging-test-secret")
         .env("CUBBY_JWT_KEYS", keys.to_string())
         .env("CUBBY_JWT_SIGNING_KID", "staging-1")
         .env(

@@ -23,7 +23,8 @@ const REDIS_NAMESPACE: &str = "cubby";
 
 /// The application the settings ask for: MongoDB for the repositories when
 /// `CUBBY_MONGODB_URI` is set, Redis for the cache, idempotency records, session state and
-/// counters when `CUBBY_REDIS_URL` is set, memory for the rest (settings refuse memory outside
+/// counters when `CUBBY_REDIS_URL` is set, S3 for files when `CUBBY_S3_BUCKET` is set, memory for
+/// the rest (settings refuse memory outside
 /// dev). Indexes are not ensured here, to keep cold starts short: deployments run
 /// `cubby admin ensure-indexes`.
 ///
@@ -39,6 +40,16 @@ pub async fn app(settings: &Settings, config: AppConfig) -> Result<App, lambda_h
     }
     if let Some(url) = &settings.redis_url {
         Redis::connect(url.expose_secret(), REDIS_NAMESPACE)?.install(&mut ports);
+    }
+    if let Some(bucket) = &settings.s3_bucket {
+        // Lambda's execution role credentials arrive in AWS_ACCESS_KEY_ID and friends.
+        cubby_adapters_s3::S3Objects::new(cubby_adapters_s3::S3Options {
+            endpoint: settings.s3_endpoint.clone(),
+            region: settings.s3_region.clone(),
+            bucket: bucket.clone(),
+            keys: None,
+        })?
+        .install(&mut ports);
     }
     Ok(App::new(ports, config)?)
 }

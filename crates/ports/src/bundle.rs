@@ -3,10 +3,10 @@
 use std::sync::Arc;
 
 use crate::{
-    AttendanceLog, AuditLog, BreachLog, Cache, ChildRepository, Clock, HealthProbe, IdGenerator,
-    IdempotencyStore, InvitationDirectory, InvitationRepository, MembershipDirectory,
-    MembershipRepository, MessageRepository, RateLimiter, RoleRepository, RoomRepository,
-    StaffRepository, TenantDirectory, TokenStore, UserDirectory,
+    AttendanceLog, AuditLog, BreachLog, Cache, ChildRepository, Clock, FileRepository, HealthProbe,
+    IdGenerator, IdempotencyStore, InvitationDirectory, InvitationRepository, MembershipDirectory,
+    MembershipRepository, MessageRepository, ObjectStore, RateLimiter, RoleRepository,
+    RoomRepository, StaffRepository, TenantDirectory, TokenStore, UserDirectory,
 };
 
 /// The adapters a host picked, one per port: what the application is built on.
@@ -24,6 +24,13 @@ pub struct Ports {
     pub breaches: Arc<dyn BreachLog>,
     /// Announcements, threads and messages.
     pub messages: Arc<dyn MessageRepository>,
+    /// File records.
+    pub files: Arc<dyn FileRepository>,
+    /// Object storage.
+    pub objects: Arc<dyn ObjectStore>,
+    /// The object store's own endpoint for its presigned URLs, when it has one (the in-memory
+    /// store; S3 serves its URLs itself).
+    pub local_objects: Option<Arc<dyn crate::LocalObjects>>,
     /// The tenant directory.
     pub tenants: Arc<dyn TenantDirectory>,
     /// Users.

@@ -15,6 +15,7 @@ mod bundle;
 mod cache;
 mod children;
 mod error;
+mod files;
 mod health;
 mod idempotency;
 mod invitations;
@@ -40,6 +41,10 @@ pub use children::{
     ChildQuery, ChildRepository, ChildSet, ChildSortKey, StaffQuery, StaffRepository,
 };
 pub use error::{BoxError, RepoError};
+pub use files::{
+    FileRepository, LocalObjectRequest, LocalObjectResponse, LocalObjects, ObjectInfo, ObjectStore,
+    PresignedPost, PresignedRequest, UploadPolicy,
+};
 pub use health::{HealthProbe, ProbeError};
 pub use idempotency::{Claim, Fingerprint, IdempotencyKey, IdempotencyStore, StoredResponse};
 pub use invitations::{InvitationDirectory, InvitationQuery, InvitationRepository};

@@ -174,3 +174,9 @@ impl Coded for cubby_domain::MessageError {
         cubby_domain::MessageError::code(self)
     }
 }
+
+impl Coded for cubby_domain::FileError {
+    fn code(&self) -> &'static str {
+        cubby_domain::FileError::code(self)
+    }
+}

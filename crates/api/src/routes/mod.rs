@@ -6,6 +6,7 @@ mod auth;
 mod centre;
 mod children;
 mod fields;
+mod files;
 mod health;
 mod invitations;
 mod members;
@@ -300,6 +301,15 @@ pub(crate) fn all() -> Router {
         MessagesRead,
         messages::read_thread,
     );
+    use Permission::{FilesRead, FilesUpload};
+    router.permitted(Method::POST, "/v1/files/presign", FilesRead, files::presign);
+    router.permitted(
+        Method::POST,
+        "/v1/files/{id}/confirm",
+        FilesUpload,
+        files::confirm,
+    );
+    router.permitted(Method::GET, "/v1/files/{id}", FilesRead, files::get);
     router.permitted(Method::POST, "/v1/staff", StaffManage, staff::create);
     router.permitted(Method::GET, "/v1/staff", StaffRead, staff::list);
     router.permitted(Method::GET, "/v1/staff/{id}", StaffRead, staff::get);
@@ -321,6 +331,6 @@ mod tests {
     fn every_route_registers_without_conflict() {
         let router = all();
         assert!(router.conflicts.is_empty(), "{:?}", router.conflicts);
-        assert_eq!(router.specs().count(), 65);
+        assert_eq!(router.specs().count(), 68);
     }
 }

@@ -28,6 +28,7 @@ pub mod idempotency;
 pub mod invitations;
 pub mod limits;
 pub mod messages;
+pub mod objects;
 pub mod roles;
 pub mod rooms;
 pub mod services;

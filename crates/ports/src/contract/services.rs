@@ -15,6 +15,30 @@ pub fn redis_url() -> Option<String> {
     service("CUBBY_TEST_REDIS_URL")
 }
 
+/// An S3-compatible server and a bucket on it.
+#[derive(Clone, Debug)]
+pub struct S3Service {
+    /// `CUBBY_TEST_S3_ENDPOINT`.
+    pub endpoint: String,
+    /// `CUBBY_TEST_S3_ACCESS_KEY`.
+    pub access_key: String,
+    /// `CUBBY_TEST_S3_SECRET_KEY`.
+    pub secret_key: String,
+    /// `CUBBY_TEST_S3_BUCKET`.
+    pub bucket: String,
+}
+
+/// The S3 stand-in (SeaweedFS), from `CUBBY_TEST_S3_ENDPOINT`, `CUBBY_TEST_S3_ACCESS_KEY`,
+/// `CUBBY_TEST_S3_SECRET_KEY` and `CUBBY_TEST_S3_BUCKET`.
+pub fn s3() -> Option<S3Service> {
+    Some(S3Service {
+        endpoint: service("CUBBY_TEST_S3_ENDPOINT")?,
+        access_key: service("CUBBY_TEST_S3_ACCESS_KEY")?,
+        secret_key: service("CUBBY_TEST_S3_SECRET_KEY")?,
+        bucket: service("CUBBY_TEST_S3_BUCKET")?,
+    })
+}
+
 /// Whether missing services fail the run.
 pub fn required() -> bool {
     std::env::var("CUBBY_REQUIRE_SERVICES").is_ok_and(|v| v == "1")

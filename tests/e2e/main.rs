@@ -17,6 +17,7 @@ mod files;
 mod http_contract;
 mod idempotency;
 mod identity;
+mod jobs;
 mod keys;
 mod lambda_fixtures;
 mod logs;

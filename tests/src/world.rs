@@ -90,6 +90,12 @@ pub fn test_config() -> AppConfig {
         },
         session_lifetime: time::Duration::days(30),
         supabase: None,
+        // Retries a few milliseconds apart, so that tests see them without waiting.
+        jobs: cubby_app::jobs::RetryPolicy {
+            max_attempts: 3,
+            base: time::Duration::milliseconds(20),
+            cap: time::Duration::milliseconds(100),
+        },
     }
 }
 

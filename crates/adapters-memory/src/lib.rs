@@ -7,6 +7,7 @@
 mod attendance;
 mod cache;
 mod children;
+mod jobs;
 mod messages;
 mod objects;
 mod roles;
@@ -31,6 +32,7 @@ pub struct MemoryStore {
     breaches: Arc<RwLock<attendance::BreachTable>>,
     messages: Arc<RwLock<messages::MessageTable>>,
     objects: Arc<RwLock<objects::ObjectTable>>,
+    jobs: Arc<RwLock<jobs::JobTable>>,
     cache: Arc<RwLock<cache::Expiring<String, Vec<u8>>>>,
     idempotency: Arc<RwLock<cache::Expiring<cache::RecordKey, cache::Record>>>,
     users: Arc<RwLock<users::UserTable>>,
@@ -81,6 +83,8 @@ pub fn embedded_ports() -> cubby_ports::Ports {
         breaches: Arc::new(store.clone()),
         messages: Arc::new(store.clone()),
         files: Arc::new(store.clone()),
+        jobs: Arc::new(store.clone()),
+        job_records: Arc::new(store.clone()),
         objects: Arc::new(store.clone()),
         local_objects: Some(Arc::new(store.clone())),
         tenants: Arc::new(store.clone()),

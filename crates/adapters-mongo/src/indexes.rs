@@ -322,6 +322,8 @@ fn declared() -> Vec<(&'static str, Vec<IndexModel>)> {
                 ),
             ],
         ),
+        // `jobs` and `job_effects` (see `jobs.rs`) are read and written by `_id` only (an
+        // effect mark's `_id` is its tenant, job and effect): they need no index beyond `_id`.
     ]
 }
 

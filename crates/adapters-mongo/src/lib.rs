@@ -1,8 +1,8 @@
 //! MongoDB adapters on the official `mongodb` driver: the repository of every tenant-owned
 //! aggregate (rooms, children, staff, memberships, custom roles, invitations), the tenant and
 //! user directories, the membership and invitation lookups that run before a session exists, the audit log, the
-//! attendance and ratio breach logs, announcements and message threads, the indexes they need,
-//! and a readiness probe.
+//! attendance and ratio breach logs, announcements and message threads, job records and their
+//! effect marks, the indexes they need, and a readiness probe.
 //!
 //! One [`Mongo`] (one driver client, pooled) serves a whole process. Each aggregate has a
 //! document type owned here, never the domain type, carrying `tenant_id` (and, for records
@@ -21,6 +21,7 @@ mod files;
 mod hex;
 mod indexes;
 mod invitations;
+mod jobs;
 mod memberships;
 mod messages;
 mod roles;
@@ -111,8 +112,8 @@ impl Mongo {
     }
 
     /// Points the repositories, the tenant and user directories, the membership and invitation
-    /// lookups, the audit log, the attendance and breach logs and the messages of `ports` at
-    /// this database, and adds its readiness probe.
+    /// lookups, the audit log, the attendance and breach logs, the messages and the job records
+    /// of `ports` at this database, and adds its readiness probe.
     pub fn install(&self, ports: &mut Ports) {
         ports.rooms = Arc::new(self.clone());
         ports.children = Arc::new(self.clone());
@@ -129,6 +130,7 @@ impl Mongo {
         ports.attendance = Arc::new(self.clone());
         ports.breaches = Arc::new(self.clone());
         ports.messages = Arc::new(self.clone());
+        ports.job_records = Arc::new(self.clone());
         ports.probes.push(Arc::new(self.clone()));
     }
 }
@@ -454,6 +456,10 @@ mod tests {
 
     mod files {
         cubby_ports::file_repository_contract!(optional super::fresh());
+    }
+
+    mod jobs {
+        cubby_ports::job_records_contract!(optional super::fresh());
     }
 
     mod stored {

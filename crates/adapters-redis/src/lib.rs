@@ -1,7 +1,8 @@
 //! Redis adapters on the `redis` crate: the shared [`Cache`](cubby_ports::Cache), the
 //! [`IdempotencyStore`](cubby_ports::IdempotencyStore), the session
 //! [`TokenStore`](cubby_ports::TokenStore), the [`RateLimiter`](cubby_ports::RateLimiter)
-//! counters and a readiness probe. Permission caches and the job queue will follow here.
+//! counters, the [`JobQueue`](cubby_ports::JobQueue) on Redis Streams and a readiness probe.
+//! Permission caches will follow here.
 //!
 //! One [`Redis`] (one multiplexed connection behind the driver's `ConnectionManager`) serves a
 //! whole process. It connects lazily, so a process starts while Redis is down; every call is
@@ -9,7 +10,8 @@
 //! [`RepoError::Unavailable`] within about a second instead of hanging; and the next call after
 //! a failure reconnects, so the same value works again once Redis is back.
 //!
-//! Every key lives under the namespace given to [`Redis::connect`], and every key has a TTL:
+//! Every key lives under the namespace given to [`Redis::connect`], and every key but the job
+//! queues' has a TTL:
 //!
 //! - `{namespace}:cache:{key}`: a cache entry, under its [`CacheKey`](cubby_ports::CacheKey)
 //!   (which names the layout version and the tenant), for its [`Ttl`](cubby_ports::Ttl);
@@ -20,7 +22,10 @@
 //! - `{namespace}:ses:{session id}`: a refresh token family, as JSON, until the session's
 //!   absolute expiry (rotations keep that TTL);
 //! - `{namespace}:limit:{limit key}`: a rate-limit counter (an integer), for its window, which
-//!   the first hit opens.
+//!   the first hit opens;
+//! - `{namespace}:jobs:{queue}` and `{namespace}:jobs:{queue}:{delayed,leases,dead}`: a job
+//!   queue's stream, delayed jobs, visibility leases and dead letters, without a TTL since they
+//!   hold work that must not vanish (see the `jobs` module).
 //!
 //! Expiries are at least a millisecond and at most a year. Driver errors are mapped here by
 //! `to_repo_error` and never cross the port; no message repeats the URL, which may hold a
@@ -29,13 +34,16 @@
 mod cache;
 mod hex;
 mod idempotency;
+mod jobs;
 mod limits;
 mod tokens;
 
 #[cfg(test)]
 mod tests;
 
+use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -56,11 +64,13 @@ const RECONNECT_RETRIES: usize = 0;
 const MAX_EXPIRY_MS: u64 = 365 * 24 * 60 * 60 * 1000;
 
 /// A Redis server holding Cubby's keys under one namespace. Cheap to clone: clones share one
-/// connection.
+/// connection, and read the job queues as one consumer.
 #[derive(Clone)]
 pub struct Redis {
     connection: ConnectionManager,
     namespace: Arc<str>,
+    /// The name this value (and its clones) reads the job queues' streams as, unique to it.
+    consumer: Arc<str>,
 }
 
 impl std::fmt::Debug for Redis {
@@ -102,6 +112,7 @@ impl Redis {
         Ok(Self {
             connection,
             namespace: namespace.into(),
+            consumer: consumer_name().into(),
         })
     }
 
@@ -110,17 +121,18 @@ impl Redis {
         &self.namespace
     }
 
-    /// Points the cache, the idempotency store, the token store and the rate limiter of `ports`
-    /// at this server, and adds its readiness probe.
+    /// Points the cache, the idempotency store, the token store, the rate limiter and the job
+    /// queues of `ports` at this server, and adds its readiness probe.
     pub fn install(&self, ports: &mut Ports) {
         ports.cache = Arc::new(self.clone());
         ports.idempotency = Arc::new(self.clone());
         ports.tokens = Arc::new(self.clone());
         ports.limits = Arc::new(self.clone());
+        ports.jobs = Arc::new(self.clone());
         ports.probes.push(Arc::new(self.clone()));
     }
 
-    /// The full key of `kind` (`cache`, `idem`, `blk`, `ses`, `limit`) and `rest`.
+    /// The full key of `kind` (`cache`, `idem`, `blk`, `ses`, `limit`, `jobs`) and `rest`.
     fn key(&self, kind: &str, rest: &str) -> String {
         format!("{}:{kind}:{rest}", self.namespace)
     }
@@ -176,6 +188,18 @@ impl HealthProbe for Redis {
             )),
         }
     }
+}
+
+/// A job queue consumer name no other process or [`Redis`] value uses: the process id, a
+/// random number (from the standard library's randomly keyed hasher) and a count of the names
+/// this process made.
+fn consumer_name() -> String {
+    static MADE: AtomicU64 = AtomicU64::new(0);
+    let random = std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish();
+    let made = MADE.fetch_add(1, Ordering::Relaxed);
+    format!("{}-{random:016x}-{made}", std::process::id())
 }
 
 /// `duration` in whole milliseconds for `PX`: at least 1 (Redis refuses 0), at most a year.

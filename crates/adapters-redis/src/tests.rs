@@ -5,13 +5,15 @@ use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use cubby_domain::{TenantId, TokenDigest};
+use async_trait::async_trait;
+use cubby_domain::{JobId, Queue, TenantId, TokenDigest};
 use cubby_ports::contract::fresh_scope;
 use cubby_ports::contract::services::{redis_url, required};
 use cubby_ports::contract::tokens::new_family;
 use cubby_ports::{
-    Cache, CacheKey, Claim, Fingerprint, HealthProbe, IdempotencyKey, IdempotencyStore, LimitKey,
-    RateLimiter, RepoError, TokenStore, Ttl,
+    Cache, CacheKey, Claim, DeadLetter, Delivery, Fingerprint, HealthProbe, IdempotencyKey,
+    IdempotencyStore, JobEnvelope, JobQueue, LimitKey, QueueDepth, RateLimiter, RepoError,
+    TokenStore, Ttl,
 };
 use uuid::Uuid;
 
@@ -38,6 +40,96 @@ mod tokens {
 
 mod limits {
     cubby_ports::rate_limiter_contract!(optional super::fresh());
+}
+
+mod jobs {
+    cubby_ports::job_queue_contract!(optional super::fresh_queues());
+}
+
+/// The job queues of an adapter in a namespace of its own. Queue keys have no TTL, so they are
+/// given one (a minute, like every other test key) when this is dropped.
+pub(crate) struct TestQueues {
+    redis: Redis,
+    url: String,
+}
+
+/// [`TestQueues`] on the test server, or `None` when none is configured.
+pub(crate) async fn fresh_queues() -> Option<TestQueues> {
+    let redis = fresh().await?;
+    let url = redis_url()?;
+    Some(TestQueues { redis, url })
+}
+
+impl Drop for TestQueues {
+    fn drop(&mut self) {
+        // Synchronous: no runtime may be left to run an async call. Failures leave the keys.
+        let Ok(client) = redis::Client::open(self.url.as_str()) else {
+            return;
+        };
+        let Ok(mut connection) = client.get_connection_with_timeout(Duration::from_secs(1)) else {
+            return;
+        };
+        for queue in Queue::ALL {
+            let keys = self.redis.queue_keys(queue);
+            for key in [keys.stream, keys.delayed, keys.leases, keys.dead] {
+                let _: Result<i64, _> = redis::cmd("PEXPIRE")
+                    .arg(key)
+                    .arg(60_000)
+                    .query(&mut connection);
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl JobQueue for TestQueues {
+    async fn enqueue(
+        &self,
+        queue: Queue,
+        job: &JobEnvelope,
+        delay: Duration,
+    ) -> Result<(), RepoError> {
+        self.redis.enqueue(queue, job, delay).await
+    }
+
+    async fn receive(
+        &self,
+        queue: Queue,
+        max: usize,
+        visibility: Duration,
+    ) -> Result<Vec<Delivery>, RepoError> {
+        self.redis.receive(queue, max, visibility).await
+    }
+
+    async fn ack(&self, queue: Queue, delivery: &Delivery) -> Result<(), RepoError> {
+        self.redis.ack(queue, delivery).await
+    }
+
+    async fn retry(
+        &self,
+        queue: Queue,
+        delivery: &Delivery,
+        delay: Duration,
+    ) -> Result<(), RepoError> {
+        self.redis.retry(queue, delivery, delay).await
+    }
+
+    async fn dead_letter(
+        &self,
+        queue: Queue,
+        delivery: &Delivery,
+        reason: &str,
+    ) -> Result<(), RepoError> {
+        self.redis.dead_letter(queue, delivery, reason).await
+    }
+
+    async fn dead_letters(&self, queue: Queue, max: usize) -> Result<Vec<DeadLetter>, RepoError> {
+        self.redis.dead_letters(queue, max).await
+    }
+
+    async fn depth(&self, queue: Queue) -> Result<QueueDepth, RepoError> {
+        self.redis.depth(queue).await
+    }
 }
 
 /// Longer than any single call may take while Redis is down.
@@ -389,4 +481,205 @@ async fn the_same_value_works_again_after_redis_comes_back() {
         .claim(&scope, &key, Fingerprint([2; 32]), Duration::from_secs(60))
         .await;
     assert_eq!(claim.unwrap(), Claim::Claimed);
+}
+
+fn job_envelope(kind: &str) -> JobEnvelope {
+    JobEnvelope {
+        id: JobId::from_uuid(Uuid::now_v7()),
+        tenant: TenantId::from_uuid(Uuid::now_v7()),
+        kind: kind.to_owned(),
+        payload: "{}".to_owned(),
+        attempt: 0,
+    }
+}
+
+const VISIBLE_LONG: Duration = Duration::from_secs(30);
+
+#[tokio::test]
+async fn a_job_whose_worker_died_is_taken_over_by_another_worker_and_finished_once() {
+    let Some(queues) = fresh_queues().await else {
+        return;
+    };
+    let a = &queues.redis;
+    // A second process on the same queues: another connection, another consumer name.
+    let b = Redis::connect(&queues.url, a.namespace()).unwrap();
+    assert_ne!(a.consumer, b.consumer);
+    let job = job_envelope("attendance_report");
+    a.enqueue(Queue::Bulk, &job, Duration::ZERO).await.unwrap();
+
+    // A takes the job and dies: it never acknowledges it.
+    let taken = a
+        .receive(Queue::Bulk, 10, Duration::from_secs(1))
+        .await
+        .unwrap();
+    assert_eq!(taken.len(), 1);
+    assert!(
+        b.receive(Queue::Bulk, 10, VISIBLE_LONG)
+            .await
+            .unwrap()
+            .is_empty(),
+        "hidden from B while A's visibility lasts"
+    );
+
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let again = b.receive(Queue::Bulk, 10, VISIBLE_LONG).await.unwrap();
+    assert_eq!(again.len(), 1, "B takes it over");
+    assert_eq!(again[0].envelope, job, "the same attempt, not a retry");
+    assert_eq!(again[0].receipt, taken[0].receipt);
+    let owners: Vec<(String, String, i64, i64)> = b
+        .query(
+            redis::cmd("XPENDING")
+                .arg(b.queue_keys(Queue::Bulk).stream)
+                .arg("workers")
+                .arg("-")
+                .arg("+")
+                .arg(10),
+        )
+        .await
+        .unwrap();
+    assert_eq!(owners.len(), 1);
+    assert_eq!((owners[0].1.as_str(), owners[0].3), (&*b.consumer, 2));
+    b.ack(Queue::Bulk, &again[0]).await.unwrap();
+
+    // Nothing more, for either, even once B's visibility would have run out.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    for worker in [a, &b] {
+        assert!(
+            worker
+                .receive(Queue::Bulk, 10, Duration::from_secs(1))
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+    assert_eq!(a.depth(Queue::Bulk).await.unwrap(), QueueDepth::default());
+    // A, back from the dead, finishing its delivery late changes nothing.
+    a.retry(Queue::Bulk, &taken[0], Duration::ZERO)
+        .await
+        .unwrap();
+    a.dead_letter(Queue::Bulk, &taken[0], "late").await.unwrap();
+    assert!(
+        a.receive(Queue::Bulk, 10, VISIBLE_LONG)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(a.depth(Queue::Bulk).await.unwrap(), QueueDepth::default());
+}
+
+#[tokio::test]
+async fn each_delivery_keeps_the_visibility_it_was_received_with() {
+    let Some(queues) = fresh_queues().await else {
+        return;
+    };
+    let redis = &queues.redis;
+    let (short, long) = (job_envelope("short"), job_envelope("long"));
+    redis
+        .enqueue(Queue::Critical, &long, Duration::ZERO)
+        .await
+        .unwrap();
+    let first = redis
+        .receive(Queue::Critical, 1, VISIBLE_LONG)
+        .await
+        .unwrap();
+    assert_eq!(first[0].envelope.id, long.id);
+    redis
+        .enqueue(Queue::Critical, &short, Duration::ZERO)
+        .await
+        .unwrap();
+    let second = redis
+        .receive(Queue::Critical, 1, Duration::from_millis(500))
+        .await
+        .unwrap();
+    assert_eq!(second[0].envelope.id, short.id);
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    // A caller asking for a short visibility takes over only what ran out: not the job still
+    // within its 30 s.
+    let again = redis
+        .receive(Queue::Critical, 10, Duration::from_millis(100))
+        .await
+        .unwrap();
+    let ids: Vec<JobId> = again.iter().map(|d| d.envelope.id).collect();
+    assert_eq!(ids, vec![short.id]);
+    let depth = redis.depth(Queue::Critical).await.unwrap();
+    assert_eq!((depth.waiting, depth.in_flight), (0, 2));
+}
+
+#[tokio::test]
+async fn job_keys_are_namespaced_per_queue() {
+    let Some(queues) = fresh_queues().await else {
+        return;
+    };
+    let redis = &queues.redis;
+    let keys = redis.queue_keys(Queue::Bulk);
+    let stream = format!("{}:jobs:bulk", redis.namespace());
+    assert_eq!(
+        [
+            keys.stream.as_str(),
+            &keys.delayed,
+            &keys.leases,
+            &keys.dead
+        ],
+        [
+            stream.as_str(),
+            &format!("{stream}:delayed"),
+            &format!("{stream}:leases"),
+            &format!("{stream}:dead"),
+        ]
+    );
+    redis
+        .enqueue(Queue::Bulk, &job_envelope("now"), Duration::ZERO)
+        .await
+        .unwrap();
+    redis
+        .enqueue(Queue::Bulk, &job_envelope("later"), Duration::from_secs(60))
+        .await
+        .unwrap();
+    let kind: String = redis
+        .query(redis::cmd("TYPE").arg(&keys.stream))
+        .await
+        .unwrap();
+    assert_eq!(kind, "stream");
+    let delayed: i64 = redis
+        .query(redis::cmd("ZCARD").arg(&keys.delayed))
+        .await
+        .unwrap();
+    assert_eq!(delayed, 1);
+    let depth = redis.depth(Queue::Bulk).await.unwrap();
+    assert_eq!((depth.waiting, depth.in_flight, depth.dead), (2, 0, 0));
+    assert_eq!(
+        redis.depth(Queue::Critical).await.unwrap(),
+        QueueDepth::default()
+    );
+}
+
+#[tokio::test]
+async fn a_stored_job_that_cannot_be_read_is_corrupt() {
+    let Some(queues) = fresh_queues().await else {
+        return;
+    };
+    let redis = &queues.redis;
+    let keys = redis.queue_keys(Queue::Bulk);
+    let mut zadd = redis::cmd("ZADD");
+    zadd.arg(&keys.delayed).arg(0).arg("{not json");
+    redis.query::<()>(&zadd).await.unwrap();
+    let received = redis.receive(Queue::Bulk, 10, VISIBLE_LONG).await;
+    assert!(
+        matches!(received, Err(RepoError::Corrupt(_))),
+        "{received:?}"
+    );
+    let mut xadd = redis::cmd("XADD");
+    xadd.arg(&keys.dead).arg("*").arg("reason").arg("lost");
+    redis.query::<()>(&xadd).await.unwrap();
+    let dead = redis.dead_letters(Queue::Bulk, 10).await;
+    assert!(matches!(dead, Err(RepoError::Corrupt(_))), "{dead:?}");
+}
+
+#[tokio::test]
+async fn a_closed_port_answers_unavailable_quickly_for_the_queues() {
+    let redis = Redis::connect("redis://127.0.0.1:1", "cubby-test-closed").unwrap();
+    let job = job_envelope("report");
+    assert_unavailable(timed(redis.enqueue(Queue::Bulk, &job, Duration::ZERO)).await);
+    assert_unavailable(timed(redis.receive(Queue::Bulk, 1, VISIBLE_LONG)).await);
+    assert_unavailable(timed(redis.depth(Queue::Bulk)).await);
 }

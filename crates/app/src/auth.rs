@@ -858,6 +858,7 @@ mod tests {
             },
             session_lifetime: Duration::days(1),
             supabase: None,
+            jobs: crate::jobs::RetryPolicy::default(),
         };
         App::new(cubby_adapters_memory::embedded_ports(), config).unwrap()
     }

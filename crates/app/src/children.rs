@@ -373,6 +373,25 @@ impl Children {
     /// birth out of range (`child.invalid_date_of_birth`) or a room the centre does not have
     /// active (`child.unknown_room`).
     pub async fn create(&self, scope: &TenantScope, new: NewChild) -> Result<Child, AppError> {
+        let id = ChildId::from_uuid(self.ids.uuid());
+        self.create_with_id(scope, id, new)
+            .await?
+            .ok_or_else(|| AppError::Internal("a fresh child id was taken".into()))
+    }
+
+    /// Adds a child with an id chosen by the caller (an import derives it from its job and
+    /// row, so that running the import again adds nothing): `None` if the centre already has a
+    /// child with that id.
+    ///
+    /// # Errors
+    ///
+    /// As [`Children::create`].
+    pub(crate) async fn create_with_id(
+        &self,
+        scope: &TenantScope,
+        id: ChildId,
+        new: NewChild,
+    ) -> Result<Option<Child>, AppError> {
         require(scope, Permission::ChildrenWrite)?;
         let day = self.today(scope).await?;
         check_date_of_birth(new.date_of_birth, day).map_err(|e| invalid("date_of_birth", &e))?;
@@ -381,7 +400,7 @@ impl Children {
         }
         let now = self.clock.now();
         let child = Child {
-            id: ChildId::from_uuid(self.ids.uuid()),
+            id,
             name: new.name,
             date_of_birth: new.date_of_birth,
             room_id: new.room_id,
@@ -394,7 +413,11 @@ impl Children {
             audit: cubby_domain::Audit::created(scope.actor().clone(), now),
             version: Version::FIRST,
         };
-        self.children.insert(scope, &child).await?;
+        match self.children.insert(scope, &child).await {
+            Ok(()) => {}
+            Err(cubby_ports::RepoError::Conflict("child.id")) => return Ok(None),
+            Err(other) => return Err(other.into()),
+        }
         self.audit
             .record(
                 scope,
@@ -403,7 +426,7 @@ impl Children {
                 &[],
             )
             .await;
-        Ok(child)
+        Ok(Some(child))
     }
 
     /// Changes a child's record, if it is still at `expected`.

@@ -15,6 +15,7 @@ pub mod demo;
 mod error;
 pub mod files;
 pub mod identity;
+pub mod jobs;
 pub mod members;
 pub mod messages;
 pub mod passwords;
@@ -49,6 +50,8 @@ pub struct AppConfig {
     pub session_lifetime: time::Duration,
     /// Supabase session verification, when configured.
     pub supabase: Option<identity::SupabaseVerifier>,
+    /// How jobs are retried.
+    pub jobs: jobs::RetryPolicy,
 }
 
 impl std::fmt::Debug for AppConfig {
@@ -77,6 +80,7 @@ impl AppConfig {
             login: auth::LoginPolicy::from_settings(settings),
             session_lifetime: time::Duration::days(settings.refresh_token_ttl_days.into()),
             supabase: identity::SupabaseVerifier::from_settings(settings),
+            jobs: jobs::RetryPolicy::default(),
         })
     }
 }
@@ -100,13 +104,15 @@ pub struct App {
     /// Staff records.
     pub staff: staff::Staff,
     /// Attendance, ratios and breaches.
-    pub attendance: attendance::Attendance,
+    pub attendance: Arc<attendance::Attendance>,
     /// The centre's settings and its rooms' ratio rules.
     pub centre: centre::Centre,
     /// Announcements and threads.
     pub messages: messages::Messages,
     /// Presigned uploads and downloads.
     pub files: files::Files,
+    /// Background jobs and the worker.
+    pub jobs: jobs::Jobs,
     /// Readiness probes.
     pub probes: Vec<Arc<dyn HealthProbe>>,
     /// The tenant directory behind the cache (for its hit rate).
@@ -188,7 +194,7 @@ impl App {
             clock: ports.clock.clone(),
             ids: ports.ids.clone(),
         });
-        let attendance = attendance::Attendance {
+        let attendance = Arc::new(attendance::Attendance {
             children: children.clone(),
             log: ports.attendance.clone(),
             breaches: ports.breaches.clone(),
@@ -198,7 +204,7 @@ impl App {
             audit: audit.clone(),
             clock: ports.clock.clone(),
             ids: ports.ids.clone(),
-        };
+        });
         let messages = messages::Messages {
             children: children.clone(),
             repo: ports.messages.clone(),
@@ -212,6 +218,18 @@ impl App {
             children: children.clone(),
             clock: ports.clock.clone(),
             ids: ports.ids.clone(),
+        };
+        let jobs = jobs::Jobs {
+            records: ports.job_records.clone(),
+            queue: ports.jobs.clone(),
+            files: ports.files.clone(),
+            objects: ports.objects.clone(),
+            rooms: ports.rooms.clone(),
+            children: children.clone(),
+            attendance: attendance.clone(),
+            clock: ports.clock.clone(),
+            ids: ports.ids.clone(),
+            retry: config.jobs,
         };
         let centre = centre::Centre {
             tenants: tenants.clone(),
@@ -261,6 +279,7 @@ impl App {
             centre,
             messages,
             files,
+            jobs,
             probes: ports.probes.clone(),
             tenants,
             principals,

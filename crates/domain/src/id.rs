@@ -219,6 +219,11 @@ typed_id!(
     FileId,
     "file"
 );
+typed_id!(
+    /// A background job (a report, an import, a scheduled run).
+    JobId,
+    "job"
+);
 
 #[cfg(test)]
 mod tests {

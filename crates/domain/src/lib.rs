@@ -13,6 +13,7 @@ pub mod child;
 pub mod file;
 pub mod id;
 pub mod invitation;
+pub mod job;
 pub mod message;
 pub mod ratio;
 pub mod room;
@@ -41,10 +42,11 @@ pub use child::{
 pub use file::{FileError, FilePurpose, FileStatus, ObjectKey, StoredFile};
 pub use id::{
     AnnouncementId, AttendanceEventId, AuditEventId, BreachId, ChildId, ContactId, FileId, IdError,
-    InvitationId, MembershipId, MessageId, RestrictionId, RoleId, RoomId, SessionId, StaffId,
-    TenantId, ThreadId, UserId,
+    InvitationId, JobId, MembershipId, MessageId, RestrictionId, RoleId, RoomId, SessionId,
+    StaffId, TenantId, ThreadId, UserId,
 };
 pub use invitation::{Invitation, InvitationError, InvitationStatus};
+pub use job::{JobRecord, JobStatus, Queue};
 pub use message::{Announcement, Audience, Body, Message, MessageError, Receipt, Thread, Title};
 pub use ratio::{AgeBand, Breach, RatioError, RatioReport, RatioRule};
 pub use room::{

@@ -11,5 +11,6 @@ pub mod demo;
 mod glue;
 pub mod server;
 pub mod telemetry;
+pub mod worker;
 
 pub use server::Server;

@@ -1,7 +1,8 @@
 //! `cubby`: the container host.
 //!
 //! ```text
-//! cubby [serve]                  serve the API (the default)
+//! cubby [serve]                  serve the API (the default; in dev it also runs the jobs)
+//! cubby worker                   run background jobs from the queues until stopped
 //! cubby admin ensure-indexes     create the MongoDB indexes that are missing, then exit
 //! cubby help                     this text
 //! ```
@@ -12,15 +13,16 @@ use std::sync::Arc;
 use anyhow::Context;
 use cubby_api::{Api, ApiConfig};
 use cubby_app::{AppConfig, Environment, Settings};
-use cubby_host_actix::{Server, compose, demo, telemetry};
+use cubby_host_actix::{Server, compose, demo, telemetry, worker};
 
-const USAGE: &str = "usage: cubby [serve | admin ensure-indexes | help]
+const USAGE: &str = "usage: cubby [serve | worker | admin ensure-indexes | help]
 
 Settings come from CUBBY_* environment variables; see docs/OPERATIONS.md.";
 
 /// What the command line asks for.
 enum Command {
     Serve,
+    Worker,
     EnsureIndexes,
 }
 
@@ -29,6 +31,7 @@ fn main() -> ExitCode {
     let words: Vec<&str> = args.iter().map(String::as_str).collect();
     let command = match words.as_slice() {
         [] | ["serve"] => Command::Serve,
+        ["worker"] => Command::Worker,
         ["admin", "ensure-indexes"] => Command::EnsureIndexes,
         ["help" | "--help" | "-h"] => {
             eprintln!("{USAGE}");
@@ -70,6 +73,7 @@ fn main() -> ExitCode {
     };
     let outcome = match command {
         Command::Serve => runtime.block_on(serve(settings, config)),
+        Command::Worker => runtime.block_on(work(settings, config)),
         Command::EnsureIndexes => runtime.block_on(ensure_indexes(settings)),
     };
     match outcome {
@@ -100,6 +104,7 @@ async fn serve(settings: Settings, config: AppConfig) -> anyhow::Result<()> {
         ),
         Environment::Staging | Environment::Prod => None,
     };
+    let worker_app = app.clone();
     let api = Arc::new(Api::new(app, ApiConfig::from_settings(&settings)));
     let server = Server::bind(api, settings.bind).with_context(|| {
         format!(
@@ -111,8 +116,36 @@ async fn serve(settings: Settings, config: AppConfig) -> anyhow::Result<()> {
     if let Some(demo) = &demo {
         demo::print_banner(server.address(), demo, settings.mongodb_uri.is_some());
     }
+    if settings.env == Environment::Dev {
+        // In dev the jobs run in this process (the in-memory queue can only be read here).
+        tokio::spawn(worker::run(worker_app, std::future::pending()));
+    }
     server.run_until_stopped().await?;
     tracing::info!("cubby stopped");
+    Ok(())
+}
+
+/// `cubby worker`: runs jobs until SIGINT or SIGTERM, finishing the job in hand.
+async fn work(settings: Settings, config: AppConfig) -> anyhow::Result<()> {
+    let (ports, _) = compose::adapters(&settings).await?;
+    let app = Arc::new(compose::app(config, ports)?);
+    tracing::info!(env = settings.env.as_str(), "cubby worker is running");
+    worker::run(app, async {
+        let terminate = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut signal) => {
+                    signal.recv().await;
+                }
+                Err(_) => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            () = terminate => {}
+        }
+    })
+    .await;
+    tracing::info!("cubby worker stopped");
     Ok(())
 }
 

@@ -26,6 +26,10 @@ pub struct Ports {
     pub messages: Arc<dyn MessageRepository>,
     /// File records.
     pub files: Arc<dyn FileRepository>,
+    /// Background job queues.
+    pub jobs: Arc<dyn crate::JobQueue>,
+    /// Job records and effect marks.
+    pub job_records: Arc<dyn crate::JobRecords>,
     /// Object storage.
     pub objects: Arc<dyn ObjectStore>,
     /// The object store's own endpoint for its presigned URLs, when it has one (the in-memory

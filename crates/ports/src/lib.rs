@@ -19,6 +19,7 @@ mod files;
 mod health;
 mod idempotency;
 mod invitations;
+mod jobs;
 mod limits;
 mod messages;
 mod page;
@@ -48,6 +49,7 @@ pub use files::{
 pub use health::{HealthProbe, ProbeError};
 pub use idempotency::{Claim, Fingerprint, IdempotencyKey, IdempotencyStore, StoredResponse};
 pub use invitations::{InvitationDirectory, InvitationQuery, InvitationRepository};
+pub use jobs::{DeadLetter, Delivery, JobEnvelope, JobQueue, JobRecords, QueueDepth};
 pub use limits::{LimitKey, RateLimiter, Window};
 pub use messages::{AnnouncementQuery, MessageRepository, ThreadQuery};
 pub use page::{DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, Page, PageError, PageRequest, SortDirection};

@@ -9,6 +9,7 @@ mod fields;
 mod files;
 mod health;
 mod invitations;
+mod jobs;
 mod members;
 mod messages;
 mod navigation;
@@ -310,6 +311,20 @@ pub(crate) fn all() -> Router {
         files::confirm,
     );
     router.permitted(Method::GET, "/v1/files/{id}", FilesRead, files::get);
+    use Permission::{ImportsRun, JobsRead, ReportsRun};
+    router.permitted(
+        Method::POST,
+        "/v1/reports/attendance",
+        ReportsRun,
+        jobs::attendance_report,
+    );
+    router.permitted(
+        Method::POST,
+        "/v1/imports/roster",
+        ImportsRun,
+        jobs::roster_import,
+    );
+    router.permitted(Method::GET, "/v1/jobs/{id}", JobsRead, jobs::get);
     router.permitted(Method::POST, "/v1/staff", StaffManage, staff::create);
     router.permitted(Method::GET, "/v1/staff", StaffRead, staff::list);
     router.permitted(Method::GET, "/v1/staff/{id}", StaffRead, staff::get);
@@ -331,6 +346,6 @@ mod tests {
     fn every_route_registers_without_conflict() {
         let router = all();
         assert!(router.conflicts.is_empty(), "{:?}", router.conflicts);
-        assert_eq!(router.specs().count(), 68);
+        assert_eq!(router.specs().count(), 71);
     }
 }

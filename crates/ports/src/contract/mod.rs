@@ -26,6 +26,7 @@ pub mod cache;
 pub mod children;
 pub mod idempotency;
 pub mod invitations;
+pub mod jobs;
 pub mod limits;
 pub mod messages;
 pub mod objects;

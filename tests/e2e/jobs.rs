@@ -1,0 +1,527 @@
+//! Background jobs over HTTP, with the worker driven in-process: the attendance report and
+//! the roster import, retries, the dead-letter queue, and that effects happen once.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use cubby_domain::audit::JobName;
+use cubby_domain::{FileId, ObjectKey, Queue, TimeZone};
+use cubby_ports::{
+    ObjectInfo, ObjectStore, PresignedPost, PresignedRequest, RepoError, TenantScope, UploadPolicy,
+};
+use cubby_tests::world::{test_api_config, test_config};
+use cubby_tests::{Call, Host, World};
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::children::{add_contact, child, contact, room};
+
+crate::on_both_hosts!(
+    an_attendance_report_is_written_from_the_events_and_downloadable,
+    a_roster_with_one_bad_row_imports_nothing_and_a_clean_one_imports_every_row_once,
+    another_tenant_gets_404_and_roles_without_the_permission_403,
+);
+
+mod flaky {
+    use super::*;
+    crate::on_both_hosts_of!(flaky_world; a_job_that_fails_twice_then_succeeds_writes_its_report_once);
+}
+
+mod broken {
+    use super::*;
+    crate::on_both_hosts_of!(broken_world; a_job_that_always_fails_is_dead_lettered_after_its_attempts);
+}
+
+fn system(world: &World) -> TenantScope {
+    TenantScope::system(world.a.tenant.id, JobName::parse("tests").unwrap())
+}
+
+/// Runs the worker until the queues are empty.
+async fn work(world: &World) {
+    for _ in 0..50 {
+        let took = world.app().jobs.work_once(Queue::Bulk).await.unwrap();
+        if took == 0 {
+            let depth = world.app().ports().jobs.depth(Queue::Bulk).await.unwrap();
+            if depth.waiting == 0 && depth.in_flight == 0 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(30)).await;
+        }
+    }
+}
+
+async fn job(host: &impl Host, token: &str, id: &str) -> Value {
+    let reply = host
+        .send(Call::get(&format!("/v1/jobs/{id}")).bearer(token))
+        .await;
+    reply.expect(200);
+    reply.json()
+}
+
+fn yesterday() -> (String, OffsetDateTime) {
+    let now = OffsetDateTime::now_utc();
+    let offset = TimeZone::parse("Europe/Helsinki").unwrap().offset_at(now);
+    let day = now.to_offset(offset).date().previous_day().unwrap();
+    let text = format!(
+        "{:04}-{:02}-{:02}",
+        day.year(),
+        u8::from(day.month()),
+        day.day()
+    );
+    (text, day.with_hms(8, 0, 0).unwrap().assume_offset(offset))
+}
+
+fn at(moment: OffsetDateTime) -> String {
+    moment
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap()
+}
+
+/// A room with a child who was in care from 08:00 to 11:00 yesterday; answers the day.
+async fn a_day_of_care(host: &impl Host, token: &str) -> String {
+    let koalas = room(host, token, "Koalas").await;
+    let aino = child(host, token, "Aino", Some(&koalas)).await;
+    let aino = add_contact(
+        host,
+        token,
+        &aino,
+        &contact("Maria", None, &["may_pick_up"]),
+    )
+    .await;
+    let (day, morning) = yesterday();
+    let event = |kind: &str, when: OffsetDateTime| {
+        json!({
+            "id": cubby_domain::AttendanceEventId::from_uuid(Uuid::now_v7()).to_string(),
+            "kind": kind, "child_id": aino["id"], "contact_id": aino["contacts"][0]["id"], "at": at(when),
+        })
+    };
+    for body in [
+        event("check_in", morning),
+        event("check_out", morning + time::Duration::hours(3)),
+    ] {
+        host.send(Call::post("/v1/attendance").bearer(token).json(&body))
+            .await
+            .expect(201);
+    }
+    day
+}
+
+async fn report_body(world: &World, file: &str) -> String {
+    let id: FileId = file.parse().unwrap();
+    let scope = system(world);
+    let record = world.app().files.get(&scope, id).await.unwrap();
+    let bytes = world
+        .app()
+        .ports()
+        .objects
+        .get(&scope, &record.key, 1 << 20)
+        .await
+        .unwrap();
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+async fn an_attendance_report_is_written_from_the_events_and_downloadable(
+    host: &impl Host,
+    world: &World,
+) {
+    let token = &world.a.director;
+    let day = a_day_of_care(host, token).await;
+    let reply = host
+        .send(
+            Call::post("/v1/reports/attendance")
+                .bearer(token)
+                .json(&json!({ "from": day, "to": day })),
+        )
+        .await;
+    reply.expect(202);
+    let id = reply.json()["id"].as_str().unwrap().to_owned();
+    assert_eq!(reply.json()["status"], "queued");
+    assert_eq!(
+        reply.header("location"),
+        Some(format!("/v1/jobs/{id}").as_str())
+    );
+
+    work(world).await;
+    let done = job(host, token, &id).await;
+    assert_eq!(done["status"], "succeeded", "{done}");
+    assert_eq!(done["progress"], json!({ "done": 1, "total": 1 }));
+    let file = done["result_file_id"].as_str().unwrap().to_owned();
+    let csv = report_body(world, &file).await;
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "record,date,subject,name,room_id,from,to,minutes,detail"
+    );
+    let presence: Vec<&&str> = lines
+        .iter()
+        .filter(|l| l.starts_with("presence,"))
+        .collect();
+    assert_eq!(presence.len(), 1, "{csv}");
+    assert!(
+        presence[0].contains(&format!(",{day},child:child_")),
+        "{csv}"
+    );
+    assert!(presence[0].contains(",Aino Virtanen,"), "{csv}");
+    assert!(presence[0].contains(",180,"), "three hours in care: {csv}");
+    // Nobody clocked in: the check-in was a breach, and the report lists it.
+    assert_eq!(
+        lines.iter().filter(|l| l.starts_with("breach,")).count(),
+        1,
+        "{csv}"
+    );
+
+    let download = host
+        .send(
+            Call::post("/v1/files/presign")
+                .bearer(token)
+                .json(&json!({ "operation": "download", "file_id": file })),
+        )
+        .await;
+    download.expect(200);
+    assert_eq!(download.json()["file"]["purpose"], "report");
+    assert_eq!(download.json()["file"]["content_type"], "text/csv");
+}
+
+async fn import(host: &impl Host, world: &World, csv: &'static str) -> (String, String, Value) {
+    let token = &world.a.director;
+    let reply = host
+        .send(Call::post("/v1/files/presign").bearer(token).json(&json!({
+            "operation": "upload", "purpose": "roster_import", "content_type": "text/csv", "size": csv.len(),
+        })))
+        .await;
+    reply.expect(201);
+    let file = reply.json()["file"]["id"].as_str().unwrap().to_owned();
+    let scope = system(world);
+    let record = world
+        .app()
+        .files
+        .get(&scope, file.parse().unwrap())
+        .await
+        .unwrap();
+    world
+        .app()
+        .ports()
+        .objects
+        .put(
+            &scope,
+            &record.key,
+            "text/csv",
+            Bytes::from_static(csv.as_bytes()),
+        )
+        .await
+        .unwrap();
+    host.send(Call::post(&format!("/v1/files/{file}/confirm")).bearer(token))
+        .await
+        .expect(200);
+    let started = host
+        .send(
+            Call::post("/v1/imports/roster")
+                .bearer(token)
+                .json(&json!({ "file_id": file })),
+        )
+        .await;
+    started.expect(202);
+    let id = started.json()["id"].as_str().unwrap().to_owned();
+    work(world).await;
+    (id.clone(), file, job(host, token, &id).await)
+}
+
+async fn children_total(host: &impl Host, token: &str) -> u64 {
+    host.send(Call::get("/v1/children").bearer(token))
+        .await
+        .json()["total"]
+        .as_u64()
+        .unwrap()
+}
+
+async fn a_roster_with_one_bad_row_imports_nothing_and_a_clean_one_imports_every_row_once(
+    host: &impl Host,
+    world: &World,
+) {
+    let token = &world.a.director;
+    room(host, token, "Koalas").await;
+    let (_, _, failed) = import(
+        host,
+        world,
+        "given_name,family_name,date_of_birth,room,enrolment_status,starts_on,photo_consent\n\
+         Aino,Virtanen,2024-03-31,Koalas,enrolled,2025-08-01,yes\n\
+         Eero,Korhonen,2024-13-40,Koalas,enrolled,2025-08-01,no\n\
+         Mia,Lahti,2023-06-01,Koalas,enrolled,2025-08-01,no\n",
+    )
+    .await;
+    assert_eq!(failed["status"], "failed", "{failed}");
+    assert_eq!(
+        failed["errors"],
+        json!(["row 3, date_of_birth: not a date (YYYY-MM-DD)"])
+    );
+    assert_eq!(children_total(host, token).await, 0, "nothing half-applied");
+
+    let (id, file, done) = import(
+        host,
+        world,
+        "given_name,family_name,date_of_birth,room,enrolment_status,starts_on,photo_consent\n\
+         Aino,Virtanen,2024-03-31,Koalas,enrolled,2025-08-01,yes\n\
+         Eero,Korhonen,2023-11-02,,waitlisted,2026-01-10,no\n",
+    )
+    .await;
+    assert_eq!(done["status"], "succeeded", "{done}");
+    assert_eq!(done["progress"], json!({ "done": 2, "total": 2 }));
+    assert_eq!(children_total(host, token).await, 2);
+
+    // The same job run again (as after a crash before its status was saved) imports nothing.
+    let scope = system(world);
+    let job_id: cubby_domain::JobId = id.parse().unwrap();
+    let mut record = world
+        .app()
+        .ports()
+        .job_records
+        .get(&scope, job_id)
+        .await
+        .unwrap();
+    record.status = cubby_domain::JobStatus::Running;
+    world
+        .app()
+        .ports()
+        .job_records
+        .update(&scope, &record)
+        .await
+        .unwrap();
+    let envelope = cubby_ports::JobEnvelope {
+        id: job_id,
+        tenant: world.a.tenant.id,
+        kind: "roster_import".to_owned(),
+        payload: json!({ "kind": "roster_import", "file": file }).to_string(),
+        attempt: 0,
+    };
+    world
+        .app()
+        .ports()
+        .jobs
+        .enqueue(Queue::Bulk, &envelope, Duration::ZERO)
+        .await
+        .unwrap();
+    work(world).await;
+    assert_eq!(job(host, token, &id).await["status"], "succeeded");
+    assert_eq!(children_total(host, token).await, 2, "imported once");
+}
+
+async fn another_tenant_gets_404_and_roles_without_the_permission_403(
+    host: &impl Host,
+    world: &World,
+) {
+    let token = &world.a.director;
+    let (day, _) = yesterday();
+    let started = host
+        .send(
+            Call::post("/v1/reports/attendance")
+                .bearer(token)
+                .json(&json!({ "from": day, "to": day })),
+        )
+        .await;
+    let id = started.json()["id"].as_str().unwrap().to_owned();
+    host.send(Call::get(&format!("/v1/jobs/{id}")).bearer(&world.b.owner))
+        .await
+        .expect_error(404, "not_found");
+    let koalas = room(host, token, "Koalas").await;
+    host.send(
+        Call::post("/v1/reports/attendance")
+            .bearer(&world.b.owner)
+            .json(&json!({ "from": day, "to": day, "room_id": koalas })),
+    )
+    .await
+    .expect_error(404, "not_found");
+    for (token, call) in [
+        (
+            &world.a.teacher,
+            Call::post("/v1/reports/attendance").json(&json!({ "from": day, "to": day })),
+        ),
+        (&world.a.guardian, Call::get(&format!("/v1/jobs/{id}"))),
+        (
+            &world.a.teacher,
+            Call::post("/v1/imports/roster")
+                .json(&json!({ "file_id": "file_01j00000000000000000000000" })),
+        ),
+    ] {
+        host.send(call.bearer(token))
+            .await
+            .expect_error(403, "forbidden");
+    }
+    host.send(
+        Call::post("/v1/reports/attendance")
+            .bearer(token)
+            .json(&json!({ "from": day, "to": "2020-01-01" })),
+    )
+    .await
+    .expect_field_error("attendance.invalid_span");
+    host.send(
+        Call::post("/v1/imports/roster")
+            .bearer(token)
+            .json(&json!({ "file_id": "file_01j00000000000000000000000" })),
+    )
+    .await
+    .expect_error(404, "not_found");
+}
+
+/// An object store whose writes fail a number of times before they work, counting writes.
+struct Flaky {
+    inner: Arc<dyn ObjectStore>,
+    failures: AtomicU32,
+    writes: AtomicU32,
+}
+
+#[async_trait]
+impl ObjectStore for Flaky {
+    async fn presign_post(
+        &self,
+        scope: &TenantScope,
+        policy: &UploadPolicy,
+    ) -> Result<PresignedPost, RepoError> {
+        self.inner.presign_post(scope, policy).await
+    }
+    async fn presign_put(
+        &self,
+        scope: &TenantScope,
+        key: &ObjectKey,
+        content_type: &str,
+        length: u64,
+        expires_in: Duration,
+    ) -> Result<PresignedRequest, RepoError> {
+        self.inner
+            .presign_put(scope, key, content_type, length, expires_in)
+            .await
+    }
+    async fn presign_get(
+        &self,
+        scope: &TenantScope,
+        key: &ObjectKey,
+        expires_in: Duration,
+    ) -> Result<PresignedRequest, RepoError> {
+        self.inner.presign_get(scope, key, expires_in).await
+    }
+    async fn put(
+        &self,
+        scope: &TenantScope,
+        key: &ObjectKey,
+        content_type: &str,
+        body: Bytes,
+    ) -> Result<(), RepoError> {
+        if self
+            .failures
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+        {
+            return Err(RepoError::Unavailable("the object store is down".into()));
+        }
+        self.writes.fetch_add(1, Ordering::SeqCst);
+        self.inner.put(scope, key, content_type, body).await
+    }
+    async fn get(
+        &self,
+        scope: &TenantScope,
+        key: &ObjectKey,
+        max_bytes: u64,
+    ) -> Result<Bytes, RepoError> {
+        self.inner.get(scope, key, max_bytes).await
+    }
+    async fn head(
+        &self,
+        scope: &TenantScope,
+        key: &ObjectKey,
+    ) -> Result<Option<ObjectInfo>, RepoError> {
+        self.inner.head(scope, key).await
+    }
+    async fn delete(&self, scope: &TenantScope, key: &ObjectKey) -> Result<(), RepoError> {
+        self.inner.delete(scope, key).await
+    }
+}
+
+async fn world_with_failures(failures: u32) -> World {
+    let mut ports = cubby_adapters_memory::embedded_ports();
+    ports.objects = Arc::new(Flaky {
+        inner: ports.objects.clone(),
+        failures: AtomicU32::new(failures),
+        writes: AtomicU32::new(0),
+    });
+    World::on(ports, test_config(), test_api_config()).await
+}
+
+async fn flaky_world() -> World {
+    world_with_failures(2).await
+}
+
+async fn broken_world() -> World {
+    world_with_failures(u32::MAX).await
+}
+
+async fn a_job_that_fails_twice_then_succeeds_writes_its_report_once(
+    host: &impl Host,
+    world: &World,
+) {
+    let token = &world.a.director;
+    let day = a_day_of_care(host, token).await;
+    let started = host
+        .send(
+            Call::post("/v1/reports/attendance")
+                .bearer(token)
+                .json(&json!({ "from": day, "to": day })),
+        )
+        .await;
+    let id = started.json()["id"].as_str().unwrap().to_owned();
+    work(world).await;
+    let done = job(host, token, &id).await;
+    assert_eq!(done["status"], "succeeded", "{done}");
+    assert_eq!(done["attempts"], 3);
+    assert_eq!(done["errors"], json!([]));
+    let file = done["result_file_id"].as_str().unwrap();
+    let csv = report_body(world, file).await;
+    assert_eq!(
+        csv.lines().filter(|l| l.starts_with("presence,")).count(),
+        1,
+        "{csv}"
+    );
+}
+
+async fn a_job_that_always_fails_is_dead_lettered_after_its_attempts(
+    host: &impl Host,
+    world: &World,
+) {
+    let token = &world.a.director;
+    let (day, _) = yesterday();
+    let started = host
+        .send(
+            Call::post("/v1/reports/attendance")
+                .bearer(token)
+                .json(&json!({ "from": day, "to": day })),
+        )
+        .await;
+    let id = started.json()["id"].as_str().unwrap().to_owned();
+    work(world).await;
+    let dead = job(host, token, &id).await;
+    assert_eq!(dead["status"], "dead", "{dead}");
+    assert_eq!(dead["attempts"], 3, "the test policy allows three attempts");
+    assert_eq!(dead["errors"], json!(["a store was unavailable"]));
+    let letters = world
+        .app()
+        .ports()
+        .jobs
+        .dead_letters(Queue::Bulk, 10)
+        .await
+        .unwrap();
+    assert_eq!(letters.len(), 1);
+    assert_eq!(letters[0].envelope.id.to_string(), id);
+    assert_eq!(
+        world
+            .app()
+            .ports()
+            .jobs
+            .depth(Queue::Bulk)
+            .await
+            .unwrap()
+            .dead,
+        1
+    );
+}

@@ -525,3 +525,108 @@ async fn a_job_that_always_fails_is_dead_lettered_after_its_attempts(
         1
     );
 }
+
+mod scheduled {
+    use super::*;
+    use cubby_app::jobs::{Schedule, Task};
+
+    crate::on_both_hosts!(
+        two_schedulers_start_each_run_once_per_centre,
+        retention_removes_uploads_never_confirmed_after_a_day,
+    );
+
+    async fn two_schedulers_start_each_run_once_per_centre(_host: &impl Host, world: &World) {
+        let every_minute =
+            vec![Schedule::new("upload_retention", Task::UploadRetention, "0 * * * * *").unwrap()];
+        let now = OffsetDateTime::now_utc();
+        let since = now - time::Duration::minutes(3);
+        let periods = every_minute[0].periods(since, now).len();
+        assert!((3..=4).contains(&periods), "{periods}");
+        let jobs = &world.app().jobs;
+        let (first, second) = tokio::join!(
+            jobs.fire_due(&every_minute, since, now),
+            jobs.fire_due(&every_minute, since, now),
+        );
+        let started = first.unwrap() + second.unwrap();
+        let centres = world
+            .app()
+            .ports()
+            .tenants
+            .tenant_ids(None, 100)
+            .await
+            .unwrap()
+            .len();
+        assert_eq!(
+            started,
+            periods * centres,
+            "each run once per centre, whichever scheduler"
+        );
+        // A later tick over the same window starts nothing.
+        assert_eq!(jobs.fire_due(&every_minute, since, now).await.unwrap(), 0);
+        let depth = world.app().ports().jobs.depth(Queue::Bulk).await.unwrap();
+        assert_eq!(depth.waiting as usize, started);
+        work(world).await;
+    }
+
+    async fn retention_removes_uploads_never_confirmed_after_a_day(
+        host: &impl Host,
+        world: &World,
+    ) {
+        let token = &world.a.director;
+        let mut files = Vec::new();
+        for _ in 0..2 {
+            let reply = presign(host, token, &json!({ "operation": "upload", "purpose": "document", "content_type": "application/pdf", "size": 4 })).await;
+            reply.expect(201);
+            files.push(reply.json()["file"]["id"].as_str().unwrap().to_owned());
+        }
+        // One arrives and is confirmed; the other never does.
+        let scope = system(world);
+        let kept: FileId = files[0].parse().unwrap();
+        let record = world.app().files.get(&scope, kept).await.unwrap();
+        world
+            .app()
+            .ports()
+            .objects
+            .put(
+                &scope,
+                &record.key,
+                "application/pdf",
+                Bytes::from_static(b"%PDF"),
+            )
+            .await
+            .unwrap();
+        host.send(Call::post(&format!("/v1/files/{kept}/confirm")).bearer(token))
+            .await
+            .expect(200);
+
+        world.clock.advance(time::Duration::days(2));
+        let hourly =
+            vec![Schedule::new("upload_retention", Task::UploadRetention, "0 0 * * * *").unwrap()];
+        let now = world.app().ports().clock.now();
+        let started = world
+            .app()
+            .jobs
+            .fire_due(&hourly, now - time::Duration::hours(1), now)
+            .await
+            .unwrap();
+        assert_eq!(started, 2, "one run per centre");
+        work(world).await;
+        assert!(
+            world.app().files.get(&scope, kept).await.is_ok(),
+            "a stored file stays"
+        );
+        let gone: FileId = files[1].parse().unwrap();
+        assert!(
+            matches!(
+                world.app().files.get(&scope, gone).await,
+                Err(cubby_app::AppError::NotFound)
+            ),
+            "the stale pending upload is removed"
+        );
+    }
+
+    async fn presign(host: &impl Host, token: &str, body: &Value) -> cubby_tests::Reply {
+        host.send(Call::post("/v1/files/presign").bearer(token).json(body))
+            .await
+    }
+}

@@ -61,6 +61,22 @@ impl TenantDirectory for MemoryStore {
         table.by_id.insert(tenant.id, tenant.clone());
         Ok(())
     }
+
+    async fn tenant_ids(
+        &self,
+        after: Option<TenantId>,
+        limit: u32,
+    ) -> Result<Vec<TenantId>, RepoError> {
+        let mut ids: Vec<TenantId> = read(&self.tenants)
+            .by_id
+            .keys()
+            .copied()
+            .filter(|id| after.is_none_or(|after| *id > after))
+            .collect();
+        ids.sort();
+        ids.truncate(limit as usize);
+        Ok(ids)
+    }
 }
 
 #[cfg(test)]

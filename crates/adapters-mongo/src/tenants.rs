@@ -9,6 +9,7 @@ use cubby_domain::{
     TimeZone, Version,
 };
 use cubby_ports::{RepoError, TenantDirectory};
+use futures::TryStreamExt;
 use mongodb::Collection;
 use serde::{Deserialize, Serialize};
 
@@ -145,5 +146,37 @@ impl TenantDirectory for Mongo {
             return Err(RepoError::Failed("a tenant's code cannot change".into()));
         }
         Err(RepoError::StaleVersion)
+    }
+
+    async fn tenant_ids(
+        &self,
+        after: Option<TenantId>,
+        limit: u32,
+    ) -> Result<Vec<TenantId>, RepoError> {
+        let filter = match after {
+            Some(after) => doc! { "_id": { "$gt": after.to_string() } },
+            None => doc! {},
+        };
+        let documents: Vec<bson::Document> = self
+            .db
+            .collection::<bson::Document>(COLLECTION)
+            .find(filter)
+            .projection(doc! { "_id": 1 })
+            .sort(doc! { "_id": 1 })
+            .limit(i64::from(limit))
+            .await
+            .map_err(to_repo_error)?
+            .try_collect()
+            .await
+            .map_err(to_repo_error)?;
+        documents
+            .iter()
+            .map(|d| {
+                d.get_str("_id")
+                    .ok()
+                    .and_then(|id| TenantId::parse(id).ok())
+                    .ok_or_else(|| RepoError::corrupt("tenant document: malformed _id"))
+            })
+            .collect()
     }
 }

@@ -207,6 +207,14 @@ impl TenantDirectory for CachedTenants {
             .await;
         result
     }
+
+    async fn tenant_ids(
+        &self,
+        after: Option<TenantId>,
+        limit: u32,
+    ) -> Result<Vec<TenantId>, RepoError> {
+        self.inner.tenant_ids(after, limit).await
+    }
 }
 
 /// What a session check needs to know of a membership.
@@ -534,6 +542,13 @@ mod tests {
         }
         async fn update(&self, tenant: &Tenant, expected: Version) -> Result<(), RepoError> {
             self.inner.update(tenant, expected).await
+        }
+        async fn tenant_ids(
+            &self,
+            after: Option<TenantId>,
+            limit: u32,
+        ) -> Result<Vec<TenantId>, RepoError> {
+            self.inner.tenant_ids(after, limit).await
         }
     }
 

@@ -75,6 +75,8 @@ pub enum JobRequest {
         /// The file.
         file: String,
     },
+    /// Removes uploads presigned more than a day ago and never confirmed, and their objects.
+    UploadRetention,
 }
 
 impl JobRequest {
@@ -82,6 +84,7 @@ impl JobRequest {
         match self {
             JobRequest::AttendanceReport { .. } => "attendance_report",
             JobRequest::RosterImport { .. } => "roster_import",
+            JobRequest::UploadRetention => "upload_retention",
         }
     }
 }
@@ -126,6 +129,7 @@ pub struct Jobs {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) ids: Arc<dyn IdGenerator>,
     pub(crate) retry: RetryPolicy,
+    pub(crate) tenants: Arc<dyn cubby_ports::TenantDirectory>,
 }
 
 impl std::fmt::Debug for Jobs {
@@ -186,6 +190,7 @@ impl Jobs {
                     self.rooms.get(scope, id).await?;
                 }
             }
+            JobRequest::UploadRetention => require(scope, Permission::FilesUpload)?,
             JobRequest::RosterImport { file } => {
                 require(scope, Permission::ImportsRun)?;
                 let id = file.parse::<FileId>().map_err(|_| AppError::NotFound)?;
@@ -282,6 +287,7 @@ impl Jobs {
             Ok(JobRequest::RosterImport { file }) => {
                 self.roster_import(&scope, &mut record, &file).await
             }
+            Ok(JobRequest::UploadRetention) => self.upload_retention(&scope, &mut record).await,
             Err(_) => Err(RunError::Rule(vec![
                 "the job's parameters are not valid".to_owned(),
             ])),
@@ -521,6 +527,116 @@ impl Jobs {
         Ok(())
     }
 
+    async fn upload_retention(
+        &self,
+        scope: &TenantScope,
+        record: &mut JobRecord,
+    ) -> Result<(), RunError> {
+        let before = self.clock.now() - time::Duration::days(1);
+        loop {
+            let stale = self.files.pending_before(scope, before, 100).await?;
+            if stale.is_empty() {
+                return Ok(());
+            }
+            for file in stale {
+                self.objects.delete(scope, &file.key).await?;
+                self.files.remove(scope, file.id).await?;
+                record.done += 1;
+            }
+        }
+    }
+
+    /// Starts the jobs `schedules` had due after `since` and up to `now`, once per centre and
+    /// period however many schedulers run: each (schedule, period, centre) has one job id, and
+    /// only the first scheduler to claim it enqueues it. Answers how many jobs it started.
+    ///
+    /// # Errors
+    ///
+    /// Store and queue failures (a later tick fires what this one could not).
+    pub async fn fire_due(
+        &self,
+        schedules: &[Schedule],
+        since: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<usize, AppError> {
+        let mut started = 0;
+        for schedule in schedules {
+            for period in schedule.periods(since, now) {
+                let mut after = None;
+                loop {
+                    let tenants = self.tenants.tenant_ids(after, 100).await?;
+                    let Some(last) = tenants.last().copied() else {
+                        break;
+                    };
+                    for tenant in tenants {
+                        if self.fire(schedule, period, tenant).await? {
+                            started += 1;
+                        }
+                    }
+                    after = Some(last);
+                }
+            }
+        }
+        Ok(started)
+    }
+
+    async fn fire(
+        &self,
+        schedule: &Schedule,
+        period: OffsetDateTime,
+        tenant: cubby_domain::TenantId,
+    ) -> Result<bool, AppError> {
+        let job = JobName::parse("scheduler").map_err(|e| AppError::Internal(Box::new(e)))?;
+        let scope = TenantScope::system(tenant, job);
+        let found = self.tenants.by_id(tenant).await?;
+        if found.status != cubby_domain::TenantStatus::Active {
+            return Ok(false);
+        }
+        let id = scheduled_job(schedule.name, period, tenant);
+        if !self.records.claim_effect(&scope, id, "scheduled").await? {
+            return Ok(false);
+        }
+        let request = match schedule.task {
+            Task::AttendanceRollup => {
+                let local = period.to_offset(found.time_zone.offset_at(period)).date();
+                let yesterday = iso_date(local.previous_day().unwrap_or(local));
+                JobRequest::AttendanceReport {
+                    from: yesterday.clone(),
+                    to: yesterday,
+                    room: None,
+                }
+            }
+            Task::UploadRetention => JobRequest::UploadRetention,
+        };
+        let now = self.clock.now();
+        let record = JobRecord {
+            id,
+            kind: request.kind().to_owned(),
+            status: JobStatus::Queued,
+            attempts: 0,
+            done: 0,
+            total: None,
+            errors: Vec::new(),
+            result_file: None,
+            requested_by: scope.actor().clone(),
+            created_at: now,
+            updated_at: now,
+        };
+        self.records.insert(&scope, &record).await?;
+        let envelope = JobEnvelope {
+            id,
+            tenant,
+            kind: record.kind.clone(),
+            payload: serde_json::to_string(&request)
+                .map_err(|e| AppError::Internal(Box::new(e)))?,
+            attempt: 0,
+        };
+        self.queue
+            .enqueue(Queue::Bulk, &envelope, Duration::ZERO)
+            .await?;
+        Ok(true)
+    }
+
     async fn room_names(&self, scope: &TenantScope) -> Result<Vec<(String, RoomId)>, RunError> {
         let query = RoomQuery {
             page: PageRequest::new(100, 0).map_err(|e| RunError::Transient(e.to_string()))?,
@@ -540,6 +656,90 @@ impl Jobs {
 fn rfc3339(at: OffsetDateTime) -> String {
     at.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
+}
+
+/// What a schedule starts, in every centre.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Task {
+    /// The attendance report of the centre's yesterday (the daily rollup).
+    AttendanceRollup,
+    /// The removal of stale pending uploads.
+    UploadRetention,
+}
+
+/// A named cron schedule of a task.
+#[derive(Clone, Debug)]
+pub struct Schedule {
+    /// Its name (part of each run's identity).
+    pub name: &'static str,
+    /// What it starts.
+    pub task: Task,
+    cron: cron::Schedule,
+}
+
+/// The most periods one tick fires per schedule (a scheduler back after a long stop catches up
+/// only so far).
+const MAX_PERIODS: usize = 24;
+
+impl Schedule {
+    /// A schedule from a cron expression with seconds (`sec min hour day month weekday`, UTC).
+    ///
+    /// # Errors
+    ///
+    /// The cron crate's message when the expression is not valid.
+    pub fn new(name: &'static str, task: Task, expression: &str) -> Result<Self, String> {
+        let cron = expression
+            .parse::<cron::Schedule>()
+            .map_err(|e| e.to_string())?;
+        Ok(Self { name, task, cron })
+    }
+
+    /// The instants after `since` up to `now` the schedule fires at.
+    pub fn periods(&self, since: OffsetDateTime, now: OffsetDateTime) -> Vec<OffsetDateTime> {
+        let Some(since) = chrono_time(since) else {
+            return Vec::new();
+        };
+        self.cron
+            .after(&since)
+            .map(|at| at.timestamp())
+            .take_while(|at| *at <= now.unix_timestamp())
+            .take(MAX_PERIODS)
+            .filter_map(|at| OffsetDateTime::from_unix_timestamp(at).ok())
+            .collect()
+    }
+}
+
+/// The schedules the settings ask for.
+///
+/// # Errors
+///
+/// The expression's problem (settings have already checked them).
+pub fn schedules(settings: &crate::Settings) -> Result<Vec<Schedule>, String> {
+    Ok(vec![
+        Schedule::new(
+            "daily_attendance_rollup",
+            Task::AttendanceRollup,
+            &settings.schedule_rollup,
+        )?,
+        Schedule::new(
+            "upload_retention",
+            Task::UploadRetention,
+            &settings.schedule_retention,
+        )?,
+    ])
+}
+
+fn chrono_time(at: OffsetDateTime) -> Option<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::from_timestamp(at.unix_timestamp(), 0)
+}
+
+/// The one job id of a schedule's run for a centre.
+fn scheduled_job(name: &str, period: OffsetDateTime, tenant: cubby_domain::TenantId) -> JobId {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(format!("{name}|{}|{tenant}", period.unix_timestamp()));
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    JobId::from_uuid(uuid::Uuid::from_bytes(bytes))
 }
 
 /// The columns of a roster, in order.

@@ -230,6 +230,7 @@ impl App {
             clock: ports.clock.clone(),
             ids: ports.ids.clone(),
             retry: config.jobs,
+            tenants: tenants.clone(),
         };
         let centre = centre::Centre {
             tenants: tenants.clone(),

@@ -35,6 +35,8 @@
 //! | `CUBBY_CORS_ORIGINS` | unset | the browser origins allowed, comma-separated (`https://app.example`) |
 //! | `CUBBY_CSRF_SECRET` | random per process | the key CSRF tokens are signed with (32 bytes or more); required outside dev |
 //! | `CUBBY_LOG` | `info` | the log filter (tracing `EnvFilter` syntax) |
+//! | `CUBBY_SCHEDULE_ROLLUP` | `0 30 2 * * *` | when `cubby scheduler` starts each centre's daily attendance rollup (cron with seconds, UTC) |
+//! | `CUBBY_SCHEDULE_RETENTION` | `0 15 * * * *` | when it starts the removal of stale pending uploads |
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -136,6 +138,10 @@ pub struct Settings {
     pub csrf_secret: Option<SecretString>,
     /// `CUBBY_LOG`.
     pub log_filter: String,
+    /// `CUBBY_SCHEDULE_ROLLUP`.
+    pub schedule_rollup: String,
+    /// `CUBBY_SCHEDULE_RETENTION`.
+    pub schedule_retention: String,
     /// `CUBBY_*` variables that were set but mean nothing (likely typos), by name only.
     pub unknown_keys: Vec<String>,
 }
@@ -212,6 +218,10 @@ const KNOWN: &[&str] = &[
     "CUBBY_MONGODB_URI",
     "CUBBY_REDIS_URL",
     "CUBBY_S3_ENDPOINT",
+    "CUBBY_S3_BUCKET",
+    "CUBBY_S3_REGION",
+    "CUBBY_SCHEDULE_ROLLUP",
+    "CUBBY_SCHEDULE_RETENTION",
     "CUBBY_SQS_ENDPOINT",
     "CUBBY_DEMO_PASSWORD",
     "CUBBY_DEMO_TOKENS_FILE",
@@ -267,6 +277,20 @@ impl Reader {
 
     fn problem(&mut self, key: &str, problem: &str) {
         self.problems.push((key.to_owned(), problem.to_owned()));
+    }
+
+    /// A cron expression (with seconds), or `default`.
+    fn cron(&mut self, key: &str, default: &str) -> String {
+        let Some(text) = self.text(key) else {
+            return default.to_owned();
+        };
+        if let Err(error) = text.parse::<cron::Schedule>() {
+            self.problem(
+                key,
+                &format!("is not a cron expression with seconds (sec min hour day month weekday): {error}"),
+            );
+        }
+        text
     }
 }
 
@@ -442,6 +466,8 @@ impl Settings {
                 .unwrap_or_default(),
             csrf_secret: secret(&read, "CUBBY_CSRF_SECRET"),
             log_filter: read.text("CUBBY_LOG").unwrap_or_else(|| "info".to_owned()),
+            schedule_rollup: read.cron("CUBBY_SCHEDULE_ROLLUP", "0 30 2 * * *"),
+            schedule_retention: read.cron("CUBBY_SCHEDULE_RETENTION", "0 15 * * * *"),
             unknown_keys,
         };
         settings.check(&mut read);

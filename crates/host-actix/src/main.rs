@@ -3,6 +3,7 @@
 //! ```text
 //! cubby [serve]                  serve the API (the default; in dev it also runs the jobs)
 //! cubby worker                   run background jobs from the queues until stopped
+//! cubby scheduler                start scheduled jobs (CUBBY_SCHEDULE_*) until stopped
 //! cubby admin ensure-indexes     create the MongoDB indexes that are missing, then exit
 //! cubby help                     this text
 //! ```
@@ -15,7 +16,7 @@ use cubby_api::{Api, ApiConfig};
 use cubby_app::{AppConfig, Environment, Settings};
 use cubby_host_actix::{Server, compose, demo, telemetry, worker};
 
-const USAGE: &str = "usage: cubby [serve | worker | admin ensure-indexes | help]
+const USAGE: &str = "usage: cubby [serve | worker | scheduler | admin ensure-indexes | help]
 
 Settings come from CUBBY_* environment variables; see docs/OPERATIONS.md.";
 
@@ -23,6 +24,7 @@ Settings come from CUBBY_* environment variables; see docs/OPERATIONS.md.";
 enum Command {
     Serve,
     Worker,
+    Scheduler,
     EnsureIndexes,
 }
 
@@ -32,6 +34,7 @@ fn main() -> ExitCode {
     let command = match words.as_slice() {
         [] | ["serve"] => Command::Serve,
         ["worker"] => Command::Worker,
+        ["scheduler"] => Command::Scheduler,
         ["admin", "ensure-indexes"] => Command::EnsureIndexes,
         ["help" | "--help" | "-h"] => {
             eprintln!("{USAGE}");
@@ -74,6 +77,7 @@ fn main() -> ExitCode {
     let outcome = match command {
         Command::Serve => runtime.block_on(serve(settings, config)),
         Command::Worker => runtime.block_on(work(settings, config)),
+        Command::Scheduler => runtime.block_on(schedule(settings, config)),
         Command::EnsureIndexes => runtime.block_on(ensure_indexes(settings)),
     };
     match outcome {
@@ -130,22 +134,40 @@ async fn work(settings: Settings, config: AppConfig) -> anyhow::Result<()> {
     let (ports, _) = compose::adapters(&settings).await?;
     let app = Arc::new(compose::app(config, ports)?);
     tracing::info!(env = settings.env.as_str(), "cubby worker is running");
-    worker::run(app, async {
-        let terminate = async {
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(mut signal) => {
-                    signal.recv().await;
-                }
-                Err(_) => std::future::pending().await,
-            }
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            () = terminate => {}
-        }
-    })
-    .await;
+    worker::run(app, stopped()).await;
     tracing::info!("cubby worker stopped");
+    Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn stopped() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
+    }
+}
+
+/// `cubby scheduler`: starts scheduled jobs until SIGINT or SIGTERM. Several may run: each
+/// run of a schedule for a centre is claimed once.
+async fn schedule(settings: Settings, config: AppConfig) -> anyhow::Result<()> {
+    let schedules = cubby_app::jobs::schedules(&settings).map_err(anyhow::Error::msg)?;
+    let (ports, _) = compose::adapters(&settings).await?;
+    let app = Arc::new(compose::app(config, ports)?);
+    tracing::info!(
+        env = settings.env.as_str(),
+        schedules = schedules.len(),
+        "cubby scheduler is running"
+    );
+    worker::schedule(app, schedules, stopped()).await;
+    tracing::info!("cubby scheduler stopped");
     Ok(())
 }
 

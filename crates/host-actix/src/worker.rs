@@ -1,4 +1,5 @@
-//! The worker loop: takes jobs off both queues and runs them, until told to stop.
+//! The worker loop, which takes jobs off both queues and runs them, and the scheduler loop,
+//! which starts scheduled jobs; each until told to stop.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,6 +31,39 @@ pub async fn run(app: Arc<App>, stop: impl std::future::Future<Output = ()>) {
                 () = &mut stop => return,
                 () = tokio::time::sleep(IDLE) => {}
             }
+        }
+    }
+}
+
+/// How often the scheduler looks for due runs.
+const TICK: Duration = Duration::from_secs(15);
+/// How far back a starting scheduler looks, to fire what came due while none ran.
+const CATCH_UP: time::Duration = time::Duration::hours(1);
+
+/// Starts the runs of `schedules` as they come due, until `stop` resolves.
+pub async fn schedule(
+    app: Arc<App>,
+    schedules: Vec<cubby_app::jobs::Schedule>,
+    stop: impl std::future::Future<Output = ()>,
+) {
+    tokio::pin!(stop);
+    let mut since = time::OffsetDateTime::now_utc() - CATCH_UP;
+    loop {
+        let now = time::OffsetDateTime::now_utc();
+        match app.jobs.fire_due(&schedules, since, now).await {
+            Ok(started) => {
+                if started > 0 {
+                    tracing::info!(started, "scheduled jobs started");
+                }
+                since = now;
+            }
+            Err(error) => {
+                tracing::error!(error = %error, "scheduled jobs not started; trying again at the next tick");
+            }
+        }
+        tokio::select! {
+            () = &mut stop => return,
+            () = tokio::time::sleep(TICK) => {}
         }
     }
 }

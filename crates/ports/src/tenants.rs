@@ -40,4 +40,16 @@ pub trait TenantDirectory: Send + Sync {
     /// - MUST return [`RepoError::StaleVersion`] when the stored version is not `expected`,
     ///   and leave the stored tenant unchanged.
     async fn update(&self, tenant: &Tenant, expected: Version) -> Result<(), RepoError>;
+
+    /// Up to `limit` tenant ids after `after` (from the first when `None`), in id order: how
+    /// scheduled work visits every centre, a page at a time.
+    ///
+    /// # Errors
+    ///
+    /// Only store failures.
+    async fn tenant_ids(
+        &self,
+        after: Option<TenantId>,
+        limit: u32,
+    ) -> Result<Vec<TenantId>, RepoError>;
 }

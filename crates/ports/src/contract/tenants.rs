@@ -22,6 +22,7 @@ macro_rules! tenant_directory_contract {
                 an_update_with_the_read_version_is_stored,
                 an_update_with_a_stale_version_is_refused_and_changes_nothing,
                 an_update_of_an_unknown_tenant_is_not_found,
+                tenant_ids_come_in_order_a_page_at_a_time,
             ]
         );
     };
@@ -130,4 +131,34 @@ pub async fn an_update_of_an_unknown_tenant_is_not_found(directory: &dyn TenantD
     let tenant = new_tenant();
     let result = directory.update(&suspended(&tenant), tenant.version).await;
     assert!(matches!(result, Err(RepoError::NotFound)), "{result:?}");
+}
+
+/// Every tenant's id comes, in order, a page at a time.
+pub async fn tenant_ids_come_in_order_a_page_at_a_time(directory: &dyn TenantDirectory) {
+    let mut mine = Vec::new();
+    for _ in 0..3 {
+        let tenant = new_tenant();
+        directory.insert(&tenant).await.unwrap();
+        mine.push(tenant.id);
+    }
+    // Other cases share the store: walk it all and look for ours, in order.
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let page = directory.tenant_ids(after, 2).await.unwrap();
+        assert!(page.len() <= 2);
+        for pair in page.windows(2) {
+            assert!(pair[0] < pair[1]);
+        }
+        if let (Some(last), Some(first)) = (after, page.first()) {
+            assert!(last < *first);
+        }
+        let Some(last) = page.last().copied() else {
+            break;
+        };
+        seen.extend(page);
+        after = Some(last);
+    }
+    let found: Vec<TenantId> = seen.into_iter().filter(|id| mine.contains(id)).collect();
+    assert_eq!(found, mine, "ids are minted in time order");
 }

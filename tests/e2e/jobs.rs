@@ -533,7 +533,78 @@ mod scheduled {
     crate::on_both_hosts!(
         two_schedulers_start_each_run_once_per_centre,
         retention_removes_uploads_never_confirmed_after_a_day,
+        children_still_in_after_closing_are_reminded_once_per_room_and_day,
     );
+
+    async fn children_still_in_after_closing_are_reminded_once_per_room_and_day(
+        host: &impl Host,
+        world: &World,
+    ) {
+        let token = &world.a.director;
+        let koalas = room(host, token, "Koalas").await;
+        let aino = child(host, token, "Aino", Some(&koalas)).await;
+        let check_in = json!({
+            "id": cubby_domain::AttendanceEventId::from_uuid(Uuid::now_v7()).to_string(),
+            "kind": "check_in", "child_id": aino["id"],
+        });
+        host.send(Call::post("/v1/attendance").bearer(token).json(&check_in))
+            .await
+            .expect(201);
+        let reminders = || async {
+            let audit = host
+                .send(
+                    Call::get("/v1/audit?action=attendance.still_in_after_closing")
+                        .bearer(&world.a.owner),
+                )
+                .await;
+            audit.expect(200);
+            audit.json()["items"].as_array().unwrap().clone()
+        };
+        let every_minute =
+            vec![Schedule::new("closing_reminder", Task::ClosingReminder, "0 * * * * *").unwrap()];
+        let now = OffsetDateTime::now_utc();
+        // No closing time set: nothing to remind of.
+        world
+            .app()
+            .jobs
+            .fire_due(&every_minute, now - time::Duration::minutes(1), now)
+            .await
+            .unwrap();
+        work(world).await;
+        assert!(reminders().await.is_empty());
+
+        let centre = host
+            .send(Call::get("/v1/centre").bearer(&world.a.owner))
+            .await
+            .json();
+        host.send(
+            Call::patch("/v1/centre")
+                .bearer(&world.a.owner)
+                .if_match(centre["version"].as_u64().unwrap())
+                .json(&json!({ "closing_time": "00:00" })),
+        )
+        .await
+        .expect(200);
+        let since = now - time::Duration::minutes(3);
+        world
+            .app()
+            .jobs
+            .fire_due(&every_minute, since, now)
+            .await
+            .unwrap();
+        work(world).await;
+        let found = reminders().await;
+        assert_eq!(
+            found.len(),
+            1,
+            "once per room and day, over several runs: {found:?}"
+        );
+        assert_eq!(found[0]["target"], koalas.as_str());
+        assert!(
+            !serde_json::to_string(&found).unwrap().contains("Aino"),
+            "no names"
+        );
+    }
 
     async fn two_schedulers_start_each_run_once_per_centre(_host: &impl Host, world: &World) {
         let every_minute =

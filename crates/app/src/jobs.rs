@@ -77,6 +77,8 @@ pub enum JobRequest {
     },
     /// Removes uploads presigned more than a day ago and never confirmed, and their objects.
     UploadRetention,
+    /// Reminds the centre of children still checked in after its closing time.
+    ClosingReminder,
 }
 
 impl JobRequest {
@@ -85,6 +87,7 @@ impl JobRequest {
             JobRequest::AttendanceReport { .. } => "attendance_report",
             JobRequest::RosterImport { .. } => "roster_import",
             JobRequest::UploadRetention => "upload_retention",
+            JobRequest::ClosingReminder => "closing_reminder",
         }
     }
 }
@@ -190,7 +193,9 @@ impl Jobs {
                     self.rooms.get(scope, id).await?;
                 }
             }
-            JobRequest::UploadRetention => require(scope, Permission::FilesUpload)?,
+            JobRequest::UploadRetention | JobRequest::ClosingReminder => {
+                require(scope, Permission::TenantManage)?;
+            }
             JobRequest::RosterImport { file } => {
                 require(scope, Permission::ImportsRun)?;
                 let id = file.parse::<FileId>().map_err(|_| AppError::NotFound)?;
@@ -288,6 +293,7 @@ impl Jobs {
                 self.roster_import(&scope, &mut record, &file).await
             }
             Ok(JobRequest::UploadRetention) => self.upload_retention(&scope, &mut record).await,
+            Ok(JobRequest::ClosingReminder) => self.closing_reminder(&scope, &mut record).await,
             Err(_) => Err(RunError::Rule(vec![
                 "the job's parameters are not valid".to_owned(),
             ])),
@@ -546,6 +552,59 @@ impl Jobs {
         }
     }
 
+    /// After the centre's closing time, records one reminder per room and day of the children
+    /// still checked in (an `attendance.still_in_after_closing` audit event, with the room and
+    /// the count: no names).
+    async fn closing_reminder(
+        &self,
+        scope: &TenantScope,
+        record: &mut JobRecord,
+    ) -> Result<(), RunError> {
+        let tenant = self.tenants.by_id(scope.tenant_id()).await?;
+        let Some(closing) = tenant.settings.closing_time else {
+            return Ok(());
+        };
+        let now = self.clock.now();
+        let local = now.to_offset(tenant.time_zone.offset_at(now));
+        if local.time() < closing {
+            return Ok(());
+        }
+        let day = local.date();
+        let mut rooms: Vec<(RoomId, u32)> = Vec::new();
+        for subject in self.attendance.day_view(scope, day, None).await? {
+            if let (Subject::Child(_), Some(Interval { room, to: None, .. })) =
+                (subject.subject, subject.timeline.intervals.last())
+            {
+                match rooms.iter_mut().find(|(r, _)| r == room) {
+                    Some((_, count)) => *count += 1,
+                    None => rooms.push((*room, 1)),
+                }
+            }
+        }
+        // Once per room and day, whichever run of the schedule gets there first.
+        let reminder = scheduled_job("closing_reminder", day.midnight().assume_utc(), tenant.id);
+        for (room, count) in rooms {
+            if self
+                .records
+                .claim_effect(scope, reminder, &format!("room:{room}"))
+                .await?
+            {
+                self.attendance
+                    .audit
+                    .record(
+                        scope,
+                        cubby_domain::AuditAction::StillInAfterClosing,
+                        Some(room.to_string()),
+                        &[("children", count.to_string()), ("day", iso_date(day))],
+                    )
+                    .await;
+                tracing::warn!(tenant_id = %tenant.id, room_id = %room, children = count, "children still checked in after closing time");
+                record.done += 1;
+            }
+        }
+        Ok(())
+    }
+
     /// Starts the jobs `schedules` had due after `since` and up to `now`, once per centre and
     /// period however many schedulers run: each (schedule, period, centre) has one job id, and
     /// only the first scheduler to claim it enqueues it. Answers how many jobs it started.
@@ -607,6 +666,7 @@ impl Jobs {
                 }
             }
             Task::UploadRetention => JobRequest::UploadRetention,
+            Task::ClosingReminder => JobRequest::ClosingReminder,
         };
         let now = self.clock.now();
         let record = JobRecord {
@@ -665,6 +725,8 @@ pub enum Task {
     AttendanceRollup,
     /// The removal of stale pending uploads.
     UploadRetention,
+    /// The reminder of children still checked in after closing time.
+    ClosingReminder,
 }
 
 /// A named cron schedule of a task.
@@ -725,6 +787,11 @@ pub fn schedules(settings: &crate::Settings) -> Result<Vec<Schedule>, String> {
             "upload_retention",
             Task::UploadRetention,
             &settings.schedule_retention,
+        )?,
+        Schedule::new(
+            "closing_reminder",
+            Task::ClosingReminder,
+            &settings.schedule_reminder,
         )?,
     ])
 }

@@ -37,6 +37,7 @@
 //! | `CUBBY_LOG` | `info` | the log filter (tracing `EnvFilter` syntax) |
 //! | `CUBBY_SCHEDULE_ROLLUP` | `0 30 2 * * *` | when `cubby scheduler` starts each centre's daily attendance rollup (cron with seconds, UTC) |
 //! | `CUBBY_SCHEDULE_RETENTION` | `0 15 * * * *` | when it starts the removal of stale pending uploads |
+//! | `CUBBY_SCHEDULE_REMINDER` | `0 */15 * * * *` | when it checks for children still in after closing time |
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -142,6 +143,8 @@ pub struct Settings {
     pub schedule_rollup: String,
     /// `CUBBY_SCHEDULE_RETENTION`.
     pub schedule_retention: String,
+    /// `CUBBY_SCHEDULE_REMINDER`.
+    pub schedule_reminder: String,
     /// `CUBBY_*` variables that were set but mean nothing (likely typos), by name only.
     pub unknown_keys: Vec<String>,
 }
@@ -222,6 +225,7 @@ const KNOWN: &[&str] = &[
     "CUBBY_S3_REGION",
     "CUBBY_SCHEDULE_ROLLUP",
     "CUBBY_SCHEDULE_RETENTION",
+    "CUBBY_SCHEDULE_REMINDER",
     "CUBBY_SQS_ENDPOINT",
     "CUBBY_DEMO_PASSWORD",
     "CUBBY_DEMO_TOKENS_FILE",
@@ -468,6 +472,7 @@ impl Settings {
             log_filter: read.text("CUBBY_LOG").unwrap_or_else(|| "info".to_owned()),
             schedule_rollup: read.cron("CUBBY_SCHEDULE_ROLLUP", "0 30 2 * * *"),
             schedule_retention: read.cron("CUBBY_SCHEDULE_RETENTION", "0 15 * * * *"),
+            schedule_reminder: read.cron("CUBBY_SCHEDULE_REMINDER", "0 */15 * * * *"),
             unknown_keys,
         };
         settings.check(&mut read);

@@ -101,6 +101,9 @@ actions!(
     /// A pickup was refused: the contact may not collect the child, a custody restriction
     /// forbids it, or the PIN was missing or wrong.
     PickupRefused = "attendance.pickup_refused",
+    /// Children were still checked in after the centre's closing time (a reminder, once per
+    /// room and day).
+    StillInAfterClosing = "attendance.still_in_after_closing",
 );
 
 /// One entry of a centre's audit log.

@@ -5,6 +5,8 @@
 //! cubby worker                   run background jobs from the queues until stopped
 //! cubby scheduler                start scheduled jobs (CUBBY_SCHEDULE_*) until stopped
 //! cubby admin ensure-indexes     create the MongoDB indexes that are missing, then exit
+//! cubby admin jobs               the queues' depths and their dead letters
+//! cubby admin job CENTRE JOB_ID  a job's status, progress and errors
 //! cubby help                     this text
 //! ```
 
@@ -16,7 +18,7 @@ use cubby_api::{Api, ApiConfig};
 use cubby_app::{AppConfig, Environment, Settings};
 use cubby_host_actix::{Server, compose, demo, telemetry, worker};
 
-const USAGE: &str = "usage: cubby [serve | worker | scheduler | admin ensure-indexes | help]
+const USAGE: &str = "usage: cubby [serve | worker | scheduler | admin ensure-indexes | admin jobs | admin job CENTRE JOB_ID | help]
 
 Settings come from CUBBY_* environment variables; see docs/OPERATIONS.md.";
 
@@ -26,6 +28,8 @@ enum Command {
     Worker,
     Scheduler,
     EnsureIndexes,
+    Jobs,
+    Job(String, String),
 }
 
 fn main() -> ExitCode {
@@ -36,6 +40,8 @@ fn main() -> ExitCode {
         ["worker"] => Command::Worker,
         ["scheduler"] => Command::Scheduler,
         ["admin", "ensure-indexes"] => Command::EnsureIndexes,
+        ["admin", "jobs"] => Command::Jobs,
+        ["admin", "job", centre, job] => Command::Job((*centre).to_owned(), (*job).to_owned()),
         ["help" | "--help" | "-h"] => {
             eprintln!("{USAGE}");
             return ExitCode::SUCCESS;
@@ -79,6 +85,8 @@ fn main() -> ExitCode {
         Command::Worker => runtime.block_on(work(settings, config)),
         Command::Scheduler => runtime.block_on(schedule(settings, config)),
         Command::EnsureIndexes => runtime.block_on(ensure_indexes(settings)),
+        Command::Jobs => runtime.block_on(admin_jobs(settings, config)),
+        Command::Job(centre, job) => runtime.block_on(admin_job(settings, config, &centre, &job)),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -186,5 +194,82 @@ async fn ensure_indexes(settings: Settings) -> anyhow::Result<()> {
         println!("{collection}: {index}");
     }
     println!("{} indexes in place", report.ensured.len());
+    Ok(())
+}
+
+#[expect(
+    clippy::print_stdout,
+    reason = "an admin command reports to its operator"
+)]
+async fn admin_jobs(settings: Settings, config: AppConfig) -> anyhow::Result<()> {
+    let (ports, _) = compose::adapters(&settings).await?;
+    let app = compose::app(config, ports)?;
+    for queue in cubby_domain::Queue::ALL {
+        let depth = app.ports().jobs.depth(queue).await?;
+        println!(
+            "{}: {} waiting, {} in flight, {} dead",
+            queue.as_str(),
+            depth.waiting,
+            depth.in_flight,
+            depth.dead
+        );
+        for letter in app.ports().jobs.dead_letters(queue, 100).await? {
+            println!(
+                "  dead {} {} centre {} after {} attempts: {}",
+                letter.envelope.id,
+                letter.envelope.kind,
+                letter.envelope.tenant,
+                letter.envelope.attempt + 1,
+                letter.reason
+            );
+        }
+    }
+    Ok(())
+}
+
+#[expect(
+    clippy::print_stdout,
+    reason = "an admin command reports to its operator"
+)]
+async fn admin_job(
+    settings: Settings,
+    config: AppConfig,
+    centre: &str,
+    job: &str,
+) -> anyhow::Result<()> {
+    use cubby_ports::TenantDirectory;
+    let (ports, _) = compose::adapters(&settings).await?;
+    let app = compose::app(config, ports)?;
+    let code = cubby_domain::TenantCode::parse(centre).context("CENTRE is a centre's code")?;
+    let tenant = app.tenants.by_code(&code).await.context("no such centre")?;
+    let id: cubby_domain::JobId = job.parse().context("JOB_ID is a job id (job_...)")?;
+    let scope = cubby_ports::TenantScope::system(
+        tenant.id,
+        cubby_domain::audit::JobName::parse("admin").context("job name")?,
+    );
+    let record = app
+        .ports()
+        .job_records
+        .get(&scope, id)
+        .await
+        .context("no such job")?;
+    let total = record
+        .total
+        .map_or_else(|| "?".to_owned(), |total| total.to_string());
+    println!(
+        "{} {}: {} after {} attempts, {}/{} done",
+        record.id,
+        record.kind,
+        record.status.as_str(),
+        record.attempts,
+        record.done,
+        total
+    );
+    if let Some(file) = record.result_file {
+        println!("  result file {file}");
+    }
+    for error in &record.errors {
+        println!("  error: {error}");
+    }
     Ok(())
 }

@@ -324,6 +324,28 @@ fn an_unknown_command_is_refused_with_the_usage() {
     }
 }
 
+#[test]
+fn admin_shows_the_queues_and_a_job() {
+    let output = cubby().args(["admin", "jobs"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let text = String::from_utf8_lossy(&output.stdout);
+    for line in [
+        "critical: 0 waiting, 0 in flight, 0 dead",
+        "bulk: 0 waiting, 0 in flight, 0 dead",
+    ] {
+        assert!(text.contains(line), "{text}");
+    }
+    let output = cubby()
+        .args(["admin", "job", "sunny-days", "job_01j00000000000000000000000"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("no such centre"),
+        "{output:?}"
+    );
+}
+
 #[tokio::test]
 async fn the_demo_users_sign_in_with_the_demo_password() {
     let (_running, base, _, _) = serve(&[("CUBBY_DEMO_PASSWORD", "demo-password-for-tests")]);

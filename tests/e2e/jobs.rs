@@ -40,13 +40,20 @@ fn system(world: &World) -> TenantScope {
     TenantScope::system(world.a.tenant.id, JobName::parse("tests").unwrap())
 }
 
-/// Runs the worker until the queues are empty.
+/// Runs the worker until both queues are empty.
 async fn work(world: &World) {
     for _ in 0..50 {
-        let took = world.app().jobs.work_once(Queue::Bulk).await.unwrap();
+        let mut took = 0;
+        for queue in Queue::ALL {
+            took += world.app().jobs.work_once(queue).await.unwrap();
+        }
         if took == 0 {
-            let depth = world.app().ports().jobs.depth(Queue::Bulk).await.unwrap();
-            if depth.waiting == 0 && depth.in_flight == 0 {
+            let mut busy = false;
+            for queue in Queue::ALL {
+                let depth = world.app().ports().jobs.depth(queue).await.unwrap();
+                busy |= depth.waiting > 0 || depth.in_flight > 0;
+            }
+            if !busy {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(30)).await;
@@ -635,7 +642,10 @@ mod scheduled {
         // A later tick over the same window starts nothing.
         assert_eq!(jobs.fire_due(&every_minute, since, now).await.unwrap(), 0);
         let depth = world.app().ports().jobs.depth(Queue::Bulk).await.unwrap();
-        assert_eq!(depth.waiting as usize, started);
+        assert_eq!(
+            depth.waiting as usize, started,
+            "retention runs on the bulk queue"
+        );
         work(world).await;
     }
 

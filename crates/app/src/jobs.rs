@@ -82,6 +82,14 @@ pub enum JobRequest {
 }
 
 impl JobRequest {
+    /// The queue it travels on: reminders are `critical`, the rest `bulk`.
+    fn queue(&self) -> Queue {
+        match self {
+            JobRequest::ClosingReminder => Queue::Critical,
+            _ => Queue::Bulk,
+        }
+    }
+
     fn kind(&self) -> &'static str {
         match self {
             JobRequest::AttendanceReport { .. } => "attendance_report",
@@ -235,7 +243,7 @@ impl Jobs {
             attempt: 0,
         };
         self.queue
-            .enqueue(Queue::Bulk, &envelope, Duration::ZERO)
+            .enqueue(request.queue(), &envelope, Duration::ZERO)
             .await?;
         Ok(record)
     }
@@ -692,7 +700,7 @@ impl Jobs {
             attempt: 0,
         };
         self.queue
-            .enqueue(Queue::Bulk, &envelope, Duration::ZERO)
+            .enqueue(request.queue(), &envelope, Duration::ZERO)
             .await?;
         Ok(true)
     }

@@ -292,8 +292,87 @@ start_s3_standin() {
     _services_log "S3 stand-in${pid:+ (pid $pid)} on $CUBBY_TEST_S3_ENDPOINT, bucket $CUBBY_S3_BUCKET"
 }
 
+# Create (or refresh) a venv at $1 with requirements-sqs.txt (moto and its dependencies, about
+# 320 MB) installed with --require-hashes. Any Python >= 3.9 will do.
+ensure_sqs_venv() {
+    local venv="${1:?usage: ensure_sqs_venv DIR}"
+    local requirements="$CUBBY_SERVICES_LIB_DIR/requirements-sqs.txt"
+    local stamp="$venv/.requirements.sha256"
+    local wanted python
+    wanted="$(sha256sum "$requirements" | cut -d' ' -f1)"
+    if [[ -x "$venv/bin/moto_server" && -f "$stamp" && "$(cat "$stamp")" == "$wanted" ]] \
+        && "$venv/bin/python" -c '' >/dev/null 2>&1; then
+        return 0
+    fi
+    python="$(command -v python3 || true)"
+    if [[ -z "$python" ]] \
+        || ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 9))' >/dev/null 2>&1; then
+        python="$(find_python313 2>/dev/null || true)"
+    fi
+    if [[ -z "$python" ]]; then
+        _services_log "no Python >= 3.9 found to install moto with"
+        return 1
+    fi
+    _services_log "creating moto (SQS stand-in) venv in $venv (about 40 s, 320 MB)"
+    rm -rf "$venv"
+    mkdir -p "$(dirname "$venv")"
+    "$python" -m venv "$venv" || return 1
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+        --require-hashes --only-binary=:all: -r "$requirements" || return 1
+    echo "$wanted" >"$stamp"
+}
+
+# Print a TCP port free on 127.0.0.1 (the kernel's pick; free when asked, not reserved).
+_free_port() {
+    "${1:-python3}" -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+s.close()'
+}
+
+# The HTTP status moto's own API answers at 127.0.0.1:$1 (000 when nothing answers).
+_moto_status() {
+    curl --silent --output /dev/null --write-out '%{http_code}' --max-time 2 \
+        "http://127.0.0.1:$1/moto-api/" 2>/dev/null || true
+}
+
+# Start moto_server from venv $1 on a free loopback port, logging to $2. Waits until it answers,
+# then exports CUBBY_TEST_SQS_ENDPOINT. It keeps everything in memory: each start is empty, and
+# the tests create queues of their own.
+start_sqs_standin() {
+    local venv="${1:?usage: start_sqs_standin DIR LOGFILE}"
+    local log="${2:?usage: start_sqs_standin DIR LOGFILE}"
+    local port pid deadline
+    if ! command -v curl >/dev/null 2>&1; then
+        _services_log "curl is needed to check on the SQS stand-in; install it"
+        return 1
+    fi
+    mkdir -p "$(dirname "$log")"
+    port="$(_free_port "$venv/bin/python")" || return 1
+    "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$log" 2>&1 </dev/null &
+    pid=$!
+    CUBBY_STARTED_PIDS+=("$pid")
+    deadline=$((SECONDS + 60))
+    until [[ "$(_moto_status "$port")" == 200 ]]; do
+        if ! kill -0 "$pid" 2>/dev/null; then
+            _services_log "moto exited before it was ready (port $port taken?); log: $log"
+            tail -n 20 "$log" >&2 || true
+            return 1
+        fi
+        if ((SECONDS >= deadline)); then
+            _services_log "moto not ready after 60 s; log: $log"
+            return 1
+        fi
+        sleep 0.1
+    done
+    export CUBBY_TEST_SQS_ENDPOINT="http://127.0.0.1:$port"
+    _services_log "SQS stand-in, moto (pid $pid), on $CUBBY_TEST_SQS_ENDPOINT"
+}
+
 # Everything the tests need: Redis, the MongoDB stand-in with its environment (whose
-# interpreter private stand-ins are started with: CUBBY_TEST_MONGO_PYTHON), and the S3 stand-in.
+# interpreter private stand-ins are started with: CUBBY_TEST_MONGO_PYTHON), the S3 stand-in and
+# the SQS stand-in.
 start_test_services() {
     ensure_redis || return 1
     ensure_mongo_venv "$CUBBY_SERVICES_DIR/mongo-venv" || return 1
@@ -301,4 +380,6 @@ start_test_services() {
     start_mongo_standin "$CUBBY_SERVICES_DIR/mongo-venv" "$CUBBY_SERVICES_DIR/mongo.log" || return 1
     ensure_s3_venv "$CUBBY_SERVICES_DIR/s3-venv" || return 1
     start_s3_standin "$CUBBY_SERVICES_DIR/s3-venv" "$CUBBY_SERVICES_DIR/s3.log" || return 1
+    ensure_sqs_venv "$CUBBY_SERVICES_DIR/sqs-venv" || return 1
+    start_sqs_standin "$CUBBY_SERVICES_DIR/sqs-venv" "$CUBBY_SERVICES_DIR/sqs.log" || return 1
 }

@@ -10,6 +10,8 @@
 //! | `CUBBY_S3_BUCKET` | unset (dev: in memory) | the bucket files live in (required outside dev) |
 //! | `CUBBY_S3_REGION` | `us-east-1` | the bucket's region |
 //! | `CUBBY_S3_ENDPOINT` | unset | an S3-compatible endpoint instead of AWS's (path-style) |
+//! | `CUBBY_SQS_QUEUE_PREFIX` | unset | job queues on SQS: `{prefix}critical`, `{prefix}bulk` and their `-dlq` queues (else Redis Streams, or memory in dev) |
+//! | `CUBBY_SQS_REGION` | `us-east-1` | the queues' region |
 //! | `CUBBY_SQS_ENDPOINT` | unset | an SQS-compatible endpoint instead of AWS's |
 //! | `CUBBY_DEMO_PASSWORD` | generated | dev only: the demo users' password |
 //! | `CUBBY_DEMO_TOKENS_FILE` | unset | dev only: where to write the demo users' access tokens |
@@ -89,6 +91,10 @@ pub struct Settings {
     pub s3_region: String,
     /// `CUBBY_S3_ENDPOINT`.
     pub s3_endpoint: Option<String>,
+    /// `CUBBY_SQS_QUEUE_PREFIX`.
+    pub sqs_queue_prefix: Option<String>,
+    /// `CUBBY_SQS_REGION`.
+    pub sqs_region: String,
     /// `CUBBY_SQS_ENDPOINT`.
     pub sqs_endpoint: Option<String>,
     /// `CUBBY_DEMO_PASSWORD`.
@@ -227,6 +233,8 @@ const KNOWN: &[&str] = &[
     "CUBBY_SCHEDULE_RETENTION",
     "CUBBY_SCHEDULE_REMINDER",
     "CUBBY_SQS_ENDPOINT",
+    "CUBBY_SQS_QUEUE_PREFIX",
+    "CUBBY_SQS_REGION",
     "CUBBY_DEMO_PASSWORD",
     "CUBBY_DEMO_TOKENS_FILE",
     "CUBBY_JWT_ISSUER",
@@ -403,6 +411,10 @@ impl Settings {
                 .text("CUBBY_S3_REGION")
                 .unwrap_or_else(|| "us-east-1".to_owned()),
             s3_endpoint: read.text("CUBBY_S3_ENDPOINT"),
+            sqs_queue_prefix: read.text("CUBBY_SQS_QUEUE_PREFIX"),
+            sqs_region: read
+                .text("CUBBY_SQS_REGION")
+                .unwrap_or_else(|| "us-east-1".to_owned()),
             sqs_endpoint: read.text("CUBBY_SQS_ENDPOINT"),
             demo_password: secret(&read, "CUBBY_DEMO_PASSWORD"),
             demo_tokens_file: read.text("CUBBY_DEMO_TOKENS_FILE").map(PathBuf::from),

@@ -15,8 +15,9 @@ pub const REDIS_NAMESPACE: &str = "cubby";
 ///
 /// # Errors
 ///
-/// When a connection string is not valid. Nothing connects yet: an unreachable service shows
-/// in `/readyz` and as 503s, and is used as soon as it answers.
+/// When a connection string is not valid, or (SQS) a queue cannot be found. Nothing else
+/// connects yet: an unreachable service shows in `/readyz` and as 503s, and is used as soon as
+/// it answers.
 pub async fn adapters(settings: &Settings) -> anyhow::Result<(Ports, Option<Mongo>)> {
     let mut ports = cubby_adapters_memory::embedded_ports();
     let mut mongo = None;
@@ -41,6 +42,18 @@ pub async fn adapters(settings: &Settings) -> anyhow::Result<(Ports, Option<Mong
         Redis::connect(url.expose_secret(), REDIS_NAMESPACE)
             .context("CUBBY_REDIS_URL")?
             .install(&mut ports);
+    }
+    if let Some(prefix) = &settings.sqs_queue_prefix {
+        // The job queues on SQS rather than Redis Streams.
+        cubby_adapters_sqs::SqsJobs::connect(cubby_adapters_sqs::SqsOptions {
+            endpoint: settings.sqs_endpoint.clone(),
+            region: settings.sqs_region.clone(),
+            queues: cubby_adapters_sqs::SqsQueues::named(prefix),
+            keys: None,
+        })
+        .await
+        .context("CUBBY_SQS_QUEUE_PREFIX")?
+        .install(&mut ports);
     }
     Ok((ports, mongo))
 }

@@ -336,7 +336,12 @@ fn admin_shows_the_queues_and_a_job() {
         assert!(text.contains(line), "{text}");
     }
     let output = cubby()
-        .args(["admin", "job", "sunny-days", "job_01j00000000000000000000000"])
+        .args([
+            "admin",
+            "job",
+            "sunny-days",
+            "job_01j00000000000000000000000",
+        ])
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(1));

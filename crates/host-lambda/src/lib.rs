@@ -23,8 +23,8 @@ const REDIS_NAMESPACE: &str = "cubby";
 
 /// The application the settings ask for: MongoDB for the repositories when
 /// `CUBBY_MONGODB_URI` is set, Redis for the cache, idempotency records, session state and
-/// counters when `CUBBY_REDIS_URL` is set, S3 for files when `CUBBY_S3_BUCKET` is set, memory for
-/// the rest (settings refuse memory outside
+/// counters when `CUBBY_REDIS_URL` is set, S3 for files when `CUBBY_S3_BUCKET` is set, SQS for
+/// jobs when `CUBBY_SQS_QUEUE_PREFIX` is set, memory for the rest (settings refuse memory outside
 /// dev). Indexes are not ensured here, to keep cold starts short: deployments run
 /// `cubby admin ensure-indexes`.
 ///
@@ -49,6 +49,16 @@ pub async fn app(settings: &Settings, config: AppConfig) -> Result<App, lambda_h
             bucket: bucket.clone(),
             keys: None,
         })?
+        .install(&mut ports);
+    }
+    if let Some(prefix) = &settings.sqs_queue_prefix {
+        cubby_adapters_sqs::SqsJobs::connect(cubby_adapters_sqs::SqsOptions {
+            endpoint: settings.sqs_endpoint.clone(),
+            region: settings.sqs_region.clone(),
+            queues: cubby_adapters_sqs::SqsQueues::named(prefix),
+            keys: None,
+        })
+        .await?
         .install(&mut ports);
     }
     Ok(App::new(ports, config)?)

@@ -39,6 +39,12 @@ pub fn s3() -> Option<S3Service> {
     })
 }
 
+/// `CUBBY_TEST_SQS_ENDPOINT`: an SQS-compatible server (moto) to create queues on; it takes any
+/// keys.
+pub fn sqs_endpoint() -> Option<String> {
+    service("CUBBY_TEST_SQS_ENDPOINT")
+}
+
 /// Whether missing services fail the run.
 pub fn required() -> bool {
     std::env::var("CUBBY_REQUIRE_SERVICES").is_ok_and(|v| v == "1")

@@ -537,6 +537,11 @@ impl Jobs {
                 .create_with_id(scope, imported_child(record.id, index), new)
                 .await?;
             record.done = index as u64 + 1;
+            if record.done.is_multiple_of(50) {
+                // Progress shows while a large import runs.
+                record.updated_at = self.clock.now();
+                self.records.update(scope, record).await?;
+            }
         }
         Ok(())
     }

@@ -219,33 +219,8 @@ impl Jobs {
                 }
             }
         }
-        let now = self.clock.now();
-        let record = JobRecord {
-            id: JobId::from_uuid(self.ids.uuid()),
-            kind: request.kind().to_owned(),
-            status: JobStatus::Queued,
-            attempts: 0,
-            done: 0,
-            total: None,
-            errors: Vec::new(),
-            result_file: None,
-            requested_by: scope.actor().clone(),
-            created_at: now,
-            updated_at: now,
-        };
-        self.records.insert(scope, &record).await?;
-        let envelope = JobEnvelope {
-            id: record.id,
-            tenant: scope.tenant_id(),
-            kind: record.kind.clone(),
-            payload: serde_json::to_string(&request)
-                .map_err(|e| AppError::Internal(Box::new(e)))?,
-            attempt: 0,
-        };
-        self.queue
-            .enqueue(request.queue(), &envelope, Duration::ZERO)
-            .await?;
-        Ok(record)
+        self.start(scope, JobId::from_uuid(self.ids.uuid()), &request)
+            .await
     }
 
     /// A job of the caller's centre.
@@ -681,6 +656,17 @@ impl Jobs {
             Task::UploadRetention => JobRequest::UploadRetention,
             Task::ClosingReminder => JobRequest::ClosingReminder,
         };
+        self.start(&scope, id, &request).await?;
+        Ok(true)
+    }
+
+    /// Records job `id` as queued and puts it on its queue.
+    async fn start(
+        &self,
+        scope: &TenantScope,
+        id: JobId,
+        request: &JobRequest,
+    ) -> Result<JobRecord, AppError> {
         let now = self.clock.now();
         let record = JobRecord {
             id,
@@ -695,19 +681,18 @@ impl Jobs {
             created_at: now,
             updated_at: now,
         };
-        self.records.insert(&scope, &record).await?;
+        self.records.insert(scope, &record).await?;
         let envelope = JobEnvelope {
             id,
-            tenant,
+            tenant: scope.tenant_id(),
             kind: record.kind.clone(),
-            payload: serde_json::to_string(&request)
-                .map_err(|e| AppError::Internal(Box::new(e)))?,
+            payload: serde_json::to_string(request).map_err(|e| AppError::Internal(Box::new(e)))?,
             attempt: 0,
         };
         self.queue
             .enqueue(request.queue(), &envelope, Duration::ZERO)
             .await?;
-        Ok(true)
+        Ok(record)
     }
 
     async fn room_names(&self, scope: &TenantScope) -> Result<Vec<(String, RoomId)>, RunError> {

@@ -157,7 +157,7 @@ impl World {
                 endpoint: Some(s3.endpoint.clone()),
                 region: "us-east-1".to_owned(),
                 bucket: s3.bucket.clone(),
-                keys: Some(cubby_adapters_s3::S3Keys {
+                keys: Some(cubby_adapters_s3::AwsKeys {
                     access_key_id: s3.access_key.clone(),
                     secret_access_key: SecretString::from(s3.secret_key.clone()),
                     session_token: None,

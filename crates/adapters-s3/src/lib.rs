@@ -23,7 +23,7 @@ use async_trait::async_trait;
 use aws_sdk_s3::Client;
 use aws_sdk_s3::config::timeout::TimeoutConfig;
 use aws_sdk_s3::config::{
-    BehaviorVersion, Credentials, ProvideCredentials, Region, RequestChecksumCalculation,
+    BehaviorVersion, ProvideCredentials, Region, RequestChecksumCalculation,
     ResponseChecksumValidation, SharedCredentialsProvider,
 };
 use aws_sdk_s3::presigning::PresigningConfig;
@@ -34,7 +34,6 @@ use cubby_domain::ObjectKey;
 use cubby_ports::{
     ObjectInfo, ObjectStore, PresignedPost, PresignedRequest, RepoError, TenantScope, UploadPolicy,
 };
-use secrecy::{ExposeSecret, SecretString};
 use time::OffsetDateTime;
 
 use crate::errors::{Operation, failed, is_not_found, map_error};
@@ -49,62 +48,11 @@ pub struct S3Options {
     pub region: String,
     /// The bucket.
     pub bucket: String,
-    /// Keys to sign with; `None` reads them from the environment (see [`S3Keys::from_env`]).
-    pub keys: Option<S3Keys>,
+    /// Keys to sign with; `None` reads them from the environment (see [`AwsKeys::from_env`]).
+    pub keys: Option<AwsKeys>,
 }
 
-/// Static credentials.
-#[derive(Clone)]
-pub struct S3Keys {
-    /// The access key id.
-    pub access_key_id: String,
-    /// The secret access key.
-    pub secret_access_key: SecretString,
-    /// The session token of temporary credentials.
-    pub session_token: Option<SecretString>,
-}
-
-impl fmt::Debug for S3Keys {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("S3Keys")
-            .field("access_key_id", &self.access_key_id)
-            .field("secret_access_key", &"[redacted]")
-            .field(
-                "session_token",
-                &self.session_token.as_ref().map(|_| "[redacted]"),
-            )
-            .finish()
-    }
-}
-
-impl S3Keys {
-    /// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN`: the execution
-    /// role's credentials on Lambda.
-    pub fn from_env() -> Option<Self> {
-        let var = |name: &str| {
-            std::env::var(name)
-                .ok()
-                .filter(|value| !value.trim().is_empty())
-        };
-        Some(Self {
-            access_key_id: var("AWS_ACCESS_KEY_ID")?,
-            secret_access_key: SecretString::from(var("AWS_SECRET_ACCESS_KEY")?),
-            session_token: var("AWS_SESSION_TOKEN").map(SecretString::from),
-        })
-    }
-
-    fn credentials(&self) -> Credentials {
-        Credentials::new(
-            &self.access_key_id,
-            self.secret_access_key.expose_secret(),
-            self.session_token
-                .as_ref()
-                .map(|token| token.expose_secret().to_owned()),
-            None,
-            "cubby-settings",
-        )
-    }
-}
+pub use cubby_adapters_aws::AwsKeys;
 
 /// The [`ObjectStore`] on an S3 bucket.
 #[derive(Clone)]
@@ -136,7 +84,7 @@ impl S3Objects {
     pub fn new(options: S3Options) -> Result<Self, RepoError> {
         let keys = match &options.keys {
             Some(keys) => keys.clone(),
-            None => S3Keys::from_env().ok_or_else(|| {
+            None => AwsKeys::from_env().ok_or_else(|| {
                 failed("no S3 credentials: set keys or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
             })?,
         };

@@ -23,7 +23,7 @@ use cubby_ports::{UploadPolicy, contract::scope_in};
 use secrecy::SecretString;
 use uuid::Uuid;
 
-use super::{S3Keys, S3Objects, S3Options};
+use super::{AwsKeys, S3Objects, S3Options};
 
 const REGION: &str = "us-east-1";
 
@@ -36,7 +36,7 @@ fn store_on(endpoint: &str, bucket: &str, access_key: &str, secret_key: &str) ->
         endpoint: Some(endpoint.to_owned()),
         region: REGION.to_owned(),
         bucket: bucket.to_owned(),
-        keys: Some(S3Keys {
+        keys: Some(AwsKeys {
             access_key_id: access_key.to_owned(),
             secret_access_key: SecretString::from(secret_key.to_owned()),
             session_token: None,
@@ -580,7 +580,7 @@ fn options_are_checked() {
         endpoint: Some(endpoint.to_owned()),
         region: region.to_owned(),
         bucket: bucket.to_owned(),
-        keys: Some(S3Keys {
+        keys: Some(AwsKeys {
             access_key_id: "AKID".to_owned(),
             secret_access_key: SecretString::from("secret".to_owned()),
             session_token: None,

@@ -19,13 +19,10 @@ use std::time::Duration;
 
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::config::timeout::TimeoutConfig;
-use aws_sdk_sqs::config::{
-    BehaviorVersion, Credentials, ProvideCredentials, Region, SharedCredentialsProvider,
-};
+use aws_sdk_sqs::config::{BehaviorVersion, ProvideCredentials, Region, SharedCredentialsProvider};
 use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
 use cubby_domain::Queue;
 use cubby_ports::RepoError;
-use secrecy::{ExposeSecret, SecretString};
 
 use crate::errors::{Operation, failed, map_error};
 pub use crate::jobs::REDRIVE_REASON;
@@ -39,8 +36,8 @@ pub struct SqsOptions {
     pub region: String,
     /// The four queues.
     pub queues: SqsQueues,
-    /// Keys to sign with; `None` reads them from the environment (see [`SqsKeys::from_env`]).
-    pub keys: Option<SqsKeys>,
+    /// Keys to sign with; `None` reads them from the environment (see [`AwsKeys::from_env`]).
+    pub keys: Option<AwsKeys>,
 }
 
 /// The four queues, each a queue URL (`https://sqs.eu-north-1.amazonaws.com/123456789012/cubby-bulk`)
@@ -81,58 +78,7 @@ impl SqsQueues {
     }
 }
 
-/// Static credentials.
-#[derive(Clone)]
-pub struct SqsKeys {
-    /// The access key id.
-    pub access_key_id: String,
-    /// The secret access key.
-    pub secret_access_key: SecretString,
-    /// The session token of temporary credentials.
-    pub session_token: Option<SecretString>,
-}
-
-impl fmt::Debug for SqsKeys {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SqsKeys")
-            .field("access_key_id", &self.access_key_id)
-            .field("secret_access_key", &"[redacted]")
-            .field(
-                "session_token",
-                &self.session_token.as_ref().map(|_| "[redacted]"),
-            )
-            .finish()
-    }
-}
-
-impl SqsKeys {
-    /// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN`: the execution
-    /// role's credentials on Lambda.
-    pub fn from_env() -> Option<Self> {
-        let var = |name: &str| {
-            std::env::var(name)
-                .ok()
-                .filter(|value| !value.trim().is_empty())
-        };
-        Some(Self {
-            access_key_id: var("AWS_ACCESS_KEY_ID")?,
-            secret_access_key: SecretString::from(var("AWS_SECRET_ACCESS_KEY")?),
-            session_token: var("AWS_SESSION_TOKEN").map(SecretString::from),
-        })
-    }
-
-    fn credentials(&self) -> Credentials {
-        Credentials::new(
-            &self.access_key_id,
-            self.secret_access_key.expose_secret(),
-            self.session_token
-                .as_ref()
-                .map(|token| token.expose_secret().to_owned()),
-            None,
-            "cubby-settings",
-        )
-    }
-}
+pub use cubby_adapters_aws::AwsKeys;
 
 /// The URLs of one queue and its dead-letter queue.
 #[derive(Clone, Debug)]
@@ -166,7 +112,7 @@ impl SqsJobs {
     pub async fn connect(options: SqsOptions) -> Result<Self, RepoError> {
         let keys = match &options.keys {
             Some(keys) => keys.clone(),
-            None => SqsKeys::from_env().ok_or_else(|| {
+            None => AwsKeys::from_env().ok_or_else(|| {
                 failed(
                     "no SQS credentials: set keys or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
                 )

@@ -20,7 +20,7 @@ use cubby_ports::{JobEnvelope, JobQueue, RepoError};
 use secrecy::SecretString;
 use uuid::Uuid;
 
-use super::{SqsJobs, SqsKeys, SqsOptions, SqsQueues, client};
+use super::{AwsKeys, SqsJobs, SqsOptions, SqsQueues, client};
 use crate::REDRIVE_REASON;
 
 const REGION: &str = "us-east-1";
@@ -31,7 +31,7 @@ fn options(endpoint: &str, queues: SqsQueues) -> SqsOptions {
         endpoint: Some(endpoint.to_owned()),
         region: REGION.to_owned(),
         queues,
-        keys: Some(SqsKeys {
+        keys: Some(AwsKeys {
             access_key_id: "cubby-tests".to_owned(),
             secret_access_key: SecretString::from("cubby-tests-secret".to_owned()),
             session_token: None,
@@ -370,7 +370,7 @@ async fn options_that_cannot_work_are_refused_before_any_call() {
 
 #[test]
 fn keys_never_show_their_secrets() {
-    let keys = SqsKeys {
+    let keys = AwsKeys {
         access_key_id: "AKIDEXAMPLE".to_owned(),
         secret_access_key: SecretString::from("the-secret".to_owned()),
         session_token: Some(SecretString::from("the-token".to_owned())),

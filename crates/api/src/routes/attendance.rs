@@ -11,16 +11,10 @@ use cubby_ports::BreachQuery;
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use time::OffsetDateTime;
 
-use super::fields::{Fields, Unknown, date, date_text, time};
+use super::fields::{Fields, Unknown, date, date_text, rfc3339, time};
 use crate::context::page;
 use crate::{ApiError, Ctx, Reply};
-
-fn rfc3339(at: OffsetDateTime) -> String {
-    at.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
 
 fn subject(subject: Subject) -> Value {
     match subject {

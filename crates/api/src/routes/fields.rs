@@ -121,6 +121,12 @@ pub(crate) fn email(address: &str) -> Result<Email, UserError> {
     Email::parse(address)
 }
 
+/// `at` as RFC 3339, the form every time is written in on the wire.
+pub(crate) fn rfc3339(at: OffsetDateTime) -> String {
+    at.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
 /// An RFC 3339 time.
 pub(crate) fn time(text: &str) -> Result<OffsetDateTime, Unknown> {
     OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).map_err(|_| {

@@ -6,15 +6,9 @@ use cubby_ports::PresignedRequest;
 use http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use time::OffsetDateTime;
 
-use super::fields::{Fields, Unknown};
+use super::fields::{Fields, Unknown, rfc3339};
 use crate::{ApiError, Ctx, Reply};
-
-fn rfc3339(at: OffsetDateTime) -> String {
-    at.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
 
 fn file(file: &StoredFile) -> Value {
     json!({
@@ -149,9 +143,7 @@ pub(crate) async fn presign(ctx: Ctx) -> Result<Reply, ApiError> {
         }
         other => {
             fields.check::<(), _>("operation", Err(unknown("file.unknown_operation", other)));
-            Err(fields.finish::<()>(None).err().unwrap_or_else(|| {
-                ApiError::bad_request("request.invalid", "operation is upload or download")
-            }))
+            fields.finish(None)
         }
     }
 }

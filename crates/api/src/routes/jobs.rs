@@ -6,14 +6,9 @@ use cubby_domain::{JobId, JobRecord};
 use http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use time::OffsetDateTime;
 
+use super::fields::rfc3339;
 use crate::{ApiError, Ctx, Reply};
-
-fn rfc3339(at: OffsetDateTime) -> String {
-    at.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
 
 fn job(record: &JobRecord) -> Value {
     json!({

@@ -8,16 +8,10 @@ use cubby_domain::{
 use http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use time::OffsetDateTime;
 
-use super::fields::{Fields, Unknown};
+use super::fields::{Fields, Unknown, rfc3339};
 use crate::context::page;
 use crate::{ApiError, Ctx, Reply};
-
-fn rfc3339(at: OffsetDateTime) -> String {
-    at.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
 
 fn receipts(receipts: &[Receipt]) -> Vec<Value> {
     receipts

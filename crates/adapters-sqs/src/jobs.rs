@@ -19,14 +19,22 @@
 //!   back after the timeout, until a redrive policy moves it to the dead-letter queue.
 //! - `ack` is `DeleteMessage`. A receipt that SQS no longer knows (deleted already) is not an
 //!   error.
-//! - `retry` and `dead_letter` first extend the delivery's visibility (`ChangeMessageVisibility`,
-//!   [`HOLD_SECONDS`]): when SQS answers that the receipt no longer holds the message (deleted,
-//!   or its timeout ran out and another worker may have it), they do nothing, as the other
-//!   adapters do with a delivery that is no longer pending. Then they `SendMessage` the next
-//!   attempt (with its delay) or the dead letter (to the dead-letter queue), then
-//!   `DeleteMessage` the delivery. Sending before deleting never loses a job; if the delete
-//!   fails after the send, the job is on the queue twice and may run twice, which is harmless
-//!   because job handlers are idempotent (job records' effect marks).
+//! - A delivery's attempt is the body's `attempt` plus the times SQS delivered the message
+//!   before (`ApproximateReceiveCount` - 1): a retry keeps the message and only hides it, and a
+//!   delivery whose visibility ran out (its worker died) counts as an attempt too, as it does
+//!   for a redrive policy's `maxReceiveCount`.
+//! - `retry` is `ChangeMessageVisibility` of the delivery to the retry's delay (whole seconds,
+//!   rounded to the nearest): the message comes back by itself after it. On Lambda this is what
+//!   lets the worker report the job in `batchItemFailures`, so that Lambda keeps the message. A
+//!   receipt that no longer holds the message (deleted, or its timeout ran out and another
+//!   worker may have it) is left alone, as the other adapters do with a delivery that is no
+//!   longer pending.
+//! - `dead_letter` first extends the delivery's visibility (`ChangeMessageVisibility`,
+//!   [`HOLD_SECONDS`]; a stale receipt is left alone, as above), then `SendMessage`s the dead
+//!   letter to the dead-letter queue, then `DeleteMessage`s the delivery. Sending before
+//!   deleting never loses a job; if the delete fails after the send, the job is dead-lettered
+//!   and also delivered again, which is harmless because job handlers are idempotent (job
+//!   records' effect marks).
 //! - `dead_letters` reads the dead-letter queue without taking anything: `ReceiveMessage`
 //!   calls of up to 10 letters, each hiding what it read for [`PEEK_SECONDS`] so that the next
 //!   call reads others, until `max` letters or an empty answer; then every letter read is made
@@ -68,8 +76,7 @@ const MAX_VISIBILITY_SECONDS: u64 = 43_200;
 /// The most messages one `ReceiveMessage` (or batch call) takes.
 const MAX_BATCH: usize = 10;
 
-/// How long `retry` and `dead_letter` keep a delivery hidden while they replace it, in
-/// seconds.
+/// How long `dead_letter` keeps a delivery hidden while it moves it, in seconds.
 const HOLD_SECONDS: i32 = 60;
 
 /// How long `dead_letters` hides the letters it has read until it gives them back, in
@@ -157,10 +164,36 @@ fn read(body: &str) -> Result<(JobEnvelope, Option<String>), RepoError> {
 }
 
 fn delivery(message: &Message) -> Result<Delivery, RepoError> {
-    let (envelope, _) = read(message.body().ok_or_else(|| corrupt("no body"))?)?;
-    let receipt = message
-        .receipt_handle()
-        .ok_or_else(|| corrupt("no receipt handle"))?;
+    let receive_count = message.attributes().and_then(|attributes| {
+        attributes.get(&MessageSystemAttributeName::ApproximateReceiveCount)
+    });
+    delivery_of(
+        message.body().ok_or_else(|| corrupt("no body"))?,
+        message
+            .receipt_handle()
+            .ok_or_else(|| corrupt("no receipt handle"))?,
+        receive_count.map(String::as_str),
+    )
+}
+
+/// The delivery of a message with `body`, held by `receipt`, that SQS has delivered
+/// `receive_count` times (`ApproximateReceiveCount`, as SQS writes it; `None` counts as once):
+/// what the Lambda worker builds from each record of its SQS event.
+///
+/// # Errors
+///
+/// [`RepoError::Corrupt`] when the body is not an envelope (named by field, never by value).
+pub fn delivery_of(
+    body: &str,
+    receipt: &str,
+    receive_count: Option<&str>,
+) -> Result<Delivery, RepoError> {
+    let (mut envelope, _) = read(body)?;
+    let earlier = receive_count
+        .and_then(|count| count.trim().parse::<u32>().ok())
+        .unwrap_or(1)
+        .saturating_sub(1);
+    envelope.attempt = envelope.attempt.saturating_add(earlier);
     Ok(Delivery {
         envelope,
         receipt: receipt.to_owned(),
@@ -248,6 +281,7 @@ impl SqsJobs {
             .visibility_timeout(visibility)
             .wait_time_seconds(0)
             .message_system_attribute_names(MessageSystemAttributeName::SentTimestamp)
+            .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
             .send()
             .await
             .map_err(|e| map_error(Operation::ReceiveMessage, e))
@@ -269,15 +303,15 @@ impl SqsJobs {
         }
     }
 
-    /// Hides the message `receipt` holds for [`HOLD_SECONDS`] more: `false` when the receipt no
+    /// Hides the message `receipt` holds for `seconds` from now: `false` when the receipt no
     /// longer holds it.
-    async fn hold(&self, url: &str, receipt: &str) -> Result<bool, RepoError> {
+    async fn hide(&self, url: &str, receipt: &str, seconds: i32) -> Result<bool, RepoError> {
         match self
             .client
             .change_message_visibility()
             .queue_url(url)
             .receipt_handle(receipt)
-            .visibility_timeout(HOLD_SECONDS)
+            .visibility_timeout(seconds)
             .send()
             .await
         {
@@ -390,17 +424,9 @@ impl JobQueue for SqsJobs {
         delay: Duration,
     ) -> Result<(), RepoError> {
         let url = &self.urls(queue).live;
-        if !self.hold(url, &delivery.receipt).await? {
-            return Ok(());
-        }
-        let next = JobEnvelope {
-            attempt: delivery.envelope.attempt.saturating_add(1),
-            ..delivery.envelope.clone()
-        };
-        self.send(url, &next, None, delay).await?;
-        // Should this fail, the job is on the queue twice (the next attempt now, the delivery
-        // again after HOLD_SECONDS) and may run twice: handlers are idempotent.
-        self.delete(url, &delivery.receipt).await
+        self.hide(url, &delivery.receipt, delay_seconds(delay))
+            .await
+            .map(|_| ())
     }
 
     async fn dead_letter(
@@ -410,7 +436,10 @@ impl JobQueue for SqsJobs {
         reason: &str,
     ) -> Result<(), RepoError> {
         let urls = self.urls(queue);
-        if !self.hold(&urls.live, &delivery.receipt).await? {
+        if !self
+            .hide(&urls.live, &delivery.receipt, HOLD_SECONDS)
+            .await?
+        {
             return Ok(());
         }
         self.send(&urls.dead, &delivery.envelope, Some(reason), Duration::ZERO)
@@ -495,7 +524,7 @@ mod tests {
     use cubby_ports::{JobEnvelope, RepoError};
     use uuid::Uuid;
 
-    use super::{batch, body, delay_seconds, read, visibility_seconds};
+    use super::{batch, body, delay_seconds, delivery_of, read, visibility_seconds};
 
     fn job() -> JobEnvelope {
         JobEnvelope {
@@ -584,6 +613,22 @@ mod tests {
             job.id, job.tenant
         );
         assert_eq!(read(&stored).unwrap().0.attempt, 3);
+    }
+
+    #[test]
+    fn each_earlier_receive_counts_as_an_attempt() {
+        let job = job();
+        let stored = body(&job, None).unwrap();
+        let attempt = |count| delivery_of(&stored, "r", count).unwrap().envelope.attempt;
+        assert_eq!(attempt(None), 7);
+        assert_eq!(attempt(Some("1")), 7);
+        assert_eq!(attempt(Some("3")), 9);
+        assert_eq!(attempt(Some("not a count")), 7);
+        assert_eq!(delivery_of(&stored, "r", None).unwrap().receipt, "r");
+        assert!(matches!(
+            delivery_of("{", "r", Some("1")),
+            Err(RepoError::Corrupt(_))
+        ));
     }
 
     #[test]

@@ -25,7 +25,7 @@ use cubby_domain::Queue;
 use cubby_ports::RepoError;
 
 use crate::errors::{Operation, failed, map_error};
-pub use crate::jobs::REDRIVE_REASON;
+pub use crate::jobs::{REDRIVE_REASON, delivery_of};
 
 /// Where the queues are.
 #[derive(Clone, Debug)]
@@ -64,6 +64,29 @@ impl SqsQueues {
             bulk: format!("{prefix}bulk"),
             critical_dead: format!("{prefix}critical-dlq"),
             bulk_dead: format!("{prefix}bulk-dlq"),
+        }
+    }
+
+    /// Which live queue `name` is (a queue's name, or the last part of its URL or ARN):
+    /// `None` for a dead-letter queue or another queue.
+    pub fn queue_named(&self, name: &str) -> Option<Queue> {
+        let last = |queue: &str| {
+            queue
+                .rsplit(['/', ':'])
+                .next()
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let name = last(name);
+        Queue::ALL
+            .into_iter()
+            .find(|queue| last(self.live(*queue)) == name)
+    }
+
+    fn live(&self, queue: Queue) -> &str {
+        match queue {
+            Queue::Critical => &self.critical,
+            Queue::Bulk => &self.bulk,
         }
     }
 

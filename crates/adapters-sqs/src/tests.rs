@@ -158,9 +158,10 @@ async fn an_unreadable_message_is_corrupt_and_the_readable_ones_come_back_at_onc
     let text = described(&error);
     assert!(text.contains("id") && !text.contains("secret"), "{text}");
     // The readable job was given back; the unreadable message stays hidden for its timeout.
+    // SQS counted the receive that gave it back, so it comes as the next attempt.
     let again = queue.receive(Queue::Bulk, 10, LONG).await.unwrap();
     assert_eq!(again.len(), 1);
-    assert_eq!(again[0].envelope, job);
+    assert_eq!(again[0].envelope, JobEnvelope { attempt: 1, ..job });
 }
 
 #[tokio::test]
@@ -380,5 +381,25 @@ fn keys_never_show_their_secrets() {
     assert!(
         !shown.contains("the-secret") && !shown.contains("the-token"),
         "{shown}"
+    );
+}
+
+#[test]
+fn a_queue_is_known_by_its_name_url_or_arn() {
+    let queues = SqsQueues::named("cubby-prod-");
+    let named = |name| queues.queue_named(name);
+    assert_eq!(named("cubby-prod-bulk"), Some(Queue::Bulk));
+    assert_eq!(
+        named("arn:aws:sqs:eu-north-1:123456789012:cubby-prod-critical"),
+        Some(Queue::Critical)
+    );
+    assert_eq!(
+        named("https://sqs.eu-north-1.amazonaws.com/123456789012/cubby-prod-bulk"),
+        Some(Queue::Bulk)
+    );
+    assert_eq!(named("cubby-prod-bulk-dlq"), None);
+    assert_eq!(
+        named("arn:aws:sqs:eu-north-1:123456789012:other-bulk"),
+        None
     );
 }

@@ -5,13 +5,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use async_trait::async_trait;
 use bytes::Bytes;
 use cubby_domain::audit::JobName;
-use cubby_domain::{FileId, ObjectKey, Queue, TimeZone};
-use cubby_ports::{
-    ObjectInfo, ObjectStore, PresignedPost, PresignedRequest, RepoError, TenantScope, UploadPolicy,
-};
+use cubby_domain::{FileId, Queue, TimeZone};
+use cubby_ports::TenantScope;
+use cubby_tests::objects::FailingObjects;
 use cubby_tests::world::{test_api_config, test_config};
 use cubby_tests::{Call, Host, World};
 use serde_json::{Value, json};
@@ -373,86 +371,14 @@ async fn another_tenant_gets_404_and_roles_without_the_permission_403(
     .expect_error(404, "not_found");
 }
 
-/// An object store whose writes fail a number of times before they work, counting writes.
-struct Flaky {
-    inner: Arc<dyn ObjectStore>,
-    failures: AtomicU32,
-    writes: AtomicU32,
-}
-
-#[async_trait]
-impl ObjectStore for Flaky {
-    async fn presign_post(
-        &self,
-        scope: &TenantScope,
-        policy: &UploadPolicy,
-    ) -> Result<PresignedPost, RepoError> {
-        self.inner.presign_post(scope, policy).await
-    }
-    async fn presign_put(
-        &self,
-        scope: &TenantScope,
-        key: &ObjectKey,
-        content_type: &str,
-        length: u64,
-        expires_in: Duration,
-    ) -> Result<PresignedRequest, RepoError> {
-        self.inner
-            .presign_put(scope, key, content_type, length, expires_in)
-            .await
-    }
-    async fn presign_get(
-        &self,
-        scope: &TenantScope,
-        key: &ObjectKey,
-        expires_in: Duration,
-    ) -> Result<PresignedRequest, RepoError> {
-        self.inner.presign_get(scope, key, expires_in).await
-    }
-    async fn put(
-        &self,
-        scope: &TenantScope,
-        key: &ObjectKey,
-        content_type: &str,
-        body: Bytes,
-    ) -> Result<(), RepoError> {
-        if self
-            .failures
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-            .is_ok()
-        {
-            return Err(RepoError::Unavailable("the object store is down".into()));
-        }
-        self.writes.fetch_add(1, Ordering::SeqCst);
-        self.inner.put(scope, key, content_type, body).await
-    }
-    async fn get(
-        &self,
-        scope: &TenantScope,
-        key: &ObjectKey,
-        max_bytes: u64,
-    ) -> Result<Bytes, RepoError> {
-        self.inner.get(scope, key, max_bytes).await
-    }
-    async fn head(
-        &self,
-        scope: &TenantScope,
-        key: &ObjectKey,
-    ) -> Result<Option<ObjectInfo>, RepoError> {
-        self.inner.head(scope, key).await
-    }
-    async fn delete(&self, scope: &TenantScope, key: &ObjectKey) -> Result<(), RepoError> {
-        self.inner.delete(scope, key).await
-    }
-}
-
 async fn world_with_failures(failures: u32) -> World {
     let mut ports = cubby_adapters_memory::embedded_ports();
-    ports.objects = Arc::new(Flaky {
-        inner: ports.objects.clone(),
-        failures: AtomicU32::new(failures),
-        writes: AtomicU32::new(0),
-    });
+    let budget = AtomicU32::new(failures);
+    ports.objects = Arc::new(FailingObjects::new(ports.objects.clone(), move |_| {
+        budget
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+    }));
     World::on(ports, test_config(), test_api_config()).await
 }
 

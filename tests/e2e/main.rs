@@ -20,6 +20,7 @@ mod identity;
 mod jobs;
 mod keys;
 mod lambda_fixtures;
+mod lambda_functions;
 mod logs;
 mod messages;
 mod outages;

@@ -14,6 +14,7 @@ pub mod call;
 pub mod hosts;
 pub mod http_stub;
 pub mod logs;
+pub mod objects;
 pub mod services;
 pub mod tokens;
 pub mod world;

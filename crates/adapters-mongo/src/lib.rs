@@ -54,6 +54,16 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 /// The database used when the connection string names none.
 const DEFAULT_DATABASE: &str = "cubby";
 
+/// The connection pool of a client; `None` keeps the driver's default (100 connections, kept
+/// however long they idle).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Pool {
+    /// The most connections to each server.
+    pub max_size: Option<u32>,
+    /// How long a connection may sit unused before it is closed rather than used.
+    pub max_idle: Option<Duration>,
+}
+
 /// A MongoDB database holding Cubby's collections.
 #[derive(Clone, Debug)]
 pub struct Mongo {
@@ -78,10 +88,30 @@ impl Mongo {
     ///
     /// As [`Mongo::connect`].
     pub async fn connect_to(uri: &str, name: Option<&str>) -> Result<Self, RepoError> {
+        Self::open(uri, name, Pool::default()).await
+    }
+
+    /// Opens a client for `uri` whose connection pool is `pool`, unless the connection string
+    /// says otherwise (`maxPoolSize`, `maxIdleTimeMS`).
+    ///
+    /// # Errors
+    ///
+    /// As [`Mongo::connect`].
+    pub async fn connect_pooled(uri: &str, pool: Pool) -> Result<Self, RepoError> {
+        Self::open(uri, None, pool).await
+    }
+
+    async fn open(uri: &str, name: Option<&str>, pool: Pool) -> Result<Self, RepoError> {
         let mut options = ClientOptions::parse(uri)
             .await
             .map_err(|_| RepoError::Failed("the MongoDB connection string is not valid".into()))?;
         options.app_name.get_or_insert_with(|| "cubby".to_owned());
+        if let Some(size) = pool.max_size {
+            options.max_pool_size.get_or_insert(size);
+        }
+        if let Some(idle) = pool.max_idle {
+            options.max_idle_time.get_or_insert(idle);
+        }
         options
             .server_selection_timeout
             .get_or_insert(SERVER_SELECTION_TIMEOUT);

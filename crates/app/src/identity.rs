@@ -447,6 +447,9 @@ fn provider_key(entry: &Value) -> Option<(String, ProviderKey)> {
     Some((kid, ProviderKey { algorithm, key }))
 }
 
+/// How long the JWKS client keeps an idle connection.
+const POOL_IDLE: Duration = Duration::from_secs(30);
+
 /// The JWKS client: rustls on the `ring` provider with the Mozilla roots, a short timeout,
 /// redirects within the same origin only.
 fn http_client(proxies: bool) -> Result<reqwest::Client, String> {
@@ -474,6 +477,10 @@ fn http_client(proxies: bool) -> Result<reqwest::Client, String> {
         .tls_backend_preconfigured(tls)
         .connect_timeout(FETCH_TIMEOUT)
         .timeout(FETCH_TIMEOUT)
+        // Key sets are fetched rarely: an idle connection is not worth keeping, and one kept
+        // across a frozen Lambda environment would likely be dead when it thaws.
+        .pool_idle_timeout(POOL_IDLE)
+        .pool_max_idle_per_host(1)
         .redirect(redirects)
         .user_agent(concat!("cubby/", env!("CARGO_PKG_VERSION")));
     let builder = if proxies { builder } else { builder.no_proxy() };

@@ -43,11 +43,13 @@ pub struct RetryPolicy {
 }
 
 impl Default for RetryPolicy {
-    /// Five attempts, from about 2 seconds to at most 10 minutes apart.
+    /// Five attempts, the second 15 to 30 seconds after the first failure, then twice as far
+    /// apart each time (the fifth 2 to 4 minutes after the fourth): a job rides out a store
+    /// outage of 4 to 7 minutes before it is dead-lettered.
     fn default() -> Self {
         Self {
             max_attempts: 5,
-            base: time::Duration::seconds(2),
+            base: time::Duration::seconds(30),
             cap: time::Duration::minutes(10),
         }
     }
@@ -98,6 +100,16 @@ impl JobRequest {
             JobRequest::ClosingReminder => "closing_reminder",
         }
     }
+}
+
+/// Where a delivered job stands after a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Settled {
+    /// Finished one way or another (succeeded, failed for good, dead-lettered, or finished
+    /// before): it is not delivered again.
+    Done,
+    /// Failed for now: the queue delivers it again after its backoff delay.
+    Later,
 }
 
 /// Why a run failed.
@@ -242,12 +254,20 @@ impl Jobs {
         let deliveries = self.queue.receive(queue, 10, VISIBILITY).await?;
         let count = deliveries.len();
         for delivery in deliveries {
-            self.run(queue, delivery).await?;
+            self.run(queue, &delivery).await?;
         }
         Ok(count)
     }
 
-    async fn run(&self, queue: Queue, delivery: Delivery) -> Result<(), AppError> {
+    /// Runs a job a platform delivered from `queue` (the Lambda worker's SQS records): the
+    /// delivery is acknowledged, retried or dead-lettered as [`Jobs::work_once`] does, and the
+    /// answer says whether it will be delivered again.
+    ///
+    /// # Errors
+    ///
+    /// Store and queue failures, after which the delivery is left as it was: it comes back
+    /// when its visibility runs out.
+    pub async fn run(&self, queue: Queue, delivery: &Delivery) -> Result<Settled, AppError> {
         let envelope = &delivery.envelope;
         let job = JobName::parse("worker").map_err(|e| AppError::Internal(Box::new(e)))?;
         let scope = TenantScope::system(envelope.tenant, job);
@@ -255,13 +275,15 @@ impl Jobs {
             Ok(record) => record,
             Err(RepoError::NotFound) => {
                 tracing::warn!(job_id = %envelope.id, "a job without its record; dropped");
-                return Ok(self.queue.ack(queue, &delivery).await?);
+                self.queue.ack(queue, delivery).await?;
+                return Ok(Settled::Done);
             }
             Err(other) => return Err(other.into()),
         };
         if record.status.is_final() {
             // Delivered again after it finished: nothing to do.
-            return Ok(self.queue.ack(queue, &delivery).await?);
+            self.queue.ack(queue, delivery).await?;
+            return Ok(Settled::Done);
         }
         record.status = JobStatus::Running;
         record.attempts = envelope.attempt + 1;
@@ -287,13 +309,15 @@ impl Jobs {
                 record.status = JobStatus::Succeeded;
                 record.errors.clear();
                 self.records.update(&scope, &record).await?;
-                self.queue.ack(queue, &delivery).await?;
+                self.queue.ack(queue, delivery).await?;
+                Ok(Settled::Done)
             }
             Err(RunError::Rule(errors)) => {
                 record.status = JobStatus::Failed;
                 record.errors = errors;
                 self.records.update(&scope, &record).await?;
-                self.queue.ack(queue, &delivery).await?;
+                self.queue.ack(queue, delivery).await?;
+                Ok(Settled::Done)
             }
             Err(RunError::Transient(error)) if record.attempts < self.retry.max_attempts => {
                 tracing::warn!(job_id = %record.id, attempt = record.attempts, error = %error, "job failed; retrying");
@@ -307,17 +331,18 @@ impl Jobs {
                     rand::random::<f64>(),
                 );
                 let delay = Duration::try_from(delay).unwrap_or(Duration::from_secs(2));
-                self.queue.retry(queue, &delivery, delay).await?;
+                self.queue.retry(queue, delivery, delay).await?;
+                Ok(Settled::Later)
             }
             Err(RunError::Transient(error)) => {
                 tracing::error!(job_id = %record.id, attempts = record.attempts, error = %error, "job failed for the last time; dead-lettered");
                 record.status = JobStatus::Dead;
                 record.errors = vec![error.clone()];
                 self.records.update(&scope, &record).await?;
-                self.queue.dead_letter(queue, &delivery, &error).await?;
+                self.queue.dead_letter(queue, delivery, &error).await?;
+                Ok(Settled::Done)
             }
         }
-        Ok(())
     }
 
     async fn attendance_report(
@@ -736,6 +761,10 @@ pub struct Schedule {
     pub task: Task,
     cron: cron::Schedule,
 }
+
+/// How far back a scheduler looks when it starts, or a Lambda tick looks, to fire what came due
+/// while none ran (runs already started are not started again).
+pub const CATCH_UP: time::Duration = time::Duration::hours(1);
 
 /// The most periods one tick fires per schedule (a scheduler back after a long stop catches up
 /// only so far).

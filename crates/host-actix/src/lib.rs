@@ -6,9 +6,9 @@
 //! **Architecture Invariant:** only the host crates know actix-web or lambda_http; no route,
 //! check or error shape is defined here.
 
-pub mod compose;
 pub mod demo;
 mod glue;
+pub mod health;
 pub mod server;
 pub mod telemetry;
 pub mod worker;

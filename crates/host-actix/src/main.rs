@@ -4,6 +4,7 @@
 //! cubby [serve]                  serve the API (the default; in dev it also runs the jobs)
 //! cubby worker                   run background jobs from the queues until stopped
 //! cubby scheduler                start scheduled jobs (CUBBY_SCHEDULE_*) until stopped
+//! cubby health                   exit 0 if the server on CUBBY_BIND answers /health/live with 200
 //! cubby admin ensure-indexes     create the MongoDB indexes that are missing, then exit
 //! cubby admin jobs               the queues' depths and their dead letters
 //! cubby admin job CENTRE JOB_ID  a job's status, progress and errors
@@ -16,9 +17,10 @@ use std::sync::Arc;
 use anyhow::Context;
 use cubby_api::{Api, ApiConfig};
 use cubby_app::{AppConfig, Environment, Settings};
-use cubby_host_actix::{Server, compose, demo, telemetry, worker};
+use cubby_compose::Runtime;
+use cubby_host_actix::{Server, demo, telemetry, worker};
 
-const USAGE: &str = "usage: cubby [serve | worker | scheduler | admin ensure-indexes | admin jobs | admin job CENTRE JOB_ID | help]
+const USAGE: &str = "usage: cubby [serve | worker | scheduler | health | admin ensure-indexes | admin jobs | admin job CENTRE JOB_ID | help]
 
 Settings come from CUBBY_* environment variables; see docs/OPERATIONS.md.";
 
@@ -27,6 +29,7 @@ enum Command {
     Serve,
     Worker,
     Scheduler,
+    Health,
     EnsureIndexes,
     Jobs,
     Job(String, String),
@@ -39,6 +42,7 @@ fn main() -> ExitCode {
         [] | ["serve"] => Command::Serve,
         ["worker"] => Command::Worker,
         ["scheduler"] => Command::Scheduler,
+        ["health"] => Command::Health,
         ["admin", "ensure-indexes"] => Command::EnsureIndexes,
         ["admin", "jobs"] => Command::Jobs,
         ["admin", "job", centre, job] => Command::Job((*centre).to_owned(), (*job).to_owned()),
@@ -65,6 +69,15 @@ fn main() -> ExitCode {
             return ExitCode::from(78);
         }
     };
+    if let Command::Health = command {
+        return match cubby_host_actix::health::check(settings.bind) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(problem) => {
+                eprintln!("cubby: unhealthy: {problem}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     telemetry::init(&settings.log_filter);
     cubby_app::identity::install_default_tls_provider();
     for key in &settings.unknown_keys {
@@ -87,6 +100,7 @@ fn main() -> ExitCode {
         Command::EnsureIndexes => runtime.block_on(ensure_indexes(settings)),
         Command::Jobs => runtime.block_on(admin_jobs(settings, config)),
         Command::Job(centre, job) => runtime.block_on(admin_job(settings, config, &centre, &job)),
+        Command::Health => Ok(()),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -99,7 +113,7 @@ fn main() -> ExitCode {
 }
 
 async fn serve(settings: Settings, config: AppConfig) -> anyhow::Result<()> {
-    let (ports, mongo) = compose::adapters(&settings).await?;
+    let (ports, mongo) = cubby_compose::adapters(&settings, Runtime::Container).await?;
     if let Some(mongo) = &mongo {
         let report = mongo
             .ensure_indexes()
@@ -107,7 +121,7 @@ async fn serve(settings: Settings, config: AppConfig) -> anyhow::Result<()> {
             .context("ensuring the MongoDB indexes")?;
         tracing::info!(indexes = report.ensured.len(), "MongoDB indexes ensured");
     }
-    let app = Arc::new(compose::app(config, ports)?);
+    let app = Arc::new(cubby_app::App::new(ports, config)?);
     let demo = match settings.env {
         Environment::Dev => Some(
             cubby_app::demo::prepare(&app, &settings)
@@ -139,8 +153,7 @@ async fn serve(settings: Settings, config: AppConfig) -> anyhow::Result<()> {
 
 /// `cubby worker`: runs jobs until SIGINT or SIGTERM, finishing the job in hand.
 async fn work(settings: Settings, config: AppConfig) -> anyhow::Result<()> {
-    let (ports, _) = compose::adapters(&settings).await?;
-    let app = Arc::new(compose::app(config, ports)?);
+    let app = Arc::new(cubby_compose::app(&settings, config, Runtime::Container).await?);
     tracing::info!(env = settings.env.as_str(), "cubby worker is running");
     worker::run(app, stopped()).await;
     tracing::info!("cubby worker stopped");
@@ -167,8 +180,7 @@ async fn stopped() {
 /// run of a schedule for a centre is claimed once.
 async fn schedule(settings: Settings, config: AppConfig) -> anyhow::Result<()> {
     let schedules = cubby_app::jobs::schedules(&settings).map_err(anyhow::Error::msg)?;
-    let (ports, _) = compose::adapters(&settings).await?;
-    let app = Arc::new(compose::app(config, ports)?);
+    let app = Arc::new(cubby_compose::app(&settings, config, Runtime::Container).await?);
     tracing::info!(
         env = settings.env.as_str(),
         schedules = schedules.len(),
@@ -184,7 +196,7 @@ async fn schedule(settings: Settings, config: AppConfig) -> anyhow::Result<()> {
     reason = "an admin command reports to its operator"
 )]
 async fn ensure_indexes(settings: Settings) -> anyhow::Result<()> {
-    let (_, mongo) = compose::adapters(&settings).await?;
+    let (_, mongo) = cubby_compose::adapters(&settings, Runtime::Container).await?;
     let mongo = mongo.context("CUBBY_MONGODB_URI is not set: there is no MongoDB to index")?;
     let report = mongo
         .ensure_indexes()
@@ -202,8 +214,7 @@ async fn ensure_indexes(settings: Settings) -> anyhow::Result<()> {
     reason = "an admin command reports to its operator"
 )]
 async fn admin_jobs(settings: Settings, config: AppConfig) -> anyhow::Result<()> {
-    let (ports, _) = compose::adapters(&settings).await?;
-    let app = compose::app(config, ports)?;
+    let app = cubby_compose::app(&settings, config, Runtime::Container).await?;
     for queue in cubby_domain::Queue::ALL {
         let depth = app.ports().jobs.depth(queue).await?;
         println!(
@@ -238,8 +249,7 @@ async fn admin_job(
     job: &str,
 ) -> anyhow::Result<()> {
     use cubby_ports::TenantDirectory;
-    let (ports, _) = compose::adapters(&settings).await?;
-    let app = compose::app(config, ports)?;
+    let app = cubby_compose::app(&settings, config, Runtime::Container).await?;
     let code = cubby_domain::TenantCode::parse(centre).context("CENTRE is a centre's code")?;
     let tenant = app.tenants.by_code(&code).await.context("no such centre")?;
     let id: cubby_domain::JobId = job.parse().context("JOB_ID is a job id (job_...)")?;

@@ -16,6 +16,12 @@ const QUEUE_DOWN: Duration = Duration::from_secs(2);
 pub async fn run(app: Arc<App>, stop: impl std::future::Future<Output = ()>) {
     tokio::pin!(stop);
     loop {
+        // Told to stop between batches too, not only when the queues are empty.
+        tokio::select! {
+            biased;
+            () = &mut stop => return,
+            () = std::future::ready(()) => {}
+        }
         let mut took = 0;
         for queue in Queue::ALL {
             match app.jobs.work_once(queue).await {
@@ -37,8 +43,6 @@ pub async fn run(app: Arc<App>, stop: impl std::future::Future<Output = ()>) {
 
 /// How often the scheduler looks for due runs.
 const TICK: Duration = Duration::from_secs(15);
-/// How far back a starting scheduler looks, to fire what came due while none ran.
-const CATCH_UP: time::Duration = time::Duration::hours(1);
 
 /// Starts the runs of `schedules` as they come due, until `stop` resolves.
 pub async fn schedule(
@@ -47,7 +51,7 @@ pub async fn schedule(
     stop: impl std::future::Future<Output = ()>,
 ) {
     tokio::pin!(stop);
-    let mut since = time::OffsetDateTime::now_utc() - CATCH_UP;
+    let mut since = time::OffsetDateTime::now_utc() - cubby_app::jobs::CATCH_UP;
     loop {
         let now = time::OffsetDateTime::now_utc();
         match app.jobs.fire_due(&schedules, since, now).await {

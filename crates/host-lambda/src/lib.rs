@@ -1,5 +1,10 @@
-//! The Lambda host: the shared [`cubby_api::Api`] behind API Gateway (HTTP API, payload v2)
-//! through lambda_http.
+//! The Lambda host, three functions on one composition root ([`start`]):
+//!
+//! - `api`: the shared [`cubby_api::Api`] behind API Gateway (HTTP API, payload v2) through
+//!   lambda_http ([`handle`]);
+//! - `worker`: the jobs SQS delivers in batches ([`worker`]);
+//! - `scheduler`: the ticks of EventBridge Scheduler, or ticks delivered through SQS
+//!   ([`scheduler`]).
 //!
 //! Clients and the application are built once, before the handler loop, and reused by every
 //! invocation of the execution environment.
@@ -7,61 +12,41 @@
 //! **Architecture Invariant:** only the host crates know actix-web or lambda_http; no route,
 //! check or error shape is defined here.
 
+pub mod scheduler;
+pub mod worker;
+
 use std::sync::Arc;
 
 use bytes::Bytes;
-use cubby_adapters_mongo::Mongo;
-use cubby_adapters_redis::Redis;
 use cubby_api::{Api, ApiConfig};
-use cubby_app::{App, AppConfig, Settings};
+use cubby_app::{App, AppConfig, Environment, Settings};
 use lambda_http::{Body, Request, Response};
-use secrecy::ExposeSecret;
 
-/// The namespace of every Redis key this deployment writes (the same as the container's, so
-/// both hosts can share a Redis).
-const REDIS_NAMESPACE: &str = "cubby";
-
-/// The application the settings ask for: MongoDB for the repositories when
-/// `CUBBY_MONGODB_URI` is set, Redis for the cache, idempotency records, session state and
-/// counters when `CUBBY_REDIS_URL` is set, S3 for files when `CUBBY_S3_BUCKET` is set, SQS for
-/// jobs when `CUBBY_SQS_QUEUE_PREFIX` is set, memory for the rest (settings refuse memory outside
-/// dev). Indexes are not ensured here, to keep cold starts short: deployments run
-/// `cubby admin ensure-indexes`.
+/// What every function does before its handler loop: reads and checks the settings, installs
+/// the JSON logs and the TLS provider, and builds the application on the adapters the settings
+/// ask for ([`cubby_compose`], with pools sized for Lambda). Indexes are not ensured here, to
+/// keep cold starts short: deployments run `cubby admin ensure-indexes`.
 ///
 /// # Errors
 ///
-/// When a connection string is not valid, or the password hashing costs are not.
-pub async fn app(settings: &Settings, config: AppConfig) -> Result<App, lambda_http::Error> {
-    let mut ports = cubby_adapters_memory::embedded_ports();
-    if let Some(uri) = &settings.mongodb_uri {
-        Mongo::connect(uri.expose_secret())
-            .await?
-            .install(&mut ports);
+/// When a setting is missing or not valid, or an adapter cannot be built; the function then
+/// fails its initialisation, which Lambda reports and retries.
+pub async fn start() -> Result<(Settings, Arc<App>), lambda_http::Error> {
+    let settings = Settings::from_env()?;
+    let config = AppConfig::from_settings(&settings)?;
+    init_logs(&settings.log_filter);
+    cubby_app::identity::install_default_tls_provider();
+    for key in &settings.unknown_keys {
+        tracing::warn!(setting = %key, "unknown CUBBY_ setting ignored; check its spelling");
     }
-    if let Some(url) = &settings.redis_url {
-        Redis::connect(url.expose_secret(), REDIS_NAMESPACE)?.install(&mut ports);
+    let app = cubby_compose::app(&settings, config, cubby_compose::Runtime::Lambda)
+        .await
+        .map_err(|error| format!("{error:#}"))?;
+    let app = Arc::new(app);
+    if settings.env == Environment::Dev {
+        cubby_app::demo::prepare(&app, &settings).await?;
     }
-    if let Some(bucket) = &settings.s3_bucket {
-        // Lambda's execution role credentials arrive in AWS_ACCESS_KEY_ID and friends.
-        cubby_adapters_s3::S3Objects::new(cubby_adapters_s3::S3Options {
-            endpoint: settings.s3_endpoint.clone(),
-            region: settings.s3_region.clone(),
-            bucket: bucket.clone(),
-            keys: None,
-        })?
-        .install(&mut ports);
-    }
-    if let Some(prefix) = &settings.sqs_queue_prefix {
-        cubby_adapters_sqs::SqsJobs::connect(cubby_adapters_sqs::SqsOptions {
-            endpoint: settings.sqs_endpoint.clone(),
-            region: settings.sqs_region.clone(),
-            queues: cubby_adapters_sqs::SqsQueues::named(prefix),
-            keys: None,
-        })
-        .await?
-        .install(&mut ports);
-    }
-    Ok(App::new(ports, config)?)
+    Ok((settings, app))
 }
 
 /// The api the settings ask for.

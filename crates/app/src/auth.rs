@@ -636,8 +636,9 @@ impl Auth {
         }
     }
 
-    /// Ends the session: the access token is blocked until it expires, and the refresh family
-    /// is revoked.
+    /// Ends the session: the access token is blocked until it expires (and the clock leeway
+    /// that verification allows past its expiry has run out too), and the refresh family is
+    /// revoked.
     ///
     /// # Errors
     ///
@@ -645,7 +646,10 @@ impl Auth {
     pub async fn logout(&self, session: &Session) -> Result<(), AppError> {
         self.ports
             .tokens
-            .block_access(&session.token_id, session.expires_at)
+            .block_access(
+                &session.token_id,
+                session.expires_at + self.sessions.policy().leeway,
+            )
             .await?;
         if let Some(id) = session.session_id {
             self.ports.tokens.revoke_family(id).await?;
@@ -847,7 +851,11 @@ mod tests {
     use cubby_ports::contract::tenants::new_tenant;
 
     fn app() -> App {
-        let config = AppConfig {
+        App::new(cubby_adapters_memory::embedded_ports(), config()).unwrap()
+    }
+
+    fn config() -> AppConfig {
+        AppConfig {
             keys: TokenKeys::hs256("test", b"0123456789abcdef0123456789abcdef"),
             policy: TokenPolicy::default(),
             passwords: PasswordParams::for_tests(),
@@ -859,8 +867,7 @@ mod tests {
             session_lifetime: Duration::days(1),
             supabase: None,
             jobs: crate::jobs::RetryPolicy::default(),
-        };
-        App::new(cubby_adapters_memory::embedded_ports(), config).unwrap()
+        }
     }
 
     fn credentials(tenant: &str, email: &str, password: &str) -> Credentials {
@@ -870,6 +877,93 @@ mod tests {
             password: SecretString::from(password.to_owned()),
             client: None,
         }
+    }
+
+    /// The memory token store, keeping what `block_access` was asked for.
+    struct Recording {
+        inner: std::sync::Arc<dyn cubby_ports::TokenStore>,
+        blocked: std::sync::Mutex<Vec<time::OffsetDateTime>>,
+    }
+
+    #[async_trait::async_trait]
+    impl cubby_ports::TokenStore for Recording {
+        async fn block_access(
+            &self,
+            jti: &str,
+            until: time::OffsetDateTime,
+        ) -> Result<(), RepoError> {
+            self.blocked.lock().unwrap().push(until);
+            self.inner.block_access(jti, until).await
+        }
+        async fn is_access_blocked(&self, jti: &str) -> Result<bool, RepoError> {
+            self.inner.is_access_blocked(jti).await
+        }
+        async fn create_family(
+            &self,
+            family: &cubby_domain::RefreshFamily,
+        ) -> Result<(), RepoError> {
+            self.inner.create_family(family).await
+        }
+        async fn family(
+            &self,
+            id: cubby_domain::SessionId,
+        ) -> Result<Option<cubby_domain::RefreshFamily>, RepoError> {
+            self.inner.family(id).await
+        }
+        async fn swap_family(
+            &self,
+            family: &cubby_domain::RefreshFamily,
+            expected: u64,
+        ) -> Result<bool, RepoError> {
+            self.inner.swap_family(family, expected).await
+        }
+        async fn revoke_family(&self, id: cubby_domain::SessionId) -> Result<(), RepoError> {
+            self.inner.revoke_family(id).await
+        }
+    }
+
+    #[tokio::test]
+    async fn a_logged_out_token_stays_blocked_through_the_leeway_past_its_expiry() {
+        let mut ports = cubby_adapters_memory::embedded_ports();
+        let recording = std::sync::Arc::new(Recording {
+            inner: ports.tokens.clone(),
+            blocked: std::sync::Mutex::default(),
+        });
+        ports.tokens = recording.clone();
+        let app = App::new(ports, config()).unwrap();
+        let tenant = new_tenant();
+        app.ports().tenants.insert(&tenant).await.unwrap();
+        let scope = TenantScope::system(tenant.id, JobName::parse("test").unwrap());
+        app.members
+            .enroll(
+                &scope,
+                NewMember {
+                    email: Email::parse("member@here.example").unwrap(),
+                    password: Some(SecretString::from("right-password".to_owned())),
+                    email_verified: true,
+                    roles: vec![Role::Director.into()],
+                    entitlements: cubby_domain::EntitlementSet::all(),
+                },
+            )
+            .await
+            .unwrap();
+        let signed_in = app
+            .auth
+            .login(credentials(
+                tenant.code.as_str(),
+                "member@here.example",
+                "right-password",
+            ))
+            .await
+            .unwrap();
+        let session = app.sessions.verify(&signed_in.access.token).await.unwrap();
+        app.auth.logout(&session).await.unwrap();
+        let leeway = app.sessions.policy().leeway;
+        assert!(leeway.is_positive());
+        assert_eq!(
+            *recording.blocked.lock().unwrap(),
+            vec![session.expires_at + leeway]
+        );
     }
 
     #[tokio::test]

@@ -2,13 +2,15 @@
 //! the roster import, retries, the dead-letter queue, and that effects happen once.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
 use cubby_domain::audit::JobName;
 use cubby_domain::{FileId, Queue, TimeZone};
-use cubby_ports::TenantScope;
+use cubby_ports::{
+    DeadLetter, Delivery, JobEnvelope, JobQueue, QueueDepth, RepoError, TenantScope,
+};
 use cubby_tests::objects::FailingObjects;
 use cubby_tests::world::{test_api_config, test_config};
 use cubby_tests::{Call, Host, World};
@@ -636,4 +638,112 @@ mod scheduled {
         host.send(Call::post("/v1/files/presign").bearer(token).json(body))
             .await
     }
+}
+
+/// A job queue whose enqueues fail while `down` is set.
+struct Unreachable {
+    inner: Arc<dyn JobQueue>,
+    down: Arc<AtomicBool>,
+}
+
+#[async_trait::async_trait]
+impl JobQueue for Unreachable {
+    async fn enqueue(
+        &self,
+        queue: Queue,
+        job: &JobEnvelope,
+        delay: Duration,
+    ) -> Result<(), RepoError> {
+        if self.down.load(Ordering::SeqCst) {
+            return Err(RepoError::Unavailable("the queue is down".into()));
+        }
+        self.inner.enqueue(queue, job, delay).await
+    }
+    async fn receive(
+        &self,
+        queue: Queue,
+        max: usize,
+        visibility: Duration,
+    ) -> Result<Vec<Delivery>, RepoError> {
+        self.inner.receive(queue, max, visibility).await
+    }
+    async fn ack(&self, queue: Queue, delivery: &Delivery) -> Result<(), RepoError> {
+        self.inner.ack(queue, delivery).await
+    }
+    async fn retry(
+        &self,
+        queue: Queue,
+        delivery: &Delivery,
+        delay: Duration,
+    ) -> Result<(), RepoError> {
+        self.inner.retry(queue, delivery, delay).await
+    }
+    async fn dead_letter(
+        &self,
+        queue: Queue,
+        delivery: &Delivery,
+        reason: &str,
+    ) -> Result<(), RepoError> {
+        self.inner.dead_letter(queue, delivery, reason).await
+    }
+    async fn dead_letters(&self, queue: Queue, max: usize) -> Result<Vec<DeadLetter>, RepoError> {
+        self.inner.dead_letters(queue, max).await
+    }
+    async fn depth(&self, queue: Queue) -> Result<QueueDepth, RepoError> {
+        self.inner.depth(queue).await
+    }
+}
+
+#[tokio::test]
+async fn a_run_whose_queue_failed_is_marked_failed_and_started_by_the_next_tick() {
+    use cubby_app::jobs::{Schedule, Task};
+    let mut ports = cubby_adapters_memory::embedded_ports();
+    let down = Arc::new(AtomicBool::new(true));
+    ports.jobs = Arc::new(Unreachable {
+        inner: ports.jobs.clone(),
+        down: down.clone(),
+    });
+    let world = World::on(ports, test_config(), test_api_config()).await;
+    let host = cubby_tests::LambdaHost::start(&world);
+    let jobs = &world.app().jobs;
+    let hourly =
+        vec![Schedule::new("upload_retention", Task::UploadRetention, "0 0 * * * *").unwrap()];
+    let now = OffsetDateTime::now_utc();
+    let since = now - time::Duration::hours(1);
+
+    // A report asked for while the queue is down: 503 (its record is marked failed, not left
+    // waiting).
+    let (day, _) = yesterday();
+    host.send(
+        Call::post("/v1/reports/attendance")
+            .bearer(&world.a.director)
+            .json(&json!({ "from": day, "to": day })),
+    )
+    .await
+    .expect_error(503, "unavailable");
+
+    // A tick while the queue is down fails; its runs are marked, not lost.
+    assert!(jobs.fire_due(&hourly, since, now).await.is_err());
+    down.store(false, Ordering::SeqCst);
+    let started = jobs.fire_due(&hourly, since, now).await.unwrap();
+    let centres = world
+        .app()
+        .ports()
+        .tenants
+        .tenant_ids(None, 100)
+        .await
+        .unwrap()
+        .len();
+    assert_eq!(
+        started, centres,
+        "the next tick starts the run the failed one claimed, and the others"
+    );
+    assert_eq!(
+        jobs.fire_due(&hourly, since, now).await.unwrap(),
+        0,
+        "and only once"
+    );
+    let depth = world.app().ports().jobs.depth(Queue::Bulk).await.unwrap();
+    assert_eq!(depth.waiting as usize, started);
+    work(&world).await;
 }

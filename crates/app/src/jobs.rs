@@ -102,6 +102,14 @@ impl JobRequest {
     }
 }
 
+/// The error of a job whose queue failed when it was started.
+pub const NOT_QUEUED: &str = "the job could not be queued; start it again";
+
+/// Whether `record` is a job whose queue failed when it was started.
+fn never_queued(record: &JobRecord) -> bool {
+    record.status == JobStatus::Failed && record.attempts == 0 && record.errors == [NOT_QUEUED]
+}
+
 /// Where a delivered job stands after a run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Settled {
@@ -665,9 +673,18 @@ impl Jobs {
             return Ok(false);
         }
         let id = scheduled_job(schedule.name, period, tenant);
-        if !self.records.claim_effect(&scope, id, "scheduled").await? {
-            return Ok(false);
-        }
+        let claimed = self.records.claim_effect(&scope, id, "scheduled").await?;
+        let unqueued = if claimed {
+            None
+        } else {
+            // Claimed before: started, unless that start failed halfway.
+            match self.records.get(&scope, id).await {
+                Err(RepoError::NotFound) => None,
+                Ok(record) if never_queued(&record) => Some(record),
+                Ok(_) => return Ok(false),
+                Err(other) => return Err(other.into()),
+            }
+        };
         let request = match schedule.task {
             Task::AttendanceRollup => {
                 let local = period.to_offset(found.time_zone.offset_at(period)).date();
@@ -681,7 +698,21 @@ impl Jobs {
             Task::UploadRetention => JobRequest::UploadRetention,
             Task::ClosingReminder => JobRequest::ClosingReminder,
         };
-        self.start(&scope, id, &request).await?;
+        match unqueued {
+            Some(mut record) => {
+                record.status = JobStatus::Queued;
+                record.errors.clear();
+                record.updated_at = self.clock.now();
+                self.records.update(&scope, &record).await?;
+                self.send(&scope, record, &request).await?;
+            }
+            None => match self.start(&scope, id, &request).await {
+                Ok(_) => {}
+                // Another scheduler repaired the same run first.
+                Err(AppError::Conflict { .. }) if !claimed => return Ok(false),
+                Err(other) => return Err(other),
+            },
+        }
         Ok(true)
     }
 
@@ -707,16 +738,38 @@ impl Jobs {
             updated_at: now,
         };
         self.records.insert(scope, &record).await?;
+        self.send(scope, record, request).await
+    }
+
+    /// Puts the job of `record` on its queue. When the queue fails, the record is marked failed
+    /// with [`NOT_QUEUED`] (as best it can), so that it never waits for a run that will not
+    /// come: a centre starts it again, a scheduler's next tick does it itself.
+    async fn send(
+        &self,
+        scope: &TenantScope,
+        mut record: JobRecord,
+        request: &JobRequest,
+    ) -> Result<JobRecord, AppError> {
         let envelope = JobEnvelope {
-            id,
+            id: record.id,
             tenant: scope.tenant_id(),
             kind: record.kind.clone(),
             payload: serde_json::to_string(request).map_err(|e| AppError::Internal(Box::new(e)))?,
             attempt: 0,
         };
-        self.queue
+        if let Err(error) = self
+            .queue
             .enqueue(request.queue(), &envelope, Duration::ZERO)
-            .await?;
+            .await
+        {
+            record.status = JobStatus::Failed;
+            record.errors = vec![NOT_QUEUED.to_owned()];
+            record.updated_at = self.clock.now();
+            if let Err(also) = self.records.update(scope, &record).await {
+                tracing::error!(job_id = %record.id, error = %also, "a job that could not be queued could not be marked failed either");
+            }
+            return Err(error.into());
+        }
         Ok(record)
     }
 

@@ -383,3 +383,68 @@ start_test_services() {
     ensure_sqs_venv "$CUBBY_SERVICES_DIR/sqs-venv" || return 1
     start_sqs_standin "$CUBBY_SERVICES_DIR/sqs-venv" "$CUBBY_SERVICES_DIR/sqs.log" || return 1
 }
+
+# True if interpreter $1 runs and can run cfn-lint: Python >= 3.11 (networkx) and < 3.15.
+_is_python_for_cfn_lint() {
+    "$1" -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] < (3, 15))' >/dev/null 2>&1
+}
+
+# Create (or refresh) a venv at $1 (default $CUBBY_SERVICES_DIR/cfn-lint-venv) with
+# requirements-cfn-lint.txt (cfn-lint and its dependencies, about 180 MB) installed with
+# --require-hashes; its `cfn-lint` is $1/bin/cfn-lint. A stamp holding the requirements' hash skips
+# the work when nothing changed.
+ensure_cfn_lint_venv() {
+    local venv="${1:-$CUBBY_SERVICES_DIR/cfn-lint-venv}"
+    local requirements="$CUBBY_SERVICES_LIB_DIR/requirements-cfn-lint.txt"
+    local stamp="$venv/.requirements.sha256"
+    local wanted python
+    wanted="$(sha256sum "$requirements" | cut -d' ' -f1)"
+    if [[ -x "$venv/bin/cfn-lint" && -f "$stamp" && "$(cat "$stamp")" == "$wanted" ]] \
+        && _is_python_for_cfn_lint "$venv/bin/python"; then
+        return 0
+    fi
+    python="$(command -v python3 || true)"
+    if [[ -z "$python" ]] || ! _is_python_for_cfn_lint "$python"; then
+        python="$(find_python313 2>/dev/null || true)"
+    fi
+    if [[ -z "$python" ]] || ! _is_python_for_cfn_lint "$python"; then
+        _services_log "no Python from 3.11 to 3.14 found to install cfn-lint with"
+        return 1
+    fi
+    _services_log "creating cfn-lint venv in $venv"
+    rm -rf "$venv"
+    mkdir -p "$(dirname "$venv")"
+    "$python" -m venv "$venv" || return 1
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+        --require-hashes --only-binary=:all: -r "$requirements" || return 1
+    echo "$wanted" >"$stamp"
+}
+
+# Create (or refresh) a venv at $1 (default $CUBBY_SERVICES_DIR/cargo-lambda-venv) with
+# requirements-cargo-lambda.txt (cargo-lambda 1.9.2: one 14 MB wheel carrying its binary)
+# installed with --require-hashes --no-deps, then export CUBBY_CARGO_LAMBDA, that binary. Run it
+# as `"$CUBBY_CARGO_LAMBDA" lambda watch ...`: that is what `cargo lambda` runs, and it does not
+# depend on which cargo-lambda PATH or ~/.cargo/bin holds. A stamp holding the requirements'
+# hash skips the install when nothing changed, so it works offline afterwards.
+ensure_cargo_lambda() {
+    local venv="${1:-$CUBBY_SERVICES_DIR/cargo-lambda-venv}"
+    local requirements="$CUBBY_SERVICES_LIB_DIR/requirements-cargo-lambda.txt"
+    local stamp="$venv/.requirements.sha256"
+    local wanted python
+    wanted="$(sha256sum "$requirements" | cut -d' ' -f1)"
+    if [[ ! -x "$venv/bin/cargo-lambda" || ! -f "$stamp" || "$(cat "$stamp")" != "$wanted" ]]; then
+        python="$(command -v python3 || true)"
+        if [[ -z "$python" ]]; then
+            _services_log "no python3 found to install cargo-lambda with"
+            return 1
+        fi
+        _services_log "creating cargo-lambda venv in $venv (a 14 MB download)"
+        rm -rf "$venv"
+        mkdir -p "$(dirname "$venv")"
+        "$python" -m venv "$venv" || return 1
+        "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+            --require-hashes --only-binary=:all: --no-deps -r "$requirements" || return 1
+        echo "$wanted" >"$stamp"
+    fi
+    export CUBBY_CARGO_LAMBDA="$venv/bin/cargo-lambda"
+}

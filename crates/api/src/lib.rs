@@ -10,6 +10,7 @@
 
 mod context;
 pub mod cookies;
+mod cors;
 mod error;
 mod idempotency;
 mod pipeline;

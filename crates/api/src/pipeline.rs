@@ -11,6 +11,7 @@ use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, header
 
 use crate::context::Ctx;
 use crate::cookies;
+use crate::cors;
 use crate::error::{forbidden, too_large};
 use crate::idempotency;
 use crate::request_id::{self, RequestId};
@@ -33,11 +34,19 @@ pub(crate) async fn handle(api: &Api, request: Request<Bytes>) -> Response<Bytes
     let request_id = RequestId::from_headers(request.headers());
     let method = request.method().clone();
     let mut outline = Outline::default();
-    let response = match dispatch(api, request, &request_id, &mut outline).await {
+    let origin = cors::allowed_origin(&api.config, request.headers());
+    let answer = if cors::is_preflight(&method, request.headers()) {
+        outline.route = Some("(CORS preflight)");
+        cors::preflight(&api.router, request.uri().path(), origin.as_ref())
+    } else {
+        dispatch(api, request, &request_id, &mut outline).await
+    };
+    let response = match answer {
         Ok(response) => response,
         Err(error) => failed(error, &request_id),
     };
-    let response = finish(response, &request_id);
+    let mut response = finish(response, &request_id);
+    cors::decorate(&mut response, origin);
     tracing::info!(
         request_id = %request_id,
         method = %method,
@@ -187,16 +196,7 @@ fn is_safe(method: &Method) -> bool {
 
 /// A browser request's `Origin`, when sent, must be an allowed one.
 pub(crate) fn check_origin(config: &ApiConfig, headers: &HeaderMap) -> Result<(), ApiError> {
-    let Some(origin) = headers.get(header::ORIGIN) else {
-        return Ok(());
-    };
-    let allowed = origin.to_str().is_ok_and(|origin| {
-        config
-            .allowed_origins
-            .iter()
-            .any(|allowed| allowed == origin.trim_end_matches('/'))
-    });
-    if allowed {
+    if !headers.contains_key(header::ORIGIN) || cors::allowed_origin(config, headers).is_some() {
         Ok(())
     } else {
         Err(ApiError::new(

@@ -254,3 +254,56 @@ async fn cors_answers_the_allowed_origins_only(host: &impl Host, world: &World) 
             .is_some_and(|vary| vary.contains("Origin"))
     );
 }
+
+mod rate_limited {
+    use super::*;
+    use cubby_api::{ApiConfig, RateLimits};
+    use cubby_tests::world::{test_api_config, test_config};
+
+    crate::on_both_hosts_of!(limited_world; requests_past_a_limit_are_429_per_centre_and_per_address);
+
+    async fn limited_world() -> World {
+        let api = ApiConfig {
+            rate_limits: Some(RateLimits {
+                per_address: 8,
+                per_tenant: 3,
+                window: std::time::Duration::from_secs(60),
+            }),
+            ..test_api_config()
+        };
+        World::on(cubby_adapters_memory::embedded_ports(), test_config(), api).await
+    }
+
+    fn retry_after(reply: &cubby_tests::Reply) -> u64 {
+        reply.header("retry-after").unwrap().parse().unwrap()
+    }
+
+    async fn requests_past_a_limit_are_429_per_centre_and_per_address(
+        host: &impl Host,
+        world: &World,
+    ) {
+        let rooms = |token: &str| Call::get("/v1/rooms").bearer(token);
+        // Centre A's members share three requests a minute; the fourth waits.
+        for token in [&world.a.director, &world.a.teacher, &world.a.director] {
+            host.send(rooms(token)).await.expect(200);
+        }
+        let refused = host.send(rooms(&world.a.owner)).await;
+        refused.expect_error(429, "rate_limited");
+        assert!((1..=60).contains(&retry_after(&refused)));
+        // Centre B counts on its own; health checks are never counted.
+        host.send(rooms(&world.b.director)).await.expect(200);
+        for _ in 0..10 {
+            host.send(Call::get("/health/live")).await.expect(200);
+        }
+        // The address has sent five counted requests; three more without a session...
+        for _ in 0..3 {
+            host.send(Call::get("/v1/rooms"))
+                .await
+                .expect_error(401, "auth.required");
+        }
+        // ...and then nobody from it is answered, whatever the centre.
+        let refused = host.send(rooms(&world.b.director)).await;
+        refused.expect_error(429, "rate_limited");
+        assert!((1..=60).contains(&retry_after(&refused)));
+    }
+}

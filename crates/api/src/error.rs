@@ -174,6 +174,20 @@ pub(crate) fn too_large(limit: usize) -> ApiError {
     )
 }
 
+/// 429 with `code`, `message` and `Retry-After` (whole seconds, rounded up).
+pub(crate) fn too_many(
+    code: &'static str,
+    message: &'static str,
+    retry_after: std::time::Duration,
+) -> ApiError {
+    let seconds = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+    let error = ApiError::new(StatusCode::TOO_MANY_REQUESTS, code, message);
+    match HeaderValue::from_str(&seconds.max(1).to_string()) {
+        Ok(value) => error.with_header(header::RETRY_AFTER, value),
+        Err(_) => error,
+    }
+}
+
 impl From<AppError> for ApiError {
     fn from(error: AppError) -> Self {
         match error {

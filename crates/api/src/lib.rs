@@ -47,6 +47,19 @@ pub struct ApiConfig {
     pub csrf: cookies::CsrfKey,
     /// The browser origins allowed to send cookie-authenticated and sign-in requests.
     pub allowed_origins: Vec<String>,
+    /// Request rate limits; `None` counts nothing.
+    pub rate_limits: Option<RateLimits>,
+}
+
+/// How many requests are answered per window before 429 `rate_limited`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateLimits {
+    /// From one client address (health checks not counted).
+    pub per_address: u32,
+    /// Of one centre's members, whatever their address.
+    pub per_tenant: u32,
+    /// The window both count over.
+    pub window: Duration,
 }
 
 impl Default for ApiConfig {
@@ -56,6 +69,7 @@ impl Default for ApiConfig {
             request_timeout: Duration::from_secs(25),
             csrf: cookies::CsrfKey::random(),
             allowed_origins: Vec::new(),
+            rate_limits: None,
         }
     }
 }
@@ -71,9 +85,17 @@ impl ApiConfig {
                 .clone()
                 .map_or_else(cookies::CsrfKey::random, cookies::CsrfKey::new),
             allowed_origins: settings.cors_origins.clone(),
+            rate_limits: Some(RateLimits {
+                per_address: settings.rate_limit_per_address,
+                per_tenant: settings.rate_limit_per_tenant,
+                window: RATE_WINDOW,
+            }),
         }
     }
 }
+
+/// The window request rate limits count over.
+pub const RATE_WINDOW: Duration = Duration::from_secs(60);
 
 /// The REST API: every route, over the application.
 pub struct Api {

@@ -12,7 +12,7 @@ use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, header
 use crate::context::Ctx;
 use crate::cookies;
 use crate::cors;
-use crate::error::{forbidden, too_large};
+use crate::error::{forbidden, too_large, too_many};
 use crate::idempotency;
 use crate::request_id::{self, RequestId};
 use crate::router::{Access, Lookup, Route};
@@ -20,6 +20,7 @@ use crate::{Api, ApiError};
 use crate::{ApiConfig, ClientAddr};
 use cubby_app::session::Session;
 use cubby_domain::SessionId;
+use cubby_ports::LimitKey;
 
 /// What the log line of a request says about its caller and route.
 #[derive(Default)]
@@ -75,11 +76,26 @@ async fn dispatch(
     outline.route = Some(route.spec.path);
 
     let client = parts.extensions.get::<ClientAddr>().map(|addr| addr.0);
+    if let (Some(limits), Some(address)) = (&api.config.rate_limits, client)
+        && !HEALTH_PATHS.contains(&route.spec.path)
+    {
+        limit(
+            api,
+            &LimitKey::requests_from(address),
+            limits.per_address,
+            limits.window,
+        )
+        .await?;
+    }
     let session = match route.spec.access {
         Access::Public => None,
         Access::Session | Access::Permission(_) => {
             let session = authenticate(api, &parts.method, &parts.headers).await?;
             outline.tenant_id = Some(session.scope.tenant_id().to_string());
+            if let Some(limits) = &api.config.rate_limits {
+                let key = LimitKey::requests_of(session.scope.tenant_id());
+                limit(api, &key, limits.per_tenant, limits.window).await?;
+            }
             outline.user_id = session.scope.user_id().map(|id| id.to_string());
             if let Access::Permission(permission) = route.spec.access
                 && !session.scope.has(permission)
@@ -125,6 +141,27 @@ async fn dispatch(
             idempotency::run(store, &scope, &key, fingerprint, wait, execute).await
         }
         _ => Ok(execute.await),
+    }
+}
+
+/// The health checks, which load balancers call often from few addresses: never rate limited.
+const HEALTH_PATHS: [&str; 4] = ["/healthz", "/health/live", "/readyz", "/health/ready"];
+
+/// Counts a request against `key`; past `max` in the window, 429 `rate_limited` with the time
+/// left. A counter store that does not answer counts nothing (the store's outage shows
+/// elsewhere: sessions fail closed on it).
+async fn limit(api: &Api, key: &LimitKey, max: u32, window: Duration) -> Result<(), ApiError> {
+    match api.app.ports().limits.hit(key, window).await {
+        Ok(counted) if counted.count > max => Err(too_many(
+            "rate_limited",
+            "too many requests; try again later",
+            counted.resets_in,
+        )),
+        Ok(_) => Ok(()),
+        Err(error) => {
+            tracing::warn!(error = %error, "the rate limit counters did not answer; not counted");
+            Ok(())
+        }
     }
 }
 

@@ -34,6 +34,8 @@
 //! | `CUBBY_SUPABASE_JWKS_URL` | unset | the Supabase project's JWKS URL (https outside dev) |
 //! | `CUBBY_SUPABASE_ISSUER` | unset | the `iss` of Supabase tokens (`https://<ref>.supabase.co/auth/v1`) |
 //! | `CUBBY_SUPABASE_AUDIENCE` | `authenticated` | the `aud` of Supabase tokens |
+//! | `CUBBY_RATE_LIMIT_PER_ADDRESS` | `600` | requests per minute from one client address before 429 (health checks not counted) |
+//! | `CUBBY_RATE_LIMIT_PER_TENANT` | `3000` | requests per minute of one centre's members before 429 |
 //! | `CUBBY_CORS_ORIGINS` | unset | the browser origins allowed, comma-separated (`https://app.example`) |
 //! | `CUBBY_CSRF_SECRET` | random per process | the key CSRF tokens are signed with (32 bytes or more); required outside dev |
 //! | `CUBBY_LOG` | `info` | the log filter (tracing `EnvFilter` syntax) |
@@ -129,6 +131,10 @@ pub struct Settings {
     pub login_max_failures_per_account: u32,
     /// `CUBBY_LOGIN_MAX_FAILURES_PER_ADDRESS`.
     pub login_max_failures_per_address: u32,
+    /// `CUBBY_RATE_LIMIT_PER_ADDRESS`.
+    pub rate_limit_per_address: u32,
+    /// `CUBBY_RATE_LIMIT_PER_TENANT`.
+    pub rate_limit_per_tenant: u32,
     /// `CUBBY_LOGIN_FAILURE_WINDOW_SECONDS`.
     pub login_failure_window: Duration,
     /// `CUBBY_SUPABASE_JWT_SECRET`.
@@ -191,6 +197,8 @@ impl fmt::Debug for Settings {
                 &self.login_max_failures_per_address,
             )
             .field("login_failure_window", &self.login_failure_window)
+            .field("rate_limit_per_address", &self.rate_limit_per_address)
+            .field("rate_limit_per_tenant", &self.rate_limit_per_tenant)
             .field("supabase_jwt_secret", &set(&self.supabase_jwt_secret))
             .field("supabase_jwks_url", &self.supabase_jwks_url)
             .field("supabase_issuer", &self.supabase_issuer)
@@ -252,6 +260,8 @@ const KNOWN: &[&str] = &[
     "CUBBY_LOGIN_MAX_FAILURES_PER_ACCOUNT",
     "CUBBY_LOGIN_MAX_FAILURES_PER_ADDRESS",
     "CUBBY_LOGIN_FAILURE_WINDOW_SECONDS",
+    "CUBBY_RATE_LIMIT_PER_ADDRESS",
+    "CUBBY_RATE_LIMIT_PER_TENANT",
     "CUBBY_SUPABASE_JWT_SECRET",
     "CUBBY_SUPABASE_JWKS_URL",
     "CUBBY_SUPABASE_ISSUER",
@@ -459,6 +469,16 @@ impl Settings {
                 "CUBBY_LOGIN_MAX_FAILURES_PER_ADDRESS",
                 20,
                 ranged(1, 100_000),
+            ),
+            rate_limit_per_address: read.parsed(
+                "CUBBY_RATE_LIMIT_PER_ADDRESS",
+                600,
+                ranged(1, 1_000_000),
+            ),
+            rate_limit_per_tenant: read.parsed(
+                "CUBBY_RATE_LIMIT_PER_TENANT",
+                3000,
+                ranged(1, 10_000_000),
             ),
             login_failure_window: Duration::from_secs(read.parsed(
                 "CUBBY_LOGIN_FAILURE_WINDOW_SECONDS",

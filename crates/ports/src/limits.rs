@@ -27,6 +27,16 @@ impl LimitKey {
         Self(format!("v1:login:address:{address}"))
     }
 
+    /// Requests from one client address.
+    pub fn requests_from(address: IpAddr) -> Self {
+        Self(format!("v1:requests:address:{address}"))
+    }
+
+    /// Requests of one centre's members.
+    pub fn requests_of(tenant: cubby_domain::TenantId) -> Self {
+        Self(format!("v1:requests:tenant:{tenant}"))
+    }
+
     /// The key as stored (adapters add their namespace in front).
     pub fn as_str(&self) -> &str {
         &self.0

@@ -79,18 +79,11 @@ fn sign_in_error(error: SignInError, refused_code: &'static str) -> ApiError {
             )
         }
         SignInError::Refused => ApiError::unauthenticated(refused_code, "the token is not valid"),
-        SignInError::Throttled { retry_after } => {
-            let seconds = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
-            let error = ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "auth.throttled",
-                "too many failed sign-ins; try again later",
-            );
-            match HeaderValue::from_str(&seconds.to_string()) {
-                Ok(value) => error.with_header(header::RETRY_AFTER, value),
-                Err(_) => error,
-            }
-        }
+        SignInError::Throttled { retry_after } => crate::error::too_many(
+            "auth.throttled",
+            "too many failed sign-ins; try again later",
+            retry_after,
+        ),
         SignInError::TenantRequired => ApiError::bad_request(
             "auth.tenant_required",
             "this account belongs to several centres: send tenant_code",

@@ -77,7 +77,7 @@ async fn dispatch(
 
     let client = parts.extensions.get::<ClientAddr>().map(|addr| addr.0);
     if let (Some(limits), Some(address)) = (&api.config.rate_limits, client)
-        && !HEALTH_PATHS.contains(&route.spec.path)
+        && !crate::routes::is_health_check(route.spec.path)
     {
         limit(
             api,
@@ -143,9 +143,6 @@ async fn dispatch(
         _ => Ok(execute.await),
     }
 }
-
-/// The health checks, which load balancers call often from few addresses: never rate limited.
-const HEALTH_PATHS: [&str; 4] = ["/healthz", "/health/live", "/readyz", "/health/ready"];
 
 /// Counts a request against `key`; past `max` in the window, 429 `rate_limited` with the time
 /// left. A counter store that does not answer counts nothing (the store's outage shows

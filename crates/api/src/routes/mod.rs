@@ -22,13 +22,24 @@ use http::Method;
 
 use crate::router::Router;
 
+/// The liveness checks' paths.
+const LIVENESS: [&str; 2] = ["/healthz", "/health/live"];
+/// The readiness checks' paths.
+const READINESS: [&str; 2] = ["/readyz", "/health/ready"];
+
+/// Whether `path` (a route's template) is a health check, which load balancers call often from
+/// few addresses.
+pub(crate) fn is_health_check(path: &str) -> bool {
+    LIVENESS.contains(&path) || READINESS.contains(&path)
+}
+
 /// The route table.
 pub(crate) fn all() -> Router {
     let mut router = Router::default();
-    for path in ["/healthz", "/health/live"] {
+    for path in LIVENESS {
         router.public(Method::GET, path, health::live);
     }
-    for path in ["/readyz", "/health/ready"] {
+    for path in READINESS {
         router.public(Method::GET, path, health::ready);
     }
     router.public(Method::GET, "/.well-known/jwks.json", auth::jwks);

@@ -267,9 +267,9 @@ impl Jobs {
         Ok(count)
     }
 
-    /// Runs a job a platform delivered from `queue` (the Lambda worker's SQS records): the
-    /// delivery is acknowledged, retried or dead-lettered as [`Jobs::work_once`] does, and the
-    /// answer says whether it will be delivered again.
+    /// Runs one delivery from `queue` (one [`Jobs::work_once`] took, or one of the Lambda
+    /// worker's SQS records): it is acknowledged, retried or dead-lettered, and the answer says
+    /// whether it will be delivered again.
     ///
     /// # Errors
     ///

@@ -95,19 +95,14 @@ impl Passwords {
         })
     }
 
-    /// The decoy hash, computed the first time it is asked for.
+    /// The decoy hash (of a random password), computed the first time it is asked for.
     async fn decoy(&self) -> Result<String, AppError> {
-        let params = self.params.clone();
         self.decoy
-            .get_or_try_init(|| async move {
-                off_thread(move || {
-                    let decoy_password: [u8; 32] = rand::random();
-                    argon2(&params)
-                        .hash_password(&decoy_password)
-                        .map(|hash| hash.to_string())
-                })
-                .await?
-                .map_err(|e| AppError::Internal(format!("argon2: {e}").into()))
+            .get_or_try_init(|| async {
+                let password: [u8; 32] = rand::random();
+                let password: String = password.iter().map(|b| format!("{b:02x}")).collect();
+                let hash = self.hash(SecretString::from(password)).await?;
+                Ok::<_, AppError>(hash.as_str().to_owned())
             })
             .await
             .cloned()

@@ -29,7 +29,6 @@ enum Command {
     Serve,
     Worker,
     Scheduler,
-    Health,
     EnsureIndexes,
     Jobs,
     Job(String, String),
@@ -42,7 +41,7 @@ fn main() -> ExitCode {
         [] | ["serve"] => Command::Serve,
         ["worker"] => Command::Worker,
         ["scheduler"] => Command::Scheduler,
-        ["health"] => Command::Health,
+        ["health"] => return health(),
         ["admin", "ensure-indexes"] => Command::EnsureIndexes,
         ["admin", "jobs"] => Command::Jobs,
         ["admin", "job", centre, job] => Command::Job((*centre).to_owned(), (*job).to_owned()),
@@ -55,12 +54,9 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let settings = match Settings::from_env() {
+    let settings = match settings() {
         Ok(settings) => settings,
-        Err(error) => {
-            eprintln!("cubby: {error}");
-            return ExitCode::from(78);
-        }
+        Err(code) => return code,
     };
     let config = match AppConfig::from_settings(&settings) {
         Ok(config) => config,
@@ -69,15 +65,6 @@ fn main() -> ExitCode {
             return ExitCode::from(78);
         }
     };
-    if let Command::Health = command {
-        return match cubby_host_actix::health::check(settings.bind) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(problem) => {
-                eprintln!("cubby: unhealthy: {problem}");
-                ExitCode::FAILURE
-            }
-        };
-    }
     telemetry::init(&settings.log_filter);
     cubby_app::identity::install_default_tls_provider();
     for key in &settings.unknown_keys {
@@ -100,13 +87,36 @@ fn main() -> ExitCode {
         Command::EnsureIndexes => runtime.block_on(ensure_indexes(settings)),
         Command::Jobs => runtime.block_on(admin_jobs(settings, config)),
         Command::Job(centre, job) => runtime.block_on(admin_job(settings, config, &centre, &job)),
-        Command::Health => Ok(()),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             tracing::error!(error.message = %error, error.cause_chain = ?error, "cubby stopped on an error");
             eprintln!("cubby: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The settings, or the exit code of a configuration error (78, EX_CONFIG), said on stderr.
+fn settings() -> Result<Settings, ExitCode> {
+    Settings::from_env().map_err(|error| {
+        eprintln!("cubby: {error}");
+        ExitCode::from(78)
+    })
+}
+
+/// `cubby health`: whether the server on `CUBBY_BIND` is alive, quietly (no logs), for
+/// container health checks.
+fn health() -> ExitCode {
+    let settings = match settings() {
+        Ok(settings) => settings,
+        Err(code) => return code,
+    };
+    match cubby_host_actix::health::check(settings.bind) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(problem) => {
+            eprintln!("cubby: unhealthy: {problem}");
             ExitCode::FAILURE
         }
     }

@@ -61,6 +61,11 @@ async fn work(world: &World) {
     }
 }
 
+/// The request for the attendance report of one day.
+pub(crate) fn report_of(day: &str) -> Call {
+    Call::post("/v1/reports/attendance").json(&json!({ "from": day, "to": day }))
+}
+
 async fn job(host: &impl Host, token: &str, id: &str) -> Value {
     let reply = host
         .send(Call::get(&format!("/v1/jobs/{id}")).bearer(token))
@@ -137,13 +142,7 @@ async fn an_attendance_report_is_written_from_the_events_and_downloadable(
 ) {
     let token = &world.a.director;
     let day = a_day_of_care(host, token).await;
-    let reply = host
-        .send(
-            Call::post("/v1/reports/attendance")
-                .bearer(token)
-                .json(&json!({ "from": day, "to": day })),
-        )
-        .await;
+    let reply = host.send(report_of(&day).bearer(token)).await;
     reply.expect(202);
     let id = reply.json()["id"].as_str().unwrap().to_owned();
     assert_eq!(reply.json()["status"], "queued");
@@ -322,13 +321,7 @@ async fn another_tenant_gets_404_and_roles_without_the_permission_403(
 ) {
     let token = &world.a.director;
     let (day, _) = yesterday();
-    let started = host
-        .send(
-            Call::post("/v1/reports/attendance")
-                .bearer(token)
-                .json(&json!({ "from": day, "to": day })),
-        )
-        .await;
+    let started = host.send(report_of(&day).bearer(token)).await;
     let id = started.json()["id"].as_str().unwrap().to_owned();
     host.send(Call::get(&format!("/v1/jobs/{id}")).bearer(&world.b.owner))
         .await
@@ -342,10 +335,7 @@ async fn another_tenant_gets_404_and_roles_without_the_permission_403(
     .await
     .expect_error(404, "not_found");
     for (token, call) in [
-        (
-            &world.a.teacher,
-            Call::post("/v1/reports/attendance").json(&json!({ "from": day, "to": day })),
-        ),
+        (&world.a.teacher, report_of(&day)),
         (&world.a.guardian, Call::get(&format!("/v1/jobs/{id}"))),
         (
             &world.a.teacher,
@@ -398,13 +388,7 @@ async fn a_job_that_fails_twice_then_succeeds_writes_its_report_once(
 ) {
     let token = &world.a.director;
     let day = a_day_of_care(host, token).await;
-    let started = host
-        .send(
-            Call::post("/v1/reports/attendance")
-                .bearer(token)
-                .json(&json!({ "from": day, "to": day })),
-        )
-        .await;
+    let started = host.send(report_of(&day).bearer(token)).await;
     let id = started.json()["id"].as_str().unwrap().to_owned();
     work(world).await;
     let done = job(host, token, &id).await;
@@ -426,13 +410,7 @@ async fn a_job_that_always_fails_is_dead_lettered_after_its_attempts(
 ) {
     let token = &world.a.director;
     let (day, _) = yesterday();
-    let started = host
-        .send(
-            Call::post("/v1/reports/attendance")
-                .bearer(token)
-                .json(&json!({ "from": day, "to": day })),
-        )
-        .await;
+    let started = host.send(report_of(&day).bearer(token)).await;
     let id = started.json()["id"].as_str().unwrap().to_owned();
     work(world).await;
     let dead = job(host, token, &id).await;
@@ -554,14 +532,7 @@ mod scheduled {
             jobs.fire_due(&every_minute, since, now),
         );
         let started = first.unwrap() + second.unwrap();
-        let centres = world
-            .app()
-            .ports()
-            .tenants
-            .tenant_ids(None, 100)
-            .await
-            .unwrap()
-            .len();
+        let centres = world.centres().await;
         assert_eq!(
             started,
             periods * centres,
@@ -714,26 +685,15 @@ async fn a_run_whose_queue_failed_is_marked_failed_and_started_by_the_next_tick(
     // A report asked for while the queue is down: 503 (its record is marked failed, not left
     // waiting).
     let (day, _) = yesterday();
-    host.send(
-        Call::post("/v1/reports/attendance")
-            .bearer(&world.a.director)
-            .json(&json!({ "from": day, "to": day })),
-    )
-    .await
-    .expect_error(503, "unavailable");
+    host.send(report_of(&day).bearer(&world.a.director))
+        .await
+        .expect_error(503, "unavailable");
 
     // A tick while the queue is down fails; its runs are marked, not lost.
     assert!(jobs.fire_due(&hourly, since, now).await.is_err());
     down.store(false, Ordering::SeqCst);
     let started = jobs.fire_due(&hourly, since, now).await.unwrap();
-    let centres = world
-        .app()
-        .ports()
-        .tenants
-        .tenant_ids(None, 100)
-        .await
-        .unwrap()
-        .len();
+    let centres = world.centres().await;
     assert_eq!(
         started, centres,
         "the next tick starts the run the failed one claimed, and the others"
@@ -746,4 +706,34 @@ async fn a_run_whose_queue_failed_is_marked_failed_and_started_by_the_next_tick(
     let depth = world.app().ports().jobs.depth(Queue::Bulk).await.unwrap();
     assert_eq!(depth.waiting as usize, started);
     work(&world).await;
+}
+
+/// The container worker takes no more jobs once told to stop, even with jobs waiting.
+#[tokio::test]
+async fn the_worker_stops_between_batches_when_told() {
+    let app = Arc::new(
+        cubby_app::App::new(cubby_adapters_memory::embedded_ports(), test_config()).unwrap(),
+    );
+    let waiting = JobEnvelope {
+        id: cubby_domain::JobId::from_uuid(Uuid::now_v7()),
+        tenant: cubby_domain::TenantId::from_uuid(Uuid::now_v7()),
+        kind: "upload_retention".to_owned(),
+        payload: r#"{"kind":"upload_retention"}"#.to_owned(),
+        attempt: 0,
+    };
+    let jobs = app.ports().jobs.clone();
+    jobs.enqueue(Queue::Bulk, &waiting, Duration::ZERO)
+        .await
+        .unwrap();
+    cubby_host_actix::worker::run(app.clone(), std::future::ready(())).await;
+    assert_eq!(
+        jobs.depth(Queue::Bulk).await.unwrap().waiting,
+        1,
+        "stopped first"
+    );
+
+    // Not told to stop yet: it takes the job (without a record, dropped), then stops.
+    cubby_host_actix::worker::run(app, tokio::time::sleep(Duration::from_millis(200))).await;
+    let depth = jobs.depth(Queue::Bulk).await.unwrap();
+    assert_eq!((depth.waiting, depth.in_flight), (0, 0));
 }

@@ -49,16 +49,11 @@ fn every_ten_minutes() -> Vec<Schedule> {
     vec![Schedule::new("upload_retention", Task::UploadRetention, "0 */10 * * * *").unwrap()]
 }
 
-async fn centres(world: &World) -> usize {
-    let tenants = &world.app().ports().tenants;
-    tenants.tenant_ids(None, 100).await.unwrap().len()
-}
-
 #[tokio::test]
 async fn scheduler_ticks_start_each_run_of_the_hour_before_once_whichever_tick() {
     let world = World::in_memory().await;
     let (app, schedules) = (world.app(), every_ten_minutes());
-    let centres = centres(&world).await;
+    let centres = world.centres().await;
 
     // 06:00: 05:10 to 06:00, six runs per centre.
     let answer = scheduler::handle(
@@ -240,13 +235,7 @@ async fn a_batch_of_five_where_two_fail_reports_those_two_and_never_redoes_the_o
     let mut jobs = Vec::new();
     for day in 1..=5 {
         let day = format!("2026-11-0{day}");
-        let reply = host
-            .send(
-                Call::post("/v1/reports/attendance")
-                    .bearer(token)
-                    .json(&json!({ "from": day, "to": day })),
-            )
-            .await;
+        let reply = host.send(crate::jobs::report_of(&day).bearer(token)).await;
         reply.expect(202);
         jobs.push(reply.json()["id"].as_str().unwrap().to_owned());
     }

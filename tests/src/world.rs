@@ -192,6 +192,12 @@ impl World {
     pub fn app(&self) -> &App {
         self.api.app()
     }
+
+    /// How many centres the application holds (up to 100).
+    pub async fn centres(&self) -> usize {
+        let tenants = &self.app().ports().tenants;
+        tenants.tenant_ids(None, 100).await.unwrap().len()
+    }
 }
 
 /// A centre with a member per role, each signed in.

@@ -370,6 +370,29 @@ start_sqs_standin() {
     _services_log "SQS stand-in, moto (pid $pid), on $CUBBY_TEST_SQS_ENDPOINT"
 }
 
+# Creates, or empties if they exist, the four job queues {$1}critical, {$1}bulk,
+# {$1}critical-dlq and {$1}bulk-dlq on the SQS stand-in (CUBBY_TEST_SQS_ENDPOINT), in region $2
+# (moto keeps queues per region). It takes any keys.
+reset_sqs_queues() {
+    local prefix="${1:?usage: reset_sqs_queues PREFIX REGION}"
+    local region="${2:?usage: reset_sqs_queues PREFIX REGION}"
+    local queue url
+    local -a sqs=(curl --silent --show-error --fail --max-time 10
+        --user cubby-tests:cubby-tests-secret --aws-sigv4 "aws:amz:$region:sqs"
+        --data-urlencode "Version=2012-11-05")
+    for queue in critical bulk critical-dlq bulk-dlq; do
+        url="$("${sqs[@]}" --data-urlencode "Action=CreateQueue" \
+            --data-urlencode "QueueName=$prefix$queue" "$CUBBY_TEST_SQS_ENDPOINT/" \
+            | sed -n 's:.*<QueueUrl>\(.*\)</QueueUrl>.*:\1:p')"
+        if [[ -z "$url" ]]; then
+            _services_log "the SQS stand-in at $CUBBY_TEST_SQS_ENDPOINT did not create $prefix$queue"
+            return 1
+        fi
+        "${sqs[@]}" --output /dev/null --data-urlencode "Action=PurgeQueue" \
+            --data-urlencode "QueueUrl=$url" "$CUBBY_TEST_SQS_ENDPOINT/" || return 1
+    done
+}
+
 # Everything the tests need: Redis, the MongoDB stand-in with its environment (whose
 # interpreter private stand-ins are started with: CUBBY_TEST_MONGO_PYTHON), the S3 stand-in and
 # the SQS stand-in.

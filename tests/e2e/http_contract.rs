@@ -9,6 +9,7 @@ crate::on_both_hosts!(
     a_body_that_is_not_json_is_415,
     a_body_over_the_cap_is_413,
     malformed_json_is_400_with_where_and_why,
+    an_integer_may_be_written_as_a_whole_float,
     unknown_routes_are_404_and_wrong_methods_405,
     a_well_formed_request_id_is_echoed_and_a_bad_one_replaced,
     health_and_readiness_answer_without_a_session,
@@ -36,14 +37,45 @@ async fn a_body_that_is_not_json_is_415(host: &impl Host, world: &World) {
 }
 
 async fn a_body_over_the_cap_is_413(host: &impl Host, world: &World) {
-    let big = format!("{{\"name\":\"{}\"}}", "x".repeat(2 * 1024 * 1024));
+    // Over the host-wide cap, and over a record route's own cap though well under the host's.
+    let room = |name_bytes: usize| {
+        let body = json!({ "name": "x".repeat(name_bytes), "age_range": { "min_months": 0, "max_months": 60 }, "capacity": 20, "ratio": "1:4" });
+        Call::post("/v1/rooms")
+            .bearer(&world.a.director)
+            .raw("application/json", body.to_string())
+    };
+    host.send(room(2 * 1024 * 1024))
+        .await
+        .expect_error(413, "request.too_large");
+    let reply = host.send(room(cubby_api::RECORD_BODY_LIMIT)).await;
+    reply.expect_error(413, "request.too_large");
+    let limit = cubby_api::RECORD_BODY_LIMIT.to_string();
+    assert!(reply.json()["message"].as_str().unwrap().contains(&limit));
+    // Just under the route's cap the body is read (and the name refused as too long).
+    host.send(room(cubby_api::RECORD_BODY_LIMIT - 200))
+        .await
+        .expect(422);
+}
+
+async fn an_integer_may_be_written_as_a_whole_float(host: &impl Host, world: &World) {
+    // JSON has one number type; JSON Schema (and so the OpenAPI document) calls 20.0 an integer.
+    let room = |capacity: f64| json!({ "name": format!("Room {capacity}"), "age_range": { "min_months": 0.0, "max_months": 60 }, "capacity": capacity, "ratio": "1:4" });
+    let reply = host
+        .send(
+            Call::post("/v1/rooms")
+                .bearer(&world.a.director)
+                .json(&room(20.0)),
+        )
+        .await;
+    reply.expect(201);
+    assert_eq!(reply.json()["capacity"], 20);
     host.send(
         Call::post("/v1/rooms")
             .bearer(&world.a.director)
-            .raw("application/json", big),
+            .json(&room(20.5)),
     )
     .await
-    .expect_error(413, "request.too_large");
+    .expect_error(400, "request.malformed_json");
 }
 
 async fn malformed_json_is_400_with_where_and_why(host: &impl Host, world: &World) {

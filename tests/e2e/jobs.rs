@@ -302,6 +302,7 @@ async fn a_roster_with_one_bad_row_imports_nothing_and_a_clean_one_imports_every
         kind: "roster_import".to_owned(),
         payload: json!({ "kind": "roster_import", "file": file }).to_string(),
         attempt: 0,
+        traceparent: None,
     };
     world
         .app()
@@ -720,6 +721,7 @@ async fn the_worker_stops_between_batches_when_told() {
         kind: "upload_retention".to_owned(),
         payload: r#"{"kind":"upload_retention"}"#.to_owned(),
         attempt: 0,
+        traceparent: None,
     };
     let jobs = app.ports().jobs.clone();
     jobs.enqueue(Queue::Bulk, &waiting, Duration::ZERO)

@@ -1,6 +1,9 @@
-//! What reaches the logs: a full sign-in scenario is run with every log line captured at debug
-//! level, and no password, token, CSRF token or e-mail address appears in any of them.
+//! What reaches the logs: full scenarios are run with every log line captured at debug level
+//! through the production JSON layer, and no password, token, CSRF token, e-mail address or
+//! child's data appears in any of them; request lines carry their fields and are sampled only
+//! when they are successful reads.
 
+use cubby_api::ApiConfig;
 use cubby_domain::Role;
 use cubby_tests::logs::Logs;
 use cubby_tests::world::TEST_ORIGIN;
@@ -8,6 +11,7 @@ use cubby_tests::{ActixHost, Call, Host, World};
 use serde_json::json;
 
 use crate::checked::Checked;
+use crate::children::{add_contact, child, contact, room};
 
 #[tokio::test]
 async fn a_sign_in_scenario_logs_no_secret_and_no_address() {
@@ -109,4 +113,161 @@ async fn a_sign_in_scenario_logs_no_secret_and_no_address() {
         !text.contains('@'),
         "a log line holds an e-mail address:\n{text}"
     );
+}
+
+/// The fields every request line carries (user and tenant when signed in).
+const REQUEST_FIELDS: [&str; 6] = [
+    "request_id",
+    "trace_id",
+    "route",
+    "status",
+    "duration_ms",
+    "method",
+];
+
+#[tokio::test]
+async fn a_day_at_the_centre_logs_every_request_and_no_child_data() {
+    let logs = Logs::capture();
+    let world = World::in_memory().await;
+    let actix = ActixHost::start(&world).await;
+    let host = Checked(&actix);
+    let director = &world.a.director;
+    let guardian = world.a.member(Role::Guardian);
+
+    let koalas = room(&host, director, "Koalas").await;
+    let kid = child(&host, director, "Marjatta", Some(&koalas)).await;
+    let pickup = contact(
+        "Sirkka",
+        Some(guardian.user_id.to_string()),
+        &["guardian", "messaging"],
+    );
+    let kid = add_contact(&host, director, &kid, &pickup).await;
+    let id = kid["id"].as_str().unwrap();
+    host.send(Call::post("/v1/attendance").bearer(director).json(&json!({
+        "id": cubby_domain::AttendanceEventId::from_uuid(uuid::Uuid::now_v7()).to_string(), "kind": "check_in", "child_id": id,
+    })))
+    .await
+    .expect(201);
+    let thread = json!({
+        "child_id": id, "contact_ids": [kid["contacts"][0]["id"]], "title": "Lunch",
+        "body": "Marjatta ate all her peanut-free lunch",
+    });
+    host.send(Call::post("/v1/threads").bearer(director).json(&thread))
+        .await
+        .expect(201);
+    host.send(Call::get("/v1/children?limit=25").bearer(director))
+        .await
+        .expect(200);
+    host.send(Call::get(&format!("/v1/children/{id}")).bearer(&guardian.token))
+        .await
+        .expect(200);
+    host.send(Call::get(&format!("/v1/children/{id}")).bearer(&world.b.director))
+        .await
+        .expect(404);
+    host.send(
+        Call::post("/v1/rooms")
+            .bearer(&guardian.token)
+            .json(&json!({})),
+    )
+    .await
+    .expect(403);
+
+    let lines = logs.lines();
+    let requests: Vec<_> = lines.iter().filter(|l| l["message"] == "request").collect();
+    assert!(
+        requests.len() >= 9,
+        "every request has its line: {requests:?}"
+    );
+    for line in &requests {
+        for field in REQUEST_FIELDS {
+            assert!(!line[field].is_null(), "`{field}` missing from {line}");
+        }
+        assert_eq!(line["trace_id"].as_str().map(str::len), Some(32), "{line}");
+        if line["route"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("/v1/children"))
+        {
+            assert!(
+                !line["tenant_id"].is_null() && !line["user_id"].is_null(),
+                "{line}"
+            );
+        }
+    }
+    let text = logs.text();
+    for private in [
+        "Marjatta",
+        "Sirkka",
+        "Virtanen",
+        "peanut",
+        "2024-03-31",
+        "+358",
+        "123 4567",
+        guardian.email.as_str(),
+        guardian.token.as_str(),
+        director.as_str(),
+    ] {
+        assert!(
+            !text.contains(private),
+            "a log line holds `{private}`:\n{text}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn successful_reads_are_sampled_and_failures_and_changes_never_are() {
+    let logs = Logs::capture();
+    let api_config = ApiConfig {
+        log_sample_rate: 0.0,
+        ..cubby_tests::world::test_api_config()
+    };
+    let world = World::on(
+        cubby_adapters_memory::embedded_ports(),
+        cubby_tests::world::test_config(),
+        api_config,
+    )
+    .await;
+    let actix = ActixHost::start(&world).await;
+    let host = Checked(&actix);
+    let director = &world.a.director;
+    for _ in 0..20 {
+        host.send(Call::get("/v1/rooms").bearer(director))
+            .await
+            .expect(200);
+    }
+    room(&host, director, "Koalas").await;
+    host.send(Call::get("/v1/rooms").bearer("not-a-token"))
+        .await
+        .expect(401);
+    host.send(Call::get("/v1/rooms/room_missing").bearer(director))
+        .await
+        .expect(404);
+    let wrong = json!({ "tenant_code": world.a.tenant.code.as_str(), "email": "nobody@example.org", "password": "wrong-wrong-wrong" });
+    host.send(Call::post("/v1/auth/login").json(&wrong))
+        .await
+        .expect(401);
+
+    let statuses: Vec<(String, String, u64)> = logs
+        .lines()
+        .iter()
+        .filter(|l| l["message"] == "request")
+        .map(|l| {
+            let text = |f: &str| l[f].as_str().unwrap_or_default().to_owned();
+            (
+                text("method"),
+                text("route"),
+                l["status"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    let has = |method: &str, route: &str, status: u64| {
+        statuses.contains(&(method.to_owned(), route.to_owned(), status))
+    };
+    assert!(
+        !has("GET", "/v1/rooms", 200),
+        "reads at rate 0 are not written: {statuses:?}"
+    );
+    assert!(has("POST", "/v1/rooms", 201), "{statuses:?}");
+    assert!(has("GET", "/v1/rooms", 401), "{statuses:?}");
+    assert!(has("GET", "/v1/rooms/{id}", 404), "{statuses:?}");
+    assert!(has("POST", "/v1/auth/login", 401), "{statuses:?}");
 }

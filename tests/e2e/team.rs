@@ -14,6 +14,9 @@ crate::on_both_hosts!(
     a_suspended_or_removed_member_is_signed_out_at_once,
     custom_roles_apply_and_a_change_to_one_applies_at_once,
     an_invitation_is_accepted_once_and_only_in_its_centre,
+    an_existing_account_joins_with_its_own_password_only,
+    a_pre_claimed_address_gives_its_inviter_nothing_in_another_centre,
+    wrong_passwords_on_accepting_count_as_failed_sign_ins,
     expired_and_withdrawn_invitations_are_refused,
     the_audit_log_records_who_changed_what,
     the_context_draws_the_menu_from_permissions,
@@ -527,8 +530,33 @@ async fn an_invitation_is_accepted_once_and_only_in_its_centre(host: &impl Host,
         )
         .await;
     assert_eq!(joined.json()["status"], "active");
+}
 
-    // Someone who already has an account (a member of centre B) joins without a password.
+async fn accept(host: &impl Host, centre: &Centre, token: &str, password: Option<&str>) -> Reply {
+    host.send(Call::post("/v1/invitations/accept").json(&accept_body(centre, token, password)))
+        .await
+}
+
+async fn login(host: &impl Host, centre: &Centre, email: &str, password: &str) -> Reply {
+    let body =
+        json!({ "tenant_code": centre.tenant.code.as_str(), "email": email, "password": password });
+    host.send(Call::post("/v1/auth/login").json(&body)).await
+}
+
+/// Asserts that the invitation `sent` by `centre`'s director is still pending.
+async fn assert_pending(host: &impl Host, centre: &Centre, sent: &Value) {
+    let path = format!("/v1/invitations/{}", sent["id"].as_str().unwrap());
+    let read = host.send(Call::get(&path).bearer(&centre.director)).await;
+    read.expect(200);
+    assert_eq!(
+        read.json()["status"],
+        "pending",
+        "a refusal used the invitation"
+    );
+}
+
+async fn an_existing_account_joins_with_its_own_password_only(host: &impl Host, world: &World) {
+    // A member of centre B is invited to centre A: the token alone is not enough.
     let existing = world.b.member(Role::Teacher);
     let sent = invite(
         host,
@@ -537,18 +565,90 @@ async fn an_invitation_is_accepted_once_and_only_in_its_centre(host: &impl Host,
         json!(["guardian"]),
     )
     .await;
-    let accepted = host
-        .send(Call::post("/v1/invitations/accept").json(&accept_body(
-            &world.a,
-            sent["token"].as_str().unwrap(),
-            None,
-        )))
-        .await;
+    let token = sent["token"].as_str().unwrap();
+    accept(host, &world.a, token, None)
+        .await
+        .expect_field_error("invitation.password_required");
+    let wrong = accept(host, &world.a, token, Some("not the right password")).await;
+    wrong.expect_error(401, "invitation.wrong_password");
+    assert_eq!(wrong.header("www-authenticate"), Some("Bearer"));
+    assert_pending(host, &world.a, &sent).await;
+
+    let accepted = accept(host, &world.a, token, Some(&existing.password)).await;
     accepted.expect(200);
     assert_eq!(
         accepted.json()["tenant"]["code"],
         world.a.tenant.code.as_str()
     );
+    // The password is unchanged, and now opens both centres.
+    for centre in [&world.b, &world.a] {
+        login(host, centre, &existing.email, &existing.password)
+            .await
+            .expect(200);
+    }
+    accept(host, &world.a, token, Some(&existing.password))
+        .await
+        .expect_error(410, "invitation.used");
+}
+
+async fn a_pre_claimed_address_gives_its_inviter_nothing_in_another_centre(
+    host: &impl Host,
+    world: &World,
+) {
+    // A director of centre B invites an address Cubby does not know, and accepts for it.
+    let address = "pre.claimed@example.com";
+    let inviters = "the inviter's own choice";
+    let claimed = invite(host, &world.b.director, address, json!(["guardian"])).await;
+    accept(
+        host,
+        &world.b,
+        claimed["token"].as_str().unwrap(),
+        Some(inviters),
+    )
+    .await
+    .expect(200);
+    // Centre A invites the same address, and hands its token to the real person, who does
+    // not know the password the inviter chose: neither no password nor theirs joins.
+    let sent = invite(host, &world.a.director, address, json!(["teacher"])).await;
+    let token = sent["token"].as_str().unwrap();
+    accept(host, &world.a, token, None)
+        .await
+        .expect_field_error("invitation.password_required");
+    accept(host, &world.a, token, Some("the real person's password"))
+        .await
+        .expect_error(401, "invitation.wrong_password");
+    assert_pending(host, &world.a, &sent).await;
+    // So the inviter's password opens centre B only, never centre A.
+    login(host, &world.a, address, inviters)
+        .await
+        .expect_error(401, "auth.invalid_credentials");
+    login(host, &world.b, address, inviters).await.expect(200);
+}
+
+async fn wrong_passwords_on_accepting_count_as_failed_sign_ins(host: &impl Host, world: &World) {
+    let existing = world.b.member(Role::Guardian);
+    let sent = invite(
+        host,
+        &world.a.director,
+        &existing.email,
+        json!(["guardian"]),
+    )
+    .await;
+    let token = sent["token"].as_str().unwrap();
+    // The world throttles an account after 5 failures.
+    for attempt in 0..5 {
+        let guess = format!("guess number {attempt}");
+        accept(host, &world.a, token, Some(&guess))
+            .await
+            .expect_error(401, "invitation.wrong_password");
+    }
+    let throttled = accept(host, &world.a, token, Some(&existing.password)).await;
+    throttled.expect_error(429, "auth.throttled");
+    assert!(throttled.header("retry-after").is_some());
+    login(host, &world.b, &existing.email, &existing.password)
+        .await
+        .expect_error(429, "auth.throttled");
+    assert_pending(host, &world.a, &sent).await;
 }
 
 async fn expired_and_withdrawn_invitations_are_refused(host: &impl Host, world: &World) {

@@ -15,6 +15,7 @@ pub mod hosts;
 pub mod http_stub;
 pub mod logs;
 pub mod objects;
+pub mod scrape;
 pub mod services;
 pub mod tokens;
 pub mod world;

@@ -3,7 +3,14 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
+use cubby_telemetry::BoxedLayer;
+use sentry::protocol::Event;
+use sentry::test::TestTransport;
 use serde_json::Value;
+use tracing_subscriber::Layer;
+use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 /// Every log line written since the capture started, process-wide.
 #[derive(Clone)]
@@ -26,20 +33,50 @@ impl Write for Sink {
 }
 
 impl Logs {
-    /// Installs the capturing subscriber (once per process) at debug level, JSON as in
-    /// production, and returns its buffer.
+    /// Installs the capturing subscriber (once per process) and returns its buffer: the
+    /// production JSON layer, redaction included, at debug level.
     pub fn capture() -> Logs {
-        static LOGS: OnceLock<Logs> = OnceLock::new();
+        Self::install(Vec::new()).0
+    }
+
+    /// As [`Logs::capture`], with error reporting on an in-memory transport. The first
+    /// capture of a process decides whether reports are captured.
+    pub fn capture_with_reports() -> (Logs, Reports) {
+        let (logs, reports) = Self::install(vec![cubby_telemetry::errors::layer()]);
+        (
+            logs,
+            reports.unwrap_or_else(|| Reports {
+                transport: TestTransport::new(),
+                _client: None,
+            }),
+        )
+    }
+
+    fn install(extra: Vec<BoxedLayer>) -> (Logs, Option<Reports>) {
+        static LOGS: OnceLock<(Logs, Option<Reports>)> = OnceLock::new();
         LOGS.get_or_init(|| {
             let buffer = Arc::new(Mutex::new(Vec::new()));
             let writer = buffer.clone();
-            tracing_subscriber::fmt()
-                .json()
-                .flatten_event(true)
-                .with_max_level(tracing::Level::DEBUG)
-                .with_writer(move || Sink(writer.clone()))
-                .init();
-            Logs(buffer)
+            let reports = (!extra.is_empty()).then(|| {
+                let transport = TestTransport::new();
+                let mut options = cubby_telemetry::errors::options(
+                    "https://public@sentry.invalid/1".parse().ok(),
+                    "dev",
+                );
+                options.transport = Some(Arc::new(transport.clone()));
+                Reports {
+                    transport,
+                    _client: Some(Arc::new(sentry::init(options))),
+                }
+            });
+            let mut layers = vec![
+                cubby_telemetry::json_lines(move || Sink(writer.clone()), true)
+                    .with_filter(LevelFilter::DEBUG)
+                    .boxed(),
+            ];
+            layers.extend(extra);
+            tracing_subscriber::registry().with(layers).init();
+            (Logs(buffer), reports)
         })
         .clone()
     }
@@ -54,6 +91,28 @@ impl Logs {
         self.text()
             .lines()
             .filter_map(|line| serde_json::from_str(line).ok())
+            .collect()
+    }
+}
+
+/// The error reports sent since the capture started, held by an in-memory transport.
+#[derive(Clone)]
+pub struct Reports {
+    transport: Arc<TestTransport>,
+    /// The client, kept alive for the whole process.
+    _client: Option<Arc<sentry::ClientInitGuard>>,
+}
+
+impl Reports {
+    /// The events reported so far, taken out of the transport.
+    pub fn take(&self) -> Vec<Event<'static>> {
+        if let Some(client) = sentry::Hub::main().client() {
+            client.flush(Some(std::time::Duration::from_secs(2)));
+        }
+        self.transport
+            .fetch_and_clear_envelopes()
+            .into_iter()
+            .filter_map(|envelope| envelope.event().cloned())
             .collect()
     }
 }

@@ -102,10 +102,14 @@ pub fn test_config() -> AppConfig {
 /// The browser origin test worlds allow.
 pub const TEST_ORIGIN: &str = "https://app.cubby.example";
 
-/// The api configuration of a test world: the defaults, allowing [`TEST_ORIGIN`].
+/// The api configuration of a test world: the defaults, allowing [`TEST_ORIGIN`], without the
+/// API docs.
 pub fn test_api_config() -> ApiConfig {
     ApiConfig {
         allowed_origins: vec![TEST_ORIGIN.to_owned()],
+        // The docs' pages carry their own Content-Security-Policy; tests/e2e/openapi.rs turns
+        // them on.
+        serve_docs: false,
         ..ApiConfig::default()
     }
 }

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use time::Date;
 
 use crate::audit::to_bson;
+use crate::timed;
 use crate::{
     Mongo, all_of, decode, duplicate_key, id_conflict, one_of, page_of, scoped, to_repo_error,
 };
@@ -410,10 +411,12 @@ impl AttendanceLog for Mongo {
         scope: &TenantScope,
         event: &AttendanceEvent,
     ) -> Result<Appended, RepoError> {
-        let error = match self
-            .attendance_events()
-            .insert_one(AttendanceEventDocument::from_domain(scope, event))
-            .await
+        let error = match timed(
+            "attendance_events.insert",
+            self.attendance_events()
+                .insert_one(AttendanceEventDocument::from_domain(scope, event)),
+        )
+        .await
         {
             Ok(_) => return Ok(Appended::Stored),
             Err(error) => error,
@@ -510,11 +513,14 @@ fn breach_filter(scope: &TenantScope, query: &BreachQuery) -> Document {
 #[async_trait]
 impl BreachLog for Mongo {
     async fn record(&self, scope: &TenantScope, breach: &Breach) -> Result<(), RepoError> {
-        self.breaches()
-            .insert_one(BreachDocument::from_domain(scope, breach))
-            .await
-            .map(|_| ())
-            .map_err(id_conflict("breach.id"))
+        timed(
+            "ratio_breaches.insert",
+            self.breaches()
+                .insert_one(BreachDocument::from_domain(scope, breach)),
+        )
+        .await
+        .map(|_| ())
+        .map_err(id_conflict("breach.id"))
     }
 
     async fn breaches(

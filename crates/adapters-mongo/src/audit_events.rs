@@ -8,6 +8,7 @@ use mongodb::Collection;
 use serde::{Deserialize, Serialize};
 
 use crate::audit::to_bson;
+use crate::timed;
 use crate::{Mongo, decode, id_conflict, page_of, scoped};
 
 /// The collection.
@@ -129,11 +130,14 @@ fn filter(scope: &TenantScope, query: &AuditQuery) -> Document {
 #[async_trait]
 impl AuditLog for Mongo {
     async fn append(&self, scope: &TenantScope, event: &AuditEvent) -> Result<(), RepoError> {
-        self.audit_events()
-            .insert_one(AuditEventDocument::from_domain(scope, event))
-            .await
-            .map(|_| ())
-            .map_err(id_conflict("audit_event.id"))
+        timed(
+            "audit_events.insert",
+            self.audit_events()
+                .insert_one(AuditEventDocument::from_domain(scope, event)),
+        )
+        .await
+        .map(|_| ())
+        .map_err(id_conflict("audit_event.id"))
     }
 
     async fn list_events(

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::audit::{AuditDocument, to_bson};
 use crate::rooms::regex_literal;
+use crate::timed;
 use crate::{
     Mongo, decode, duplicate_key, id_conflict, one_of, page_of, replace_versioned, scoped,
     sort_order, to_repo_error, version_from_bson, version_to_bson,
@@ -530,11 +531,14 @@ fn child_filter(scope: &TenantScope, query: &ChildQuery) -> Option<Document> {
 #[async_trait]
 impl ChildRepository for Mongo {
     async fn insert(&self, scope: &TenantScope, child: &Child) -> Result<(), RepoError> {
-        self.children()
-            .insert_one(ChildDocument::from_domain(scope, child))
-            .await
-            .map(|_| ())
-            .map_err(child_write_error)
+        timed(
+            "children.insert",
+            self.children()
+                .insert_one(ChildDocument::from_domain(scope, child)),
+        )
+        .await
+        .map(|_| ())
+        .map_err(child_write_error)
     }
 
     async fn get(&self, scope: &TenantScope, id: ChildId) -> Result<Child, RepoError> {
@@ -584,11 +588,14 @@ impl ChildRepository for Mongo {
 #[async_trait]
 impl StaffRepository for Mongo {
     async fn insert(&self, scope: &TenantScope, member: &StaffMember) -> Result<(), RepoError> {
-        self.staff()
-            .insert_one(StaffDocument::from_domain(scope, member))
-            .await
-            .map(|_| ())
-            .map_err(staff_write_error)
+        timed(
+            "staff.insert",
+            self.staff()
+                .insert_one(StaffDocument::from_domain(scope, member)),
+        )
+        .await
+        .map(|_| ())
+        .map_err(staff_write_error)
     }
 
     async fn get(&self, scope: &TenantScope, id: StaffId) -> Result<StaffMember, RepoError> {

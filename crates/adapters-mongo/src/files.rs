@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::audit::to_bson;
+use crate::timed;
 use crate::{Mongo, decode, id_conflict, one_of, scoped, to_repo_error};
 
 /// The collection.
@@ -99,10 +100,13 @@ impl Mongo {
 #[async_trait]
 impl FileRepository for Mongo {
     async fn insert(&self, scope: &TenantScope, record: &StoredFile) -> Result<(), RepoError> {
-        self.files()
-            .insert_one(FileDocument::from_domain(scope, record))
-            .await
-            .map_err(id_conflict("file.id"))?;
+        timed(
+            "files.insert",
+            self.files()
+                .insert_one(FileDocument::from_domain(scope, record)),
+        )
+        .await
+        .map_err(id_conflict("file.id"))?;
         Ok(())
     }
 
@@ -117,14 +121,15 @@ impl FileRepository for Mongo {
     }
 
     async fn update(&self, scope: &TenantScope, record: &StoredFile) -> Result<(), RepoError> {
-        let result = self
-            .files()
-            .replace_one(
+        let result = timed(
+            "files.replace",
+            self.files().replace_one(
                 scoped(scope, doc! { "_id": record.id.to_string() }),
                 FileDocument::from_domain(scope, record),
-            )
-            .await
-            .map_err(to_repo_error)?;
+            ),
+        )
+        .await
+        .map_err(to_repo_error)?;
         if result.matched_count == 1 {
             Ok(())
         } else {
@@ -133,10 +138,13 @@ impl FileRepository for Mongo {
     }
 
     async fn remove(&self, scope: &TenantScope, id: FileId) -> Result<(), RepoError> {
-        self.files()
-            .delete_one(scoped(scope, doc! { "_id": id.to_string() }))
-            .await
-            .map_err(to_repo_error)?;
+        timed(
+            "files.delete",
+            self.files()
+                .delete_one(scoped(scope, doc! { "_id": id.to_string() })),
+        )
+        .await
+        .map_err(to_repo_error)?;
         Ok(())
     }
 
@@ -146,19 +154,20 @@ impl FileRepository for Mongo {
         before: OffsetDateTime,
         limit: u32,
     ) -> Result<Vec<StoredFile>, RepoError> {
-        let documents: Vec<Document> = self
-            .file_documents()
-            .find(scoped(
-                scope,
-                doc! { "status": FileStatus::Pending.as_str(), "created_at": { "$lt": to_bson(before) } },
-            ))
-            .sort(doc! { "created_at": 1, "_id": 1 })
-            .limit(i64::from(limit))
-            .await
-            .map_err(to_repo_error)?
-            .try_collect()
-            .await
-            .map_err(to_repo_error)?;
+        let files = self.file_documents();
+        let find = async {
+            files
+                .find(scoped(
+                    scope,
+                    doc! { "status": FileStatus::Pending.as_str(), "created_at": { "$lt": to_bson(before) } },
+                ))
+                .sort(doc! { "created_at": 1, "_id": 1 })
+                .limit(i64::from(limit))
+                .await?
+                .try_collect()
+                .await
+        };
+        let documents: Vec<Document> = timed("files.find", find).await.map_err(to_repo_error)?;
         documents.into_iter().map(file).collect()
     }
 }

@@ -6,6 +6,7 @@ use cubby_ports::RepoError;
 use mongodb::options::IndexOptions;
 use mongodb::{Database, IndexModel};
 
+use crate::timed;
 use crate::{
     attendance, audit_events, children, files, invitations, memberships, messages, roles, rooms,
     tenants, to_repo_error, users,
@@ -331,11 +332,13 @@ fn declared() -> Vec<(&'static str, Vec<IndexModel>)> {
 pub(crate) async fn ensure(db: &Database) -> Result<IndexReport, RepoError> {
     let mut ensured = Vec::new();
     for (collection, models) in declared() {
-        let result = db
-            .collection::<bson::Document>(collection)
-            .create_indexes(models)
-            .await
-            .map_err(to_repo_error)?;
+        let indexed = db.collection::<bson::Document>(collection);
+        let result = timed(
+            format!("{collection}.create_indexes"),
+            indexed.create_indexes(models),
+        )
+        .await
+        .map_err(to_repo_error)?;
         ensured.extend(
             result
                 .index_names

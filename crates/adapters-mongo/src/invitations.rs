@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::audit::{AuditDocument, to_bson};
 use crate::memberships::{entitlements_from_bson, entitlements_to_bson};
+use crate::timed;
 use crate::{
     Mongo, decode, hex, id_conflict, one_of, page_of, replace_versioned, scoped, version_from_bson,
     version_to_bson,
@@ -138,11 +139,14 @@ impl InvitationRepository for Mongo {
         scope: &TenantScope,
         invitation: &Invitation,
     ) -> Result<(), RepoError> {
-        self.invitations()
-            .insert_one(InvitationDocument::from_domain(scope, invitation))
-            .await
-            .map(|_| ())
-            .map_err(write_error)
+        timed(
+            "invitations.insert",
+            self.invitations()
+                .insert_one(InvitationDocument::from_domain(scope, invitation)),
+        )
+        .await
+        .map(|_| ())
+        .map_err(write_error)
     }
 
     async fn get_invitation(

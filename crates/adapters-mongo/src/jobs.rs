@@ -17,6 +17,7 @@ use mongodb::Collection;
 use serde::{Deserialize, Serialize};
 
 use crate::audit::to_bson;
+use crate::timed;
 use crate::{Mongo, decode, duplicate_key, id_conflict, one_of, scoped, to_repo_error};
 
 /// The job records collection.
@@ -125,10 +126,13 @@ impl Mongo {
 #[async_trait]
 impl JobRecords for Mongo {
     async fn insert(&self, scope: &TenantScope, record: &JobRecord) -> Result<(), RepoError> {
-        self.jobs()
-            .insert_one(JobDocument::from_domain(scope, record))
-            .await
-            .map_err(id_conflict("job.id"))?;
+        timed(
+            "jobs.insert",
+            self.jobs()
+                .insert_one(JobDocument::from_domain(scope, record)),
+        )
+        .await
+        .map_err(id_conflict("job.id"))?;
         Ok(())
     }
 
@@ -143,14 +147,15 @@ impl JobRecords for Mongo {
     }
 
     async fn update(&self, scope: &TenantScope, record: &JobRecord) -> Result<(), RepoError> {
-        let result = self
-            .jobs()
-            .replace_one(
+        let result = timed(
+            "jobs.replace",
+            self.jobs().replace_one(
                 scoped(scope, doc! { "_id": record.id.to_string() }),
                 JobDocument::from_domain(scope, record),
-            )
-            .await
-            .map_err(to_repo_error)?;
+            ),
+        )
+        .await
+        .map_err(to_repo_error)?;
         if result.matched_count == 1 {
             Ok(())
         } else {
@@ -170,7 +175,7 @@ impl JobRecords for Mongo {
             job_id: job.to_string(),
             effect: effect.to_owned(),
         };
-        match self.job_effects().insert_one(mark).await {
+        match timed("job_effects.insert", self.job_effects().insert_one(mark)).await {
             Ok(_) => Ok(true),
             Err(error) if duplicate_key(&error).is_some() => Ok(false),
             Err(error) => Err(to_repo_error(error)),

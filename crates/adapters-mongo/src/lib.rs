@@ -29,6 +29,8 @@ mod rooms;
 mod tenants;
 mod users;
 
+use std::borrow::Cow;
+use std::future::IntoFuture;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -189,6 +191,23 @@ fn probe_message(error: &mongodb::error::Error) -> String {
     }
 }
 
+/// Runs `call`, one driver call named `operation` (`children.insert`), in a `store` span, timed
+/// (see [`cubby_ports::observe`]). Every call to the database goes through here.
+pub(crate) async fn timed<C, T>(
+    operation: impl Into<Cow<'static, str>>,
+    call: C,
+) -> Result<T, mongodb::error::Error>
+where
+    C: IntoFuture<Output = Result<T, mongodb::error::Error>>,
+{
+    cubby_ports::observe::timed("mongodb", operation, call).await
+}
+
+/// The name of operation `what` on `collection`, for [`timed`]: `children.find`.
+fn operation<T: Send + Sync>(collection: &Collection<T>, what: &str) -> String {
+    format!("{}.{what}", collection.name())
+}
+
 /// `filter` confined to the scope's tenant. Every query on a tenant-owned collection starts
 /// here.
 pub(crate) fn scoped(scope: &TenantScope, filter: Document) -> Document {
@@ -297,12 +316,14 @@ pub(crate) async fn one_of<T>(
     filter: Document,
     read: impl FnOnce(Document) -> Result<T, RepoError>,
 ) -> Result<Option<T>, RepoError> {
-    collection
-        .find_one(filter)
-        .await
-        .map_err(to_repo_error)?
-        .map(read)
-        .transpose()
+    timed(
+        operation(collection, "find_one"),
+        collection.find_one(filter),
+    )
+    .await
+    .map_err(to_repo_error)?
+    .map(read)
+    .transpose()
 }
 
 /// Every document of `collection` matching `filter` (used as given, as by [`one_of`]) in `sort`
@@ -313,12 +334,15 @@ pub(crate) async fn all_of<T>(
     sort: Document,
     read: impl Fn(Document) -> Result<T, RepoError>,
 ) -> Result<Vec<T>, RepoError> {
-    let documents: Vec<Document> = collection
-        .find(filter)
-        .sort(sort)
-        .await
-        .map_err(to_repo_error)?
-        .try_collect()
+    let find = async {
+        collection
+            .find(filter)
+            .sort(sort)
+            .await?
+            .try_collect()
+            .await
+    };
+    let documents: Vec<Document> = timed(operation(collection, "find"), find)
         .await
         .map_err(to_repo_error)?;
     documents.into_iter().map(read).collect()
@@ -333,18 +357,23 @@ pub(crate) async fn page_of<T>(
     page: PageRequest,
     read: impl Fn(Document) -> Result<T, RepoError>,
 ) -> Result<Page<T>, RepoError> {
-    let total = collection
-        .count_documents(filter.clone())
-        .await
-        .map_err(to_repo_error)?;
-    let documents: Vec<Document> = collection
-        .find(filter)
-        .sort(sort)
-        .skip(page.offset())
-        .limit(i64::from(page.limit()))
-        .await
-        .map_err(to_repo_error)?
-        .try_collect()
+    let total = timed(
+        operation(collection, "count"),
+        collection.count_documents(filter.clone()),
+    )
+    .await
+    .map_err(to_repo_error)?;
+    let find = async {
+        collection
+            .find(filter)
+            .sort(sort)
+            .skip(page.offset())
+            .limit(i64::from(page.limit()))
+            .await?
+            .try_collect()
+            .await
+    };
+    let documents: Vec<Document> = timed(operation(collection, "find"), find)
         .await
         .map_err(to_repo_error)?;
     let items = documents.into_iter().map(read).collect::<Result<_, _>>()?;
@@ -357,10 +386,12 @@ pub(crate) async fn exists<T: Send + Sync>(
     collection: &Collection<T>,
     filter: Document,
 ) -> Result<bool, RepoError> {
-    let found = collection
-        .count_documents(filter)
-        .await
-        .map_err(to_repo_error)?;
+    let found = timed(
+        operation(collection, "count"),
+        collection.count_documents(filter),
+    )
+    .await
+    .map_err(to_repo_error)?;
     Ok(found > 0)
 }
 
@@ -391,10 +422,12 @@ pub(crate) async fn replace_versioned<T: Serialize + Send + Sync>(
 ) -> Result<(), RepoError> {
     let mut current = filter.clone();
     current.insert("version", version_to_bson(expected));
-    let result = collection
-        .replace_one(current, replacement)
-        .await
-        .map_err(write_error)?;
+    let result = timed(
+        operation(collection, "replace"),
+        collection.replace_one(current, replacement),
+    )
+    .await
+    .map_err(write_error)?;
     if result.matched_count == 1 {
         return Ok(());
     }

@@ -14,6 +14,7 @@ use mongodb::Collection;
 use serde::{Deserialize, Serialize};
 
 use crate::audit::AuditDocument;
+use crate::timed;
 use crate::{
     Mongo, all_of, decode, duplicate_key, in_tenant, one_of, page_of, scoped, sort_order,
     to_repo_error, version_from_bson, version_to_bson,
@@ -181,14 +182,17 @@ impl MembershipRepository for Mongo {
         scope: &TenantScope,
         membership: &Membership,
     ) -> Result<(), RepoError> {
-        self.memberships()
-            .insert_one(MembershipDocument::from_domain(
-                scope.tenant_id(),
-                membership,
-            ))
-            .await
-            .map(|_| ())
-            .map_err(write_error)
+        timed(
+            "memberships.insert",
+            self.memberships()
+                .insert_one(MembershipDocument::from_domain(
+                    scope.tenant_id(),
+                    membership,
+                )),
+        )
+        .await
+        .map(|_| ())
+        .map_err(write_error)
     }
 
     async fn get_membership(
@@ -207,9 +211,9 @@ impl MembershipRepository for Mongo {
         expected: Version,
     ) -> Result<(), RepoError> {
         let id = membership.id.to_string();
-        let result = self
-            .memberships()
-            .replace_one(
+        let result = timed(
+            "memberships.replace",
+            self.memberships().replace_one(
                 scoped(
                     scope,
                     doc! {
@@ -219,9 +223,10 @@ impl MembershipRepository for Mongo {
                     },
                 ),
                 MembershipDocument::from_domain(scope.tenant_id(), membership),
-            )
-            .await
-            .map_err(write_error)?;
+            ),
+        )
+        .await
+        .map_err(write_error)?;
         if result.matched_count == 1 {
             return Ok(());
         }

@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::audit::to_bson;
+use crate::timed;
 use crate::{Mongo, decode, exists, id_conflict, one_of, page_of, scoped, to_repo_error};
 
 /// The announcements collection.
@@ -348,11 +349,14 @@ impl MessageRepository for Mongo {
         scope: &TenantScope,
         announcement: &Announcement,
     ) -> Result<(), RepoError> {
-        self.announcements_collection()
-            .insert_one(AnnouncementDocument::from_domain(scope, announcement))
-            .await
-            .map(|_| ())
-            .map_err(id_conflict("announcement.id"))
+        timed(
+            "announcements.insert",
+            self.announcements_collection()
+                .insert_one(AnnouncementDocument::from_domain(scope, announcement)),
+        )
+        .await
+        .map(|_| ())
+        .map_err(id_conflict("announcement.id"))
     }
 
     async fn get_announcement(
@@ -396,17 +400,18 @@ impl MessageRepository for Mongo {
             .map_err(|_| RepoError::Failed("a receipt could not be encoded".into()))?;
         // One atomic update: it pushes only while the user has no receipt, so the first read
         // stands and concurrent reads leave one.
-        let result = self
-            .announcement_documents()
-            .update_one(
+        let result = timed(
+            "announcements.update",
+            self.announcement_documents().update_one(
                 scoped(
                     scope,
                     doc! { "_id": &id, "receipts.user": { "$ne": user.to_string() } },
                 ),
                 doc! { "$push": { "receipts": receipt } },
-            )
-            .await
-            .map_err(to_repo_error)?;
+            ),
+        )
+        .await
+        .map_err(to_repo_error)?;
         if result.matched_count == 1
             || exists(
                 &self.announcement_documents(),
@@ -430,15 +435,21 @@ impl MessageRepository for Mongo {
         // unreachable (messages are read by their thread, whose id was never handed out, and
         // `add_message` checks the thread), whereas a thread stored without its first message
         // would be listed with a message that does not exist.
-        self.messages_collection()
-            .insert_one(MessageDocument::from_domain(scope, first))
-            .await
-            .map_err(id_conflict("message.id"))?;
-        self.threads_collection()
-            .insert_one(ThreadDocument::from_domain(scope, thread))
-            .await
-            .map(|_| ())
-            .map_err(id_conflict("thread.id"))
+        timed(
+            "messages.insert",
+            self.messages_collection()
+                .insert_one(MessageDocument::from_domain(scope, first)),
+        )
+        .await
+        .map_err(id_conflict("message.id"))?;
+        timed(
+            "threads.insert",
+            self.threads_collection()
+                .insert_one(ThreadDocument::from_domain(scope, thread)),
+        )
+        .await
+        .map(|_| ())
+        .map_err(id_conflict("thread.id"))
     }
 
     async fn get_thread(&self, scope: &TenantScope, id: ThreadId) -> Result<Thread, RepoError> {
@@ -474,25 +485,29 @@ impl MessageRepository for Mongo {
         // message is stored only once its thread is known to be the tenant's, and concurrent
         // messages are all counted. Should the insert then fail, the count is one ahead of the
         // stored messages; the error is the caller's to retry.
-        let result = self
-            .thread_documents()
-            .update_one(
+        let result = timed(
+            "threads.update",
+            self.thread_documents().update_one(
                 scoped(scope, doc! { "_id": message.thread_id.to_string() }),
                 doc! {
                     "$inc": { "messages": 1_i64 },
                     "$max": { "last_message_at": to_bson(message.sent_at) },
                 },
-            )
-            .await
-            .map_err(to_repo_error)?;
+            ),
+        )
+        .await
+        .map_err(to_repo_error)?;
         if result.matched_count == 0 {
             return Err(RepoError::NotFound);
         }
-        self.messages_collection()
-            .insert_one(MessageDocument::from_domain(scope, message))
-            .await
-            .map(|_| ())
-            .map_err(id_conflict("message.id"))
+        timed(
+            "messages.insert",
+            self.messages_collection()
+                .insert_one(MessageDocument::from_domain(scope, message)),
+        )
+        .await
+        .map(|_| ())
+        .map_err(id_conflict("message.id"))
     }
 
     async fn messages(
@@ -535,23 +550,30 @@ impl MessageRepository for Mongo {
                 doc! { "$set": { "receipts.$.at": when } },
             )
         };
-        if move_on().await.map_err(to_repo_error)?.matched_count == 1 {
+        if timed("threads.update", move_on())
+            .await
+            .map_err(to_repo_error)?
+            .matched_count
+            == 1
+        {
             return Ok(());
         }
         // No earlier receipt: add one, only while the user has none, so that concurrent reads
         // leave one receipt per user.
         let receipt = bson::to_bson(&ReceiptDocument::new(user, at))
             .map_err(|_| RepoError::Failed("a receipt could not be encoded".into()))?;
-        let pushed = threads
-            .update_one(
+        let pushed = timed(
+            "threads.update",
+            threads.update_one(
                 scoped(
                     scope,
                     doc! { "_id": &id, "receipts.user": { "$ne": &reader } },
                 ),
                 doc! { "$push": { "receipts": receipt } },
-            )
-            .await
-            .map_err(to_repo_error)?;
+            ),
+        )
+        .await
+        .map_err(to_repo_error)?;
         if pushed.matched_count == 1 {
             return Ok(());
         }

@@ -8,6 +8,7 @@ use mongodb::Collection;
 use serde::{Deserialize, Serialize};
 
 use crate::audit::AuditDocument;
+use crate::timed;
 use crate::{
     Mongo, all_of, decode, duplicate_key, missed, replace_versioned, scoped, to_repo_error,
     version_from_bson, version_to_bson,
@@ -98,11 +99,14 @@ fn write_error(error: mongodb::error::Error) -> RepoError {
 #[async_trait]
 impl RoleRepository for Mongo {
     async fn insert_role(&self, scope: &TenantScope, role: &CustomRole) -> Result<(), RepoError> {
-        self.roles()
-            .insert_one(RoleDocument::from_domain(scope, role))
-            .await
-            .map(|_| ())
-            .map_err(write_error)
+        timed(
+            "roles.insert",
+            self.roles()
+                .insert_one(RoleDocument::from_domain(scope, role)),
+        )
+        .await
+        .map(|_| ())
+        .map_err(write_error)
     }
 
     async fn list_roles(&self, scope: &TenantScope) -> Result<Vec<CustomRole>, RepoError> {
@@ -138,14 +142,15 @@ impl RoleRepository for Mongo {
         expected: Version,
     ) -> Result<(), RepoError> {
         let id = id.to_string();
-        let result = self
-            .roles()
-            .delete_one(scoped(
+        let result = timed(
+            "roles.delete",
+            self.roles().delete_one(scoped(
                 scope,
                 doc! { "_id": &id, "version": version_to_bson(expected) },
-            ))
-            .await
-            .map_err(to_repo_error)?;
+            )),
+        )
+        .await
+        .map_err(to_repo_error)?;
         if result.deleted_count == 1 {
             return Ok(());
         }

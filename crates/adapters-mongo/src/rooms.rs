@@ -11,6 +11,7 @@ use mongodb::Collection;
 use serde::{Deserialize, Serialize};
 
 use crate::audit::{AuditDocument, to_bson};
+use crate::timed;
 use crate::{
     Mongo, decode, duplicate_key, one_of, page_of, replace_versioned, scoped, sort_order,
     to_repo_error, version_from_bson, version_to_bson,
@@ -219,11 +220,14 @@ pub(crate) fn regex_literal(text: &str) -> String {
 #[async_trait]
 impl RoomRepository for Mongo {
     async fn insert(&self, scope: &TenantScope, room: &Room) -> Result<(), RepoError> {
-        self.rooms()
-            .insert_one(RoomDocument::from_domain(scope, room))
-            .await
-            .map(|_| ())
-            .map_err(write_error)
+        timed(
+            "rooms.insert",
+            self.rooms()
+                .insert_one(RoomDocument::from_domain(scope, room)),
+        )
+        .await
+        .map(|_| ())
+        .map_err(write_error)
     }
 
     async fn get(&self, scope: &TenantScope, id: RoomId) -> Result<Room, RepoError> {

@@ -14,6 +14,7 @@ use mongodb::Collection;
 use serde::{Deserialize, Serialize};
 
 use crate::audit::AuditDocument;
+use crate::timed;
 use crate::{
     Mongo, decode, duplicate_key, one_of, to_repo_error, version_from_bson, version_to_bson,
 };
@@ -110,10 +111,12 @@ impl TenantDirectory for Mongo {
     }
 
     async fn insert(&self, tenant: &Tenant) -> Result<(), RepoError> {
-        match self
-            .tenants()
-            .insert_one(TenantDocument::from_domain(tenant))
-            .await
+        match timed(
+            "tenants.insert",
+            self.tenants()
+                .insert_one(TenantDocument::from_domain(tenant)),
+        )
+        .await
         {
             Ok(_) => Ok(()),
             Err(error) => Err(match duplicate_key(&error) {
@@ -133,11 +136,13 @@ impl TenantDirectory for Mongo {
             "code": tenant.code.as_str(),
             "version": version_to_bson(expected),
         };
-        let result = self
-            .tenants()
-            .replace_one(filter, TenantDocument::from_domain(tenant))
-            .await
-            .map_err(to_repo_error)?;
+        let result = timed(
+            "tenants.replace",
+            self.tenants()
+                .replace_one(filter, TenantDocument::from_domain(tenant)),
+        )
+        .await
+        .map_err(to_repo_error)?;
         if result.matched_count == 1 {
             return Ok(());
         }
@@ -157,18 +162,19 @@ impl TenantDirectory for Mongo {
             Some(after) => doc! { "_id": { "$gt": after.to_string() } },
             None => doc! {},
         };
-        let documents: Vec<bson::Document> = self
-            .db
-            .collection::<bson::Document>(COLLECTION)
-            .find(filter)
-            .projection(doc! { "_id": 1 })
-            .sort(doc! { "_id": 1 })
-            .limit(i64::from(limit))
-            .await
-            .map_err(to_repo_error)?
-            .try_collect()
-            .await
-            .map_err(to_repo_error)?;
+        let tenants = self.db.collection::<bson::Document>(COLLECTION);
+        let find = async {
+            tenants
+                .find(filter)
+                .projection(doc! { "_id": 1 })
+                .sort(doc! { "_id": 1 })
+                .limit(i64::from(limit))
+                .await?
+                .try_collect()
+                .await
+        };
+        let documents: Vec<bson::Document> =
+            timed("tenants.find", find).await.map_err(to_repo_error)?;
         documents
             .iter()
             .map(|d| {

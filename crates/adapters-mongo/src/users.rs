@@ -9,6 +9,7 @@ use mongodb::Collection;
 use serde::{Deserialize, Serialize};
 
 use crate::audit::AuditDocument;
+use crate::timed;
 use crate::{
     Mongo, decode, duplicate_key, one_of, replace_versioned, to_repo_error, version_from_bson,
     version_to_bson,
@@ -128,11 +129,13 @@ impl UserDirectory for Mongo {
     }
 
     async fn insert_user(&self, user: &User) -> Result<(), RepoError> {
-        self.users()
-            .insert_one(UserDocument::from_domain(user))
-            .await
-            .map(|_| ())
-            .map_err(write_error)
+        timed(
+            "users.insert",
+            self.users().insert_one(UserDocument::from_domain(user)),
+        )
+        .await
+        .map(|_| ())
+        .map_err(write_error)
     }
 
     async fn update_user(&self, user: &User, expected: Version) -> Result<(), RepoError> {

@@ -15,7 +15,8 @@ impl Redis {
 #[async_trait]
 impl Cache for Redis {
     async fn get(&self, key: &CacheKey) -> Result<Option<Vec<u8>>, RepoError> {
-        self.query(redis::cmd("GET").arg(self.cache_key(key))).await
+        self.query("cache.get", redis::cmd("GET").arg(self.cache_key(key)))
+            .await
     }
 
     async fn put(&self, key: &CacheKey, value: &[u8], ttl: Ttl) -> Result<(), RepoError> {
@@ -25,10 +26,11 @@ impl Cache for Redis {
             .arg(value)
             .arg("PX")
             .arg(expiry_ms(ttl.get()));
-        self.query(&command).await
+        self.query("cache.put", &command).await
     }
 
     async fn remove(&self, key: &CacheKey) -> Result<(), RepoError> {
-        self.query(redis::cmd("DEL").arg(self.cache_key(key))).await
+        self.query("cache.remove", redis::cmd("DEL").arg(self.cache_key(key)))
+            .await
     }
 }

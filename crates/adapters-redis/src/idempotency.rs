@@ -53,11 +53,13 @@ impl IdempotencyStore for Redis {
             .arg("PX")
             .arg(expiry_ms(in_flight));
         for _ in 0..CLAIM_ATTEMPTS {
-            let answer: Option<String> = self.query(&set).await?;
+            let answer: Option<String> = self.query("idempotency.claim", &set).await?;
             if answer.is_some() {
                 return Ok(Claim::Claimed);
             }
-            let stored: Option<Vec<u8>> = self.query(redis::cmd("GET").arg(&record_key)).await?;
+            let stored: Option<Vec<u8>> = self
+                .query("idempotency.claim", redis::cmd("GET").arg(&record_key))
+                .await?;
             if let Some(bytes) = stored {
                 return decode(&bytes);
             }
@@ -87,12 +89,15 @@ impl IdempotencyStore for Redis {
             .arg(record)
             .arg("PX")
             .arg(expiry_ms(keep));
-        self.query(&set).await
+        self.query("idempotency.complete", &set).await
     }
 
     async fn release(&self, scope: &TenantScope, key: &IdempotencyKey) -> Result<(), RepoError> {
-        self.query(redis::cmd("DEL").arg(self.record_key(scope, key)))
-            .await
+        self.query(
+            "idempotency.release",
+            redis::cmd("DEL").arg(self.record_key(scope, key)),
+        )
+        .await
     }
 }
 

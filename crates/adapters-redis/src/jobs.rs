@@ -6,7 +6,8 @@
 //! - `{namespace}:jobs:{queue}`: a stream of the jobs ready to run, with one consumer group,
 //!   `workers`, created at id `0` with `MKSTREAM` by the first script to touch the queue (an
 //!   existing group, `BUSYGROUP`, is left as it is). An entry's fields are the envelope: `id`,
-//!   `tenant`, `kind`, `payload` and `attempt` (decimal). A delivery's receipt is its entry id.
+//!   `tenant`, `kind`, `payload`, `attempt` (decimal) and, when the job continues a trace,
+//!   `traceparent`. A delivery's receipt is its entry id.
 //! - `{namespace}:jobs:{queue}:delayed`: a sorted set of the jobs waiting for a delay (new ones
 //!   and retries), each member the envelope as JSON (the same fields, every value a string),
 //!   scored by the time it is due, in milliseconds of the server's clock.
@@ -85,6 +86,10 @@ local function fields(member)
       end
       out[#out + 1] = name
       out[#out + 1] = job[name]
+    end
+    if type(job.traceparent) == 'string' then
+      out[#out + 1] = 'traceparent'
+      out[#out + 1] = job.traceparent
     end
     return out
   end
@@ -242,6 +247,8 @@ struct Delayed<'a> {
     kind: &'a str,
     payload: &'a str,
     attempt: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    traceparent: Option<&'a str>,
 }
 
 fn delayed_json(job: &JobEnvelope) -> Result<String, RepoError> {
@@ -251,6 +258,7 @@ fn delayed_json(job: &JobEnvelope) -> Result<String, RepoError> {
         kind: &job.kind,
         payload: &job.payload,
         attempt: job.attempt.to_string(),
+        traceparent: job.traceparent.as_deref(),
     })
     .map_err(|_| RepoError::Failed("a job could not be serialized".into()))
 }
@@ -290,6 +298,8 @@ fn envelope(fields: &[Vec<u8>]) -> Result<JobEnvelope, RepoError> {
         attempt: field(fields, "attempt")?
             .parse()
             .map_err(|_| malformed("attempt"))?,
+        // Optional, and never a reason to refuse a job.
+        traceparent: field(fields, "traceparent").ok().map(str::to_owned),
     })
 }
 
@@ -323,7 +333,7 @@ impl JobQueue for Redis {
             .arg(GROUP)
             .arg(delay_ms(delay))
             .arg(delayed_json(job)?);
-        self.run_script(&invocation).await
+        self.run_script("jobs.enqueue", &invocation).await
     }
 
     async fn receive(
@@ -346,7 +356,7 @@ impl JobQueue for Redis {
             .arg(max.min(MAX_RECEIVE))
             .arg(expiry_ms(visibility))
             .arg(MAX_PROMOTE);
-        let entries: Vec<Entry> = self.run_script(&invocation).await?;
+        let entries: Vec<Entry> = self.run_script("jobs.receive", &invocation).await?;
         entries.into_iter().map(delivery).collect()
     }
 
@@ -369,7 +379,7 @@ impl JobQueue for Redis {
             .arg(&keys.leases)
             .arg(id)
             .ignore();
-        self.query_pipeline(&pipeline).await
+        self.query_pipeline("jobs.ack", &pipeline).await
     }
 
     async fn retry(
@@ -392,7 +402,9 @@ impl JobQueue for Redis {
             .arg(&delivery.receipt)
             .arg(delay_ms(delay))
             .arg(delayed_json(&next)?);
-        self.run_script::<i64>(&invocation).await.map(|_| ())
+        self.run_script::<i64>("jobs.retry", &invocation)
+            .await
+            .map(|_| ())
     }
 
     async fn dead_letter(
@@ -422,7 +434,12 @@ impl JobQueue for Redis {
             .arg(job.attempt)
             .arg("reason")
             .arg(reason);
-        self.run_script::<i64>(&invocation).await.map(|_| ())
+        if let Some(traceparent) = &job.traceparent {
+            invocation.arg("traceparent").arg(traceparent);
+        }
+        self.run_script::<i64>("jobs.dead_letter", &invocation)
+            .await
+            .map(|_| ())
     }
 
     async fn dead_letters(&self, queue: Queue, max: usize) -> Result<Vec<DeadLetter>, RepoError> {
@@ -436,7 +453,7 @@ impl JobQueue for Redis {
             .arg("+")
             .arg("COUNT")
             .arg(max);
-        let entries: Vec<Entry> = self.query(&range).await?;
+        let entries: Vec<Entry> = self.query("jobs.dead_letters", &range).await?;
         entries.into_iter().map(dead_letter).collect()
     }
 
@@ -449,7 +466,7 @@ impl JobQueue for Redis {
             .key(&keys.dead)
             .arg(GROUP);
         let (length, pending, delayed, dead): (u64, u64, u64, u64) =
-            self.run_script(&invocation).await?;
+            self.run_script("jobs.depth", &invocation).await?;
         Ok(QueueDepth {
             waiting: length.saturating_sub(pending) + delayed,
             in_flight: pending,
@@ -473,6 +490,7 @@ mod tests {
             kind: "roster_import".to_owned(),
             payload: r#"{"file":"ü"}"#.to_owned(),
             attempt: 7,
+            traceparent: None,
         }
     }
 
@@ -495,6 +513,16 @@ mod tests {
             ("attempt", "7"),
         ]);
         assert_eq!(envelope(&stored).unwrap(), job);
+        let traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        let mut traced = stored.clone();
+        traced.extend(fields(&[("traceparent", traceparent)]));
+        assert_eq!(
+            envelope(&traced).unwrap(),
+            cubby_ports::JobEnvelope {
+                traceparent: Some(traceparent.to_owned()),
+                ..job
+            }
+        );
     }
 
     #[test]
@@ -504,6 +532,7 @@ mod tests {
         assert_eq!(json["attempt"], "7");
         assert_eq!(json["payload"], job.payload.as_str());
         assert_eq!(json["id"], job.id.to_string().as_str());
+        assert!(json.get("traceparent").is_none(), "{json}");
     }
 
     #[test]

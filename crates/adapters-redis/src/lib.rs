@@ -137,35 +137,37 @@ impl Redis {
         format!("{}:{kind}:{rest}", self.namespace)
     }
 
-    /// Runs `command` and reads its answer as `T`.
-    async fn query<T: FromRedisValue>(&self, command: &Cmd) -> Result<T, RepoError> {
+    /// Runs `command` and reads its answer as `T`. Like every call to the server, it is timed
+    /// as `operation` (the port's method: `cache.get`) in a `store` span (see
+    /// [`cubby_ports::observe`]).
+    async fn query<T: FromRedisValue>(
+        &self,
+        operation: &'static str,
+        command: &Cmd,
+    ) -> Result<T, RepoError> {
         let mut connection = self.connection.clone();
-        command
-            .query_async(&mut connection)
-            .await
-            .map_err(to_repo_error)
+        timed(operation, command.query_async(&mut connection)).await
     }
 
-    /// Runs `pipeline` and reads its answers as `T`.
-    async fn query_pipeline<T: FromRedisValue>(&self, pipeline: &Pipeline) -> Result<T, RepoError> {
+    /// Runs `pipeline` and reads its answers as `T`, timed as `operation`.
+    async fn query_pipeline<T: FromRedisValue>(
+        &self,
+        operation: &'static str,
+        pipeline: &Pipeline,
+    ) -> Result<T, RepoError> {
         let mut connection = self.connection.clone();
-        pipeline
-            .query_async(&mut connection)
-            .await
-            .map_err(to_repo_error)
+        timed(operation, pipeline.query_async(&mut connection)).await
     }
 
     /// Runs a Lua script (by its digest, loading it first when the server does not know it) and
-    /// reads its answer as `T`. A script runs atomically.
+    /// reads its answer as `T`, timed as `operation`. A script runs atomically.
     async fn run_script<T: FromRedisValue>(
         &self,
+        operation: &'static str,
         invocation: &ScriptInvocation<'_>,
     ) -> Result<T, RepoError> {
         let mut connection = self.connection.clone();
-        invocation
-            .invoke_async(&mut connection)
-            .await
-            .map_err(to_repo_error)
+        timed(operation, invocation.invoke_async(&mut connection)).await
     }
 }
 
@@ -188,6 +190,16 @@ impl HealthProbe for Redis {
             )),
         }
     }
+}
+
+/// Runs `call` as `operation` of Redis (see [`cubby_ports::observe::timed`]), its error mapped.
+async fn timed<T>(
+    operation: &'static str,
+    call: impl Future<Output = Result<T, RedisError>>,
+) -> Result<T, RepoError> {
+    cubby_ports::observe::timed("redis", operation, call)
+        .await
+        .map_err(to_repo_error)
 }
 
 /// A job queue consumer name no other process or [`Redis`] value uses: the process id, a

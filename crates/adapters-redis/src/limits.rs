@@ -56,7 +56,8 @@ impl RateLimiter for Redis {
             .arg(&counter)
             .cmd("PTTL")
             .arg(&counter);
-        let (stored, left_ms): (Option<Vec<u8>>, i64) = self.query_pipeline(&pipeline).await?;
+        let (stored, left_ms): (Option<Vec<u8>>, i64) =
+            self.query_pipeline("limits.current", &pipeline).await?;
         let Some(bytes) = stored else {
             return Ok(window(0, 0));
         };
@@ -69,13 +70,17 @@ impl RateLimiter for Redis {
 
     async fn hit(&self, key: &LimitKey, window_length: Duration) -> Result<Window, RepoError> {
         let (count, left_ms): (i64, i64) = self
-            .run_script(HIT.key(self.limit_key(key)).arg(expiry_ms(window_length)))
+            .run_script(
+                "limits.hit",
+                HIT.key(self.limit_key(key)).arg(expiry_ms(window_length)),
+            )
             .await?;
         Ok(window(count, left_ms))
     }
 
     async fn clear(&self, key: &LimitKey) -> Result<(), RepoError> {
-        self.query(redis::cmd("DEL").arg(self.limit_key(key))).await
+        self.query("limits.clear", redis::cmd("DEL").arg(self.limit_key(key)))
+            .await
     }
 }
 

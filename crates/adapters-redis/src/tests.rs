@@ -260,7 +260,7 @@ async fn a_stored_record_that_cannot_be_read_is_corrupt() {
         .arg("{not json")
         .arg("PX")
         .arg(60_000);
-    redis.query::<()>(&set).await.unwrap();
+    redis.query::<()>("test", &set).await.unwrap();
     let claim = redis
         .claim(
             &scope,
@@ -274,7 +274,10 @@ async fn a_stored_record_that_cannot_be_read_is_corrupt() {
 
 /// The key's time to live in milliseconds (-1: none, -2: no key).
 async fn pttl(redis: &Redis, key: &str) -> i64 {
-    redis.query(redis::cmd("PTTL").arg(key)).await.unwrap()
+    redis
+        .query("test", redis::cmd("PTTL").arg(key))
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -317,7 +320,7 @@ async fn a_counter_found_without_expiry_gets_a_window_again() {
     let limit = LimitKey::failed_logins_from("192.0.2.8".parse().unwrap());
     let mut set = redis::cmd("SET");
     set.arg(redis.limit_key(&limit)).arg(4);
-    redis.query::<()>(&set).await.unwrap();
+    redis.query::<()>("test", &set).await.unwrap();
     let window = redis.hit(&limit, Duration::from_secs(30)).await.unwrap();
     assert_eq!(window.count, 5);
     assert!(window.resets_in > Duration::ZERO && window.resets_in <= Duration::from_secs(30));
@@ -338,7 +341,7 @@ async fn a_stored_family_that_cannot_be_read_is_corrupt() {
         .arg("{not json")
         .arg("PX")
         .arg(60_000);
-    redis.query::<()>(&set).await.unwrap();
+    redis.query::<()>("test", &set).await.unwrap();
     let read = redis.family(family.id).await;
     assert!(matches!(read, Err(RepoError::Corrupt(_))), "{read:?}");
     let swap = redis.swap_family(&family, 0).await;
@@ -349,7 +352,7 @@ async fn a_stored_family_that_cannot_be_read_is_corrupt() {
         .arg("many")
         .arg("PX")
         .arg(60_000);
-    redis.query::<()>(&set).await.unwrap();
+    redis.query::<()>("test", &set).await.unwrap();
     let current = redis.current(&counter).await;
     assert!(matches!(current, Err(RepoError::Corrupt(_))), "{current:?}");
 }
@@ -490,6 +493,7 @@ fn job_envelope(kind: &str) -> JobEnvelope {
         kind: kind.to_owned(),
         payload: "{}".to_owned(),
         attempt: 0,
+        traceparent: None,
     }
 }
 
@@ -528,6 +532,7 @@ async fn a_job_whose_worker_died_is_taken_over_by_another_worker_and_finished_on
     assert_eq!(again[0].receipt, taken[0].receipt);
     let owners: Vec<(String, String, i64, i64)> = b
         .query(
+            "test",
             redis::cmd("XPENDING")
                 .arg(b.queue_keys(Queue::Bulk).stream)
                 .arg("workers")
@@ -636,12 +641,12 @@ async fn job_keys_are_namespaced_per_queue() {
         .await
         .unwrap();
     let kind: String = redis
-        .query(redis::cmd("TYPE").arg(&keys.stream))
+        .query("test", redis::cmd("TYPE").arg(&keys.stream))
         .await
         .unwrap();
     assert_eq!(kind, "stream");
     let delayed: i64 = redis
-        .query(redis::cmd("ZCARD").arg(&keys.delayed))
+        .query("test", redis::cmd("ZCARD").arg(&keys.delayed))
         .await
         .unwrap();
     assert_eq!(delayed, 1);
@@ -662,7 +667,7 @@ async fn a_stored_job_that_cannot_be_read_is_corrupt() {
     let keys = redis.queue_keys(Queue::Bulk);
     let mut zadd = redis::cmd("ZADD");
     zadd.arg(&keys.delayed).arg(0).arg("{not json");
-    redis.query::<()>(&zadd).await.unwrap();
+    redis.query::<()>("test", &zadd).await.unwrap();
     let received = redis.receive(Queue::Bulk, 10, VISIBLE_LONG).await;
     assert!(
         matches!(received, Err(RepoError::Corrupt(_))),
@@ -670,7 +675,7 @@ async fn a_stored_job_that_cannot_be_read_is_corrupt() {
     );
     let mut xadd = redis::cmd("XADD");
     xadd.arg(&keys.dead).arg("*").arg("reason").arg("lost");
-    redis.query::<()>(&xadd).await.unwrap();
+    redis.query::<()>("test", &xadd).await.unwrap();
     let dead = redis.dead_letters(Queue::Bulk, 10).await;
     assert!(matches!(dead, Err(RepoError::Corrupt(_))), "{dead:?}");
 }
@@ -682,4 +687,56 @@ async fn a_closed_port_answers_unavailable_quickly_for_the_queues() {
     assert_unavailable(timed(redis.enqueue(Queue::Bulk, &job, Duration::ZERO)).await);
     assert_unavailable(timed(redis.receive(Queue::Bulk, 1, VISIBLE_LONG)).await);
     assert_unavailable(timed(redis.depth(Queue::Bulk)).await);
+}
+
+/// The Prometheus text of what `calls` recorded, through a recorder local to this thread.
+async fn recorded(calls: impl std::future::Future<Output = ()>) -> String {
+    let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+    let handle = recorder.handle();
+    let local = metrics::set_default_local_recorder(&recorder);
+    calls.await;
+    drop(local);
+    handle.render()
+}
+
+#[tokio::test]
+async fn every_call_is_timed_by_operation_and_outcome() {
+    let Some(redis) = fresh().await else { return };
+    let key = CacheKey::tenant_by_id(fresh_scope().tenant_id());
+    let text = recorded(async {
+        let ttl = Ttl::new(Duration::from_secs(60)).unwrap();
+        redis.put(&key, b"entry", ttl).await.unwrap();
+        assert_eq!(
+            redis.get(&key).await.unwrap().as_deref(),
+            Some(&b"entry"[..])
+        );
+        assert_eq!(
+            redis.get(&key).await.unwrap().as_deref(),
+            Some(&b"entry"[..])
+        );
+    })
+    .await;
+    let count = |operation: &str, outcome: &str| {
+        format!(
+            "store_call_duration_seconds_count{{system=\"redis\",operation=\"{operation}\",outcome=\"{outcome}\"}}"
+        )
+    };
+    assert!(
+        text.contains(&format!("{} 2\n", count("cache.get", "ok"))),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("{} 1\n", count("cache.put", "ok"))),
+        "{text}"
+    );
+
+    let down = Redis::connect("redis://127.0.0.1:1", "cubby-test-closed").unwrap();
+    let text = recorded(async {
+        assert!(down.get(&key).await.is_err());
+    })
+    .await;
+    assert!(
+        text.contains(&format!("{} 1\n", count("cache.get", "error"))),
+        "{text}"
+    );
 }

@@ -70,12 +70,15 @@ impl TokenStore for Redis {
             .arg(1)
             .arg("PX")
             .arg(expiry_ms(left));
-        self.query(&set).await
+        self.query("tokens.block_access", &set).await
     }
 
     async fn is_access_blocked(&self, jti: &str) -> Result<bool, RepoError> {
-        self.query(redis::cmd("EXISTS").arg(self.blocked_key(jti)))
-            .await
+        self.query(
+            "tokens.is_access_blocked",
+            redis::cmd("EXISTS").arg(self.blocked_key(jti)),
+        )
+        .await
     }
 
     async fn create_family(&self, family: &RefreshFamily) -> Result<(), RepoError> {
@@ -89,7 +92,7 @@ impl TokenStore for Redis {
             .arg("NX")
             .arg("PX")
             .arg(expiry_ms(left));
-        let answer: Option<String> = self.query(&set).await?;
+        let answer: Option<String> = self.query("tokens.create_family", &set).await?;
         match answer {
             Some(_) => Ok(()),
             None => Err(RepoError::Conflict("session.id")),
@@ -98,7 +101,7 @@ impl TokenStore for Redis {
 
     async fn family(&self, id: SessionId) -> Result<Option<RefreshFamily>, RepoError> {
         let stored: Option<Vec<u8>> = self
-            .query(redis::cmd("GET").arg(self.family_key(id)))
+            .query("tokens.family", redis::cmd("GET").arg(self.family_key(id)))
             .await?;
         stored.as_deref().map(decode).transpose()
     }
@@ -109,6 +112,7 @@ impl TokenStore for Redis {
         }
         let answer: i64 = self
             .run_script(
+                "tokens.swap_family",
                 SWAP.key(self.family_key(family.id))
                     .arg(expected.to_string())
                     .arg(encode(family)?),
@@ -124,7 +128,11 @@ impl TokenStore for Redis {
     }
 
     async fn revoke_family(&self, id: SessionId) -> Result<(), RepoError> {
-        self.query(redis::cmd("DEL").arg(self.family_key(id))).await
+        self.query(
+            "tokens.revoke_family",
+            redis::cmd("DEL").arg(self.family_key(id)),
+        )
+        .await
     }
 }
 

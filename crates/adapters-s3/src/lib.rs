@@ -293,14 +293,16 @@ impl ObjectStore for S3Objects {
             return Err(RepoError::NotFound);
         }
         let size = length(body.len() as u64)?;
-        self.client
+        let put = self
+            .client
             .put_object()
             .bucket(&self.bucket)
             .key(key.as_str())
             .content_type(content_type)
             .content_length(size)
             .body(ByteStream::from(body))
-            .send()
+            .send();
+        timed("objects.put", put)
             .await
             .map_err(|e| map_error(Operation::Put, e))?;
         Ok(())
@@ -315,6 +317,69 @@ impl ObjectStore for S3Objects {
         if !key.belongs_to(scope.tenant_id()) {
             return Err(RepoError::NotFound);
         }
+        timed("objects.get", self.read(key, max_bytes)).await
+    }
+
+    async fn head(
+        &self,
+        scope: &TenantScope,
+        key: &ObjectKey,
+    ) -> Result<Option<ObjectInfo>, RepoError> {
+        if !key.belongs_to(scope.tenant_id()) {
+            return Ok(None);
+        }
+        let head = self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key.as_str())
+            .send();
+        // An object that is not there is an answer, not a failed call.
+        let found = async {
+            match head.await {
+                Ok(output) => Ok(Some(output)),
+                Err(error) if is_not_found(&error) => Ok(None),
+                Err(error) => Err(error),
+            }
+        };
+        match timed("objects.head", found).await {
+            Ok(Some(output)) => Ok(Some(ObjectInfo {
+                size: output
+                    .content_length()
+                    .and_then(|size| u64::try_from(size).ok())
+                    .unwrap_or(0),
+                content_type: output.content_type().map(str::to_owned),
+            })),
+            Ok(None) => Ok(None),
+            Err(error) => Err(map_error(Operation::Head, error)),
+        }
+    }
+
+    async fn delete(&self, scope: &TenantScope, key: &ObjectKey) -> Result<(), RepoError> {
+        if !key.belongs_to(scope.tenant_id()) {
+            return Ok(());
+        }
+        let delete = self
+            .client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key.as_str())
+            .send();
+        let deleted = async {
+            match delete.await {
+                Err(error) if !is_not_found(&error) => Err(error),
+                _ => Ok(()),
+            }
+        };
+        timed("objects.delete", deleted)
+            .await
+            .map_err(|error| map_error(Operation::Delete, error))
+    }
+}
+
+impl S3Objects {
+    /// The object under `key`, read to its end unless it is larger than `max_bytes`.
+    async fn read(&self, key: &ObjectKey, max_bytes: u64) -> Result<Bytes, RepoError> {
         let too_large = || failed("the object is larger than the reader allows");
         let output = self
             .client
@@ -344,52 +409,14 @@ impl ObjectStore for S3Objects {
         }
         Ok(read.freeze())
     }
+}
 
-    async fn head(
-        &self,
-        scope: &TenantScope,
-        key: &ObjectKey,
-    ) -> Result<Option<ObjectInfo>, RepoError> {
-        if !key.belongs_to(scope.tenant_id()) {
-            return Ok(None);
-        }
-        match self
-            .client
-            .head_object()
-            .bucket(&self.bucket)
-            .key(key.as_str())
-            .send()
-            .await
-        {
-            Ok(output) => Ok(Some(ObjectInfo {
-                size: output
-                    .content_length()
-                    .and_then(|size| u64::try_from(size).ok())
-                    .unwrap_or(0),
-                content_type: output.content_type().map(str::to_owned),
-            })),
-            Err(error) if is_not_found(&error) => Ok(None),
-            Err(error) => Err(map_error(Operation::Head, error)),
-        }
-    }
-
-    async fn delete(&self, scope: &TenantScope, key: &ObjectKey) -> Result<(), RepoError> {
-        if !key.belongs_to(scope.tenant_id()) {
-            return Ok(());
-        }
-        match self
-            .client
-            .delete_object()
-            .bucket(&self.bucket)
-            .key(key.as_str())
-            .send()
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(error) if is_not_found(&error) => Ok(()),
-            Err(error) => Err(map_error(Operation::Delete, error)),
-        }
-    }
+/// Runs `call` as `operation` of S3 (see [`cubby_ports::observe::timed`]).
+async fn timed<T, E>(
+    operation: &'static str,
+    call: impl Future<Output = Result<T, E>>,
+) -> Result<T, E> {
+    cubby_ports::observe::timed("s3", operation, call).await
 }
 
 #[cfg(test)]

@@ -2,8 +2,9 @@
 //!
 //! Each [`Queue`] is a standard SQS queue with a dead-letter queue of its own. A message's body
 //! is the envelope as JSON: `{"id": "job_…", "tenant": "ten_…", "kind": "…", "payload": "…",
-//! "attempt": 0}` (the payload is the job's parameters, as a JSON string); on a dead-letter
-//! queue it also has `reason`. Reading one back goes through the domain's id parsers, and a body
+//! "attempt": 0}` (the payload is the job's parameters, as a JSON string), and `traceparent` when
+//! the job continues a trace (a body without it, or with one that is not a string, has none); on
+//! a dead-letter queue it also has `reason`. Reading one back goes through the domain's id parsers, and a body
 //! that is not an envelope is [`RepoError::Corrupt`], named by field, never by value. No
 //! message attributes are used.
 //!
@@ -95,6 +96,8 @@ struct Body<'a> {
     payload: &'a str,
     attempt: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
+    traceparent: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     reason: Option<&'a str>,
 }
 
@@ -106,6 +109,7 @@ fn body(job: &JobEnvelope, reason: Option<&str>) -> Result<String, RepoError> {
         kind: &job.kind,
         payload: &job.payload,
         attempt: job.attempt,
+        traceparent: job.traceparent.as_deref(),
         reason,
     })
     .map_err(|_| failed("a job could not be serialized"))?;
@@ -153,12 +157,18 @@ fn read(body: &str) -> Result<(JobEnvelope, Option<String>), RepoError> {
         Some(Value::String(reason)) => Some(reason.clone()),
         Some(_) => return Err(malformed("reason")),
     };
+    // Tracing never stops a job: a trace context that is not text is left behind.
+    let traceparent = fields
+        .get("traceparent")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
     let envelope = JobEnvelope {
         id,
         tenant,
         kind,
         payload,
         attempt,
+        traceparent,
     };
     Ok((envelope, reason))
 }
@@ -242,6 +252,14 @@ fn batch(max: usize) -> i32 {
 }
 
 /// The three approximate counts of a queue.
+/// Runs `call` as `operation` of SQS (see [`cubby_ports::observe::timed`]).
+async fn timed<T, E>(
+    operation: &'static str,
+    call: impl Future<Output = Result<T, E>>,
+) -> Result<T, E> {
+    cubby_ports::observe::timed("sqs", operation, call).await
+}
+
 #[derive(Clone, Copy, Debug, Default)]
 struct Counts {
     visible: u64,
@@ -257,12 +275,14 @@ impl SqsJobs {
         reason: Option<&str>,
         delay: Duration,
     ) -> Result<(), RepoError> {
-        self.client
+        let send = self
+            .client
             .send_message()
             .queue_url(url)
             .message_body(body(job, reason)?)
             .delay_seconds(delay_seconds(delay))
-            .send()
+            .send();
+        timed("jobs.send_message", send)
             .await
             .map_err(|e| map_error(Operation::SendMessage, e))?;
         Ok(())
@@ -274,7 +294,8 @@ impl SqsJobs {
         max: usize,
         visibility: i32,
     ) -> Result<ReceiveMessageOutput, RepoError> {
-        self.client
+        let receive = self
+            .client
             .receive_message()
             .queue_url(url)
             .max_number_of_messages(batch(max))
@@ -282,43 +303,52 @@ impl SqsJobs {
             .wait_time_seconds(0)
             .message_system_attribute_names(MessageSystemAttributeName::SentTimestamp)
             .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
-            .send()
+            .send();
+        timed("jobs.receive_message", receive)
             .await
             .map_err(|e| map_error(Operation::ReceiveMessage, e))
     }
 
     /// Deletes the message `receipt` holds; a receipt SQS no longer knows is not an error.
     async fn delete(&self, url: &str, receipt: &str) -> Result<(), RepoError> {
-        match self
+        let delete = self
             .client
             .delete_message()
             .queue_url(url)
             .receipt_handle(receipt)
-            .send()
+            .send();
+        // A stale receipt is an answer, not a failed call.
+        let deleted = async {
+            match delete.await {
+                Err(error) if !is_stale_receipt(&error) => Err(error),
+                _ => Ok(()),
+            }
+        };
+        timed("jobs.delete_message", deleted)
             .await
-        {
-            Ok(_) => Ok(()),
-            Err(error) if is_stale_receipt(&error) => Ok(()),
-            Err(error) => Err(map_error(Operation::DeleteMessage, error)),
-        }
+            .map_err(|error| map_error(Operation::DeleteMessage, error))
     }
 
     /// Hides the message `receipt` holds for `seconds` from now: `false` when the receipt no
     /// longer holds it.
     async fn hide(&self, url: &str, receipt: &str, seconds: i32) -> Result<bool, RepoError> {
-        match self
+        let change = self
             .client
             .change_message_visibility()
             .queue_url(url)
             .receipt_handle(receipt)
             .visibility_timeout(seconds)
-            .send()
+            .send();
+        let hidden = async {
+            match change.await {
+                Ok(_) => Ok(true),
+                Err(error) if is_stale_receipt(&error) => Ok(false),
+                Err(error) => Err(error),
+            }
+        };
+        timed("jobs.change_visibility", hidden)
             .await
-        {
-            Ok(_) => Ok(true),
-            Err(error) if is_stale_receipt(&error) => Ok(false),
-            Err(error) => Err(map_error(Operation::ChangeMessageVisibility, error)),
-        }
+            .map_err(|error| map_error(Operation::ChangeMessageVisibility, error))
     }
 
     /// Makes the messages `receipts` hold visible again, as best it can: a message not given
@@ -333,25 +363,26 @@ impl SqsJobs {
                     .build()
                     .ok()
             });
-            let _best_effort = self
+            let release = self
                 .client
                 .change_message_visibility_batch()
                 .queue_url(url)
                 .set_entries(Some(entries.collect()))
-                .send()
-                .await;
+                .send();
+            let _best_effort = timed("jobs.release", release).await;
         }
     }
 
     async fn counts(&self, url: &str) -> Result<Counts, RepoError> {
-        let output = self
+        let attributes = self
             .client
             .get_queue_attributes()
             .queue_url(url)
             .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
             .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
             .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesDelayed)
-            .send()
+            .send();
+        let output = timed("jobs.get_attributes", attributes)
             .await
             .map_err(|e| map_error(Operation::GetQueueAttributes, e))?;
         let count = |name: QueueAttributeName| -> Result<u64, RepoError> {
@@ -533,6 +564,7 @@ mod tests {
             kind: "roster_import".to_owned(),
             payload: "{\"file\":\"ü\u{1}\u{FFFF}\u{FFFE}\"}".to_owned(),
             attempt: 7,
+            traceparent: Some("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".to_owned()),
         }
     }
 
@@ -546,6 +578,22 @@ mod tests {
             read(&dead).unwrap(),
             (job, Some("store unavailable".to_owned()))
         );
+    }
+
+    #[test]
+    fn a_body_without_a_usable_trace_context_reads_back_without_one() {
+        let job = JobEnvelope {
+            traceparent: None,
+            ..job()
+        };
+        let plain = body(&job, None).unwrap();
+        assert!(!plain.contains("traceparent"), "{plain}");
+        assert_eq!(read(&plain).unwrap(), (job.clone(), None));
+        let (id, tenant) = (job.id.to_string(), job.tenant.to_string());
+        let odd = format!(
+            r#"{{"id":"{id}","tenant":"{tenant}","kind":"k","payload":"{{}}","attempt":0,"traceparent":7}}"#
+        );
+        assert_eq!(read(&odd).unwrap().0.traceparent, None);
     }
 
     #[test]

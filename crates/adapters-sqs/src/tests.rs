@@ -75,6 +75,7 @@ fn envelope(kind: &str) -> JobEnvelope {
         kind: kind.to_owned(),
         payload: r#"{"from":"2026-09-01"}"#.to_owned(),
         attempt: 0,
+        traceparent: None,
     }
 }
 

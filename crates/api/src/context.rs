@@ -100,17 +100,25 @@ impl Ctx {
                 "this request needs a JSON body",
             ));
         }
-        serde_json::from_slice(&self.body).map_err(|error| {
-            ApiError::bad_request(
-                "request.malformed_json",
-                "the body is not the JSON this route expects",
-            )
-            .with_details(serde_json::json!({
-                "line": error.line(),
-                "column": error.column(),
-                "reason": error.to_string(),
-            }))
-        })
+        serde_json::from_slice(&self.body)
+            .or_else(|error| {
+                // JSON has one number type: `12.0` is the integer 12 to JSON Schema, so a body
+                // spelling an integer that way is read as the integer before it is refused.
+                whole_numbers(&self.body)
+                    .and_then(|value| serde_json::from_value(value).ok())
+                    .ok_or(error)
+            })
+            .map_err(|error| {
+                ApiError::bad_request(
+                    "request.malformed_json",
+                    "the body is not the JSON this route expects",
+                )
+                .with_details(serde_json::json!({
+                    "line": error.line(),
+                    "column": error.column(),
+                    "reason": error.to_string(),
+                }))
+            })
     }
 
     /// The query string as `T` (an absent query is an empty one).
@@ -198,4 +206,49 @@ pub(crate) fn sort<K: Copy>(
                 ),
             )
         })
+}
+
+/// The JSON in `body` with every number that is a whole float within the range integers are
+/// exact in (`12.0`, `-3e2`) written as an integer; `None` when there is none (or no JSON).
+fn whole_numbers(body: &[u8]) -> Option<serde_json::Value> {
+    fn visit(value: &mut serde_json::Value) -> bool {
+        match value {
+            serde_json::Value::Number(number) => match number.as_f64() {
+                Some(float) if number.is_f64() && float.fract() == 0.0 && float.abs() < 9.0e15 => {
+                    // Exact: a float this small with no fraction is an integer.
+                    #[expect(clippy::cast_possible_truncation, reason = "whole and below 2^53")]
+                    let whole = float as i64;
+                    *value = serde_json::Value::from(whole);
+                    true
+                }
+                _ => false,
+            },
+            serde_json::Value::Array(items) => {
+                items.iter_mut().map(visit).fold(false, |a, b| a | b)
+            }
+            serde_json::Value::Object(fields) => {
+                fields.values_mut().map(visit).fold(false, |a, b| a | b)
+            }
+            _ => false,
+        }
+    }
+    let mut value = serde_json::from_slice(body).ok()?;
+    visit(&mut value).then_some(value)
+}
+
+#[cfg(test)]
+mod whole_number_tests {
+    use super::whole_numbers;
+    use serde_json::json;
+
+    #[test]
+    fn whole_floats_become_integers_and_fractions_stay() {
+        let body = br#"{"capacity": 12.0, "bands": [{"from": -3e2}], "ratio": 0.5, "n": 7}"#;
+        assert_eq!(
+            whole_numbers(body),
+            Some(json!({"capacity": 12, "bands": [{"from": -300}], "ratio": 0.5, "n": 7}))
+        );
+        assert_eq!(whole_numbers(br#"{"capacity": 12}"#), None);
+        assert_eq!(whole_numbers(b"not json"), None);
+    }
 }

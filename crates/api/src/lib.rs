@@ -13,11 +13,14 @@ pub mod cookies;
 mod cors;
 mod error;
 mod idempotency;
+mod metrics;
+mod openapi;
 mod pipeline;
 mod reply;
 mod request_id;
 mod router;
 mod routes;
+mod trace;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,7 +33,8 @@ pub use context::Ctx;
 pub use error::ApiError;
 pub use reply::Reply;
 pub use request_id::RequestId;
-pub use router::{Access, RouteSpec};
+pub use router::{Access, RECORD_BODY_LIMIT, RouteSpec};
+pub use routes::metrics::{CONTENT_TYPE as METRICS_CONTENT_TYPE, MetricsRenderer};
 
 /// The client's address, as the host saw it; hosts put it in the request's extensions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,6 +53,14 @@ pub struct ApiConfig {
     pub allowed_origins: Vec<String>,
     /// Request rate limits; `None` counts nothing.
     pub rate_limits: Option<RateLimits>,
+    /// Whether `GET /openapi.json` and Swagger UI (`GET /docs`) are served: everywhere but in
+    /// production.
+    pub serve_docs: bool,
+    /// The share of successful reads whose log line is written (see the pipeline's sampling).
+    pub log_sample_rate: f64,
+    /// What `GET /metrics` serves on this listener; `None` (the default) leaves the route out.
+    /// Set by the host, which holds the recorder, when `CUBBY_METRICS_PUBLIC` is on.
+    pub metrics: Option<MetricsRenderer>,
 }
 
 /// How many requests are answered per window before 429 `rate_limited`.
@@ -70,6 +82,9 @@ impl Default for ApiConfig {
             csrf: cookies::CsrfKey::random(),
             allowed_origins: Vec::new(),
             rate_limits: None,
+            serve_docs: true,
+            log_sample_rate: 1.0,
+            metrics: None,
         }
     }
 }
@@ -90,6 +105,9 @@ impl ApiConfig {
                 per_tenant: settings.rate_limit_per_tenant,
                 window: RATE_WINDOW,
             }),
+            serve_docs: settings.env != cubby_app::Environment::Prod,
+            log_sample_rate: settings.log_sample_rate,
+            metrics: None,
         }
     }
 }
@@ -115,9 +133,13 @@ impl std::fmt::Debug for Api {
 impl Api {
     /// The API over `app`.
     pub fn new(app: Arc<App>, config: ApiConfig) -> Self {
+        let mut router = routes::all(config.serve_docs);
+        if config.metrics.is_some() {
+            routes::metrics::register(&mut router);
+        }
         Self {
             app,
-            router: routes::all(),
+            router,
             config,
         }
     }

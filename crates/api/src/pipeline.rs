@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use futures::FutureExt;
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, header};
+use tracing::Instrument;
 
 use crate::context::Ctx;
 use crate::cookies;
@@ -16,6 +17,7 @@ use crate::error::{forbidden, too_large, too_many};
 use crate::idempotency;
 use crate::request_id::{self, RequestId};
 use crate::router::{Access, Lookup, Route};
+use crate::trace::Trace;
 use crate::{Api, ApiError};
 use crate::{ApiConfig, ClientAddr};
 use cubby_app::session::Session;
@@ -33,31 +35,61 @@ struct Outline {
 pub(crate) async fn handle(api: &Api, request: Request<Bytes>) -> Response<Bytes> {
     let started = Instant::now();
     let request_id = RequestId::from_headers(request.headers());
+    let mut trace = Trace::from_headers(request.headers());
     let method = request.method().clone();
     let mut outline = Outline::default();
+    let answer = answer(api, request, &request_id, &mut outline)
+        .instrument(trace.span(&request_id, &method))
+        .await;
+    let status = answer.status().as_u16();
+    let elapsed = started.elapsed();
+    let route = outline.route.unwrap_or("unmatched");
+    crate::metrics::request(&method, route, status, elapsed);
+    let sample_rate = is_hot(&method, status).then_some(api.config.log_sample_rate);
+    if sample_rate.is_none_or(|rate| rand::random_bool(rate.clamp(0.0, 1.0))) {
+        tracing::info!(
+            request_id = %request_id,
+            trace_id = trace.trace_id(),
+            method = %method,
+            route,
+            status,
+            duration_ms = elapsed.as_secs_f64() * 1000.0,
+            tenant_id = outline.tenant_id.as_deref(),
+            user_id = outline.user_id.as_deref(),
+            sample_rate,
+            "request"
+        );
+    }
+    answer
+}
+
+/// Whether a request's log line may be sampled: a successful read. Failures, refusals and
+/// every change are always written.
+fn is_hot(method: &Method, status: u16) -> bool {
+    is_safe(method) && status < 400
+}
+
+/// The response to a request, with the request id, CORS and security headers.
+async fn answer(
+    api: &Api,
+    request: Request<Bytes>,
+    request_id: &RequestId,
+    outline: &mut Outline,
+) -> Response<Bytes> {
+    let method = request.method().clone();
     let origin = cors::allowed_origin(&api.config, request.headers());
     let answer = if cors::is_preflight(&method, request.headers()) {
         outline.route = Some("(CORS preflight)");
         cors::preflight(&api.router, request.uri().path(), origin.as_ref())
     } else {
-        dispatch(api, request, &request_id, &mut outline).await
+        dispatch(api, request, request_id, outline).await
     };
     let response = match answer {
         Ok(response) => response,
-        Err(error) => failed(error, &request_id),
+        Err(error) => failed(error, request_id, outline.tenant_id.as_deref()),
     };
-    let mut response = finish(response, &request_id);
+    let mut response = finish(response, request_id);
     cors::decorate(&mut response, origin);
-    tracing::info!(
-        request_id = %request_id,
-        method = %method,
-        route = outline.route.unwrap_or("unmatched"),
-        status = response.status().as_u16(),
-        duration_ms = started.elapsed().as_secs_f64() * 1000.0,
-        tenant_id = outline.tenant_id.as_deref(),
-        user_id = outline.user_id.as_deref(),
-        "request"
-    );
     response
 }
 
@@ -114,8 +146,9 @@ async fn dispatch(
                 "request bodies must be JSON (Content-Type: application/json)",
             ));
         }
-        if body.len() > api.config.body_limit {
-            return Err(too_large(api.config.body_limit));
+        let limit = route.spec.body_limit.min(api.config.body_limit);
+        if body.len() > limit {
+            return Err(too_large(limit));
         }
     }
 
@@ -133,7 +166,7 @@ async fn dispatch(
         body,
         request_id: request_id.clone(),
     };
-    let execute = execute(api, route, ctx, request_id);
+    let execute = execute(api, route, ctx, request_id, outline.tenant_id.as_deref());
     match (idempotency_key, claimant) {
         (Some(key), Some(scope)) => {
             let store = api.app.ports().idempotency.as_ref();
@@ -166,7 +199,13 @@ async fn limit(api: &Api, key: &LimitKey, max: u32, window: Duration) -> Result<
 const IDEMPOTENT_WAIT: Duration = Duration::from_secs(10);
 
 /// Runs the handler under the deadline, panics caught, and answers its result.
-async fn execute(api: &Api, route: &Route, ctx: Ctx, request_id: &RequestId) -> Response<Bytes> {
+async fn execute(
+    api: &Api,
+    route: &Route,
+    ctx: Ctx,
+    request_id: &RequestId,
+    tenant_id: Option<&str>,
+) -> Response<Bytes> {
     let call = AssertUnwindSafe(route.call(ctx)).catch_unwind();
     let result = match tokio::time::timeout(api.config.request_timeout, call).await {
         Ok(Ok(result)) => result,
@@ -179,13 +218,13 @@ async fn execute(api: &Api, route: &Route, ctx: Ctx, request_id: &RequestId) -> 
     };
     match result {
         Ok(reply) => reply.into_response(),
-        Err(error) => failed(error, request_id),
+        Err(error) => failed(error, request_id, tenant_id),
     }
 }
 
 /// The response of a failure, logged once.
-fn failed(error: ApiError, request_id: &RequestId) -> Response<Bytes> {
-    log_error(&error, request_id);
+fn failed(error: ApiError, request_id: &RequestId, tenant_id: Option<&str>) -> Response<Bytes> {
+    log_error(&error, request_id, tenant_id);
     error.into_response(request_id)
 }
 
@@ -304,11 +343,18 @@ fn method_not_allowed(allowed: &[Method]) -> ApiError {
     }
 }
 
-/// Logs a failure once, here at the boundary: 5xx with their cause chain, the rest briefly.
-fn log_error(error: &ApiError, request_id: &RequestId) {
+/// Logs a failure once, here at the boundary: 5xx with their cause chain (an error event, which
+/// error reporting picks up with the request and tenant ids), the rest briefly.
+fn log_error(error: &ApiError, request_id: &RequestId, tenant_id: Option<&str>) {
     if error.status().is_server_error() {
         let chain = error.source().map(|source| cause_chain(source.as_ref()));
-        tracing::error!(request_id = %request_id, code = error.code(), error.cause_chain = chain.as_deref(), "request failed");
+        tracing::error!(
+            request_id = %request_id,
+            tenant_id,
+            code = error.code(),
+            error.cause_chain = chain.as_deref(),
+            "request failed"
+        );
     } else {
         tracing::debug!(request_id = %request_id, code = error.code(), "request refused");
     }
@@ -335,10 +381,6 @@ pub(crate) fn finish(mut response: Response<Bytes>, request_id: &RequestId) -> R
         ("x-content-type-options", "nosniff"),
         ("x-frame-options", "DENY"),
         (
-            "content-security-policy",
-            "default-src 'none'; frame-ancestors 'none'",
-        ),
-        (
             "strict-transport-security",
             "max-age=63072000; includeSubDomains",
         ),
@@ -347,6 +389,12 @@ pub(crate) fn finish(mut response: Response<Bytes>, request_id: &RequestId) -> R
     ] {
         headers.insert(name, HeaderValue::from_static(value));
     }
+    // A handler may set its own policy (the API docs page loads its scripts and styles).
+    headers
+        .entry(header::CONTENT_SECURITY_POLICY)
+        .or_insert(HeaderValue::from_static(
+            "default-src 'none'; frame-ancestors 'none'",
+        ));
     headers
         .entry(header::CACHE_CONTROL)
         .or_insert(HeaderValue::from_static("no-store"));

@@ -67,6 +67,16 @@ impl Reply {
         self
     }
 
+    /// `200 OK` with `body` as it is, declared as `content_type` (documents and assets that
+    /// are not JSON, or JSON serialized once ahead of time).
+    pub fn bytes(content_type: &'static str, body: Bytes) -> Self {
+        Self {
+            status: StatusCode::OK,
+            body,
+            headers: vec![(header::CONTENT_TYPE, HeaderValue::from_static(content_type))],
+        }
+    }
+
     /// An empty `204 No Content`.
     pub fn no_content() -> Self {
         Self {

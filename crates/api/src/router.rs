@@ -29,7 +29,14 @@ pub struct RouteSpec {
     pub path: &'static str,
     /// Who may call it.
     pub access: Access,
+    /// The largest body it takes, in bytes (within the host-wide cap of `ApiConfig::body_limit`).
+    pub body_limit: usize,
 }
+
+/// The body cap of a route taking one record: the longest record (a 5,000-character message
+/// with every character escaped) fits several times. Files never pass through the API: they
+/// go to S3 by presigned URL.
+pub const RECORD_BODY_LIMIT: usize = 64 * 1024;
 
 type Handler = Box<dyn Fn(Ctx) -> BoxFuture<'static, Result<Reply, ApiError>> + Send + Sync>;
 
@@ -72,6 +79,7 @@ impl Router {
                 method,
                 path,
                 access: Access::Public,
+                body_limit: RECORD_BODY_LIMIT,
             },
             handler,
         );
@@ -88,6 +96,7 @@ impl Router {
                 method,
                 path,
                 access: Access::Session,
+                body_limit: RECORD_BODY_LIMIT,
             },
             handler,
         );
@@ -109,6 +118,7 @@ impl Router {
                 method,
                 path,
                 access: Access::Permission(permission),
+                body_limit: RECORD_BODY_LIMIT,
             },
             handler,
         );

@@ -10,8 +10,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use cubby_domain::audit::JobName;
 use cubby_domain::{
     Actor, AuditAction, Email, InvitationError, InvitationStatus, Membership, MembershipChanges,
-    MembershipStatus, Presented, RefreshFamily, SessionId, Tenant, TenantCode, TenantId,
-    TenantStatus, TokenDigest, User, UserStatus,
+    MembershipStatus, PasswordHash, Presented, RefreshFamily, SessionId, Tenant, TenantCode,
+    TenantId, TenantStatus, TokenDigest, User, UserStatus,
 };
 use cubby_ports::{LimitKey, Ports, RepoError, TenantDirectory, TenantScope};
 use secrecy::SecretString;
@@ -133,9 +133,19 @@ pub enum AcceptError {
     /// Used, withdrawn or expired.
     #[error(transparent)]
     Unusable(InvitationError),
-    /// A new user must choose a password of 10 characters or more.
-    #[error("a password of 10 characters or more is required")]
+    /// A new user must choose a password of 10 characters or more, and someone who has one
+    /// must present it.
+    #[error("a password is required")]
     PasswordRequired,
+    /// The password presented is not the account's.
+    #[error("wrong password")]
+    WrongPassword,
+    /// Too many failed sign-ins of the account or the address lately.
+    #[error("throttled")]
+    Throttled {
+        /// When to try again.
+        retry_after: std::time::Duration,
+    },
     /// A store failed.
     #[error(transparent)]
     Failed(AppError),
@@ -189,6 +199,14 @@ fn refresh_token(session: SessionId, secret: &[u8; 32]) -> SecretString {
     SecretString::from(format!("{session}.{}", URL_SAFE_NO_PAD.encode(secret)))
 }
 
+/// The key counting an account's failed sign-ins, from its address as typed.
+fn account_key(email: &str) -> LimitKey {
+    let normalized = email.trim().to_lowercase();
+    LimitKey::failed_logins_for_account(
+        &Sha256::digest(format!("account\n{normalized}").as_bytes()).into(),
+    )
+}
+
 fn digest(bytes: &[u8]) -> TokenDigest {
     TokenDigest(Sha256::digest(bytes).into())
 }
@@ -236,10 +254,7 @@ impl Auth {
     /// [`SignInError::Refused`] whatever is wrong with the credentials, after the same work;
     /// [`SignInError::Throttled`] after too many failures of the account or the address.
     pub async fn login(&self, credentials: Credentials) -> Result<SignedIn, SignInError> {
-        let normalized = credentials.email.trim().to_lowercase();
-        let account = LimitKey::failed_logins_for_account(
-            &Sha256::digest(format!("account\n{normalized}").as_bytes()).into(),
-        );
+        let account = account_key(&credentials.email);
         let address = credentials.client.map(LimitKey::failed_logins_from);
         let code = TenantCode::parse(credentials.tenant_code.trim()).ok();
         let tenant = match &code {
@@ -336,7 +351,7 @@ impl Auth {
         &self,
         account: &LimitKey,
         address: Option<&LimitKey>,
-    ) -> Result<Option<std::time::Duration>, SignInError> {
+    ) -> Result<Option<std::time::Duration>, RepoError> {
         let account_window = self.ports.limits.current(account).await?;
         let mut wait = None;
         if account_window.count >= self.login.max_failures_per_account {
@@ -355,7 +370,7 @@ impl Auth {
         &self,
         account: &LimitKey,
         address: Option<&LimitKey>,
-    ) -> Result<(), SignInError> {
+    ) -> Result<(), RepoError> {
         self.ports.limits.hit(account, self.login.window).await?;
         if let Some(address) = address {
             self.ports.limits.hit(address, self.login.window).await?;
@@ -667,19 +682,25 @@ impl Auth {
     }
 
     /// Accepts an invitation to the centre `tenant_code` with its token: the membership
-    /// becomes active, the address counts as verified, a new user sets their password, and a
-    /// session opens. An invitation works once.
+    /// becomes active, the address counts as verified, a new user sets their password, someone
+    /// who has a password proves it (the token alone would let whoever holds it, the inviter
+    /// included, in as them), and a session opens. An invitation works once; a refusal leaves
+    /// it pending.
     ///
     /// # Errors
     ///
     /// [`AcceptError::NotFound`] for a token that is not an invitation of this centre;
     /// [`AcceptError::Unusable`] for one used, withdrawn or expired;
-    /// [`AcceptError::PasswordRequired`] for a new user without a good password.
+    /// [`AcceptError::PasswordRequired`] for a new user without a good password or an account
+    /// with a password presenting none; [`AcceptError::WrongPassword`] for a password that is
+    /// not the account's, counted like a failed sign-in; [`AcceptError::Throttled`] after too
+    /// many failed sign-ins of the account or of `client`.
     pub async fn accept_invitation(
         &self,
         tenant_code: &str,
         token: &str,
         password: Option<SecretString>,
+        client: Option<IpAddr>,
     ) -> Result<SignedIn, AcceptError> {
         let (id, digest) = parse_invitation_token(token).ok_or(AcceptError::NotFound)?;
         let code = TenantCode::parse(tenant_code.trim()).map_err(|_| AcceptError::NotFound)?;
@@ -719,22 +740,9 @@ impl Auth {
             .user_by_id(membership.user_id)
             .await
             .map_err(|e| AcceptError::Failed(e.into()))?;
-        let needs_password = user.password_hash.is_none() && user.supabase_id.is_none();
-        let password_hash = match (needs_password, password) {
-            (true, Some(password))
-                if (10..=crate::passwords::MAX_PASSWORD_BYTES)
-                    .contains(&secrecy::ExposeSecret::expose_secret(&password).len()) =>
-            {
-                Some(
-                    self.passwords
-                        .hash(password)
-                        .await
-                        .map_err(AcceptError::Failed)?,
-                )
-            }
-            (true, _) => return Err(AcceptError::PasswordRequired),
-            (false, _) => user.password_hash.clone(),
-        };
+        let password_hash = self
+            .password_on_accepting(&tenant, &user, password, client)
+            .await?;
         let actor = Actor::User(user.id);
         // Single use: of concurrent acceptances, only one moves the invitation on.
         let accepted = invitation.with_status(InvitationStatus::Accepted, actor.clone(), now);
@@ -788,6 +796,72 @@ impl Auth {
         self.open_session(&tenant, &verified, &joined, None)
             .await
             .map_err(AcceptError::Failed)
+    }
+
+    /// The password hash a user accepting an invitation to `tenant` ends up with: an account
+    /// with a password must present it, a new user chooses one of 10 characters or more, and
+    /// an account linked to Supabase only joins without one (the token alone suffices there:
+    /// see the residual risks in docs/SECURITY.md).
+    async fn password_on_accepting(
+        &self,
+        tenant: &Tenant,
+        user: &User,
+        password: Option<SecretString>,
+        client: Option<IpAddr>,
+    ) -> Result<Option<PasswordHash>, AcceptError> {
+        if let Some(hash) = &user.password_hash {
+            let password = password.ok_or(AcceptError::PasswordRequired)?;
+            self.prove_password(tenant, user, hash, password, client)
+                .await?;
+            return Ok(Some(hash.clone()));
+        }
+        if user.supabase_id.is_some() {
+            return Ok(None);
+        }
+        match password {
+            Some(password)
+                if (10..=crate::passwords::MAX_PASSWORD_BYTES)
+                    .contains(&secrecy::ExposeSecret::expose_secret(&password).len()) =>
+            {
+                let hash = self.passwords.hash(password).await;
+                Ok(Some(hash.map_err(AcceptError::Failed)?))
+            }
+            _ => Err(AcceptError::PasswordRequired),
+        }
+    }
+
+    /// Checks `password` against the account's `hash` as a sign-in does: throttled, and a
+    /// failure counted against the account and the client and audited in `tenant`.
+    async fn prove_password(
+        &self,
+        tenant: &Tenant,
+        user: &User,
+        hash: &PasswordHash,
+        password: SecretString,
+        client: Option<IpAddr>,
+    ) -> Result<(), AcceptError> {
+        let failed = |error: RepoError| AcceptError::Failed(error.into());
+        let account = account_key(user.email.as_str());
+        let address = client.map(LimitKey::failed_logins_from);
+        let actor = Some(Actor::User(user.id));
+        let throttled = self.throttled(&account, address.as_ref()).await;
+        if let Some(retry_after) = throttled.map_err(failed)? {
+            let reason = [("reason", "throttled")];
+            self.record(tenant.id, actor, AuditAction::LoginFailed, None, &reason)
+                .await;
+            return Err(AcceptError::Throttled { retry_after });
+        }
+        let matched = self.passwords.verify(password, Some(hash)).await;
+        if matched.map_err(AcceptError::Failed)? {
+            return self.ports.limits.clear(&account).await.map_err(failed);
+        }
+        let reason = [("reason", "credentials")];
+        self.record(tenant.id, actor, AuditAction::LoginFailed, None, &reason)
+            .await;
+        self.count_failure(&account, address.as_ref())
+            .await
+            .map_err(failed)?;
+        Err(AcceptError::WrongPassword)
     }
 
     /// The caller's user, centre and membership.

@@ -43,6 +43,7 @@ pub const PERMISSIONS_TTL: Duration = Duration::from_secs(15 * 60);
 pub struct CacheStats {
     hits: AtomicU64,
     misses: AtomicU64,
+    errors: AtomicU64,
 }
 
 impl CacheStats {
@@ -54,6 +55,11 @@ impl CacheStats {
     /// Reads that went to the store.
     pub fn misses(&self) -> u64 {
         self.misses.load(Ordering::Relaxed)
+    }
+
+    /// Reads the cache did not answer (failed closed).
+    pub fn errors(&self) -> u64 {
+        self.errors.load(Ordering::Relaxed)
     }
 }
 
@@ -82,20 +88,52 @@ trait Entry: Sized {
     fn decode(bytes: &[u8]) -> Option<Self>;
 }
 
-/// Reads through the shared cache with single flight, counting hits and misses.
+/// The counter of cache reads by cache and outcome (`hit`, `miss`, `error`), from which a hit
+/// rate is computed.
+pub const CACHE_REQUESTS: &str = "cache_requests_total";
+
+/// What a cache read came to.
+#[derive(Clone, Copy)]
+enum Outcome {
+    Hit,
+    Miss,
+    Error,
+}
+
+/// Reads through the shared cache with single flight, counting hits and misses (in its stats
+/// and in [`CACHE_REQUESTS`] under its `name`).
 struct ReadThrough {
+    name: &'static str,
     cache: Arc<dyn Cache>,
     flights: SingleFlight,
     stats: CacheStats,
 }
 
 impl ReadThrough {
-    fn new(cache: Arc<dyn Cache>) -> Self {
+    fn new(name: &'static str, cache: Arc<dyn Cache>) -> Self {
         Self {
+            name,
             cache,
             flights: SingleFlight::default(),
             stats: CacheStats::default(),
         }
+    }
+
+    fn count(&self, outcome: Outcome) {
+        let (counter, label) = match outcome {
+            Outcome::Hit => (&self.stats.hits, "hit"),
+            Outcome::Miss => (&self.stats.misses, "miss"),
+            Outcome::Error => (&self.stats.errors, "error"),
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        metrics::counter!(CACHE_REQUESTS, "cache" => self.name, "outcome" => label).increment(1);
+    }
+
+    /// [`ReadThrough::cached`], counting a failed read as an `error`.
+    async fn lookup<T: Entry>(&self, key: &CacheKey) -> Result<Option<T>, RepoError> {
+        self.cached(key)
+            .await
+            .inspect_err(|_| self.count(Outcome::Error))
     }
 
     async fn cached<T: Entry>(&self, key: &CacheKey) -> Result<Option<T>, RepoError> {
@@ -116,18 +154,18 @@ impl ReadThrough {
     where
         F: Future<Output = Result<T, RepoError>>,
     {
-        if let Some(value) = self.cached(&key).await? {
-            self.stats.hits.fetch_add(1, Ordering::Relaxed);
+        if let Some(value) = self.lookup(&key).await? {
+            self.count(Outcome::Hit);
             return Ok(value);
         }
         let lock = self.flights.lock_for(key.as_str());
         let _loading = lock.lock().await;
         // Another task may have loaded it while this one waited.
-        if let Some(value) = self.cached(&key).await? {
-            self.stats.hits.fetch_add(1, Ordering::Relaxed);
+        if let Some(value) = self.lookup(&key).await? {
+            self.count(Outcome::Hit);
             return Ok(value);
         }
-        self.stats.misses.fetch_add(1, Ordering::Relaxed);
+        self.count(Outcome::Miss);
         let value = load.await?;
         if let Some(ttl) = Ttl::new(ttl)
             && let Err(error) = self.cache.put(&key, &value.encode(), ttl).await
@@ -165,7 +203,7 @@ impl CachedTenants {
     pub fn new(inner: Arc<dyn TenantDirectory>, cache: Arc<dyn Cache>) -> Self {
         Self {
             inner,
-            cache: ReadThrough::new(cache),
+            cache: ReadThrough::new("tenants", cache),
         }
     }
 
@@ -251,7 +289,7 @@ impl Principals {
         Self {
             memberships,
             users,
-            cache: ReadThrough::new(cache),
+            cache: ReadThrough::new("principals", cache),
         }
     }
 
@@ -470,7 +508,7 @@ impl Permissions {
     pub fn new(roles: Arc<dyn RoleRepository>, cache: Arc<dyn Cache>) -> Self {
         Self {
             roles,
-            cache: ReadThrough::new(cache),
+            cache: ReadThrough::new("permissions", cache),
         }
     }
 
@@ -641,6 +679,8 @@ mod tests {
             cached.by_id(tenant.id).await,
             Err(RepoError::Unavailable(_))
         ));
+        let stats = cached.stats();
+        assert_eq!((stats.hits(), stats.misses(), stats.errors()), (0, 0, 1));
         let suspended = Tenant {
             status: TenantStatus::Suspended,
             version: tenant.version.next(),

@@ -25,6 +25,7 @@ use cubby_ports::{
 };
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
+use tracing::Instrument as _;
 
 use crate::AppError;
 use crate::attendance::{Attendance, MAX_DAYS};
@@ -259,23 +260,55 @@ impl Jobs {
     ///
     /// Queue failures (a job's own failure is recorded on it, never answered here).
     pub async fn work_once(&self, queue: Queue) -> Result<usize, AppError> {
-        let deliveries = self.queue.receive(queue, 10, VISIBILITY).await?;
+        let deliveries = self
+            .queue
+            .receive(queue, 10, VISIBILITY)
+            .instrument(crate::trace::poll_span(queue))
+            .await?;
         let count = deliveries.len();
         for delivery in deliveries {
-            self.run(queue, &delivery).await?;
+            self.run(queue, &delivery)
+                .await
+                .inspect_err(|_| count_run(&delivery.envelope.kind, "error"))?;
         }
         Ok(count)
     }
 
+    /// Samples every queue's depth into the `job_queue_depth` (waiting), `job_queue_in_flight`
+    /// and `job_dead_letters` gauges; a queue that does not answer keeps its last values.
+    pub async fn sample_depths(&self) {
+        for queue in Queue::ALL {
+            match self.queue.depth(queue).await {
+                Ok(depth) => {
+                    let name = queue.as_str();
+                    metrics::gauge!("job_queue_depth", "queue" => name).set(depth.waiting as f64);
+                    metrics::gauge!("job_queue_in_flight", "queue" => name)
+                        .set(depth.in_flight as f64);
+                    metrics::gauge!("job_dead_letters", "queue" => name).set(depth.dead as f64);
+                }
+                Err(error) => {
+                    tracing::debug!(queue = queue.as_str(), error = %error, "queue depth not sampled");
+                }
+            }
+        }
+    }
+
     /// Runs one delivery from `queue` (one [`Jobs::work_once`] took, or one of the Lambda
     /// worker's SQS records): it is acknowledged, retried or dead-lettered, and the answer says
-    /// whether it will be delivered again.
+    /// whether it will be delivered again. It runs in its `job` span, in the trace of the work
+    /// that enqueued it ([`crate::trace::job_span`]).
     ///
     /// # Errors
     ///
     /// Store and queue failures, after which the delivery is left as it was: it comes back
     /// when its visibility runs out.
     pub async fn run(&self, queue: Queue, delivery: &Delivery) -> Result<Settled, AppError> {
+        let span = crate::trace::job_span(queue, &delivery.envelope);
+        self.settle(queue, delivery).instrument(span).await
+    }
+
+    /// [`Jobs::run`], inside the job's span.
+    async fn settle(&self, queue: Queue, delivery: &Delivery) -> Result<Settled, AppError> {
         let envelope = &delivery.envelope;
         let job = JobName::parse("worker").map_err(|e| AppError::Internal(Box::new(e)))?;
         let scope = TenantScope::system(envelope.tenant, job);
@@ -284,6 +317,7 @@ impl Jobs {
             Err(RepoError::NotFound) => {
                 tracing::warn!(job_id = %envelope.id, "a job without its record; dropped");
                 self.queue.ack(queue, delivery).await?;
+                count_run(&envelope.kind, "orphaned");
                 return Ok(Settled::Done);
             }
             Err(other) => return Err(other.into()),
@@ -291,7 +325,13 @@ impl Jobs {
         if record.status.is_final() {
             // Delivered again after it finished: nothing to do.
             self.queue.ack(queue, delivery).await?;
+            count_run(&envelope.kind, "skipped");
             return Ok(Settled::Done);
+        }
+        if envelope.attempt == 0 && record.status == JobStatus::Queued {
+            // Queued when last updated: the lag of a first run (retries wait on purpose).
+            let lag = (self.clock.now() - record.updated_at).as_seconds_f64();
+            metrics::histogram!(JOB_LAG, "queue" => queue.as_str()).record(lag.max(0.0));
         }
         record.status = JobStatus::Running;
         record.attempts = envelope.attempt + 1;
@@ -318,6 +358,7 @@ impl Jobs {
                 record.errors.clear();
                 self.records.update(&scope, &record).await?;
                 self.queue.ack(queue, delivery).await?;
+                count_run(&envelope.kind, "succeeded");
                 Ok(Settled::Done)
             }
             Err(RunError::Rule(errors)) => {
@@ -325,6 +366,7 @@ impl Jobs {
                 record.errors = errors;
                 self.records.update(&scope, &record).await?;
                 self.queue.ack(queue, delivery).await?;
+                count_run(&envelope.kind, "failed");
                 Ok(Settled::Done)
             }
             Err(RunError::Transient(error)) if record.attempts < self.retry.max_attempts => {
@@ -340,6 +382,7 @@ impl Jobs {
                 );
                 let delay = Duration::try_from(delay).unwrap_or(Duration::from_secs(2));
                 self.queue.retry(queue, delivery, delay).await?;
+                count_run(&envelope.kind, "retried");
                 Ok(Settled::Later)
             }
             Err(RunError::Transient(error)) => {
@@ -348,6 +391,7 @@ impl Jobs {
                 record.errors = vec![error.clone()];
                 self.records.update(&scope, &record).await?;
                 self.queue.dead_letter(queue, delivery, &error).await?;
+                count_run(&envelope.kind, "dead_lettered");
                 Ok(Settled::Done)
             }
         }
@@ -649,7 +693,8 @@ impl Jobs {
                         break;
                     };
                     for tenant in tenants {
-                        if self.fire(schedule, period, tenant).await? {
+                        let span = crate::trace::schedule_span(schedule.name, tenant);
+                        if self.fire(schedule, period, tenant).instrument(span).await? {
                             started += 1;
                         }
                     }
@@ -756,6 +801,7 @@ impl Jobs {
             kind: record.kind.clone(),
             payload: serde_json::to_string(request).map_err(|e| AppError::Internal(Box::new(e)))?,
             attempt: 0,
+            traceparent: crate::trace::current().map(|parent| parent.to_string()),
         };
         if let Err(error) = self
             .queue
@@ -787,6 +833,28 @@ impl Jobs {
             .map(|room| (room.name().key(), room.id()))
             .collect())
     }
+}
+
+/// The counter of job runs by kind and outcome: `succeeded`, `failed` (for good), `retried`,
+/// `dead_lettered`, `skipped` (delivered again after it finished), `orphaned` (no record) or
+/// `error` (a store or the queue failed; the delivery comes back).
+pub const JOBS: &str = "jobs_total";
+/// The histogram of the time from a job's enqueue to the start of its first run, by queue.
+pub const JOB_LAG: &str = "job_lag_seconds";
+
+/// The kinds of job, as labels.
+const KINDS: [&str; 4] = [
+    "attendance_report",
+    "roster_import",
+    "upload_retention",
+    "closing_reminder",
+];
+
+/// Counts a run of a job of `kind` in [`JOBS`] (a kind this version does not know as `unknown`,
+/// so that the label stays one of a few).
+fn count_run(kind: &str, outcome: &'static str) {
+    let kind = KINDS.into_iter().find(|k| *k == kind).unwrap_or("unknown");
+    metrics::counter!(JOBS, "kind" => kind, "outcome" => outcome).increment(1);
 }
 
 fn rfc3339(at: OffsetDateTime) -> String {
@@ -1076,5 +1144,22 @@ mod tests {
             imported_child(job, 3),
             imported_child(JobId::from_uuid(Uuid::now_v7()), 3)
         );
+    }
+    #[test]
+    fn every_kind_of_job_has_its_own_label() {
+        let requests = [
+            JobRequest::AttendanceReport {
+                from: "2026-01-01".to_owned(),
+                to: "2026-01-01".to_owned(),
+                room: None,
+            },
+            JobRequest::RosterImport {
+                file: "file".to_owned(),
+            },
+            JobRequest::UploadRetention,
+            JobRequest::ClosingReminder,
+        ];
+        let kinds: Vec<&str> = requests.iter().map(JobRequest::kind).collect();
+        assert_eq!(kinds, KINDS);
     }
 }

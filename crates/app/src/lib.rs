@@ -24,6 +24,7 @@ pub mod session;
 pub mod settings;
 pub mod staff;
 pub mod tokens;
+pub mod trace;
 
 use std::sync::Arc;
 

@@ -39,6 +39,11 @@
 //! | `CUBBY_CORS_ORIGINS` | unset | the browser origins allowed, comma-separated (`https://app.example`) |
 //! | `CUBBY_CSRF_SECRET` | random per process | the key CSRF tokens are signed with (32 bytes or more); required outside dev |
 //! | `CUBBY_LOG` | `info` | the log filter (tracing `EnvFilter` syntax) |
+//! | `CUBBY_LOG_SAMPLE_RATE` | `1` in dev, else `0.01` | the share of successful requests on hot routes whose log line is written, 0 to 1 (failures, auth refusals and security events are always written) |
+//! | `CUBBY_OTLP_ENDPOINT` | unset | an OpenTelemetry collector's OTLP/HTTP base URL (`http://collector:4318`); unset exports no traces |
+//! | `CUBBY_SENTRY_DSN` | unset | where server errors and panics are reported; unset reports nothing |
+//! | `CUBBY_METRICS_BIND` | unset | a second listen address serving only `/metrics` (the container host) |
+//! | `CUBBY_METRICS_PUBLIC` | `true` in dev, else `false` | whether the public listener also serves `/metrics` |
 //! | `CUBBY_SCHEDULE_ROLLUP` | `0 30 2 * * *` | when `cubby scheduler` starts each centre's daily attendance rollup (cron with seconds, UTC) |
 //! | `CUBBY_SCHEDULE_RETENTION` | `0 15 * * * *` | when it starts the removal of stale pending uploads |
 //! | `CUBBY_SCHEDULE_REMINDER` | `0 */15 * * * *` | when it checks for children still in after closing time |
@@ -151,6 +156,16 @@ pub struct Settings {
     pub csrf_secret: Option<SecretString>,
     /// `CUBBY_LOG`.
     pub log_filter: String,
+    /// `CUBBY_LOG_SAMPLE_RATE`.
+    pub log_sample_rate: f64,
+    /// `CUBBY_OTLP_ENDPOINT`.
+    pub otlp_endpoint: Option<String>,
+    /// `CUBBY_SENTRY_DSN` (it holds a key).
+    pub sentry_dsn: Option<SecretString>,
+    /// `CUBBY_METRICS_BIND`.
+    pub metrics_bind: Option<SocketAddr>,
+    /// `CUBBY_METRICS_PUBLIC`.
+    pub metrics_public: bool,
     /// `CUBBY_SCHEDULE_ROLLUP`.
     pub schedule_rollup: String,
     /// `CUBBY_SCHEDULE_RETENTION`.
@@ -206,6 +221,11 @@ impl fmt::Debug for Settings {
             .field("cors_origins", &self.cors_origins)
             .field("csrf_secret", &set(&self.csrf_secret))
             .field("log_filter", &self.log_filter)
+            .field("log_sample_rate", &self.log_sample_rate)
+            .field("otlp_endpoint", &self.otlp_endpoint)
+            .field("sentry_dsn", &set(&self.sentry_dsn))
+            .field("metrics_bind", &self.metrics_bind)
+            .field("metrics_public", &self.metrics_public)
             .finish()
     }
 }
@@ -269,6 +289,11 @@ const KNOWN: &[&str] = &[
     "CUBBY_CORS_ORIGINS",
     "CUBBY_CSRF_SECRET",
     "CUBBY_LOG",
+    "CUBBY_LOG_SAMPLE_RATE",
+    "CUBBY_OTLP_ENDPOINT",
+    "CUBBY_SENTRY_DSN",
+    "CUBBY_METRICS_BIND",
+    "CUBBY_METRICS_PUBLIC",
 ];
 
 /// Reads values out of the variables, collecting problems instead of stopping at the first.
@@ -411,6 +436,8 @@ impl Settings {
                 .map_err(|_| "must be an address and port, such as 0.0.0.0:8080".to_owned())
         });
         let secret = |read: &Reader, key: &str| read.text(key).map(SecretString::from);
+        // A developer sees every request; deployments write 1 % of successful reads.
+        let default_sample_rate = if env == Environment::Dev { 1.0 } else { 0.01 };
         let settings = Settings {
             env,
             bind,
@@ -502,6 +529,28 @@ impl Settings {
                 .unwrap_or_default(),
             csrf_secret: secret(&read, "CUBBY_CSRF_SECRET"),
             log_filter: read.text("CUBBY_LOG").unwrap_or_else(|| "info".to_owned()),
+            log_sample_rate: read.parsed("CUBBY_LOG_SAMPLE_RATE", default_sample_rate, |raw| {
+                raw.parse::<f64>()
+                    .ok()
+                    .filter(|rate| (0.0..=1.0).contains(rate))
+                    .ok_or_else(|| "must be a number from 0 to 1, such as 0.01".to_owned())
+            }),
+            otlp_endpoint: read
+                .text("CUBBY_OTLP_ENDPOINT")
+                .map(|url| url.trim_end_matches('/').to_owned()),
+            sentry_dsn: secret(&read, "CUBBY_SENTRY_DSN"),
+            metrics_bind: read.parsed("CUBBY_METRICS_BIND", None, |raw| {
+                raw.parse()
+                    .map(Some)
+                    .map_err(|_| "must be an address and port, such as 0.0.0.0:9090".to_owned())
+            }),
+            metrics_public: read.parsed("CUBBY_METRICS_PUBLIC", env == Environment::Dev, |raw| {
+                match raw {
+                    "true" => Ok(true),
+                    "false" => Ok(false),
+                    _ => Err("must be true or false".to_owned()),
+                }
+            }),
             schedule_rollup: read.cron("CUBBY_SCHEDULE_ROLLUP", "0 30 2 * * *"),
             schedule_retention: read.cron("CUBBY_SCHEDULE_RETENTION", "0 15 * * * *"),
             schedule_reminder: read.cron("CUBBY_SCHEDULE_REMINDER", "0 */15 * * * *"),

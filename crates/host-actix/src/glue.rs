@@ -59,7 +59,8 @@ fn headers(request: &HttpRequest) -> Result<http::HeaderMap, ()> {
     Ok(map)
 }
 
-fn respond(response: http::Response<Bytes>) -> HttpResponse {
+/// The actix response of the api's `response`.
+pub(crate) fn respond(response: http::Response<Bytes>) -> HttpResponse {
     let (parts, body) = response.into_parts();
     let status = actix_web::http::StatusCode::from_u16(parts.status.as_u16())
         .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR);

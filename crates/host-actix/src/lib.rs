@@ -9,8 +9,8 @@
 pub mod demo;
 mod glue;
 pub mod health;
+pub mod metrics;
 pub mod server;
-pub mod telemetry;
 pub mod worker;
 
 pub use server::Server;

@@ -18,7 +18,7 @@ use anyhow::Context;
 use cubby_api::{Api, ApiConfig};
 use cubby_app::{AppConfig, Environment, Settings};
 use cubby_compose::Runtime;
-use cubby_host_actix::{Server, demo, telemetry, worker};
+use cubby_host_actix::{Server, demo, metrics, worker};
 
 const USAGE: &str = "usage: cubby [serve | worker | scheduler | health | admin ensure-indexes | admin jobs | admin job CENTRE JOB_ID | help]
 
@@ -65,7 +65,13 @@ fn main() -> ExitCode {
             return ExitCode::from(78);
         }
     };
-    telemetry::init(&settings.log_filter);
+    let _telemetry = match cubby_telemetry::init(&settings, cubby_telemetry::Host::Container) {
+        Ok(telemetry) => telemetry,
+        Err(problem) => {
+            eprintln!("cubby: {problem}");
+            return ExitCode::from(78);
+        }
+    };
     cubby_app::identity::install_default_tls_provider();
     for key in &settings.unknown_keys {
         tracing::warn!(setting = %key, "unknown CUBBY_ setting ignored; check its spelling");
@@ -141,14 +147,17 @@ async fn serve(settings: Settings, config: AppConfig) -> anyhow::Result<()> {
         Environment::Staging | Environment::Prod => None,
     };
     let worker_app = app.clone();
-    let api = Arc::new(Api::new(app, ApiConfig::from_settings(&settings)));
+    let mut api_config = ApiConfig::from_settings(&settings);
+    api_config.metrics = metrics::public_renderer(&settings);
+    let api = Arc::new(Api::new(app, api_config));
     let server = Server::bind(api, settings.bind).with_context(|| {
         format!(
             "binding {} (set CUBBY_BIND to use another address)",
             settings.bind
         )
     })?;
-    tracing::info!(address = %server.address(), env = settings.env.as_str(), "cubby is serving");
+    serve_metrics(&settings)?;
+    tracing::info!(listen = %server.address(), env = settings.env.as_str(), "cubby is serving");
     if let Some(demo) = &demo {
         demo::print_banner(server.address(), demo, settings.mongodb_uri.is_some());
     }
@@ -161,9 +170,27 @@ async fn serve(settings: Settings, config: AppConfig) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Serves `/metrics` on `CUBBY_METRICS_BIND`, when set, in the background.
+fn serve_metrics(settings: &Settings) -> anyhow::Result<()> {
+    let bound = metrics::spawn(settings).with_context(|| {
+        format!(
+            "binding the metrics listener (CUBBY_METRICS_BIND) on {}",
+            settings
+                .metrics_bind
+                .map(|a| a.to_string())
+                .unwrap_or_default()
+        )
+    })?;
+    if let Some(address) = bound {
+        tracing::info!(listen = %address, "metrics are served on their own listener");
+    }
+    Ok(())
+}
+
 /// `cubby worker`: runs jobs until SIGINT or SIGTERM, finishing the job in hand.
 async fn work(settings: Settings, config: AppConfig) -> anyhow::Result<()> {
     let app = Arc::new(cubby_compose::app(&settings, config, Runtime::Container).await?);
+    serve_metrics(&settings)?;
     tracing::info!(env = settings.env.as_str(), "cubby worker is running");
     worker::run(app, stopped()).await;
     tracing::info!("cubby worker stopped");
@@ -191,6 +218,7 @@ async fn stopped() {
 async fn schedule(settings: Settings, config: AppConfig) -> anyhow::Result<()> {
     let schedules = cubby_app::jobs::schedules(&settings).map_err(anyhow::Error::msg)?;
     let app = Arc::new(cubby_compose::app(&settings, config, Runtime::Container).await?);
+    serve_metrics(&settings)?;
     tracing::info!(
         env = settings.env.as_str(),
         schedules = schedules.len(),

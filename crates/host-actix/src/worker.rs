@@ -11,11 +11,19 @@ use cubby_domain::Queue;
 const IDLE: Duration = Duration::from_millis(500);
 /// How long the loop rests after the queue itself failed.
 const QUEUE_DOWN: Duration = Duration::from_secs(2);
+/// How often the queues' depths are sampled, when the process keeps metrics.
+const DEPTH_EVERY: Duration = Duration::from_secs(15);
 
 /// Works the queues until `stop` resolves; a job in hand is finished first.
 pub async fn run(app: Arc<App>, stop: impl std::future::Future<Output = ()>) {
     tokio::pin!(stop);
+    let metered = cubby_telemetry::metrics::installed().is_some();
+    let mut sampled: Option<std::time::Instant> = None;
     loop {
+        if metered && sampled.is_none_or(|at| at.elapsed() >= DEPTH_EVERY) {
+            app.jobs.sample_depths().await;
+            sampled = Some(std::time::Instant::now());
+        }
         // Told to stop between batches too, not only when the queues are empty.
         tokio::select! {
             biased;

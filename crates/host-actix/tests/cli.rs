@@ -402,7 +402,7 @@ fn serving_address(child: &mut Child) -> String {
             if let Ok(log) = serde_json::from_str::<Value>(&line)
                 && log["message"] == "cubby is serving"
             {
-                let _ = found.send(format!("http://{}", log["address"].as_str().unwrap()));
+                let _ = found.send(format!("http://{}", log["listen"].as_str().unwrap()));
             }
         }
     });

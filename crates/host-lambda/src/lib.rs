@@ -34,7 +34,8 @@ use lambda_http::{Body, Request, Response};
 pub async fn start() -> Result<(Settings, Arc<App>), lambda_http::Error> {
     let settings = Settings::from_env()?;
     let config = AppConfig::from_settings(&settings)?;
-    init_logs(&settings.log_filter);
+    let telemetry = cubby_telemetry::init(&settings, cubby_telemetry::Host::Lambda)?;
+    let _ = TELEMETRY.set(telemetry);
     cubby_app::identity::install_default_tls_provider();
     for key in &settings.unknown_keys {
         tracing::warn!(setting = %key, "unknown CUBBY_ setting ignored; check its spelling");
@@ -47,6 +48,30 @@ pub async fn start() -> Result<(Settings, Arc<App>), lambda_http::Error> {
         cubby_app::demo::prepare(&app, &settings).await?;
     }
     Ok((settings, app))
+}
+
+/// The telemetry of this execution environment, kept for its whole life.
+static TELEMETRY: std::sync::OnceLock<cubby_telemetry::Telemetry> = std::sync::OnceLock::new();
+
+/// Runs one invocation's `work`, then, when traces are exported, sends its spans before the
+/// answer goes back: Lambda may freeze the execution environment as soon as it has the answer,
+/// with the spans still waiting for the batch processor's next round. Every function's handler
+/// runs in it.
+pub async fn flushed<T>(work: impl std::future::Future<Output = T>) -> T {
+    let answer = work.await;
+    if let Some(telemetry) = TELEMETRY
+        .get()
+        .filter(|telemetry| telemetry.traces().is_some())
+    {
+        // The flush waits for the collector: off the runtime's threads.
+        let _ = tokio::task::spawn_blocking(move || {
+            if let Some(traces) = telemetry.traces() {
+                traces.flush();
+            }
+        })
+        .await;
+    }
+    answer
 }
 
 /// The api the settings ask for.
@@ -95,17 +120,4 @@ fn into_lambda(response: http::Response<Bytes>) -> Response<Body> {
         }
     };
     Response::from_parts(parts, body)
-}
-
-/// Installs the global JSON log subscriber, filtered by `CUBBY_LOG`.
-pub fn init_logs(filter: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_new(filter)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .json()
-        .flatten_event(true)
-        .with_current_span(false)
-        .without_time()
-        .with_env_filter(filter)
-        .try_init();
 }

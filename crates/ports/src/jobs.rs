@@ -21,6 +21,9 @@ pub struct JobEnvelope {
     pub payload: String,
     /// Attempts made before this delivery (0 on the first).
     pub attempt: u32,
+    /// The W3C trace context (`traceparent`) of the work that enqueued it, which the job's span
+    /// continues; `None` outside a trace, and in messages queued before it was carried.
+    pub traceparent: Option<String>,
 }
 
 /// A job handed to a worker, until it is acknowledged, retried or dead-lettered.

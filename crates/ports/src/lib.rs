@@ -22,6 +22,7 @@ mod invitations;
 mod jobs;
 mod limits;
 mod messages;
+pub mod observe;
 mod page;
 mod roles;
 mod rooms;

@@ -11,9 +11,12 @@ use cubby_ports::BreachQuery;
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
 
 use super::fields::{Fields, Unknown, date, date_text, rfc3339, time};
 use crate::context::page;
+use crate::openapi::schemas::{self as doc, with};
+use crate::openapi::shapes_day as shape;
 use crate::{ApiError, Ctx, Reply};
 
 fn subject(subject: Subject) -> Value {
@@ -135,18 +138,47 @@ fn recorded(recorded: &Recorded) -> Result<Reply, ApiError> {
     }
 }
 
-/// The body of `POST /v1/attendance`.
-#[derive(Debug, Deserialize)]
+/// The body of `POST /v1/attendance`. A check-in names `child_id` (and may name `room_id`,
+/// else the child's room, and `contact_id`); a check-out `child_id`, `contact_id` and the
+/// contact's `pin` when it has one; a clock-in `room_id` (and `staff_id`, else the caller's);
+/// a clock-out `staff_id` (else the caller's).
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct EventIn {
+    /// The client's own id for the event: recording it again stores nothing twice.
+    #[schema(value_type = doc::AttendanceEvent)]
     id: String,
+    #[schema(value_type = RecordKind)]
     kind: String,
+    #[schema(value_type = Option<doc::Child>)]
     child_id: Option<String>,
+    #[schema(value_type = Option<doc::Staff>)]
     staff_id: Option<String>,
+    #[schema(value_type = Option<doc::Room>)]
     room_id: Option<String>,
+    #[schema(value_type = Option<doc::Contact>)]
     contact_id: Option<String>,
+    /// The contact's pickup PIN.
+    #[schema(schema_with = with::pin_or_null)]
     pin: Option<String>,
+    /// When it happened (default: now).
+    #[schema(schema_with = with::time_or_null)]
     at: Option<String>,
+}
+
+/// What an event records.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[expect(dead_code, reason = "a schema only; never built")]
+enum RecordKind {
+    /// A child arrives.
+    CheckIn,
+    /// A child leaves with a contact.
+    CheckOut,
+    /// A member of staff starts in a room.
+    ClockIn,
+    /// A member of staff stops.
+    ClockOut,
 }
 
 fn id<T: std::str::FromStr>(
@@ -270,15 +302,22 @@ impl EventIn {
     }
 }
 
-/// The body of `POST /v1/attendance/corrections`.
-#[derive(Debug, Deserialize)]
+/// The body of `POST /v1/attendance/corrections`: either `"void": true` or a corrected `at`
+/// (on the same day), with a reason.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CorrectionIn {
+    /// The client's own id for the correction.
+    #[schema(value_type = doc::AttendanceEvent)]
     id: String,
+    /// The event corrected.
+    #[schema(value_type = doc::AttendanceEvent)]
     amends: String,
     #[serde(default)]
     void: bool,
+    #[schema(schema_with = with::time_or_null)]
     at: Option<String>,
+    #[schema(schema_with = with::note)]
     reason: String,
 }
 
@@ -327,6 +366,25 @@ impl CorrectionIn {
 /// event (and the room's ratio after it, with `warnings: ["ratio.breach"]` when out of ratio);
 /// a replay of an id already recorded is 200 with the event as first stored and
 /// `Idempotent-Replayed: true`.
+#[utoipa::path(
+    post,
+    path = "/v1/attendance",
+    tag = "attendance",
+    request_body = EventIn,
+    responses(
+        (status = 200, description = "The event was already recorded under this id: as first \
+            stored", body = shape::Recorded,
+            headers(("Idempotent-Replayed" = String, description = "`true`"))),
+        (status = 201, description = "The event, and the room's ratio after it", body = shape::Recorded),
+        (status = 403, description = "The contact may not collect the child, or the PIN is \
+            wrong, or the session lacks the permission"),
+        (status = 404, description = "No such child, staff record, room or contact the caller \
+            reaches"),
+        (status = 409, description = "The day does not allow it (`attendance.already_checked_in`, \
+            `attendance.not_checked_in`, ...), the child is archived, or the check-in would \
+            break the ratio where the centre refuses that (`ratio.would_breach`)"),
+    )
+)]
 pub(crate) async fn record(ctx: Ctx) -> Result<Reply, ApiError> {
     let request = ctx.json::<EventIn>()?.into_request()?;
     let done = ctx.app().attendance.record(ctx.scope()?, request).await?;
@@ -334,6 +392,21 @@ pub(crate) async fn record(ctx: Ctx) -> Result<Reply, ApiError> {
 }
 
 /// `POST /v1/attendance/corrections`: voids or re-times an earlier event, with a reason.
+#[utoipa::path(
+    post,
+    path = "/v1/attendance/corrections",
+    tag = "attendance",
+    request_body = CorrectionIn,
+    responses(
+        (status = 200, description = "The correction was already recorded under this id",
+            body = shape::Recorded,
+            headers(("Idempotent-Replayed" = String, description = "`true`"))),
+        (status = 201, description = "The correction", body = shape::Recorded),
+        (status = 404, description = "No such event in the centre (or it is a correction)"),
+        (status = 409, description = "The day would not make sense with it \
+            (`attendance.invalid_correction`, `attendance.not_checked_in`, ...)"),
+    )
+)]
 pub(crate) async fn correct(ctx: Ctx) -> Result<Reply, ApiError> {
     let correction = ctx.json::<CorrectionIn>()?.into_domain()?;
     let done = ctx
@@ -345,10 +418,15 @@ pub(crate) async fn correct(ctx: Ctx) -> Result<Reply, ApiError> {
 }
 
 /// The query of `GET /v1/attendance`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct DayQuery {
+    /// The day (default: today in the centre's time zone).
+    #[param(format = Date)]
     date: Option<String>,
+    /// One room's day.
+    #[param(value_type = Option<doc::Room>)]
     room: Option<String>,
 }
 
@@ -358,6 +436,18 @@ fn bad_query(name: &str) -> ApiError {
 
 /// `GET /v1/attendance?date=&room=`: each subject's day (events, presence intervals, minutes
 /// present) in a room, or in every room the caller reaches; `date` defaults to today.
+#[utoipa::path(
+    get,
+    path = "/v1/attendance",
+    tag = "attendance",
+    params(DayQuery),
+    responses(
+        (status = 200, description = "The day", body = shape::DayView),
+        (status = 404, description = "No such room the caller reaches"),
+        (status = 409, description = "A stored day does not add up"),
+        (status = 422, description = "The day or room cannot be read"),
+    )
+)]
 pub(crate) async fn day(ctx: Ctx) -> Result<Reply, ApiError> {
     let query: DayQuery = ctx.query()?;
     let scope = ctx.scope()?;
@@ -378,15 +468,31 @@ pub(crate) async fn day(ctx: Ctx) -> Result<Reply, ApiError> {
 }
 
 /// The query of `GET /v1/children/{id}/attendance`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct SpanQuery {
+    /// The first day (default: today).
+    #[param(format = Date)]
     from: Option<String>,
+    /// The last day (default: `from`, or today if later).
+    #[param(format = Date)]
     to: Option<String>,
 }
 
 /// `GET /v1/children/{id}/attendance?from=&to=`: the child's days (default: today), with
 /// minutes in care each day and in all.
+#[utoipa::path(
+    get,
+    path = "/v1/children/{id}/attendance",
+    tag = "attendance",
+    params(("id" = doc::Child, Path, description = "The child"), SpanQuery),
+    responses(
+        (status = 200, description = "The child's days", body = shape::ChildDays),
+        (status = 409, description = "A stored day does not add up"),
+        (status = 422, description = "The span is reversed or too long"),
+    )
+)]
 pub(crate) async fn child_days(ctx: Ctx) -> Result<Reply, ApiError> {
     let child: ChildId = ctx.param("id")?;
     let query: SpanQuery = ctx.query()?;
@@ -416,6 +522,16 @@ pub(crate) async fn child_days(ctx: Ctx) -> Result<Reply, ApiError> {
 }
 
 /// `GET /v1/rooms/{id}/ratio`: who is in the room now against the rule in force.
+#[utoipa::path(
+    get,
+    path = "/v1/rooms/{id}/ratio",
+    tag = "attendance",
+    params(("id" = doc::Room, Path, description = "The room")),
+    responses(
+        (status = 200, description = "The room's live ratio", body = shape::LiveRatio),
+        (status = 409, description = "A stored day does not add up"),
+    )
+)]
 pub(crate) async fn ratio(ctx: Ctx) -> Result<Reply, ApiError> {
     let room: RoomId = ctx.param("id")?;
     let found = ctx.app().attendance.live_ratio(ctx.scope()?, room).await?;
@@ -423,29 +539,49 @@ pub(crate) async fn ratio(ctx: Ctx) -> Result<Reply, ApiError> {
 }
 
 /// The query of `GET /v1/ratio-breaches`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct BreachListQuery {
+    /// One room's breaches (callers without `centre:all_rooms` must name one of theirs).
+    #[param(value_type = Option<doc::Room>)]
     room: Option<String>,
+    /// From this day.
+    #[param(format = Date)]
     from: Option<String>,
+    /// To this day.
+    #[param(format = Date)]
     to: Option<String>,
+    /// The page size.
+    #[param(minimum = 1, maximum = 100, default = 25)]
     limit: Option<u32>,
+    /// How many to skip.
+    #[param(minimum = 0, maximum = 100000, default = 0)]
     offset: Option<u64>,
 }
 
 /// A breach on the wire.
-#[derive(Debug, Serialize)]
-struct BreachOut {
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Breach)]
+pub(crate) struct BreachOut {
+    #[schema(value_type = doc::Breach)]
     id: String,
+    #[schema(value_type = doc::Room)]
     room_id: String,
+    #[schema(schema_with = with::date)]
     day: String,
+    #[schema(format = DateTime)]
     at: String,
+    /// The check-in or clock-out that broke the ratio.
+    #[schema(value_type = doc::AttendanceEvent)]
     event_id: String,
+    /// Whether the check-in was refused.
     refused: bool,
     children: u32,
     staff: u32,
     staff_needed: u32,
     over_group_size: u32,
+    /// A user id, or `system:<job>`.
     recorded_by: String,
 }
 
@@ -468,6 +604,18 @@ impl From<&Breach> for BreachOut {
 }
 
 /// `GET /v1/ratio-breaches`: every recorded breach, newest first; `room`, `from`, `to`.
+#[utoipa::path(
+    get,
+    path = "/v1/ratio-breaches",
+    tag = "attendance",
+    params(BreachListQuery),
+    responses(
+        (status = 200, description = "A page of breaches", body = shape::BreachPage),
+        (status = 404, description = "No such room the caller works in"),
+        (status = 422, description = "Callers without `centre:all_rooms` must name a room \
+            (`ratio.room_required`)"),
+    )
+)]
 pub(crate) async fn breaches(ctx: Ctx) -> Result<Reply, ApiError> {
     let query: BreachListQuery = ctx.query()?;
     let page = page(query.limit, query.offset)?;

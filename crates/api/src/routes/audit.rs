@@ -5,21 +5,34 @@ use cubby_ports::AuditQuery;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
+use utoipa::{IntoParams, ToSchema};
 
 use super::fields;
 use crate::context::page;
+use crate::openapi::schemas::{self as doc, with};
 use crate::{ApiError, Ctx, Reply};
 
-#[derive(Debug, Serialize)]
+/// An event of the audit log.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = AuditEvent)]
 struct EventOut {
+    #[schema(value_type = doc::AuditEvent)]
     id: String,
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     at: OffsetDateTime,
+    /// Who did it: a user id, or `system:<job>`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     actor: Option<String>,
+    #[schema(schema_with = with::audit_action)]
     action: &'static str,
+    /// What it was done to: an id.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     target: Option<String>,
+    /// More about it, as text values (never a password, token or address).
+    #[schema(value_type = std::collections::BTreeMap<String, String>)]
     details: Map<String, Value>,
 }
 
@@ -40,7 +53,8 @@ impl From<&AuditEvent> for EventOut {
     }
 }
 
-#[derive(Debug, Serialize)]
+/// A page of audit events, newest first.
+#[derive(Debug, Serialize, ToSchema)]
 struct EventPage {
     items: Vec<EventOut>,
     total: u64,
@@ -49,20 +63,40 @@ struct EventPage {
 }
 
 /// The query of `GET /v1/audit`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct AuditListQuery {
+    /// The page size.
+    #[param(minimum = 1, maximum = 100, default = 25)]
     limit: Option<u32>,
+    /// How many to skip.
+    #[param(minimum = 0, maximum = 100000, default = 0)]
     offset: Option<u64>,
+    /// Events by this actor: a user id, or `system:<job>`.
     actor: Option<String>,
+    /// Events of this action.
+    #[param(schema_with = with::audit_action)]
     action: Option<String>,
+    /// Events about this id.
     target: Option<String>,
+    /// Events at or after this time (RFC 3339).
+    #[param(format = DateTime)]
     from: Option<String>,
+    /// Events before this time (RFC 3339).
+    #[param(format = DateTime)]
     until: Option<String>,
 }
 
 /// `GET /v1/audit`: events newest first; `actor` (a user id), `action` (`members.invited`),
 /// `target` (an id), `from` and `until` (RFC 3339) filter.
+#[utoipa::path(
+    get,
+    path = "/v1/audit",
+    tag = "audit",
+    params(AuditListQuery),
+    responses((status = 200, description = "A page of events", body = EventPage))
+)]
 pub(crate) async fn list(ctx: Ctx) -> Result<Reply, ApiError> {
     let query: AuditListQuery = ctx.query()?;
     let page = page(query.limit, query.offset)?;

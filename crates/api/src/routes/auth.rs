@@ -12,13 +12,17 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use time::OffsetDateTime;
+use utoipa::ToSchema;
 
 use crate::cookies::{self, SameSite};
+use crate::openapi::schemas as doc;
+use crate::openapi::shapes as shape;
 use crate::pipeline::{check_csrf, check_origin};
 use crate::{ApiError, Ctx, Reply};
 
-/// How the client wants its session.
-#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+/// How the client wants its session: `bearer` (tokens in the body, the default) or `cookie`
+/// (`__Host-` cookies and a CSRF token, for browsers).
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum Mode {
     /// Tokens in the body.
@@ -29,38 +33,46 @@ pub(crate) enum Mode {
 }
 
 /// The body of `POST /v1/auth/login`.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct LoginIn {
+    /// The centre's code (`sunny-days`).
     tenant_code: String,
     email: String,
+    #[schema(format = Password)]
     password: String,
     #[serde(default)]
     mode: Mode,
 }
 
 /// The body of `POST /v1/auth/exchange`.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ExchangeIn {
+    /// A Supabase access token.
     supabase_access_token: String,
+    /// The centre, for a user of several.
     tenant_code: Option<String>,
     #[serde(default)]
     mode: Mode,
 }
 
 /// The body of `POST /v1/auth/refresh` (none in cookie mode).
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RefreshIn {
     refresh_token: String,
 }
 
-#[derive(Serialize)]
-struct TenantOut {
+/// The centre a session is in.
+#[derive(Serialize, ToSchema)]
+#[schema(as = SessionTenant)]
+pub(crate) struct TenantOut {
+    #[schema(value_type = doc::Tenant)]
     id: String,
     code: String,
     name: String,
+    /// An IANA time zone (`Europe/London`).
     time_zone: String,
 }
 
@@ -168,6 +180,23 @@ fn with_cookies(mut reply: Reply, values: &[String]) -> Reply {
 
 /// `POST /v1/auth/login`: a session for `{tenant_code, email, password}`. Any mistake is the
 /// same 401; repeated failures of an account or an address are 429 with `Retry-After`.
+#[utoipa::path(
+    post,
+    path = "/v1/auth/login",
+    tag = "auth",
+    request_body = LoginIn,
+    responses(
+        (status = 200, description = "The session, in the mode asked for; in cookie mode with \
+            the `__Host-cubby_access`, `__Host-cubby_refresh` and `__Host-cubby_csrf` cookies",
+            body = shape::SignedIn, headers(("Set-Cookie" = String, description = "The session's cookies, in cookie mode"))),
+        (status = 401, description = "The centre, address or password is not right, or the \
+            account cannot sign in (`auth.invalid_credentials`), with `WWW-Authenticate: Bearer`"),
+        (status = 403, description = "Cookie mode from an origin that is not allowed \
+            (`auth.origin_not_allowed`)"),
+        (status = 429, description = "Too many failed sign-ins (`auth.throttled`) or requests \
+            (`rate_limited`), with Retry-After", headers(("Retry-After" = String))),
+    )
+)]
 pub(crate) async fn login(ctx: Ctx) -> Result<Reply, ApiError> {
     let body: LoginIn = ctx.json()?;
     if body.mode == Mode::Cookie {
@@ -189,6 +218,26 @@ pub(crate) async fn login(ctx: Ctx) -> Result<Reply, ApiError> {
 }
 
 /// `POST /v1/auth/exchange`: a session for a verified Supabase access token.
+#[utoipa::path(
+    post,
+    path = "/v1/auth/exchange",
+    tag = "auth",
+    request_body = ExchangeIn,
+    responses(
+        (status = 200, description = "The session, in the mode asked for", body = shape::SignedIn,
+            headers(("Set-Cookie" = String, description = "The session's cookies, in cookie mode"))),
+        (status = 400, description = "The user belongs to several centres: send `tenant_code` \
+            (`auth.tenant_required`), or the body cannot be read"),
+        (status = 401, description = "The token is not valid, or its user has no account or \
+            membership (`auth.invalid_token`)"),
+        (status = 403, description = "Cookie mode from an origin that is not allowed \
+            (`auth.origin_not_allowed`)"),
+        (status = 429, description = "Too many attempts or requests, with Retry-After",
+            headers(("Retry-After" = String))),
+        (status = 501, description = "Signing in with Supabase is not configured \
+            (`auth.exchange_disabled`)"),
+    )
+)]
 pub(crate) async fn exchange(ctx: Ctx) -> Result<Reply, ApiError> {
     let body: ExchangeIn = ctx.json()?;
     if body.mode == Mode::Cookie {
@@ -205,6 +254,24 @@ pub(crate) async fn exchange(ctx: Ctx) -> Result<Reply, ApiError> {
 
 /// `POST /v1/auth/refresh`: rotates the refresh token (from the body, or from the cookie with
 /// the CSRF token) and answers a new access token. A refresh token used twice ends its session.
+#[utoipa::path(
+    post,
+    path = "/v1/auth/refresh",
+    tag = "auth",
+    params(("X-CSRF-Token" = Option<String>, Header,
+        description = "In cookie mode (an empty body), the session's CSRF token")),
+    request_body(content = Option<RefreshIn>, description = "The refresh token in bearer mode; \
+        no body in cookie mode, where the `__Host-cubby_refresh` cookie is read"),
+    responses(
+        (status = 200, description = "A new access token and a new refresh token, in the mode \
+            of the refresh", body = shape::SignedIn,
+            headers(("Set-Cookie" = String, description = "The session's cookies, in cookie mode"))),
+        (status = 401, description = "No refresh token (`auth.required`), or one that is not \
+            valid, expired or already used (`auth.invalid_token`)"),
+        (status = 403, description = "Cookie mode without the CSRF token (`auth.csrf`) or from \
+            an origin that is not allowed (`auth.origin_not_allowed`)"),
+    )
+)]
 pub(crate) async fn refresh(ctx: Ctx) -> Result<Reply, ApiError> {
     let (token, mode) = if ctx.body.is_empty() {
         let token = cookies::read(ctx.headers(), cookies::REFRESH)
@@ -228,6 +295,13 @@ pub(crate) async fn refresh(ctx: Ctx) -> Result<Reply, ApiError> {
 
 /// `POST /v1/auth/logout`: ends the session; the access token is refused from now on and the
 /// refresh token never works again. Browser cookies are cleared.
+#[utoipa::path(
+    post,
+    path = "/v1/auth/logout",
+    tag = "auth",
+    responses((status = 204, description = "Signed out; in cookie mode the cookies are cleared",
+        headers(("Set-Cookie" = String, description = "Cleared cookies, in cookie mode"))))
+)]
 pub(crate) async fn logout(ctx: Ctx) -> Result<Reply, ApiError> {
     ctx.app().auth.logout(ctx.session()?).await?;
     let reply = Reply::no_content();
@@ -245,6 +319,12 @@ pub(crate) async fn logout(ctx: Ctx) -> Result<Reply, ApiError> {
 }
 
 /// `GET /v1/me/context`: who the caller is, in which centre, with which roles.
+#[utoipa::path(
+    get,
+    path = "/v1/me/context",
+    tag = "auth",
+    responses((status = 200, description = "The caller's context", body = shape::Context))
+)]
 pub(crate) async fn context(ctx: Ctx) -> Result<Reply, ApiError> {
     let session = ctx.session()?;
     let (user, tenant, membership) = ctx.app().auth.context(&session.scope).await?;
@@ -273,6 +353,13 @@ pub(crate) async fn context(ctx: Ctx) -> Result<Reply, ApiError> {
 }
 
 /// `GET /.well-known/jwks.json`: the public keys that verify Cubby's access tokens.
+#[utoipa::path(
+    get,
+    path = "/.well-known/jwks.json",
+    tag = "auth",
+    responses((status = 200, description = "The public keys (none when a shared secret signs)",
+        body = shape::Jwks, headers(("Cache-Control" = String))))
+)]
 pub(crate) async fn jwks(ctx: Ctx) -> Result<Reply, ApiError> {
     Ok(Reply::ok(&ctx.app().sessions.jwks())?.with_header(
         header::CACHE_CONTROL,

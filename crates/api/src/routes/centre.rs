@@ -5,8 +5,11 @@ use cubby_domain::time_of_day::{clock_time, parse_clock_time};
 use cubby_domain::{RatioEnforcement, Tenant};
 use serde::Deserialize;
 use serde_json::json;
+use utoipa::ToSchema;
 
 use super::fields::{Fields, Unknown, nullable};
+use crate::openapi::schemas::{IfMatch, with};
+use crate::openapi::shapes::Centre;
 use crate::{ApiError, Ctx, Reply};
 
 fn centre(tenant: &Tenant) -> Result<Reply, ApiError> {
@@ -25,22 +28,40 @@ fn centre(tenant: &Tenant) -> Result<Reply, ApiError> {
 }
 
 /// `GET /v1/centre`: the caller's centre, its time zone and settings, with its `ETag`.
+#[utoipa::path(
+    get,
+    path = "/v1/centre",
+    tag = "centre",
+    responses((status = 200, description = "The centre", body = Centre, headers(("ETag" = String))))
+)]
 pub(crate) async fn get(ctx: Ctx) -> Result<Reply, ApiError> {
     let tenant = ctx.app().centre.get(ctx.scope()?).await?;
     centre(&tenant)
 }
 
-/// The body of `PATCH /v1/centre`.
-#[derive(Debug, Deserialize)]
+/// The body of `PATCH /v1/centre`: absent keeps a setting.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct SettingsIn {
+    /// `warn` or `refuse` (`null` keeps it).
+    #[schema(value_type = Option<crate::openapi::shapes::RatioEnforcement>)]
     ratio_enforcement: Option<String>,
+    /// `HH:MM` in the centre's time zone; `null` clears it.
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(schema_with = with::clock_time_or_null)]
     closing_time: Option<Option<String>>,
 }
 
 /// `PATCH /v1/centre`: changes `ratio_enforcement` (`warn`, `refuse`) and `closing_time`
 /// (`HH:MM`, or `null`); needs `If-Match`.
+#[utoipa::path(
+    patch,
+    path = "/v1/centre",
+    tag = "centre",
+    params(IfMatch),
+    request_body = SettingsIn,
+    responses((status = 200, description = "The centre", body = Centre, headers(("ETag" = String))))
+)]
 pub(crate) async fn update(ctx: Ctx) -> Result<Reply, ApiError> {
     let expected = ctx.if_match()?;
     let body: SettingsIn = ctx.json()?;

@@ -12,16 +12,21 @@ use cubby_ports::{ChildQuery, ChildSortKey, SortDirection};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
+use utoipa::{IntoParams, ToSchema};
 
 use super::fields::{Fields, Unknown, date, date_text, email, nullable};
 use crate::context::{page, sort};
+use crate::openapi::schemas::{self as doc, IfMatch, with};
 use crate::{ApiError, Ctx, Reply};
 
 /// A person's name on the wire.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = PersonName)]
 pub(crate) struct NameDto {
+    #[schema(schema_with = with::line60)]
     given: String,
+    #[schema(schema_with = with::line60)]
     family: String,
 }
 
@@ -40,13 +45,18 @@ impl NameDto {
     }
 }
 
-/// An enrolment on the wire.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// An enrolment on the wire: it does not end before it starts.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = Enrolment)]
 struct EnrolmentDto {
+    #[schema(schema_with = with::enrolment_status)]
     status: String,
+    #[schema(schema_with = with::date)]
     starts_on: String,
+    /// The last day, if known (answers send `null`).
     #[serde(default)]
+    #[schema(schema_with = with::date_or_null)]
     ends_on: Option<String>,
 }
 
@@ -117,12 +127,14 @@ fn note(fields: &mut Fields, field: &str, text: Option<&str>) -> Option<Option<N
 }
 
 /// The body of `POST /v1/children`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ChildIn {
     name: NameDto,
+    #[schema(schema_with = with::date)]
     date_of_birth: String,
     #[serde(default)]
+    #[schema(value_type = Option<doc::Room>)]
     room_id: Option<String>,
     enrolment: EnrolmentDto,
     #[serde(default)]
@@ -153,13 +165,16 @@ impl ChildIn {
     }
 }
 
-/// The body of `PATCH /v1/children/{id}`.
-#[derive(Debug, Deserialize)]
+/// The body of `PATCH /v1/children/{id}`: absent keeps a field; `"room_id": null` takes the
+/// child out of its room (`null` keeps the others).
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ChildPatchIn {
     name: Option<NameDto>,
+    #[schema(schema_with = with::date_or_null)]
     date_of_birth: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<doc::Room>)]
     room_id: Option<Option<String>>,
     enrolment: Option<EnrolmentDto>,
     photo_consent: Option<bool>,
@@ -188,17 +203,25 @@ impl ChildPatchIn {
 }
 
 /// A contact on the wire.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Contact)]
 struct ContactOut {
+    #[schema(value_type = doc::Contact)]
     id: String,
     name: NameDto,
+    #[schema(schema_with = with::line40)]
     relationship: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     phone: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     email: Option<String>,
+    /// The user linked to the contact.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = doc::User)]
     user_id: Option<String>,
+    #[schema(schema_with = with::capabilities)]
     capabilities: Vec<&'static str>,
     has_pickup_pin: bool,
 }
@@ -223,35 +246,60 @@ impl From<&Contact> for ContactOut {
 }
 
 /// A child on the wire, as the caller reaches it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Child)]
 struct ChildOut {
+    #[schema(value_type = doc::Child)]
     id: String,
     name: NameDto,
+    #[schema(schema_with = with::date)]
     date_of_birth: String,
+    /// The child's room, or `null`.
+    #[schema(value_type = Option<doc::Room>, required = true)]
     room_id: Option<String>,
     enrolment: EnrolmentDto,
     photo_consent: bool,
     /// `staff`, or `guardian` for a caller linked to one of the child's contacts.
+    #[schema(value_type = ChildAccess)]
     access: &'static str,
     /// A guardian's capabilities for this child.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = with::capabilities)]
     my_capabilities: Option<Vec<&'static str>>,
     /// Left out for a linked caller without the guardian capability.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     contacts: Option<Vec<ContactOut>>,
     archived: bool,
     #[serde(
         with = "time::serde::rfc3339::option",
         skip_serializing_if = "Option::is_none"
     )]
+    #[schema(value_type = String, format = DateTime)]
     archived_at: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     created_at: OffsetDateTime,
+    /// A user id, or `system:<job>`.
     created_by: String,
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     updated_at: OffsetDateTime,
+    /// A user id, or `system:<job>`.
     updated_by: String,
+    #[schema(minimum = 1)]
     version: u64,
+}
+
+/// How the caller reaches a child.
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[expect(dead_code, reason = "a schema only; never built")]
+enum ChildAccess {
+    /// As staff.
+    Staff,
+    /// As a contact's user.
+    Guardian,
 }
 
 impl ChildOut {
@@ -286,20 +334,28 @@ impl ChildOut {
 }
 
 /// A custody restriction on the wire.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Restriction)]
 struct RestrictionOut {
+    #[schema(value_type = doc::Restriction)]
     id: String,
+    /// Who it restricts.
     person: NameDto,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = doc::Contact)]
     contact_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = doc::User)]
     user_id: Option<String>,
     blocks_pickup: bool,
     blocks_records: bool,
+    #[schema(schema_with = with::date)]
     starts_on: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = with::date)]
     ends_on: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = with::note)]
     note: Option<String>,
 }
 
@@ -319,15 +375,23 @@ impl From<&CustodyRestriction> for RestrictionOut {
     }
 }
 
-/// The sensitive part of a child's record on the wire.
-#[derive(Debug, Serialize)]
+/// The sensitive part of a child's record on the wire; a note is `null` when there is none.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = SensitiveInfo)]
 struct SensitiveOut {
+    #[schema(value_type = doc::Child)]
     child_id: String,
+    #[schema(schema_with = with::note_or_null, required = true)]
     allergies: Option<String>,
+    #[schema(schema_with = with::note_or_null, required = true)]
     medical_notes: Option<String>,
+    #[schema(schema_with = with::note_or_null, required = true)]
     medication: Option<String>,
+    #[schema(schema_with = with::note_or_null, required = true)]
     custody_notes: Option<String>,
     restrictions: Vec<RestrictionOut>,
+    /// The child's version.
+    #[schema(minimum = 1)]
     version: u64,
 }
 
@@ -351,12 +415,16 @@ impl From<&Child> for SensitiveOut {
 }
 
 /// The body of `PUT /v1/children/{id}/sensitive`: every field, `null` or absent for none.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct SensitiveIn {
+    #[schema(schema_with = with::note_or_null)]
     allergies: Option<String>,
+    #[schema(schema_with = with::note_or_null)]
     medical_notes: Option<String>,
+    #[schema(schema_with = with::note_or_null)]
     medication: Option<String>,
+    #[schema(schema_with = with::note_or_null)]
     custody_notes: Option<String>,
 }
 
@@ -383,20 +451,29 @@ impl SensitiveIn {
 }
 
 /// The body of `POST /v1/children/{id}/contacts`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ContactIn {
     name: NameDto,
+    /// How the contact relates to the child (`mother`, `neighbour`).
+    #[schema(schema_with = with::line40)]
     relationship: String,
     #[serde(default)]
+    #[schema(schema_with = with::phone_or_null)]
     phone: Option<String>,
     #[serde(default)]
+    #[schema(schema_with = with::email_or_null)]
     email: Option<String>,
+    /// A user of the centre to link to the contact.
     #[serde(default)]
+    #[schema(value_type = Option<doc::User>)]
     user_id: Option<String>,
     #[serde(default)]
+    #[schema(schema_with = with::capabilities)]
     capabilities: Vec<String>,
+    /// The PIN the contact types at pickup (only its hash is kept).
     #[serde(default)]
+    #[schema(schema_with = with::pin_or_null)]
     pickup_pin: Option<String>,
 }
 
@@ -446,20 +523,27 @@ impl ContactIn {
     }
 }
 
-/// The body of `PATCH /v1/children/{id}/contacts/{contact_id}`.
-#[derive(Debug, Deserialize)]
+/// The body of `PATCH /v1/children/{id}/contacts/{contact_id}`: absent keeps a field; `null`
+/// clears `phone`, `email`, `user_id` and `pickup_pin` (and keeps the others).
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ContactPatchIn {
     name: Option<NameDto>,
+    #[schema(schema_with = with::line40_or_null)]
     relationship: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(schema_with = with::phone_or_null)]
     phone: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(schema_with = with::email_or_null)]
     email: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<doc::User>)]
     user_id: Option<Option<String>>,
+    #[schema(schema_with = with::capabilities_or_null)]
     capabilities: Option<Vec<String>>,
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(schema_with = with::pin_or_null)]
     pickup_pin: Option<Option<String>>,
 }
 
@@ -504,23 +588,32 @@ impl ContactPatchIn {
     }
 }
 
-/// The body of `POST /v1/children/{id}/restrictions`.
-#[derive(Debug, Deserialize)]
+/// The body of `POST /v1/children/{id}/restrictions`: it blocks pickup or records (or both),
+/// and ends on or after the day it starts (`restriction.invalid`).
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RestrictionIn {
+    /// Who it restricts.
     person: NameDto,
+    /// The child's contact it restricts.
     #[serde(default)]
+    #[schema(value_type = Option<doc::Contact>)]
     contact_id: Option<String>,
+    /// The user it restricts.
     #[serde(default)]
+    #[schema(value_type = Option<doc::User>)]
     user_id: Option<String>,
     #[serde(default)]
     blocks_pickup: bool,
     #[serde(default)]
     blocks_records: bool,
+    #[schema(schema_with = with::date)]
     starts_on: String,
     #[serde(default)]
+    #[schema(schema_with = with::date_or_null)]
     ends_on: Option<String>,
     #[serde(default)]
+    #[schema(schema_with = with::note_or_null)]
     note: Option<String>,
 }
 
@@ -573,7 +666,7 @@ impl RestrictionIn {
 }
 
 /// A list of children on the wire.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct ChildPage {
     items: Vec<ChildOut>,
     total: u64,
@@ -582,15 +675,28 @@ struct ChildPage {
 }
 
 /// The query of `GET /v1/children`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ChildListQuery {
+    /// The page size.
+    #[param(minimum = 1, maximum = 100, default = 25)]
     limit: Option<u32>,
+    /// How many to skip.
+    #[param(minimum = 0, maximum = 100000, default = 0)]
     offset: Option<u64>,
+    /// The order (default `name`).
+    #[param(schema_with = with::child_sort)]
     sort: Option<String>,
+    /// Children of this room.
+    #[param(value_type = Option<doc::Room>)]
     room: Option<String>,
+    /// Children of this enrolment status.
+    #[param(schema_with = with::enrolment_status)]
     status: Option<String>,
+    /// Children whose "family given" name starts with this, regardless of case.
     name: Option<String>,
+    /// Whether archived children are listed too.
     include_archived: Option<bool>,
 }
 
@@ -612,6 +718,16 @@ fn staff_view(status: StatusCode, child: &Child) -> Result<Reply, ApiError> {
 }
 
 /// `POST /v1/children`: adds a child; 201 with it, its `ETag` and `Location`.
+#[utoipa::path(
+    post,
+    path = "/v1/children",
+    tag = "children",
+    request_body = ChildIn,
+    responses(
+        (status = 201, description = "The new child", body = ChildOut, headers(("ETag" = String), ("Location" = String))),
+        (status = 404, description = "No such room in the centre"),
+    )
+)]
 pub(crate) async fn create(ctx: Ctx) -> Result<Reply, ApiError> {
     let new = ctx.json::<ChildIn>()?.into_new()?;
     let child = ctx.app().children.create(ctx.scope()?, new).await?;
@@ -623,6 +739,15 @@ pub(crate) async fn create(ctx: Ctx) -> Result<Reply, ApiError> {
 /// (`waitlisted`, `enrolled`, `withdrawn`), `name` (prefix of "family given"),
 /// `include_archived`; `sort` is `name` (default), `created_at` or `date_of_birth`, `-` for
 /// descending.
+#[utoipa::path(
+    get,
+    path = "/v1/children",
+    tag = "children",
+    params(ChildListQuery),
+    responses(
+        (status = 200, description = "A page of children", body = ChildPage),
+    )
+)]
 pub(crate) async fn list(ctx: Ctx) -> Result<Reply, ApiError> {
     let query: ChildListQuery = ctx.query()?;
     let page = page(query.limit, query.offset)?;
@@ -672,6 +797,15 @@ pub(crate) async fn list(ctx: Ctx) -> Result<Reply, ApiError> {
 }
 
 /// `GET /v1/children/{id}`: one child the caller reaches, with its `ETag`.
+#[utoipa::path(
+    get,
+    path = "/v1/children/{id}",
+    tag = "children",
+    params(("id" = doc::Child, Path, description = "The child")),
+    responses(
+        (status = 200, description = "The child", body = ChildOut, headers(("ETag" = String))),
+    )
+)]
 pub(crate) async fn get(ctx: Ctx) -> Result<Reply, ApiError> {
     let id: ChildId = ctx.param("id")?;
     let found = ctx.app().children.get(ctx.scope()?, id).await?;
@@ -679,6 +813,17 @@ pub(crate) async fn get(ctx: Ctx) -> Result<Reply, ApiError> {
 }
 
 /// `PATCH /v1/children/{id}`: changes the fields given; needs `If-Match`.
+#[utoipa::path(
+    patch,
+    path = "/v1/children/{id}",
+    tag = "children",
+    params(("id" = doc::Child, Path, description = "The child"), IfMatch),
+    request_body = ChildPatchIn,
+    responses(
+        (status = 200, description = "The changed child", body = ChildOut, headers(("ETag" = String))),
+        (status = 409, description = "The child is archived (`child.archived`)"),
+    )
+)]
 pub(crate) async fn update(ctx: Ctx) -> Result<Reply, ApiError> {
     let id: ChildId = ctx.param("id")?;
     let expected = ctx.if_match()?;
@@ -692,6 +837,15 @@ pub(crate) async fn update(ctx: Ctx) -> Result<Reply, ApiError> {
 }
 
 /// `DELETE /v1/children/{id}`: archives the child (it stays readable); needs `If-Match`.
+#[utoipa::path(
+    delete,
+    path = "/v1/children/{id}",
+    tag = "children",
+    params(("id" = doc::Child, Path, description = "The child"), IfMatch),
+    responses(
+        (status = 200, description = "The archived child", body = ChildOut, headers(("ETag" = String))),
+    )
+)]
 pub(crate) async fn archive(ctx: Ctx) -> Result<Reply, ApiError> {
     let id: ChildId = ctx.param("id")?;
     let expected = ctx.if_match()?;
@@ -705,6 +859,16 @@ pub(crate) async fn archive(ctx: Ctx) -> Result<Reply, ApiError> {
 
 /// `GET /v1/children/{id}/sensitive`: allergies, medical notes, medication, custody notes and
 /// restrictions; every read is audited.
+#[utoipa::path(
+    get,
+    path = "/v1/children/{id}/sensitive",
+    tag = "children",
+    params(("id" = doc::Child, Path, description = "The child")),
+    responses(
+        (status = 200, description = "The sensitive notes and restrictions", body = SensitiveOut, headers(("ETag" = String))),
+        (status = 503, description = "The audit event of the read could not be stored, so nothing is answered (`unavailable`), or the request ran past its deadline"),
+    )
+)]
 pub(crate) async fn sensitive(ctx: Ctx) -> Result<Reply, ApiError> {
     let id: ChildId = ctx.param("id")?;
     let child = ctx.app().children.sensitive(ctx.scope()?, id).await?;
@@ -713,6 +877,17 @@ pub(crate) async fn sensitive(ctx: Ctx) -> Result<Reply, ApiError> {
 
 /// `PUT /v1/children/{id}/sensitive`: replaces the four notes; needs `If-Match`. Answers the
 /// child (not the notes: writing them does not need `children:read_sensitive`).
+#[utoipa::path(
+    put,
+    path = "/v1/children/{id}/sensitive",
+    tag = "children",
+    params(("id" = doc::Child, Path, description = "The child"), IfMatch),
+    request_body = SensitiveIn,
+    responses(
+        (status = 200, description = "The child", body = ChildOut, headers(("ETag" = String))),
+        (status = 409, description = "The child is archived (`child.archived`)"),
+    )
+)]
 pub(crate) async fn replace_sensitive(ctx: Ctx) -> Result<Reply, ApiError> {
     let id: ChildId = ctx.param("id")?;
     let expected = ctx.if_match()?;
@@ -726,6 +901,17 @@ pub(crate) async fn replace_sensitive(ctx: Ctx) -> Result<Reply, ApiError> {
 }
 
 /// `POST /v1/children/{id}/contacts`: adds a contact; needs `If-Match`; 201 with the child.
+#[utoipa::path(
+    post,
+    path = "/v1/children/{id}/contacts",
+    tag = "children",
+    params(("id" = doc::Child, Path, description = "The child"), IfMatch),
+    request_body = ContactIn,
+    responses(
+        (status = 201, description = "The child, with the contact", body = ChildOut, headers(("ETag" = String))),
+        (status = 409, description = "The child is archived (`child.archived`)"),
+    )
+)]
 pub(crate) async fn add_contact(ctx: Ctx) -> Result<Reply, ApiError> {
     let id: ChildId = ctx.param("id")?;
     let expected = ctx.if_match()?;
@@ -739,6 +925,17 @@ pub(crate) async fn add_contact(ctx: Ctx) -> Result<Reply, ApiError> {
 }
 
 /// `PATCH /v1/children/{id}/contacts/{contact_id}`: changes a contact; needs `If-Match`.
+#[utoipa::path(
+    patch,
+    path = "/v1/children/{id}/contacts/{contact_id}",
+    tag = "children",
+    params(("id" = doc::Child, Path, description = "The child"), ("contact_id" = doc::Contact, Path, description = "The contact"), IfMatch),
+    request_body = ContactPatchIn,
+    responses(
+        (status = 200, description = "The child", body = ChildOut, headers(("ETag" = String))),
+        (status = 409, description = "The child is archived (`child.archived`)"),
+    )
+)]
 pub(crate) async fn update_contact(ctx: Ctx) -> Result<Reply, ApiError> {
     let id: ChildId = ctx.param("id")?;
     let contact: ContactId = ctx.param("contact_id")?;
@@ -753,6 +950,16 @@ pub(crate) async fn update_contact(ctx: Ctx) -> Result<Reply, ApiError> {
 }
 
 /// `DELETE /v1/children/{id}/contacts/{contact_id}`: removes a contact; needs `If-Match`.
+#[utoipa::path(
+    delete,
+    path = "/v1/children/{id}/contacts/{contact_id}",
+    tag = "children",
+    params(("id" = doc::Child, Path, description = "The child"), ("contact_id" = doc::Contact, Path, description = "The contact"), IfMatch),
+    responses(
+        (status = 200, description = "The child", body = ChildOut, headers(("ETag" = String))),
+        (status = 409, description = "The child is archived (`child.archived`)"),
+    )
+)]
 pub(crate) async fn remove_contact(ctx: Ctx) -> Result<Reply, ApiError> {
     let id: ChildId = ctx.param("id")?;
     let contact: ContactId = ctx.param("contact_id")?;
@@ -767,6 +974,17 @@ pub(crate) async fn remove_contact(ctx: Ctx) -> Result<Reply, ApiError> {
 
 /// `POST /v1/children/{id}/restrictions`: places a custody restriction; needs `If-Match`;
 /// 201 with the child.
+#[utoipa::path(
+    post,
+    path = "/v1/children/{id}/restrictions",
+    tag = "children",
+    params(("id" = doc::Child, Path, description = "The child"), IfMatch),
+    request_body = RestrictionIn,
+    responses(
+        (status = 201, description = "The child", body = ChildOut, headers(("ETag" = String))),
+        (status = 409, description = "The child is archived (`child.archived`)"),
+    )
+)]
 pub(crate) async fn add_restriction(ctx: Ctx) -> Result<Reply, ApiError> {
     let id: ChildId = ctx.param("id")?;
     let expected = ctx.if_match()?;
@@ -781,6 +999,16 @@ pub(crate) async fn add_restriction(ctx: Ctx) -> Result<Reply, ApiError> {
 
 /// `DELETE /v1/children/{id}/restrictions/{restriction_id}`: lifts a restriction; needs
 /// `If-Match`.
+#[utoipa::path(
+    delete,
+    path = "/v1/children/{id}/restrictions/{restriction_id}",
+    tag = "children",
+    params(("id" = doc::Child, Path, description = "The child"), ("restriction_id" = doc::Restriction, Path, description = "The restriction"), IfMatch),
+    responses(
+        (status = 200, description = "The child", body = ChildOut, headers(("ETag" = String))),
+        (status = 409, description = "The child is archived (`child.archived`)"),
+    )
+)]
 pub(crate) async fn remove_restriction(ctx: Ctx) -> Result<Reply, ApiError> {
     let id: ChildId = ctx.param("id")?;
     let restriction: RestrictionId = ctx.param("restriction_id")?;

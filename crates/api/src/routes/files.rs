@@ -6,8 +6,11 @@ use cubby_ports::PresignedRequest;
 use http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::ToSchema;
 
 use super::fields::{Fields, Unknown, rfc3339};
+use crate::openapi::schemas as doc;
+use crate::openapi::shapes_work as shape;
 use crate::{ApiError, Ctx, Reply};
 
 fn file(file: &StoredFile) -> Value {
@@ -33,17 +36,49 @@ fn request(request: &PresignedRequest) -> Value {
     })
 }
 
-/// The body of `POST /v1/files/presign`.
-#[derive(Debug, Deserialize)]
+/// The body of `POST /v1/files/presign`: an upload names `purpose`, `content_type` and
+/// `size` (and `child_id` for a child's photo, `method` for how to send it); a download names
+/// `file_id`.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct PresignIn {
+    #[schema(value_type = Operation)]
     operation: String,
+    #[schema(value_type = Option<shape::FilePurpose>)]
     purpose: Option<String>,
+    /// One the purpose allows (`file.content_type_not_allowed`).
     content_type: Option<String>,
+    /// Bytes, at most the purpose's maximum (`file.too_large`).
     size: Option<u64>,
+    #[schema(value_type = Option<doc::Child>)]
     child_id: Option<String>,
+    /// `post` (a form, the default) or `put`.
+    #[schema(value_type = Option<PresignMethod>)]
     method: Option<String>,
+    #[schema(value_type = Option<doc::File>)]
     file_id: Option<String>,
+}
+
+/// What to presign.
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[expect(dead_code, reason = "a schema only; never built")]
+enum Operation {
+    /// An upload.
+    Upload,
+    /// A download.
+    Download,
+}
+
+/// How an upload is sent.
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[expect(dead_code, reason = "a schema only; never built")]
+enum PresignMethod {
+    /// A form (for browsers).
+    Post,
+    /// A PUT of the body.
+    Put,
 }
 
 fn required<T>(fields: &mut Fields, field: &str, value: Option<T>) -> Option<T> {
@@ -69,6 +104,28 @@ fn unknown(code: &'static str, value: &str) -> Unknown {
 /// `POST /v1/files/presign`: `{"operation": "upload", "purpose", "content_type", "size",
 /// "child_id"?, "method"?: "post"|"put"}` answers 201 with the pending file and how to upload
 /// it; `{"operation": "download", "file_id"}` answers a short-lived GET.
+#[utoipa::path(
+    post,
+    path = "/v1/files/presign",
+    tag = "files",
+    summary = "Presigns an upload or a download",
+    description = "An upload (`\"operation\": \"upload\"`) names the file's `purpose`, \
+        `content_type` and `size` (and `child_id` for a child's photo), and answers 201 with the \
+        pending file and how to send it: a form (`\"method\": \"post\"`, the default) or a PUT \
+        (`\"method\": \"put\"`); then confirm it with `POST /v1/files/{id}/confirm`. A download \
+        (`\"operation\": \"download\"`, `file_id`) answers a GET that works for 60 seconds.",
+    request_body = PresignIn,
+    responses(
+        (status = 200, description = "A download", body = shape::PresignedDownload),
+        (status = 201, description = "An upload: the pending file and how to send it",
+            body = shape::PresignedUpload, headers(("Location" = String))),
+        (status = 403, description = "Uploading needs `files:upload` (and `imports:run` for a \
+            roster), or the session lacks the permission"),
+        (status = 404, description = "No such file or child the caller may see"),
+        (status = 409, description = "The child's photo consent is not given \
+            (`file.no_photo_consent`)"),
+    )
+)]
 pub(crate) async fn presign(ctx: Ctx) -> Result<Reply, ApiError> {
     let body: PresignIn = ctx.json()?;
     let mut fields = Fields::default();
@@ -149,6 +206,16 @@ pub(crate) async fn presign(ctx: Ctx) -> Result<Reply, ApiError> {
 }
 
 /// `POST /v1/files/{id}/confirm`: records that the upload arrived (the store is asked).
+#[utoipa::path(
+    post,
+    path = "/v1/files/{id}/confirm",
+    tag = "files",
+    params(("id" = doc::File, Path, description = "The file")),
+    responses(
+        (status = 200, description = "The stored file", body = shape::File),
+        (status = 409, description = "The object is not in the store yet (`file.not_uploaded`)"),
+    )
+)]
 pub(crate) async fn confirm(ctx: Ctx) -> Result<Reply, ApiError> {
     let id: FileId = ctx.param("id")?;
     let stored = ctx.app().files.confirm(ctx.scope()?, id).await?;
@@ -156,6 +223,13 @@ pub(crate) async fn confirm(ctx: Ctx) -> Result<Reply, ApiError> {
 }
 
 /// `GET /v1/files/{id}`: a file's record.
+#[utoipa::path(
+    get,
+    path = "/v1/files/{id}",
+    tag = "files",
+    params(("id" = doc::File, Path, description = "The file")),
+    responses((status = 200, description = "The file", body = shape::File))
+)]
 pub(crate) async fn get(ctx: Ctx) -> Result<Reply, ApiError> {
     let id: FileId = ctx.param("id")?;
     let stored = ctx.app().files.get(ctx.scope()?, id).await?;

@@ -12,12 +12,28 @@ use crate::{ApiError, Ctx, Reply};
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// `GET /healthz`, `GET /health/live`: the process is up.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "health",
+    responses((status = 200, description = "The process runs", body = crate::openapi::shapes::Live))
+)]
 pub(crate) async fn live(_ctx: Ctx) -> Result<Reply, ApiError> {
     Reply::ok(&json!({ "status": "ok" }))
 }
 
 /// `GET /readyz`, `GET /health/ready`: every dependency answers. Each is reported by name;
 /// 503 in the error shape, with the same report in `details`, when any is down.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "health",
+    responses(
+        (status = 200, description = "Every dependency answers", body = crate::openapi::shapes::Ready),
+        (status = 503, description = "A dependency is down (`not_ready`, with the report in \
+            `details.checks`), or the check ran past the request's deadline"),
+    )
+)]
 pub(crate) async fn ready(ctx: Ctx) -> Result<Reply, ApiError> {
     let probes = &ctx.app().probes;
     let results = join_all(probes.iter().map(|probe| async move {

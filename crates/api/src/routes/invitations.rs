@@ -7,32 +7,76 @@ use http::StatusCode;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
+use utoipa::{IntoParams, ToSchema};
 
 use super::auth::{Mode, signed_in};
 use super::fields::{self, Fields};
 use crate::context::page;
 use crate::error::FieldError;
+use crate::openapi::schemas::{self as doc, IfMatch, with};
+use crate::openapi::shapes::SignedIn;
 use crate::pipeline::check_origin;
 use crate::{ApiError, Ctx, Reply};
 
 /// An invitation on the wire. `status` is `expired` for a pending one past its expiry.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Invitation)]
 struct InvitationOut {
+    #[schema(value_type = doc::Invitation)]
     id: String,
+    /// The address invited, lowercase.
     email: String,
+    /// The member it created, `invited` until accepted.
+    #[schema(value_type = doc::Membership)]
     membership_id: String,
+    #[schema(schema_with = with::roles)]
     roles: Vec<String>,
+    #[schema(schema_with = with::entitlements)]
     entitlements: Vec<&'static str>,
+    #[schema(value_type = InvitationState)]
     status: &'static str,
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     expires_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     created_at: OffsetDateTime,
+    /// A user id, or `system:<job>`.
     created_by: String,
+    #[schema(minimum = 1)]
     version: u64,
     /// The token, in the answer to `POST` only.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     token: Option<String>,
+}
+
+/// Where an invitation stands.
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[expect(dead_code, reason = "a schema only; never built")]
+enum InvitationState {
+    /// Waiting to be accepted.
+    Pending,
+    /// Accepted: the member joined.
+    Accepted,
+    /// Withdrawn.
+    Revoked,
+    /// Pending, but past its expiry.
+    Expired,
+}
+
+/// The statuses invitations are filtered by.
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[expect(dead_code, reason = "a schema only; never built")]
+enum InvitationFilter {
+    /// Waiting to be accepted (expired ones included).
+    Pending,
+    /// Accepted.
+    Accepted,
+    /// Withdrawn.
+    Revoked,
 }
 
 impl InvitationOut {
@@ -59,7 +103,8 @@ impl InvitationOut {
     }
 }
 
-#[derive(Debug, Serialize)]
+/// A page of invitations, newest first.
+#[derive(Debug, Serialize, ToSchema)]
 struct InvitationPage {
     items: Vec<InvitationOut>,
     total: u64,
@@ -68,30 +113,49 @@ struct InvitationPage {
 }
 
 /// The body of `POST /v1/invitations`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct InvitationIn {
+    #[schema(schema_with = with::email_address)]
     email: String,
+    /// Built-in role names and custom role ids (at least one), none beyond the caller's.
+    #[schema(schema_with = with::granted_roles)]
     roles: Vec<String>,
+    /// By default, the caller's.
+    #[schema(schema_with = with::entitlements_or_null)]
     entitlements: Option<Vec<String>>,
+    /// How long the invitation works (default 168).
+    #[schema(minimum = 1, maximum = 720)]
     expires_in_hours: Option<i64>,
 }
 
 /// The query of `GET /v1/invitations`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct InvitationListQuery {
+    /// The page size.
+    #[param(minimum = 1, maximum = 100, default = 25)]
     limit: Option<u32>,
+    /// How many to skip.
+    #[param(minimum = 0, maximum = 100000, default = 0)]
     offset: Option<u64>,
+    /// Invitations of this status.
+    #[param(value_type = Option<InvitationFilter>, inline)]
     status: Option<String>,
 }
 
 /// The body of `POST /v1/invitations/accept`.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct AcceptIn {
+    /// The centre's code.
     tenant_code: String,
+    /// The invitation's token.
     token: String,
+    /// The password: a new user chooses one of 10 characters or more, someone whose account
+    /// has one presents it (an account signing in with Supabase only joins without one).
+    #[schema(format = Password)]
     password: Option<String>,
     #[serde(default)]
     mode: Mode,
@@ -100,6 +164,20 @@ struct AcceptIn {
 /// `POST /v1/invitations`: invites an address with roles (and entitlements, by default the
 /// sender's) for `expires_in_hours` (default 168, at most 720). The answer holds the token,
 /// once: hand it to the invitee.
+#[utoipa::path(
+    post,
+    path = "/v1/invitations",
+    tag = "invitations",
+    request_body = InvitationIn,
+    responses(
+        (status = 201, description = "The invitation, with its token (shown this once)",
+            body = InvitationOut, headers(("ETag" = String), ("Location" = String))),
+        (status = 403, description = "Roles or entitlements beyond the caller's \
+            (`members.beyond_your_permissions`), or the session lacks the permission"),
+        (status = 409, description = "The address is already a member of the centre \
+            (`invitations.already_member`)"),
+    )
+)]
 pub(crate) async fn create(ctx: Ctx) -> Result<Reply, ApiError> {
     let body: InvitationIn = ctx.json()?;
     let mut check = Fields::default();
@@ -130,6 +208,13 @@ pub(crate) async fn create(ctx: Ctx) -> Result<Reply, ApiError> {
 }
 
 /// `GET /v1/invitations`: a page of invitations, newest first; `status` filters.
+#[utoipa::path(
+    get,
+    path = "/v1/invitations",
+    tag = "invitations",
+    params(InvitationListQuery),
+    responses((status = 200, description = "A page of invitations", body = InvitationPage))
+)]
 pub(crate) async fn list(ctx: Ctx) -> Result<Reply, ApiError> {
     let query: InvitationListQuery = ctx.query()?;
     let page = page(query.limit, query.offset)?;
@@ -160,6 +245,14 @@ pub(crate) async fn list(ctx: Ctx) -> Result<Reply, ApiError> {
 }
 
 /// `GET /v1/invitations/{id}`: one invitation (without its token).
+#[utoipa::path(
+    get,
+    path = "/v1/invitations/{id}",
+    tag = "invitations",
+    params(("id" = doc::Invitation, Path, description = "The invitation")),
+    responses((status = 200, description = "The invitation", body = InvitationOut,
+        headers(("ETag" = String))))
+)]
 pub(crate) async fn get(ctx: Ctx) -> Result<Reply, ApiError> {
     let id: InvitationId = ctx.param("id")?;
     let invitation = ctx.app().members.invitation(ctx.scope()?, id).await?;
@@ -167,6 +260,17 @@ pub(crate) async fn get(ctx: Ctx) -> Result<Reply, ApiError> {
 }
 
 /// `DELETE /v1/invitations/{id}`: withdraws a pending invitation; needs `If-Match`.
+#[utoipa::path(
+    delete,
+    path = "/v1/invitations/{id}",
+    tag = "invitations",
+    params(("id" = doc::Invitation, Path, description = "The invitation"), IfMatch),
+    responses(
+        (status = 200, description = "The withdrawn invitation", body = InvitationOut,
+            headers(("ETag" = String))),
+        (status = 409, description = "The invitation is no longer pending"),
+    )
+)]
 pub(crate) async fn revoke(ctx: Ctx) -> Result<Reply, ApiError> {
     let id: InvitationId = ctx.param("id")?;
     let expected = ctx.if_match()?;
@@ -180,7 +284,30 @@ pub(crate) async fn revoke(ctx: Ctx) -> Result<Reply, ApiError> {
 
 /// `POST /v1/invitations/accept`: accepts an invitation with its token and the centre's code,
 /// and signs the new member in (in the client's mode). A new user sets a password of 10
-/// characters or more.
+/// characters or more; someone whose account has a password presents it, checked and
+/// throttled as a sign-in is, and a refusal leaves the invitation pending.
+#[utoipa::path(
+    post,
+    path = "/v1/invitations/accept",
+    tag = "invitations",
+    request_body = AcceptIn,
+    responses(
+        (status = 200, description = "The new member's session, in the mode asked for",
+            body = SignedIn,
+            headers(("Set-Cookie" = String, description = "The session's cookies, in cookie mode"))),
+        (status = 403, description = "Cookie mode from an origin that is not allowed \
+            (`auth.origin_not_allowed`)"),
+        (status = 401, description = "The password is not the account's \
+            (`invitation.wrong_password`), with `WWW-Authenticate: Bearer`"),
+        (status = 404, description = "No such invitation for this centre (`invitation.not_found`)"),
+        (status = 410, description = "The invitation was used, withdrawn or has expired \
+            (`invitation.used`, `invitation.revoked`, `invitation.expired`)"),
+        (status = 422, description = "No password, or a new user's shorter than 10 characters \
+            (`invitation.password_required`)"),
+        (status = 429, description = "Too many failed sign-ins of the account or the address \
+            (`auth.throttled`), with Retry-After", headers(("Retry-After" = String))),
+    )
+)]
 pub(crate) async fn accept(ctx: Ctx) -> Result<Reply, ApiError> {
     let body: AcceptIn = ctx.json()?;
     if body.mode == Mode::Cookie {
@@ -190,7 +317,7 @@ pub(crate) async fn accept(ctx: Ctx) -> Result<Reply, ApiError> {
     let session = ctx
         .app()
         .auth
-        .accept_invitation(&body.tenant_code, &body.token, password)
+        .accept_invitation(&body.tenant_code, &body.token, password, ctx.client())
         .await
         .map_err(|error| match error {
             AcceptError::NotFound => ApiError::new(
@@ -209,8 +336,18 @@ pub(crate) async fn accept(ctx: Ctx) -> Result<Reply, ApiError> {
             AcceptError::PasswordRequired => ApiError::validation(vec![FieldError {
                 field: "password".to_owned(),
                 code: "invitation.password_required",
-                message: "choose a password of 10 characters or more".to_owned(),
+                message: "send the account's password, or choose one of 10 characters or more"
+                    .to_owned(),
             }]),
+            AcceptError::WrongPassword => ApiError::unauthenticated(
+                "invitation.wrong_password",
+                "the password is not the account's",
+            ),
+            AcceptError::Throttled { retry_after } => crate::error::too_many(
+                "auth.throttled",
+                "too many failed sign-ins; try again later",
+                retry_after,
+            ),
             AcceptError::Failed(error) => error.into(),
         })?;
     signed_in(&ctx, body.mode, session)

@@ -6,30 +6,45 @@ use cubby_ports::{MembershipQuery, SortDirection};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
+use utoipa::{IntoParams, ToSchema};
 
 use super::fields::{self, Fields, Unknown};
 use crate::context::{page, sort};
+use crate::openapi::schemas::{self as doc, IfMatch, with};
 use crate::{ApiError, Ctx, Reply};
 
 /// A member on the wire.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Member)]
 pub(crate) struct MemberOut {
+    #[schema(value_type = doc::Membership)]
     id: String,
     user: UserOut,
+    /// Built-in role names and custom role ids.
+    #[schema(schema_with = with::roles)]
     roles: Vec<String>,
+    #[schema(schema_with = with::entitlements)]
     entitlements: Vec<&'static str>,
+    #[schema(schema_with = with::membership_status)]
     status: &'static str,
     entitlements_version: u64,
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     updated_at: OffsetDateTime,
+    #[schema(minimum = 1)]
     version: u64,
 }
 
-#[derive(Debug, Serialize)]
+/// A member's user.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = MemberUser)]
 struct UserOut {
+    #[schema(value_type = doc::User)]
     id: String,
+    /// An e-mail address, lowercase.
     email: String,
 }
 
@@ -53,7 +68,8 @@ impl From<&Member> for MemberOut {
     }
 }
 
-#[derive(Debug, Serialize)]
+/// A page of members.
+#[derive(Debug, Serialize, ToSchema)]
 struct MemberPage {
     items: Vec<MemberOut>,
     total: u64,
@@ -62,23 +78,37 @@ struct MemberPage {
 }
 
 /// The query of `GET /v1/members`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct MemberListQuery {
+    /// The page size.
+    #[param(minimum = 1, maximum = 100, default = 25)]
     limit: Option<u32>,
+    /// How many to skip.
+    #[param(minimum = 0, maximum = 100000, default = 0)]
     offset: Option<u64>,
+    /// The order (default `created_at`).
+    #[param(schema_with = with::member_sort)]
     sort: Option<String>,
     /// Comma-separated statuses (default: invited, active, suspended).
+    #[param(schema_with = with::member_statuses)]
     status: Option<String>,
+    /// Members holding this role (a built-in role's name or a custom role's id).
+    #[param(schema_with = with::role_filter)]
     role: Option<String>,
 }
 
-/// The body of `PATCH /v1/members/{id}`.
-#[derive(Debug, Deserialize)]
+/// The body of `PATCH /v1/members/{id}`: absent or `null` keeps a field.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct MemberPatchIn {
+    /// Built-in role names and custom role ids.
+    #[schema(schema_with = with::roles_or_null)]
     roles: Option<Vec<String>>,
+    #[schema(schema_with = with::entitlements_or_null)]
     entitlements: Option<Vec<String>>,
+    #[schema(schema_with = with::settable_membership_status_or_null)]
     status: Option<String>,
 }
 
@@ -92,6 +122,13 @@ fn invalid_query(message: String) -> ApiError {
 
 /// `GET /v1/members`: a page of members; `status=active,suspended` and `role=teacher` filter;
 /// `sort` is `created_at` or `-created_at`.
+#[utoipa::path(
+    get,
+    path = "/v1/members",
+    tag = "members",
+    params(MemberListQuery),
+    responses((status = 200, description = "A page of members", body = MemberPage))
+)]
 pub(crate) async fn list(ctx: Ctx) -> Result<Reply, ApiError> {
     let query: MemberListQuery = ctx.query()?;
     let page = page(query.limit, query.offset)?;
@@ -134,6 +171,13 @@ pub(crate) async fn list(ctx: Ctx) -> Result<Reply, ApiError> {
 }
 
 /// `GET /v1/members/{id}`: one member, with its `ETag`.
+#[utoipa::path(
+    get,
+    path = "/v1/members/{id}",
+    tag = "members",
+    params(("id" = doc::Membership, Path, description = "The member")),
+    responses((status = 200, description = "The member", body = MemberOut, headers(("ETag" = String))))
+)]
 pub(crate) async fn get(ctx: Ctx) -> Result<Reply, ApiError> {
     let id: MembershipId = ctx.param("id")?;
     let member = ctx.app().members.get(ctx.scope()?, id).await?;
@@ -142,6 +186,20 @@ pub(crate) async fn get(ctx: Ctx) -> Result<Reply, ApiError> {
 
 /// `PATCH /v1/members/{id}`: changes roles, entitlements or status (`active`/`suspended`);
 /// needs `If-Match`. Nobody acts on or grants more than they hold; the last owner stays.
+#[utoipa::path(
+    patch,
+    path = "/v1/members/{id}",
+    tag = "members",
+    params(("id" = doc::Membership, Path, description = "The member"), IfMatch),
+    request_body = MemberPatchIn,
+    responses(
+        (status = 200, description = "The changed member", body = MemberOut, headers(("ETag" = String))),
+        (status = 403, description = "Acting on or granting more than the caller holds \
+            (`members.beyond_your_permissions`), or the session lacks the permission"),
+        (status = 409, description = "The last active owner cannot be demoted or suspended \
+            (`members.last_owner`)"),
+    )
+)]
 pub(crate) async fn update(ctx: Ctx) -> Result<Reply, ApiError> {
     let id: MembershipId = ctx.param("id")?;
     let expected = ctx.if_match()?;
@@ -179,6 +237,16 @@ pub(crate) async fn update(ctx: Ctx) -> Result<Reply, ApiError> {
 }
 
 /// `DELETE /v1/members/{id}`: removes the member (kept as `removed`); needs `If-Match`.
+#[utoipa::path(
+    delete,
+    path = "/v1/members/{id}",
+    tag = "members",
+    params(("id" = doc::Membership, Path, description = "The member"), IfMatch),
+    responses(
+        (status = 200, description = "The removed member", body = MemberOut, headers(("ETag" = String))),
+        (status = 409, description = "The last active owner cannot be removed (`members.last_owner`)"),
+    )
+)]
 pub(crate) async fn remove(ctx: Ctx) -> Result<Reply, ApiError> {
     let id: MembershipId = ctx.param("id")?;
     let expected = ctx.if_match()?;

@@ -8,9 +8,15 @@ use cubby_domain::{
 use http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
 
 use super::fields::{Fields, Unknown, rfc3339};
 use crate::context::page;
+use crate::openapi::schemas::{self as doc, with};
+use crate::openapi::shapes_messages::{
+    Announcement as AnnouncementOut, AnnouncementPage, Message as MessageOut, StartedThread,
+    Thread as ThreadOut, ThreadDetail, ThreadPage,
+};
 use crate::{ApiError, Ctx, Reply};
 
 fn receipts(receipts: &[Receipt]) -> Vec<Value> {
@@ -92,15 +98,29 @@ fn parse_id<T: std::str::FromStr>(
 }
 
 /// The body of `POST /v1/announcements`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct AnnouncementIn {
+    /// One room's announcement (absent or `null`: the whole centre).
+    #[schema(value_type = Option<doc::Room>)]
     room_id: Option<String>,
+    #[schema(schema_with = with::title)]
     title: String,
+    #[schema(schema_with = with::body)]
     body: String,
 }
 
 /// `POST /v1/announcements`: to the whole centre, or to one room with `room_id`; 201.
+#[utoipa::path(
+    post,
+    path = "/v1/announcements",
+    tag = "messages",
+    request_body = AnnouncementIn,
+    responses(
+        (status = 201, description = "The announcement", body = AnnouncementOut, headers(("Location" = String))),
+        (status = 404, description = "No such room the caller may announce to"),
+    )
+)]
 pub(crate) async fn announce(ctx: Ctx) -> Result<Reply, ApiError> {
     let body: AnnouncementIn = ctx.json()?;
     let mut fields = Fields::default();
@@ -128,14 +148,28 @@ pub(crate) async fn announce(ctx: Ctx) -> Result<Reply, ApiError> {
 }
 
 /// The paging query of lists here.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct PageQuery {
+    /// The page size.
+    #[param(minimum = 1, maximum = 100, default = 25)]
     limit: Option<u32>,
+    /// How many to skip.
+    #[param(minimum = 0, maximum = 100000, default = 0)]
     offset: Option<u64>,
 }
 
 /// `GET /v1/announcements`: those the caller sees, newest first, with their own `read_at`.
+#[utoipa::path(
+    get,
+    path = "/v1/announcements",
+    tag = "messages",
+    params(PageQuery),
+    responses(
+        (status = 200, description = "A page of announcements", body = AnnouncementPage),
+    )
+)]
 pub(crate) async fn announcements(ctx: Ctx) -> Result<Reply, ApiError> {
     let query: PageQuery = ctx.query()?;
     let page = page(query.limit, query.offset)?;
@@ -150,7 +184,16 @@ pub(crate) async fn announcements(ctx: Ctx) -> Result<Reply, ApiError> {
     )
 }
 
-/// `GET /v1/announcements/{id}`.
+/// `GET /v1/announcements/{id}`: one announcement the caller sees.
+#[utoipa::path(
+    get,
+    path = "/v1/announcements/{id}",
+    tag = "messages",
+    params(("id" = doc::Announcement, Path, description = "The announcement")),
+    responses(
+        (status = 200, description = "The announcement", body = AnnouncementOut),
+    )
+)]
 pub(crate) async fn get_announcement(ctx: Ctx) -> Result<Reply, ApiError> {
     let id: AnnouncementId = ctx.param("id")?;
     let found = ctx.app().messages.announcement(ctx.scope()?, id).await?;
@@ -158,6 +201,15 @@ pub(crate) async fn get_announcement(ctx: Ctx) -> Result<Reply, ApiError> {
 }
 
 /// `POST /v1/announcements/{id}/read`: records the caller's read (the first one stands).
+#[utoipa::path(
+    post,
+    path = "/v1/announcements/{id}/read",
+    tag = "messages",
+    params(("id" = doc::Announcement, Path, description = "The announcement")),
+    responses(
+        (status = 200, description = "The announcement, with the caller's `read_at`", body = AnnouncementOut),
+    )
+)]
 pub(crate) async fn read_announcement(ctx: Ctx) -> Result<Reply, ApiError> {
     let id: AnnouncementId = ctx.param("id")?;
     let found = ctx
@@ -169,17 +221,36 @@ pub(crate) async fn read_announcement(ctx: Ctx) -> Result<Reply, ApiError> {
 }
 
 /// The body of `POST /v1/threads`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ThreadIn {
+    /// The child the thread is about.
+    #[schema(value_type = doc::Child)]
     child_id: String,
+    /// The child's contacts staff start it with (1 to 20, each with the `messaging`
+    /// capability and a user account); ignored when a contact's user starts it.
     #[serde(default)]
+    #[schema(schema_with = with::thread_contacts, required = true)]
     contact_ids: Vec<String>,
+    #[schema(schema_with = with::title)]
     title: String,
+    /// The first message.
+    #[schema(schema_with = with::body)]
     body: String,
 }
 
 /// `POST /v1/threads`: starts a thread about a child with its first message; 201.
+#[utoipa::path(
+    post,
+    path = "/v1/threads",
+    tag = "messages",
+    request_body = ThreadIn,
+    responses(
+        (status = 201, description = "The thread and its first message", body = StartedThread, headers(("Location" = String))),
+        (status = 403, description = "A contact's user without the `messaging` capability (`thread.not_allowed`), or the session lacks the permission"),
+        (status = 404, description = "No such child the caller reaches"),
+    )
+)]
 pub(crate) async fn start(ctx: Ctx) -> Result<Reply, ApiError> {
     let body: ThreadIn = ctx.json()?;
     let mut fields = Fields::default();
@@ -225,15 +296,31 @@ pub(crate) async fn start(ctx: Ctx) -> Result<Reply, ApiError> {
 }
 
 /// The query of `GET /v1/threads`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ThreadListQuery {
+    /// Threads about this child.
+    #[param(value_type = Option<doc::Child>)]
     child: Option<String>,
+    /// The page size.
+    #[param(minimum = 1, maximum = 100, default = 25)]
     limit: Option<u32>,
+    /// How many to skip.
+    #[param(minimum = 0, maximum = 100000, default = 0)]
     offset: Option<u64>,
 }
 
 /// `GET /v1/threads`: those the caller sees, latest message first; `child` narrows.
+#[utoipa::path(
+    get,
+    path = "/v1/threads",
+    tag = "messages",
+    params(ThreadListQuery),
+    responses(
+        (status = 200, description = "A page of threads", body = ThreadPage),
+    )
+)]
 pub(crate) async fn threads(ctx: Ctx) -> Result<Reply, ApiError> {
     let query: ThreadListQuery = ctx.query()?;
     let page = page(query.limit, query.offset)?;
@@ -261,6 +348,15 @@ pub(crate) async fn threads(ctx: Ctx) -> Result<Reply, ApiError> {
 
 /// `GET /v1/threads/{id}`: the thread and a page of its messages, oldest first, each with who
 /// has read it.
+#[utoipa::path(
+    get,
+    path = "/v1/threads/{id}",
+    tag = "messages",
+    params(("id" = doc::Thread, Path, description = "The thread"), PageQuery),
+    responses(
+        (status = 200, description = "The thread and a page of its messages", body = ThreadDetail),
+    )
+)]
 pub(crate) async fn get_thread(ctx: Ctx) -> Result<Reply, ApiError> {
     let id: ThreadId = ctx.param("id")?;
     let query: PageQuery = ctx.query()?;
@@ -282,13 +378,24 @@ pub(crate) async fn get_thread(ctx: Ctx) -> Result<Reply, ApiError> {
 }
 
 /// The body of `POST /v1/threads/{id}/messages`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct MessageIn {
+    #[schema(schema_with = with::body)]
     body: String,
 }
 
 /// `POST /v1/threads/{id}/messages`: adds a message; 201.
+#[utoipa::path(
+    post,
+    path = "/v1/threads/{id}/messages",
+    tag = "messages",
+    params(("id" = doc::Thread, Path, description = "The thread")),
+    request_body = MessageIn,
+    responses(
+        (status = 201, description = "The message", body = MessageOut),
+    )
+)]
 pub(crate) async fn post(ctx: Ctx) -> Result<Reply, ApiError> {
     let id: ThreadId = ctx.param("id")?;
     let body: MessageIn = ctx.json()?;
@@ -305,6 +412,15 @@ pub(crate) async fn post(ctx: Ctx) -> Result<Reply, ApiError> {
 }
 
 /// `POST /v1/threads/{id}/read`: records that the caller read the thread up to now.
+#[utoipa::path(
+    post,
+    path = "/v1/threads/{id}/read",
+    tag = "messages",
+    params(("id" = doc::Thread, Path, description = "The thread")),
+    responses(
+        (status = 200, description = "The thread", body = ThreadOut),
+    )
+)]
 pub(crate) async fn read_thread(ctx: Ctx) -> Result<Reply, ApiError> {
     let id: ThreadId = ctx.param("id")?;
     let found = ctx.app().messages.read_thread(ctx.scope()?, id).await?;

@@ -1,21 +1,22 @@
 //! Every route of the API, in one table.
 
-mod attendance;
-mod audit;
-mod auth;
-mod centre;
-mod children;
+pub(crate) mod attendance;
+pub(crate) mod audit;
+pub(crate) mod auth;
+pub(crate) mod centre;
+pub(crate) mod children;
 mod fields;
-mod files;
-mod health;
-mod invitations;
-mod jobs;
-mod members;
-mod messages;
-mod navigation;
-mod roles;
-mod rooms;
-mod staff;
+pub(crate) mod files;
+pub(crate) mod health;
+pub(crate) mod invitations;
+pub(crate) mod jobs;
+pub(crate) mod members;
+pub(crate) mod messages;
+pub(crate) mod metrics;
+pub(crate) mod navigation;
+pub(crate) mod roles;
+pub(crate) mod rooms;
+pub(crate) mod staff;
 
 use cubby_domain::Permission;
 use http::Method;
@@ -27,15 +28,18 @@ const LIVENESS: [&str; 2] = ["/healthz", "/health/live"];
 /// The readiness checks' paths.
 const READINESS: [&str; 2] = ["/readyz", "/health/ready"];
 
-/// Whether `path` (a route's template) is a health check, which load balancers call often from
-/// few addresses.
+/// Whether `path` (a route's template) is a health check or the metrics scrape, which load
+/// balancers and monitoring call often from few addresses.
 pub(crate) fn is_health_check(path: &str) -> bool {
-    LIVENESS.contains(&path) || READINESS.contains(&path)
+    LIVENESS.contains(&path) || READINESS.contains(&path) || path == metrics::PATH
 }
 
-/// The route table.
-pub(crate) fn all() -> Router {
+/// The route table; with `serve_docs`, also the OpenAPI document and Swagger UI.
+pub(crate) fn all(serve_docs: bool) -> Router {
     let mut router = Router::default();
+    if serve_docs {
+        crate::openapi::register(&mut router);
+    }
     for path in LIVENESS {
         router.public(Method::GET, path, health::live);
     }
@@ -355,7 +359,7 @@ mod tests {
 
     #[test]
     fn every_route_registers_without_conflict() {
-        let router = all();
+        let router = all(false);
         assert!(router.conflicts.is_empty(), "{:?}", router.conflicts);
         assert_eq!(router.specs().count(), 71);
     }

@@ -6,16 +6,19 @@
 
 use cubby_domain::{Permission, PermissionSet};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 /// The version of the navigation structure.
 pub(crate) const VERSION: u32 = 1;
 
 /// A menu entry: a section of the application.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct MenuItem {
+    /// The section (`rooms`); ignore ids you do not know.
     id: &'static str,
     label: &'static str,
     path: &'static str,
+    /// The permission it follows.
     permission: &'static str,
 }
 
@@ -85,10 +88,12 @@ const ACTIONS: &[(&str, Permission)] = &[
 ];
 
 /// The navigation of a member with `permissions`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct Navigation {
+    /// The version of this structure; within one, entries are only added.
     version: u32,
     menu: Vec<MenuItem>,
+    /// What the member may do (`rooms.create`); ignore actions you do not know.
     actions: Vec<&'static str>,
 }
 

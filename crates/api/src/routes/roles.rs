@@ -5,28 +5,37 @@ use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use time::OffsetDateTime;
+use utoipa::ToSchema;
 
 use super::fields::{self, Fields};
+use crate::openapi::schemas::{self as doc, IfMatch, with};
+use crate::openapi::shapes::RoleList;
 use crate::{ApiError, Ctx, Reply};
 
-/// A role on the wire: built in (`id` is its name) or custom.
-#[derive(Debug, Serialize)]
-struct RoleOut {
+/// A role on the wire: built in (`id` is its name) or custom (with its stamps and version).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Role)]
+pub(crate) struct RoleOut {
+    /// A built-in role's name, or a custom role's id.
     id: String,
     name: String,
     builtin: bool,
+    #[schema(schema_with = with::permissions)]
     permissions: Vec<&'static str>,
     #[serde(
         with = "time::serde::rfc3339::option",
         skip_serializing_if = "Option::is_none"
     )]
+    #[schema(value_type = String, format = DateTime)]
     created_at: Option<OffsetDateTime>,
     #[serde(
         with = "time::serde::rfc3339::option",
         skip_serializing_if = "Option::is_none"
     )]
+    #[schema(value_type = String, format = DateTime)]
     updated_at: Option<OffsetDateTime>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, minimum = 1)]
     version: Option<u64>,
 }
 
@@ -57,18 +66,24 @@ impl RoleOut {
 }
 
 /// The body of `POST /v1/roles`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RoleIn {
+    /// Unique in the centre regardless of case, and not a built-in role's.
+    #[schema(schema_with = with::line40)]
     name: String,
+    /// At least one, none beyond the caller's.
+    #[schema(schema_with = with::role_permissions)]
     permissions: Vec<String>,
 }
 
-/// The body of `PATCH /v1/roles/{id}`.
-#[derive(Debug, Deserialize)]
+/// The body of `PATCH /v1/roles/{id}`: absent or `null` keeps a field.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RolePatchIn {
+    #[schema(schema_with = with::line40_or_null)]
     name: Option<String>,
+    #[schema(schema_with = with::role_permissions_or_null)]
     permissions: Option<Vec<String>>,
 }
 
@@ -77,6 +92,12 @@ fn one(status: StatusCode, role: &CustomRole) -> Result<Reply, ApiError> {
 }
 
 /// `GET /v1/roles`: the built-in roles, then the centre's own, with their permissions.
+#[utoipa::path(
+    get,
+    path = "/v1/roles",
+    tag = "roles",
+    responses((status = 200, description = "Every role of the centre", body = RoleList))
+)]
 pub(crate) async fn list(ctx: Ctx) -> Result<Reply, ApiError> {
     let (builtin, custom) = ctx.app().custom_roles.list(ctx.scope()?).await?;
     let items: Vec<RoleOut> = builtin
@@ -88,6 +109,19 @@ pub(crate) async fn list(ctx: Ctx) -> Result<Reply, ApiError> {
 }
 
 /// `POST /v1/roles`: defines a role with a name and permissions (none beyond the caller's).
+#[utoipa::path(
+    post,
+    path = "/v1/roles",
+    tag = "roles",
+    request_body = RoleIn,
+    responses(
+        (status = 201, description = "The new role", body = RoleOut,
+            headers(("ETag" = String), ("Location" = String))),
+        (status = 403, description = "A permission beyond the caller's \
+            (`roles.beyond_your_permissions`), or the session lacks the permission"),
+        (status = 409, description = "A role of the centre has this name (`role.name_taken`)"),
+    )
+)]
 pub(crate) async fn create(ctx: Ctx) -> Result<Reply, ApiError> {
     let body: RoleIn = ctx.json()?;
     let mut check = Fields::default();
@@ -103,6 +137,13 @@ pub(crate) async fn create(ctx: Ctx) -> Result<Reply, ApiError> {
 }
 
 /// `GET /v1/roles/{id}`: one custom role.
+#[utoipa::path(
+    get,
+    path = "/v1/roles/{id}",
+    tag = "roles",
+    params(("id" = doc::CustomRole, Path, description = "The custom role")),
+    responses((status = 200, description = "The role", body = RoleOut, headers(("ETag" = String))))
+)]
 pub(crate) async fn get(ctx: Ctx) -> Result<Reply, ApiError> {
     let id: RoleId = ctx.param("id")?;
     let role = ctx.app().custom_roles.get(ctx.scope()?, id).await?;
@@ -111,6 +152,17 @@ pub(crate) async fn get(ctx: Ctx) -> Result<Reply, ApiError> {
 
 /// `PATCH /v1/roles/{id}`: renames a role or replaces its permissions; needs `If-Match`.
 /// Members holding it see the change on their next request.
+#[utoipa::path(
+    patch,
+    path = "/v1/roles/{id}",
+    tag = "roles",
+    params(("id" = doc::CustomRole, Path, description = "The custom role"), IfMatch),
+    request_body = RolePatchIn,
+    responses(
+        (status = 200, description = "The changed role", body = RoleOut, headers(("ETag" = String))),
+        (status = 409, description = "A role of the centre has this name (`role.name_taken`)"),
+    )
+)]
 pub(crate) async fn update(ctx: Ctx) -> Result<Reply, ApiError> {
     let id: RoleId = ctx.param("id")?;
     let expected = ctx.if_match()?;
@@ -134,6 +186,16 @@ pub(crate) async fn update(ctx: Ctx) -> Result<Reply, ApiError> {
 }
 
 /// `DELETE /v1/roles/{id}`: deletes a role no member holds; needs `If-Match`.
+#[utoipa::path(
+    delete,
+    path = "/v1/roles/{id}",
+    tag = "roles",
+    params(("id" = doc::CustomRole, Path, description = "The custom role"), IfMatch),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 409, description = "A member holds the role (`role.in_use`)"),
+    )
+)]
 pub(crate) async fn delete(ctx: Ctx) -> Result<Reply, ApiError> {
     let id: RoleId = ctx.param("id")?;
     let expected = ctx.if_match()?;

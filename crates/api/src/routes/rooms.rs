@@ -8,46 +8,63 @@ use cubby_ports::{RoomQuery, RoomSort, RoomSortKey, SortDirection};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
+use utoipa::{IntoParams, ToSchema};
 
 use super::fields::{Fields, date, date_text};
 use crate::context::{page, sort};
+use crate::openapi::schemas::{self as doc, IfMatch, with};
 use crate::{ApiError, Ctx, Reply};
 
-/// An age range on the wire.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+/// An age range on the wire, in whole months (0 to 216), minimum not above maximum.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = AgeRange)]
 pub(crate) struct AgeRangeDto {
+    #[schema(minimum = 0, maximum = 216)]
     min_months: i64,
+    #[schema(minimum = 0, maximum = 216)]
     max_months: i64,
 }
 
 /// The body of `POST /v1/rooms`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RoomIn {
+    /// Unique among the centre's active rooms, regardless of case.
+    #[schema(schema_with = with::line80)]
     name: String,
     age_range: AgeRangeDto,
+    #[schema(minimum = 1, maximum = 500)]
     capacity: i64,
+    #[schema(schema_with = with::ratio)]
     ratio: String,
 }
 
-/// The body of `PATCH /v1/rooms/{id}`: every field optional.
-#[derive(Debug, Deserialize)]
+/// The body of `PATCH /v1/rooms/{id}`: every field optional (absent or `null` keeps it).
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RoomPatchIn {
+    #[schema(schema_with = with::line80_or_null)]
     name: Option<String>,
     age_range: Option<AgeRangeDto>,
+    #[schema(minimum = 1, maximum = 500)]
     capacity: Option<i64>,
+    #[schema(schema_with = with::ratio_or_null)]
     ratio: Option<String>,
 }
 
 /// A room on the wire.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Room)]
 pub(crate) struct RoomOut {
+    #[schema(value_type = doc::Room)]
     id: String,
+    #[schema(schema_with = with::line80)]
     name: String,
     age_range: AgeRangeDto,
+    #[schema(minimum = 1, maximum = 500)]
     capacity: u16,
+    #[schema(schema_with = with::ratio)]
     ratio: String,
     /// The ratio rule history, oldest first.
     ratio_rules: Vec<RuleOut>,
@@ -56,13 +73,19 @@ pub(crate) struct RoomOut {
         with = "time::serde::rfc3339::option",
         skip_serializing_if = "Option::is_none"
     )]
+    #[schema(value_type = String, format = DateTime)]
     archived_at: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     created_at: OffsetDateTime,
+    /// A user id, or `system:<job>`.
     created_by: String,
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     updated_at: OffsetDateTime,
+    /// A user id, or `system:<job>`.
     updated_by: String,
+    #[schema(minimum = 1)]
     version: u64,
 }
 
@@ -90,18 +113,25 @@ impl From<&Room> for RoomOut {
 }
 
 /// A ratio rule set on the wire.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = RatioRule)]
 struct RuleOut {
+    #[schema(schema_with = with::date)]
     effective_from: String,
     bands: Vec<BandDto>,
+    #[schema(minimum = 1, maximum = 500)]
     max_group_size: u16,
 }
 
-/// An age band on the wire.
-#[derive(Debug, Serialize, Deserialize)]
+/// An age band on the wire: from an age in months (the first band from 0, then increasing),
+/// with its ratio.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = AgeBand)]
 struct BandDto {
+    #[schema(minimum = 0, maximum = 216)]
     from_months: i64,
+    #[schema(schema_with = with::ratio)]
     ratio: String,
 }
 
@@ -123,11 +153,16 @@ impl From<&RatioRule> for RuleOut {
 }
 
 /// The body of `POST /v1/rooms/{id}/ratio-rules`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RuleIn {
+    /// Today or later (`ratio.effective_in_the_past`); one rule set per day (`ratio.rule_exists`).
+    #[schema(schema_with = with::date)]
     effective_from: String,
+    /// From 0 months, increasing; at most 12 (`ratio.invalid_bands`).
+    #[schema(min_items = 1, max_items = 12)]
     bands: Vec<BandDto>,
+    #[schema(minimum = 1, maximum = 500)]
     max_group_size: i64,
 }
 
@@ -177,6 +212,20 @@ impl RuleIn {
 
 /// `POST /v1/rooms/{id}/ratio-rules`: adds a ratio rule set taking effect on
 /// `effective_from` (today or later; the past keeps its rules); needs `If-Match`.
+#[utoipa::path(
+    post,
+    path = "/v1/rooms/{id}/ratio-rules",
+    tag = "rooms",
+    params(("id" = doc::Room, Path, description = "The room"), IfMatch),
+    request_body = RuleIn,
+    responses(
+        (status = 201, description = "The room, with the rule in its history", body = RoomOut,
+            headers(("ETag" = String))),
+        (status = 409, description = "The room is archived, or already has a rule set taking \
+            effect that day (`ratio.rule_exists`), or the day is past \
+            (`ratio.effective_in_the_past`)"),
+    )
+)]
 pub(crate) async fn add_rule(ctx: Ctx) -> Result<Reply, ApiError> {
     let id: RoomId = ctx.param("id")?;
     let expected = ctx.if_match()?;
@@ -190,7 +239,7 @@ pub(crate) async fn add_rule(ctx: Ctx) -> Result<Reply, ApiError> {
 }
 
 /// A list of rooms on the wire.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct RoomPage {
     items: Vec<RoomOut>,
     total: u64,
@@ -199,13 +248,22 @@ struct RoomPage {
 }
 
 /// The query of `GET /v1/rooms`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct RoomListQuery {
+    /// The page size.
+    #[param(minimum = 1, maximum = 100, default = 25)]
     limit: Option<u32>,
+    /// How many rooms to skip.
+    #[param(minimum = 0, maximum = 100000, default = 0)]
     offset: Option<u64>,
+    /// The order (default `-created_at`).
+    #[param(schema_with = with::room_sort)]
     sort: Option<String>,
+    /// Whether archived rooms are listed too.
     include_archived: Option<bool>,
+    /// Rooms whose name starts with this, regardless of case.
     name: Option<String>,
 }
 
@@ -264,6 +322,18 @@ fn one(status: StatusCode, room: &Room) -> Result<Reply, ApiError> {
 }
 
 /// `POST /v1/rooms`: creates a room; 201 with the room, its `ETag` and `Location`.
+#[utoipa::path(
+    post,
+    path = "/v1/rooms",
+    tag = "rooms",
+    request_body = RoomIn,
+    responses(
+        (status = 201, description = "The new room", body = RoomOut,
+            headers(("ETag" = String), ("Location" = String))),
+        (status = 409, description = "An active room of the centre already has this name \
+            (`room.name_taken`)"),
+    )
+)]
 pub(crate) async fn create(ctx: Ctx) -> Result<Reply, ApiError> {
     let new = ctx.json::<RoomIn>()?.into_domain()?;
     let room = ctx.app().rooms.create(ctx.scope()?, new).await?;
@@ -273,6 +343,13 @@ pub(crate) async fn create(ctx: Ctx) -> Result<Reply, ApiError> {
 /// `GET /v1/rooms`: a page of rooms. Archived rooms are left out unless
 /// `include_archived=true`; `name` filters by prefix; `sort` is `created_at` or `name`, with a
 /// leading `-` for descending (default `-created_at`).
+#[utoipa::path(
+    get,
+    path = "/v1/rooms",
+    tag = "rooms",
+    params(RoomListQuery),
+    responses((status = 200, description = "A page of rooms", body = RoomPage))
+)]
 pub(crate) async fn list(ctx: Ctx) -> Result<Reply, ApiError> {
     let query: RoomListQuery = ctx.query()?;
     let page = page(query.limit, query.offset)?;
@@ -300,6 +377,13 @@ pub(crate) async fn list(ctx: Ctx) -> Result<Reply, ApiError> {
 }
 
 /// `GET /v1/rooms/{id}`: one room, archived or not, with its `ETag`.
+#[utoipa::path(
+    get,
+    path = "/v1/rooms/{id}",
+    tag = "rooms",
+    params(("id" = doc::Room, Path, description = "The room")),
+    responses((status = 200, description = "The room", body = RoomOut, headers(("ETag" = String))))
+)]
 pub(crate) async fn get(ctx: Ctx) -> Result<Reply, ApiError> {
     let id: RoomId = ctx.param("id")?;
     let room = ctx.app().rooms.get(ctx.scope()?, id).await?;
@@ -307,6 +391,18 @@ pub(crate) async fn get(ctx: Ctx) -> Result<Reply, ApiError> {
 }
 
 /// `PATCH /v1/rooms/{id}`: changes the fields given; needs `If-Match`.
+#[utoipa::path(
+    patch,
+    path = "/v1/rooms/{id}",
+    tag = "rooms",
+    params(("id" = doc::Room, Path, description = "The room"), IfMatch),
+    request_body = RoomPatchIn,
+    responses(
+        (status = 200, description = "The changed room", body = RoomOut, headers(("ETag" = String))),
+        (status = 409, description = "The room is archived (`room.archived`), or another active \
+            room has the name (`room.name_taken`)"),
+    )
+)]
 pub(crate) async fn update(ctx: Ctx) -> Result<Reply, ApiError> {
     let id: RoomId = ctx.param("id")?;
     let expected = ctx.if_match()?;
@@ -320,6 +416,13 @@ pub(crate) async fn update(ctx: Ctx) -> Result<Reply, ApiError> {
 }
 
 /// `DELETE /v1/rooms/{id}`: archives the room (it stays readable); needs `If-Match`.
+#[utoipa::path(
+    delete,
+    path = "/v1/rooms/{id}",
+    tag = "rooms",
+    params(("id" = doc::Room, Path, description = "The room"), IfMatch),
+    responses((status = 200, description = "The archived room", body = RoomOut, headers(("ETag" = String))))
+)]
 pub(crate) async fn archive(ctx: Ctx) -> Result<Reply, ApiError> {
     let id: RoomId = ctx.param("id")?;
     let expected = ctx.if_match()?;

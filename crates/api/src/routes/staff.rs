@@ -6,32 +6,46 @@ use cubby_ports::StaffQuery;
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
+use utoipa::{IntoParams, ToSchema};
 
 use super::children::NameDto;
 use super::fields::{Fields, Unknown};
 use crate::context::page;
+use crate::openapi::schemas::{self as doc, IfMatch, with};
 use crate::{ApiError, Ctx, Reply};
 
 /// A staff record on the wire.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = StaffMember)]
 struct StaffOut {
+    #[schema(value_type = doc::Staff)]
     id: String,
+    #[schema(value_type = doc::User)]
     user_id: String,
     name: NameDto,
+    #[schema(schema_with = with::qualifications)]
     qualifications: Vec<String>,
+    /// The rooms the member works in.
+    #[schema(value_type = Vec<doc::Room>)]
     room_ids: Vec<String>,
     archived: bool,
     #[serde(
         with = "time::serde::rfc3339::option",
         skip_serializing_if = "Option::is_none"
     )]
+    #[schema(value_type = String, format = DateTime)]
     archived_at: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     created_at: OffsetDateTime,
+    /// A user id, or `system:<job>`.
     created_by: String,
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     updated_at: OffsetDateTime,
+    /// A user id, or `system:<job>`.
     updated_by: String,
+    #[schema(minimum = 1)]
     version: u64,
 }
 
@@ -59,23 +73,30 @@ impl From<&StaffMember> for StaffOut {
 }
 
 /// The body of `POST /v1/staff`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct StaffIn {
+    /// A member of the centre.
+    #[schema(value_type = doc::User)]
     user_id: String,
     name: NameDto,
     #[serde(default)]
+    #[schema(schema_with = with::qualifications)]
     qualifications: Vec<String>,
+    /// The rooms the member works in.
     #[serde(default)]
+    #[schema(value_type = Vec<doc::Room>)]
     room_ids: Vec<String>,
 }
 
-/// The body of `PATCH /v1/staff/{id}`.
-#[derive(Debug, Deserialize)]
+/// The body of `PATCH /v1/staff/{id}`: absent or `null` keeps a field.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct StaffPatchIn {
     name: Option<NameDto>,
+    #[schema(schema_with = with::qualifications_or_null)]
     qualifications: Option<Vec<String>>,
+    #[schema(value_type = Option<Vec<doc::Room>>)]
     room_ids: Option<Vec<String>>,
 }
 
@@ -99,17 +120,25 @@ fn rooms(fields: &mut Fields, list: &[String]) -> Option<Vec<RoomId>> {
 }
 
 /// The query of `GET /v1/staff`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct StaffListQuery {
+    /// The page size.
+    #[param(minimum = 1, maximum = 100, default = 25)]
     limit: Option<u32>,
+    /// How many to skip.
+    #[param(minimum = 0, maximum = 100000, default = 0)]
     offset: Option<u64>,
+    /// Staff assigned to this room.
+    #[param(value_type = Option<doc::Room>)]
     room: Option<String>,
+    /// Whether archived records are listed too.
     include_archived: Option<bool>,
 }
 
 /// A list of staff on the wire.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct StaffPage {
     items: Vec<StaffOut>,
     total: u64,
@@ -122,6 +151,18 @@ fn one(status: StatusCode, member: &StaffMember) -> Result<Reply, ApiError> {
 }
 
 /// `POST /v1/staff`: creates the staff record of a member; 201.
+#[utoipa::path(
+    post,
+    path = "/v1/staff",
+    tag = "staff",
+    request_body = StaffIn,
+    responses(
+        (status = 201, description = "The new staff record", body = StaffOut,
+            headers(("ETag" = String), ("Location" = String))),
+        (status = 404, description = "No such member or room in the centre"),
+        (status = 409, description = "The member already has a staff record"),
+    )
+)]
 pub(crate) async fn create(ctx: Ctx) -> Result<Reply, ApiError> {
     let body: StaffIn = ctx.json()?;
     let mut fields = Fields::default();
@@ -150,6 +191,13 @@ pub(crate) async fn create(ctx: Ctx) -> Result<Reply, ApiError> {
 }
 
 /// `GET /v1/staff`: a page of staff by name; `room` filters by assignment.
+#[utoipa::path(
+    get,
+    path = "/v1/staff",
+    tag = "staff",
+    params(StaffListQuery),
+    responses((status = 200, description = "A page of staff", body = StaffPage))
+)]
 pub(crate) async fn list(ctx: Ctx) -> Result<Reply, ApiError> {
     let query: StaffListQuery = ctx.query()?;
     let page = page(query.limit, query.offset)?;
@@ -180,7 +228,14 @@ pub(crate) async fn list(ctx: Ctx) -> Result<Reply, ApiError> {
     })
 }
 
-/// `GET /v1/staff/{id}`.
+/// `GET /v1/staff/{id}`: one staff record.
+#[utoipa::path(
+    get,
+    path = "/v1/staff/{id}",
+    tag = "staff",
+    params(("id" = doc::Staff, Path, description = "The staff record")),
+    responses((status = 200, description = "The staff record", body = StaffOut, headers(("ETag" = String))))
+)]
 pub(crate) async fn get(ctx: Ctx) -> Result<Reply, ApiError> {
     let id: StaffId = ctx.param("id")?;
     let member = ctx.app().staff.get(ctx.scope()?, id).await?;
@@ -188,6 +243,18 @@ pub(crate) async fn get(ctx: Ctx) -> Result<Reply, ApiError> {
 }
 
 /// `PATCH /v1/staff/{id}`: changes name, qualifications or rooms; needs `If-Match`.
+#[utoipa::path(
+    patch,
+    path = "/v1/staff/{id}",
+    tag = "staff",
+    params(("id" = doc::Staff, Path, description = "The staff record"), IfMatch),
+    request_body = StaffPatchIn,
+    responses(
+        (status = 200, description = "The changed staff record", body = StaffOut, headers(("ETag" = String))),
+        (status = 404, description = "No such staff record or room in the centre"),
+        (status = 409, description = "The record is archived (`staff.archived`)"),
+    )
+)]
 pub(crate) async fn update(ctx: Ctx) -> Result<Reply, ApiError> {
     let id: StaffId = ctx.param("id")?;
     let expected = ctx.if_match()?;
@@ -212,6 +279,13 @@ pub(crate) async fn update(ctx: Ctx) -> Result<Reply, ApiError> {
 }
 
 /// `DELETE /v1/staff/{id}`: archives the record; needs `If-Match`.
+#[utoipa::path(
+    delete,
+    path = "/v1/staff/{id}",
+    tag = "staff",
+    params(("id" = doc::Staff, Path, description = "The staff record"), IfMatch),
+    responses((status = 200, description = "The archived staff record", body = StaffOut, headers(("ETag" = String))))
+)]
 pub(crate) async fn archive(ctx: Ctx) -> Result<Reply, ApiError> {
     let id: StaffId = ctx.param("id")?;
     let expected = ctx.if_match()?;

@@ -8,7 +8,7 @@ async fn main() -> Result<(), Error> {
     let api = cubby_host_lambda::api(&settings, app);
     let api = &api;
     lambda_http::run(service_fn(move |request: Request| async move {
-        Ok::<_, Error>(cubby_host_lambda::handle(api, request).await)
+        Ok::<_, Error>(cubby_host_lambda::flushed(cubby_host_lambda::handle(api, request)).await)
     }))
     .await
 }

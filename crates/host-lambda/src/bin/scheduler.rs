@@ -10,9 +10,13 @@ async fn main() -> Result<(), Error> {
     let schedules = cubby_app::jobs::schedules(&settings)?;
     let (app, schedules) = (&app, &schedules);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        cubby_host_lambda::scheduler::handle(app, schedules, event.payload)
-            .await
-            .map_err(Error::from)
+        cubby_host_lambda::flushed(cubby_host_lambda::scheduler::handle(
+            app,
+            schedules,
+            event.payload,
+        ))
+        .await
+        .map_err(Error::from)
     }))
     .await
 }

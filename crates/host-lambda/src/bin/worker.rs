@@ -11,7 +11,12 @@ async fn main() -> Result<(), Error> {
     let (app, queues) = (&app, &queues);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
         Ok::<SqsBatchResponse, Error>(
-            cubby_host_lambda::worker::handle(app, queues, event.payload).await,
+            cubby_host_lambda::flushed(cubby_host_lambda::worker::handle(
+                app,
+                queues,
+                event.payload,
+            ))
+            .await,
         )
     }))
     .await

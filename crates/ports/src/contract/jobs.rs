@@ -49,6 +49,7 @@ fn envelope(kind: &str) -> JobEnvelope {
         kind: kind.to_owned(),
         payload: r#"{"from":"2026-09-01"}"#.to_owned(),
         attempt: 0,
+        traceparent: Some("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".to_owned()),
     }
 }
 
@@ -155,6 +156,10 @@ pub async fn a_retry_comes_back_later_with_one_more_attempt(queue: &dyn JobQueue
     assert_eq!(again[0].envelope.attempt, 1);
     assert_eq!(again[0].envelope.id, job.id);
     assert_eq!(again[0].envelope.payload, job.payload);
+    assert_eq!(
+        again[0].envelope.traceparent, job.traceparent,
+        "a retry stays in its trace"
+    );
 }
 
 /// A dead-lettered job is never delivered again and is listed with its reason.
@@ -184,6 +189,7 @@ pub async fn a_dead_letter_leaves_the_queue_and_is_listed(queue: &dyn JobQueue) 
     assert_eq!(dead.len(), 1);
     assert_eq!(dead[0].envelope.id, job.id);
     assert_eq!(dead[0].reason, "store unavailable");
+    assert_eq!(dead[0].envelope.traceparent, job.traceparent);
     assert_eq!(queue.depth(Queue::Critical).await.unwrap().dead, 1);
 }
 

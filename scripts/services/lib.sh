@@ -456,3 +456,31 @@ ensure_cargo_lambda() {
     fi
     export CUBBY_CARGO_LAMBDA="$venv/bin/cargo-lambda"
 }
+
+# True if interpreter $1 runs and is Python >= 3.11 (what Schemathesis 4 needs).
+_is_python311() {
+    "$1" -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1
+}
+
+# Create (or refresh) a venv at $1 (default $CUBBY_SERVICES_DIR/schemathesis-venv) with
+# requirements-schemathesis.txt (Schemathesis and its dependencies, about 95 MB) installed with
+# --require-hashes; its CLI is $1/bin/st. A stamp holding the requirements' hash skips the work
+# when nothing changed.
+ensure_schemathesis_venv() {
+    local venv="${1:-$CUBBY_SERVICES_DIR/schemathesis-venv}"
+    local requirements="$CUBBY_SERVICES_LIB_DIR/requirements-schemathesis.txt"
+    local python
+    if _venv_current "$venv" "$requirements" st && _is_python311 "$venv/bin/python"; then
+        return 0
+    fi
+    python="$(command -v python3 || true)"
+    if [[ -z "$python" ]] || ! _is_python311 "$python"; then
+        python="$(find_python313 2>/dev/null || true)"
+    fi
+    if [[ -z "$python" ]]; then
+        _services_log "no Python >= 3.11 found to install Schemathesis with"
+        return 1
+    fi
+    _services_log "creating Schemathesis venv in $venv"
+    _make_venv "$venv" "$python" "$requirements"
+}

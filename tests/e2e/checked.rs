@@ -16,7 +16,7 @@ impl<H: Host> Host for Checked<'_, H> {
             ("x-frame-options", "DENY"),
             (
                 "content-security-policy",
-                "default-src 'none'; frame-ancestors 'none'",
+                "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
             ),
             ("referrer-policy", "no-referrer"),
         ] {

@@ -393,7 +393,7 @@ pub(crate) fn finish(mut response: Response<Bytes>, request_id: &RequestId) -> R
     headers
         .entry(header::CONTENT_SECURITY_POLICY)
         .or_insert(HeaderValue::from_static(
-            "default-src 'none'; frame-ancestors 'none'",
+            "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
         ));
     headers
         .entry(header::CACHE_CONTROL)

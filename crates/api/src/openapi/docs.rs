@@ -11,7 +11,8 @@ use crate::{ApiError, Ctx, Reply};
 /// The Content-Security-Policy of the page and its assets: this origin's scripts, styles and
 /// images (and the `data:` images Swagger UI draws), nothing inline, no framing.
 pub(crate) const DOCS_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
-                                   img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'";
+                                   img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; \
+                                   frame-ancestors 'none'";
 
 /// How long browsers may keep the assets.
 const ASSET_CACHE: &str = "public, max-age=604800";

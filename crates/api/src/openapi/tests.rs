@@ -222,7 +222,10 @@ async fn the_document_and_swagger_ui_are_served_when_asked_for() {
             .to_str()
             .unwrap();
         if path == "/openapi.json" {
-            assert_eq!(csp, "default-src 'none'; frame-ancestors 'none'");
+            assert_eq!(
+                csp,
+                "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+            );
             let doc: Value = serde_json::from_slice(response.body()).unwrap();
             assert!(doc["openapi"].as_str().unwrap().starts_with("3.1."));
         } else {
@@ -249,7 +252,7 @@ async fn the_document_and_swagger_ui_are_served_when_asked_for() {
     let rooms = get(&api, "/v1/rooms").await;
     assert_eq!(
         rooms.headers()["content-security-policy"],
-        "default-src 'none'; frame-ancestors 'none'",
+        "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
         "other answers keep the strict policy"
     );
 }

@@ -53,23 +53,15 @@ pub async fn start() -> Result<(Settings, Arc<App>), lambda_http::Error> {
 /// The telemetry of this execution environment, kept for its whole life.
 static TELEMETRY: std::sync::OnceLock<cubby_telemetry::Telemetry> = std::sync::OnceLock::new();
 
-/// Runs one invocation's `work`, then, when traces are exported, sends its spans before the
-/// answer goes back: Lambda may freeze the execution environment as soon as it has the answer,
-/// with the spans still waiting for the batch processor's next round. Every function's handler
-/// runs in it.
+/// Runs one invocation's `work`, then, when traces or error reports are sent out, sends what
+/// it made before the answer goes back: Lambda may freeze the execution environment as soon as
+/// it has the answer, with spans and reports still waiting for their exporters' next round.
+/// Every function's handler runs in it.
 pub async fn flushed<T>(work: impl std::future::Future<Output = T>) -> T {
     let answer = work.await;
-    if let Some(telemetry) = TELEMETRY
-        .get()
-        .filter(|telemetry| telemetry.traces().is_some())
-    {
-        // The flush waits for the collector: off the runtime's threads.
-        let _ = tokio::task::spawn_blocking(move || {
-            if let Some(traces) = telemetry.traces() {
-                traces.flush();
-            }
-        })
-        .await;
+    if let Some(telemetry) = TELEMETRY.get().filter(|telemetry| telemetry.exports()) {
+        // The flush waits for the collector and Sentry: off the runtime's threads.
+        let _ = tokio::task::spawn_blocking(move || telemetry.flush()).await;
     }
     answer
 }

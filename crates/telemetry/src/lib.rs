@@ -39,6 +39,22 @@ impl Telemetry {
     pub fn traces(&self) -> Option<&otel::Traces> {
         self.traces.as_ref()
     }
+
+    /// Whether anything is sent out of the process (traces or error reports).
+    pub fn exports(&self) -> bool {
+        self.traces.is_some() || self.errors.is_some()
+    }
+
+    /// Sends what is waiting: the spans that ended and the error reports made (up to 2 s for
+    /// the reports). Blocks: call it off the async runtime's threads.
+    pub fn flush(&self) {
+        if let Some(traces) = &self.traces {
+            traces.flush();
+        }
+        if let Some(errors) = &self.errors {
+            errors.flush(Some(std::time::Duration::from_secs(2)));
+        }
+    }
 }
 
 impl std::fmt::Debug for Telemetry {

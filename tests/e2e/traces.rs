@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use cubby_app::Settings;
 use cubby_domain::Queue;
 use cubby_telemetry::{Host as Where, otel};
+use cubby_tests::logs::Logs;
 use cubby_tests::objects::FailingObjects;
 use cubby_tests::world::{test_api_config, test_config};
 use cubby_tests::{Call, Host, LambdaHost, World};
@@ -44,28 +45,10 @@ impl SpanExporter for Exported {
     }
 }
 
-/// The JSON log lines written, kept in memory.
-#[derive(Clone, Default)]
-struct Lines(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Lines {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// What a test sees while its subscriber is installed.
 struct Seen {
     exported: Exported,
-    lines: Lines,
+    lines: Logs,
     _traces: Option<otel::Traces>,
     _installed: tracing::subscriber::DefaultGuard,
 }
@@ -76,11 +59,7 @@ impl Seen {
     }
 
     fn lines(&self) -> Vec<Value> {
-        let bytes = self.lines.0.lock().unwrap().clone();
-        String::from_utf8_lossy(&bytes)
-            .lines()
-            .map(|line| serde_json::from_str(line).unwrap())
-            .collect()
+        self.lines.lines()
     }
 
     /// The trace id of each `request` log line, in order.
@@ -97,10 +76,9 @@ impl Seen {
 /// and, when `exported`, the OpenTelemetry layer exporting each span into memory as it ends.
 fn observe(exported: bool) -> Seen {
     let settings = Settings::from_vars(Vec::new()).unwrap();
-    let lines = Lines::default();
-    let writer = lines.clone();
+    let lines = Logs::buffer();
     let (mut layers, _) =
-        cubby_telemetry::layers(&settings, Where::Container, move || writer.clone()).unwrap();
+        cubby_telemetry::layers(&settings, Where::Container, lines.writer()).unwrap();
     let spans = Exported::default();
     let traces = exported.then(|| {
         otel::Traces::new(

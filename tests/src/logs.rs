@@ -16,7 +16,8 @@ use tracing_subscriber::util::SubscriberInitExt;
 #[derive(Clone)]
 pub struct Logs(Arc<Mutex<Vec<u8>>>);
 
-struct Sink(Arc<Mutex<Vec<u8>>>);
+/// What [`Logs::writer`] writes with.
+pub struct Sink(Arc<Mutex<Vec<u8>>>);
 
 impl Write for Sink {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
@@ -33,6 +34,17 @@ impl Write for Sink {
 }
 
 impl Logs {
+    /// An empty buffer, not installed anywhere: give [`Logs::writer`] to a layer.
+    pub fn buffer() -> Logs {
+        Logs(Arc::new(Mutex::new(Vec::new())))
+    }
+
+    /// A writer (for a `tracing_subscriber` layer) appending to this buffer.
+    pub fn writer(&self) -> impl Fn() -> Sink + Send + Sync + 'static {
+        let buffer = self.0.clone();
+        move || Sink(buffer.clone())
+    }
+
     /// Installs the capturing subscriber (once per process) and returns its buffer: the
     /// production JSON layer, redaction included, at debug level.
     pub fn capture() -> Logs {
@@ -55,8 +67,7 @@ impl Logs {
     fn install(extra: Vec<BoxedLayer>) -> (Logs, Option<Reports>) {
         static LOGS: OnceLock<(Logs, Option<Reports>)> = OnceLock::new();
         LOGS.get_or_init(|| {
-            let buffer = Arc::new(Mutex::new(Vec::new()));
-            let writer = buffer.clone();
+            let logs = Logs::buffer();
             let reports = (!extra.is_empty()).then(|| {
                 let transport = TestTransport::new();
                 let mut options = cubby_telemetry::errors::options(
@@ -70,13 +81,13 @@ impl Logs {
                 }
             });
             let mut layers = vec![
-                cubby_telemetry::json_lines(move || Sink(writer.clone()), true)
+                cubby_telemetry::json_lines(logs.writer(), true)
                     .with_filter(LevelFilter::DEBUG)
                     .boxed(),
             ];
             layers.extend(extra);
             tracing_subscriber::registry().with(layers).init();
-            (Logs(buffer), reports)
+            (logs, reports)
         })
         .clone()
     }

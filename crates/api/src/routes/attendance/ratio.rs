@@ -1,0 +1,154 @@
+//! `GET /v1/rooms/{id}/ratio` and `GET /v1/ratio-breaches`: a room's live ratio and the
+//! breaches recorded.
+
+use cubby_app::attendance::LiveRatio;
+use cubby_domain::{Breach, RoomId};
+use cubby_ports::BreachQuery;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{bad_query, report};
+use crate::context::page;
+use crate::openapi::schemas::{self as doc, with};
+use crate::openapi::shapes_day as shape;
+use crate::routes::fields::{date, date_text, rfc3339};
+use crate::{ApiError, Ctx, Reply};
+
+fn live(ratio: &LiveRatio) -> Value {
+    let mut out = report(&ratio.report);
+    if let Some(out) = out.as_object_mut() {
+        out.insert("room_id".into(), json!(ratio.room.to_string()));
+        out.insert("day".into(), json!(date_text(ratio.day)));
+        out.insert("at".into(), json!(rfc3339(ratio.at)));
+        out.insert(
+            "rule_effective_from".into(),
+            json!(date_text(ratio.rule_effective_from)),
+        );
+    }
+    out
+}
+
+/// `GET /v1/rooms/{id}/ratio`: who is in the room now against the rule in force.
+#[utoipa::path(
+    get,
+    path = "/v1/rooms/{id}/ratio",
+    tag = "attendance",
+    params(("id" = doc::Room, Path, description = "The room")),
+    responses(
+        (status = 200, description = "The room's live ratio", body = shape::LiveRatio),
+        (status = 409, description = "A stored day does not add up"),
+    )
+)]
+pub(crate) async fn ratio(ctx: Ctx) -> Result<Reply, ApiError> {
+    let room: RoomId = ctx.param("id")?;
+    let found = ctx.app().attendance.live_ratio(ctx.scope()?, room).await?;
+    Reply::ok(&live(&found))
+}
+
+/// The query of `GET /v1/ratio-breaches`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct BreachListQuery {
+    /// One room's breaches (callers without `centre:all_rooms` must name one of theirs).
+    #[param(value_type = Option<doc::Room>)]
+    room: Option<String>,
+    /// From this day.
+    #[param(format = Date)]
+    from: Option<String>,
+    /// To this day.
+    #[param(format = Date)]
+    to: Option<String>,
+    /// The page size.
+    #[param(minimum = 1, maximum = 100, default = 25)]
+    limit: Option<u32>,
+    /// How many to skip.
+    #[param(minimum = 0, maximum = 100000, default = 0)]
+    offset: Option<u64>,
+}
+
+/// A breach on the wire.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Breach)]
+pub(crate) struct BreachOut {
+    #[schema(value_type = doc::Breach)]
+    id: String,
+    #[schema(value_type = doc::Room)]
+    room_id: String,
+    #[schema(schema_with = with::date)]
+    day: String,
+    #[schema(format = DateTime)]
+    at: String,
+    /// The check-in or clock-out that broke the ratio.
+    #[schema(value_type = doc::AttendanceEvent)]
+    event_id: String,
+    /// Whether the check-in was refused.
+    refused: bool,
+    children: u32,
+    staff: u32,
+    staff_needed: u32,
+    over_group_size: u32,
+    /// A user id, or `system:<job>`.
+    recorded_by: String,
+}
+
+impl From<&Breach> for BreachOut {
+    fn from(b: &Breach) -> Self {
+        Self {
+            id: b.id.to_string(),
+            room_id: b.room.to_string(),
+            day: date_text(b.day),
+            at: rfc3339(b.at),
+            event_id: b.event.to_string(),
+            refused: b.refused,
+            children: b.children,
+            staff: b.staff,
+            staff_needed: b.staff_needed,
+            over_group_size: b.over_group_size,
+            recorded_by: b.actor.to_string(),
+        }
+    }
+}
+
+/// `GET /v1/ratio-breaches`: every recorded breach, newest first; `room`, `from`, `to`.
+#[utoipa::path(
+    get,
+    path = "/v1/ratio-breaches",
+    tag = "attendance",
+    params(BreachListQuery),
+    responses(
+        (status = 200, description = "A page of breaches", body = shape::BreachPage),
+        (status = 404, description = "No such room the caller works in"),
+        (status = 422, description = "Callers without `centre:all_rooms` must name a room \
+            (`ratio.room_required`)"),
+    )
+)]
+pub(crate) async fn breaches(ctx: Ctx) -> Result<Reply, ApiError> {
+    let query: BreachListQuery = ctx.query()?;
+    let page = page(query.limit, query.offset)?;
+    let parse_day = |text: &Option<String>, name: &str| match text {
+        Some(text) => date(text).map(Some).map_err(|_| bad_query(name)),
+        None => Ok(None),
+    };
+    let breach_query = BreachQuery {
+        room: match &query.room {
+            Some(text) => Some(text.parse::<RoomId>().map_err(|_| bad_query("room"))?),
+            None => None,
+        },
+        from: parse_day(&query.from, "from")?,
+        to: parse_day(&query.to, "to")?,
+        page,
+    };
+    let found = ctx
+        .app()
+        .attendance
+        .breaches(ctx.scope()?, &breach_query)
+        .await?;
+    Reply::ok(&json!({
+        "items": found.items.iter().map(BreachOut::from).collect::<Vec<_>>(),
+        "total": found.total,
+        "limit": page.limit(),
+        "offset": page.offset(),
+    }))
+}

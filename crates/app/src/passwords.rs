@@ -60,6 +60,10 @@ pub struct Passwords {
     /// (19 MiB) to every cold start of a Lambda function. (The first unknown address a process
     /// sees therefore costs two hashes: one request of the process's life.)
     decoy: Arc<tokio::sync::OnceCell<String>>,
+    /// One permit per core: argon2 runs at most this many at once (shared by clones). Each run
+    /// takes the memory cost (19 MiB by default) and a core for its whole time, so a burst of
+    /// sign-ins queues here instead of growing the blocking pool and the process's memory.
+    running: Arc<tokio::sync::Semaphore>,
 }
 
 impl std::fmt::Debug for Passwords {
@@ -92,6 +96,9 @@ impl Passwords {
             params,
             verifications: Arc::new(AtomicU64::new(0)),
             decoy: Arc::default(),
+            running: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+            )),
         })
     }
 
@@ -120,13 +127,14 @@ impl Passwords {
     /// [`AppError::Internal`] if hashing fails.
     pub async fn hash(&self, password: SecretString) -> Result<PasswordHash, AppError> {
         let params = self.params.clone();
-        let phc = off_thread(move || {
-            argon2(&params)
-                .hash_password(password.expose_secret().as_bytes())
-                .map(|hash| hash.to_string())
-        })
-        .await?
-        .map_err(|e| AppError::Internal(format!("argon2: {e}").into()))?;
+        let phc = self
+            .off_thread(move || {
+                argon2(&params)
+                    .hash_password(password.expose_secret().as_bytes())
+                    .map(|hash| hash.to_string())
+            })
+            .await?
+            .map_err(|e| AppError::Internal(format!("argon2: {e}").into()))?;
         PasswordHash::parse(&phc).map_err(|e| AppError::Internal(Box::new(e)))
     }
 
@@ -147,24 +155,32 @@ impl Passwords {
         };
         let params = self.params.clone();
         self.verifications.fetch_add(1, Ordering::Relaxed);
-        let matched = off_thread(move || {
-            let bytes = password.expose_secret().as_bytes();
-            bytes.len() <= MAX_PASSWORD_BYTES
-                && argon2(&params).verify_password(bytes, phc.as_str()).is_ok()
-        })
-        .await?;
+        let matched = self
+            .off_thread(move || {
+                let bytes = password.expose_secret().as_bytes();
+                bytes.len() <= MAX_PASSWORD_BYTES
+                    && argon2(&params).verify_password(bytes, phc.as_str()).is_ok()
+            })
+            .await?;
         Ok(real && matched)
     }
-}
 
-/// Runs `work` on the blocking pool inside the current tracing span.
-async fn off_thread<T: Send + 'static>(
-    work: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, AppError> {
-    let span = tracing::Span::current();
-    tokio::task::spawn_blocking(move || span.in_scope(work))
-        .await
-        .map_err(|e| AppError::Internal(Box::new(e)))
+    /// Runs `work` on the blocking pool inside the current tracing span, once one of the
+    /// [`Passwords::running`] permits is free.
+    async fn off_thread<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, AppError> {
+        let _permit = self
+            .running
+            .acquire()
+            .await
+            .map_err(|e| AppError::Internal(Box::new(e)))?;
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || span.in_scope(work))
+            .await
+            .map_err(|e| AppError::Internal(Box::new(e)))
+    }
 }
 
 #[cfg(test)]
@@ -215,5 +231,31 @@ mod tests {
         let long = "x".repeat(MAX_PASSWORD_BYTES + 1);
         let hash = passwords.hash(secret(&long)).await.unwrap();
         assert!(!passwords.verify(secret(&long), Some(&hash)).await.unwrap());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn no_more_hashes_run_at_once_than_there_are_cores() {
+        use std::sync::atomic::AtomicUsize;
+        let passwords = Passwords::new(PasswordParams::for_tests()).unwrap();
+        let cores = passwords.running.available_permits();
+        let (now, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let runs = (0..cores * 4).map(|_| {
+            let (passwords, now, most) = (passwords.clone(), now.clone(), most.clone());
+            tokio::spawn(async move {
+                passwords
+                    .off_thread(move || {
+                        let running = now.fetch_add(1, Ordering::SeqCst) + 1;
+                        most.fetch_max(running, Ordering::SeqCst);
+                        std::thread::sleep(std::time::Duration::from_millis(20));
+                        now.fetch_sub(1, Ordering::SeqCst);
+                    })
+                    .await
+            })
+        });
+        for run in futures::future::join_all(runs).await {
+            run.unwrap().unwrap();
+        }
+        assert_eq!(most.load(Ordering::SeqCst), cores);
+        assert_eq!(passwords.running.available_permits(), cores);
     }
 }

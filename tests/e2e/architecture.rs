@@ -134,7 +134,9 @@ fn only_adapters_know_drivers_and_only_hosts_know_frameworks() {
                     "{name} depends on the framework {dep}"
                 );
             }
-            if dep.starts_with("cubby-host") {
+            // The benchmark harness serves the way `cubby serve` does, on top of the container
+            // host, as these tests do; nothing else may build on a host.
+            if dep.starts_with("cubby-host") && name != "bench" {
                 panic!("{name} depends on a host");
             }
             if name.starts_with("adapters-") {

@@ -174,7 +174,7 @@ mod tests {
 
     #[test]
     fn the_defaults_are_the_issues_data_set() -> Result<(), String> {
-        let options = parse(&["--out", "/tmp/x"])?;
+        let options = parse(&["--out", "bench-out"])?;
         assert_eq!(
             (
                 options.tenants,

@@ -17,7 +17,7 @@ use crate::error::{forbidden, too_large, too_many};
 use crate::idempotency;
 use crate::request_id::{self, RequestId};
 use crate::router::{Access, Lookup, Route};
-use crate::trace::Trace;
+use crate::trace;
 use crate::{Api, ApiError};
 use crate::{ApiConfig, ClientAddr};
 use cubby_app::session::Session;
@@ -35,11 +35,11 @@ struct Outline {
 pub(crate) async fn handle(api: &Api, request: Request<Bytes>) -> Response<Bytes> {
     let started = Instant::now();
     let request_id = RequestId::from_headers(request.headers());
-    let mut trace = Trace::from_headers(request.headers());
     let method = request.method().clone();
+    let (span, trace_id) = trace::request_span(request.headers(), &request_id, &method);
     let mut outline = Outline::default();
     let answer = answer(api, request, &request_id, &mut outline)
-        .instrument(trace.span(&request_id, &method))
+        .instrument(span)
         .await;
     let status = answer.status().as_u16();
     let elapsed = started.elapsed();
@@ -49,7 +49,7 @@ pub(crate) async fn handle(api: &Api, request: Request<Bytes>) -> Response<Bytes
     if sample_rate.is_none_or(|rate| rand::random_bool(rate.clamp(0.0, 1.0))) {
         tracing::info!(
             request_id = %request_id,
-            trace_id = trace.trace_id(),
+            trace_id,
             method = %method,
             route,
             status,

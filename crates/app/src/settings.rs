@@ -694,6 +694,40 @@ mod tests {
     }
 
     #[test]
+    fn a_wildcard_or_a_path_is_never_a_cors_origin_and_plain_http_only_in_dev() {
+        let refused = |env: &str, origins: &str| {
+            Settings::from_vars(vars(&[("CUBBY_ENV", env), ("CUBBY_CORS_ORIGINS", origins)]))
+                .err()
+                .is_some_and(|error| {
+                    error
+                        .problems
+                        .iter()
+                        .any(|(k, _)| k == "CUBBY_CORS_ORIGINS")
+                })
+        };
+        for origin in [
+            "*",
+            "https://*.example",
+            "https://app.example/path",
+            "app.example",
+        ] {
+            assert!(refused("dev", origin), "dev accepted {origin}");
+            assert!(refused("prod", origin), "prod accepted {origin}");
+        }
+        assert!(refused("staging", "http://app.example"));
+        assert!(!refused(
+            "dev",
+            "http://localhost:5173, https://app.example/"
+        ));
+        assert!(!refused("prod", "https://app.example"));
+        let listed = Settings::from_vars(vars(&[("CUBBY_CORS_ORIGINS", "https://app.example/")]));
+        assert_eq!(
+            listed.map(|s| s.cors_origins).ok(),
+            Some(vec!["https://app.example".to_owned()])
+        );
+    }
+
+    #[test]
     fn prod_refuses_in_memory_stores_shared_secrets_and_demo_data() {
         let error = Settings::from_vars(vars(&[
             ("CUBBY_ENV", "prod"),

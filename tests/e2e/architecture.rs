@@ -162,8 +162,9 @@ fn only_adapters_know_drivers_and_only_hosts_know_frameworks() {
 fn every_tenant_owned_port_method_takes_the_scope_first() {
     // Platform-level and infrastructure traits that are deliberately not tenant-owned: the
     // lookups that run before a session exists (tenants, users, memberships, invitations being
-    // accepted, session state, sign-in throttling), and the cache, whose keys carry their tenant because only
-    // tenant-naming constructors build them; and the in-memory store's object endpoint, which
+    // accepted, session state, sign-in throttling), the cache, whose keys carry their tenant
+    // because only tenant-naming constructors build them, and the request gate, which reads
+    // those three before the session exists; and the in-memory store's object endpoint, which
     // serves anonymous requests whose signed grant (made under a scope) names the key.
     let unscoped = [
         "TenantDirectory",
@@ -176,6 +177,7 @@ fn every_tenant_owned_port_method_takes_the_scope_first() {
         "Clock",
         "IdGenerator",
         "Cache",
+        "RequestGate",
         "LocalObjects",
         "JobQueue",
     ];

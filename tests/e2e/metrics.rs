@@ -6,7 +6,9 @@
 //! The recorder is global to the process: nextest runs each test in its own process, so each
 //! test reads only its own load (and reads it as a difference, from a scrape before it).
 
-use cubby_api::{ApiConfig, METRICS_CONTENT_TYPE, MetricsRenderer};
+use std::time::Duration;
+
+use cubby_api::{ApiConfig, METRICS_CONTENT_TYPE, MetricsRenderer, RateLimits};
 use cubby_domain::{Queue, Role};
 use cubby_host_actix::metrics::MetricsServer;
 use cubby_tests::scrape::{Scrape, assert_cumulative};
@@ -272,9 +274,10 @@ async fn store_calls_are_timed_by_system_and_operation() {
     // A page of rooms is one count and one find, nothing else of `rooms`.
     assert_eq!(moved("mongodb", "rooms.find"), 10.0);
     assert_eq!(moved("mongodb", "rooms.count"), 10.0);
-    assert!(
-        moved("redis", "cache.get") >= 10.0,
-        "session checks read the cache"
+    assert_eq!(
+        moved("redis", "gate.admit"),
+        10.0,
+        "session checks read the blocklist and the cache through the gate"
     );
     let find = [
         ("system", "mongodb"),
@@ -282,4 +285,99 @@ async fn store_calls_are_timed_by_system_and_operation() {
         ("outcome", "ok"),
     ];
     assert_cumulative(&after, "store_call_duration_seconds", &find);
+}
+
+/// Every Redis call a scrape has counted, by operation (all outcomes).
+fn redis_calls(scrape: &Scrape) -> std::collections::BTreeMap<String, f64> {
+    let mut calls = std::collections::BTreeMap::new();
+    for sample in &scrape.0 {
+        if sample.name == "store_call_duration_seconds_count"
+            && sample.labels.get("system").map(String::as_str) == Some("redis")
+        {
+            *calls.entry(sample.labels["operation"].clone()).or_default() += sample.value;
+        }
+    }
+    calls
+}
+
+/// Issue 10's goal: before a request reaches the data, one Redis round trip answers both rate
+/// limits, the blocklist and the session's cached entries, and a handler that reads the centre
+/// again (the child's page, for its date) finds it in the request's memo.
+#[tokio::test]
+async fn an_authenticated_request_makes_one_redis_round_trip() {
+    let renderer = renderer();
+    let services = cubby_ports::contract::services::mongodb_uri()
+        .zip(cubby_ports::contract::services::redis_url());
+    let Some((uri, url)) = services else {
+        return;
+    };
+    let config = ApiConfig {
+        rate_limits: Some(RateLimits {
+            per_address: 1_000,
+            per_tenant: 1_000,
+            window: Duration::from_secs(60),
+        }),
+        ..test_api_config()
+    };
+    let world = World::on_stores_with(&uri, &url, config).await;
+    let actix = ActixHost::start(&world).await;
+    let host = Checked(&actix);
+    let token = &world.a.director;
+    let room = crate::children::room(&host, token, "Koalas").await;
+    let child = crate::children::child(&host, token, "Aino", Some(&room)).await;
+    let paths = [
+        "/v1/rooms".to_owned(),
+        "/v1/children?limit=25".to_owned(),
+        format!("/v1/children/{}", child["id"].as_str().unwrap()),
+        format!("/v1/rooms/{room}/ratio"),
+    ];
+    // Warm: the first read of each entry misses and loads it.
+    for path in &paths {
+        host.send(Call::get(path).bearer(token)).await.expect(200);
+    }
+
+    let before = redis_calls(&Scrape::parse(&renderer.render()));
+    for _ in 0..5 {
+        for path in &paths {
+            host.send(Call::get(path).bearer(token)).await.expect(200);
+        }
+    }
+    let after = redis_calls(&Scrape::parse(&renderer.render()));
+    let moved: std::collections::BTreeMap<&str, f64> = after
+        .iter()
+        .map(|(operation, n)| {
+            (
+                operation.as_str(),
+                n - before.get(operation).unwrap_or(&0.0),
+            )
+        })
+        .filter(|(_, n)| *n > 0.0)
+        .collect();
+    assert_eq!(
+        moved,
+        [("gate.admit", 20.0)].into_iter().collect(),
+        "20 requests, one Redis call each"
+    );
+
+    // Over its limit, the address is refused from that same one call.
+    let limited = ApiConfig {
+        rate_limits: Some(RateLimits {
+            per_address: 2,
+            per_tenant: 1_000,
+            window: Duration::from_secs(60),
+        }),
+        ..test_api_config()
+    };
+    let world = World::on_stores_with(&uri, &url, limited).await;
+    let actix = ActixHost::start(&world).await;
+    for _ in 0..2 {
+        actix
+            .send(Call::get("/v1/rooms").bearer(&world.a.director))
+            .await
+            .expect(200);
+    }
+    actix
+        .send(Call::get("/v1/rooms").bearer(&world.a.director))
+        .await
+        .expect_error(429, "rate_limited");
 }

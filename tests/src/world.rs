@@ -137,13 +137,18 @@ impl World {
         let uri = cubby_ports::contract::services::mongodb_uri()?;
         let url = cubby_ports::contract::services::redis_url()?;
         let s3 = cubby_ports::contract::services::s3()?;
-        Some(Self::on_all_stores(&uri, &url, Some(&s3)).await)
+        Some(Self::on_all_stores(&uri, &url, Some(&s3), test_api_config()).await)
     }
 
     /// A world on a fresh database of the MongoDB at `uri` and a fresh namespace of the Redis
     /// at `url` (files in memory).
     pub async fn on_stores(uri: &str, url: &str) -> World {
-        Self::on_all_stores(uri, url, None).await
+        Self::on_all_stores(uri, url, None, test_api_config()).await
+    }
+
+    /// [`World::on_stores`] served with `api_config`.
+    pub async fn on_stores_with(uri: &str, url: &str, api_config: ApiConfig) -> World {
+        Self::on_all_stores(uri, url, None, api_config).await
     }
 
     /// A world on MongoDB, Redis and, when given, the S3 stand-in's bucket.
@@ -151,6 +156,7 @@ impl World {
         uri: &str,
         url: &str,
         s3: Option<&cubby_ports::contract::services::S3Service>,
+        api_config: ApiConfig,
     ) -> World {
         let mut ports = cubby_adapters_memory::embedded_ports();
         let mongo = crate::services::fresh_mongo(uri).await;
@@ -170,7 +176,7 @@ impl World {
             .unwrap()
             .install(&mut ports);
         }
-        let mut world = Self::on(ports, test_config(), test_api_config()).await;
+        let mut world = Self::on(ports, test_config(), api_config).await;
         world.mongo = Some(mongo);
         world
     }

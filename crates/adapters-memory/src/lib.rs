@@ -98,6 +98,7 @@ pub fn embedded_ports() -> cubby_ports::Ports {
         limits: Arc::new(store.clone()),
         audit: Arc::new(store.clone()),
         cache: Arc::new(store.clone()),
+        gate: None,
         idempotency: Arc::new(store),
         clock: Arc::new(SystemClock),
         ids: Arc::new(RandomIds),

@@ -200,6 +200,14 @@ mod tests {
         cubby_ports::rate_limiter_contract!(async { MemoryStore::default() });
     }
 
+    /// The in-memory stores have no gate of their own: the application reads them one call
+    /// at a time, which this checks is the same as the gate's contract.
+    mod gate {
+        use crate::MemoryStore;
+        use cubby_ports::contract::gate::Gated;
+        cubby_ports::request_gate_contract!(async { Gated::separate(MemoryStore::default()) });
+    }
+
     mod audit {
         use crate::MemoryStore;
         cubby_ports::audit_log_contract!(async { MemoryStore::default() });

@@ -7,7 +7,7 @@ use crate::{Redis, expiry_ms};
 
 impl Redis {
     /// The Redis key of a cache entry.
-    fn cache_key(&self, key: &CacheKey) -> String {
+    pub(crate) fn cache_key(&self, key: &CacheKey) -> String {
         self.key("cache", key.as_str())
     }
 }

@@ -1,8 +1,8 @@
 //! Redis adapters on the `redis` crate: the shared [`Cache`](cubby_ports::Cache), the
 //! [`IdempotencyStore`](cubby_ports::IdempotencyStore), the session
 //! [`TokenStore`](cubby_ports::TokenStore), the [`RateLimiter`](cubby_ports::RateLimiter)
-//! counters, the [`JobQueue`](cubby_ports::JobQueue) on Redis Streams and a readiness probe.
-//! Permission caches will follow here.
+//! counters, the [`RequestGate`](cubby_ports::RequestGate) that reads those in one round trip,
+//! the [`JobQueue`](cubby_ports::JobQueue) on Redis Streams and a readiness probe.
 //!
 //! One [`Redis`] (one multiplexed connection behind the driver's `ConnectionManager`) serves a
 //! whole process. It connects lazily, so a process starts while Redis is down; every call is
@@ -32,6 +32,7 @@
 //! password.
 
 mod cache;
+mod gate;
 mod hex;
 mod idempotency;
 mod jobs;
@@ -128,6 +129,7 @@ impl Redis {
         ports.idempotency = Arc::new(self.clone());
         ports.tokens = Arc::new(self.clone());
         ports.limits = Arc::new(self.clone());
+        ports.gate = Some(Arc::new(self.clone()));
         ports.jobs = Arc::new(self.clone());
         ports.probes.push(Arc::new(self.clone()));
     }

@@ -42,6 +42,11 @@ mod limits {
     cubby_ports::rate_limiter_contract!(optional super::fresh());
 }
 
+mod gate {
+    use cubby_ports::contract::gate::Gated;
+    cubby_ports::request_gate_contract!(optional async { super::fresh().await.map(Gated::of) });
+}
+
 mod jobs {
     cubby_ports::job_queue_contract!(optional super::fresh_queues());
 }

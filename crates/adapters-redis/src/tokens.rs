@@ -42,7 +42,7 @@ return 1
 
 impl Redis {
     /// The Redis key of a blocked access token.
-    fn blocked_key(&self, jti: &str) -> String {
+    pub(crate) fn blocked_key(&self, jti: &str) -> String {
         self.key("blk", jti)
     }
 

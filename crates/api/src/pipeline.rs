@@ -20,9 +20,9 @@ use crate::router::{Access, Lookup, Route};
 use crate::trace;
 use crate::{Api, ApiError};
 use crate::{ApiConfig, ClientAddr};
-use cubby_app::session::Session;
+use cubby_app::session::{AuthError, Presented, Session};
 use cubby_domain::SessionId;
-use cubby_ports::LimitKey;
+use cubby_ports::{GateAnswer, GateReads, LimitKey, Window};
 
 /// What the log line of a request says about its caller and route.
 #[derive(Default)]
@@ -82,7 +82,9 @@ async fn answer(
         outline.route = Some("(CORS preflight)");
         cors::preflight(&api.router, request.uri().path(), origin.as_ref())
     } else {
-        dispatch(api, request, request_id, outline).await
+        // One memo of cache reads per request: the session's entries, read with the rate-limit
+        // counters, are there for the handler too.
+        cubby_app::cache::remembering(dispatch(api, request, request_id, outline)).await
     };
     let response = match answer {
         Ok(response) => response,
@@ -108,35 +110,7 @@ async fn dispatch(
     outline.route = Some(route.spec.path);
 
     let client = parts.extensions.get::<ClientAddr>().map(|addr| addr.0);
-    if let (Some(limits), Some(address)) = (&api.config.rate_limits, client)
-        && !crate::routes::is_health_check(route.spec.path)
-    {
-        limit(
-            api,
-            &LimitKey::requests_from(address),
-            limits.per_address,
-            limits.window,
-        )
-        .await?;
-    }
-    let session = match route.spec.access {
-        Access::Public => None,
-        Access::Session | Access::Permission(_) => {
-            let session = authenticate(api, &parts.method, &parts.headers).await?;
-            outline.tenant_id = Some(session.scope.tenant_id().to_string());
-            if let Some(limits) = &api.config.rate_limits {
-                let key = LimitKey::requests_of(session.scope.tenant_id());
-                limit(api, &key, limits.per_tenant, limits.window).await?;
-            }
-            outline.user_id = session.scope.user_id().map(|id| id.to_string());
-            if let Access::Permission(permission) = route.spec.access
-                && !session.scope.has(permission)
-            {
-                return Err(forbidden(permission));
-            }
-            Some(session)
-        }
-    };
+    let session = admit(api, route, client, &parts.method, &parts.headers, outline).await?;
 
     if !body.is_empty() {
         if !is_json(&parts.headers) {
@@ -177,21 +151,103 @@ async fn dispatch(
     }
 }
 
-/// Counts a request against `key`; past `max` in the window, 429 `rate_limited` with the time
-/// left. A counter store that does not answer counts nothing (the store's outage shows
-/// elsewhere: sessions fail closed on it).
-async fn limit(api: &Api, key: &LimitKey, max: u32, window: Duration) -> Result<(), ApiError> {
-    match api.app.ports().limits.hit(key, window).await {
-        Ok(counted) if counted.count > max => Err(too_many(
-            "rate_limited",
-            "too many requests; try again later",
-            counted.resets_in,
-        )),
-        Ok(_) => Ok(()),
+/// Counts the request against its rate limits and opens its session, with one call to the
+/// gate: the per-address counter (every route but the health checks), and for a route with a
+/// session the per-centre counter, the blocklist and the cached session entries of the token.
+/// Refusals come in this order: 429 for the address, 401 (or 503 when the gate or a store does
+/// not answer: sessions fail closed), 403 for a browser request's origin or CSRF token, 429 for
+/// the centre, 403 for the permission. A gate that does not answer counts nothing on a public
+/// route, which is served.
+async fn admit(
+    api: &Api,
+    route: &Route,
+    client: Option<std::net::IpAddr>,
+    method: &Method,
+    headers: &HeaderMap,
+    outline: &mut Outline,
+) -> Result<Option<Session>, ApiError> {
+    let limits = api.config.rate_limits.as_ref();
+    let mut reads = GateReads::default();
+    let per_address = match (limits, client) {
+        (Some(limits), Some(address)) if !crate::routes::is_health_check(route.spec.path) => {
+            reads
+                .hits
+                .push((LimitKey::requests_from(address), limits.window));
+            Some(limits.per_address)
+        }
+        _ => None,
+    };
+    let presented = match route.spec.access {
+        Access::Public => None,
+        Access::Session | Access::Permission(_) => Some(present(api, headers)),
+    };
+    let per_tenant = match (&presented, limits) {
+        (Some(Ok((presented, _))), Some(limits)) => {
+            let key = LimitKey::requests_of(presented.tenant_id());
+            reads.hits.push((key, limits.window));
+            Some(limits.per_tenant)
+        }
+        _ => None,
+    };
+    if let Some(Ok((presented, _))) = &presented {
+        api.app.sessions.reads(presented, &mut reads);
+    }
+    let answer = if reads.hits.is_empty() && reads.blocked.is_none() {
+        Ok(GateAnswer::default())
+    } else {
+        api.app.gate.admit(&reads).await
+    };
+    let windows = match &answer {
+        Ok(answer) => answer.windows.clone(),
         Err(error) => {
             tracing::warn!(error = %error, "the rate limit counters did not answer; not counted");
-            Ok(())
+            Vec::new()
         }
+    };
+    // The hits were asked in this order: the address's counter, then the centre's.
+    let (address_window, tenant_window) = match per_address {
+        Some(_) => (windows.first(), windows.get(1)),
+        None => (None, windows.first()),
+    };
+    if let (Some(max), Some(window)) = (per_address, address_window) {
+        over(*window, max)?;
+    }
+    let Some(presented) = presented else {
+        return Ok(None);
+    };
+    let (presented, credential) = presented?;
+    let answer = answer.map_err(|error| AuthError::Unavailable(Box::new(error)))?;
+    let checks_browser = credential == Credential::Cookie && !is_safe(method);
+    if checks_browser {
+        check_origin(&api.config, headers)?;
+    }
+    let session = api.app.sessions.open(presented, &answer).await?;
+    if checks_browser {
+        check_csrf(&api.config, headers, session.session_id)?;
+    }
+    outline.tenant_id = Some(session.scope.tenant_id().to_string());
+    if let (Some(max), Some(window)) = (per_tenant, tenant_window) {
+        over(*window, max)?;
+    }
+    outline.user_id = session.scope.user_id().map(|id| id.to_string());
+    if let Access::Permission(permission) = route.spec.access
+        && !session.scope.has(permission)
+    {
+        return Err(forbidden(permission));
+    }
+    Ok(Some(session))
+}
+
+/// 429 `rate_limited`, with the time left, once a counter is past `max` in its window.
+fn over(window: Window, max: u32) -> Result<(), ApiError> {
+    if window.count > max {
+        Err(too_many(
+            "rate_limited",
+            "too many requests; try again later",
+            window.resets_in,
+        ))
+    } else {
+        Ok(())
     }
 }
 
@@ -228,13 +284,17 @@ fn failed(error: ApiError, request_id: &RequestId, tenant_id: Option<&str>) -> R
     error.into_response(request_id)
 }
 
-/// The session of a request: from `Authorization: Bearer`, or else from the access cookie, in
-/// which case an unsafe method must carry the CSRF token and come from an allowed origin.
-async fn authenticate(
-    api: &Api,
-    method: &Method,
-    headers: &HeaderMap,
-) -> Result<Session, ApiError> {
+/// Where a request's access token came from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Credential {
+    Bearer,
+    Cookie,
+}
+
+/// The access token of a request, checked by itself (no store read): from `Authorization:
+/// Bearer`, or else from the access cookie, in which case an unsafe method must also carry the
+/// CSRF token and come from an allowed origin (checked once the session is open).
+fn present(api: &Api, headers: &HeaderMap) -> Result<(Presented, Credential), ApiError> {
     if let Some(value) = headers.get(header::AUTHORIZATION) {
         let token = value
             .to_str()
@@ -248,18 +308,12 @@ async fn authenticate(
             .ok_or_else(|| {
                 ApiError::unauthenticated("auth.invalid_token", "the access token is not valid")
             })?;
-        return Ok(api.app.sessions.verify(token).await?);
+        return Ok((api.app.sessions.present(token)?, Credential::Bearer));
     }
     let token = cookies::read(headers, cookies::ACCESS).ok_or_else(|| {
         ApiError::unauthenticated("auth.required", "this route needs an access token")
     })?;
-    if is_safe(method) {
-        return Ok(api.app.sessions.verify(token).await?);
-    }
-    check_origin(&api.config, headers)?;
-    let session = api.app.sessions.verify(token).await?;
-    check_csrf(&api.config, headers, session.session_id)?;
-    Ok(session)
+    Ok((api.app.sessions.present(token)?, Credential::Cookie))
 }
 
 /// Whether a method changes nothing (CSRF does not apply to it).

@@ -9,7 +9,15 @@
 //! These lookups are part of verifying every session, and sessions fail closed: when the cache
 //! does not answer a read, the lookup answers [`RepoError::Unavailable`] rather than going
 //! around it. Failing to store or drop an entry is only logged.
+//!
+//! Within [`remembering`] (a request), each entry is read from the shared cache at most once:
+//! what was read (or found absent), loaded or already read with the request's other reads (see
+//! [`remember`]) is answered from a memo of that request. The session check's reads arrive
+//! that way, in the same round trip as the rate-limit counters and the blocklist, and a
+//! handler that reads the centre again finds it there. Writes drop what they change from the
+//! memo as from the cache.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -61,6 +69,38 @@ impl CacheStats {
     pub fn errors(&self) -> u64 {
         self.errors.load(Ordering::Relaxed)
     }
+}
+
+tokio::task_local! {
+    /// The entries a request has read, by key (`None`: known to be absent).
+    static SEEN: RefCell<HashMap<CacheKey, Option<Vec<u8>>>>;
+}
+
+/// Runs `work` with a memo of cache reads: inside it, each entry is read from the shared cache
+/// at most once. Inside another `remembering`, it shares that one.
+pub async fn remembering<F: Future>(work: F) -> F::Output {
+    if SEEN.try_with(|_| ()).is_ok() {
+        work.await
+    } else {
+        SEEN.scope(RefCell::default(), work).await
+    }
+}
+
+/// Records what the shared cache holds under `key` (`None`: nothing), read along with other
+/// reads; a no-op outside [`remembering`].
+pub fn remember(key: CacheKey, value: Option<Vec<u8>>) {
+    let _outside = SEEN.try_with(|seen| seen.borrow_mut().insert(key, value));
+}
+
+/// What the request already knows of `key`: `Some(None)` when it is known to be absent.
+fn recall(key: &CacheKey) -> Option<Option<Vec<u8>>> {
+    SEEN.try_with(|seen| seen.borrow().get(key).cloned())
+        .ok()
+        .flatten()
+}
+
+fn unremember(key: &CacheKey) {
+    let _outside = SEEN.try_with(|seen| seen.borrow_mut().remove(key));
 }
 
 /// One lock per key being loaded, so that concurrent misses of a key load it once.
@@ -129,22 +169,33 @@ impl ReadThrough {
         metrics::counter!(CACHE_REQUESTS, "cache" => self.name, "outcome" => label).increment(1);
     }
 
-    /// [`ReadThrough::cached`], counting a failed read as an `error`.
-    async fn lookup<T: Entry>(&self, key: &CacheKey) -> Result<Option<T>, RepoError> {
-        self.cached(key)
-            .await
-            .inspect_err(|_| self.count(Outcome::Error))
-    }
-
-    async fn cached<T: Entry>(&self, key: &CacheKey) -> Result<Option<T>, RepoError> {
-        let Some(bytes) = self.cache.get(key).await? else {
+    /// The entry under `key` from the shared cache (from the request's memo first when
+    /// `memo`), counting a failed read as an `error`.
+    async fn lookup<T: Entry>(&self, key: &CacheKey, memo: bool) -> Result<Option<T>, RepoError> {
+        let bytes = match recall(key).filter(|_| memo) {
+            Some(known) => known,
+            None => {
+                let read = self
+                    .cache
+                    .get(key)
+                    .await
+                    .inspect_err(|_| self.count(Outcome::Error))?;
+                remember(key.clone(), read.clone());
+                read
+            }
+        };
+        let Some(bytes) = bytes else {
             return Ok(None);
         };
         match T::decode(&bytes) {
             Some(value) => Ok(Some(value)),
             None => {
                 tracing::warn!(cache.key = key.as_str(), "unreadable cache entry dropped");
-                self.cache.remove(key).await?;
+                unremember(key);
+                self.cache
+                    .remove(key)
+                    .await
+                    .inspect_err(|_| self.count(Outcome::Error))?;
                 Ok(None)
             }
         }
@@ -154,29 +205,32 @@ impl ReadThrough {
     where
         F: Future<Output = Result<T, RepoError>>,
     {
-        if let Some(value) = self.lookup(&key).await? {
+        if let Some(value) = self.lookup(&key, true).await? {
             self.count(Outcome::Hit);
             return Ok(value);
         }
         let lock = self.flights.lock_for(key.as_str());
         let _loading = lock.lock().await;
-        // Another task may have loaded it while this one waited.
-        if let Some(value) = self.lookup(&key).await? {
+        // Another task may have loaded it while this one waited (or since the memo's read).
+        if let Some(value) = self.lookup(&key, false).await? {
             self.count(Outcome::Hit);
             return Ok(value);
         }
         self.count(Outcome::Miss);
         let value = load.await?;
+        let bytes = value.encode();
         if let Some(ttl) = Ttl::new(ttl)
-            && let Err(error) = self.cache.put(&key, &value.encode(), ttl).await
+            && let Err(error) = self.cache.put(&key, &bytes, ttl).await
         {
             tracing::warn!(cache.key = key.as_str(), error = %error, "cache unavailable; entry not stored");
         }
+        remember(key, Some(bytes));
         Ok(value)
     }
 
     async fn forget(&self, keys: &[CacheKey]) {
         for key in keys {
+            unremember(key);
             if let Err(error) = self.cache.remove(key).await {
                 tracing::warn!(cache.key = key.as_str(), error = %error, "cache unavailable; entry left to expire");
             }

@@ -90,6 +90,9 @@ impl AppConfig {
 pub struct App {
     /// Session verification and token minting.
     pub sessions: Arc<Sessions>,
+    /// A request's reads before it reaches the data (rate-limit counters, blocklist, cached
+    /// session entries), in one call: the ports' own gate, or one call per read.
+    pub gate: Arc<dyn cubby_ports::RequestGate>,
     /// Signing in and out.
     pub auth: auth::Auth,
     /// People in centres.
@@ -153,6 +156,13 @@ impl App {
             ports.roles.clone(),
             ports.cache.clone(),
         ));
+        let gate = ports.gate.clone().unwrap_or_else(|| {
+            Arc::new(cubby_ports::SeparateCalls {
+                limits: ports.limits.clone(),
+                tokens: ports.tokens.clone(),
+                cache: ports.cache.clone(),
+            })
+        });
         let sessions = Arc::new(Sessions::new(
             config.keys,
             config.policy,
@@ -160,7 +170,7 @@ impl App {
                 tenants: tenants.clone(),
                 principals: principals.clone(),
                 permissions: permissions.clone(),
-                tokens: ports.tokens.clone(),
+                gate: gate.clone(),
                 clock: ports.clock.clone(),
                 ids: ports.ids.clone(),
             },
@@ -270,6 +280,7 @@ impl App {
         );
         Ok(Self {
             sessions,
+            gate,
             auth,
             members,
             custom_roles,

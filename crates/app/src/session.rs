@@ -4,6 +4,13 @@
 //! opens a session only if its signature, header and claims are right, it is not blocked, its
 //! centre is active, and its membership and user are active now: roles and suspensions take
 //! effect on the next request, not when the token expires.
+//!
+//! Checking a token has two steps, so that a request's reads reach the shared store together:
+//! [`Sessions::present`] checks what needs no store (header, signature, claims, times), and
+//! [`Sessions::open`] checks the rest against the [`RequestGate`]'s answer to the reads
+//! [`Sessions::reads`] names (the blocklist, the centre, the principal and its permission set),
+//! which the caller may ask along with its own (the rate-limit counters). [`Sessions::verify`]
+//! does both.
 
 use std::sync::Arc;
 
@@ -11,14 +18,14 @@ use cubby_domain::{
     MembershipId, RoleRef, SessionId, TenantCode, TenantId, TenantStatus, UserId, UserStatus,
 };
 use cubby_ports::{
-    BoxError, Clock, IdGenerator, RepoError, TenantDirectory, TenantScope, TokenStore,
-    VerifiedSession,
+    BoxError, CacheKey, Clock, GateAnswer, GateReads, IdGenerator, RepoError, RequestGate,
+    TenantDirectory, TenantScope, VerifiedSession,
 };
 use jsonwebtoken::{Header, Validation};
 use time::{Duration, OffsetDateTime};
 
 use crate::AppError;
-use crate::cache::{Permissions, Principals};
+use crate::cache::{Permissions, Principals, remember, remembering};
 use crate::tokens::{AccessClaims, IssuedToken, TokenKeys, TokenPolicy};
 
 /// Why a presented token opened no session. The reason is for logs; callers answer every
@@ -70,6 +77,40 @@ pub struct Session {
     pub session_id: Option<SessionId>,
 }
 
+/// A token whose header, signature, claims and times are right: who it says it is for, not
+/// yet checked against the blocklist and the stores ([`Sessions::open`] does that).
+#[derive(Debug)]
+pub struct Presented {
+    tenant_id: TenantId,
+    user_id: UserId,
+    membership_id: MembershipId,
+    session_id: Option<SessionId>,
+    expires_at: OffsetDateTime,
+    entitlements_version: u64,
+    tenant_code: String,
+    jti: String,
+}
+
+impl Presented {
+    /// The centre the token is signed for.
+    pub fn tenant_id(&self) -> TenantId {
+        self.tenant_id
+    }
+
+    /// The cache entries opening it reads: the centre, the principal, the permission set.
+    fn cache_keys(&self) -> [CacheKey; 3] {
+        [
+            CacheKey::tenant_by_id(self.tenant_id),
+            CacheKey::principal(self.tenant_id, self.membership_id),
+            CacheKey::permissions(
+                self.tenant_id,
+                self.membership_id,
+                self.entitlements_version,
+            ),
+        ]
+    }
+}
+
 /// Mints and verifies access tokens.
 pub struct Sessions {
     keys: TokenKeys,
@@ -77,7 +118,7 @@ pub struct Sessions {
     tenants: Arc<dyn TenantDirectory>,
     principals: Arc<Principals>,
     permissions: Arc<Permissions>,
-    tokens: Arc<dyn TokenStore>,
+    gate: Arc<dyn RequestGate>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
 }
@@ -98,8 +139,8 @@ pub struct SessionStores {
     pub principals: Arc<Principals>,
     /// Permission sets (read through the cache).
     pub permissions: Arc<Permissions>,
-    /// The blocklist.
-    pub tokens: Arc<dyn TokenStore>,
+    /// The blocklist and the cache, read in one call.
+    pub gate: Arc<dyn RequestGate>,
     /// The clock.
     pub clock: Arc<dyn Clock>,
     /// The id source.
@@ -121,7 +162,7 @@ impl Sessions {
             tenants: stores.tenants,
             principals: stores.principals,
             permissions: stores.permissions,
-            tokens: stores.tokens,
+            gate: stores.gate,
             clock: stores.clock,
             ids: stores.ids,
         }
@@ -184,13 +225,28 @@ impl Sessions {
         })
     }
 
-    /// Verifies an access token and builds the session it opens.
+    /// Verifies an access token and builds the session it opens: [`Sessions::present`], the
+    /// gate asked [`Sessions::reads`] alone, then [`Sessions::open`].
     ///
     /// # Errors
     ///
     /// [`AuthError::Invalid`] for any token that does not open a session;
     /// [`AuthError::Unavailable`] when a store needed for the check does not answer.
     pub async fn verify(&self, token: &str) -> Result<Session, AuthError> {
+        let presented = self.present(token)?;
+        let mut reads = GateReads::default();
+        self.reads(&presented, &mut reads);
+        let answer = self.gate.admit(&reads).await.map_err(unavailable)?;
+        self.open(presented, &answer).await
+    }
+
+    /// Checks what a token says by itself: header, signature, claims and times. No store is
+    /// read.
+    ///
+    /// # Errors
+    ///
+    /// [`AuthError::Invalid`] when the token is malformed, forged, expired or for someone else.
+    pub fn present(&self, token: &str) -> Result<Presented, AuthError> {
         let claims = self.verify_claims(token)?;
         let tenant_id =
             TenantId::parse(&claims.tenant_id).map_err(|_| AuthError::Invalid("tenant_id"))?;
@@ -201,14 +257,62 @@ impl Sessions {
             Some(sid) => Some(SessionId::parse(sid).map_err(|_| AuthError::Invalid("sid"))?),
             None => None,
         };
-        if self
-            .tokens
-            .is_access_blocked(&claims.jti)
-            .await
-            .map_err(unavailable)?
-        {
+        let expires_at = OffsetDateTime::from_unix_timestamp(claims.exp)
+            .map_err(|_| AuthError::Invalid("exp"))?;
+        Ok(Presented {
+            tenant_id,
+            user_id,
+            membership_id,
+            session_id,
+            expires_at,
+            entitlements_version: claims.ev,
+            tenant_code: claims.tenant_code,
+            jti: claims.jti,
+        })
+    }
+
+    /// Adds what opening `presented` reads to `reads`: its `jti` in the blocklist, and the
+    /// cached centre, principal and permission set (at the token's entitlements version, the
+    /// membership's unless it changed since the token was minted).
+    pub fn reads(&self, presented: &Presented, reads: &mut GateReads) {
+        reads.blocked = Some(presented.jti.clone());
+        reads.cached.extend(presented.cache_keys());
+    }
+
+    /// Opens the session of `presented`, from the gate's `answer` to [`Sessions::reads`]: the
+    /// blocklist, then the centre, the membership and the user as they are now. Entries the
+    /// answer did not hold are read through the caches.
+    ///
+    /// # Errors
+    ///
+    /// [`AuthError::Invalid`] for a token that opens no session; [`AuthError::Unavailable`]
+    /// when a store needed for the check does not answer.
+    pub async fn open(
+        &self,
+        presented: Presented,
+        answer: &GateAnswer,
+    ) -> Result<Session, AuthError> {
+        if answer.blocked {
             return Err(AuthError::Invalid("blocked"));
         }
+        remembering(async {
+            for (key, value) in presented.cache_keys().into_iter().zip(&answer.cached) {
+                remember(key, value.clone());
+            }
+            self.check(presented).await
+        })
+        .await
+    }
+
+    /// The checks against the stores, once the token is known not to be blocked.
+    async fn check(&self, presented: Presented) -> Result<Session, AuthError> {
+        let Presented {
+            tenant_id,
+            user_id,
+            membership_id,
+            session_id,
+            ..
+        } = presented;
         let tenant = match self.tenants.by_id(tenant_id).await {
             Ok(tenant) => tenant,
             Err(RepoError::NotFound) => return Err(AuthError::Invalid("unknown tenant")),
@@ -217,7 +321,7 @@ impl Sessions {
         if tenant.status != TenantStatus::Active {
             return Err(AuthError::Invalid("tenant suspended"));
         }
-        if tenant.code.as_str() != claims.tenant_code {
+        if tenant.code.as_str() != presented.tenant_code {
             return Err(AuthError::Invalid("tenant_code"));
         }
         let principal = match self.principals.get(tenant_id, membership_id).await {
@@ -248,12 +352,10 @@ impl Sessions {
             permissions,
             entitlements_version: membership.entitlements_version,
         });
-        let expires_at = OffsetDateTime::from_unix_timestamp(claims.exp)
-            .map_err(|_| AuthError::Invalid("exp"))?;
         Ok(Session {
             scope,
-            token_id: claims.jti,
-            expires_at,
+            token_id: presented.jti,
+            expires_at: presented.expires_at,
             session_id,
         })
     }

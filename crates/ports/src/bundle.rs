@@ -57,6 +57,10 @@ pub struct Ports {
     pub audit: Arc<dyn AuditLog>,
     /// The shared cache.
     pub cache: Arc<dyn Cache>,
+    /// The reads before a request reaches the data, in one call, when one store holds the
+    /// `limits`, `tokens` and `cache` above and can answer them together (Redis, in one round
+    /// trip). `None`: one call per read to those three ports ([`crate::SeparateCalls`]).
+    pub gate: Option<Arc<dyn crate::RequestGate>>,
     /// Idempotency records.
     pub idempotency: Arc<dyn IdempotencyStore>,
     /// The clock.

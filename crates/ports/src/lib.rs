@@ -16,6 +16,7 @@ mod cache;
 mod children;
 mod error;
 mod files;
+mod gate;
 mod health;
 mod idempotency;
 mod invitations;
@@ -47,6 +48,7 @@ pub use files::{
     FileRepository, LocalObjectRequest, LocalObjectResponse, LocalObjects, ObjectInfo, ObjectStore,
     PresignedPost, PresignedRequest, UploadPolicy,
 };
+pub use gate::{GateAnswer, GateReads, RequestGate, SeparateCalls};
 pub use health::{HealthProbe, ProbeError};
 pub use idempotency::{Claim, Fingerprint, IdempotencyKey, IdempotencyStore, StoredResponse};
 pub use invitations::{InvitationDirectory, InvitationQuery, InvitationRepository};

@@ -24,6 +24,7 @@ pub mod attendance;
 pub mod audit;
 pub mod cache;
 pub mod children;
+pub mod gate;
 pub mod idempotency;
 pub mod invitations;
 pub mod jobs;

@@ -22,7 +22,10 @@ impl Reply {
     ///
     /// [`ApiError::internal`] if the body cannot be serialized.
     pub fn json<T: Serialize>(status: StatusCode, body: &T) -> Result<Self, ApiError> {
-        let bytes = serde_json::to_vec(body).map_err(|e| ApiError::internal(Box::new(e)))?;
+        // Room for a typical page up front: growing a 16 KB body from serde_json's 128 bytes
+        // took seven reallocations and copies.
+        let mut bytes = Vec::with_capacity(4096);
+        serde_json::to_writer(&mut bytes, body).map_err(|e| ApiError::internal(Box::new(e)))?;
         Ok(Self {
             status,
             body: Bytes::from(bytes),

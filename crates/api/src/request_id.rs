@@ -3,10 +3,10 @@
 
 use std::fmt;
 
-use http::HeaderMap;
+use http::{HeaderMap, HeaderName};
 
 /// The header carrying the request id.
-pub(crate) const HEADER: &str = "x-request-id";
+pub(crate) const HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
 /// A request id: 1 to 128 characters of `A-Z a-z 0-9 - _ . :`.
 #[derive(Clone, PartialEq, Eq)]
@@ -16,7 +16,7 @@ impl RequestId {
     /// The caller's id if it is well-formed, else a new one.
     pub fn from_headers(headers: &HeaderMap) -> Self {
         headers
-            .get(HEADER)
+            .get(&HEADER)
             .and_then(|value| value.to_str().ok())
             .filter(|value| is_well_formed(value))
             .map(|value| Self(value.to_owned()))

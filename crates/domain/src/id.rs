@@ -64,16 +64,24 @@ fn parse_typed(input: &str, prefix: &'static str) -> Result<Uuid, IdError> {
     decode_suffix(suffix)
 }
 
-/// Writes `prefix_suffix`.
+/// Writes `prefix_suffix` in one piece, so that `to_string` allocates once (ids are written
+/// many times per response).
 fn fmt_typed(uuid: Uuid, prefix: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    const ROOM: usize = 48;
     let suffix = encode_suffix(uuid);
-    f.write_str(prefix)?;
-    f.write_str("_")?;
-    // The alphabet is ASCII, so every byte is one character.
-    for byte in suffix {
-        fmt::Write::write_char(f, char::from(byte))?;
-    }
-    Ok(())
+    let length = prefix.len() + 1 + SUFFIX_LEN;
+    let mut text = [0u8; ROOM];
+    let Some(out) = text.get_mut(..length) else {
+        f.write_str(prefix)?;
+        f.write_str("_")?;
+        return f.write_str(std::str::from_utf8(&suffix).map_err(|_| fmt::Error)?);
+    };
+    let (head, tail) = out.split_at_mut(prefix.len());
+    head.copy_from_slice(prefix.as_bytes());
+    tail[0] = b'_';
+    tail[1..].copy_from_slice(&suffix);
+    // The prefix is a str and the alphabet ASCII: always UTF-8.
+    f.write_str(std::str::from_utf8(out).map_err(|_| fmt::Error)?)
 }
 
 macro_rules! typed_id {

@@ -18,6 +18,10 @@ mod fixture;
 mod seed;
 mod seed_days;
 
+/// The allocator of the `cubby` binary (see its `main.rs`), so that the benchmark measures it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;

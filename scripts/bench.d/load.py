@@ -2,6 +2,10 @@
 for its data set, drives each scenario with wrk, measures the server from /proc and its
 Prometheus /metrics, prints a table and writes a JSON report. Standard library only.
 
+In the mongo mode it also compares the p50 of GET /v1/children/{id} on one connection with the
+floor measured by the micro-benchmarks (report.py's floor(), from target/bench/micro.json next
+to REPORT, when present).
+
 Usage: load.py MODE BINARY REPORT MACHINE_FILE DURATION WARMUP [KEY=VALUE...]
   MODE     load | scale | mongo
   KEY=VALUE settings passed to the server (CUBBY_MONGODB_URI, CUBBY_REDIS_URL for mongo)
@@ -15,6 +19,9 @@ import subprocess
 import sys
 import tempfile
 import time
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import report as reports  # noqa: E402 (scripts/bench.d/report.py)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TICK = os.sysconf("SC_CLK_TCK")
@@ -38,6 +45,8 @@ GETS = [
 ]
 CHECKIN = ("POST /v1/attendance (check-in)", "checkin.lua", 2, 64)
 LOGIN = ("POST /v1/auth/login", "login.lua", 2, 8)
+# One child on one connection: the latency without queueing, compared with the floor.
+CHILD_ALONE = (reports.FLOOR_SCENARIO, "child.lua", 1, 1)
 # mode -> list of (label, data set flags, scenarios)
 PLANS = {
     "load": [("in-memory, 1,000 tenants x 100 children, 10 staff, 30 days",
@@ -48,10 +57,11 @@ PLANS = {
                [("GET /v1/children?limit=25, 1 connection", "list.lua", 1, 1)])
               for n, label in ((1000, "1k"), (10000, "10k"), (100000, "100k"))],
     # Enough children that no child is checked in twice in a run (about 50 check-ins/s), and
-    # no history: the stand-in's inserts slow down past a few thousand documents.
+    # no history: the stand-in's inserts slow down past a few thousand documents. Sign-ins
+    # last: argon2's memory would raise the peak RSS of every later scenario.
     "mongo": [("MongoDB stand-in + Redis, 2 tenants x 400 children, 4 staff, no history",
                ["--tenants", "2", "--children", "400", "--staff", "4", "--days", "0"],
-               GETS + [CHECKIN])],
+               GETS + [CHILD_ALONE, CHECKIN, LOGIN])],
 }
 
 
@@ -94,6 +104,20 @@ def scrape(address):
     return counts
 
 
+def settle(address, limit=30.0):
+    """Waits until the server has answered what a wrk run left in flight (wrk stops without
+    waiting for its connections' last requests: with 64 connections and latencies of seconds,
+    64 requests would otherwise be served, and counted, in the next measured run)."""
+    deadline = time.monotonic() + limit
+    served = scrape(address)["http"]
+    while time.monotonic() < deadline:
+        time.sleep(0.3)
+        now = scrape(address)["http"]
+        if now == served:
+            return
+        served = now
+
+
 def wrk(address, script, threads, connections, seconds, fixture, phase, run):
     command = ["wrk", "-t%d" % threads, "-c%d" % connections, "-d%ds" % seconds,
                "--timeout", "10s", "-s", os.path.join(HERE, script),
@@ -129,10 +153,14 @@ def scenario(process, address, fixture, spec, duration, warmup, run):
     name, script, threads, connections = spec
     if warmup:
         wrk(address, script, threads, connections, warmup, fixture, "warm", run)
+    settle(address)
     before_metrics = scrape(address)
     before_cpu = proc_cpu_ticks(process.pid)
     result = wrk(address, script, threads, connections, duration, fixture, "measure", run)
     cpu = proc_cpu_ticks(process.pid) - before_cpu
+    # The requests still in flight when wrk stopped have made some of their store calls: the
+    # counts are read once they are answered, so that calls and requests match.
+    settle(address)
     after_metrics = scrape(address)
     served = after_metrics["http"] - before_metrics["http"]
     per_request, statuses = {}, {}
@@ -186,6 +214,8 @@ def main():
     log_path = os.path.join(os.path.dirname(report), "%s-server.log" % mode)
     os.makedirs(os.path.dirname(report), exist_ok=True)
     results, rows = [], []
+    machine = reports.read_machine(machine_file)
+    machine["load before"] = reports.load_average()
     with open(log_path, "w") as log:
         for label, flags, scenarios in PLANS[mode]:
             print("==> %s: seeding (server output: %s)" % (label, log_path), flush=True)
@@ -204,14 +234,19 @@ def main():
                 process.wait()
                 subprocess.run(["rm", "-rf", fixture], check=False)
             results.append({"data_set": label, "flags": flags, "summary": summary, "scenarios": measured})
-    machine = dict(line.split(":", 1) for line in open(machine_file, encoding="utf-8") if ":" in line)
-    with open(report, "w", encoding="utf-8") as f:
-        json.dump({"mode": mode, "machine": {k.strip(): v.strip() for k, v in machine.items()},
-                   "duration_seconds": duration, "warmup_seconds": warmup,
-                   "load_generator": "wrk 4.1.0 on the same machine", "results": results}, f, indent=2)
-        f.write("\n")
+    machine["load after"] = reports.load_average()
+    data = {"mode": mode, "machine": machine, "duration_seconds": duration,
+            "warmup_seconds": warmup, "load_generator": "wrk 4.1.0 on the same machine",
+            "results": results}
+    if mode == "mongo":
+        data["floor"] = reports.floor(os.path.join(os.path.dirname(report), "micro.json"),
+                                      [row for _, row in rows])
+    reports.write_json(report, data)
     print()
     table(rows)
+    if "floor" in data:
+        print()
+        print(reports.floor_lines(data["floor"]))
     print("\nwritten: %s (store calls per request by operation are there)" % report)
 
 

@@ -36,6 +36,8 @@ BASE_ENV = {
     "CUBBY_METRICS_PUBLIC": "true",
     "CUBBY_RATE_LIMIT_PER_ADDRESS": "1000000",
     "CUBBY_RATE_LIMIT_PER_TENANT": "10000000",
+    # As deploy/Dockerfile runs the cubby binary.
+    "MIMALLOC_ARENA_EAGER_COMMIT": "0",
 }
 # name, script, wrk threads, connections
 GETS = [

@@ -148,6 +148,11 @@ def start(binary, flags, settings, log):
         summary = json.load(f)
     summary["ready_seconds"] = round(time.monotonic() - started, 1)
     summary["rss_after_seed_mb"] = round(proc_kb(process.pid, "VmRSS") / 1024, 1)
+    summary["peak_rss_seeding_mb"] = round(proc_kb(process.pid, "VmHWM") / 1024, 1)
+    # The peak reported with the scenarios is the load's, not the seeding's: writing 5 to
+    # clear_refs resets VmHWM to the current RSS (Linux 4.0+).
+    with open("/proc/%d/clear_refs" % process.pid, "w") as f:
+        f.write("5")
     return process, fixture, address, summary
 
 

@@ -238,8 +238,12 @@ def seeded(report):
     summaries = [d["summary"] for d in report["results"]]
     ready = " / ".join("%.1f" % s["ready_seconds"] for s in summaries)
     rss = " / ".join(thousands(s["rss_after_seed_mb"]) for s in summaries)
-    return "%sseeded and ready in %s s, %s MB resident before the load" % (
+    text = "%sseeded and ready in %s s, %s MB resident before the load" % (
         "a server per data set, " if len(summaries) > 1 else "", ready, rss)
+    if all("peak_rss_seeding_mb" in s for s in summaries):
+        text += " (peak while seeding %s MB)" % " / ".join(
+            thousands(s["peak_rss_seeding_mb"]) for s in summaries)
+    return text
 
 
 # --- the blocks of docs/benchmarks.md ------------------------------------------------------
@@ -278,8 +282,8 @@ def block_load(report):
              "mongo": "the MongoDB stand-in and Redis on loopback"}[mode]
     lines = [paragraph(
         "**`scripts/bench %s`** (%s; %s). %s Load from %s, %d s warm-up and %d s measured per "
-        "scenario. RSS is after the scenario, peak RSS the process's `VmHWM` so far; statuses "
-        "are those the server counted in the measured run."
+        "scenario. RSS is after the scenario, peak RSS the process's `VmHWM` since the load began "
+        "(reset after seeding); statuses are those the server counted in the measured run."
         % (mode, intro, seeded(report), header(report), report.get("load_generator", "wrk"),
            report["warmup_seconds"], report["duration_seconds"])),
         "", load_table(report, with_stores=(mode == "mongo"))]

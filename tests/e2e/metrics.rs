@@ -300,6 +300,19 @@ fn redis_calls(scrape: &Scrape) -> std::collections::BTreeMap<String, f64> {
     calls
 }
 
+/// The test api configuration with rate limits: `per_address` requests a minute from one
+/// address, a thousand of one centre.
+fn limited(per_address: u32) -> ApiConfig {
+    ApiConfig {
+        rate_limits: Some(RateLimits {
+            per_address,
+            per_tenant: 1_000,
+            window: Duration::from_secs(60),
+        }),
+        ..test_api_config()
+    }
+}
+
 /// Issue 10's goal: before a request reaches the data, one Redis round trip answers both rate
 /// limits, the blocklist and the session's cached entries, and a handler that reads the centre
 /// again (the child's page, for its date) finds it in the request's memo.
@@ -311,15 +324,7 @@ async fn an_authenticated_request_makes_one_redis_round_trip() {
     let Some((uri, url)) = services else {
         return;
     };
-    let config = ApiConfig {
-        rate_limits: Some(RateLimits {
-            per_address: 1_000,
-            per_tenant: 1_000,
-            window: Duration::from_secs(60),
-        }),
-        ..test_api_config()
-    };
-    let world = World::on_stores_with(&uri, &url, config).await;
+    let world = World::on_stores_with(&uri, &url, limited(1_000)).await;
     let actix = ActixHost::start(&world).await;
     let host = Checked(&actix);
     let token = &world.a.director;
@@ -360,15 +365,7 @@ async fn an_authenticated_request_makes_one_redis_round_trip() {
     );
 
     // Over its limit, the address is refused from that same one call.
-    let limited = ApiConfig {
-        rate_limits: Some(RateLimits {
-            per_address: 2,
-            per_tenant: 1_000,
-            window: Duration::from_secs(60),
-        }),
-        ..test_api_config()
-    };
-    let world = World::on_stores_with(&uri, &url, limited).await;
+    let world = World::on_stores_with(&uri, &url, limited(2)).await;
     let actix = ActixHost::start(&world).await;
     for _ in 0..2 {
         actix

@@ -95,6 +95,12 @@ fn jti() -> String {
     Uuid::now_v7().to_string()
 }
 
+/// Blocks `jti` through the token store for five minutes.
+async fn block(gated: &Gated, jti: &str) {
+    let until = OffsetDateTime::now_utc() + time::Duration::minutes(5);
+    gated.tokens.block_access(jti, until).await.unwrap();
+}
+
 fn minute() -> Ttl {
     Ttl::new(Duration::from_secs(60)).unwrap()
 }
@@ -121,14 +127,7 @@ pub async fn hits_count_on_the_rate_limiters_counters(gated: &Gated) {
 /// The blocklist the token store writes is the one the gate reads.
 pub async fn a_token_blocked_through_the_token_store_reads_blocked(gated: &Gated) {
     let (blocked, other) = (jti(), jti());
-    gated
-        .tokens
-        .block_access(
-            &blocked,
-            OffsetDateTime::now_utc() + time::Duration::minutes(5),
-        )
-        .await
-        .unwrap();
+    block(gated, &blocked).await;
     let asks = |jti: &str| GateReads {
         blocked: Some(jti.to_owned()),
         ..GateReads::default()
@@ -169,14 +168,7 @@ pub async fn one_call_answers_every_read_together(gated: &Gated) {
         .hit(&tenant, Duration::from_secs(60))
         .await
         .unwrap();
-    gated
-        .tokens
-        .block_access(
-            &blocked,
-            OffsetDateTime::now_utc() + time::Duration::minutes(5),
-        )
-        .await
-        .unwrap();
+    block(gated, &blocked).await;
     gated.cache.put(&cached, b"value", minute()).await.unwrap();
     let reads = GateReads {
         hits: vec![

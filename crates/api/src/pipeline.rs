@@ -156,7 +156,8 @@ async fn dispatch(
 /// session the per-centre counter, the blocklist and the cached session entries of the token.
 /// Refusals come in this order: 429 for the address, 401 (or 503 when the gate or a store does
 /// not answer: sessions fail closed), 403 for a browser request's origin or CSRF token, 429 for
-/// the centre, 403 for the permission. A gate that does not answer counts nothing on a public
+/// the centre, 403 for the permission. The centre's counter counts every request whose token
+/// is signed for it, refused or not. A gate that does not answer counts nothing on a public
 /// route, which is served.
 async fn admit(
     api: &Api,

@@ -273,7 +273,8 @@ impl Sessions {
 
     /// Adds what opening `presented` reads to `reads`: its `jti` in the blocklist, and the
     /// cached centre, principal and permission set (at the token's entitlements version, the
-    /// membership's unless it changed since the token was minted).
+    /// membership's unless it changed since the token was minted). They go last: a caller's
+    /// own cache reads come before.
     pub fn reads(&self, presented: &Presented, reads: &mut GateReads) {
         reads.blocked = Some(presented.jti.clone());
         reads.cached.extend(presented.cache_keys());
@@ -296,7 +297,15 @@ impl Sessions {
             return Err(AuthError::Invalid("blocked"));
         }
         remembering(async {
-            for (key, value) in presented.cache_keys().into_iter().zip(&answer.cached) {
+            let keys = presented.cache_keys();
+            // The session's entries are the answer's last (see `reads`); an answer without
+            // them leaves the caches to read them.
+            let ours = answer
+                .cached
+                .len()
+                .checked_sub(keys.len())
+                .map(|start| &answer.cached[start..]);
+            for (key, value) in keys.into_iter().zip(ours.unwrap_or_default()) {
                 remember(key, value.clone());
             }
             self.check(presented).await

@@ -743,6 +743,76 @@ mod tests {
         cached.update(&suspended, tenant.version).await.unwrap();
     }
 
+    /// A shared cache that counts the reads reaching it.
+    #[derive(Default)]
+    struct CountedReads {
+        inner: MemoryStore,
+        gets: AtomicUsize,
+    }
+
+    #[async_trait]
+    impl Cache for CountedReads {
+        async fn get(&self, key: &CacheKey) -> Result<Option<Vec<u8>>, RepoError> {
+            self.gets.fetch_add(1, Ordering::SeqCst);
+            self.inner.get(key).await
+        }
+        async fn put(&self, key: &CacheKey, value: &[u8], ttl: Ttl) -> Result<(), RepoError> {
+            self.inner.put(key, value, ttl).await
+        }
+        async fn remove(&self, key: &CacheKey) -> Result<(), RepoError> {
+            self.inner.remove(key).await
+        }
+    }
+
+    #[tokio::test]
+    async fn within_a_request_an_entry_is_read_once_and_a_write_drops_it() {
+        let cache = Arc::new(CountedReads::default());
+        let cached = CachedTenants::new(Arc::new(MemoryStore::default()), cache.clone());
+        let tenant = new_tenant();
+        cached.insert(&tenant).await.unwrap();
+        cached.by_id(tenant.id).await.unwrap();
+        let before = cache.gets.load(Ordering::SeqCst);
+        let suspended = remembering(async {
+            assert_eq!(cached.by_id(tenant.id).await.unwrap(), tenant);
+            assert_eq!(cached.by_id(tenant.id).await.unwrap(), tenant);
+            assert_eq!(cache.gets.load(Ordering::SeqCst), before + 1, "read once");
+            let suspended = Tenant {
+                status: TenantStatus::Suspended,
+                version: tenant.version.next(),
+                ..tenant.clone()
+            };
+            cached.update(&suspended, tenant.version).await.unwrap();
+            assert_eq!(
+                cached.by_id(tenant.id).await.unwrap(),
+                suspended,
+                "not the memo's"
+            );
+            suspended
+        })
+        .await;
+        // Outside a request nothing is remembered: every read asks the cache.
+        let outside = cache.gets.load(Ordering::SeqCst);
+        assert_eq!(cached.by_id(tenant.id).await.unwrap(), suspended);
+        assert_eq!(cached.by_id(tenant.id).await.unwrap(), suspended);
+        assert_eq!(cache.gets.load(Ordering::SeqCst), outside + 2);
+    }
+
+    #[tokio::test]
+    async fn an_entry_remembered_with_other_reads_is_not_read_again() {
+        let cache = Arc::new(CountedReads::default());
+        let cached = CachedTenants::new(Arc::new(MemoryStore::default()), cache.clone());
+        let tenant = new_tenant();
+        cached.insert(&tenant).await.unwrap();
+        let bytes = tenant.encode();
+        remembering(async {
+            remember(CacheKey::tenant_by_id(tenant.id), Some(bytes));
+            assert_eq!(cached.by_id(tenant.id).await.unwrap(), tenant);
+        })
+        .await;
+        assert_eq!(cache.gets.load(Ordering::SeqCst), 0);
+        assert_eq!(cached.stats().hits(), 1);
+    }
+
     #[tokio::test]
     async fn missing_tenants_are_not_cached() {
         let (counting, cached) = cached();

@@ -9,7 +9,7 @@ use cubby_ports::{
     StoredResponse, TenantScope, Ttl,
 };
 
-use crate::{MemoryStore, write};
+use crate::{MemoryStore, read, write};
 
 /// Entries that expire; expired ones are dropped when read and swept as the map grows.
 pub(crate) struct Expiring<K, V> {
@@ -27,6 +27,20 @@ impl<K, V> Default for Expiring<K, V> {
 }
 
 impl<K: std::hash::Hash + Eq, V> Expiring<K, V> {
+    /// The live value under `key`, read only: an expired entry is left for the next sweep. For
+    /// reads on every request, under a read lock.
+    pub(crate) fn peek<Q>(&self, key: &Q) -> Option<&V>
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: std::hash::Hash + Eq + ?Sized,
+    {
+        let now = Instant::now();
+        self.entries
+            .get(key)
+            .filter(|(_, until)| *until > now)
+            .map(|(value, _)| value)
+    }
+
     pub(crate) fn live(&mut self, key: &K) -> Option<&V> {
         let now = Instant::now();
         if self
@@ -56,7 +70,7 @@ impl<K: std::hash::Hash + Eq, V> Expiring<K, V> {
 #[async_trait]
 impl Cache for MemoryStore {
     async fn get(&self, key: &CacheKey) -> Result<Option<Vec<u8>>, RepoError> {
-        Ok(write(&self.cache).live(&key.as_str().to_owned()).cloned())
+        Ok(read(&self.cache).peek(key.as_str()).cloned())
     }
 
     async fn put(&self, key: &CacheKey, value: &[u8], ttl: Ttl) -> Result<(), RepoError> {

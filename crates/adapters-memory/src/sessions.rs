@@ -36,7 +36,7 @@ impl TokenStore for MemoryStore {
     }
 
     async fn is_access_blocked(&self, jti: &str) -> Result<bool, RepoError> {
-        Ok(write(&self.tokens).blocked.live(&jti.to_owned()).is_some())
+        Ok(read(&self.tokens).blocked.peek(jti).is_some())
     }
 
     async fn create_family(&self, family: &RefreshFamily) -> Result<(), RepoError> {

@@ -182,36 +182,35 @@ async fn admit(
         Access::Public => None,
         Access::Session | Access::Permission(_) => Some(present(api, headers)),
     };
-    let per_tenant = match (&presented, limits) {
-        (Some(Ok((presented, _))), Some(limits)) => {
+    // A token signed for a centre counts on that centre's counter, and opening its session
+    // reads the blocklist and the cached entries, in the same call.
+    let mut per_tenant = None;
+    if let Some(Ok((presented, _))) = &presented {
+        if let Some(limits) = limits {
             let key = LimitKey::requests_of(presented.tenant_id());
             reads.hits.push((key, limits.window));
-            Some(limits.per_tenant)
+            per_tenant = Some(limits.per_tenant);
         }
-        _ => None,
-    };
-    if let Some(Ok((presented, _))) = &presented {
         api.app.sessions.reads(presented, &mut reads);
     }
-    let answer = if reads.hits.is_empty() && reads.blocked.is_none() {
+    let mut answer = if reads.hits.is_empty() && reads.blocked.is_none() {
         Ok(GateAnswer::default())
     } else {
         api.app.gate.admit(&reads).await
     };
-    let windows = match &answer {
-        Ok(answer) => answer.windows.clone(),
+    let windows = match &mut answer {
+        Ok(answer) => std::mem::take(&mut answer.windows),
         Err(error) => {
             tracing::warn!(error = %error, "the rate limit counters did not answer; not counted");
             Vec::new()
         }
     };
-    // The hits were asked in this order: the address's counter, then the centre's.
-    let (address_window, tenant_window) = match per_address {
-        Some(_) => (windows.first(), windows.get(1)),
-        None => (None, windows.first()),
-    };
-    if let (Some(max), Some(window)) = (per_address, address_window) {
-        over(*window, max)?;
+    // The windows come in the order the hits were asked: the address's, then the centre's.
+    let mut windows = windows.into_iter();
+    let address = per_address.and_then(|max| Some((windows.next()?, max)));
+    let tenant = per_tenant.and_then(|max| Some((windows.next()?, max)));
+    if let Some((window, max)) = address {
+        over(window, max)?;
     }
     let Some(presented) = presented else {
         return Ok(None);
@@ -227,8 +226,8 @@ async fn admit(
         check_csrf(&api.config, headers, session.session_id)?;
     }
     outline.tenant_id = Some(session.scope.tenant_id().to_string());
-    if let (Some(max), Some(window)) = (per_tenant, tenant_window) {
-        over(*window, max)?;
+    if let Some((window, max)) = tenant {
+        over(window, max)?;
     }
     outline.user_id = session.scope.user_id().map(|id| id.to_string());
     if let Access::Permission(permission) = route.spec.access

@@ -103,3 +103,48 @@ async fn a_redis_outage_fails_sessions_closed_and_recovers_without_a_restart() {
         .await
         .expect(200);
 }
+
+/// A request gate whose store never answers.
+struct GateDown;
+
+#[async_trait::async_trait]
+impl cubby_ports::RequestGate for GateDown {
+    async fn admit(
+        &self,
+        _: &cubby_ports::GateReads,
+    ) -> Result<cubby_ports::GateAnswer, cubby_ports::RepoError> {
+        Err(cubby_ports::RepoError::Unavailable("down".into()))
+    }
+}
+
+/// When the gate (on Redis, the rate-limit counters, the blocklist and the session caches)
+/// does not answer, a public route is served uncounted, and a route with a session fails
+/// closed: 503, never let through.
+#[tokio::test]
+async fn without_the_gate_public_routes_are_served_and_sessions_fail_closed() {
+    let mut ports = cubby_adapters_memory::embedded_ports();
+    ports.gate = Some(std::sync::Arc::new(GateDown));
+    let config = cubby_api::ApiConfig {
+        rate_limits: Some(cubby_api::RateLimits {
+            per_address: 1,
+            per_tenant: 1,
+            window: Duration::from_secs(60),
+        }),
+        ..cubby_tests::world::test_api_config()
+    };
+    let world = World::on(ports, cubby_tests::world::test_config(), config).await;
+    let actix = ActixHost::start(&world).await;
+    let host = Checked(&actix);
+    for _ in 0..3 {
+        host.send(Call::get("/.well-known/jwks.json"))
+            .await
+            .expect(200);
+        host.send(Call::get("/v1/rooms").bearer(&world.a.director))
+            .await
+            .expect_error(503, "unavailable");
+    }
+    // A token that is not valid by itself is still refused as such.
+    host.send(Call::get("/v1/rooms").bearer("not-a-token"))
+        .await
+        .expect_error(401, "auth.invalid_token");
+}

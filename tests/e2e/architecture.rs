@@ -58,35 +58,106 @@ fn dependencies(manifest: &Path) -> Vec<String> {
     names
 }
 
-#[test]
-fn only_session_verification_builds_a_scope_for_a_user() {
-    let callers: Vec<String> = sources(&root().join("crates"))
+/// Every constructor of a scope (and of the verified session one is made from), with the only
+/// files that may call it. None grants every permission: see `crates/ports/src/scope.rs`.
+const SCOPE_CONSTRUCTORS: &[(&str, &[&str])] = &[
+    (
+        "VerifiedSession::establish(",
+        &["crates/app/src/session.rs"],
+    ),
+    (
+        "TenantScope::from_verified_session(",
+        &["crates/app/src/session.rs"],
+    ),
+    ("TenantScope::for_job(", &["crates/app/src/jobs.rs"]),
+    ("TenantScope::for_schedule(", &["crates/app/src/jobs.rs"]),
+    ("TenantScope::for_sign_in(", &["crates/app/src/audit.rs"]),
+    (
+        "TenantScope::for_permission_lookup(",
+        &["crates/app/src/cache.rs"],
+    ),
+    ("TenantScope::for_invitee(", &["crates/app/src/auth.rs"]),
+    (
+        "TenantScope::for_provisioning(",
+        &["crates/app/src/demo.rs", "crates/bench/src/seed.rs"],
+    ),
+    (
+        "TenantScope::for_operator(",
+        &["crates/host-actix/src/main.rs"],
+    ),
+];
+
+/// Every source file of the workspace but this one, with its path.
+fn workspace_sources() -> Vec<(String, String)> {
+    ["crates", "tools", "tests"]
         .into_iter()
-        .chain(sources(&root().join("tests")))
-        .filter(|(path, text)| {
-            text.contains("from_verified_session(") && !path.ends_with("e2e/architecture.rs")
-        })
-        .map(|(path, _)| path)
-        .collect();
-    assert_eq!(
-        callers,
-        ["crates/app/src/session.rs", "crates/ports/src/scope.rs"]
-    );
+        .map(|dir| root().join(dir))
+        .filter(|dir| dir.is_dir())
+        .flat_map(|dir| sources(&dir))
+        .filter(|(path, _)| !path.ends_with("e2e/architecture.rs"))
+        .collect()
+}
+
+/// The files that call `constructor` (written `Type::name(`; the definition is `fn name(`).
+fn callers_of(constructor: &str, sources: &[(String, String)]) -> Vec<String> {
+    sources
+        .iter()
+        .filter(|(_, text)| text.contains(constructor))
+        .map(|(path, _)| path.clone())
+        .collect()
+}
+
+#[test]
+fn each_scope_constructor_is_called_only_from_its_listed_files() {
+    let sources = workspace_sources();
+    for (constructor, allowed) in SCOPE_CONSTRUCTORS {
+        assert_eq!(
+            callers_of(constructor, &sources),
+            allowed.to_vec(),
+            "the callers of {constructor}"
+        );
+    }
+}
+
+#[test]
+fn every_scope_constructor_is_listed_and_none_grants_everything() {
     let definition = std::fs::read_to_string(root().join("crates/ports/src/scope.rs")).unwrap();
-    assert_eq!(
-        definition.matches("from_verified_session(").count(),
-        1,
-        "the definition only"
+    let listed: Vec<&str> = SCOPE_CONSTRUCTORS
+        .iter()
+        .map(|(constructor, _)| constructor.split_once("::").unwrap().1)
+        .collect();
+    // Every public function of scope.rs that answers a new value is a constructor to list.
+    for line in definition.lines().map(str::trim) {
+        let Some(rest) = line.strip_prefix("pub fn ") else {
+            continue;
+        };
+        let name = &rest[..rest.find(['(', '<']).unwrap() + 1];
+        let returns_new = definition
+            .split(line)
+            .nth(1)
+            .and_then(|after| after.split('{').next())
+            .is_some_and(|signature| {
+                signature.contains("-> Self") || signature.contains("Result<Self")
+            });
+        let takes_self = rest.contains("self");
+        if returns_new && !takes_self && name != "for_test(" {
+            assert!(listed.contains(&name), "scope.rs: {name} is not listed");
+        }
+    }
+    assert!(
+        !definition.contains("PermissionSet::all()"),
+        "a scope constructor grants every permission"
     );
 }
 
 #[test]
-fn test_scopes_stay_in_tests() {
+fn test_scopes_stay_in_tests_and_benchmarks() {
     for (path, text) in sources(&root().join("crates")) {
         let Some(first_use) = text.find("TenantScope::for_test(") else {
             continue;
         };
         let allowed = path.starts_with("crates/ports/src/contract/")
+            || path.contains("/benches/")
             || text[..first_use].contains("#[cfg(test)]");
         assert!(allowed, "{path} builds a test scope outside tests");
     }

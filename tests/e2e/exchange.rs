@@ -3,9 +3,8 @@
 
 use cubby_app::TokenKeys;
 use cubby_app::identity::{SupabaseConfig, SupabaseVerifier};
-use cubby_domain::audit::JobName;
 use cubby_domain::{AuditAction, Email, Role};
-use cubby_ports::{AuditQuery, TenantScope};
+use cubby_ports::AuditQuery;
 use cubby_tests::http_stub::JsonStub;
 use cubby_tests::world::test_config;
 use cubby_tests::{Call, Host, World};
@@ -158,7 +157,7 @@ async fn a_supabase_session_is_exchanged_and_the_user_linked(host: &impl Host, w
         .await
         .expect(200);
 
-    let scope = TenantScope::system(world.b.tenant.id, JobName::parse("test").unwrap());
+    let scope = cubby_ports::contract::scope_in(world.b.tenant.id);
     let query = AuditQuery {
         action: Some(AuditAction::Exchange),
         ..AuditQuery::default()
@@ -218,7 +217,7 @@ async fn tokens_of_another_issuer_or_audience_or_unknown_users_are_refused(
 
 async fn a_user_of_several_centres_must_name_one(host: &impl Host, world: &World) {
     let owner = world.a.member(Role::Owner);
-    let scope = TenantScope::system(world.b.tenant.id, JobName::parse("test").unwrap());
+    let scope = cubby_ports::contract::scope_in(world.b.tenant.id);
     let new = cubby_app::members::NewMember {
         email: Email::parse(&owner.email).unwrap(),
         password: None,

@@ -3,8 +3,6 @@
 //! actix host here; against a real S3 stand-in it runs in the S3 adapter's tests.
 
 use cubby_domain::Role;
-use cubby_domain::audit::JobName;
-use cubby_ports::TenantScope;
 use cubby_tests::{ActixHost, Call, Host, World};
 use serde_json::{Value, json};
 
@@ -36,7 +34,7 @@ async fn uploaded(
     bytes: &'static [u8],
 ) {
     let id: cubby_domain::FileId = file["id"].as_str().unwrap().parse().unwrap();
-    let scope = TenantScope::system(world.a.tenant.id, JobName::parse("tests").unwrap());
+    let scope = cubby_ports::contract::scope_in(world.a.tenant.id);
     let record = world.app().files.get(&scope, id).await.unwrap();
     world
         .app()

@@ -2,9 +2,8 @@
 //! rotation with reuse detection, logout, the caller's context, throttling, suspension, browser
 //! cookie sessions with CSRF, and the audit trail.
 
-use cubby_domain::audit::JobName;
 use cubby_domain::{Actor, AuditAction, Role, UserStatus};
-use cubby_ports::{AuditQuery, TenantScope};
+use cubby_ports::AuditQuery;
 use cubby_tests::world::TEST_ORIGIN;
 use cubby_tests::{Call, Centre, Host, Reply, World};
 use serde_json::{Value, json};
@@ -452,7 +451,7 @@ async fn events(
     centre: &Centre,
     action: AuditAction,
 ) -> Vec<cubby_domain::AuditEvent> {
-    let scope = TenantScope::system(centre.tenant.id, JobName::parse("test").unwrap());
+    let scope = cubby_ports::contract::scope_in(centre.tenant.id);
     let query = AuditQuery {
         action: Some(action),
         ..AuditQuery::default()
@@ -501,7 +500,7 @@ async fn sign_in_events_are_audited(host: &impl Host, world: &World) {
     // Centre A's log has none of it.
     assert!(events(world, &world.a, AuditAction::Login).await.is_empty());
     // No event holds a password, a token or an address.
-    let scope = TenantScope::system(world.b.tenant.id, JobName::parse("test").unwrap());
+    let scope = cubby_ports::contract::scope_in(world.b.tenant.id);
     let all = world
         .app()
         .ports()

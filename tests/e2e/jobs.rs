@@ -6,7 +6,6 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
-use cubby_domain::audit::JobName;
 use cubby_domain::{FileId, Queue, TimeZone};
 use cubby_ports::{
     DeadLetter, Delivery, JobEnvelope, JobQueue, QueueDepth, RepoError, TenantScope,
@@ -37,7 +36,7 @@ mod broken {
 }
 
 fn system(world: &World) -> TenantScope {
-    TenantScope::system(world.a.tenant.id, JobName::parse("tests").unwrap())
+    cubby_ports::contract::scope_in(world.a.tenant.id)
 }
 
 /// Runs the worker until both queues are empty.

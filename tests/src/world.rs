@@ -8,12 +8,11 @@ use cubby_app::auth::LoginPolicy;
 use cubby_app::members::NewMember;
 use cubby_app::passwords::PasswordParams;
 use cubby_app::{App, AppConfig, TokenKeys, TokenPolicy};
-use cubby_domain::audit::JobName;
 use cubby_domain::{
     Actor, Audit, Email, MembershipId, Role, SessionId, Tenant, TenantCode, TenantId, TenantName,
     TenantStatus, TimeZone, UserId, Version,
 };
-use cubby_ports::{Ports, TenantScope};
+use cubby_ports::Ports;
 use secrecy::SecretString;
 use uuid::Uuid;
 
@@ -228,7 +227,7 @@ pub async fn centre(app: &App, label: &str) -> Centre {
         version: Version::FIRST,
     };
     app.ports().tenants.insert(&tenant).await.unwrap();
-    let scope = TenantScope::system(tenant.id, JobName::parse("test_world").unwrap());
+    let scope = cubby_ports::contract::scope_in(tenant.id);
     let mut members = Vec::new();
     for role in Role::ALL {
         let email = format!("{}.{suffix}@centre-{label}.example", role.as_str());

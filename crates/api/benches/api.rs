@@ -19,11 +19,10 @@ use cubby_app::members::NewMember;
 use cubby_app::passwords::PasswordParams;
 use cubby_app::session::AccessGrant;
 use cubby_app::{App, AppConfig, TokenKeys, TokenPolicy};
-use cubby_domain::audit::JobName;
 use cubby_domain::{
     Actor, Audit, CentreSettings, Email, Enrolment, EnrolmentStatus, EntitlementSet, Permission,
-    PersonName, Role, SessionId, Tenant, TenantCode, TenantId, TenantName, TenantStatus, TimeZone,
-    UserId, Version,
+    PermissionSet, PersonName, Role, SessionId, Tenant, TenantCode, TenantId, TenantName,
+    TenantStatus, TimeZone, UserId, Version,
 };
 use cubby_ports::TenantScope;
 use http::{Method, Request, StatusCode};
@@ -68,7 +67,7 @@ async fn centre(app: &App, children: usize) -> String {
         version: Version::FIRST,
     };
     app.ports().tenants.insert(&tenant).await.expect("a tenant");
-    let scope = TenantScope::system(id, JobName::parse("bench").expect("a job name"));
+    let scope = TenantScope::for_test(id, UserId::from_uuid(Uuid::now_v7()), PermissionSet::all());
     let director = NewMember {
         email: Email::parse("director@bench.example").expect("an address"),
         password: None,

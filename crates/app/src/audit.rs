@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use cubby_domain::audit::JobName;
 use cubby_domain::{Actor, AuditAction, AuditEvent, AuditEventId, Permission, TenantId};
 use cubby_ports::{AuditLog, AuditQuery, Clock, IdGenerator, Page, TenantScope};
 
@@ -67,11 +66,8 @@ impl AuditTrail {
         target: Option<String>,
         details: &[(&str, String)],
     ) {
-        let Ok(job) = JobName::parse("auth") else {
-            return;
-        };
         self.write(
-            &TenantScope::system(tenant, job),
+            &TenantScope::for_sign_in(tenant),
             actor,
             action,
             target,

@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use cubby_domain::audit::JobName;
 use cubby_domain::{
     Actor, AuditAction, Email, InvitationError, InvitationStatus, Membership, MembershipChanges,
     MembershipStatus, PasswordHash, Presented, RefreshFamily, SessionId, Tenant, TenantCode,
@@ -722,15 +721,14 @@ impl Auth {
             InvitationError::WrongToken => AcceptError::NotFound,
             other => AcceptError::Unusable(other),
         })?;
-        let job = JobName::parse("invitations")
-            .map_err(|_| AcceptError::Failed(AppError::Internal("job name".into())))?;
-        let scope = TenantScope::system(tenant.id, job);
         let membership = self
             .ports
-            .memberships
-            .get_membership(&scope, invitation.membership_id)
+            .membership_directory
+            .membership_by_id(tenant.id, invitation.membership_id)
             .await
             .map_err(|e| AcceptError::Failed(e.into()))?;
+        // The invitee acts as themself, through the membership they are accepting.
+        let scope = TenantScope::for_invitee(tenant.id, &membership);
         if membership.status != MembershipStatus::Invited {
             return Err(AcceptError::Unusable(InvitationError::Used));
         }
@@ -1007,7 +1005,7 @@ mod tests {
         let app = App::new(ports, config()).unwrap();
         let tenant = new_tenant();
         app.ports().tenants.insert(&tenant).await.unwrap();
-        let scope = TenantScope::system(tenant.id, JobName::parse("test").unwrap());
+        let scope = cubby_ports::contract::scope_in(tenant.id);
         app.members
             .enroll(
                 &scope,
@@ -1047,9 +1045,8 @@ mod tests {
         for tenant in [&here, &elsewhere] {
             app.ports().tenants.insert(tenant).await.unwrap();
         }
-        let job = JobName::parse("test").unwrap();
         let enroll = |tenant: &Tenant, email: &str| {
-            let scope = TenantScope::system(tenant.id, job.clone());
+            let scope = cubby_ports::contract::scope_in(tenant.id);
             let new = NewMember {
                 email: Email::parse(email).unwrap(),
                 password: Some(SecretString::from("right-password".to_owned())),

@@ -25,7 +25,6 @@ use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use cubby_domain::audit::JobName;
 use cubby_domain::time_of_day::{clock_time, parse_clock_time};
 use cubby_domain::{
     Actor, Audit, CentreSettings, EntitlementSet, Membership, MembershipId, MembershipStatus,
@@ -583,10 +582,8 @@ impl Permissions {
                 .iter()
                 .any(|r| matches!(r, RoleRef::Custom(_)))
             {
-                let job =
-                    JobName::parse("permissions").map_err(|_| RepoError::corrupt("job name"))?;
                 self.roles
-                    .list_roles(&TenantScope::system(tenant, job))
+                    .list_roles(&TenantScope::for_permission_lookup(tenant))
                     .await?
             } else {
                 Vec::new()

@@ -95,13 +95,14 @@ pub async fn prepare(app: &App, settings: &crate::Settings) -> Result<Demo, AppE
         Some(password) => (password.clone(), false),
         None => (generated_password(), true),
     };
-    let job = JobName::parse("demo_seed").map_err(|_| invalid_seed("job name"))?;
     let mut tokens = DemoTokens::new();
     for (code, name, zone, rooms) in CENTRES {
-        let (tenant, fresh_rooms) = centre(app, code, name, zone, &rooms, &job).await?;
-        let scope = TenantScope::system(tenant.id, job.clone());
+        let (tenant, fresh) = centre(app, code, name, zone).await?;
+        // The people are provisioned first; everything else is done in the owner's session.
+        let provisioning = TenantScope::for_provisioning(&tenant);
         let mut by_role = BTreeMap::new();
         let mut users = BTreeMap::new();
+        let mut owner = None;
         for role in Role::ALL {
             let email = Email::parse(&format!("{}@{code}.example", role.as_str()))
                 .map_err(|_| invalid_seed("email"))?;
@@ -112,17 +113,23 @@ pub async fn prepare(app: &App, settings: &crate::Settings) -> Result<Demo, AppE
                 roles: vec![role.into()],
                 entitlements: EntitlementSet::all(),
             };
-            let (user, membership) = app.members.enroll(&scope, new).await?;
+            let (user, membership) = app.members.enroll(&provisioning, new).await?;
             users.insert(role.as_str(), user.id);
             let session = app
                 .auth
                 .open_session(&tenant, &user, &membership, Some(DEMO_TOKEN_TTL))
                 .await?;
+            if role == Role::Owner {
+                let verified = app.sessions.verify(&session.access.token).await;
+                owner = Some(verified.map_err(|_| invalid_seed("owner session"))?.scope);
+            }
             by_role.insert(role.as_str().to_owned(), session.access.token);
         }
         tokens.insert(code.to_owned(), by_role);
-        if let Some(rooms) = fresh_rooms {
-            day(app, &scope, &rooms, &users).await?;
+        let owner = owner.ok_or_else(|| invalid_seed("owner"))?;
+        if fresh {
+            let rooms = create_rooms(app, &owner, &rooms).await?;
+            day(app, &owner, &rooms, &users).await?;
         }
     }
     if let Some(path) = &settings.demo_tokens_file {
@@ -138,20 +145,12 @@ pub async fn prepare(app: &App, settings: &crate::Settings) -> Result<Demo, AppE
     })
 }
 
-/// The demo centre with `code`, stored with its rooms unless a persistent store has it (then
-/// the rooms are answered too, for [`day`] to fill).
-async fn centre(
-    app: &App,
-    code: &str,
-    name: &str,
-    zone: &str,
-    rooms: &[RoomSpec],
-    job: &JobName,
-) -> Result<(Tenant, Option<Vec<Room>>), AppError> {
+/// The demo centre with `code`, and whether it is new (a persistent store may have it).
+async fn centre(app: &App, code: &str, name: &str, zone: &str) -> Result<(Tenant, bool), AppError> {
     let ports = app.ports();
     let code = TenantCode::parse(code).map_err(|_| invalid_seed("code"))?;
     match ports.tenants.by_code(&code).await {
-        Ok(existing) => return Ok((existing, None)),
+        Ok(existing) => return Ok((existing, false)),
         Err(RepoError::NotFound) => {}
         Err(other) => return Err(other.into()),
     }
@@ -162,11 +161,22 @@ async fn centre(
         time_zone: TimeZone::parse(zone).map_err(|_| invalid_seed("time zone"))?,
         status: TenantStatus::Active,
         settings: cubby_domain::CentreSettings::default(),
-        audit: Audit::created(Actor::System(job.clone()), ports.clock.now()),
+        audit: Audit::created(
+            Actor::System(JobName::known("demo_seed")),
+            ports.clock.now(),
+        ),
         version: Version::FIRST,
     };
     ports.tenants.insert(&tenant).await?;
-    let scope = TenantScope::system(tenant.id, job.clone());
+    Ok((tenant, true))
+}
+
+/// A new demo centre's rooms, created by its owner.
+async fn create_rooms(
+    app: &App,
+    owner: &TenantScope,
+    rooms: &[RoomSpec],
+) -> Result<Vec<Room>, AppError> {
     let mut created = Vec::new();
     for &(room, min, max, capacity, staff, children) in rooms {
         let new = NewRoom {
@@ -175,9 +185,9 @@ async fn centre(
             capacity: Capacity::new(capacity).map_err(|_| invalid_seed("capacity"))?,
             ratio: StaffChildRatio::new(staff, children).map_err(|_| invalid_seed("ratio"))?,
         };
-        created.push(app.rooms.create(&scope, new).await?);
+        created.push(app.rooms.create(owner, new).await?);
     }
-    Ok((tenant, Some(created)))
+    Ok(created)
 }
 
 /// Given names of the demo children, two per room.

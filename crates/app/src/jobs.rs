@@ -2,7 +2,8 @@
 //! that runs them, and where each stands.
 //!
 //! A job is a record (what `GET /v1/jobs/{id}` shows) and an envelope on a queue. The worker
-//! rebuilds a system scope from the envelope's tenant, runs the handler, and acknowledges the
+//! makes the job's scope from the delivery (the envelope's tenant, only the permissions the
+//! job's kind needs), runs the handler, and acknowledges the
 //! delivery, retries it later (exponential backoff with jitter) or, after [`MAX_ATTEMPTS`],
 //! dead-letters it (see [`RetryPolicy`]). Handlers are idempotent: a report is written under an id derived from its
 //! job, imported children get ids derived from their job and row, so running a job again
@@ -13,11 +14,11 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use cubby_domain::attendance::Interval;
-use cubby_domain::audit::JobName;
 use cubby_domain::time_of_day::{iso_date, parse_iso_date};
 use cubby_domain::{
     Breach, ChildId, Enrolment, EnrolmentStatus, FileId, FilePurpose, FileStatus, JobId, JobRecord,
-    JobStatus, ObjectKey, Permission, PersonName, Queue, RoomId, StoredFile, Subject,
+    JobStatus, ObjectKey, Permission, PermissionSet, PersonName, Queue, RoomId, StoredFile,
+    Subject,
 };
 use cubby_ports::{
     BreachQuery, Clock, Delivery, FileRepository, IdGenerator, JobEnvelope, JobQueue, JobRecords,
@@ -91,6 +92,21 @@ impl JobRequest {
             JobRequest::ClosingReminder => Queue::Critical,
             _ => Queue::Bulk,
         }
+    }
+
+    /// What its work needs, and so all its scope may do: the use cases it goes through check
+    /// these again.
+    fn permissions(&self) -> PermissionSet {
+        let needs: &[Permission] = match self {
+            JobRequest::AttendanceReport { .. } | JobRequest::ClosingReminder => {
+                &[Permission::AttendanceRead, Permission::CentreAllRooms]
+            }
+            JobRequest::RosterImport { .. } => {
+                &[Permission::ChildrenWrite, Permission::CentreAllRooms]
+            }
+            JobRequest::UploadRetention => &[],
+        };
+        needs.iter().copied().collect()
     }
 
     fn kind(&self) -> &'static str {
@@ -310,8 +326,11 @@ impl Jobs {
     /// [`Jobs::run`], inside the job's span.
     async fn settle(&self, queue: Queue, delivery: &Delivery) -> Result<Settled, AppError> {
         let envelope = &delivery.envelope;
-        let job = JobName::parse("worker").map_err(|e| AppError::Internal(Box::new(e)))?;
-        let scope = TenantScope::system(envelope.tenant, job);
+        let request = serde_json::from_str::<JobRequest>(&envelope.payload);
+        let permissions = request
+            .as_ref()
+            .map_or(PermissionSet::EMPTY, JobRequest::permissions);
+        let scope = TenantScope::for_job(delivery, permissions);
         let mut record = match self.records.get(&scope, envelope.id).await {
             Ok(record) => record,
             Err(RepoError::NotFound) => {
@@ -337,7 +356,7 @@ impl Jobs {
         record.attempts = envelope.attempt + 1;
         record.updated_at = self.clock.now();
         self.records.update(&scope, &record).await?;
-        let outcome = match serde_json::from_str::<JobRequest>(&envelope.payload) {
+        let outcome = match request {
             Ok(JobRequest::AttendanceReport { from, to, room }) => {
                 self.attendance_report(&scope, &mut record, &from, &to, room.as_deref())
                     .await
@@ -711,8 +730,7 @@ impl Jobs {
         period: OffsetDateTime,
         tenant: cubby_domain::TenantId,
     ) -> Result<bool, AppError> {
-        let job = JobName::parse("scheduler").map_err(|e| AppError::Internal(Box::new(e)))?;
-        let scope = TenantScope::system(tenant, job);
+        let scope = TenantScope::for_schedule(tenant);
         let found = self.tenants.by_id(tenant).await?;
         if found.status != cubby_domain::TenantStatus::Active {
             return Ok(false);

@@ -14,9 +14,7 @@
 
 use std::sync::Arc;
 
-use cubby_domain::{
-    MembershipId, RoleRef, SessionId, TenantCode, TenantId, TenantStatus, UserId, UserStatus,
-};
+use cubby_domain::{MembershipId, RoleRef, SessionId, TenantCode, TenantId, UserId};
 use cubby_ports::{
     BoxError, CacheKey, Clock, GateAnswer, GateReads, IdGenerator, RepoError, RequestGate,
     TenantDirectory, TenantScope, VerifiedSession,
@@ -327,9 +325,6 @@ impl Sessions {
             Err(RepoError::NotFound) => return Err(AuthError::Invalid("unknown tenant")),
             Err(other) => return Err(unavailable(other)),
         };
-        if tenant.status != TenantStatus::Active {
-            return Err(AuthError::Invalid("tenant suspended"));
-        }
         if tenant.code.as_str() != presented.tenant_code {
             return Err(AuthError::Invalid("tenant_code"));
         }
@@ -339,28 +334,15 @@ impl Sessions {
             Err(other) => return Err(unavailable(other)),
         };
         let membership = principal.membership;
-        if membership.user_id != user_id {
-            return Err(AuthError::Invalid("membership of another user"));
-        }
-        if !membership.is_active() {
-            return Err(AuthError::Invalid("membership suspended"));
-        }
-        if principal.user_status != UserStatus::Active {
-            return Err(AuthError::Invalid("user suspended"));
-        }
+        let verified =
+            VerifiedSession::establish(&tenant, user_id, principal.user_status, &membership)
+                .map_err(AuthError::Invalid)?;
         let permissions = self
             .permissions
             .of(tenant_id, &membership)
             .await
             .map_err(unavailable)?;
-        let scope = TenantScope::from_verified_session(VerifiedSession {
-            tenant_id,
-            user_id,
-            membership_id,
-            roles: membership.roles.iter().map(ToString::to_string).collect(),
-            permissions,
-            entitlements_version: membership.entitlements_version,
-        });
+        let scope = TenantScope::from_verified_session(verified.permitted(permissions));
         Ok(Session {
             scope,
             token_id: presented.jti,

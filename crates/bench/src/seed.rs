@@ -161,7 +161,10 @@ async fn tenant(
         version: Version::FIRST,
     };
     ports.tenants.insert(&tenant).await?;
-    let scope = TenantScope::system(tenant.id, job.clone());
+    // The owner is provisioned; everything else is seeded in the owner's own session.
+    let provisioning = TenantScope::for_provisioning(&tenant);
+    let owner = member(app, &provisioning, ("owner", index), Role::Owner, None).await?;
+    let scope = owner_scope(app, &tenant, &owner).await?;
     let rooms = rooms(app, &scope, options.children.div_ceil(CHILDREN_PER_ROOM)).await?;
     let director = member(app, &scope, ("director", index), Role::Director, password).await?;
     let staff = staff(app, &scope, index, options.staff, &rooms).await?;
@@ -224,6 +227,22 @@ async fn rooms(app: &App, scope: &TenantScope, count: usize) -> anyhow::Result<V
         rooms.push(app.rooms.create(scope, new).await?.id());
     }
     Ok(rooms)
+}
+
+/// The scope of a session of `owner` in `tenant`, as a request of theirs would have it.
+async fn owner_scope(
+    app: &App,
+    tenant: &Tenant,
+    (user, membership): &(User, Membership),
+) -> anyhow::Result<TenantScope> {
+    let session = app
+        .auth
+        .open_session(tenant, user, membership, None)
+        .await?;
+    let verified = app.sessions.verify(&session.access.token).await;
+    Ok(verified
+        .map_err(|e| anyhow::anyhow!("the owner's session: {e}"))?
+        .scope)
 }
 
 /// A member with one role (no password: only the login user needs one, argon2 is slow).

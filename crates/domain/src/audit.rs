@@ -74,6 +74,13 @@ impl JobName {
         }
     }
 
+    /// A name the code itself spells (`"worker"`, `"scheduler"`): it must be one
+    /// [`JobName::parse`] accepts, which the tests of its callers hold.
+    pub fn known(name: &'static str) -> Self {
+        debug_assert!(Self::parse(name).is_ok(), "a malformed job name");
+        Self(name.to_owned())
+    }
+
     /// The name.
     pub fn as_str(&self) -> &str {
         &self.0

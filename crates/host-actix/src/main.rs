@@ -297,10 +297,7 @@ async fn admin_job(
     let code = cubby_domain::TenantCode::parse(centre).context("CENTRE is a centre's code")?;
     let tenant = app.tenants.by_code(&code).await.context("no such centre")?;
     let id: cubby_domain::JobId = job.parse().context("JOB_ID is a job id (job_...)")?;
-    let scope = cubby_ports::TenantScope::system(
-        tenant.id,
-        cubby_domain::audit::JobName::parse("admin").context("job name")?,
-    );
+    let scope = cubby_ports::TenantScope::for_operator(tenant.id);
     let record = app
         .ports()
         .job_records

@@ -13,7 +13,7 @@ use crate::{RepoError, TenantScope};
 pub struct JobEnvelope {
     /// The job.
     pub id: JobId,
-    /// The tenant it works for (the worker rebuilds a system scope from it).
+    /// The tenant it works for (the worker's scope is made from it: [`TenantScope::for_job`]).
     pub tenant: TenantId,
     /// What it does.
     pub kind: String,

@@ -297,3 +297,43 @@ fn every_tenant_owned_port_method_takes_the_scope_first() {
         "found only {checked} scoped methods; is the check still reading the traits?"
     );
 }
+
+#[test]
+fn mongo_collection_helpers_take_only_filters_that_name_their_tenant() {
+    let dir = root().join("crates/adapters-mongo/src");
+    let lib = std::fs::read_to_string(dir.join("lib.rs")).unwrap();
+    for helper in [
+        "one_of",
+        "all_of",
+        "page_of",
+        "exists",
+        "missed",
+        "replace_versioned",
+    ] {
+        let start = lib
+            .find(&format!("pub(crate) async fn {helper}<"))
+            .unwrap_or_else(|| panic!("lib.rs has no helper {helper}"));
+        let signature = &lib[start..start + lib[start..].find('{').unwrap()];
+        assert!(
+            signature.contains("filter: Filter"),
+            "{helper} takes a filter that is not a Filter"
+        );
+    }
+    for (path, text) in sources(&dir) {
+        let builds_one = text.contains("Filter(") && !path.ends_with("/filter.rs");
+        assert!(!builds_one, "{path} builds a Filter itself");
+        if text.contains("platform(") {
+            let platform_level = [
+                "tenants.rs",
+                "users.rs",
+                "memberships.rs",
+                "invitations.rs",
+                "filter.rs",
+            ];
+            assert!(
+                platform_level.iter().any(|file| path.ends_with(file)),
+                "{path} makes a platform-level filter"
+            );
+        }
+    }
+}

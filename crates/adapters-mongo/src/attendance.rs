@@ -20,7 +20,8 @@ use time::Date;
 use crate::audit::to_bson;
 use crate::timed;
 use crate::{
-    Mongo, all_of, decode, duplicate_key, id_conflict, one_of, page_of, scoped, to_repo_error,
+    Filter, Mongo, all_of, decode, duplicate_key, id_conflict, one_of, page_of, scoped,
+    to_repo_error,
 };
 use cubby_domain::time_of_day::{iso_date, parse_iso_date};
 
@@ -378,7 +379,7 @@ impl Mongo {
     /// The tenant's events matching `filter` (already scoped), in `sort` order.
     async fn attendance_events_where(
         &self,
-        filter: Document,
+        filter: Filter,
         sort: Document,
     ) -> Result<Vec<AttendanceEvent>, RepoError> {
         all_of(
@@ -492,7 +493,7 @@ impl AttendanceLog for Mongo {
 }
 
 /// The filter of `query` in the scope's tenant.
-fn breach_filter(scope: &TenantScope, query: &BreachQuery) -> Document {
+fn breach_filter(scope: &TenantScope, query: &BreachQuery) -> Filter {
     let mut filter = scoped(scope, Document::new());
     if let Some(room) = query.room {
         filter.insert("room", room.to_string());

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::audit::to_bson;
 use crate::timed;
-use crate::{Mongo, decode, id_conflict, page_of, scoped};
+use crate::{Filter, Mongo, decode, id_conflict, page_of, scoped};
 
 /// The collection.
 pub(crate) const COLLECTION: &str = "audit_events";
@@ -103,7 +103,7 @@ fn audit_event(document: Document) -> Result<AuditEvent, RepoError> {
 }
 
 /// The filter of `query` in the scope's tenant.
-fn filter(scope: &TenantScope, query: &AuditQuery) -> Document {
+fn filter(scope: &TenantScope, query: &AuditQuery) -> Filter {
     let mut filter = scoped(scope, Document::new());
     if let Some(actor) = &query.actor {
         filter.insert("actor", actor.as_str());

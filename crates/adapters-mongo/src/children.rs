@@ -20,7 +20,7 @@ use crate::audit::{AuditDocument, to_bson};
 use crate::rooms::regex_literal;
 use crate::timed;
 use crate::{
-    Mongo, decode, duplicate_key, id_conflict, one_of, page_of, replace_versioned, scoped,
+    Filter, Mongo, decode, duplicate_key, id_conflict, one_of, page_of, replace_versioned, scoped,
     sort_order, to_repo_error, version_from_bson, version_to_bson,
 };
 
@@ -457,7 +457,7 @@ impl Mongo {
     }
 
     /// The one staff member matching `filter`, which must already name its tenant.
-    async fn staff_where(&self, filter: Document) -> Result<Option<StaffMember>, RepoError> {
+    async fn staff_where(&self, filter: Filter) -> Result<Option<StaffMember>, RepoError> {
         one_of(&self.staff_documents(), filter, staff_member).await
     }
 }
@@ -490,7 +490,7 @@ fn staff_write_error(error: mongodb::error::Error) -> RepoError {
 /// The filter of a child list, or `None` when it can match nothing (an empty [`ChildSet`]).
 ///
 /// [`ChildSet`]: cubby_ports::ChildSet
-fn child_filter(scope: &TenantScope, query: &ChildQuery) -> Option<Document> {
+fn child_filter(scope: &TenantScope, query: &ChildQuery) -> Option<Filter> {
     let mut filter = scoped(scope, Document::new());
     if !query.include_archived {
         filter.insert("archived", false);

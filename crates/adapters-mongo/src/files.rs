@@ -124,7 +124,7 @@ impl FileRepository for Mongo {
         let result = timed(
             "files.replace",
             self.files().replace_one(
-                scoped(scope, doc! { "_id": record.id.to_string() }),
+                scoped(scope, doc! { "_id": record.id.to_string() }).into(),
                 FileDocument::from_domain(scope, record),
             ),
         )
@@ -141,7 +141,7 @@ impl FileRepository for Mongo {
         timed(
             "files.delete",
             self.files()
-                .delete_one(scoped(scope, doc! { "_id": id.to_string() })),
+                .delete_one(scoped(scope, doc! { "_id": id.to_string() }).into()),
         )
         .await
         .map_err(to_repo_error)?;
@@ -160,7 +160,7 @@ impl FileRepository for Mongo {
                 .find(scoped(
                     scope,
                     doc! { "status": FileStatus::Pending.as_str(), "created_at": { "$lt": to_bson(before) } },
-                ))
+                ).into())
                 .sort(doc! { "created_at": 1, "_id": 1 })
                 .limit(i64::from(limit))
                 .await?

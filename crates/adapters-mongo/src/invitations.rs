@@ -18,8 +18,8 @@ use crate::audit::{AuditDocument, to_bson};
 use crate::memberships::{entitlements_from_bson, entitlements_to_bson};
 use crate::timed;
 use crate::{
-    Mongo, decode, hex, id_conflict, one_of, page_of, replace_versioned, scoped, version_from_bson,
-    version_to_bson,
+    Filter, Mongo, decode, hex, id_conflict, one_of, page_of, platform, replace_versioned, scoped,
+    version_from_bson, version_to_bson,
 };
 
 /// The collection.
@@ -113,10 +113,7 @@ impl Mongo {
     }
 
     /// The one invitation matching `filter`, with its tenant.
-    async fn invitation_where(
-        &self,
-        filter: Document,
-    ) -> Result<(TenantId, Invitation), RepoError> {
+    async fn invitation_where(&self, filter: Filter) -> Result<(TenantId, Invitation), RepoError> {
         one_of(&self.invitation_documents(), filter, invitation)
             .await?
             .ok_or(RepoError::NotFound)
@@ -202,7 +199,8 @@ impl InvitationDirectory for Mongo {
         &self,
         id: InvitationId,
     ) -> Result<(TenantId, Invitation), RepoError> {
-        self.invitation_where(doc! { "_id": id.to_string() }).await
+        self.invitation_where(platform(doc! { "_id": id.to_string() }))
+            .await
     }
 }
 

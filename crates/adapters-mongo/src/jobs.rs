@@ -150,7 +150,7 @@ impl JobRecords for Mongo {
         let result = timed(
             "jobs.replace",
             self.jobs().replace_one(
-                scoped(scope, doc! { "_id": record.id.to_string() }),
+                scoped(scope, doc! { "_id": record.id.to_string() }).into(),
                 JobDocument::from_domain(scope, record),
             ),
         )

@@ -18,6 +18,7 @@ mod audit;
 mod audit_events;
 mod children;
 mod files;
+mod filter;
 mod hex;
 mod indexes;
 mod invitations;
@@ -36,10 +37,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use bson::{Document, doc};
-use cubby_domain::{TenantId, Version};
-use cubby_ports::{
-    HealthProbe, Page, PageRequest, Ports, ProbeError, RepoError, SortDirection, TenantScope,
-};
+use cubby_domain::Version;
+use cubby_ports::{HealthProbe, Page, PageRequest, Ports, ProbeError, RepoError, SortDirection};
+pub(crate) use filter::{Filter, in_tenant, platform, scoped};
 use futures::TryStreamExt;
 use mongodb::error::{ErrorKind, WriteFailure};
 use mongodb::options::ClientOptions;
@@ -208,20 +208,6 @@ fn operation<T: Send + Sync>(collection: &Collection<T>, what: &str) -> String {
     format!("{}.{what}", collection.name())
 }
 
-/// `filter` confined to the scope's tenant. Every query on a tenant-owned collection starts
-/// here.
-pub(crate) fn scoped(scope: &TenantScope, filter: Document) -> Document {
-    in_tenant(scope.tenant_id(), filter)
-}
-
-/// `filter` confined to `tenant`: for the few platform-level lookups that run before a scope
-/// exists and name their tenant explicitly (a membership at sign-in). Everything else uses
-/// [`scoped`].
-pub(crate) fn in_tenant(tenant: TenantId, mut filter: Document) -> Document {
-    filter.insert("tenant_id", tenant.to_string());
-    filter
-}
-
 /// A sort direction as a MongoDB sort key value.
 pub(crate) fn sort_order(direction: SortDirection) -> i32 {
     match direction {
@@ -313,12 +299,12 @@ pub(crate) fn decode<T: serde::de::DeserializeOwned>(
 /// collection it starts from [`scoped`] or [`in_tenant`], or is a platform-level lookup.
 pub(crate) async fn one_of<T>(
     collection: &Collection<Document>,
-    filter: Document,
+    filter: Filter,
     read: impl FnOnce(Document) -> Result<T, RepoError>,
 ) -> Result<Option<T>, RepoError> {
     timed(
         operation(collection, "find_one"),
-        collection.find_one(filter),
+        collection.find_one(filter.into_document()),
     )
     .await
     .map_err(to_repo_error)?
@@ -330,13 +316,13 @@ pub(crate) async fn one_of<T>(
 /// order, each read by `read`.
 pub(crate) async fn all_of<T>(
     collection: &Collection<Document>,
-    filter: Document,
+    filter: Filter,
     sort: Document,
     read: impl Fn(Document) -> Result<T, RepoError>,
 ) -> Result<Vec<T>, RepoError> {
     let find = async {
         collection
-            .find(filter)
+            .find(filter.into_document())
             .sort(sort)
             .await?
             .try_collect()
@@ -352,20 +338,20 @@ pub(crate) async fn all_of<T>(
 /// each read by `read`, and how many match.
 pub(crate) async fn page_of<T>(
     collection: &Collection<Document>,
-    filter: Document,
+    filter: Filter,
     sort: Document,
     page: PageRequest,
     read: impl Fn(Document) -> Result<T, RepoError>,
 ) -> Result<Page<T>, RepoError> {
     let total = timed(
         operation(collection, "count"),
-        collection.count_documents(filter.clone()),
+        collection.count_documents(filter.clone().into_document()),
     )
     .await
     .map_err(to_repo_error)?;
     let find = async {
         collection
-            .find(filter)
+            .find(filter.into_document())
             .sort(sort)
             .skip(page.offset())
             .limit(i64::from(page.limit()))
@@ -384,11 +370,11 @@ pub(crate) async fn page_of<T>(
 /// starting from [`scoped`]).
 pub(crate) async fn exists<T: Send + Sync>(
     collection: &Collection<T>,
-    filter: Document,
+    filter: Filter,
 ) -> Result<bool, RepoError> {
     let found = timed(
         operation(collection, "count"),
-        collection.count_documents(filter),
+        collection.count_documents(filter.into_document()),
     )
     .await
     .map_err(to_repo_error)?;
@@ -400,7 +386,7 @@ pub(crate) async fn exists<T: Send + Sync>(
 /// collection: none in the tenant), else `StaleVersion`.
 pub(crate) async fn missed<T: Send + Sync>(
     collection: &Collection<T>,
-    filter: Document,
+    filter: Filter,
 ) -> RepoError {
     match exists(collection, filter).await {
         Ok(false) => RepoError::NotFound,
@@ -415,7 +401,7 @@ pub(crate) async fn missed<T: Send + Sync>(
 /// collection's duplicate keys apart; the rest by [`to_repo_error`].
 pub(crate) async fn replace_versioned<T: Serialize + Send + Sync>(
     collection: &Collection<T>,
-    filter: Document,
+    filter: Filter,
     expected: Version,
     replacement: T,
     write_error: impl FnOnce(mongodb::error::Error) -> RepoError,
@@ -424,7 +410,7 @@ pub(crate) async fn replace_versioned<T: Serialize + Send + Sync>(
     current.insert("version", version_to_bson(expected));
     let result = timed(
         operation(collection, "replace"),
-        collection.replace_one(current, replacement),
+        collection.replace_one(current.into_document(), replacement),
     )
     .await
     .map_err(write_error)?;

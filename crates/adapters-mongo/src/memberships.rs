@@ -16,8 +16,8 @@ use serde::{Deserialize, Serialize};
 use crate::audit::AuditDocument;
 use crate::timed;
 use crate::{
-    Mongo, all_of, decode, duplicate_key, in_tenant, one_of, page_of, scoped, sort_order,
-    to_repo_error, version_from_bson, version_to_bson,
+    Filter, Mongo, all_of, decode, duplicate_key, in_tenant, one_of, page_of, platform, scoped,
+    sort_order, to_repo_error, version_from_bson, version_to_bson,
 };
 
 /// The collection.
@@ -108,7 +108,7 @@ impl Mongo {
     }
 
     /// The one membership matching `filter`, which must already name its tenant.
-    async fn membership_where(&self, filter: Document) -> Result<Membership, RepoError> {
+    async fn membership_where(&self, filter: Filter) -> Result<Membership, RepoError> {
         one_of(&self.membership_documents(), filter, membership)
             .await?
             .map(|(_, membership)| membership)
@@ -167,7 +167,7 @@ impl MembershipDirectory for Mongo {
     ) -> Result<Vec<(TenantId, Membership)>, RepoError> {
         all_of(
             &self.membership_documents(),
-            doc! { "user_id": user.to_string() },
+            platform(doc! { "user_id": user.to_string() }),
             doc! { "tenant_id": 1 },
             membership,
         )
@@ -221,7 +221,8 @@ impl MembershipRepository for Mongo {
                         "user_id": membership.user_id.to_string(),
                         "version": version_to_bson(expected),
                     },
-                ),
+                )
+                .into(),
                 MembershipDocument::from_domain(scope.tenant_id(), membership),
             ),
         )

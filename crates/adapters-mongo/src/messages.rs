@@ -22,7 +22,7 @@ use time::OffsetDateTime;
 
 use crate::audit::to_bson;
 use crate::timed;
-use crate::{Mongo, decode, exists, id_conflict, one_of, page_of, scoped, to_repo_error};
+use crate::{Filter, Mongo, decode, exists, id_conflict, one_of, page_of, scoped, to_repo_error};
 
 /// The announcements collection.
 pub(crate) const ANNOUNCEMENTS: &str = "announcements";
@@ -280,7 +280,7 @@ fn message(document: Document) -> Result<Message, RepoError> {
 }
 
 /// The filter of an announcement list in the scope's tenant.
-fn announcement_filter(scope: &TenantScope, query: &AnnouncementQuery) -> Document {
+fn announcement_filter(scope: &TenantScope, query: &AnnouncementQuery) -> Filter {
     let mut filter = scoped(scope, Document::new());
     if let Some(rooms) = &query.rooms {
         // Those to the whole centre, and those to one of the rooms (none: only the centre's).
@@ -294,7 +294,7 @@ fn announcement_filter(scope: &TenantScope, query: &AnnouncementQuery) -> Docume
 
 /// The filter of a thread list in the scope's tenant, or `None` when it can match nothing (an
 /// empty list of children).
-fn thread_filter(scope: &TenantScope, query: &ThreadQuery) -> Option<Document> {
+fn thread_filter(scope: &TenantScope, query: &ThreadQuery) -> Option<Filter> {
     let mut filter = scoped(scope, Document::new());
     if let Some(children) = &query.children {
         if children.is_empty() {
@@ -406,7 +406,8 @@ impl MessageRepository for Mongo {
                 scoped(
                     scope,
                     doc! { "_id": &id, "receipts.user": { "$ne": user.to_string() } },
-                ),
+                )
+                .into(),
                 doc! { "$push": { "receipts": receipt } },
             ),
         )
@@ -488,7 +489,7 @@ impl MessageRepository for Mongo {
         let result = timed(
             "threads.update",
             self.thread_documents().update_one(
-                scoped(scope, doc! { "_id": message.thread_id.to_string() }),
+                scoped(scope, doc! { "_id": message.thread_id.to_string() }).into(),
                 doc! {
                     "$inc": { "messages": 1_i64 },
                     "$max": { "last_message_at": to_bson(message.sent_at) },
@@ -546,7 +547,8 @@ impl MessageRepository for Mongo {
                         "_id": &id,
                         "receipts": { "$elemMatch": { "user": &reader, "at": { "$lt": when } } },
                     },
-                ),
+                )
+                .into(),
                 doc! { "$set": { "receipts.$.at": when } },
             )
         };
@@ -568,7 +570,8 @@ impl MessageRepository for Mongo {
                 scoped(
                     scope,
                     doc! { "_id": &id, "receipts.user": { "$ne": &reader } },
-                ),
+                )
+                .into(),
                 doc! { "$push": { "receipts": receipt } },
             ),
         )

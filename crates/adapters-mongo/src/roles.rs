@@ -144,10 +144,13 @@ impl RoleRepository for Mongo {
         let id = id.to_string();
         let result = timed(
             "roles.delete",
-            self.roles().delete_one(scoped(
-                scope,
-                doc! { "_id": &id, "version": version_to_bson(expected) },
-            )),
+            self.roles().delete_one(
+                scoped(
+                    scope,
+                    doc! { "_id": &id, "version": version_to_bson(expected) },
+                )
+                .into(),
+            ),
         )
         .await
         .map_err(to_repo_error)?;

@@ -16,7 +16,8 @@ use serde::{Deserialize, Serialize};
 use crate::audit::AuditDocument;
 use crate::timed;
 use crate::{
-    Mongo, decode, duplicate_key, one_of, to_repo_error, version_from_bson, version_to_bson,
+    Mongo, decode, duplicate_key, one_of, platform, to_repo_error, version_from_bson,
+    version_to_bson,
 };
 
 /// The collection.
@@ -92,9 +93,11 @@ impl Mongo {
     }
 
     async fn tenant_where(&self, filter: bson::Document) -> Result<Tenant, RepoError> {
-        one_of(&self.db.collection(COLLECTION), filter, |document| {
-            decode::<TenantDocument>(COLLECTION, document)?.into_domain()
-        })
+        one_of(
+            &self.db.collection(COLLECTION),
+            platform(filter),
+            |document| decode::<TenantDocument>(COLLECTION, document)?.into_domain(),
+        )
         .await?
         .ok_or(RepoError::NotFound)
     }

@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 use crate::audit::AuditDocument;
 use crate::timed;
 use crate::{
-    Mongo, decode, duplicate_key, one_of, replace_versioned, to_repo_error, version_from_bson,
-    version_to_bson,
+    Mongo, decode, duplicate_key, one_of, platform, replace_versioned, to_repo_error,
+    version_from_bson, version_to_bson,
 };
 
 /// The collection.
@@ -89,9 +89,11 @@ impl Mongo {
 
     /// The one user matching `filter`; reads are decoded with [`decode`].
     async fn user_where(&self, filter: Document) -> Result<User, RepoError> {
-        one_of(&self.db.collection(COLLECTION), filter, |document| {
-            decode::<UserDocument>(COLLECTION, document)?.into_domain()
-        })
+        one_of(
+            &self.db.collection(COLLECTION),
+            platform(filter),
+            |document| decode::<UserDocument>(COLLECTION, document)?.into_domain(),
+        )
         .await?
         .ok_or(RepoError::NotFound)
     }
@@ -141,7 +143,7 @@ impl UserDirectory for Mongo {
     async fn update_user(&self, user: &User, expected: Version) -> Result<(), RepoError> {
         replace_versioned(
             &self.users(),
-            doc! { "_id": user.id.to_string() },
+            platform(doc! { "_id": user.id.to_string() }),
             expected,
             UserDocument::from_domain(user),
             write_error,

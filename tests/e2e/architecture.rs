@@ -337,3 +337,22 @@ fn mongo_collection_helpers_take_only_filters_that_name_their_tenant() {
         }
     }
 }
+
+#[test]
+fn in_memory_tenant_owned_tables_are_reached_through_a_scope() {
+    for (path, text) in sources(&root().join("crates/adapters-memory/src")) {
+        if path.ends_with("/partitioned.rs") {
+            continue;
+        }
+        // The tenant directory is keyed by tenant id by nature; every other table partitions.
+        if !path.ends_with("/tenants.rs") {
+            assert!(
+                !text.contains("HashMap<TenantId"),
+                "{path} keeps a tenant-owned table by hand"
+            );
+        }
+        for lookup in [".get(&scope.tenant_id())", ".get_mut(&scope.tenant_id())"] {
+            assert!(!text.contains(lookup), "{path} looks a tenant up by hand");
+        }
+    }
+}

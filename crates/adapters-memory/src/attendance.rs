@@ -3,16 +3,17 @@
 use std::collections::{BTreeMap, HashMap};
 
 use async_trait::async_trait;
-use cubby_domain::{AttendanceEvent, AttendanceEventId, Breach, RoomId, Subject, TenantId};
+use cubby_domain::{AttendanceEvent, AttendanceEventId, Breach, RoomId, Subject};
 use cubby_ports::{Appended, AttendanceLog, BreachLog, BreachQuery, Page, RepoError, TenantScope};
 use time::Date;
 
+use crate::partitioned::Partitioned;
 use crate::{MemoryStore, paginate, read, write};
 
 /// Every tenant's attendance events, by id, by (subject, day, seq) and by (day, subject, seq).
 #[derive(Default)]
 pub(crate) struct AttendanceTable {
-    tenants: HashMap<TenantId, TenantAttendance>,
+    tenants: Partitioned<TenantAttendance>,
 }
 
 #[derive(Default)]
@@ -27,7 +28,7 @@ struct TenantAttendance {
 /// Every tenant's breaches.
 #[derive(Default)]
 pub(crate) struct BreachTable {
-    tenants: HashMap<TenantId, Vec<Breach>>,
+    tenants: Partitioned<Vec<Breach>>,
 }
 
 #[async_trait]
@@ -38,7 +39,7 @@ impl AttendanceLog for MemoryStore {
         event: &AttendanceEvent,
     ) -> Result<Appended, RepoError> {
         let mut table = write(&self.attendance);
-        let tenant = table.tenants.entry(scope.tenant_id()).or_default();
+        let tenant = table.tenants.writing(scope);
         if let Some(stored) = tenant.by_id.get(&event.id) {
             return Ok(Appended::Replayed(stored.clone()));
         }
@@ -63,7 +64,7 @@ impl AttendanceLog for MemoryStore {
     ) -> Result<AttendanceEvent, RepoError> {
         read(&self.attendance)
             .tenants
-            .get(&scope.tenant_id())
+            .of(scope)
             .and_then(|tenant| tenant.by_id.get(&id))
             .cloned()
             .ok_or(RepoError::NotFound)
@@ -77,7 +78,7 @@ impl AttendanceLog for MemoryStore {
         to: Date,
     ) -> Result<Vec<AttendanceEvent>, RepoError> {
         let table = read(&self.attendance);
-        let Some(tenant) = table.tenants.get(&scope.tenant_id()) else {
+        let Some(tenant) = table.tenants.of(scope) else {
             return Ok(Vec::new());
         };
         if from > to {
@@ -97,7 +98,7 @@ impl AttendanceLog for MemoryStore {
         room: Option<RoomId>,
     ) -> Result<Vec<AttendanceEvent>, RepoError> {
         let table = read(&self.attendance);
-        let Some(tenant) = table.tenants.get(&scope.tenant_id()) else {
+        let Some(tenant) = table.tenants.of(scope) else {
             return Ok(Vec::new());
         };
         Ok(tenant
@@ -117,8 +118,7 @@ impl BreachLog for MemoryStore {
     async fn record(&self, scope: &TenantScope, breach: &Breach) -> Result<(), RepoError> {
         write(&self.breaches)
             .tenants
-            .entry(scope.tenant_id())
-            .or_default()
+            .writing(scope)
             .push(breach.clone());
         Ok(())
     }
@@ -129,7 +129,7 @@ impl BreachLog for MemoryStore {
         query: &BreachQuery,
     ) -> Result<Page<Breach>, RepoError> {
         let table = read(&self.breaches);
-        let Some(breaches) = table.tenants.get(&scope.tenant_id()) else {
+        let Some(breaches) = table.tenants.of(scope) else {
             return Ok(Page::empty());
         };
         let mut matching: Vec<&Breach> = breaches

@@ -6,19 +6,20 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use async_trait::async_trait;
-use cubby_domain::{Child, ChildId, StaffId, StaffMember, TenantId, UserId, Version};
+use cubby_domain::{Child, ChildId, StaffId, StaffMember, UserId, Version};
 use cubby_ports::{
     ChildQuery, ChildRepository, ChildSortKey, Page, RepoError, SortDirection, StaffQuery,
     StaffRepository, TenantScope,
 };
 use time::{Date, OffsetDateTime};
 
+use crate::partitioned::Partitioned;
 use crate::{MemoryStore, paginate, read, write};
 
 /// Every tenant's children.
 #[derive(Default)]
 pub(crate) struct ChildTable {
-    tenants: HashMap<TenantId, TenantChildren>,
+    tenants: Partitioned<TenantChildren>,
 }
 
 /// One tenant's children by id, and ordered by each [`ChildSortKey`].
@@ -106,7 +107,7 @@ fn walk<K: Ord>(
 /// Every tenant's staff, by id.
 #[derive(Default)]
 pub(crate) struct StaffTable {
-    tenants: HashMap<TenantId, BTreeMap<StaffId, StaffMember>>,
+    tenants: Partitioned<BTreeMap<StaffId, StaffMember>>,
 }
 
 fn matches(query: &ChildQuery, stored: &Stored) -> bool {
@@ -156,7 +157,7 @@ fn narrowed(query: &ChildQuery) -> bool {
 impl ChildRepository for MemoryStore {
     async fn insert(&self, scope: &TenantScope, child: &Child) -> Result<(), RepoError> {
         let mut table = write(&self.children);
-        let children = table.tenants.entry(scope.tenant_id()).or_default();
+        let children = table.tenants.writing(scope);
         if children.by_id.contains_key(&child.id) {
             return Err(RepoError::Conflict("child.id"));
         }
@@ -167,7 +168,7 @@ impl ChildRepository for MemoryStore {
     async fn get(&self, scope: &TenantScope, id: ChildId) -> Result<Child, RepoError> {
         read(&self.children)
             .tenants
-            .get(&scope.tenant_id())
+            .of(scope)
             .and_then(|children| children.by_id.get(&id))
             .map(|stored| stored.child.clone())
             .ok_or(RepoError::NotFound)
@@ -179,7 +180,7 @@ impl ChildRepository for MemoryStore {
         query: &ChildQuery,
     ) -> Result<Page<Child>, RepoError> {
         let table = read(&self.children);
-        let Some(children) = table.tenants.get(&scope.tenant_id()) else {
+        let Some(children) = table.tenants.of(scope) else {
             return Ok(Page::empty());
         };
         let mut matching = children
@@ -210,10 +211,7 @@ impl ChildRepository for MemoryStore {
         expected: Version,
     ) -> Result<(), RepoError> {
         let mut table = write(&self.children);
-        let children = table
-            .tenants
-            .get_mut(&scope.tenant_id())
-            .ok_or(RepoError::NotFound)?;
+        let children = table.tenants.of_mut(scope).ok_or(RepoError::NotFound)?;
         let stored = children.by_id.get(&child.id).ok_or(RepoError::NotFound)?;
         if stored.child.version != expected {
             return Err(RepoError::StaleVersion);
@@ -240,7 +238,7 @@ fn user_taken(
 impl StaffRepository for MemoryStore {
     async fn insert(&self, scope: &TenantScope, member: &StaffMember) -> Result<(), RepoError> {
         let mut table = write(&self.staff);
-        let staff = table.tenants.entry(scope.tenant_id()).or_default();
+        let staff = table.tenants.writing(scope);
         if staff.contains_key(&member.id) {
             return Err(RepoError::Conflict("staff.id"));
         }
@@ -254,7 +252,7 @@ impl StaffRepository for MemoryStore {
     async fn get(&self, scope: &TenantScope, id: StaffId) -> Result<StaffMember, RepoError> {
         read(&self.staff)
             .tenants
-            .get(&scope.tenant_id())
+            .of(scope)
             .and_then(|staff| staff.get(&id))
             .cloned()
             .ok_or(RepoError::NotFound)
@@ -267,7 +265,7 @@ impl StaffRepository for MemoryStore {
     ) -> Result<Option<StaffMember>, RepoError> {
         Ok(read(&self.staff)
             .tenants
-            .get(&scope.tenant_id())
+            .of(scope)
             .and_then(|staff| {
                 staff
                     .values()
@@ -282,7 +280,7 @@ impl StaffRepository for MemoryStore {
         query: &StaffQuery,
     ) -> Result<Page<StaffMember>, RepoError> {
         let table = read(&self.staff);
-        let Some(staff) = table.tenants.get(&scope.tenant_id()) else {
+        let Some(staff) = table.tenants.of(scope) else {
             return Ok(Page::empty());
         };
         let mut matching: Vec<&StaffMember> = staff
@@ -302,10 +300,7 @@ impl StaffRepository for MemoryStore {
         expected: Version,
     ) -> Result<(), RepoError> {
         let mut table = write(&self.staff);
-        let staff = table
-            .tenants
-            .get_mut(&scope.tenant_id())
-            .ok_or(RepoError::NotFound)?;
+        let staff = table.tenants.of_mut(scope).ok_or(RepoError::NotFound)?;
         let stored = staff.get(&member.id).ok_or(RepoError::NotFound)?;
         if stored.version != expected {
             return Err(RepoError::StaleVersion);

@@ -10,13 +10,14 @@ use cubby_ports::{
     DeadLetter, Delivery, JobEnvelope, JobQueue, JobRecords, QueueDepth, RepoError, TenantScope,
 };
 
+use crate::partitioned::Partitioned;
 use crate::{MemoryStore, read, write};
 
 /// Both queues, every tenant's job records and effect marks.
 #[derive(Default)]
 pub(crate) struct JobTable {
     queues: HashMap<&'static str, QueueState>,
-    records: HashMap<TenantId, HashMap<JobId, JobRecord>>,
+    records: Partitioned<HashMap<JobId, JobRecord>>,
     effects: HashSet<(TenantId, JobId, String)>,
     next_receipt: u64,
 }
@@ -174,8 +175,7 @@ impl JobRecords for MemoryStore {
     async fn insert(&self, scope: &TenantScope, record: &JobRecord) -> Result<(), RepoError> {
         write(&self.jobs)
             .records
-            .entry(scope.tenant_id())
-            .or_default()
+            .writing(scope)
             .insert(record.id, record.clone());
         Ok(())
     }
@@ -183,7 +183,7 @@ impl JobRecords for MemoryStore {
     async fn get(&self, scope: &TenantScope, id: JobId) -> Result<JobRecord, RepoError> {
         read(&self.jobs)
             .records
-            .get(&scope.tenant_id())
+            .of(scope)
             .and_then(|records| records.get(&id))
             .cloned()
             .ok_or(RepoError::NotFound)
@@ -193,7 +193,7 @@ impl JobRecords for MemoryStore {
         let mut table = write(&self.jobs);
         let stored = table
             .records
-            .get_mut(&scope.tenant_id())
+            .of_mut(scope)
             .and_then(|records| records.get_mut(&record.id))
             .ok_or(RepoError::NotFound)?;
         *stored = record.clone();

@@ -10,6 +10,7 @@ mod children;
 mod jobs;
 mod messages;
 mod objects;
+mod partitioned;
 mod roles;
 mod rooms;
 mod sessions;

@@ -4,19 +4,20 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use cubby_domain::{
-    Announcement, AnnouncementId, Audience, Message, Receipt, TenantId, Thread, ThreadId, UserId,
+    Announcement, AnnouncementId, Audience, Message, Receipt, Thread, ThreadId, UserId,
 };
 use cubby_ports::{
     AnnouncementQuery, MessageRepository, Page, PageRequest, RepoError, TenantScope, ThreadQuery,
 };
 use time::OffsetDateTime;
 
+use crate::partitioned::Partitioned;
 use crate::{MemoryStore, paginate, read, write};
 
 /// Every tenant's messages.
 #[derive(Default)]
 pub(crate) struct MessageTable {
-    tenants: HashMap<TenantId, TenantMessages>,
+    tenants: Partitioned<TenantMessages>,
 }
 
 #[derive(Default)]
@@ -35,8 +36,7 @@ impl MessageRepository for MemoryStore {
     ) -> Result<(), RepoError> {
         write(&self.messages)
             .tenants
-            .entry(scope.tenant_id())
-            .or_default()
+            .writing(scope)
             .announcements
             .push(announcement.clone());
         Ok(())
@@ -49,7 +49,7 @@ impl MessageRepository for MemoryStore {
     ) -> Result<Announcement, RepoError> {
         read(&self.messages)
             .tenants
-            .get(&scope.tenant_id())
+            .of(scope)
             .and_then(|t| t.announcements.iter().find(|a| a.id == id))
             .cloned()
             .ok_or(RepoError::NotFound)
@@ -61,7 +61,7 @@ impl MessageRepository for MemoryStore {
         query: &AnnouncementQuery,
     ) -> Result<Page<Announcement>, RepoError> {
         let table = read(&self.messages);
-        let Some(tenant) = table.tenants.get(&scope.tenant_id()) else {
+        let Some(tenant) = table.tenants.of(scope) else {
             return Ok(Page::empty());
         };
         let mut matching: Vec<&Announcement> = tenant
@@ -86,7 +86,7 @@ impl MessageRepository for MemoryStore {
         let mut table = write(&self.messages);
         let announcement = table
             .tenants
-            .get_mut(&scope.tenant_id())
+            .of_mut(scope)
             .and_then(|t| t.announcements.iter_mut().find(|a| a.id == id))
             .ok_or(RepoError::NotFound)?;
         if !announcement.receipts.iter().any(|r| r.user == user) {
@@ -102,7 +102,7 @@ impl MessageRepository for MemoryStore {
         first: &Message,
     ) -> Result<(), RepoError> {
         let mut table = write(&self.messages);
-        let tenant = table.tenants.entry(scope.tenant_id()).or_default();
+        let tenant = table.tenants.writing(scope);
         tenant.threads.push(thread.clone());
         tenant.messages.insert(thread.id, vec![first.clone()]);
         Ok(())
@@ -111,7 +111,7 @@ impl MessageRepository for MemoryStore {
     async fn get_thread(&self, scope: &TenantScope, id: ThreadId) -> Result<Thread, RepoError> {
         read(&self.messages)
             .tenants
-            .get(&scope.tenant_id())
+            .of(scope)
             .and_then(|t| t.threads.iter().find(|thread| thread.id == id))
             .cloned()
             .ok_or(RepoError::NotFound)
@@ -123,7 +123,7 @@ impl MessageRepository for MemoryStore {
         query: &ThreadQuery,
     ) -> Result<Page<Thread>, RepoError> {
         let table = read(&self.messages);
-        let Some(tenant) = table.tenants.get(&scope.tenant_id()) else {
+        let Some(tenant) = table.tenants.of(scope) else {
             return Ok(Page::empty());
         };
         let mut matching: Vec<&Thread> = tenant
@@ -151,10 +151,7 @@ impl MessageRepository for MemoryStore {
 
     async fn add_message(&self, scope: &TenantScope, message: &Message) -> Result<(), RepoError> {
         let mut table = write(&self.messages);
-        let tenant = table
-            .tenants
-            .get_mut(&scope.tenant_id())
-            .ok_or(RepoError::NotFound)?;
+        let tenant = table.tenants.of_mut(scope).ok_or(RepoError::NotFound)?;
         let thread = tenant
             .threads
             .iter_mut()
@@ -179,7 +176,7 @@ impl MessageRepository for MemoryStore {
         let table = read(&self.messages);
         let Some(messages) = table
             .tenants
-            .get(&scope.tenant_id())
+            .of(scope)
             .and_then(|t| t.messages.get(&thread))
         else {
             return Ok(Page::empty());
@@ -199,7 +196,7 @@ impl MessageRepository for MemoryStore {
         let mut table = write(&self.messages);
         let thread = table
             .tenants
-            .get_mut(&scope.tenant_id())
+            .of_mut(scope)
             .and_then(|t| t.threads.iter_mut().find(|thread| thread.id == id))
             .ok_or(RepoError::NotFound)?;
         match thread.receipts.iter_mut().find(|r| r.user == user) {

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use cubby_domain::{FileId, FileStatus, ObjectKey, StoredFile, TenantId};
+use cubby_domain::{FileId, FileStatus, ObjectKey, StoredFile};
 use cubby_ports::{
     FileRepository, LocalObjectRequest, LocalObjectResponse, LocalObjects, ObjectInfo, ObjectStore,
     PresignedPost, PresignedRequest, RepoError, TenantScope, UploadPolicy,
@@ -17,12 +17,13 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use time::OffsetDateTime;
 
+use crate::partitioned::Partitioned;
 use crate::{MemoryStore, read, write};
 
 /// Every object, by key (keys carry their tenant), and every tenant's file records.
 pub(crate) struct ObjectTable {
     objects: HashMap<String, (Option<String>, Bytes)>,
-    files: HashMap<TenantId, HashMap<FileId, StoredFile>>,
+    files: Partitioned<HashMap<FileId, StoredFile>>,
     signing_key: [u8; 32],
 }
 
@@ -30,7 +31,7 @@ impl Default for ObjectTable {
     fn default() -> Self {
         Self {
             objects: HashMap::new(),
-            files: HashMap::new(),
+            files: Partitioned::default(),
             signing_key: rand::random(),
         }
     }
@@ -352,8 +353,7 @@ impl FileRepository for MemoryStore {
     async fn insert(&self, scope: &TenantScope, file: &StoredFile) -> Result<(), RepoError> {
         write(&self.objects)
             .files
-            .entry(scope.tenant_id())
-            .or_default()
+            .writing(scope)
             .insert(file.id, file.clone());
         Ok(())
     }
@@ -361,7 +361,7 @@ impl FileRepository for MemoryStore {
     async fn get(&self, scope: &TenantScope, id: FileId) -> Result<StoredFile, RepoError> {
         read(&self.objects)
             .files
-            .get(&scope.tenant_id())
+            .of(scope)
             .and_then(|files| files.get(&id))
             .cloned()
             .ok_or(RepoError::NotFound)
@@ -371,7 +371,7 @@ impl FileRepository for MemoryStore {
         let mut table = write(&self.objects);
         let stored = table
             .files
-            .get_mut(&scope.tenant_id())
+            .of_mut(scope)
             .and_then(|files| files.get_mut(&file.id))
             .ok_or(RepoError::NotFound)?;
         *stored = file.clone();
@@ -379,7 +379,7 @@ impl FileRepository for MemoryStore {
     }
 
     async fn remove(&self, scope: &TenantScope, id: FileId) -> Result<(), RepoError> {
-        if let Some(files) = write(&self.objects).files.get_mut(&scope.tenant_id()) {
+        if let Some(files) = write(&self.objects).files.of_mut(scope) {
             files.remove(&id);
         }
         Ok(())
@@ -392,7 +392,7 @@ impl FileRepository for MemoryStore {
         limit: u32,
     ) -> Result<Vec<StoredFile>, RepoError> {
         let table = read(&self.objects);
-        let Some(files) = table.files.get(&scope.tenant_id()) else {
+        let Some(files) = table.files.of(scope) else {
             return Ok(Vec::new());
         };
         let mut pending: Vec<&StoredFile> = files

@@ -9,12 +9,13 @@ use cubby_ports::{
     TenantScope,
 };
 
+use crate::partitioned::Partitioned;
 use crate::{MemoryStore, read, write};
 
 /// Every tenant's custom roles (in creation order) and invitations.
 #[derive(Default)]
 pub(crate) struct RoleTable {
-    roles: HashMap<TenantId, Vec<CustomRole>>,
+    roles: Partitioned<Vec<CustomRole>>,
     invitations: HashMap<InvitationId, (TenantId, Invitation)>,
 }
 
@@ -22,7 +23,7 @@ pub(crate) struct RoleTable {
 impl RoleRepository for MemoryStore {
     async fn insert_role(&self, scope: &TenantScope, role: &CustomRole) -> Result<(), RepoError> {
         let mut table = write(&self.roles);
-        let roles = table.roles.entry(scope.tenant_id()).or_default();
+        let roles = table.roles.writing(scope);
         if roles.iter().any(|r| r.id == role.id) {
             return Err(RepoError::Conflict("role.id"));
         }
@@ -36,7 +37,7 @@ impl RoleRepository for MemoryStore {
     async fn list_roles(&self, scope: &TenantScope) -> Result<Vec<CustomRole>, RepoError> {
         Ok(read(&self.roles)
             .roles
-            .get(&scope.tenant_id())
+            .of(scope)
             .cloned()
             .unwrap_or_default())
     }
@@ -48,10 +49,7 @@ impl RoleRepository for MemoryStore {
         expected: Version,
     ) -> Result<(), RepoError> {
         let mut table = write(&self.roles);
-        let roles = table
-            .roles
-            .get_mut(&scope.tenant_id())
-            .ok_or(RepoError::NotFound)?;
+        let roles = table.roles.of_mut(scope).ok_or(RepoError::NotFound)?;
         if roles
             .iter()
             .any(|r| r.id != role.id && r.name.key() == role.name.key())
@@ -79,10 +77,7 @@ impl RoleRepository for MemoryStore {
         expected: Version,
     ) -> Result<(), RepoError> {
         let mut table = write(&self.roles);
-        let roles = table
-            .roles
-            .get_mut(&scope.tenant_id())
-            .ok_or(RepoError::NotFound)?;
+        let roles = table.roles.of_mut(scope).ok_or(RepoError::NotFound)?;
         let position = roles
             .iter()
             .position(|r| r.id == id)

@@ -4,17 +4,18 @@ use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap};
 
 use async_trait::async_trait;
-use cubby_domain::{Room, RoomId, TenantId, Version};
+use cubby_domain::{Room, RoomId, Version};
 use cubby_ports::{
     Page, RepoError, RoomQuery, RoomRepository, RoomSortKey, SortDirection, TenantScope,
 };
 
+use crate::partitioned::Partitioned;
 use crate::{MemoryStore, paginate, read, write};
 
 /// Every tenant's rooms.
 #[derive(Default)]
 pub(crate) struct RoomTable {
-    tenants: HashMap<TenantId, TenantRooms>,
+    tenants: Partitioned<TenantRooms>,
 }
 
 /// One tenant's rooms, by id (which is creation order), and the name keys of the active ones.
@@ -59,7 +60,7 @@ fn compare(key: RoomSortKey, a: &Room, b: &Room) -> Ordering {
 impl RoomRepository for MemoryStore {
     async fn insert(&self, scope: &TenantScope, room: &Room) -> Result<(), RepoError> {
         let mut table = write(&self.rooms);
-        let rooms = table.tenants.entry(scope.tenant_id()).or_default();
+        let rooms = table.tenants.writing(scope);
         if rooms.by_id.contains_key(&room.id()) {
             return Err(RepoError::Conflict("room.id"));
         }
@@ -73,7 +74,7 @@ impl RoomRepository for MemoryStore {
     async fn get(&self, scope: &TenantScope, id: RoomId) -> Result<Room, RepoError> {
         read(&self.rooms)
             .tenants
-            .get(&scope.tenant_id())
+            .of(scope)
             .and_then(|rooms| rooms.by_id.get(&id))
             .cloned()
             .ok_or(RepoError::NotFound)
@@ -81,7 +82,7 @@ impl RoomRepository for MemoryStore {
 
     async fn list(&self, scope: &TenantScope, query: &RoomQuery) -> Result<Page<Room>, RepoError> {
         let table = read(&self.rooms);
-        let Some(rooms) = table.tenants.get(&scope.tenant_id()) else {
+        let Some(rooms) = table.tenants.of(scope) else {
             return Ok(Page::empty());
         };
         let prefix = query.name_prefix.as_deref().map(str::to_lowercase);
@@ -112,10 +113,7 @@ impl RoomRepository for MemoryStore {
         expected: Version,
     ) -> Result<(), RepoError> {
         let mut table = write(&self.rooms);
-        let rooms = table
-            .tenants
-            .get_mut(&scope.tenant_id())
-            .ok_or(RepoError::NotFound)?;
+        let rooms = table.tenants.of_mut(scope).ok_or(RepoError::NotFound)?;
         let stored = rooms.by_id.get(&room.id()).ok_or(RepoError::NotFound)?;
         if stored.version() != expected {
             return Err(RepoError::StaleVersion);

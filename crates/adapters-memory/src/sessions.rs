@@ -4,13 +4,14 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use cubby_domain::{AuditEvent, RefreshFamily, SessionId, TenantId};
+use cubby_domain::{AuditEvent, RefreshFamily, SessionId};
 use cubby_ports::{
     AuditLog, AuditQuery, LimitKey, Page, RateLimiter, RepoError, TenantScope, TokenStore, Window,
 };
 use time::OffsetDateTime;
 
 use crate::cache::Expiring;
+use crate::partitioned::Partitioned;
 use crate::{MemoryStore, read, write};
 
 /// Blocked access tokens and refresh families.
@@ -137,7 +138,7 @@ impl RateLimiter for MemoryStore {
 /// Every tenant's audit events, in the order appended.
 #[derive(Default)]
 pub(crate) struct AuditTable {
-    events: HashMap<TenantId, Vec<AuditEvent>>,
+    events: Partitioned<Vec<AuditEvent>>,
 }
 
 fn matches(event: &AuditEvent, query: &AuditQuery) -> bool {
@@ -157,11 +158,7 @@ fn matches(event: &AuditEvent, query: &AuditQuery) -> bool {
 #[async_trait]
 impl AuditLog for MemoryStore {
     async fn append(&self, scope: &TenantScope, event: &AuditEvent) -> Result<(), RepoError> {
-        write(&self.audit)
-            .events
-            .entry(scope.tenant_id())
-            .or_default()
-            .push(event.clone());
+        write(&self.audit).events.writing(scope).push(event.clone());
         Ok(())
     }
 
@@ -173,7 +170,7 @@ impl AuditLog for MemoryStore {
         let table = read(&self.audit);
         let mut found: Vec<&AuditEvent> = table
             .events
-            .get(&scope.tenant_id())
+            .of(scope)
             .map(|events| events.iter().filter(|e| matches(e, query)).collect())
             .unwrap_or_default();
         found.sort_by(|a, b| b.at.cmp(&a.at).then_with(|| b.id.cmp(&a.id)));

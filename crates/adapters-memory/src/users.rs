@@ -9,6 +9,7 @@ use cubby_ports::{
     TenantScope, UserDirectory,
 };
 
+use crate::partitioned::Partitioned;
 use crate::{MemoryStore, read, write};
 
 /// Users with their unique keys, and memberships by tenant.
@@ -17,7 +18,7 @@ pub(crate) struct UserTable {
     users: HashMap<UserId, User>,
     by_email: HashMap<String, UserId>,
     by_supabase: HashMap<String, UserId>,
-    memberships: HashMap<TenantId, HashMap<MembershipId, Membership>>,
+    memberships: Partitioned<HashMap<MembershipId, Membership>>,
 }
 
 impl UserTable {
@@ -114,7 +115,7 @@ impl MembershipDirectory for MemoryStore {
     async fn membership_of(&self, tenant: TenantId, user: UserId) -> Result<Membership, RepoError> {
         read(&self.users)
             .memberships
-            .get(&tenant)
+            .in_tenant(tenant)
             .and_then(|members| members.values().find(|m| m.user_id == user))
             .cloned()
             .ok_or(RepoError::NotFound)
@@ -127,7 +128,7 @@ impl MembershipDirectory for MemoryStore {
     ) -> Result<Membership, RepoError> {
         read(&self.users)
             .memberships
-            .get(&tenant)
+            .in_tenant(tenant)
             .and_then(|members| members.get(&id))
             .cloned()
             .ok_or(RepoError::NotFound)
@@ -158,7 +159,7 @@ impl MembershipRepository for MemoryStore {
         membership: &Membership,
     ) -> Result<(), RepoError> {
         let mut table = write(&self.users);
-        let members = table.memberships.entry(scope.tenant_id()).or_default();
+        let members = table.memberships.writing(scope);
         if members.contains_key(&membership.id) {
             return Err(RepoError::Conflict("membership.id"));
         }
@@ -186,7 +187,7 @@ impl MembershipRepository for MemoryStore {
         let mut table = write(&self.users);
         let stored = table
             .memberships
-            .get_mut(&scope.tenant_id())
+            .of_mut(scope)
             .and_then(|members| members.get_mut(&membership.id))
             .ok_or(RepoError::NotFound)?;
         if stored.version != expected {
@@ -209,7 +210,7 @@ impl MembershipRepository for MemoryStore {
         let table = read(&self.users);
         let mut found: Vec<&Membership> = table
             .memberships
-            .get(&scope.tenant_id())
+            .of(scope)
             .map(|members| {
                 members
                     .values()

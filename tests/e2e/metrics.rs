@@ -221,7 +221,7 @@ async fn metrics_are_404_on_a_listener_that_is_not_public_and_served_on_their_ow
         .expect(200);
 
     // The host's choice: only CUBBY_METRICS_PUBLIC puts the route on the public listener.
-    let mut settings = cubby_app::Settings::from_vars(Vec::new()).unwrap();
+    let mut settings = cubby_settings::Settings::from_vars(Vec::new()).unwrap();
     settings.metrics_public = false;
     assert!(cubby_host_actix::metrics::public_renderer(&settings).is_none());
     settings.metrics_public = true;

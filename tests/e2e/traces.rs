@@ -7,7 +7,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use cubby_app::Settings;
+use cubby_settings::Settings;
 use cubby_domain::Queue;
 use cubby_telemetry::{Host as Where, otel};
 use cubby_tests::logs::Logs;

@@ -91,7 +91,7 @@ impl Default for ApiConfig {
 
 impl ApiConfig {
     /// The configuration the settings ask for.
-    pub fn from_settings(settings: &cubby_app::Settings) -> Self {
+    pub fn from_settings(settings: &cubby_settings::Settings) -> Self {
         Self {
             body_limit: settings.body_limit_bytes,
             request_timeout: settings.request_timeout,
@@ -105,7 +105,7 @@ impl ApiConfig {
                 per_tenant: settings.rate_limit_per_tenant,
                 window: RATE_WINDOW,
             }),
-            serve_docs: settings.env != cubby_app::Environment::Prod,
+            serve_docs: settings.env != cubby_settings::Environment::Prod,
             log_sample_rate: settings.log_sample_rate,
             metrics: None,
         }

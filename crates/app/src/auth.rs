@@ -42,7 +42,7 @@ pub struct LoginPolicy {
 
 impl LoginPolicy {
     /// The policy the settings ask for.
-    pub fn from_settings(settings: &crate::Settings) -> Self {
+    pub fn from_settings(settings: &cubby_settings::Settings) -> Self {
         Self {
             max_failures_per_account: settings.login_max_failures_per_account,
             max_failures_per_address: settings.login_max_failures_per_address,

@@ -90,7 +90,7 @@ fn generated_password() -> SecretString {
 /// # Errors
 ///
 /// Store failures; [`AppError::Internal`] when the tokens file cannot be written.
-pub async fn prepare(app: &App, settings: &crate::Settings) -> Result<Demo, AppError> {
+pub async fn prepare(app: &App, settings: &cubby_settings::Settings) -> Result<Demo, AppError> {
     let (password, password_generated) = match &settings.demo_password {
         Some(password) => (password.clone(), false),
         None => (generated_password(), true),

@@ -126,7 +126,7 @@ impl std::fmt::Debug for SupabaseVerifier {
 impl SupabaseVerifier {
     /// The verifier the settings ask for; `None` when neither `CUBBY_SUPABASE_JWT_SECRET` nor
     /// `CUBBY_SUPABASE_JWKS_URL` is set.
-    pub fn from_settings(settings: &crate::Settings) -> Option<Self> {
+    pub fn from_settings(settings: &cubby_settings::Settings) -> Option<Self> {
         if settings.supabase_jwt_secret.is_none() && settings.supabase_jwks_url.is_none() {
             return None;
         }
@@ -1210,7 +1210,7 @@ mod tests {
     #[test]
     fn the_settings_choose_the_verifier() {
         let settings = |vars: &[(&str, &str)]| {
-            crate::Settings::from_vars(vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())))
+            cubby_settings::Settings::from_vars(vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())))
                 .unwrap()
         };
         assert!(SupabaseVerifier::from_settings(&settings(&[])).is_none());
@@ -1238,7 +1238,7 @@ mod tests {
 
     #[tokio::test]
     async fn without_an_issuer_every_token_is_refused() {
-        let mut settings = crate::Settings::from_vars(Vec::new()).unwrap();
+        let mut settings = cubby_settings::Settings::from_vars(Vec::new()).unwrap();
         settings.supabase_jwt_secret = Some(SecretString::from(SECRET));
         let verifier = SupabaseVerifier::from_settings(&settings).unwrap();
         let no_issuer = without(claims(), "iss");

@@ -942,7 +942,7 @@ impl Schedule {
 /// # Errors
 ///
 /// The expression's problem (settings have already checked them).
-pub fn schedules(settings: &crate::Settings) -> Result<Vec<Schedule>, String> {
+pub fn schedules(settings: &cubby_settings::Settings) -> Result<Vec<Schedule>, String> {
     Ok(vec![
         Schedule::new(
             "daily_attendance_rollup",

@@ -21,7 +21,6 @@ pub mod messages;
 pub mod passwords;
 pub mod rooms;
 pub mod session;
-pub mod settings;
 pub mod staff;
 pub mod tokens;
 pub mod trace;
@@ -34,7 +33,7 @@ pub use cubby_ports::Ports;
 pub use error::AppError;
 pub use rooms::Rooms;
 pub use session::{AuthError, Sessions};
-pub use settings::{Environment, Settings, SettingsError};
+use cubby_settings::{Settings, SettingsError};
 pub use tokens::{AccessClaims, IssuedToken, TokenKeys, TokenPolicy};
 
 /// How the application is configured, apart from its adapters.

@@ -29,7 +29,7 @@ pub struct PasswordParams {
 
 impl PasswordParams {
     /// The costs the settings ask for.
-    pub fn from_settings(settings: &crate::Settings) -> Self {
+    pub fn from_settings(settings: &cubby_settings::Settings) -> Self {
         Self {
             memory_kib: settings.argon2_memory_kib,
             iterations: settings.argon2_iterations,

@@ -44,7 +44,7 @@ pub struct TokenPolicy {
 
 impl TokenPolicy {
     /// The policy the settings ask for.
-    pub fn from_settings(settings: &crate::Settings) -> Self {
+    pub fn from_settings(settings: &cubby_settings::Settings) -> Self {
         Self {
             issuer: settings.jwt_issuer.clone(),
             audience: settings.jwt_audience.clone(),
@@ -505,7 +505,7 @@ impl TokenKeys {
     /// # Errors
     ///
     /// [`KeySetError`] when the key set is refused, or when there is none outside dev.
-    pub fn from_settings(settings: &crate::Settings) -> Result<Self, KeySetError> {
+    pub fn from_settings(settings: &cubby_settings::Settings) -> Result<Self, KeySetError> {
         use secrecy::ExposeSecret;
         if let Some(keys) = &settings.jwt_keys {
             let kid = settings
@@ -514,7 +514,7 @@ impl TokenKeys {
                 .ok_or(KeySetError::MissingSigningKid)?;
             return Self::from_key_set(keys.expose_secret(), kid);
         }
-        if settings.env != crate::Environment::Dev {
+        if settings.env != cubby_settings::Environment::Dev {
             return Err(KeySetError::SharedSecretOutsideDev {
                 env: settings.env.as_str(),
             });
@@ -1008,8 +1008,8 @@ mod tests {
         assert_eq!(object, KeySetError::NotAnArray);
     }
 
-    fn settings(vars: &[(&str, &str)]) -> crate::Settings {
-        crate::Settings::from_vars(vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())))
+    fn settings(vars: &[(&str, &str)]) -> cubby_settings::Settings {
+        cubby_settings::Settings::from_vars(vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())))
             .unwrap()
     }
 
@@ -1057,7 +1057,7 @@ mod tests {
     #[test]
     fn outside_dev_there_is_no_shared_secret_fallback() {
         let mut dev = settings(&[]);
-        dev.env = crate::Environment::Prod;
+        dev.env = cubby_settings::Environment::Prod;
         assert_eq!(
             TokenKeys::from_settings(&dev).unwrap_err(),
             KeySetError::SharedSecretOutsideDev { env: "prod" }

@@ -28,7 +28,8 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use cubby_api::{Api, ApiConfig};
-use cubby_app::{AppConfig, Environment, Settings};
+use cubby_app::AppConfig;
+use cubby_settings::{Environment, Settings};
 use cubby_compose::Runtime;
 use cubby_host_actix::{Server, metrics, worker};
 

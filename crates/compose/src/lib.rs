@@ -10,7 +10,8 @@ use std::time::Duration;
 use anyhow::Context;
 use cubby_adapters_mongo::{Mongo, Pool};
 use cubby_adapters_redis::Redis;
-use cubby_app::{App, AppConfig, Ports, Settings};
+use cubby_app::{App, AppConfig, Ports};
+use cubby_settings::Settings;
 use secrecy::ExposeSecret;
 
 /// The namespace of every Redis key a deployment writes (the same on both hosts, so that they

@@ -8,7 +8,7 @@ use std::net::{SocketAddr, TcpListener};
 use actix_web::dev::Server as ActixServer;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use cubby_api::MetricsRenderer;
-use cubby_app::Settings;
+use cubby_settings::Settings;
 
 use crate::glue;
 

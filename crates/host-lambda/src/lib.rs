@@ -19,7 +19,8 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use cubby_api::{Api, ApiConfig};
-use cubby_app::{App, AppConfig, Environment, Settings};
+use cubby_app::{App, AppConfig};
+use cubby_settings::{Environment, Settings};
 use lambda_http::{Body, Request, Response};
 
 /// What every function does before its handler loop: reads and checks the settings, installs

@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use cubby_app::Settings;
+use cubby_settings::Settings;
 use secrecy::ExposeSecret;
 use sentry::integrations::tracing::ErrorLayer;
 use sentry::protocol::{Context, Event, Value};

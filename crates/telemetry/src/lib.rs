@@ -6,7 +6,7 @@ pub mod metrics;
 pub mod otel;
 pub mod redact;
 
-use cubby_app::Settings;
+use cubby_settings::Settings;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;

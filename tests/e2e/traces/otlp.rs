@@ -2,7 +2,7 @@
 //! `CUBBY_OTLP_ENDPOINT` names it, and nothing of OpenTelemetry installed when it is unset. Both
 //! install the global subscriber, as the hosts do.
 
-use cubby_app::Settings;
+use cubby_settings::Settings;
 use cubby_telemetry::Host as Where;
 use cubby_tests::{Call, Host, LambdaHost, World};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -272,9 +272,9 @@ async fn nothing_of_it_is_served_when_not_asked_for() {
 
 #[test]
 fn the_docs_are_served_everywhere_but_in_production() {
-    use cubby_app::Environment;
+    use cubby_settings::Environment;
     assert!(ApiConfig::default().serve_docs);
-    let mut settings = cubby_app::Settings::from_vars(Vec::new()).unwrap();
+    let mut settings = cubby_settings::Settings::from_vars(Vec::new()).unwrap();
     for (env, served) in [
         (Environment::Dev, true),
         (Environment::Staging, true),

@@ -21,7 +21,7 @@
 //! | `CUBBY_ACCESS_TOKEN_TTL_MINUTES` | `15` | access token lifetime, 15 to 30 |
 //! | `CUBBY_BODY_LIMIT_BYTES` | `1048576` | the largest request body, at most 10 MiB |
 //! | `CUBBY_REQUEST_TIMEOUT_MS` | `25000` | the deadline of every request, at most 29000 |
-//! | `CUBBY_JWT_KEYS` | unset | the signing and verification key set (JSON, see [`crate::tokens`]); required outside dev |
+//! | `CUBBY_JWT_KEYS` | unset | the signing and verification key set (JSON, see `cubby_app::tokens`); required outside dev |
 //! | `CUBBY_JWT_SIGNING_KID` | unset | the `kid` of the key in `CUBBY_JWT_KEYS` that signs |
 //! | `CUBBY_REFRESH_TOKEN_TTL_DAYS` | `30` | a session's absolute lifetime, 1 to 90 days |
 //! | `CUBBY_ARGON2_MEMORY_KIB` | `19456` | argon2id memory cost, 8192 to 1048576 KiB |

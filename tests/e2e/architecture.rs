@@ -100,7 +100,9 @@ fn workspace_sources() -> Vec<(String, String)> {
 
 /// `text` without its unit tests (a trailing `#[cfg(test)] mod tests`).
 fn without_unit_tests(text: &str) -> &str {
-    text.split("\n#[cfg(test)]\nmod tests").next().unwrap_or(text)
+    text.split("\n#[cfg(test)]\nmod tests")
+        .next()
+        .unwrap_or(text)
 }
 
 /// The files whose code (unit tests aside) calls `constructor` (written `Type::name(`; the

@@ -7,8 +7,8 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use cubby_settings::Settings;
 use cubby_domain::Queue;
+use cubby_settings::Settings;
 use cubby_telemetry::{Host as Where, otel};
 use cubby_tests::logs::Logs;
 use cubby_tests::objects::FailingObjects;

@@ -1210,8 +1210,10 @@ mod tests {
     #[test]
     fn the_settings_choose_the_verifier() {
         let settings = |vars: &[(&str, &str)]| {
-            cubby_settings::Settings::from_vars(vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())))
-                .unwrap()
+            cubby_settings::Settings::from_vars(
+                vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+            )
+            .unwrap()
         };
         assert!(SupabaseVerifier::from_settings(&settings(&[])).is_none());
         let verifier = SupabaseVerifier::from_settings(&settings(&[

@@ -30,10 +30,10 @@ use std::sync::Arc;
 use cubby_ports::HealthProbe;
 pub use cubby_ports::Ports;
 
+use cubby_settings::{Settings, SettingsError};
 pub use error::AppError;
 pub use rooms::Rooms;
 pub use session::{AuthError, Sessions};
-use cubby_settings::{Settings, SettingsError};
 pub use tokens::{AccessClaims, IssuedToken, TokenKeys, TokenPolicy};
 
 /// How the application is configured, apart from its adapters.

@@ -1009,8 +1009,10 @@ mod tests {
     }
 
     fn settings(vars: &[(&str, &str)]) -> cubby_settings::Settings {
-        cubby_settings::Settings::from_vars(vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())))
-            .unwrap()
+        cubby_settings::Settings::from_vars(
+            vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        )
+        .unwrap()
     }
 
     #[test]

@@ -29,9 +29,9 @@ use std::sync::Arc;
 use anyhow::Context;
 use cubby_api::{Api, ApiConfig};
 use cubby_app::AppConfig;
-use cubby_settings::{Environment, Settings};
 use cubby_compose::Runtime;
 use cubby_host_actix::{Server, metrics, worker};
+use cubby_settings::{Environment, Settings};
 
 const USAGE: &str =
     "usage: cubby-bench --out DIR [--tenants N] [--children N] [--staff N] [--days N] [--sample N]

@@ -23,9 +23,9 @@ use std::sync::Arc;
 use anyhow::Context;
 use cubby_api::{Api, ApiConfig};
 use cubby_app::AppConfig;
-use cubby_settings::{Environment, Settings};
 use cubby_compose::Runtime;
 use cubby_host_actix::{Server, demo, metrics, worker};
+use cubby_settings::{Environment, Settings};
 
 const USAGE: &str = "usage: cubby [serve | worker | scheduler | health | admin ensure-indexes | admin jobs | admin job CENTRE JOB_ID | help]
 

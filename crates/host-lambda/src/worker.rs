@@ -13,8 +13,8 @@
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use cubby_adapters_sqs::SqsQueues;
-use cubby_app::jobs::Settled;
 use cubby_app::App;
+use cubby_app::jobs::Settled;
 use cubby_settings::Settings;
 
 /// The queues this worker serves: `CUBBY_SQS_QUEUE_PREFIX`'s. The records it receives come from

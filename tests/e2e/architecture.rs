@@ -79,7 +79,7 @@ const SCOPE_CONSTRUCTORS: &[(&str, &[&str])] = &[
     ("TenantScope::for_invitee(", &["crates/app/src/auth.rs"]),
     (
         "TenantScope::for_provisioning(",
-        &["crates/app/src/demo.rs", "crates/bench/src/seed.rs"],
+        &["crates/bench/src/seed.rs", "crates/compose/src/demo.rs"],
     ),
     (
         "TenantScope::for_operator(",

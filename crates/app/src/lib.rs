@@ -11,7 +11,6 @@ pub mod cache;
 pub mod centre;
 pub mod children;
 pub mod custom_roles;
-pub mod demo;
 mod error;
 pub mod files;
 pub mod identity;

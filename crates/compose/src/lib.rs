@@ -5,6 +5,8 @@
 //! ([`Runtime`]): a Lambda execution environment handles one event at a time and is frozen
 //! between them.
 
+pub mod demo;
+
 use std::time::Duration;
 
 use anyhow::Context;

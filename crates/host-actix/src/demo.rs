@@ -2,7 +2,7 @@
 
 use std::net::SocketAddr;
 
-use cubby_app::demo::{DEMO_TOKEN_TTL, Demo};
+use cubby_compose::demo::{DEMO_TOKEN_TTL, Demo};
 use secrecy::ExposeSecret;
 
 /// Prints the dev banner on stdout (never through the logs).

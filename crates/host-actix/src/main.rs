@@ -147,7 +147,7 @@ async fn serve(settings: Settings, config: AppConfig) -> anyhow::Result<()> {
     let app = Arc::new(cubby_app::App::new(ports, config)?);
     let demo = match settings.env {
         Environment::Dev => Some(
-            cubby_app::demo::prepare(&app, &settings)
+            cubby_compose::demo::prepare(&app, &settings)
                 .await
                 .context("preparing the demo data set")?,
         ),

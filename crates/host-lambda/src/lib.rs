@@ -46,7 +46,7 @@ pub async fn start() -> Result<(Settings, Arc<App>), lambda_http::Error> {
         .map_err(|error| format!("{error:#}"))?;
     let app = Arc::new(app);
     if settings.env == Environment::Dev {
-        cubby_app::demo::prepare(&app, &settings).await?;
+        cubby_compose::demo::prepare(&app, &settings).await?;
     }
     Ok((settings, app))
 }

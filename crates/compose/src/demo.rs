@@ -13,8 +13,8 @@ use cubby_ports::{RepoError, TenantScope};
 use secrecy::{ExposeSecret, SecretString};
 use time::Duration;
 
-use crate::members::NewMember;
-use crate::{App, AppError};
+use cubby_app::members::NewMember;
+use cubby_app::{App, AppError};
 
 /// How long the demo users' printed tokens live: a working day, so the README's examples keep
 /// working; sessions opened by signing in follow the configured access token lifetime.
@@ -217,7 +217,7 @@ async fn day(
         .staff
         .create(
             scope,
-            crate::staff::NewStaff {
+            cubby_app::staff::NewStaff {
                 user_id: user("teacher")?,
                 name: PersonName::parse("Tiina", "Teacher").map_err(|_| invalid_seed("name"))?,
                 qualifications: Vec::new(),
@@ -235,7 +235,7 @@ async fn day(
         // Born to be in the middle of the room's age range.
         let months = (room.age_range().min_months() + room.age_range().max_months()) / 2;
         let born = today - time::Duration::days(i64::from(months) * 30 + 3);
-        let new = crate::children::NewChild {
+        let new = cubby_app::children::NewChild {
             name: PersonName::parse(given, "Demo").map_err(|_| invalid_seed("name"))?,
             date_of_birth: born,
             room_id: Some(room.id()),
@@ -262,7 +262,7 @@ async fn day(
         } else {
             (None, &[Capability::Guardian, Capability::MayPickUp])
         };
-        let contact = crate::children::NewContact {
+        let contact = cubby_app::children::NewContact {
             name: PersonName::parse("Parent", given).map_err(|_| invalid_seed("name"))?,
             relationship: Relationship::parse("parent")
                 .map_err(|_| invalid_seed("relationship"))?,
@@ -278,7 +278,7 @@ async fn day(
             .await?;
         first_child.get_or_insert(child.id);
     }
-    let record = |record| crate::attendance::Request {
+    let record = |record| cubby_app::attendance::Request {
         id: AttendanceEventId::from_uuid(app.ports().ids.uuid()),
         at: None,
         record,
@@ -286,7 +286,7 @@ async fn day(
     app.attendance
         .record(
             scope,
-            record(crate::attendance::Record::ClockIn {
+            record(cubby_app::attendance::Record::ClockIn {
                 staff: Some(teacher.id),
                 room: first_room.id(),
             }),
@@ -296,7 +296,7 @@ async fn day(
         app.attendance
             .record(
                 scope,
-                record(crate::attendance::Record::CheckIn {
+                record(cubby_app::attendance::Record::CheckIn {
                     child,
                     room: None,
                     contact: None,
@@ -307,7 +307,7 @@ async fn day(
     app.messages
         .announce(
             scope,
-            crate::messages::NewAnnouncement {
+            cubby_app::messages::NewAnnouncement {
                 audience: Audience::Centre,
                 title: Title::parse("Welcome to Cubby").map_err(|_| invalid_seed("title"))?,
                 body: Body::parse("This is the demo centre: children, attendance, ratios and messages are yours to try.")

@@ -10,6 +10,7 @@ crate::on_both_hosts!(
     a_body_over_the_cap_is_413,
     malformed_json_is_400_with_where_and_why,
     an_integer_may_be_written_as_a_whole_float,
+    a_duplicate_field_is_400_however_the_numbers_are_written,
     unknown_routes_are_404_and_wrong_methods_405,
     a_well_formed_request_id_is_echoed_and_a_bad_one_replaced,
     health_and_readiness_answer_without_a_session,
@@ -76,6 +77,36 @@ async fn an_integer_may_be_written_as_a_whole_float(host: &impl Host, world: &Wo
     )
     .await
     .expect_error(400, "request.malformed_json");
+}
+
+async fn a_duplicate_field_is_400_however_the_numbers_are_written(host: &impl Host, world: &World) {
+    // The whole-float retry parses the same text as strictly as the first try: a later `name`
+    // never replaces an earlier one, and nothing is stored.
+    for capacity in ["12", "12.0", "1.2e1"] {
+        let body = format!(
+            r#"{{"name": "Koalas", "name": "Sneaky", "age_range": {{"min_months": 0, "max_months": 60}}, "capacity": {capacity}, "ratio": "1:4"}}"#
+        );
+        let reply = host
+            .send(
+                Call::post("/v1/rooms")
+                    .bearer(&world.a.director)
+                    .raw("application/json", body),
+            )
+            .await;
+        reply.expect_error(400, "request.malformed_json");
+        assert!(
+            reply.json()["details"]["reason"]
+                .as_str()
+                .unwrap()
+                .contains("duplicate field"),
+            "{capacity}: {}",
+            reply.json()
+        );
+    }
+    let listed = host
+        .send(Call::get("/v1/rooms").bearer(&world.a.director))
+        .await;
+    assert_eq!(listed.json()["total"], 0);
 }
 
 async fn malformed_json_is_400_with_where_and_why(host: &impl Host, world: &World) {

@@ -104,8 +104,10 @@ impl Ctx {
             .or_else(|error| {
                 // JSON has one number type: `12.0` is the integer 12 to JSON Schema, so a body
                 // spelling an integer that way is read as the integer before it is refused.
+                // The rewritten text goes through the same strict parse (duplicate fields,
+                // unknown fields and all), never through a lenient `Value`.
                 whole_numbers(&self.body)
-                    .and_then(|value| serde_json::from_value(value).ok())
+                    .and_then(|rewritten| serde_json::from_slice(&rewritten).ok())
                     .ok_or(error)
             })
             .map_err(|error| {
@@ -208,32 +210,71 @@ pub(crate) fn sort<K: Copy>(
         })
 }
 
-/// The JSON in `body` with every number that is a whole float within the range integers are
-/// exact in (`12.0`, `-3e2`) written as an integer; `None` when there is none (or no JSON).
-fn whole_numbers(body: &[u8]) -> Option<serde_json::Value> {
-    fn visit(value: &mut serde_json::Value) -> bool {
-        match value {
-            serde_json::Value::Number(number) => match number.as_f64() {
-                Some(float) if number.is_f64() && float.fract() == 0.0 && float.abs() < 9.0e15 => {
-                    // Exact: a float this small with no fraction is an integer.
-                    #[expect(clippy::cast_possible_truncation, reason = "whole and below 2^53")]
-                    let whole = float as i64;
-                    *value = serde_json::Value::from(whole);
-                    true
+/// `body` with every number literal outside strings that is a whole float within the range
+/// integers are exact in (`12.0`, `-3e2`) written as an integer, and every other byte as it was;
+/// `None` when there is no such number. Only number tokens change, so the rewritten text keeps
+/// the body's keys, order and duplicates for the strict parse to judge.
+fn whole_numbers(body: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(body.len());
+    let mut changed = false;
+    let mut at = 0;
+    while at < body.len() {
+        match body[at] {
+            b'"' => {
+                let end = string_end(body, at);
+                out.extend_from_slice(&body[at..end]);
+                at = end;
+            }
+            b'-' | b'0'..=b'9' => {
+                let end = body[at..]
+                    .iter()
+                    .position(|b| !matches!(b, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'))
+                    .map_or(body.len(), |len| at + len);
+                let token = &body[at..end];
+                match whole(token) {
+                    Some(whole) => {
+                        out.extend_from_slice(whole.to_string().as_bytes());
+                        changed = true;
+                    }
+                    None => out.extend_from_slice(token),
                 }
-                _ => false,
-            },
-            serde_json::Value::Array(items) => {
-                items.iter_mut().map(visit).fold(false, |a, b| a | b)
+                at = end;
             }
-            serde_json::Value::Object(fields) => {
-                fields.values_mut().map(visit).fold(false, |a, b| a | b)
+            byte => {
+                out.push(byte);
+                at += 1;
             }
-            _ => false,
         }
     }
-    let mut value = serde_json::from_slice(body).ok()?;
-    visit(&mut value).then_some(value)
+    changed.then_some(out)
+}
+
+/// Where the string starting with the quote at `start` ends (one past its closing quote, or the
+/// end of `body` when it is not closed).
+fn string_end(body: &[u8], start: usize) -> usize {
+    let mut at = start + 1;
+    while at < body.len() {
+        match body[at] {
+            b'\\' => at += 2,
+            b'"' => return at + 1,
+            _ => at += 1,
+        }
+    }
+    body.len()
+}
+
+/// The integer a float literal (one with a fraction or an exponent) spells exactly, if any.
+fn whole(token: &[u8]) -> Option<i64> {
+    if !token.iter().any(|b| matches!(b, b'.' | b'e' | b'E')) {
+        return None;
+    }
+    let float: f64 = std::str::from_utf8(token).ok()?.parse().ok()?;
+    if float.fract() != 0.0 || float.abs() >= 9.0e15 {
+        return None;
+    }
+    // Exact: a float this small with no fraction is an integer.
+    #[expect(clippy::cast_possible_truncation, reason = "whole and below 2^53")]
+    Some(float as i64)
 }
 
 #[cfg(test)]
@@ -244,11 +285,53 @@ mod whole_number_tests {
     #[test]
     fn whole_floats_become_integers_and_fractions_stay() {
         let body = br#"{"capacity": 12.0, "bands": [{"from": -3e2}], "ratio": 0.5, "n": 7}"#;
+        let rewritten = whole_numbers(body).unwrap();
         assert_eq!(
-            whole_numbers(body),
-            Some(json!({"capacity": 12, "bands": [{"from": -300}], "ratio": 0.5, "n": 7}))
+            rewritten,
+            br#"{"capacity": 12, "bands": [{"from": -300}], "ratio": 0.5, "n": 7}"#
+        );
+        assert_eq!(
+            serde_json::from_slice::<serde_json::Value>(&rewritten).unwrap(),
+            json!({"capacity": 12, "bands": [{"from": -300}], "ratio": 0.5, "n": 7})
         );
         assert_eq!(whole_numbers(br#"{"capacity": 12}"#), None);
         assert_eq!(whole_numbers(b"not json"), None);
+    }
+
+    #[test]
+    fn only_number_tokens_change() {
+        // Numbers inside strings (escaped quotes too) stay; keys, order and duplicates stay.
+        let body = br#"{"name": "a 1.0 \" 2.0", "name": "b", "n": 1.0}"#;
+        assert_eq!(
+            whole_numbers(body).unwrap(),
+            br#"{"name": "a 1.0 \" 2.0", "name": "b", "n": 1}"#
+        );
+        // Too large to be exact, or not a number at all: kept as written.
+        assert_eq!(whole_numbers(br#"{"n": 1e16, "m": 1e999}"#), None);
+        assert_eq!(whole_numbers(br#"{"n": 1.5, "m": -}"#), None);
+    }
+
+    #[test]
+    fn a_duplicate_field_is_refused_whatever_the_numbers_look_like() {
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[expect(dead_code, reason = "only the parse matters")]
+        struct Room {
+            name: String,
+            capacity: u16,
+        }
+        for body in [
+            &br#"{"name": "a", "name": "b", "capacity": 12}"#[..],
+            br#"{"name": "a", "name": "b", "capacity": 12.0}"#,
+            br#"{"name": "a", "capacity": 12.0, "capacity": 13}"#,
+        ] {
+            assert!(serde_json::from_slice::<Room>(body).is_err());
+            let retried = whole_numbers(body).map(|text| serde_json::from_slice::<Room>(&text));
+            assert!(
+                !matches!(retried, Some(Ok(_))),
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
     }
 }

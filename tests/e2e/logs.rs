@@ -121,7 +121,7 @@ const REQUEST_FIELDS: [&str; 6] = [
     "trace_id",
     "route",
     "status",
-    "duration_ms",
+    "dur_ms",
     "method",
 ];
 

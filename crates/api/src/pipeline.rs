@@ -53,7 +53,7 @@ pub(crate) async fn handle(api: &Api, request: Request<Bytes>) -> Response<Bytes
             method = %method,
             route,
             status,
-            duration_ms = elapsed.as_secs_f64() * 1000.0,
+            dur_ms = elapsed.as_secs_f64() * 1000.0,
             tenant_id = outline.tenant_id.as_deref(),
             user_id = outline.user_id.as_deref(),
             sample_rate,

@@ -61,7 +61,7 @@ impl Grant {
             return String::new();
         };
         mac.update(self.text().as_bytes());
-        hex(&mac.finalize().into_bytes())
+        hex::encode(&mac.finalize().into_bytes())
     }
 
     fn query(&self, key: &[u8; 32]) -> String {
@@ -97,10 +97,6 @@ impl Grant {
             subtle::ConstantTimeEq::ct_eq(expected.as_bytes(), given.as_bytes()).into();
         same.then_some(grant)
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn refused(status: u16, code: &str) -> LocalObjectResponse {

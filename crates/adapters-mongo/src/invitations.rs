@@ -18,7 +18,7 @@ use crate::audit::{AuditDocument, to_bson};
 use crate::memberships::{entitlements_from_bson, entitlements_to_bson};
 use crate::timed;
 use crate::{
-    Filter, Mongo, decode, hex, id_conflict, one_of, page_of, platform, replace_versioned, scoped,
+    Filter, Mongo, decode, id_conflict, one_of, page_of, platform, replace_versioned, scoped,
     version_from_bson, version_to_bson,
 };
 
@@ -76,6 +76,7 @@ impl InvitationDocument {
             |field: &str| RepoError::corrupt(format!("invitation document: malformed {field}"));
         let tenant = TenantId::parse(&self.tenant_id).map_err(|_| bad("tenant_id"))?;
         let token = hex::decode(&self.token)
+            .ok()
             .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
             .map(TokenDigest)
             .ok_or_else(|| bad("token"))?;

@@ -19,7 +19,6 @@ mod audit_events;
 mod children;
 mod files;
 mod filter;
-mod hex;
 mod indexes;
 mod invitations;
 mod jobs;

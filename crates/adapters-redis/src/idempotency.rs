@@ -11,7 +11,7 @@ use cubby_ports::{
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::{Redis, expiry_ms, hex};
+use crate::{Redis, expiry_ms};
 
 /// How many times a claim tries `SET NX` when the record it lost to expires before it is read.
 const CLAIM_ATTEMPTS: usize = 2;
@@ -140,6 +140,7 @@ fn decode(bytes: &[u8]) -> Result<Claim, RepoError> {
                 status,
                 headers,
                 body: hex::decode(&body)
+                    .ok()
                     .ok_or_else(|| RepoError::corrupt("an idempotency record's body is not hex"))?,
             },
         },
@@ -148,6 +149,7 @@ fn decode(bytes: &[u8]) -> Result<Claim, RepoError> {
 
 fn decode_fingerprint(text: &str) -> Result<Fingerprint, RepoError> {
     hex::decode(text)
+        .ok()
         .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
         .map(Fingerprint)
         .ok_or_else(|| {
@@ -160,7 +162,6 @@ mod tests {
     use cubby_ports::{Claim, Fingerprint, RepoError, StoredResponse};
 
     use super::{Record, decode, encode};
-    use crate::hex;
 
     #[test]
     fn a_completed_record_round_trips() {

@@ -33,7 +33,6 @@
 
 mod cache;
 mod gate;
-mod hex;
 mod idempotency;
 mod jobs;
 mod limits;

@@ -13,7 +13,7 @@ use redis::Script;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::{Redis, expiry_ms, hex};
+use crate::{Redis, expiry_ms};
 
 /// Replaces a family if its stored generation is the one expected, keeping the key's expiry.
 ///
@@ -180,6 +180,7 @@ fn decode(bytes: &[u8]) -> Result<RefreshFamily, RepoError> {
     let bad = |field: &str| RepoError::corrupt(format!("a refresh family has a malformed {field}"));
     let digest = |text: &str, field: &str| {
         hex::decode(text)
+            .ok()
             .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
             .map(TokenDigest)
             .ok_or_else(|| bad(field))

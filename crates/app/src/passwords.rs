@@ -107,7 +107,7 @@ impl Passwords {
         self.decoy
             .get_or_try_init(|| async {
                 let password: [u8; 32] = rand::random();
-                let password: String = password.iter().map(|b| format!("{b:02x}")).collect();
+                let password: String = hex::encode(password);
                 let hash = self.hash(SecretString::from(password)).await?;
                 Ok::<_, AppError>(hash.as_str().to_owned())
             })

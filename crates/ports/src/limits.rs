@@ -12,14 +12,10 @@ use crate::RepoError;
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct LimitKey(String);
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 impl LimitKey {
     /// Failed sign-ins for one account, by a digest of its address.
     pub fn failed_logins_for_account(account_digest: &[u8; 32]) -> Self {
-        Self(format!("v1:login:account:{}", hex(account_digest)))
+        Self(format!("v1:login:account:{}", hex::encode(account_digest)))
     }
 
     /// Failed sign-ins from one client address.

@@ -1,10 +1,15 @@
 //! What the AWS adapters (S3, SQS) share: static credentials, given explicitly or read from
-//! the `AWS_*` environment variables Lambda provides, that never show in `Debug`.
+//! the `AWS_*` environment variables Lambda provides, that never show in `Debug`; and how an SDK
+//! error becomes a [`cubby_ports::RepoError`] ([`sdk_error`]).
+
+mod errors;
 
 use std::fmt;
 
 use aws_credential_types::Credentials;
 use secrecy::{ExposeSecret, SecretString};
+
+pub use errors::{AwsError, failed, sdk_error, service_code, unavailable};
 
 /// Static credentials.
 #[derive(Clone)]

@@ -79,7 +79,7 @@ const SCOPE_CONSTRUCTORS: &[(&str, &[&str])] = &[
     ("TenantScope::for_invitee(", &["crates/app/src/auth.rs"]),
     (
         "TenantScope::for_provisioning(",
-        &["crates/bench/src/seed.rs", "crates/compose/src/demo.rs"],
+        &["crates/compose/src/demo.rs", "tools/bench/src/seed.rs"],
     ),
     (
         "TenantScope::for_operator(",
@@ -161,7 +161,10 @@ fn every_scope_constructor_is_listed_and_none_grants_everything() {
 
 #[test]
 fn test_scopes_stay_in_tests_and_benchmarks() {
-    for (path, text) in sources(&root().join("crates")) {
+    for (path, text) in workspace_sources()
+        .into_iter()
+        .filter(|(path, _)| !path.starts_with("tests/"))
+    {
         let Some(first_use) = text.find("TenantScope::for_test(") else {
             continue;
         };
@@ -214,9 +217,8 @@ fn only_adapters_know_drivers_and_only_hosts_know_frameworks() {
                     "{name} depends on the framework {dep}"
                 );
             }
-            // The benchmark harness serves the way `cubby serve` does, on top of the container
-            // host, as these tests do; nothing else may build on a host.
-            if dep.starts_with("cubby-host") && name != "bench" {
+            // Only the tools (tools/bench) and the tests build on a host.
+            if dep.starts_with("cubby-host") {
                 panic!("{name} depends on a host");
             }
             if name.starts_with("adapters-") {

@@ -61,7 +61,7 @@ impl Grant {
             return String::new();
         };
         mac.update(self.text().as_bytes());
-        hex::encode(&mac.finalize().into_bytes())
+        hex::encode(mac.finalize().into_bytes())
     }
 
     fn query(&self, key: &[u8; 32]) -> String {

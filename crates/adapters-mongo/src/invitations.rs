@@ -61,7 +61,7 @@ impl InvitationDocument {
             membership_id: invitation.membership_id.to_string(),
             roles: invitation.roles.iter().map(ToString::to_string).collect(),
             entitlements: entitlements_to_bson(invitation.entitlements),
-            token: hex::encode(&invitation.token.0),
+            token: hex::encode(invitation.token.0),
             status: invitation.status.as_str().to_owned(),
             expires_at: to_bson(invitation.expires_at),
             audit: AuditDocument::from_domain(&invitation.audit),

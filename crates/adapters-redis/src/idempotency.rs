@@ -27,7 +27,7 @@ impl Redis {
                 "{}:{}:{}",
                 scope.tenant_id(),
                 scope.actor(),
-                hex::encode(&digest)
+                hex::encode(digest)
             ),
         )
     }
@@ -44,7 +44,7 @@ impl IdempotencyStore for Redis {
     ) -> Result<Claim, RepoError> {
         let record_key = self.record_key(scope, key);
         let record = encode(&Record::InFlight {
-            fingerprint: hex::encode(&fingerprint.0),
+            fingerprint: hex::encode(fingerprint.0),
         })?;
         let mut set = redis::cmd("SET");
         set.arg(&record_key)
@@ -79,7 +79,7 @@ impl IdempotencyStore for Redis {
         keep: Duration,
     ) -> Result<(), RepoError> {
         let record = encode(&Record::Completed {
-            fingerprint: hex::encode(&fingerprint.0),
+            fingerprint: hex::encode(fingerprint.0),
             status: response.status,
             headers: response.headers.clone(),
             body: hex::encode(&response.body),
@@ -171,7 +171,7 @@ mod tests {
             body: b"\x00\xff{}".to_vec(),
         };
         let record = Record::Completed {
-            fingerprint: hex::encode(&[9; 32]),
+            fingerprint: hex::encode([9; 32]),
             status: response.status,
             headers: response.headers.clone(),
             body: hex::encode(&response.body),
@@ -189,7 +189,7 @@ mod tests {
     #[test]
     fn an_in_flight_record_round_trips() {
         let bytes = encode(&Record::InFlight {
-            fingerprint: hex::encode(&[7; 32]),
+            fingerprint: hex::encode([7; 32]),
         })
         .unwrap();
         assert!(bytes.starts_with(br#"{"state":"in_flight","#));
@@ -205,11 +205,11 @@ mod tests {
     fn unreadable_records_are_corrupt() {
         let short = format!(
             r#"{{"state":"in_flight","fingerprint":"{}"}}"#,
-            hex::encode(&[1; 31])
+            hex::encode([1; 31])
         );
         let bad_body = format!(
             r#"{{"state":"completed","fingerprint":"{}","status":200,"headers":[],"body":"xyz"}}"#,
-            hex::encode(&[1; 32])
+            hex::encode([1; 32])
         );
         for bytes in [
             &b"not json"[..],

@@ -187,6 +187,30 @@ fn the_domain_has_no_io_async_or_serialization_dependency() {
 }
 
 #[test]
+fn the_use_cases_know_no_settings_file_tracing_backend_or_driver() {
+    let deps = dependencies(&root().join("crates/app/Cargo.toml"));
+    let forbidden = |dep: &str| {
+        dep.starts_with("opentelemetry")
+            || dep.starts_with("tracing-")
+            || dep.starts_with("aws-")
+            || dep.starts_with("actix")
+            || dep.starts_with("lambda")
+            || dep.starts_with("cubby-adapters")
+            || [
+                "dotenvy",
+                "mongodb",
+                "redis",
+                "hyper",
+                "sentry",
+                "metrics-exporter-prometheus",
+            ]
+            .contains(&dep)
+    };
+    let found: Vec<&String> = deps.iter().filter(|dep| forbidden(dep)).collect();
+    assert!(found.is_empty(), "crates/app depends on {found:?}");
+}
+
+#[test]
 fn only_adapters_know_drivers_and_only_hosts_know_frameworks() {
     let drivers = [
         "mongodb",
@@ -246,8 +270,9 @@ fn every_tenant_owned_port_method_takes_the_scope_first() {
     // lookups that run before a session exists (tenants, users, memberships, invitations being
     // accepted, session state, sign-in throttling), the cache, whose keys carry their tenant
     // because only tenant-naming constructors build them, and the request gate, which reads
-    // those three before the session exists; and the in-memory store's object endpoint, which
-    // serves anonymous requests whose signed grant (made under a scope) names the key.
+    // those three before the session exists; the in-memory store's object endpoint, which
+    // serves anonymous requests whose signed grant (made under a scope) names the key; and the
+    // trace context, which reads the tracing dispatcher and no data.
     let unscoped = [
         "TenantDirectory",
         "UserDirectory",
@@ -262,6 +287,7 @@ fn every_tenant_owned_port_method_takes_the_scope_first() {
         "RequestGate",
         "LocalObjects",
         "JobQueue",
+        "TraceContext",
     ];
     let mut checked = 0;
     for (path, text) in sources(&root().join("crates/ports/src")) {

@@ -1,9 +1,9 @@
 //! The trace a request belongs to: the caller's W3C `traceparent` when it is well-formed, else
 //! a new trace. Its id is written in every log line of the request, is the id of the exported
 //! `request` span when traces are exported, and is carried by the jobs the request enqueues
-//! (see [`cubby_app::trace`]).
+//! (see [`cubby_ports::trace`]).
 
-use cubby_app::trace::{self, TraceParent};
+use cubby_ports::trace;
 use http::{HeaderMap, Method};
 
 use crate::request_id::RequestId;
@@ -20,15 +20,14 @@ pub(crate) fn request_span(
 ) -> (tracing::Span, String) {
     let parent = headers
         .get(TRACEPARENT)
-        .and_then(|value| value.to_str().ok())
-        .and_then(TraceParent::parse);
+        .and_then(|value| value.to_str().ok());
     let span = tracing::info_span!(
         "request",
         request_id = %request_id,
         trace_id = tracing::field::Empty,
         http.request.method = %method,
     );
-    let trace_id = trace::start(&span, parent.as_ref());
+    let trace_id = trace::start(&span, parent);
     (span, trace_id)
 }
 
@@ -40,6 +39,7 @@ mod tests {
     const PARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
     fn traced(value: Option<&str>) -> String {
+        cubby_telemetry::trace::install();
         let mut headers = HeaderMap::new();
         if let Some(value) = value {
             headers.insert(

@@ -31,6 +31,7 @@ mod scope;
 mod system;
 mod tenants;
 mod tokens;
+pub mod trace;
 mod users;
 
 #[cfg(feature = "contract-tests")]

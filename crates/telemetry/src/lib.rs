@@ -5,6 +5,7 @@ pub mod errors;
 pub mod metrics;
 pub mod otel;
 pub mod redact;
+pub mod trace;
 
 use cubby_settings::Settings;
 use tracing_subscriber::fmt::MakeWriter;
@@ -105,7 +106,8 @@ where
     let mut telemetry = Telemetry::default();
     // Which trace each span belongs to, for the jobs a request enqueues (cheap: only the
     // spans that carry a `trace_id` field).
-    layers.push(cubby_app::trace::layer().boxed());
+    layers.push(trace::layer().boxed());
+    trace::install();
     if let Some(endpoint) = &settings.otlp_endpoint {
         let traces = otel::Traces::otlp(endpoint, host)?;
         layers.push(traces.layer());

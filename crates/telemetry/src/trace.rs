@@ -1,20 +1,14 @@
-//! Which trace a piece of work belongs to, and how a trace travels from a request to the jobs
-//! it enqueues.
+//! Traces as this host keeps them: the W3C `traceparent` a request or a job carries, and the
+//! [`cubby_ports::trace::TraceContext`] the hosts install ([`install`]), which puts a unit of work
+//! in its trace and hands the trace on to the jobs it enqueues.
 //!
-//! Every unit of work runs in a span with a `trace_id` field: a request (in the caller's trace
-//! when its W3C `traceparent` is well-formed), a job (in the trace of the work that enqueued
-//! it), a scheduled run (a new trace). [`start`] puts such a span in its trace and records the
-//! id, so that each log line written inside it carries it. When the OpenTelemetry layer is
-//! installed the span's OpenTelemetry parent follows the same trace, and the logged id is the
-//! exported one; when it is not, the id is still logged and still propagated.
-//!
-//! A job carries its trace as a `traceparent` in its envelope ([`current`] when it is
-//! enqueued); [`job_span`] continues it.
+//! When the OpenTelemetry layer is installed a span's OpenTelemetry parent follows the same
+//! trace, and the logged id is the exported one; when it is not, the id is still logged and,
+//! through [`layer`], still propagated.
 
 use std::fmt;
 
-use cubby_domain::{Queue, TenantId};
-use cubby_ports::JobEnvelope;
+use cubby_ports::trace::{TRACE_ID_FIELD as FIELD, TraceContext};
 use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt as _, TraceFlags, TraceId};
 use tracing::Span;
 use tracing_opentelemetry::OpenTelemetrySpanExt as _;
@@ -25,9 +19,6 @@ mod ids;
 
 use ids::Recorded;
 pub use ids::layer;
-
-/// The span field that holds the trace id (32 lowercase hex digits).
-pub const FIELD: &str = "trace_id";
 
 /// A W3C trace context, as in the `traceparent` header: a trace, the span that started the
 /// work, and the trace flags (whether the caller samples it).
@@ -162,53 +153,36 @@ pub fn current() -> Option<TraceParent> {
         .flatten()
 }
 
-/// The span a delivered job runs in: `job`, with its id, kind, queue and attempt (1 for the
-/// first), a root in `tracing` and, in the trace of the work that enqueued it (the envelope's
-/// `traceparent`), else in a new trace.
-pub fn job_span(queue: Queue, envelope: &JobEnvelope) -> Span {
-    let span = tracing::info_span!(
-        parent: None,
-        "job",
-        job_id = %envelope.id,
-        kind = %envelope.kind,
-        queue = queue.as_str(),
-        attempt = envelope.attempt.saturating_add(1),
-        trace_id = tracing::field::Empty,
-    );
-    let parent = envelope.traceparent.as_deref().and_then(TraceParent::parse);
-    start(&span, parent.as_ref());
-    span
+/// The trace context the hosts install: OpenTelemetry's when its layer is installed, else the
+/// trace ids [`layer`] remembers.
+struct Hosted;
+
+impl TraceContext for Hosted {
+    fn start(&self, span: &Span, traceparent: Option<&str>) -> String {
+        start(span, traceparent.and_then(TraceParent::parse).as_ref())
+    }
+
+    fn current(&self) -> Option<String> {
+        current().map(|parent| parent.to_string())
+    }
+
+    fn unsampled(&self, span: &Span) {
+        let unsampled = SpanContext::new(
+            TraceId::from(rand::random::<u128>().max(1)),
+            SpanId::from(rand::random::<u64>().max(1)),
+            TraceFlags::default(),
+            true,
+            opentelemetry::trace::TraceState::default(),
+        );
+        // Refused only without the OpenTelemetry layer (nothing is exported then anyway).
+        let _ = span.set_parent(opentelemetry::Context::new().with_remote_span_context(unsampled));
+    }
 }
 
-/// The span a scheduled run starts in for one centre: `schedule`, a new trace, which the job it
-/// enqueues continues.
-pub fn schedule_span(schedule: &str, tenant: TenantId) -> Span {
-    let span = tracing::info_span!(
-        parent: None,
-        "schedule",
-        schedule,
-        tenant_id = %tenant,
-        trace_id = tracing::field::Empty,
-    );
-    start(&span, None);
-    span
-}
-
-/// The span a worker polls a queue in: `poll`, a root whose trace is never sampled, so that the
-/// queue's calls (a `store` span each) are not exported as a trace of their own every time an idle
-/// worker looks; the jobs it takes each run in their [`job_span`].
-pub fn poll_span(queue: Queue) -> Span {
-    let span = tracing::info_span!(parent: None, "poll", queue = queue.as_str());
-    let unsampled = SpanContext::new(
-        TraceId::from(rand::random::<u128>().max(1)),
-        SpanId::from(rand::random::<u64>().max(1)),
-        TraceFlags::default(),
-        true,
-        opentelemetry::trace::TraceState::default(),
-    );
-    // Refused only without the OpenTelemetry layer (nothing is exported then anyway).
-    let _ = span.set_parent(opentelemetry::Context::new().with_remote_span_context(unsampled));
-    span
+/// Installs this host's trace context for the use cases and the api (once per process; later
+/// calls change nothing).
+pub fn install() {
+    cubby_ports::trace::install(&Hosted);
 }
 
 #[cfg(test)]
@@ -260,25 +234,23 @@ mod tests {
         tracing::subscriber::with_default(subscriber, || {
             assert_eq!(current(), None, "outside any trace");
             let parent = TraceParent::parse(PARENT).unwrap();
-            let envelope = |traceparent: Option<String>| JobEnvelope {
-                id: cubby_domain::JobId::from_uuid(uuid::Uuid::now_v7()),
-                tenant: TenantId::from_uuid(uuid::Uuid::now_v7()),
-                kind: "attendance_report".to_owned(),
-                payload: "{}".to_owned(),
-                attempt: 0,
-                traceparent,
+            let job = |traceparent: Option<&str>| {
+                let span = tracing::info_span!("job", trace_id = tracing::field::Empty);
+                Hosted.start(&span, traceparent);
+                span
             };
-            let job = job_span(Queue::Bulk, &envelope(Some(parent.to_string())));
-            let inner = job.in_scope(|| {
+            let continued = job(Some(PARENT));
+            let inner = continued.in_scope(|| {
                 let _child = tracing::info_span!("store").entered();
-                current()
+                Hosted.current()
             });
-            let inner = inner.unwrap();
+            let inner = TraceParent::parse(&inner.unwrap()).unwrap();
             assert_eq!(inner.trace_id(), parent.trace_id());
             assert_ne!(inner.span_id(), parent.span_id(), "a span of this process");
-            let fresh = job_span(Queue::Bulk, &envelope(None));
-            let fresh = fresh.in_scope(current).unwrap();
-            assert_ne!(fresh.trace_id(), parent.trace_id(), "a new trace");
+            for malformed in [None, Some("garbage")] {
+                let fresh = job(malformed).in_scope(current).unwrap();
+                assert_ne!(fresh.trace_id(), parent.trace_id(), "a new trace");
+            }
         });
     }
 }

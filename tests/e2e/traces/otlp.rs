@@ -67,7 +67,7 @@ async fn spans_are_posted_to_the_collector_over_otlp_http() {
     let telemetry = cubby_telemetry::init(&settings, Where::Container).unwrap();
     assert!(telemetry.traces().is_some());
     let span = tracing::info_span!("request", trace_id = tracing::field::Empty);
-    assert!(cubby_app::trace::exported_trace_id(&span).is_some());
+    assert!(cubby_telemetry::trace::exported_trace_id(&span).is_some());
     drop(span);
     let world = World::in_memory().await;
     let call = Call::get("/v1/rooms").bearer(&world.a.director);
@@ -107,10 +107,10 @@ async fn without_an_endpoint_no_opentelemetry_layer_is_installed() {
     let telemetry = cubby_telemetry::init(&settings, Where::Container).unwrap();
     assert!(telemetry.traces().is_none());
     let span = tracing::info_span!("request", trace_id = tracing::field::Empty);
-    assert_eq!(cubby_app::trace::exported_trace_id(&span), None);
+    assert_eq!(cubby_telemetry::trace::exported_trace_id(&span), None);
     // The trace id is still made, logged and carried.
-    let trace_id = cubby_app::trace::start(&span, None);
+    let trace_id = cubby_telemetry::trace::start(&span, None);
     assert_eq!(trace_id.len(), 32);
-    let carried = span.in_scope(cubby_app::trace::current).unwrap();
+    let carried = span.in_scope(cubby_telemetry::trace::current).unwrap();
     assert_eq!(carried.trace_id(), trace_id);
 }

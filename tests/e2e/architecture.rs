@@ -250,9 +250,21 @@ fn only_adapters_know_drivers_and_only_hosts_know_frameworks() {
                     !["cubby-app", "cubby-api"].contains(&dep.as_str()),
                     "{name} depends on {dep}"
                 );
+                // Below the ports: the domain, and the AWS configuration the S3 and SQS
+                // adapters share. Never the settings, which the composition root maps.
+                if dep.starts_with("cubby-") {
+                    assert!(
+                        ["cubby-ports", "cubby-domain", "cubby-adapters-aws"]
+                            .contains(&dep.as_str()),
+                        "{name} depends on {dep}"
+                    );
+                }
             }
         }
     }
+    // Every adapter crate is held to the rules above by its name; the identity verifier is one.
+    let jwks = dependencies(&root().join("crates/adapters-jwks/Cargo.toml"));
+    assert!(jwks.contains(&"cubby-ports".to_owned()), "{jwks:?}");
     let core = ["domain", "ports", "app", "api"];
     for name in core {
         for dep in dependencies(&root().join("crates").join(name).join("Cargo.toml")) {
@@ -265,13 +277,36 @@ fn only_adapters_know_drivers_and_only_hosts_know_frameworks() {
 }
 
 #[test]
+fn the_core_makes_no_outbound_calls_of_its_own() {
+    // Fetching over HTTPS (the Supabase JWK Set) is an adapter's work (`adapters-jwks`); the use
+    // cases reach it through the `IdentityVerifier` port.
+    let clients = ["reqwest", "rustls", "webpki-roots", "hyper", "ureq"];
+    for name in ["domain", "ports", "app", "api"] {
+        for dep in dependencies(&root().join("crates").join(name).join("Cargo.toml")) {
+            assert!(
+                !clients.contains(&dep.as_str()),
+                "{name} depends on the HTTP or TLS client {dep}"
+            );
+        }
+    }
+    let app = std::fs::read_to_string(root().join("crates/app/Cargo.toml")).unwrap();
+    for client in ["reqwest", "rustls", "webpki-roots"] {
+        assert!(
+            !app.contains(client),
+            "crates/app/Cargo.toml names {client}"
+        );
+    }
+}
+
+#[test]
 fn every_tenant_owned_port_method_takes_the_scope_first() {
     // Platform-level and infrastructure traits that are deliberately not tenant-owned: the
     // lookups that run before a session exists (tenants, users, memberships, invitations being
     // accepted, session state, sign-in throttling), the cache, whose keys carry their tenant
     // because only tenant-naming constructors build them, and the request gate, which reads
     // those three before the session exists; the in-memory store's object endpoint, which
-    // serves anonymous requests whose signed grant (made under a scope) names the key; and the
+    // serves anonymous requests whose signed grant (made under a scope) names the key; the
+    // identity verifier, which checks a provider's token before any session exists; and the
     // trace context, which reads the tracing dispatcher and no data.
     let unscoped = [
         "TenantDirectory",
@@ -287,6 +322,7 @@ fn every_tenant_owned_port_method_takes_the_scope_first() {
         "RequestGate",
         "LocalObjects",
         "JobQueue",
+        "IdentityVerifier",
         "TraceContext",
     ];
     let mut checked = 0;

@@ -1,8 +1,10 @@
 //! Exchanging a Supabase session for a Cubby session: against a JWK Set served on loopback and
 //! against a project's HS256 secret; a token of another issuer or audience is refused.
 
+use std::sync::Arc;
+
+use cubby_adapters_jwks::{SupabaseConfig, SupabaseVerifier};
 use cubby_app::TokenKeys;
-use cubby_app::identity::{SupabaseConfig, SupabaseVerifier};
 use cubby_domain::{AuditAction, Email, Role};
 use cubby_ports::AuditQuery;
 use cubby_tests::http_stub::JsonStub;
@@ -36,7 +38,7 @@ async fn jwks_world() -> World {
     });
     std::mem::forget(stub);
     World::with_config(cubby_app::AppConfig {
-        supabase: Some(verifier),
+        supabase: Some(Arc::new(verifier)),
         ..test_config()
     })
     .await
@@ -51,7 +53,7 @@ async fn secret_world() -> World {
         audience: "authenticated".to_owned(),
     });
     World::with_config(cubby_app::AppConfig {
-        supabase: Some(verifier),
+        supabase: Some(Arc::new(verifier)),
         ..test_config()
     })
     .await

@@ -7,6 +7,7 @@
 mod attendance;
 mod cache;
 mod children;
+mod identity;
 mod jobs;
 mod messages;
 mod objects;
@@ -20,6 +21,7 @@ mod users;
 
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+pub use identity::{LocalClaims, LocalIdentityProvider};
 pub use system::{RandomIds, ShiftedClock, SystemClock};
 
 /// The in-memory store: cheap to clone, all clones share the data.

@@ -12,7 +12,9 @@ use cubby_domain::{
     MembershipStatus, PasswordHash, Presented, RefreshFamily, SessionId, Tenant, TenantCode,
     TenantId, TenantStatus, TokenDigest, User, UserStatus,
 };
-use cubby_ports::{LimitKey, Ports, RepoError, TenantDirectory, TenantScope};
+use cubby_ports::{
+    IdentityError, IdentityVerifier, LimitKey, Ports, RepoError, TenantDirectory, TenantScope,
+};
 use secrecy::SecretString;
 use sha2::{Digest, Sha256};
 use time::Duration;
@@ -20,7 +22,6 @@ use time::Duration;
 use crate::AppError;
 use crate::audit::AuditTrail;
 use crate::cache::Principals;
-use crate::identity::{IdentityError, SupabaseVerifier};
 use crate::members::parse_invitation_token;
 use crate::passwords::Passwords;
 use crate::session::{AccessGrant, Session, Sessions};
@@ -156,7 +157,7 @@ pub struct Auth {
     passwords: Passwords,
     login: LoginPolicy,
     session_lifetime: Duration,
-    supabase: Option<SupabaseVerifier>,
+    supabase: Option<Arc<dyn IdentityVerifier>>,
     tenants: Arc<dyn TenantDirectory>,
     principals: Arc<Principals>,
     audit: Arc<AuditTrail>,
@@ -180,7 +181,7 @@ pub struct AuthConfig {
     /// A session's absolute lifetime.
     pub session_lifetime: Duration,
     /// Supabase session verification, when configured.
-    pub supabase: Option<SupabaseVerifier>,
+    pub supabase: Option<Arc<dyn IdentityVerifier>>,
     /// The principal cache to invalidate when a member joins.
     pub principals: Arc<Principals>,
     /// The audit trail.

@@ -13,7 +13,6 @@ pub mod children;
 pub mod custom_roles;
 mod error;
 pub mod files;
-pub mod identity;
 pub mod jobs;
 pub mod members;
 pub mod messages;
@@ -26,8 +25,8 @@ pub mod trace;
 
 use std::sync::Arc;
 
-use cubby_ports::HealthProbe;
 pub use cubby_ports::Ports;
+use cubby_ports::{HealthProbe, IdentityVerifier};
 
 use cubby_settings::{Settings, SettingsError};
 pub use error::AppError;
@@ -47,8 +46,9 @@ pub struct AppConfig {
     pub login: auth::LoginPolicy,
     /// A session's absolute lifetime.
     pub session_lifetime: time::Duration,
-    /// Supabase session verification, when configured.
-    pub supabase: Option<identity::SupabaseVerifier>,
+    /// Supabase session verification, when configured: an adapter, which the composition root
+    /// builds from the settings.
+    pub supabase: Option<Arc<dyn IdentityVerifier>>,
     /// How jobs are retried.
     pub jobs: jobs::RetryPolicy,
 }
@@ -63,7 +63,8 @@ impl std::fmt::Debug for AppConfig {
 }
 
 impl AppConfig {
-    /// The configuration the settings ask for.
+    /// The configuration the settings ask for, without adapters: no Supabase verification
+    /// (`supabase` is `None`; the composition root sets it from the settings).
     ///
     /// # Errors
     ///
@@ -78,7 +79,7 @@ impl AppConfig {
             passwords: passwords::PasswordParams::from_settings(settings),
             login: auth::LoginPolicy::from_settings(settings),
             session_lifetime: time::Duration::days(settings.refresh_token_ttl_days.into()),
-            supabase: identity::SupabaseVerifier::from_settings(settings),
+            supabase: None,
             jobs: jobs::RetryPolicy::default(),
         })
     }

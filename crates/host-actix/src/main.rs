@@ -65,7 +65,7 @@ fn main() -> ExitCode {
         Ok(settings) => settings,
         Err(code) => return code,
     };
-    let config = match AppConfig::from_settings(&settings) {
+    let config = match cubby_compose::config(&settings) {
         Ok(config) => config,
         Err(error) => {
             eprintln!("cubby: {error}");
@@ -79,7 +79,7 @@ fn main() -> ExitCode {
             return ExitCode::from(78);
         }
     };
-    cubby_app::identity::install_default_tls_provider();
+    cubby_adapters_jwks::install_default_tls_provider();
     for key in &settings.unknown_keys {
         tracing::warn!(setting = %key, "unknown CUBBY_ setting ignored; check its spelling");
     }

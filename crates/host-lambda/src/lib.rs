@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use cubby_api::{Api, ApiConfig};
-use cubby_app::{App, AppConfig};
+use cubby_app::App;
 use cubby_settings::{Environment, Settings};
 use lambda_http::{Body, Request, Response};
 
@@ -34,10 +34,10 @@ use lambda_http::{Body, Request, Response};
 /// fails its initialisation, which Lambda reports and retries.
 pub async fn start() -> Result<(Settings, Arc<App>), lambda_http::Error> {
     let settings = Settings::from_env()?;
-    let config = AppConfig::from_settings(&settings)?;
+    let config = cubby_compose::config(&settings)?;
     let telemetry = cubby_telemetry::init(&settings, cubby_telemetry::Host::Lambda)?;
     let _ = TELEMETRY.set(telemetry);
-    cubby_app::identity::install_default_tls_provider();
+    cubby_adapters_jwks::install_default_tls_provider();
     for key in &settings.unknown_keys {
         tracing::warn!(setting = %key, "unknown CUBBY_ setting ignored; check its spelling");
     }

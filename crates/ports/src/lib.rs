@@ -19,6 +19,7 @@ mod files;
 mod gate;
 mod health;
 mod idempotency;
+mod identity;
 mod invitations;
 mod jobs;
 mod limits;
@@ -52,6 +53,7 @@ pub use files::{
 pub use gate::{GateAnswer, GateReads, RequestGate, SeparateCalls};
 pub use health::{HealthProbe, ProbeError};
 pub use idempotency::{Claim, Fingerprint, IdempotencyKey, IdempotencyStore, StoredResponse};
+pub use identity::{ExternalIdentity, IdentityError, IdentityVerifier};
 pub use invitations::{InvitationDirectory, InvitationQuery, InvitationRepository};
 pub use jobs::{DeadLetter, Delivery, JobEnvelope, JobQueue, JobRecords, QueueDepth};
 pub use limits::{LimitKey, RateLimiter, Window};

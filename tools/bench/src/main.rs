@@ -122,10 +122,10 @@ fn main() -> ExitCode {
 /// Reads the settings, starts telemetry and the runtime, and serves.
 fn run(options: Options) -> anyhow::Result<()> {
     let settings = Settings::from_env().map_err(|e| anyhow::anyhow!("{e}"))?;
-    let config = AppConfig::from_settings(&settings).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let config = cubby_compose::config(&settings).map_err(|e| anyhow::anyhow!("{e}"))?;
     let _telemetry = cubby_telemetry::init(&settings, cubby_telemetry::Host::Container)
         .map_err(|problem| anyhow::anyhow!("{problem}"))?;
-    cubby_app::identity::install_default_tls_provider();
+    cubby_adapters_jwks::install_default_tls_provider();
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -26,6 +26,7 @@ pub mod cache;
 pub mod children;
 pub mod gate;
 pub mod idempotency;
+pub mod identity;
 pub mod invitations;
 pub mod jobs;
 pub mod limits;

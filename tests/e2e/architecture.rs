@@ -69,8 +69,11 @@ const SCOPE_CONSTRUCTORS: &[(&str, &[&str])] = &[
         "TenantScope::from_verified_session(",
         &["crates/app/src/session.rs"],
     ),
-    ("TenantScope::for_job(", &["crates/app/src/jobs.rs"]),
-    ("TenantScope::for_schedule(", &["crates/app/src/jobs.rs"]),
+    ("TenantScope::for_job(", &["crates/app/src/jobs/worker.rs"]),
+    (
+        "TenantScope::for_schedule(",
+        &["crates/app/src/jobs/schedules.rs"],
+    ),
     ("TenantScope::for_sign_in(", &["crates/app/src/audit.rs"]),
     (
         "TenantScope::for_permission_lookup(",

@@ -79,7 +79,10 @@ const SCOPE_CONSTRUCTORS: &[(&str, &[&str])] = &[
         "TenantScope::for_permission_lookup(",
         &["crates/app/src/cache.rs"],
     ),
-    ("TenantScope::for_invitee(", &["crates/app/src/auth.rs"]),
+    (
+        "TenantScope::for_invitee(",
+        &["crates/app/src/auth/invitation.rs"],
+    ),
     (
         "TenantScope::for_provisioning(",
         &["crates/app/src/demo.rs", "crates/bench/src/seed.rs"],

@@ -77,7 +77,7 @@ const SCOPE_CONSTRUCTORS: &[(&str, &[&str])] = &[
     ("TenantScope::for_sign_in(", &["crates/app/src/audit.rs"]),
     (
         "TenantScope::for_permission_lookup(",
-        &["crates/app/src/cache.rs"],
+        &["crates/app/src/cache/permissions.rs"],
     ),
     (
         "TenantScope::for_invitee(",

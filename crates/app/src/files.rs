@@ -90,6 +90,32 @@ fn not_uploaded() -> AppError {
     }
 }
 
+/// Refuses an upload the caller may not make (`files:upload`, and `imports:run` for a roster),
+/// of a purpose the server writes, or of a content type or size its purpose does not take.
+fn check_upload(scope: &TenantScope, new: &NewUpload) -> Result<(), AppError> {
+    require(scope, Permission::FilesUpload)?;
+    if new.purpose == FilePurpose::RosterImport {
+        require(scope, Permission::ImportsRun)?;
+    }
+    if !new.purpose.uploadable() {
+        return Err(AppError::Invalid {
+            field: "purpose",
+            code: "file.not_uploadable",
+            message: "files of this purpose are written by the server".to_owned(),
+        });
+    }
+    new.purpose.check(&new.content_type, new.size).map_err(|e| {
+        invalid(
+            if e == FileError::Size {
+                "size"
+            } else {
+                "content_type"
+            },
+            &e,
+        )
+    })
+}
+
 impl Files {
     /// Presigns an upload and records the file as pending.
     ///
@@ -104,30 +130,36 @@ impl Files {
         scope: &TenantScope,
         new: NewUpload,
     ) -> Result<(StoredFile, Upload), AppError> {
-        require(scope, Permission::FilesUpload)?;
-        if new.purpose == FilePurpose::RosterImport {
-            require(scope, Permission::ImportsRun)?;
-        }
-        if !new.purpose.uploadable() {
-            return Err(AppError::Invalid {
-                field: "purpose",
-                code: "file.not_uploadable",
-                message: "files of this purpose are written by the server".to_owned(),
-            });
-        }
-        new.purpose
-            .check(&new.content_type, new.size)
-            .map_err(|e| {
-                invalid(
-                    if e == FileError::Size {
-                        "size"
-                    } else {
-                        "content_type"
-                    },
-                    &e,
-                )
-            })?;
-        match (new.purpose, new.child) {
+        check_upload(scope, &new)?;
+        self.check_child(scope, new.purpose, new.child).await?;
+        let id = FileId::from_uuid(self.ids.uuid());
+        let key = ObjectKey::new(scope.tenant_id(), new.purpose, id);
+        let upload = self.presign(scope, &key, &new).await?;
+        let file = StoredFile {
+            id,
+            purpose: new.purpose,
+            child_id: new.child,
+            key,
+            content_type: new.content_type,
+            size: None,
+            status: FileStatus::Pending,
+            owner: scope.actor().clone(),
+            created_at: self.clock.now(),
+            stored_at: None,
+        };
+        self.files.insert(scope, &file).await?;
+        Ok((file, upload))
+    }
+
+    /// Refuses a photo of a child without their guardians' consent or whom the caller does not
+    /// reach as staff, a photo of no child, and a file of another purpose naming a child.
+    async fn check_child(
+        &self,
+        scope: &TenantScope,
+        purpose: FilePurpose,
+        child: Option<ChildId>,
+    ) -> Result<(), AppError> {
+        match (purpose, child) {
             (FilePurpose::ChildPhoto, Some(child)) => {
                 let day = self.children.today(scope).await?;
                 let found = self.children.as_staff(scope, child, day).await?;
@@ -137,15 +169,23 @@ impl Files {
                         message: "the child's guardians have not consented to photos".to_owned(),
                     });
                 }
+                Ok(())
             }
             (FilePurpose::ChildPhoto, None) | (_, Some(_)) => {
-                return Err(invalid("child_id", &FileError::Child));
+                Err(invalid("child_id", &FileError::Child))
             }
-            _ => {}
+            _ => Ok(()),
         }
-        let id = FileId::from_uuid(self.ids.uuid());
-        let key = ObjectKey::new(scope.tenant_id(), new.purpose, id);
-        let upload = match new.method {
+    }
+
+    /// A presigned upload of `new` to `key`, by the method it asks for.
+    async fn presign(
+        &self,
+        scope: &TenantScope,
+        key: &ObjectKey,
+        new: &NewUpload,
+    ) -> Result<Upload, AppError> {
+        Ok(match new.method {
             UploadMethod::Post => Upload::Post(
                 self.objects
                     .presign_post(
@@ -161,24 +201,10 @@ impl Files {
             ),
             UploadMethod::Put => Upload::Put(
                 self.objects
-                    .presign_put(scope, &key, &new.content_type, new.size, UPLOAD_EXPIRY)
+                    .presign_put(scope, key, &new.content_type, new.size, UPLOAD_EXPIRY)
                     .await?,
             ),
-        };
-        let file = StoredFile {
-            id,
-            purpose: new.purpose,
-            child_id: new.child,
-            key,
-            content_type: new.content_type,
-            size: None,
-            status: FileStatus::Pending,
-            owner: scope.actor().clone(),
-            created_at: self.clock.now(),
-            stored_at: None,
-        };
-        self.files.insert(scope, &file).await?;
-        Ok((file, upload))
+        })
     }
 
     /// Records that an upload arrived: the store has the object, within the purpose's limits.

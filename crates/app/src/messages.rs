@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use cubby_domain::{
     Announcement, AnnouncementId, Audience, Body, Capability, Child, ChildId, ContactId, Message,
-    MessageError, MessageId, Permission, RoomId, Thread, ThreadId, Title,
+    MessageError, MessageId, Permission, RoomId, Thread, ThreadId, Title, UserId,
 };
 use cubby_ports::{
     AnnouncementQuery, ChildQuery, ChildSet, Clock, IdGenerator, MAX_LIMIT, MessageRepository,
@@ -71,6 +71,47 @@ fn invalid(field: &'static str, error: &MessageError) -> AppError {
         field,
         code: error.code(),
         message: error.to_string(),
+    }
+}
+
+/// Who takes part in a new thread about `seen.child`: for staff, the users of the contacts
+/// named (each able to message, at least one and at most
+/// [`cubby_domain::message::MAX_PARTICIPANTS`]); for a contact's user, themself, if their entry
+/// allows messaging.
+fn participants(
+    scope: &TenantScope,
+    seen: &crate::children::Seen,
+    contacts: &[ContactId],
+) -> Result<Vec<UserId>, AppError> {
+    match seen.access {
+        Access::Staff => {
+            let mut users = Vec::new();
+            for id in contacts {
+                let user = seen
+                    .child
+                    .contact(*id)
+                    .filter(|c| c.capabilities.has(Capability::Messaging))
+                    .and_then(|c| c.user_id)
+                    .ok_or_else(|| invalid("contact_ids", &MessageError::InvalidParticipants))?;
+                if !users.contains(&user) {
+                    users.push(user);
+                }
+            }
+            if users.is_empty() || users.len() > cubby_domain::message::MAX_PARTICIPANTS {
+                return Err(invalid("contact_ids", &MessageError::InvalidParticipants));
+            }
+            Ok(users)
+        }
+        Access::Guardian(view) => {
+            if !view.may_message() {
+                return Err(AppError::Denied {
+                    code: "thread.not_allowed",
+                    message: "your contact entry for this child does not include messaging"
+                        .to_owned(),
+                });
+            }
+            Ok(scope.user_id().into_iter().collect())
+        }
     }
 }
 
@@ -235,38 +276,7 @@ impl Messages {
         let child = self.children.children.get(scope, new.child).await?;
         let access = self.children.reach(scope, &child, day).await?;
         let seen = crate::children::Seen { child, access };
-        let participants = match seen.access {
-            Access::Staff => {
-                let mut users = Vec::new();
-                for id in &new.contacts {
-                    let user = seen
-                        .child
-                        .contact(*id)
-                        .filter(|c| c.capabilities.has(Capability::Messaging))
-                        .and_then(|c| c.user_id)
-                        .ok_or_else(|| {
-                            invalid("contact_ids", &MessageError::InvalidParticipants)
-                        })?;
-                    if !users.contains(&user) {
-                        users.push(user);
-                    }
-                }
-                if users.is_empty() || users.len() > cubby_domain::message::MAX_PARTICIPANTS {
-                    return Err(invalid("contact_ids", &MessageError::InvalidParticipants));
-                }
-                users
-            }
-            Access::Guardian(view) => {
-                if !view.may_message() {
-                    return Err(AppError::Denied {
-                        code: "thread.not_allowed",
-                        message: "your contact entry for this child does not include messaging"
-                            .to_owned(),
-                    });
-                }
-                scope.user_id().into_iter().collect()
-            }
-        };
+        let participants = participants(scope, &seen, &new.contacts)?;
         let now = self.clock.now();
         let thread = Thread {
             id: ThreadId::from_uuid(self.ids.uuid()),
@@ -322,42 +332,14 @@ impl Messages {
         let rooms = self.children.staff_rooms(scope).await?;
         let query = if rooms.is_empty() {
             // A contact's user: their threads about children they may still message about.
-            let day = self.children.today(scope).await?;
-            let user = scope.user_id().ok_or(AppError::NotFound)?;
-            let allowed: Vec<ChildId> = self
-                .linked_children(scope)
-                .await?
-                .into_iter()
-                .filter(|c| c.guardian_view(user, day).is_some_and(|v| v.may_message()))
-                .map(|c| c.id)
-                .collect();
+            let (user, allowed) = self.messageable_children(scope).await?;
             ThreadQuery {
                 children: Some(only(allowed)),
                 participant: Some(user),
                 page,
             }
         } else {
-            let mut ids = Vec::new();
-            let mut offset = 0;
-            loop {
-                let query = ChildQuery {
-                    within: Some(ChildSet {
-                        rooms: rooms.clone(),
-                        children: Vec::new(),
-                    }),
-                    include_archived: true,
-                    page: PageRequest::new(MAX_LIMIT, offset)
-                        .map_err(|e| AppError::Internal(e.into()))?,
-                    ..ChildQuery::default()
-                };
-                let found = self.children.children.list(scope, &query).await?;
-                let count = found.items.len() as u64;
-                ids.extend(found.items.into_iter().map(|c| c.id));
-                offset += count;
-                if count < u64::from(MAX_LIMIT) || offset >= found.total {
-                    break;
-                }
-            }
+            let ids = self.children_in_rooms(scope, &rooms).await?;
             ThreadQuery {
                 children: Some(only(ids)),
                 participant: None,
@@ -365,6 +347,52 @@ impl Messages {
             }
         };
         Ok(self.repo.threads(scope, &query).await?)
+    }
+
+    /// The caller (a contact's user) and the children they may message about today.
+    async fn messageable_children(
+        &self,
+        scope: &TenantScope,
+    ) -> Result<(UserId, Vec<ChildId>), AppError> {
+        let day = self.children.today(scope).await?;
+        let user = scope.user_id().ok_or(AppError::NotFound)?;
+        let allowed: Vec<ChildId> = self
+            .linked_children(scope)
+            .await?
+            .into_iter()
+            .filter(|c| c.guardian_view(user, day).is_some_and(|v| v.may_message()))
+            .map(|c| c.id)
+            .collect();
+        Ok((user, allowed))
+    }
+
+    /// Every child of `rooms`, archived ones included.
+    async fn children_in_rooms(
+        &self,
+        scope: &TenantScope,
+        rooms: &[RoomId],
+    ) -> Result<Vec<ChildId>, AppError> {
+        let mut ids = Vec::new();
+        let mut offset = 0;
+        loop {
+            let query = ChildQuery {
+                within: Some(ChildSet {
+                    rooms: rooms.to_vec(),
+                    children: Vec::new(),
+                }),
+                include_archived: true,
+                page: PageRequest::new(MAX_LIMIT, offset)
+                    .map_err(|e| AppError::Internal(e.into()))?,
+                ..ChildQuery::default()
+            };
+            let found = self.children.children.list(scope, &query).await?;
+            let count = found.items.len() as u64;
+            ids.extend(found.items.into_iter().map(|c| c.id));
+            offset += count;
+            if count < u64::from(MAX_LIMIT) || offset >= found.total {
+                return Ok(ids);
+            }
+        }
     }
 
     /// One thread the caller sees and a page of its messages, oldest first.

@@ -1,0 +1,82 @@
+//! A child's custody restrictions: placing and lifting them.
+
+use cubby_domain::{
+    AuditAction, Child, ChildError, ChildId, CustodyRestriction, RestrictionId, Version,
+};
+use cubby_ports::TenantScope;
+
+use super::{Children, NewRestriction, invalid, remove_where};
+use crate::AppError;
+
+impl Children {
+    /// Places a custody restriction on a child.
+    ///
+    /// # Errors
+    ///
+    /// As [`Children::update`], and [`AppError::Invalid`] (`restriction.invalid`,
+    /// `contact.unknown`).
+    pub async fn add_restriction(
+        &self,
+        scope: &TenantScope,
+        id: ChildId,
+        expected: Version,
+        new: NewRestriction,
+    ) -> Result<(Child, RestrictionId), AppError> {
+        let restriction = CustodyRestriction {
+            id: RestrictionId::from_uuid(self.ids.uuid()),
+            person: new.person,
+            contact_id: new.contact_id,
+            user_id: new.user_id,
+            blocks_pickup: new.blocks_pickup,
+            blocks_records: new.blocks_records,
+            starts_on: new.starts_on,
+            ends_on: new.ends_on,
+            note: new.note,
+        };
+        restriction
+            .check()
+            .map_err(|e| invalid("restriction", &e))?;
+        let restriction_id = restriction.id;
+        let child = self
+            .modify(
+                scope,
+                id,
+                expected,
+                AuditAction::RestrictionAdded,
+                |child| {
+                    if let Some(contact) = restriction.contact_id
+                        && child.contact(contact).is_none()
+                    {
+                        return Err(invalid("contact_id", &ChildError::UnknownContact));
+                    }
+                    child.restrictions.push(restriction);
+                    Ok(())
+                },
+            )
+            .await?;
+        Ok((child, restriction_id))
+    }
+
+    /// Lifts a custody restriction.
+    ///
+    /// # Errors
+    ///
+    /// As [`Children::update`], and [`AppError::NotFound`] for a restriction the child does
+    /// not have.
+    pub async fn remove_restriction(
+        &self,
+        scope: &TenantScope,
+        id: ChildId,
+        restriction: RestrictionId,
+        expected: Version,
+    ) -> Result<Child, AppError> {
+        self.modify(
+            scope,
+            id,
+            expected,
+            AuditAction::RestrictionRemoved,
+            |child| remove_where(&mut child.restrictions, |r| r.id == restriction),
+        )
+        .await
+    }
+}

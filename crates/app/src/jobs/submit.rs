@@ -1,0 +1,148 @@
+//! Starting a job: the request is checked, recorded as queued and put on its queue.
+
+use std::time::Duration;
+
+use cubby_domain::time_of_day::parse_iso_date;
+use cubby_domain::{
+    FileId, FilePurpose, FileStatus, JobId, JobRecord, JobStatus, Permission, RoomId,
+};
+use cubby_ports::{JobEnvelope, TenantScope};
+
+use super::{JobRequest, Jobs, NOT_QUEUED};
+use crate::AppError;
+use crate::attendance::MAX_DAYS;
+use crate::error::require;
+
+fn invalid(field: &'static str, code: &'static str, message: &str) -> AppError {
+    AppError::Invalid {
+        field,
+        code,
+        message: message.to_owned(),
+    }
+}
+
+/// Refuses a report span that does not parse, is reversed or is longer than [`MAX_DAYS`].
+fn check_span(from: &str, to: &str) -> Result<(), AppError> {
+    let (from, to) = (parse_iso_date(from), parse_iso_date(to));
+    match (from, to) {
+        (Some(from), Some(to)) if from <= to && (to - from).whole_days() < MAX_DAYS => Ok(()),
+        _ => Err(invalid(
+            "to",
+            "attendance.invalid_span",
+            "a span is 1 to 62 days, `to` not before `from`",
+        )),
+    }
+}
+
+impl Jobs {
+    /// Starts a job for the caller's centre: 202-style, the record as queued.
+    ///
+    /// # Errors
+    ///
+    /// [`AppError::Forbidden`] without `reports:run` (report) or `imports:run` (import);
+    /// [`AppError::Invalid`] for a span that is reversed or longer than 62 days, or a file that
+    /// is not a stored roster import; [`AppError::NotFound`] for another centre's room or file.
+    pub async fn submit(
+        &self,
+        scope: &TenantScope,
+        request: JobRequest,
+    ) -> Result<JobRecord, AppError> {
+        match &request {
+            JobRequest::AttendanceReport { from, to, room } => {
+                require(scope, Permission::ReportsRun)?;
+                check_span(from, to)?;
+                if let Some(room) = room {
+                    self.check_room(scope, room).await?;
+                }
+            }
+            JobRequest::UploadRetention | JobRequest::ClosingReminder => {
+                require(scope, Permission::TenantManage)?;
+            }
+            JobRequest::RosterImport { file } => {
+                require(scope, Permission::ImportsRun)?;
+                self.check_roster_file(scope, file).await?;
+            }
+        }
+        self.start(scope, JobId::from_uuid(self.ids.uuid()), &request)
+            .await
+    }
+
+    /// Refuses a room that is not one of the centre's.
+    async fn check_room(&self, scope: &TenantScope, room: &str) -> Result<(), AppError> {
+        let id = room.parse::<RoomId>().map_err(|_| AppError::NotFound)?;
+        self.rooms.get(scope, id).await?;
+        Ok(())
+    }
+
+    /// Refuses a file that is not one of the centre's roster imports, uploaded and confirmed.
+    async fn check_roster_file(&self, scope: &TenantScope, file: &str) -> Result<(), AppError> {
+        let id = file.parse::<FileId>().map_err(|_| AppError::NotFound)?;
+        let stored = self.files.get(scope, id).await?;
+        if stored.purpose != FilePurpose::RosterImport || stored.status != FileStatus::Stored {
+            return Err(invalid(
+                "file",
+                "import.not_a_roster",
+                "name a roster_import file that has been uploaded and confirmed",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Records job `id` as queued and puts it on its queue.
+    pub(super) async fn start(
+        &self,
+        scope: &TenantScope,
+        id: JobId,
+        request: &JobRequest,
+    ) -> Result<JobRecord, AppError> {
+        let now = self.clock.now();
+        let record = JobRecord {
+            id,
+            kind: request.kind().to_owned(),
+            status: JobStatus::Queued,
+            attempts: 0,
+            done: 0,
+            total: None,
+            errors: Vec::new(),
+            result_file: None,
+            requested_by: scope.actor().clone(),
+            created_at: now,
+            updated_at: now,
+        };
+        self.records.insert(scope, &record).await?;
+        self.send(scope, record, request).await
+    }
+
+    /// Puts the job of `record` on its queue. When the queue fails, the record is marked failed
+    /// with [`NOT_QUEUED`] (as best it can), so that it never waits for a run that will not
+    /// come: a centre starts it again, a scheduler's next tick does it itself.
+    pub(super) async fn send(
+        &self,
+        scope: &TenantScope,
+        mut record: JobRecord,
+        request: &JobRequest,
+    ) -> Result<JobRecord, AppError> {
+        let envelope = JobEnvelope {
+            id: record.id,
+            tenant: scope.tenant_id(),
+            kind: record.kind.clone(),
+            payload: serde_json::to_string(request).map_err(|e| AppError::Internal(Box::new(e)))?,
+            attempt: 0,
+            traceparent: crate::trace::current().map(|parent| parent.to_string()),
+        };
+        if let Err(error) = self
+            .queue
+            .enqueue(request.queue(), &envelope, Duration::ZERO)
+            .await
+        {
+            record.status = JobStatus::Failed;
+            record.errors = vec![NOT_QUEUED.to_owned()];
+            record.updated_at = self.clock.now();
+            if let Err(also) = self.records.update(scope, &record).await {
+                tracing::error!(job_id = %record.id, error = %also, "a job that could not be queued could not be marked failed either");
+            }
+            return Err(error.into());
+        }
+        Ok(record)
+    }
+}

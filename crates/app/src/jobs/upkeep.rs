@@ -1,0 +1,86 @@
+//! The scheduled upkeep of a centre: removing uploads never confirmed, and reminding the centre
+//! of children still checked in after its closing time.
+
+use cubby_domain::attendance::Interval;
+use cubby_domain::time_of_day::iso_date;
+use cubby_domain::{JobRecord, RoomId, Subject};
+use cubby_ports::TenantScope;
+
+use super::schedules::scheduled_job;
+use super::{Jobs, RunError};
+
+impl Jobs {
+    /// Removes the uploads presigned more than a day ago and never confirmed, and their
+    /// objects.
+    pub(super) async fn upload_retention(
+        &self,
+        scope: &TenantScope,
+        record: &mut JobRecord,
+    ) -> Result<(), RunError> {
+        let before = self.clock.now() - time::Duration::days(1);
+        loop {
+            let stale = self.files.pending_before(scope, before, 100).await?;
+            if stale.is_empty() {
+                return Ok(());
+            }
+            for file in stale {
+                self.objects.delete(scope, &file.key).await?;
+                self.files.remove(scope, file.id).await?;
+                record.done += 1;
+            }
+        }
+    }
+
+    /// After the centre's closing time, records one reminder per room and day of the children
+    /// still checked in (an `attendance.still_in_after_closing` audit event, with the room and
+    /// the count: no names).
+    pub(super) async fn closing_reminder(
+        &self,
+        scope: &TenantScope,
+        record: &mut JobRecord,
+    ) -> Result<(), RunError> {
+        let tenant = self.tenants.by_id(scope.tenant_id()).await?;
+        let Some(closing) = tenant.settings.closing_time else {
+            return Ok(());
+        };
+        let now = self.clock.now();
+        let local = now.to_offset(tenant.time_zone.offset_at(now));
+        if local.time() < closing {
+            return Ok(());
+        }
+        let day = local.date();
+        let mut rooms: Vec<(RoomId, u32)> = Vec::new();
+        for subject in self.attendance.day_view(scope, day, None).await? {
+            if let (Subject::Child(_), Some(Interval { room, to: None, .. })) =
+                (subject.subject, subject.timeline.intervals.last())
+            {
+                match rooms.iter_mut().find(|(r, _)| r == room) {
+                    Some((_, count)) => *count += 1,
+                    None => rooms.push((*room, 1)),
+                }
+            }
+        }
+        // Once per room and day, whichever run of the schedule gets there first.
+        let reminder = scheduled_job("closing_reminder", day.midnight().assume_utc(), tenant.id);
+        for (room, count) in rooms {
+            if self
+                .records
+                .claim_effect(scope, reminder, &format!("room:{room}"))
+                .await?
+            {
+                self.attendance
+                    .audit
+                    .record(
+                        scope,
+                        cubby_domain::AuditAction::StillInAfterClosing,
+                        Some(room.to_string()),
+                        &[("children", count.to_string()), ("day", iso_date(day))],
+                    )
+                    .await;
+                tracing::warn!(tenant_id = %tenant.id, room_id = %room, children = count, "children still checked in after closing time");
+                record.done += 1;
+            }
+        }
+        Ok(())
+    }
+}

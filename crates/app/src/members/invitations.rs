@@ -1,0 +1,317 @@
+//! Invitations: inviting someone into the centre (the user created if new, the membership
+//! created or revived as invited), listing them, and withdrawing one. The token is answered
+//! once and stored only as a digest.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use cubby_domain::{
+    Actor, Audit, AuditAction, Email, EntitlementSet, Invitation, InvitationId, InvitationStatus,
+    Membership, MembershipChanges, MembershipId, MembershipStatus, Permission, RoleRef,
+    TokenDigest, User, UserId, UserStatus, Version, effective_permissions,
+};
+use cubby_ports::{InvitationQuery, Page, RepoError, TenantScope};
+use secrecy::SecretString;
+use sha2::{Digest, Sha256};
+use time::{Duration, OffsetDateTime};
+
+use super::{
+    INVITATION_LIFETIME, InvitationSent, MAX_INVITATION_LIFETIME, Members, NewInvitation,
+    roles_text, within,
+};
+use crate::AppError;
+use crate::error::require;
+
+fn digest(bytes: &[u8]) -> TokenDigest {
+    TokenDigest(Sha256::digest(bytes).into())
+}
+
+/// The invitation id and the digest of the secret of an invitation token, if it is one.
+pub fn parse_invitation_token(token: &str) -> Option<(InvitationId, TokenDigest)> {
+    let (id, secret) = token.trim().split_once('.')?;
+    let secret = URL_SAFE_NO_PAD
+        .decode(secret)
+        .ok()
+        .filter(|s| s.len() == 32)?;
+    Some((InvitationId::parse(id).ok()?, digest(&secret)))
+}
+
+/// The lifetime `new` asks for (by default [`INVITATION_LIFETIME`]), once it is checked along
+/// with its roles.
+fn check_invitation(new: &NewInvitation) -> Result<Duration, AppError> {
+    if new.roles.is_empty() {
+        return Err(AppError::Invalid {
+            field: "roles",
+            code: "invitations.no_role",
+            message: "an invitation grants at least one role".to_owned(),
+        });
+    }
+    let lifetime = new.lifetime.unwrap_or(INVITATION_LIFETIME);
+    if lifetime <= Duration::ZERO || lifetime > MAX_INVITATION_LIFETIME {
+        return Err(AppError::Invalid {
+            field: "expires_in_hours",
+            code: "invitations.invalid_lifetime",
+            message: "an invitation lasts from 1 hour to 30 days".to_owned(),
+        });
+    }
+    Ok(lifetime)
+}
+
+/// The refusal to invite someone already in the centre.
+fn already_member() -> AppError {
+    AppError::Conflict {
+        code: "invitations.already_member",
+        message: "this address already belongs to a member or an invited person of the centre"
+            .to_owned(),
+    }
+}
+
+impl Members {
+    /// Invites `new.email` into the centre: the user is created if new, the membership is
+    /// created (or a removed one revived) as invited, and the invitation's token is answered
+    /// once.
+    ///
+    /// # Errors
+    ///
+    /// [`AppError::Forbidden`] without `members:manage`; [`AppError::Denied`] when the roles
+    /// or entitlements grant more than the caller holds; [`AppError::Conflict`]
+    /// (`invitations.already_member`) for someone already in the centre;
+    /// [`AppError::Invalid`] for unknown roles, no role, or a lifetime out of range.
+    pub async fn invite(
+        &self,
+        scope: &TenantScope,
+        new: NewInvitation,
+    ) -> Result<InvitationSent, AppError> {
+        require(scope, Permission::MembersManage)?;
+        let lifetime = check_invitation(&new)?;
+        let custom = self.custom_roles(scope).await?;
+        Self::known_roles(&new.roles, &custom)?;
+        let entitlements = new
+            .entitlements
+            .unwrap_or_else(|| self.entitlements_of(scope));
+        within(
+            scope,
+            effective_permissions(&new.roles, &custom, entitlements),
+        )?;
+
+        let now = self.clock.now();
+        let by = scope.actor().clone();
+        let user = self.invitee(&new.email, &by, now).await?;
+        let membership = self
+            .invited_membership(scope, &user, &new.roles, entitlements, now)
+            .await?;
+        let secret: [u8; 32] = rand::random();
+        let invitation = Invitation {
+            id: InvitationId::from_uuid(self.ids.uuid()),
+            email: new.email,
+            membership_id: membership.id,
+            roles: new.roles,
+            entitlements,
+            token: digest(&secret),
+            status: InvitationStatus::Pending,
+            expires_at: now + lifetime,
+            audit: Audit::created(by, now),
+            version: Version::FIRST,
+        };
+        self.invitations
+            .insert_invitation(scope, &invitation)
+            .await?;
+        let details = [("roles", roles_text(&invitation.roles))];
+        self.audit
+            .record(
+                scope,
+                AuditAction::MemberInvited,
+                Some(membership.id.to_string()),
+                &details,
+            )
+            .await;
+        let token = SecretString::from(format!(
+            "{}.{}",
+            invitation.id,
+            URL_SAFE_NO_PAD.encode(secret)
+        ));
+        Ok(InvitationSent { invitation, token })
+    }
+
+    /// The user invited at `email`, created (unverified, without a password) if new.
+    async fn invitee(
+        &self,
+        email: &Email,
+        by: &Actor,
+        now: OffsetDateTime,
+    ) -> Result<User, AppError> {
+        match self.users.user_by_email(email).await {
+            Ok(user) => Ok(user),
+            Err(RepoError::NotFound) => {
+                let user = User {
+                    id: UserId::from_uuid(self.ids.uuid()),
+                    email: email.clone(),
+                    email_verified: false,
+                    password_hash: None,
+                    supabase_id: None,
+                    status: UserStatus::Active,
+                    audit: Audit::created(by.clone(), now),
+                    version: Version::FIRST,
+                };
+                self.users.insert_user(&user).await?;
+                Ok(user)
+            }
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    /// The invitee's membership as invited with `roles` and `entitlements`: a new one, or the
+    /// one they were removed from, revived (its cached principal dropped). Someone still in the
+    /// centre, or invited already, is a conflict.
+    async fn invited_membership(
+        &self,
+        scope: &TenantScope,
+        user: &User,
+        roles: &[RoleRef],
+        entitlements: EntitlementSet,
+        now: OffsetDateTime,
+    ) -> Result<Membership, AppError> {
+        let by = scope.actor().clone();
+        match self
+            .directory
+            .membership_of(scope.tenant_id(), user.id)
+            .await
+        {
+            Ok(existing) if existing.status == MembershipStatus::Removed => {
+                let revived = existing.changed(
+                    MembershipChanges {
+                        roles: Some(roles.to_vec()),
+                        entitlements: Some(entitlements),
+                        status: Some(MembershipStatus::Invited),
+                    },
+                    by,
+                    now,
+                );
+                self.memberships
+                    .update_membership(scope, &revived, existing.version)
+                    .await?;
+                self.principals
+                    .forget(&[(scope.tenant_id(), revived.id)])
+                    .await;
+                Ok(revived)
+            }
+            Ok(_) => Err(already_member()),
+            Err(RepoError::NotFound) => {
+                let fresh = Membership {
+                    id: MembershipId::from_uuid(self.ids.uuid()),
+                    user_id: user.id,
+                    roles: roles.to_vec(),
+                    entitlements,
+                    status: MembershipStatus::Invited,
+                    entitlements_version: 1,
+                    audit: Audit::created(by, now),
+                    version: Version::FIRST,
+                };
+                self.memberships
+                    .insert_membership(scope, &fresh)
+                    .await
+                    .map_err(|e| match e {
+                        RepoError::Conflict(_) => already_member(),
+                        other => other.into(),
+                    })?;
+                Ok(fresh)
+            }
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    /// The entitlements the caller's permissions imply they hold (an invitation grants, by
+    /// default, what its sender has).
+    fn entitlements_of(&self, scope: &TenantScope) -> EntitlementSet {
+        let held = scope.permissions();
+        cubby_domain::Entitlement::ALL
+            .iter()
+            .copied()
+            .filter(|entitlement| held.iter().any(|p| p.entitlement() == Some(*entitlement)))
+            .collect()
+    }
+
+    /// A page of the centre's invitations, newest first.
+    ///
+    /// # Errors
+    ///
+    /// [`AppError::Forbidden`] without `members:manage`; store failures.
+    pub async fn invitations(
+        &self,
+        scope: &TenantScope,
+        query: &InvitationQuery,
+    ) -> Result<Page<Invitation>, AppError> {
+        require(scope, Permission::MembersManage)?;
+        Ok(self.invitations.list_invitations(scope, query).await?)
+    }
+
+    /// One invitation of the centre.
+    ///
+    /// # Errors
+    ///
+    /// [`AppError::Forbidden`] without `members:manage`; [`AppError::NotFound`].
+    pub async fn invitation(
+        &self,
+        scope: &TenantScope,
+        id: InvitationId,
+    ) -> Result<Invitation, AppError> {
+        require(scope, Permission::MembersManage)?;
+        Ok(self.invitations.get_invitation(scope, id).await?)
+    }
+
+    /// Withdraws a pending invitation; the membership it created is removed.
+    ///
+    /// # Errors
+    ///
+    /// [`AppError::Forbidden`], [`AppError::NotFound`], [`AppError::StaleVersion`];
+    /// [`AppError::Rule`] (`invitations.not_pending`) for an invitation already used or withdrawn.
+    pub async fn revoke_invitation(
+        &self,
+        scope: &TenantScope,
+        id: InvitationId,
+        expected: Version,
+    ) -> Result<Invitation, AppError> {
+        require(scope, Permission::MembersManage)?;
+        let stored = self.invitations.get_invitation(scope, id).await?;
+        if stored.version != expected {
+            return Err(AppError::StaleVersion);
+        }
+        if stored.status != InvitationStatus::Pending {
+            return Err(AppError::Rule {
+                code: "invitations.not_pending",
+                message: "only a pending invitation can be withdrawn".to_owned(),
+            });
+        }
+        let now = self.clock.now();
+        let revoked = stored.with_status(InvitationStatus::Revoked, scope.actor().clone(), now);
+        self.invitations
+            .update_invitation(scope, &revoked, stored.version)
+            .await?;
+        if let Ok(membership) = self
+            .memberships
+            .get_membership(scope, stored.membership_id)
+            .await
+            && membership.status == MembershipStatus::Invited
+        {
+            let removed = membership.changed(
+                MembershipChanges {
+                    status: Some(MembershipStatus::Removed),
+                    ..MembershipChanges::default()
+                },
+                scope.actor().clone(),
+                now,
+            );
+            self.memberships
+                .update_membership(scope, &removed, membership.version)
+                .await?;
+        }
+        self.audit
+            .record(
+                scope,
+                AuditAction::InvitationRevoked,
+                Some(stored.id.to_string()),
+                &[],
+            )
+            .await;
+        Ok(revoked)
+    }
+}

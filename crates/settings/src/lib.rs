@@ -653,6 +653,85 @@ impl Settings {
 mod tests {
     use super::*;
 
+    /// The `CUBBY_*` names in `text`: the first cell of each table row, or, with `rows` false,
+    /// every whole name it mentions (a `CUBBY_SCHEDULE_*` pattern is not a name).
+    fn names_in(text: &str, rows: bool) -> std::collections::BTreeSet<String> {
+        if rows {
+            return text
+                .lines()
+                .filter_map(|line| line.trim_start_matches("//! ").strip_prefix("| `"))
+                .filter_map(|cell| cell.split('`').next())
+                .filter(|name| name.starts_with("CUBBY_"))
+                .map(str::to_owned)
+                .collect();
+        }
+        let mut names = std::collections::BTreeSet::new();
+        let mut rest = text;
+        while let Some(at) = rest.find("CUBBY_") {
+            let name: String = rest[at..]
+                .chars()
+                .take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == '_')
+                .collect();
+            let pattern = rest[at + name.len()..].starts_with('*');
+            if !pattern && !name.starts_with("CUBBY_TEST_") && name != "CUBBY_REQUIRE_SERVICES" {
+                names.insert(name.clone());
+            }
+            rest = &rest[at + name.len()..];
+        }
+        names
+    }
+
+    fn repository_file(path: &str) -> String {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        std::fs::read_to_string(root.join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    #[test]
+    fn every_table_and_example_names_the_settings_the_code_reads_and_no_other() {
+        let known: std::collections::BTreeSet<String> =
+            KNOWN.iter().map(|name| (*name).to_owned()).collect();
+        // This module's table and OPERATIONS.md's list every setting; README.md's the common ones.
+        let here = names_in(include_str!("lib.rs"), true);
+        assert_eq!(here, known, "the table at the top of this file");
+        let operations = names_in(&repository_file("docs/OPERATIONS.md"), true);
+        assert_eq!(operations, known, "docs/OPERATIONS.md's settings table");
+        let readme = names_in(&repository_file("README.md"), true);
+        assert!(readme.len() >= 10, "README.md's table is gone?");
+        assert!(
+            readme.is_subset(&known),
+            "README.md names {:?}",
+            &readme - &known
+        );
+        // The deployment examples mention no setting that does not exist.
+        for path in [
+            "deploy/env/dev.env",
+            "deploy/env/prod.env.example",
+            "deploy/env/staging.env.example",
+            "deploy/template.yaml",
+        ] {
+            let named = names_in(&repository_file(path), false);
+            assert!(
+                named.is_subset(&known),
+                "{path} names {:?}",
+                &named - &known
+            );
+        }
+    }
+
+    #[test]
+    fn every_known_setting_is_read() {
+        // A name in KNOWN that nothing reads would be accepted and silently ignored.
+        let code = include_str!("lib.rs");
+        let body =
+            &code[code.find("pub fn from_vars").unwrap()..code.find("#[cfg(test)]").unwrap()];
+        for name in KNOWN {
+            assert!(
+                body.contains(&format!("\"{name}\"")),
+                "{name} is known but never read"
+            );
+        }
+    }
+
     fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs
             .iter()

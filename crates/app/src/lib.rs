@@ -22,6 +22,7 @@ pub mod session;
 pub mod staff;
 pub mod tokens;
 pub mod trace;
+mod wiring;
 
 use std::sync::Arc;
 
@@ -142,160 +143,42 @@ impl App {
     ///
     /// [`AppError::Internal`] when the password hashing costs are not valid.
     pub fn new(ports: Ports, config: AppConfig) -> Result<Self, AppError> {
-        let tenants = Arc::new(cache::CachedTenants::new(
-            ports.tenants.clone(),
-            ports.cache.clone(),
-        ));
-        let principals = Arc::new(cache::Principals::new(
-            ports.membership_directory.clone(),
-            ports.users.clone(),
-            ports.cache.clone(),
-        ));
-        let permissions = Arc::new(cache::Permissions::new(
-            ports.roles.clone(),
-            ports.cache.clone(),
-        ));
-        let gate = ports.gate.clone().unwrap_or_else(|| {
-            Arc::new(cubby_ports::SeparateCalls {
-                limits: ports.limits.clone(),
-                tokens: ports.tokens.clone(),
-                cache: ports.cache.clone(),
-            })
-        });
-        let sessions = Arc::new(Sessions::new(
-            config.keys,
-            config.policy,
-            session::SessionStores {
-                tenants: tenants.clone(),
-                principals: principals.clone(),
-                permissions: permissions.clone(),
-                gate: gate.clone(),
-                clock: ports.clock.clone(),
-                ids: ports.ids.clone(),
-            },
-        ));
-        let passwords = passwords::Passwords::new(config.passwords)?;
-        let audit = Arc::new(audit::AuditTrail::new(
-            ports.audit.clone(),
-            ports.clock.clone(),
-            ports.ids.clone(),
-        ));
-        let members = members::Members {
-            users: ports.users.clone(),
-            directory: ports.membership_directory.clone(),
-            memberships: ports.memberships.clone(),
-            roles: ports.roles.clone(),
-            invitations: ports.invitations.clone(),
-            tenants: tenants.clone(),
-            principals: principals.clone(),
-            audit: audit.clone(),
-            passwords: passwords.clone(),
-            clock: ports.clock.clone(),
-            ids: ports.ids.clone(),
-        };
-        let children = Arc::new(children::Children {
-            children: ports.children.clone(),
-            staff: ports.staff.clone(),
-            rooms: ports.rooms.clone(),
-            directory: ports.membership_directory.clone(),
-            tenants: tenants.clone(),
-            audit: audit.clone(),
-            passwords: passwords.clone(),
-            clock: ports.clock.clone(),
-            ids: ports.ids.clone(),
-        });
-        let attendance = Arc::new(attendance::Attendance {
-            children: children.clone(),
-            log: ports.attendance.clone(),
-            breaches: ports.breaches.clone(),
-            rooms: ports.rooms.clone(),
-            staff: ports.staff.clone(),
-            tenants: tenants.clone(),
-            audit: audit.clone(),
-            clock: ports.clock.clone(),
-            ids: ports.ids.clone(),
-        });
-        let messages = messages::Messages {
-            children: children.clone(),
-            repo: ports.messages.clone(),
-            rooms: ports.rooms.clone(),
-            clock: ports.clock.clone(),
-            ids: ports.ids.clone(),
-        };
-        let files = files::Files {
-            files: ports.files.clone(),
-            objects: ports.objects.clone(),
-            children: children.clone(),
-            clock: ports.clock.clone(),
-            ids: ports.ids.clone(),
-        };
-        let jobs = jobs::Jobs {
-            records: ports.job_records.clone(),
-            queue: ports.jobs.clone(),
-            files: ports.files.clone(),
-            objects: ports.objects.clone(),
-            rooms: ports.rooms.clone(),
-            children: children.clone(),
-            attendance: attendance.clone(),
-            clock: ports.clock.clone(),
-            ids: ports.ids.clone(),
-            retry: config.jobs,
-            tenants: tenants.clone(),
-        };
-        let centre = centre::Centre {
-            tenants: tenants.clone(),
-            rooms: ports.rooms.clone(),
-            audit: audit.clone(),
-            clock: ports.clock.clone(),
-        };
-        let staff = staff::Staff {
-            staff: ports.staff.clone(),
-            rooms: ports.rooms.clone(),
-            directory: ports.membership_directory.clone(),
-            audit: audit.clone(),
-            clock: ports.clock.clone(),
-            ids: ports.ids.clone(),
-        };
-        let custom_roles = custom_roles::CustomRoles {
-            roles: ports.roles.clone(),
-            memberships: ports.memberships.clone(),
-            principals: principals.clone(),
-            audit: audit.clone(),
-            clock: ports.clock.clone(),
-            ids: ports.ids.clone(),
-        };
+        let shared = wiring::Shared::new(&ports, config.passwords)?;
+        let sessions = wiring::sessions(&ports, &shared, config.keys, config.policy);
+        let children = Arc::new(wiring::children(&ports, &shared));
+        let attendance = Arc::new(wiring::attendance(&ports, &shared, &children));
         let auth = auth::Auth::new(
             sessions.clone(),
-            tenants.clone(),
+            shared.tenants.clone(),
             ports.clone(),
             auth::AuthConfig {
-                passwords,
+                passwords: shared.passwords.clone(),
                 login: config.login,
                 session_lifetime: config.session_lifetime,
                 supabase: config.supabase,
-                principals: principals.clone(),
-                audit: audit.clone(),
+                principals: shared.principals.clone(),
+                audit: shared.audit.clone(),
             },
         );
         Ok(Self {
+            gate: shared.gate.clone(),
             sessions,
-            gate,
             auth,
-            members,
-            custom_roles,
-            audit,
+            members: wiring::members(&ports, &shared),
+            custom_roles: wiring::custom_roles(&ports, &shared),
             rooms: Rooms::new(ports.rooms.clone(), ports.clock.clone(), ports.ids.clone()),
+            staff: wiring::staff(&ports, &shared),
+            centre: wiring::centre(&ports, &shared),
+            messages: wiring::messages(&ports, &children),
+            files: wiring::files(&ports, &children),
+            jobs: wiring::jobs(&ports, &shared, &children, &attendance, config.jobs),
             children,
-            staff,
             attendance,
-            centre,
-            messages,
-            files,
-            jobs,
             probes: ports.probes.clone(),
-            tenants,
-            principals,
-            permissions,
+            audit: shared.audit,
+            tenants: shared.tenants,
+            principals: shared.principals,
+            permissions: shared.permissions,
             ports,
         })
     }

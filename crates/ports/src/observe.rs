@@ -18,6 +18,10 @@ pub const STORE_CALL_DURATION: &str = "store_call_duration_seconds";
 
 /// Runs `call` (one call to `system`, named `operation`) inside a `store` span and records how
 /// long it took and whether it failed. The call's result is handed back as it was.
+///
+/// # Errors
+///
+/// The call's own error, unchanged.
 pub async fn timed<C, T, E>(
     system: &'static str,
     operation: impl Into<Cow<'static, str>>,

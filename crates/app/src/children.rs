@@ -182,17 +182,6 @@ fn rule(error: &ChildError) -> AppError {
     }
 }
 
-/// Removes the entries of `list` that `matches`; [`AppError::NotFound`] when there is none.
-fn remove_where<T>(list: &mut Vec<T>, matches: impl Fn(&T) -> bool) -> Result<(), AppError> {
-    let before = list.len();
-    list.retain(|entry| !matches(entry));
-    if list.len() == before {
-        Err(AppError::NotFound)
-    } else {
-        Ok(())
-    }
-}
-
 impl Children {
     /// Loads the child the caller reaches as staff at `expected`, applies `change` to a copy,
     /// stores it one version on (nothing when the change changes nothing) and audits `action`.

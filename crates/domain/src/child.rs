@@ -46,6 +46,9 @@ pub enum ChildError {
     /// No such contact of the child.
     #[error("no such contact")]
     UnknownContact,
+    /// No such custody restriction of the child.
+    #[error("no such restriction")]
+    UnknownRestriction,
     /// The child is archived and can no longer be changed.
     #[error("the child is archived")]
     Archived,
@@ -64,6 +67,7 @@ impl ChildError {
             ChildError::InvalidPin => "contact.invalid_pin",
             ChildError::InvalidRestriction => "restriction.invalid",
             ChildError::UnknownContact => "contact.unknown",
+            ChildError::UnknownRestriction => "restriction.unknown",
             ChildError::Archived => "child.archived",
         }
     }
@@ -667,6 +671,59 @@ impl Child {
         Ok(found)
     }
 
+    /// Adds `contact` to the child's contacts.
+    pub fn add_contact(&mut self, contact: Contact) {
+        self.contacts.push(contact);
+    }
+
+    /// Removes the contact `id` and answers it.
+    ///
+    /// # Errors
+    ///
+    /// [`ChildError::UnknownContact`] when the child has no such contact.
+    pub fn remove_contact(&mut self, id: ContactId) -> Result<Contact, ChildError> {
+        let at = self
+            .contacts
+            .iter()
+            .position(|c| c.id == id)
+            .ok_or(ChildError::UnknownContact)?;
+        Ok(self.contacts.remove(at))
+    }
+
+    /// Adds a custody restriction: one that restricts something, over dates in order, and
+    /// names (when it names a contact entry) one of this child's contacts.
+    ///
+    /// # Errors
+    ///
+    /// [`ChildError::InvalidRestriction`]; [`ChildError::UnknownContact`].
+    pub fn add_restriction(&mut self, restriction: CustodyRestriction) -> Result<(), ChildError> {
+        restriction.check()?;
+        if let Some(contact) = restriction.contact_id
+            && self.contact(contact).is_none()
+        {
+            return Err(ChildError::UnknownContact);
+        }
+        self.restrictions.push(restriction);
+        Ok(())
+    }
+
+    /// Lifts the restriction `id` and answers it.
+    ///
+    /// # Errors
+    ///
+    /// [`ChildError::UnknownRestriction`] when the child has no such restriction.
+    pub fn remove_restriction(
+        &mut self,
+        id: RestrictionId,
+    ) -> Result<CustodyRestriction, ChildError> {
+        let at = self
+            .restrictions
+            .iter()
+            .position(|r| r.id == id)
+            .ok_or(ChildError::UnknownRestriction)?;
+        Ok(self.restrictions.remove(at))
+    }
+
     /// This child after a change by `by` at `at`, one version on.
     ///
     /// # Errors
@@ -903,6 +960,76 @@ mod tests {
             if records {
                 prop_assert_eq!(child.guardian_view(user, day), None);
             }
+        }
+    }
+
+    #[test]
+    fn contacts_are_added_and_removed_by_id() {
+        let mut kid = child(Vec::new(), Vec::new());
+        let first = contact(None, &[Capability::Guardian]);
+        let second = contact(None, &[Capability::MayPickUp]);
+        kid.add_contact(first.clone());
+        kid.add_contact(second.clone());
+        assert_eq!(kid.remove_contact(first.id), Ok(first.clone()));
+        assert_eq!(kid.contacts, vec![second]);
+        assert_eq!(
+            kid.remove_contact(first.id),
+            Err(ChildError::UnknownContact)
+        );
+    }
+
+    #[test]
+    fn a_restriction_must_restrict_something_and_name_a_contact_the_child_has() {
+        let linked = contact(None, &[Capability::MayPickUp]);
+        let mut kid = child(vec![linked.clone()], Vec::new());
+        let stranger = ContactId::from_uuid(Uuid::now_v7());
+        assert_eq!(
+            kid.add_restriction(restriction(Some(stranger), None, true, false)),
+            Err(ChildError::UnknownContact)
+        );
+        assert_eq!(
+            kid.add_restriction(restriction(Some(linked.id), None, false, false)),
+            Err(ChildError::InvalidRestriction)
+        );
+        let mut backwards = restriction(None, None, true, true);
+        backwards.ends_on = Some(date!(2025 - 12 - 31));
+        assert_eq!(
+            kid.add_restriction(backwards),
+            Err(ChildError::InvalidRestriction)
+        );
+        assert!(kid.restrictions.is_empty(), "nothing refused is kept");
+
+        let placed = restriction(Some(linked.id), None, true, false);
+        assert_eq!(kid.add_restriction(placed.clone()), Ok(()));
+        assert_eq!(kid.remove_restriction(placed.id), Ok(placed.clone()));
+        assert_eq!(
+            kid.remove_restriction(placed.id),
+            Err(ChildError::UnknownRestriction)
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn adding_then_removing_leaves_the_child_as_it_was(
+            contacts in 0..4usize,
+            pickup in any::<bool>(),
+            records in any::<bool>(),
+            names_a_contact in any::<bool>(),
+        ) {
+            let list: Vec<Contact> = (0..contacts).map(|_| contact(None, &[Capability::Guardian])).collect();
+            let before = child(list.clone(), Vec::new());
+            let mut kid = before.clone();
+            let added = contact(None, &[Capability::MayPickUp]);
+            kid.add_contact(added.clone());
+            let target = if names_a_contact { Some(added.id) } else { None };
+            let placed = restriction(target, None, pickup, records);
+            let accepted = kid.add_restriction(placed.clone()).is_ok();
+            prop_assert_eq!(accepted, pickup || records);
+            if accepted {
+                prop_assert_eq!(kid.remove_restriction(placed.id), Ok(placed));
+            }
+            prop_assert_eq!(kid.remove_contact(added.id), Ok(added));
+            prop_assert_eq!(kid, before);
         }
     }
 }

@@ -6,7 +6,7 @@ use cubby_domain::{
 use cubby_ports::TenantScope;
 use secrecy::SecretString;
 
-use super::{Children, ContactChanges, NewContact, remove_where};
+use super::{Children, ContactChanges, NewContact};
 use crate::AppError;
 use crate::error::require;
 
@@ -45,7 +45,7 @@ impl Children {
         let contact_id = contact.id;
         let child = self
             .modify(scope, id, expected, AuditAction::ContactAdded, |child| {
-                child.contacts.push(contact);
+                child.add_contact(contact);
                 Ok(())
             })
             .await?;
@@ -120,7 +120,10 @@ impl Children {
         expected: Version,
     ) -> Result<Child, AppError> {
         self.modify(scope, id, expected, AuditAction::ContactRemoved, |child| {
-            remove_where(&mut child.contacts, |c| c.id == contact)
+            child
+                .remove_contact(contact)
+                .map(drop)
+                .map_err(|_| AppError::NotFound)
         })
         .await
     }

@@ -5,7 +5,7 @@ use cubby_domain::{
 };
 use cubby_ports::TenantScope;
 
-use super::{Children, NewRestriction, invalid, remove_where};
+use super::{Children, NewRestriction, invalid};
 use crate::AppError;
 
 impl Children {
@@ -44,13 +44,12 @@ impl Children {
                 expected,
                 AuditAction::RestrictionAdded,
                 |child| {
-                    if let Some(contact) = restriction.contact_id
-                        && child.contact(contact).is_none()
-                    {
-                        return Err(invalid("contact_id", &ChildError::UnknownContact));
-                    }
-                    child.restrictions.push(restriction);
-                    Ok(())
+                    child
+                        .add_restriction(restriction)
+                        .map_err(|error| match error {
+                            ChildError::UnknownContact => invalid("contact_id", &error),
+                            _ => invalid("restriction", &error),
+                        })
                 },
             )
             .await?;
@@ -75,7 +74,12 @@ impl Children {
             id,
             expected,
             AuditAction::RestrictionRemoved,
-            |child| remove_where(&mut child.restrictions, |r| r.id == restriction),
+            |child| {
+                child
+                    .remove_restriction(restriction)
+                    .map(drop)
+                    .map_err(|_| AppError::NotFound)
+            },
         )
         .await
     }

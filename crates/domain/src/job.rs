@@ -111,6 +111,105 @@ pub struct JobRecord {
     pub updated_at: OffsetDateTime,
 }
 
+/// A job record was asked to move where its state machine does not go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("a {from} job cannot become {to}", from = from.as_str(), to = to.as_str())]
+pub struct JobTransitionError {
+    /// Where it stood.
+    pub from: JobStatus,
+    /// Where it was asked to go.
+    pub to: JobStatus,
+}
+
+impl JobRecord {
+    /// Moves the record to `to` at `at`, as the state machine allows: a queued job runs or fails
+    /// before it ever ran (it could not be queued); a running job (or one delivered again while
+    /// it ran) runs again, succeeds, fails for good, is queued for a retry or dies; a job that
+    /// failed may be queued again (a schedule's run that could not be queued the first time).
+    /// Succeeded and dead jobs stay as they are.
+    fn go(&mut self, to: JobStatus, at: OffsetDateTime) -> Result<(), JobTransitionError> {
+        use JobStatus::{Dead, Failed, Queued, Running, Succeeded};
+        let allowed = matches!(
+            (self.status, to),
+            (Queued, Running | Failed)
+                | (Running, Running | Succeeded | Failed | Queued | Dead)
+                | (Failed, Queued)
+        );
+        if !allowed {
+            return Err(JobTransitionError {
+                from: self.status,
+                to,
+            });
+        }
+        self.status = to;
+        self.updated_at = at;
+        Ok(())
+    }
+
+    /// A worker starts attempt `attempt` (1 for the first).
+    ///
+    /// # Errors
+    ///
+    /// [`JobTransitionError`] for a job that is not queued or running.
+    pub fn start(&mut self, attempt: u32, at: OffsetDateTime) -> Result<(), JobTransitionError> {
+        self.go(JobStatus::Running, at)?;
+        self.attempts = attempt;
+        Ok(())
+    }
+
+    /// The run succeeded; earlier attempts' errors are cleared.
+    ///
+    /// # Errors
+    ///
+    /// [`JobTransitionError`] for a job that is not running.
+    pub fn succeed(&mut self, at: OffsetDateTime) -> Result<(), JobTransitionError> {
+        self.go(JobStatus::Succeeded, at)?;
+        self.errors.clear();
+        Ok(())
+    }
+
+    /// The job failed for good, for `errors` (a rule refused it, or it could not be queued).
+    ///
+    /// # Errors
+    ///
+    /// [`JobTransitionError`] for a job that succeeded, died or failed already.
+    pub fn fail(
+        &mut self,
+        errors: Vec<String>,
+        at: OffsetDateTime,
+    ) -> Result<(), JobTransitionError> {
+        self.go(JobStatus::Failed, at)?;
+        self.errors = errors;
+        Ok(())
+    }
+
+    /// The job waits for a worker again: a retry after `error`, or (with none) a run queued anew.
+    ///
+    /// # Errors
+    ///
+    /// [`JobTransitionError`] for a job that is not running or failed.
+    pub fn requeue(
+        &mut self,
+        error: Option<String>,
+        at: OffsetDateTime,
+    ) -> Result<(), JobTransitionError> {
+        self.go(JobStatus::Queued, at)?;
+        self.errors = error.into_iter().collect();
+        Ok(())
+    }
+
+    /// Every attempt failed, the last with `error`: the job is dead-lettered.
+    ///
+    /// # Errors
+    ///
+    /// [`JobTransitionError`] for a job that is not running.
+    pub fn bury(&mut self, error: String, at: OffsetDateTime) -> Result<(), JobTransitionError> {
+        self.go(JobStatus::Dead, at)?;
+        self.errors = vec![error];
+        Ok(())
+    }
+}
+
 /// The delay before attempt `attempt` (1-based: the delay after the first failure is
 /// `backoff(1, ..)`): exponential from `base`, capped at `cap`, with full jitter from `jitter`
 /// in `0.0..=1.0` (a random draw the caller makes).
@@ -153,5 +252,76 @@ mod tests {
         }
         assert!(JobStatus::Dead.is_final() && !JobStatus::Running.is_final());
         assert_eq!(Queue::parse("bulk"), Some(Queue::Bulk));
+    }
+
+    fn queued() -> JobRecord {
+        let at = OffsetDateTime::UNIX_EPOCH;
+        JobRecord {
+            id: JobId::from_uuid(uuid::Uuid::now_v7()),
+            kind: "attendance_report".to_owned(),
+            status: JobStatus::Queued,
+            attempts: 0,
+            done: 0,
+            total: None,
+            errors: Vec::new(),
+            result_file: None,
+            requested_by: Actor::System(crate::audit::JobName::known("test")),
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
+    #[test]
+    fn a_job_runs_retries_and_ends_once() {
+        let at = OffsetDateTime::UNIX_EPOCH + Duration::seconds(5);
+        let mut job = queued();
+        job.start(1, at).unwrap();
+        assert_eq!(
+            (job.status, job.attempts, job.updated_at),
+            (JobStatus::Running, 1, at)
+        );
+        job.requeue(Some("timed out".to_owned()), at).unwrap();
+        assert_eq!(job.errors, ["timed out"]);
+        job.start(2, at).unwrap();
+        job.succeed(at).unwrap();
+        assert!(job.errors.is_empty());
+        let refused = job.start(3, at).unwrap_err();
+        assert_eq!(refused.to_string(), "a succeeded job cannot become running");
+        assert_eq!((job.status, job.attempts), (JobStatus::Succeeded, 2));
+    }
+
+    #[test]
+    fn a_job_that_could_not_be_queued_fails_and_may_be_queued_again() {
+        let at = OffsetDateTime::UNIX_EPOCH;
+        let mut job = queued();
+        job.fail(vec!["not queued".to_owned()], at).unwrap();
+        job.requeue(None, at).unwrap();
+        assert_eq!((job.status, job.errors.len()), (JobStatus::Queued, 0));
+        assert!(job.succeed(at).is_err(), "a queued job has not run");
+        assert!(job.bury("x".to_owned(), at).is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn nothing_moves_a_succeeded_or_dead_job(steps in proptest::collection::vec(0u8..5, 0..12)) {
+            let at = OffsetDateTime::UNIX_EPOCH;
+            for end in [JobStatus::Succeeded, JobStatus::Dead] {
+                let mut job = queued();
+                job.start(1, at).unwrap();
+                if end == JobStatus::Succeeded { job.succeed(at).unwrap(); } else { job.bury("x".to_owned(), at).unwrap(); }
+                let before = job.clone();
+                for step in &steps {
+                    let moved = match step {
+                        0 => job.start(2, at),
+                        1 => job.succeed(at),
+                        2 => job.fail(vec![], at),
+                        3 => job.requeue(None, at),
+                        _ => job.bury("y".to_owned(), at),
+                    };
+                    prop_assert!(moved.is_err());
+                }
+                prop_assert_eq!(&job, &before);
+            }
+        }
     }
 }

@@ -46,7 +46,7 @@ pub use id::{
     StaffId, TenantId, ThreadId, UserId,
 };
 pub use invitation::{Invitation, InvitationError, InvitationStatus};
-pub use job::{JobRecord, JobStatus, Queue};
+pub use job::{JobRecord, JobStatus, JobTransitionError, Queue};
 pub use message::{Announcement, Audience, Body, Message, MessageError, Receipt, Thread, Title};
 pub use ratio::{AgeBand, Breach, RatioError, RatioReport, RatioRule};
 pub use room::{

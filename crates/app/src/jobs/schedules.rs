@@ -192,9 +192,9 @@ impl Jobs {
         let request = scheduled_request(schedule.task, period, &found);
         match unqueued {
             Some(mut record) => {
-                record.status = JobStatus::Queued;
-                record.errors.clear();
-                record.updated_at = self.clock.now();
+                record
+                    .requeue(None, self.clock.now())
+                    .map_err(super::worker::unexpected)?;
                 self.records.update(&scope, &record).await?;
                 self.send(&scope, record, &request).await?;
             }

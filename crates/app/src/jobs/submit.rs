@@ -135,10 +135,18 @@ impl Jobs {
             .enqueue(request.queue(), &envelope, Duration::ZERO)
             .await
         {
-            record.status = JobStatus::Failed;
-            record.errors = vec![NOT_QUEUED.to_owned()];
-            record.updated_at = self.clock.now();
-            if let Err(also) = self.records.update(scope, &record).await {
+            let marked = record
+                .fail(vec![NOT_QUEUED.to_owned()], self.clock.now())
+                .map_err(super::worker::unexpected);
+            let stored = match marked {
+                Ok(()) => self
+                    .records
+                    .update(scope, &record)
+                    .await
+                    .map_err(AppError::from),
+                Err(unexpected) => Err(unexpected),
+            };
+            if let Err(also) = stored {
                 tracing::error!(job_id = %record.id, error = %also, "a job that could not be queued could not be marked failed either");
             }
             return Err(error.into());

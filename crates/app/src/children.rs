@@ -183,6 +183,22 @@ fn rule(error: &ChildError) -> AppError {
 }
 
 impl Children {
+    /// The child a caller who may write children reaches as staff, as stored at `expected`.
+    async fn to_change(
+        &self,
+        scope: &TenantScope,
+        id: ChildId,
+        expected: Version,
+    ) -> Result<Child, AppError> {
+        require(scope, Permission::ChildrenWrite)?;
+        let day = self.today(scope).await?;
+        let stored = self.as_staff(scope, id, day).await?;
+        if stored.version != expected {
+            return Err(AppError::StaleVersion);
+        }
+        Ok(stored)
+    }
+
     /// Loads the child the caller reaches as staff at `expected`, applies `change` to a copy,
     /// stores it one version on (nothing when the change changes nothing) and audits `action`.
     async fn modify(
@@ -193,12 +209,7 @@ impl Children {
         action: AuditAction,
         change: impl FnOnce(&mut Child) -> Result<(), AppError>,
     ) -> Result<Child, AppError> {
-        require(scope, Permission::ChildrenWrite)?;
-        let day = self.today(scope).await?;
-        let stored = self.as_staff(scope, id, day).await?;
-        if stored.version != expected {
-            return Err(AppError::StaleVersion);
-        }
+        let stored = self.to_change(scope, id, expected).await?;
         if stored.is_archived() {
             return Err(rule(&ChildError::Archived));
         }

@@ -152,12 +152,7 @@ impl Children {
         id: ChildId,
         expected: Version,
     ) -> Result<Child, AppError> {
-        require(scope, Permission::ChildrenWrite)?;
-        let day = self.today(scope).await?;
-        let stored = self.as_staff(scope, id, day).await?;
-        if stored.version != expected {
-            return Err(AppError::StaleVersion);
-        }
+        let stored = self.to_change(scope, id, expected).await?;
         if stored.is_archived() {
             return Ok(stored);
         }

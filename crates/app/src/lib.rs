@@ -23,6 +23,9 @@ pub mod staff;
 pub mod tokens;
 pub mod trace;
 
+#[cfg(test)]
+mod testing;
+
 use std::sync::Arc;
 
 pub use cubby_ports::Ports;

@@ -4,7 +4,8 @@
 //! given call.
 
 use cubby_domain::{
-    Child, ChildId, Enrolment, EnrolmentStatus, PermissionSet, PersonName, Tenant, UserId,
+    Child, ChildId, Email, Enrolment, EnrolmentStatus, EntitlementSet, Membership, PermissionSet,
+    PersonName, Role, Tenant, User, UserId,
 };
 use cubby_ports::contract::tenants::new_tenant;
 use cubby_ports::{AuditQuery, Ports, RepoError, TenantScope};
@@ -13,6 +14,7 @@ use uuid::Uuid;
 
 use crate::auth::LoginPolicy;
 use crate::children::NewChild;
+use crate::members::NewMember;
 use crate::passwords::PasswordParams;
 use crate::{App, AppConfig, TokenKeys, TokenPolicy};
 
@@ -75,6 +77,24 @@ impl World {
             .await
             .unwrap()
             .total
+    }
+
+    /// A new active member of the centre (an unaudited enrolment).
+    pub(crate) async fn member(&self, email: &str) -> (User, Membership) {
+        self.app
+            .members
+            .enroll(
+                &self.scope,
+                NewMember {
+                    email: Email::parse(email).unwrap(),
+                    password: None,
+                    email_verified: true,
+                    roles: vec![Role::Teacher.into()],
+                    entitlements: EntitlementSet::all(),
+                },
+            )
+            .await
+            .unwrap()
     }
 
     /// A child added through the use case.

@@ -276,6 +276,7 @@ impl Staff {
 mod tests {
     use super::*;
     use crate::testing::{World, corrupt, timed_out};
+    use cubby_domain::Role;
     use cubby_ports::mocks::{MockRoomRepository, MockStaffRepository};
     use uuid::Uuid;
 
@@ -301,7 +302,7 @@ mod tests {
     #[tokio::test]
     async fn a_member_becomes_staff_and_their_record_changes_at_its_version() {
         let world = World::new().await;
-        let (user, _) = world.member("grace@here.example").await;
+        let (user, _) = world.member("grace@here.example", Role::Teacher).await;
         let staff = &world.app.staff;
         let member = staff
             .create(&world.scope, new_staff(user.id, Vec::new()))
@@ -327,7 +328,7 @@ mod tests {
     #[tokio::test]
     async fn a_user_the_store_says_is_staff_already_is_the_named_conflict() {
         let world = World::new().await;
-        let (user, _) = world.member("grace@here.example").await;
+        let (user, _) = world.member("grace@here.example", Role::Teacher).await;
         let mut repo = MockStaffRepository::new();
         repo.expect_insert()
             .times(1)
@@ -353,7 +354,7 @@ mod tests {
     #[tokio::test]
     async fn a_room_store_timing_out_fails_the_creation_before_anything_is_stored() {
         let world = World::new().await;
-        let (user, _) = world.member("grace@here.example").await;
+        let (user, _) = world.member("grace@here.example", Role::Teacher).await;
         let mut rooms = MockRoomRepository::new();
         rooms
             .expect_get()

@@ -79,8 +79,8 @@ impl World {
             .total
     }
 
-    /// A new active member of the centre (an unaudited enrolment).
-    pub(crate) async fn member(&self, email: &str) -> (User, Membership) {
+    /// A new active member of the centre with `role` (an unaudited enrolment).
+    pub(crate) async fn member(&self, email: &str, role: Role) -> (User, Membership) {
         self.app
             .members
             .enroll(
@@ -89,7 +89,7 @@ impl World {
                     email: Email::parse(email).unwrap(),
                     password: None,
                     email_verified: true,
-                    roles: vec![Role::Teacher.into()],
+                    roles: vec![role.into()],
                     entitlements: EntitlementSet::all(),
                 },
             )

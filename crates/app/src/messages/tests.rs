@@ -53,7 +53,7 @@ async fn an_announcement_to_the_centre_reads_back() {
         .announce(&world.scope, to(Audience::Centre))
         .await
         .unwrap();
-    assert_eq!(announced(&world).await, [sent.clone()]);
+    assert_eq!(announced(&world).await, std::slice::from_ref(&sent));
     assert_eq!(
         messages.announcement(&world.scope, sent.id).await.unwrap(),
         sent

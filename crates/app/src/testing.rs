@@ -4,8 +4,8 @@
 //! given call.
 
 use cubby_domain::{
-    Child, ChildId, Email, Enrolment, EnrolmentStatus, EntitlementSet, Membership, PermissionSet,
-    PersonName, Role, Tenant, User, UserId,
+    Child, ChildId, Email, Enrolment, EnrolmentStatus, EntitlementSet, Membership, PersonName,
+    Role, Tenant, User,
 };
 use cubby_ports::contract::tenants::new_tenant;
 use cubby_ports::{AuditQuery, Ports, RepoError, TenantScope};
@@ -48,11 +48,7 @@ impl World {
         let ports = cubby_adapters_memory::embedded_ports();
         let tenant = new_tenant();
         ports.tenants.insert(&tenant).await.unwrap();
-        let scope = TenantScope::for_test(
-            tenant.id,
-            UserId::from_uuid(Uuid::now_v7()),
-            PermissionSet::all(),
-        );
+        let scope = cubby_ports::contract::scope_in(tenant.id);
         let app = App::new(ports.clone(), config()).unwrap();
         Self {
             app,

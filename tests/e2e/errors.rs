@@ -4,14 +4,10 @@
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
-use cubby_domain::AuditEvent;
-use cubby_ports::{AuditLog, AuditQuery, Page, RepoError, TenantScope};
+use cubby_ports::RepoError;
+use cubby_ports::mocks::MockAuditLog;
 use cubby_tests::logs::Logs;
 use cubby_tests::{ActixHost, Call, Host, LambdaHost, World};
-
-/// The audit log whose reads fail as a broken driver would, with a chain of causes.
-struct BrokenAudit(Arc<dyn AuditLog>);
 
 #[derive(Debug)]
 struct Decode(std::io::Error);
@@ -28,25 +24,21 @@ impl std::error::Error for Decode {
     }
 }
 
-#[async_trait]
-impl AuditLog for BrokenAudit {
-    async fn append(&self, scope: &TenantScope, event: &AuditEvent) -> Result<(), RepoError> {
-        self.0.append(scope, event).await
-    }
-
-    async fn list_events(
-        &self,
-        _scope: &TenantScope,
-        _query: &AuditQuery,
-    ) -> Result<Page<AuditEvent>, RepoError> {
+/// The audit log whose reads fail as a broken driver would, with a chain of causes (its
+/// writes succeed, and are dropped).
+fn broken_audit() -> MockAuditLog {
+    let mut audit = MockAuditLog::new();
+    audit.expect_append().returning(|_, _| Ok(()));
+    audit.expect_list_events().returning(|_, _| {
         let cause = std::io::Error::other("connection reset by peer");
         Err(RepoError::Failed(Box::new(Decode(cause))))
-    }
+    });
+    audit
 }
 
 async fn broken_world() -> World {
     let mut ports = cubby_adapters_memory::embedded_ports();
-    ports.audit = Arc::new(BrokenAudit(ports.audit.clone()));
+    ports.audit = Arc::new(broken_audit());
     World::on(
         ports,
         cubby_tests::world::test_config(),

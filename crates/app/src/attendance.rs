@@ -210,3 +210,6 @@ fn by_subject(events: &[AttendanceEvent]) -> BTreeMap<Subject, Vec<AttendanceEve
     }
     grouped
 }
+
+#[cfg(test)]
+mod tests;

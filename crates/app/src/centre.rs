@@ -145,3 +145,114 @@ fn invalid_rule(error: &RatioError) -> AppError {
         message: error.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{World, corrupt, timed_out, today};
+    use cubby_domain::{AgeBand, RoomId, StaffChildRatio};
+    use cubby_ports::RepoError;
+    use cubby_ports::mocks::{MockRoomRepository, MockTenantDirectory};
+    use time::macros::time;
+    use uuid::Uuid;
+
+    fn closing_at_half_past_five() -> SettingsChanges {
+        SettingsChanges {
+            closing_time: Some(Some(time!(17:31))),
+            ..SettingsChanges::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn a_settings_change_is_stored_one_version_on_and_audited() {
+        let world = World::new().await;
+        let centre = &world.app.centre;
+        let changed = centre
+            .update_settings(
+                &world.scope,
+                world.tenant.version,
+                closing_at_half_past_five(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(changed.version, world.tenant.version.next());
+        assert_eq!(changed.settings.closing_time, Some(time!(17:31)));
+        assert_eq!(centre.get(&world.scope).await.unwrap(), changed);
+        assert_eq!(world.audited().await, 1);
+    }
+
+    #[tokio::test]
+    async fn a_directory_timing_out_fails_the_change_and_writes_nothing() {
+        let world = World::new().await;
+        let mut tenants = MockTenantDirectory::new();
+        tenants.expect_by_id().returning(|_| Err(timed_out()));
+        tenants.expect_update().never();
+        let app = world.with(|ports| ports.tenants = Arc::new(tenants));
+        let answer = app
+            .centre
+            .update_settings(
+                &world.scope,
+                world.tenant.version,
+                closing_at_half_past_five(),
+            )
+            .await;
+        assert!(
+            matches!(answer, Err(AppError::Unavailable(_))),
+            "{answer:?}"
+        );
+        assert_eq!(world.audited().await, 0);
+    }
+
+    #[tokio::test]
+    async fn a_change_that_lost_the_race_in_the_directory_is_stale_and_not_audited() {
+        let world = World::new().await;
+        let stored = world.tenant.clone();
+        let mut tenants = MockTenantDirectory::new();
+        tenants
+            .expect_by_id()
+            .returning(move |_| Ok(stored.clone()));
+        tenants
+            .expect_update()
+            .times(1)
+            .returning(|_, _| Err(RepoError::StaleVersion));
+        let app = world.with(|ports| ports.tenants = Arc::new(tenants));
+        let answer = app
+            .centre
+            .update_settings(
+                &world.scope,
+                world.tenant.version,
+                closing_at_half_past_five(),
+            )
+            .await;
+        assert!(matches!(answer, Err(AppError::StaleVersion)), "{answer:?}");
+        assert_eq!(world.audited().await, 0);
+    }
+
+    #[tokio::test]
+    async fn a_corrupt_room_fails_a_new_ratio_rule_as_internal_and_writes_nothing() {
+        let world = World::new().await;
+        let mut rooms = MockRoomRepository::new();
+        rooms.expect_get().times(1).returning(|_, _| Err(corrupt()));
+        rooms.expect_update().never();
+        let app = world.with(|ports| ports.rooms = Arc::new(rooms));
+        let rule = RatioRule::new(
+            today(),
+            vec![AgeBand {
+                from_months: 0,
+                ratio: StaffChildRatio::new(1, 4).unwrap(),
+            }],
+            12,
+        )
+        .unwrap();
+        let answer = app
+            .centre
+            .add_ratio_rule(
+                &world.scope,
+                RoomId::from_uuid(Uuid::now_v7()),
+                Version::FIRST,
+                rule,
+            )
+            .await;
+        assert!(matches!(answer, Err(AppError::Internal(_))), "{answer:?}");
+    }
+}

@@ -20,6 +20,8 @@ mod reach;
 mod read;
 mod records;
 mod restrictions;
+#[cfg(test)]
+mod tests;
 
 use std::sync::Arc;
 

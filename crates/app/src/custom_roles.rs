@@ -305,3 +305,112 @@ impl CustomRoles {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{World, corrupt, timed_out};
+    use cubby_ports::mocks::{MockMembershipRepository, MockRoleRepository};
+    use uuid::Uuid;
+
+    fn cooks() -> (RoleName, PermissionSet) {
+        let permissions = [Permission::ChildrenRead].into_iter().collect();
+        (RoleName::parse("cook").unwrap(), permissions)
+    }
+
+    #[tokio::test]
+    async fn a_role_is_created_renamed_and_deleted_with_an_audit_event_each() {
+        let world = World::new().await;
+        let roles = &world.app.custom_roles;
+        let (name, permissions) = cooks();
+        let role = roles.create(&world.scope, name, permissions).await.unwrap();
+        let renamed = roles
+            .update(
+                &world.scope,
+                role.id,
+                role.version,
+                Some(RoleName::parse("chef").unwrap()),
+                None,
+            )
+            .await
+            .unwrap();
+        assert_eq!(roles.get(&world.scope, role.id).await.unwrap(), renamed);
+        roles
+            .delete(&world.scope, role.id, renamed.version)
+            .await
+            .unwrap();
+        assert!(roles.list(&world.scope).await.unwrap().1.is_empty());
+        assert_eq!(world.audited().await, 3);
+    }
+
+    #[tokio::test]
+    async fn a_name_the_store_says_is_taken_is_the_named_conflict() {
+        let world = World::new().await;
+        let mut repo = MockRoleRepository::new();
+        repo.expect_insert_role()
+            .times(1)
+            .returning(|_, _| Err(RepoError::Conflict("role.name")));
+        let app = world.with(|ports| ports.roles = Arc::new(repo));
+        let (name, permissions) = cooks();
+        let answer = app
+            .custom_roles
+            .create(&world.scope, name, permissions)
+            .await;
+        assert!(
+            matches!(
+                answer,
+                Err(AppError::Conflict {
+                    code: "role.name_taken",
+                    ..
+                })
+            ),
+            "{answer:?}"
+        );
+        assert_eq!(world.audited().await, 0);
+    }
+
+    #[tokio::test]
+    async fn memberships_timing_out_on_the_holder_check_keep_the_role() {
+        let world = World::new().await;
+        let (name, permissions) = cooks();
+        let role = world
+            .app
+            .custom_roles
+            .create(&world.scope, name, permissions)
+            .await
+            .unwrap();
+        let mut memberships = MockMembershipRepository::new();
+        memberships
+            .expect_list_memberships()
+            .times(1)
+            .returning(|_, _| Err(timed_out()));
+        memberships.expect_update_membership().never();
+        let app = world.with(|ports| ports.memberships = Arc::new(memberships));
+        let answer = app
+            .custom_roles
+            .delete(&world.scope, role.id, role.version)
+            .await;
+        assert!(
+            matches!(answer, Err(AppError::Unavailable(_))),
+            "{answer:?}"
+        );
+        let kept = world.app.custom_roles.get(&world.scope, role.id).await;
+        assert_eq!(kept.unwrap(), role);
+        assert_eq!(world.audited().await, 1, "only the creation is audited");
+    }
+
+    #[tokio::test]
+    async fn a_corrupt_role_list_is_an_internal_error() {
+        let world = World::new().await;
+        let mut repo = MockRoleRepository::new();
+        repo.expect_list_roles()
+            .times(1)
+            .returning(|_| Err(corrupt()));
+        let app = world.with(|ports| ports.roles = Arc::new(repo));
+        let answer = app
+            .custom_roles
+            .get(&world.scope, RoleId::from_uuid(Uuid::now_v7()))
+            .await;
+        assert!(matches!(answer, Err(AppError::Internal(_))), "{answer:?}");
+    }
+}

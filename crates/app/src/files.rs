@@ -310,3 +310,6 @@ impl Files {
         })
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -219,6 +219,9 @@ fn count_run(kind: &str, outcome: &'static str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::{World, corrupt, timed_out};
+    use cubby_domain::JobStatus;
+    use cubby_ports::mocks::{MockIdGenerator, MockJobQueue, MockJobRecords};
 
     #[test]
     fn every_kind_of_job_has_its_own_label() {
@@ -236,5 +239,118 @@ mod tests {
         ];
         let kinds: Vec<&str> = requests.iter().map(JobRequest::kind).collect();
         assert_eq!(kinds, KINDS);
+    }
+
+    fn report_of_today() -> JobRequest {
+        let today = crate::testing::today().to_string();
+        JobRequest::AttendanceReport {
+            from: today.clone(),
+            to: today,
+            room: None,
+        }
+    }
+
+    async fn queued(world: &World) -> JobRecord {
+        let request = report_of_today();
+        world.app.jobs.submit(&world.scope, request).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_report_submitted_is_queued_then_run_by_the_worker() {
+        let world = World::new().await;
+        let jobs = &world.app.jobs;
+        let record = queued(&world).await;
+        assert_eq!(record.status, JobStatus::Queued);
+        assert_eq!(jobs.get(&world.scope, record.id).await.unwrap(), record);
+        assert_eq!(jobs.work_once(Queue::Bulk).await.unwrap(), 1);
+        let done = jobs.get(&world.scope, record.id).await.unwrap();
+        assert_eq!((done.status, done.attempts), (JobStatus::Succeeded, 1));
+        assert!(done.result_file.is_some());
+    }
+
+    #[tokio::test]
+    async fn a_queue_timing_out_marks_the_recorded_job_failed() {
+        let world = World::new().await;
+        let id = uuid::Uuid::now_v7();
+        let mut ids = MockIdGenerator::new();
+        ids.expect_uuid().return_const(id);
+        let mut queue = MockJobQueue::new();
+        queue
+            .expect_enqueue()
+            .times(1)
+            .returning(|_, _, _| Err(timed_out()));
+        let app = world.with(|ports| {
+            ports.ids = Arc::new(ids);
+            ports.jobs = Arc::new(queue);
+        });
+        let answer = app.jobs.submit(&world.scope, report_of_today()).await;
+        assert!(
+            matches!(answer, Err(AppError::Unavailable(_))),
+            "{answer:?}"
+        );
+        let recorded = world
+            .app
+            .jobs
+            .get(&world.scope, JobId::from_uuid(id))
+            .await
+            .unwrap();
+        assert_eq!(recorded.status, JobStatus::Failed);
+        assert_eq!(recorded.errors, [NOT_QUEUED]);
+    }
+
+    #[tokio::test]
+    async fn records_timing_out_on_the_insert_queue_nothing() {
+        let world = World::new().await;
+        let mut records = MockJobRecords::new();
+        records
+            .expect_insert()
+            .times(1)
+            .returning(|_, _| Err(timed_out()));
+        let mut queue = MockJobQueue::new();
+        queue.expect_enqueue().never();
+        let app = world.with(|ports| {
+            ports.job_records = Arc::new(records);
+            ports.jobs = Arc::new(queue);
+        });
+        let answer = app.jobs.submit(&world.scope, report_of_today()).await;
+        assert!(
+            matches!(answer, Err(AppError::Unavailable(_))),
+            "{answer:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn records_timing_out_when_the_worker_begins_leave_the_job_queued() {
+        let world = World::new().await;
+        let record = queued(&world).await;
+        let mut records = MockJobRecords::new();
+        records
+            .expect_get()
+            .times(1)
+            .returning(|_, _| Err(timed_out()));
+        records.expect_update().never();
+        records.expect_claim_effect().never();
+        let app = world.with(|ports| ports.job_records = Arc::new(records));
+        let answer = app.jobs.work_once(Queue::Bulk).await;
+        assert!(
+            matches!(answer, Err(AppError::Unavailable(_))),
+            "{answer:?}"
+        );
+        let kept = world.app.jobs.get(&world.scope, record.id).await.unwrap();
+        assert_eq!(kept, record);
+    }
+
+    #[tokio::test]
+    async fn a_corrupt_job_record_is_an_internal_error() {
+        let world = World::new().await;
+        let mut records = MockJobRecords::new();
+        records
+            .expect_get()
+            .times(1)
+            .returning(|_, _| Err(corrupt()));
+        let app = world.with(|ports| ports.job_records = Arc::new(records));
+        let id = JobId::from_uuid(uuid::Uuid::now_v7());
+        let answer = app.jobs.get(&world.scope, id).await;
+        assert!(matches!(answer, Err(AppError::Internal(_))), "{answer:?}");
     }
 }

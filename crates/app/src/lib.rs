@@ -24,6 +24,9 @@ pub mod tokens;
 pub mod trace;
 mod wiring;
 
+#[cfg(test)]
+mod testing;
+
 use std::sync::Arc;
 
 pub use cubby_ports::Ports;

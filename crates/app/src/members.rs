@@ -13,6 +13,8 @@
 mod accounts;
 mod changes;
 mod invitations;
+#[cfg(test)]
+mod tests;
 
 use std::sync::Arc;
 

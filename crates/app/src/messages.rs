@@ -480,3 +480,6 @@ impl Messages {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

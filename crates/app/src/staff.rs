@@ -271,3 +271,127 @@ impl Staff {
         Ok(rooms)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{World, corrupt, timed_out};
+    use cubby_domain::Role;
+    use cubby_ports::mocks::{MockRoomRepository, MockStaffRepository};
+    use uuid::Uuid;
+
+    fn new_staff(user_id: UserId, room_ids: Vec<RoomId>) -> NewStaff {
+        NewStaff {
+            user_id,
+            name: PersonName::parse("Grace", "Hopper").unwrap(),
+            qualifications: Vec::new(),
+            room_ids,
+        }
+    }
+
+    async fn stored_staff(world: &World) -> u64 {
+        world
+            .ports
+            .staff
+            .list(&world.scope, &StaffQuery::default())
+            .await
+            .unwrap()
+            .total
+    }
+
+    #[tokio::test]
+    async fn a_member_becomes_staff_and_their_record_changes_at_its_version() {
+        let world = World::new().await;
+        let (user, _) = world.member("grace@here.example", Role::Teacher).await;
+        let staff = &world.app.staff;
+        let member = staff
+            .create(&world.scope, new_staff(user.id, Vec::new()))
+            .await
+            .unwrap();
+        let renamed = staff
+            .update(
+                &world.scope,
+                member.id,
+                member.version,
+                StaffChanges {
+                    name: Some(PersonName::parse("Grace", "Murray").unwrap()),
+                    ..StaffChanges::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(renamed.version, member.version.next());
+        assert_eq!(staff.get(&world.scope, member.id).await.unwrap(), renamed);
+        assert_eq!(world.audited().await, 2);
+    }
+
+    #[tokio::test]
+    async fn a_user_the_store_says_is_staff_already_is_the_named_conflict() {
+        let world = World::new().await;
+        let (user, _) = world.member("grace@here.example", Role::Teacher).await;
+        let mut repo = MockStaffRepository::new();
+        repo.expect_insert()
+            .times(1)
+            .returning(|_, _| Err(RepoError::Conflict("staff.user")));
+        let app = world.with(|ports| ports.staff = Arc::new(repo));
+        let answer = app
+            .staff
+            .create(&world.scope, new_staff(user.id, Vec::new()))
+            .await;
+        assert!(
+            matches!(
+                answer,
+                Err(AppError::Conflict {
+                    code: "staff.user_taken",
+                    ..
+                })
+            ),
+            "{answer:?}"
+        );
+        assert_eq!(world.audited().await, 0);
+    }
+
+    #[tokio::test]
+    async fn a_room_store_timing_out_fails_the_creation_before_anything_is_stored() {
+        let world = World::new().await;
+        let (user, _) = world.member("grace@here.example", Role::Teacher).await;
+        let mut rooms = MockRoomRepository::new();
+        rooms
+            .expect_get()
+            .times(1)
+            .returning(|_, _| Err(timed_out()));
+        rooms.expect_insert().never();
+        rooms.expect_update().never();
+        let app = world.with(|ports| ports.rooms = Arc::new(rooms));
+        let room = RoomId::from_uuid(Uuid::now_v7());
+        let answer = app
+            .staff
+            .create(&world.scope, new_staff(user.id, vec![room]))
+            .await;
+        assert!(
+            matches!(answer, Err(AppError::Unavailable(_))),
+            "{answer:?}"
+        );
+        assert_eq!(stored_staff(&world).await, 0);
+        assert_eq!(world.audited().await, 0);
+    }
+
+    #[tokio::test]
+    async fn a_corrupt_staff_record_fails_its_archiving_as_internal() {
+        let world = World::new().await;
+        let mut repo = MockStaffRepository::new();
+        repo.expect_get().times(1).returning(|_, _| Err(corrupt()));
+        repo.expect_update().never();
+        let app = world.with(|ports| ports.staff = Arc::new(repo));
+        let answer = app
+            .staff
+            .archive(
+                &world.scope,
+                StaffId::from_uuid(Uuid::now_v7()),
+                Version::FIRST,
+            )
+            .await;
+        assert!(matches!(answer, Err(AppError::Internal(_))), "{answer:?}");
+        assert_eq!(world.audited().await, 0);
+    }
+}

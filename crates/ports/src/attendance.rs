@@ -17,6 +17,7 @@ pub enum Appended {
 }
 
 /// Where a tenant's attendance events are kept: append-only, never changed in place.
+#[cfg_attr(feature = "test-support", mockall::automock)]
 #[async_trait]
 pub trait AttendanceLog: Send + Sync {
     /// Appends `event` to its subject's day.
@@ -86,6 +87,7 @@ pub struct BreachQuery {
 }
 
 /// Where a tenant's ratio breaches are recorded, for inspections.
+#[cfg_attr(feature = "test-support", mockall::automock)]
 #[async_trait]
 pub trait BreachLog: Send + Sync {
     /// Records a breach.

@@ -24,6 +24,7 @@ pub struct AuditQuery {
 }
 
 /// Where a centre's audit events are appended. Entries are never changed or removed.
+#[cfg_attr(feature = "test-support", mockall::automock)]
 #[async_trait]
 pub trait AuditLog: Send + Sync {
     /// Appends an event to the scope's tenant's log.

@@ -70,6 +70,7 @@ impl Ttl {
 
 /// A cache of byte values with a TTL on every entry. Losing entries is always allowed; callers
 /// treat a failure as a miss and read the store.
+#[cfg_attr(feature = "test-support", mockall::automock)]
 #[async_trait]
 pub trait Cache: Send + Sync {
     /// The value under `key`, if present and not expired.

@@ -55,6 +55,7 @@ pub struct ChildQuery {
 }
 
 /// Where a tenant's children are kept, each with its contacts and custody restrictions.
+#[cfg_attr(feature = "test-support", mockall::automock)]
 #[async_trait]
 pub trait ChildRepository: Send + Sync {
     /// Stores a new child in the scope's tenant.
@@ -108,6 +109,7 @@ pub struct StaffQuery {
 }
 
 /// Where a tenant's staff records are kept.
+#[cfg_attr(feature = "test-support", mockall::automock)]
 #[async_trait]
 pub trait StaffRepository: Send + Sync {
     /// Stores a new staff member in the scope's tenant.

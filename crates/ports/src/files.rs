@@ -60,6 +60,7 @@ pub struct ObjectInfo {
 
 /// Where objects live. Every key is checked against the scope's tenant: a key outside
 /// `tenants/{tenant_id}/` is [`RepoError::NotFound`], whatever it holds.
+#[cfg_attr(feature = "test-support", mockall::automock)]
 #[async_trait]
 pub trait ObjectStore: Send + Sync {
     /// A presigned POST policy for `policy`: the store refuses another key, another content
@@ -146,6 +147,7 @@ pub trait ObjectStore: Send + Sync {
 }
 
 /// Where a tenant's file records are kept.
+#[cfg_attr(feature = "test-support", mockall::automock)]
 #[async_trait]
 pub trait FileRepository: Send + Sync {
     /// Stores a new file record.

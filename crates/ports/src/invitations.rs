@@ -15,6 +15,7 @@ pub struct InvitationQuery {
 }
 
 /// Where a centre's invitations are kept.
+#[cfg_attr(feature = "test-support", mockall::automock)]
 #[async_trait]
 pub trait InvitationRepository: Send + Sync {
     /// Stores a new invitation in the scope's tenant.
@@ -66,6 +67,7 @@ pub trait InvitationRepository: Send + Sync {
 
 /// The lookup accepting an invitation needs: it arrives with a token, not a session.
 /// Platform-level and read-only.
+#[cfg_attr(feature = "test-support", mockall::automock)]
 #[async_trait]
 pub trait InvitationDirectory: Send + Sync {
     /// The invitation with this id, and its tenant.

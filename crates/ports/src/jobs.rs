@@ -56,6 +56,7 @@ pub struct QueueDepth {
 }
 
 /// The queues background work travels on. Platform-level: every job names its tenant.
+#[cfg_attr(feature = "test-support", mockall::automock)]
 #[async_trait]
 pub trait JobQueue: Send + Sync {
     /// Puts a job on `queue`, deliverable after `delay`.
@@ -131,6 +132,7 @@ pub trait JobQueue: Send + Sync {
 }
 
 /// Where a tenant's job records are kept, and the marks that make job effects happen once.
+#[cfg_attr(feature = "test-support", mockall::automock)]
 #[async_trait]
 pub trait JobRecords: Send + Sync {
     /// Stores a new job record.

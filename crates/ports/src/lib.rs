@@ -38,6 +38,25 @@ mod users;
 #[cfg(feature = "contract-tests")]
 pub mod contract;
 
+/// mockall's mocks of the port traits, for tests that make one port time out, conflict or answer
+/// corrupt data at a given call (the in-memory adapters cover the happy paths).
+#[cfg(feature = "test-support")]
+pub mod mocks {
+    pub use crate::attendance::{MockAttendanceLog, MockBreachLog};
+    pub use crate::audit_log::MockAuditLog;
+    pub use crate::cache::MockCache;
+    pub use crate::children::{MockChildRepository, MockStaffRepository};
+    pub use crate::files::{MockFileRepository, MockObjectStore};
+    pub use crate::invitations::{MockInvitationDirectory, MockInvitationRepository};
+    pub use crate::jobs::{MockJobQueue, MockJobRecords};
+    pub use crate::messages::MockMessageRepository;
+    pub use crate::roles::MockRoleRepository;
+    pub use crate::rooms::MockRoomRepository;
+    pub use crate::system::{MockClock, MockIdGenerator};
+    pub use crate::tenants::MockTenantDirectory;
+    pub use crate::users::{MockMembershipDirectory, MockMembershipRepository, MockUserDirectory};
+}
+
 pub use attendance::{Appended, AttendanceLog, BreachLog, BreachQuery};
 pub use audit_log::{AuditLog, AuditQuery};
 pub use bundle::Ports;

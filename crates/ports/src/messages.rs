@@ -30,6 +30,7 @@ pub struct ThreadQuery {
 }
 
 /// Where a tenant's announcements, threads and messages are kept.
+#[cfg_attr(feature = "test-support", mockall::automock)]
 #[async_trait]
 pub trait MessageRepository: Send + Sync {
     /// Stores a new announcement.

@@ -6,6 +6,7 @@ use cubby_domain::{CustomRole, RoleId, Version};
 use crate::{RepoError, TenantScope};
 
 /// Where a centre's custom roles are kept (a few dozen at most: they are listed whole).
+#[cfg_attr(feature = "test-support", mockall::automock)]
 #[async_trait]
 pub trait RoleRepository: Send + Sync {
     /// Stores a new role in the scope's tenant.

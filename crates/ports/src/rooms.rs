@@ -48,6 +48,7 @@ pub struct RoomQuery {
 }
 
 /// Where a tenant's rooms are kept.
+#[cfg_attr(feature = "test-support", mockall::automock)]
 #[async_trait]
 pub trait RoomRepository: Send + Sync {
     /// Stores a new room in the scope's tenant.

@@ -7,6 +7,7 @@ use crate::RepoError;
 
 /// The directory of all tenants. Platform-level: it is the one store read without a scope,
 /// to find a tenant by its code at login and to check a session's tenant is still active.
+#[cfg_attr(feature = "test-support", mockall::automock)]
 #[async_trait]
 pub trait TenantDirectory: Send + Sync {
     /// The tenant with this code.

@@ -10,6 +10,7 @@ use crate::{Page, PageRequest, RepoError, SortDirection, TenantScope};
 
 /// Every user, across centres. Platform-level: users exist before any session, so sign-in
 /// finds them by e-mail or identity-provider id without a scope.
+#[cfg_attr(feature = "test-support", mockall::automock)]
 #[async_trait]
 pub trait UserDirectory: Send + Sync {
     /// The user with this id.
@@ -52,6 +53,7 @@ pub trait UserDirectory: Send + Sync {
 
 /// The membership lookups that happen before a session exists: at sign-in, at refresh and on
 /// every session check. Read-only; memberships are written through [`MembershipRepository`].
+#[cfg_attr(feature = "test-support", mockall::automock)]
 #[async_trait]
 pub trait MembershipDirectory: Send + Sync {
     /// The membership of `user` in `tenant`.
@@ -115,6 +117,7 @@ impl Default for MembershipQuery {
 }
 
 /// Where a centre's memberships are written.
+#[cfg_attr(feature = "test-support", mockall::automock)]
 #[async_trait]
 pub trait MembershipRepository: Send + Sync {
     /// Records a membership in the scope's tenant.

@@ -1,30 +1,14 @@
 //! Tests of the sign-in use cases, over the memory adapters.
 
 use super::*;
+use crate::App;
 use crate::members::NewMember;
-use crate::passwords::PasswordParams;
-use crate::{App, AppConfig, TokenKeys, TokenPolicy};
+use crate::testing::config;
 use cubby_domain::{Email, Role};
 use cubby_ports::contract::tenants::new_tenant;
 
 fn app() -> App {
     App::new(cubby_adapters_memory::embedded_ports(), config()).unwrap()
-}
-
-fn config() -> AppConfig {
-    AppConfig {
-        keys: TokenKeys::hs256("test", b"0123456789abcdef0123456789abcdef"),
-        policy: TokenPolicy::default(),
-        passwords: PasswordParams::for_tests(),
-        login: LoginPolicy {
-            max_failures_per_account: 100,
-            max_failures_per_address: 100,
-            window: std::time::Duration::from_secs(60),
-        },
-        session_lifetime: Duration::days(1),
-        supabase: None,
-        jobs: crate::jobs::RetryPolicy::default(),
-    }
 }
 
 fn credentials(tenant: &str, email: &str, password: &str) -> Credentials {

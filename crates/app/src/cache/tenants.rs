@@ -89,6 +89,7 @@ mod tests {
     use cubby_domain::TenantStatus;
     use cubby_ports::Ttl;
     use cubby_ports::contract::tenants::new_tenant;
+    use cubby_ports::mocks::MockCache;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::Duration;
 
@@ -187,28 +188,21 @@ mod tests {
         );
     }
 
-    /// A cache that never answers.
-    struct Down;
-
-    #[async_trait]
-    impl Cache for Down {
-        async fn get(&self, _: &CacheKey) -> Result<Option<Vec<u8>>, RepoError> {
-            Err(RepoError::Unavailable("down".into()))
-        }
-        async fn put(&self, _: &CacheKey, _: &[u8], _: Ttl) -> Result<(), RepoError> {
-            Err(RepoError::Unavailable("down".into()))
-        }
-        async fn remove(&self, _: &CacheKey) -> Result<(), RepoError> {
-            Err(RepoError::Unavailable("down".into()))
-        }
-    }
-
     #[tokio::test]
     async fn a_cache_that_does_not_answer_fails_the_lookup_closed() {
         let store = MemoryStore::default();
         let tenant = new_tenant();
         store.insert(&tenant).await.unwrap();
-        let cached = CachedTenants::new(Arc::new(store), Arc::new(Down));
+        // A cache that never answers: the read fails closed (and puts nothing); the change is
+        // still made.
+        let mut down = MockCache::new();
+        down.expect_get()
+            .times(1)
+            .returning(|_| Err(RepoError::Unavailable("down".into())));
+        down.expect_put().never();
+        down.expect_remove()
+            .returning(|_| Err(RepoError::Unavailable("down".into())));
+        let cached = CachedTenants::new(Arc::new(store), Arc::new(down));
         assert!(matches!(
             cached.by_id(tenant.id).await,
             Err(RepoError::Unavailable(_))

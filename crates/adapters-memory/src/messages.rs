@@ -72,7 +72,11 @@ impl MessageRepository for MemoryStore {
                 (Some(rooms), Audience::Room(room)) => rooms.contains(&room),
             })
             .collect();
-        matching.sort_by(|a, b| b.sent_at.cmp(&a.sent_at).then(b.id.cmp(&a.id)));
+        matching.sort_by(|a, b| {
+            query
+                .direction
+                .apply(a.sent_at.cmp(&b.sent_at).then(a.id.cmp(&b.id)))
+        });
         Ok(paginate(matching, query.page))
     }
 
@@ -142,9 +146,11 @@ impl MessageRepository for MemoryStore {
             })
             .collect();
         matching.sort_by(|a, b| {
-            b.last_message_at
-                .cmp(&a.last_message_at)
-                .then(b.id.cmp(&a.id))
+            query.direction.apply(
+                a.last_message_at
+                    .cmp(&b.last_message_at)
+                    .then(a.id.cmp(&b.id)),
+            )
         });
         Ok(paginate(matching, query.page))
     }

@@ -22,7 +22,9 @@ use time::OffsetDateTime;
 
 use crate::audit::to_bson;
 use crate::timed;
-use crate::{Filter, Mongo, decode, exists, id_conflict, one_of, page_of, scoped, to_repo_error};
+use crate::{
+    Filter, Mongo, decode, exists, id_conflict, one_of, page_of, scoped, sort_order, to_repo_error,
+};
 
 /// The announcements collection.
 pub(crate) const ANNOUNCEMENTS: &str = "announcements";
@@ -378,10 +380,11 @@ impl MessageRepository for Mongo {
         scope: &TenantScope,
         query: &AnnouncementQuery,
     ) -> Result<Page<Announcement>, RepoError> {
+        let order = sort_order(query.direction);
         page_of(
             &self.announcement_documents(),
             announcement_filter(scope, query),
-            doc! { "sent_at": -1, "_id": -1 },
+            doc! { "sent_at": order, "_id": order },
             query.page,
             announcement,
         )
@@ -471,10 +474,11 @@ impl MessageRepository for Mongo {
         let Some(filter) = thread_filter(scope, query) else {
             return Ok(Page::empty());
         };
+        let order = sort_order(query.direction);
         page_of(
             &self.thread_documents(),
             filter,
-            doc! { "last_message_at": -1, "_id": -1 },
+            doc! { "last_message_at": order, "_id": order },
             query.page,
             thread,
         )

@@ -5,13 +5,14 @@ use cubby_domain::{
     Announcement, AnnouncementId, Audience, Body, ChildId, ContactId, Message, Permission, Receipt,
     RoomId, Thread, ThreadId, Title,
 };
+use cubby_ports::SortDirection;
 use http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
 
 use super::fields::{Fields, Unknown, rfc3339};
-use crate::context::page;
+use crate::context::{direction, page};
 use crate::openapi::schemas::{self as doc, with};
 use crate::openapi::shapes_messages::{
     Announcement as AnnouncementOut, AnnouncementPage, Message as MessageOut, StartedThread,
@@ -160,20 +161,42 @@ struct PageQuery {
     offset: Option<u64>,
 }
 
-/// `GET /v1/announcements`: those the caller sees, newest first, with their own `read_at`.
+/// The query of `GET /v1/announcements`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct AnnouncementListQuery {
+    /// The page size.
+    #[param(minimum = 1, maximum = 100, default = 25)]
+    limit: Option<u32>,
+    /// How many to skip.
+    #[param(minimum = 0, maximum = 100000, default = 0)]
+    offset: Option<u64>,
+    /// The order (default `-sent_at`).
+    #[param(schema_with = with::announcement_sort)]
+    sort: Option<String>,
+}
+
+/// `GET /v1/announcements`: those the caller sees, newest first, with their own `read_at`;
+/// `sort` is `sent_at` or `-sent_at` (the default).
 #[utoipa::path(
     get,
     path = "/v1/announcements",
     tag = "messages",
-    params(PageQuery),
+    params(AnnouncementListQuery),
     responses(
         (status = 200, description = "A page of announcements", body = AnnouncementPage),
     )
 )]
 pub(crate) async fn announcements(ctx: Ctx) -> Result<Reply, ApiError> {
-    let query: PageQuery = ctx.query()?;
+    let query: AnnouncementListQuery = ctx.query()?;
     let page = page(query.limit, query.offset)?;
-    let found = ctx.app().messages.announcements(ctx.scope()?, page).await?;
+    let direction = direction(query.sort.as_deref(), "sent_at", SortDirection::Descending)?;
+    let found = ctx
+        .app()
+        .messages
+        .announcements(ctx.scope()?, direction, page)
+        .await?;
     let items = found
         .items
         .iter()
@@ -309,9 +332,13 @@ struct ThreadListQuery {
     /// How many to skip.
     #[param(minimum = 0, maximum = 100000, default = 0)]
     offset: Option<u64>,
+    /// The order (default `-last_message_at`).
+    #[param(schema_with = with::thread_sort)]
+    sort: Option<String>,
 }
 
-/// `GET /v1/threads`: those the caller sees, latest message first; `child` narrows.
+/// `GET /v1/threads`: those the caller sees, latest message first; `child` narrows; `sort` is
+/// `last_message_at` or `-last_message_at` (the default).
 #[utoipa::path(
     get,
     path = "/v1/threads",
@@ -324,6 +351,11 @@ struct ThreadListQuery {
 pub(crate) async fn threads(ctx: Ctx) -> Result<Reply, ApiError> {
     let query: ThreadListQuery = ctx.query()?;
     let page = page(query.limit, query.offset)?;
+    let direction = direction(
+        query.sort.as_deref(),
+        "last_message_at",
+        SortDirection::Descending,
+    )?;
     let child =
         match &query.child {
             Some(text) => Some(text.parse::<ChildId>().map_err(|_| {
@@ -334,7 +366,7 @@ pub(crate) async fn threads(ctx: Ctx) -> Result<Reply, ApiError> {
     let found = ctx
         .app()
         .messages
-        .threads(ctx.scope()?, child, page)
+        .threads(ctx.scope()?, child, direction, page)
         .await?;
     let items = found
         .items

@@ -234,9 +234,11 @@ pub(crate) struct Jwks {
     keys: Vec<Jwk>,
 }
 
-/// The roles of the centre: the built-in ones, then its own.
+/// A page of the roles of the centre: the built-in ones, then its own (unless sorted by name).
 #[derive(ToSchema)]
 pub(crate) struct RoleList {
     items: Vec<RoleOut>,
     total: u64,
+    limit: u32,
+    offset: u64,
 }

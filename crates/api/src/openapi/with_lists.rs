@@ -141,6 +141,11 @@ pub(crate) fn member_sort() -> Object {
     sort(&["created_at"])
 }
 
+/// How roles sort (a leading `-` for descending).
+pub(crate) fn role_sort() -> Object {
+    sort(&["name"])
+}
+
 /// How invitations sort (a leading `-` for descending).
 pub(crate) fn invitation_sort() -> Object {
     sort(&["created_at"])

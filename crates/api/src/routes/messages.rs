@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
 
-use super::fields::{Fields, Unknown, rfc3339};
+use super::fields::{Fields, Unknown, omit_nulls, rfc3339};
 use crate::context::{direction, page};
 use crate::openapi::schemas::{self as doc, with};
 use crate::openapi::shapes_messages::{
@@ -32,7 +32,7 @@ fn announcement(ctx: &Ctx, a: &Announcement) -> Result<Value, ApiError> {
     let mine = scope
         .user_id()
         .and_then(|user| a.receipts.iter().find(|r| r.user == user));
-    let mut out = json!({
+    let out = json!({
         "id": a.id.to_string(),
         "audience": match a.audience {
             Audience::Centre => json!({ "kind": "centre" }),
@@ -44,6 +44,7 @@ fn announcement(ctx: &Ctx, a: &Announcement) -> Result<Value, ApiError> {
         "sent_at": rfc3339(a.sent_at),
         "read_at": mine.map(|r| rfc3339(r.at)),
     });
+    let mut out = omit_nulls(out);
     // Who read it is for those who send announcements.
     if scope.has(Permission::AnnouncementsSend)
         && let Some(out) = out.as_object_mut()

@@ -238,16 +238,47 @@ async fn announcements_and_threads_sort_by_time_both_ways(host: &impl Host, worl
     )
     .await;
     let maria = kid["contacts"][0]["id"].clone();
+    let mut threads = Vec::new();
     for title in ["Nap times", "Lunch"] {
-        host.send(Call::post("/v1/threads").bearer(director).json(&json!({
-            "child_id": kid["id"], "contact_ids": [maria], "title": title, "body": "Hello",
-        })))
-        .await
-        .expect(201);
+        let started = host
+            .send(Call::post("/v1/threads").bearer(director).json(&json!({
+                "child_id": kid["id"], "contact_ids": [maria], "title": title, "body": "Hello",
+            })))
+            .await;
+        started.expect(201);
+        threads.push(format!(
+            "/v1/threads/{}",
+            started.json()["id"].as_str().unwrap()
+        ));
     }
     let (up, down) = both_ways(host, director, "/v1/threads", "last_message_at", "title").await;
     assert_eq!(up, ["Nap times", "Lunch"]);
     assert_eq!(down, ["Lunch", "Nap times"]);
+
+    // A thread's messages: oldest first by default, `-sent_at` newest first.
+    let nap = &threads[0];
+    host.send(
+        Call::post(&format!("{nap}/messages"))
+            .bearer(director)
+            .json(&json!({ "body": "Slept well." })),
+    )
+    .await
+    .expect(201);
+    let bodies = |sort: &str| {
+        let path = format!("{nap}{sort}");
+        async move {
+            let reply = host.send(Call::get(&path).bearer(director)).await;
+            reply.expect(200);
+            column(&reply.json()["messages_page"], "body")
+        }
+    };
+    assert_eq!(bodies("").await, ["Hello", "Slept well."]);
+    assert_eq!(bodies("?sort=sent_at").await, ["Hello", "Slept well."]);
+    assert_eq!(bodies("?sort=-sent_at").await, ["Slept well.", "Hello"]);
+    assert_eq!(bodies("?sort=-sent_at&limit=1&offset=1").await, ["Hello"]);
+    host.send(Call::get(&format!("{nap}?sort=body")).bearer(director))
+        .await
+        .expect_error(400, "request.invalid_query");
 }
 
 /// The paths of every `null` in `value`, at any depth.

@@ -7,7 +7,8 @@ use cubby_domain::{
     Announcement, AnnouncementId, Audience, Message, Receipt, Thread, ThreadId, UserId,
 };
 use cubby_ports::{
-    AnnouncementQuery, MessageRepository, Page, PageRequest, RepoError, TenantScope, ThreadQuery,
+    AnnouncementQuery, MessageRepository, Page, PageRequest, RepoError, SortDirection, TenantScope,
+    ThreadQuery,
 };
 use time::OffsetDateTime;
 
@@ -177,6 +178,7 @@ impl MessageRepository for MemoryStore {
         &self,
         scope: &TenantScope,
         thread: ThreadId,
+        direction: SortDirection,
         page: PageRequest,
     ) -> Result<Page<Message>, RepoError> {
         let table = read(&self.messages);
@@ -188,7 +190,7 @@ impl MessageRepository for MemoryStore {
             return Ok(Page::empty());
         };
         let mut ordered: Vec<&Message> = messages.iter().collect();
-        ordered.sort_by(|a, b| a.sent_at.cmp(&b.sent_at).then(a.id.cmp(&b.id)));
+        ordered.sort_by(|a, b| direction.apply(a.sent_at.cmp(&b.sent_at).then(a.id.cmp(&b.id))));
         Ok(paginate(ordered, page))
     }
 

@@ -14,7 +14,8 @@ use cubby_domain::{
     RoomId, Thread, ThreadId, Title, UserId,
 };
 use cubby_ports::{
-    AnnouncementQuery, MessageRepository, Page, PageRequest, RepoError, TenantScope, ThreadQuery,
+    AnnouncementQuery, MessageRepository, Page, PageRequest, RepoError, SortDirection, TenantScope,
+    ThreadQuery,
 };
 use mongodb::Collection;
 use serde::{Deserialize, Serialize};
@@ -519,12 +520,14 @@ impl MessageRepository for Mongo {
         &self,
         scope: &TenantScope,
         thread: ThreadId,
+        direction: SortDirection,
         page: PageRequest,
     ) -> Result<Page<Message>, RepoError> {
+        let order = sort_order(direction);
         page_of(
             &self.message_documents(),
             scoped(scope, doc! { "thread_id": thread.to_string() }),
-            doc! { "sent_at": 1, "_id": 1 },
+            doc! { "sent_at": order, "_id": order },
             page,
             message,
         )
@@ -604,7 +607,7 @@ mod tests {
         Thread, ThreadId, Title, UserId,
     };
     use cubby_ports::contract::{at, fresh_scope};
-    use cubby_ports::{MessageRepository, PageRequest, RepoError};
+    use cubby_ports::{MessageRepository, PageRequest, RepoError, SortDirection};
     use uuid::Uuid;
 
     use super::{AnnouncementDocument, MessageDocument, ThreadDocument};
@@ -752,7 +755,12 @@ mod tests {
                     .unwrap_err(),
                 "threads" => mongo.get_thread(&scope, thread.id).await.unwrap_err(),
                 _ => mongo
-                    .messages(&scope, thread.id, PageRequest::default())
+                    .messages(
+                        &scope,
+                        thread.id,
+                        SortDirection::Ascending,
+                        PageRequest::default(),
+                    )
                     .await
                     .unwrap_err(),
             };

@@ -407,7 +407,7 @@ impl Messages {
         }
     }
 
-    /// One thread the caller sees and a page of its messages, oldest first.
+    /// One thread the caller sees and a page of its messages by sending time in `direction`.
     ///
     /// # Errors
     ///
@@ -416,11 +416,12 @@ impl Messages {
         &self,
         scope: &TenantScope,
         id: ThreadId,
+        direction: SortDirection,
         page: PageRequest,
     ) -> Result<(Thread, Page<Message>), AppError> {
         require(scope, Permission::MessagesRead)?;
         let thread = self.visible_thread(scope, id).await?;
-        let messages = self.repo.messages(scope, id, page).await?;
+        let messages = self.repo.messages(scope, id, direction, page).await?;
         Ok((thread, messages))
     }
 

@@ -143,7 +143,8 @@ pub trait MessageRepository: Send + Sync {
     ///   nothing.
     async fn add_message(&self, scope: &TenantScope, message: &Message) -> Result<(), RepoError>;
 
-    /// A page of a thread's messages, oldest first.
+    /// A page of a thread's messages by sending time in `direction` (ties broken by id the same
+    /// way): oldest first when ascending.
     ///
     /// # Errors
     ///
@@ -152,6 +153,7 @@ pub trait MessageRepository: Send + Sync {
         &self,
         scope: &TenantScope,
         thread: ThreadId,
+        direction: SortDirection,
         page: PageRequest,
     ) -> Result<Page<Message>, RepoError>;
 

@@ -176,6 +176,11 @@ pub(crate) fn thread_sort() -> Object {
     sort(&["last_message_at"])
 }
 
+/// How the messages of a thread sort (a leading `-` for descending).
+pub(crate) fn message_sort() -> Object {
+    sort(&["sent_at"])
+}
+
 /// A comma-separated list of member statuses.
 pub(crate) fn member_statuses() -> Object {
     let one = format!(

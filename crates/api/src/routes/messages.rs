@@ -149,17 +149,20 @@ pub(crate) async fn announce(ctx: Ctx) -> Result<Reply, ApiError> {
     )
 }
 
-/// The paging query of lists here.
+/// The query of `GET /v1/threads/{id}`: the page of its messages.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-struct PageQuery {
+struct MessagePageQuery {
     /// The page size.
     #[param(minimum = 1, maximum = 100, default = 25)]
     limit: Option<u32>,
     /// How many to skip.
     #[param(minimum = 0, maximum = 100000, default = 0)]
     offset: Option<u64>,
+    /// The order of the messages (default `sent_at`, oldest first).
+    #[param(schema_with = with::message_sort)]
+    sort: Option<String>,
 }
 
 /// The query of `GET /v1/announcements`.
@@ -380,21 +383,26 @@ pub(crate) async fn threads(ctx: Ctx) -> Result<Reply, ApiError> {
 }
 
 /// `GET /v1/threads/{id}`: the thread and a page of its messages, oldest first, each with who
-/// has read it.
+/// has read it; `sort` is `sent_at` (the default) or `-sent_at`.
 #[utoipa::path(
     get,
     path = "/v1/threads/{id}",
     tag = "messages",
-    params(("id" = doc::Thread, Path, description = "The thread"), PageQuery),
+    params(("id" = doc::Thread, Path, description = "The thread"), MessagePageQuery),
     responses(
         (status = 200, description = "The thread and a page of its messages", body = ThreadDetail),
     )
 )]
 pub(crate) async fn get_thread(ctx: Ctx) -> Result<Reply, ApiError> {
     let id: ThreadId = ctx.param("id")?;
-    let query: PageQuery = ctx.query()?;
+    let query: MessagePageQuery = ctx.query()?;
     let page = page(query.limit, query.offset)?;
-    let (found, messages) = ctx.app().messages.thread(ctx.scope()?, id, page).await?;
+    let direction = direction(query.sort.as_deref(), "sent_at", SortDirection::Ascending)?;
+    let (found, messages) = ctx
+        .app()
+        .messages
+        .thread(ctx.scope()?, id, direction, page)
+        .await?;
     let mut out = thread(&ctx, &found)?;
     if let Some(out) = out.as_object_mut() {
         out.insert(
@@ -439,7 +447,12 @@ pub(crate) async fn post(ctx: Ctx) -> Result<Reply, ApiError> {
     let (found, _) = ctx
         .app()
         .messages
-        .thread(ctx.scope()?, id, cubby_ports::PageRequest::default())
+        .thread(
+            ctx.scope()?,
+            id,
+            SortDirection::Ascending,
+            cubby_ports::PageRequest::default(),
+        )
         .await?;
     Reply::json(StatusCode::CREATED, &message(&found, &sent))
 }

@@ -182,13 +182,23 @@ pub async fn a_thread_reads_back_with_its_messages_in_order(repo: &dyn MessageRe
     repo.add_message(&scope, &second).await.unwrap();
     repo.add_message(&scope, &third).await.unwrap();
     let all = repo
-        .messages(&scope, stored_thread.id, PageRequest::default())
+        .messages(
+            &scope,
+            stored_thread.id,
+            SortDirection::Ascending,
+            PageRequest::default(),
+        )
         .await
         .unwrap();
     assert_eq!(all.items, vec![first, second.clone(), third.clone()]);
     assert_eq!(all.total, 3);
     let page = repo
-        .messages(&scope, stored_thread.id, PageRequest::new(1, 1).unwrap())
+        .messages(
+            &scope,
+            stored_thread.id,
+            SortDirection::Ascending,
+            PageRequest::new(1, 1).unwrap(),
+        )
         .await
         .unwrap();
     assert_eq!((page.items, page.total), (vec![second], 3));
@@ -200,10 +210,15 @@ pub async fn a_thread_reads_back_with_its_messages_in_order(repo: &dyn MessageRe
     let refused = repo.add_message(&scope, &stray).await;
     assert!(matches!(refused, Err(RepoError::NotFound)), "{refused:?}");
     assert_eq!(
-        repo.messages(&scope, stray.thread_id, PageRequest::default())
-            .await
-            .unwrap()
-            .total,
+        repo.messages(
+            &scope,
+            stray.thread_id,
+            SortDirection::Ascending,
+            PageRequest::default()
+        )
+        .await
+        .unwrap()
+        .total,
         0
     );
 }
@@ -329,10 +344,15 @@ pub async fn another_tenant_sees_no_announcement_thread_or_message(repo: &dyn Me
         0
     );
     assert_eq!(
-        repo.messages(&other, stored_thread.id, PageRequest::default())
-            .await
-            .unwrap()
-            .total,
+        repo.messages(
+            &other,
+            stored_thread.id,
+            SortDirection::Ascending,
+            PageRequest::default()
+        )
+        .await
+        .unwrap()
+        .total,
         0
     );
     let intruder = user();
@@ -373,16 +393,21 @@ pub async fn concurrent_messages_are_all_kept_and_counted(repo: &dyn MessageRepo
     assert_eq!(read.messages, 9);
     assert_eq!(read.last_message_at, at(8));
     assert_eq!(
-        repo.messages(&scope, stored_thread.id, PageRequest::default())
-            .await
-            .unwrap()
-            .total,
+        repo.messages(
+            &scope,
+            stored_thread.id,
+            SortDirection::Ascending,
+            PageRequest::default()
+        )
+        .await
+        .unwrap()
+        .total,
         9
     );
 }
 
-/// Announcements sort by sending time and threads by latest message time, either way, and page
-/// in that order.
+/// Announcements and a thread's messages sort by sending time and threads by latest message
+/// time, either way, and page in that order.
 pub async fn announcements_and_threads_sort_by_time_both_ways(repo: &dyn MessageRepository) {
     let scope = fresh_scope();
     let notices: Vec<Announcement> = (0..3)
@@ -445,5 +470,44 @@ pub async fn announcements_and_threads_sort_by_time_both_ways(repo: &dyn Message
     assert_eq!(
         thread_ids(repo.threads(&scope, &latest_first).await.unwrap()),
         vec![early.id, late.id]
+    );
+
+    // A thread's messages sort by sending time either way, and page in that order.
+    let message_ids =
+        |page: crate::Page<Message>| page.items.iter().map(|m| m.id).collect::<Vec<_>>();
+    let oldest = repo
+        .messages(
+            &scope,
+            early.id,
+            SortDirection::Ascending,
+            PageRequest::default(),
+        )
+        .await
+        .unwrap();
+    let mut newest = repo
+        .messages(
+            &scope,
+            early.id,
+            SortDirection::Descending,
+            PageRequest::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(oldest.items.len(), 2);
+    assert_eq!(oldest.items[0].id, first_e.id);
+    newest.items.reverse();
+    assert_eq!(message_ids(oldest), message_ids(newest));
+    let second_newest = repo
+        .messages(
+            &scope,
+            early.id,
+            SortDirection::Descending,
+            PageRequest::new(1, 1).unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (message_ids(second_newest.clone()), second_newest.total),
+        (vec![first_e.id], 2)
     );
 }

@@ -109,7 +109,8 @@ pub trait BreachLog: Send + Sync {
     /// Only store failures.
     async fn record(&self, scope: &TenantScope, breach: &Breach) -> Result<(), RepoError>;
 
-    /// A page of the tenant's breaches matching `query`, in `query.direction` by time, and how many match.
+    /// A page of the tenant's breaches matching `query`, in `query.direction` by time, and how
+    /// many match.
     ///
     /// # Errors
     ///

@@ -51,7 +51,8 @@ pub trait InvitationRepository: Send + Sync {
         id: InvitationId,
     ) -> Result<Invitation, RepoError>;
 
-    /// A page of the tenant's invitations, in `query.direction` by creation time, and how many match.
+    /// A page of the tenant's invitations, in `query.direction` by creation time, and how many
+    /// match.
     ///
     /// # Errors
     ///

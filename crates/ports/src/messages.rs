@@ -80,7 +80,8 @@ pub trait MessageRepository: Send + Sync {
         id: AnnouncementId,
     ) -> Result<Announcement, RepoError>;
 
-    /// A page of announcements matching `query`, in `query.direction` by sending time, and how many match.
+    /// A page of announcements matching `query`, in `query.direction` by sending time, and how
+    /// many match.
     ///
     /// # Errors
     ///
@@ -124,7 +125,8 @@ pub trait MessageRepository: Send + Sync {
     /// - MUST return [`RepoError::NotFound`] when the tenant has none.
     async fn get_thread(&self, scope: &TenantScope, id: ThreadId) -> Result<Thread, RepoError>;
 
-    /// A page of threads matching `query`, in `query.direction` by latest message time, and how many match.
+    /// A page of threads matching `query`, in `query.direction` by latest message time, and
+    /// how many match.
     ///
     /// # Errors
     ///

@@ -517,6 +517,29 @@ async fn a_check_in_that_breaches_warns_or_is_refused_by_setting_and_is_recorded
     assert_eq!(items[0]["refused"], true);
     assert_eq!(items[1]["refused"], false);
     assert_eq!(items[1]["staff_needed"], 2);
+    // `sort=at` is oldest first, `-at` (the default) newest first; other keys are refused.
+    let sorted = |sort: &str| {
+        let path = format!("/v1/ratio-breaches?room={nursery}&sort={sort}");
+        async move { host.send(Call::get(&path).bearer(director)).await }
+    };
+    let oldest_first = sorted("at").await;
+    oldest_first.expect(200);
+    let ids = |page: &Value| -> Vec<Value> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["id"].clone())
+            .collect()
+    };
+    assert_eq!(
+        ids(&oldest_first.json()),
+        [items[1]["id"].clone(), items[0]["id"].clone()]
+    );
+    assert_eq!(ids(&sorted("-at").await.json()), ids(&breaches.json()));
+    sorted("room")
+        .await
+        .expect_error(400, "request.invalid_query");
     // A teacher lists the breaches of their room, and must name it.
     host.send(Call::get("/v1/ratio-breaches").bearer(teacher))
         .await
@@ -669,10 +692,8 @@ async fn centre_settings_are_read_by_members_and_changed_by_the_owner(
     let centre = read.json();
     assert_eq!(centre["id"], world.a.tenant.id.to_string());
     assert_eq!(centre["time_zone"], "Europe/Helsinki");
-    assert_eq!(
-        centre["settings"],
-        json!({ "ratio_enforcement": "warn", "closing_time": null })
-    );
+    // No closing time set: the optional field is left out, not sent as `null`.
+    assert_eq!(centre["settings"], json!({ "ratio_enforcement": "warn" }));
     let version = centre["version"].as_u64().unwrap();
     let owner = &world.a.owner;
     let bad = host
@@ -710,7 +731,8 @@ async fn centre_settings_are_read_by_members_and_changed_by_the_owner(
         .send(Call::get("/v1/centre").bearer(&world.b.owner))
         .await;
     assert_eq!(other.json()["id"], world.b.tenant.id.to_string());
-    assert_eq!(other.json()["settings"]["closing_time"], Value::Null);
+    // No closing time: the optional field is left out, not sent as `null`.
+    assert!(other.json()["settings"].get("closing_time").is_none());
 }
 
 async fn another_tenant_gets_404_on_every_attendance_route(host: &impl Host, world: &World) {

@@ -22,6 +22,7 @@ mod jobs;
 mod keys;
 mod lambda_fixtures;
 mod lambda_functions;
+mod lists;
 mod logs;
 mod messages;
 mod metrics;

@@ -138,7 +138,7 @@ impl BreachLog for MemoryStore {
             .filter(|b| query.from.is_none_or(|from| b.day >= from))
             .filter(|b| query.to.is_none_or(|to| b.day <= to))
             .collect();
-        matching.sort_by(|a, b| b.at.cmp(&a.at).then(b.id.cmp(&a.id)));
+        matching.sort_by(|a, b| query.direction.apply(a.at.cmp(&b.at).then(a.id.cmp(&b.id))));
         Ok(paginate(matching, query.page))
     }
 }

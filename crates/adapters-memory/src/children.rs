@@ -290,6 +290,9 @@ impl StaffRepository for MemoryStore {
             .collect();
         // One name key per staff member, not two per comparison.
         matching.sort_by_cached_key(|m| (m.name.key(), m.id));
+        if query.direction == SortDirection::Descending {
+            matching.reverse();
+        }
         Ok(paginate(matching, query.page))
     }
 

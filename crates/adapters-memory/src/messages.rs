@@ -7,7 +7,8 @@ use cubby_domain::{
     Announcement, AnnouncementId, Audience, Message, Receipt, Thread, ThreadId, UserId,
 };
 use cubby_ports::{
-    AnnouncementQuery, MessageRepository, Page, PageRequest, RepoError, TenantScope, ThreadQuery,
+    AnnouncementQuery, MessageRepository, Page, PageRequest, RepoError, SortDirection, TenantScope,
+    ThreadQuery,
 };
 use time::OffsetDateTime;
 
@@ -72,7 +73,11 @@ impl MessageRepository for MemoryStore {
                 (Some(rooms), Audience::Room(room)) => rooms.contains(&room),
             })
             .collect();
-        matching.sort_by(|a, b| b.sent_at.cmp(&a.sent_at).then(b.id.cmp(&a.id)));
+        matching.sort_by(|a, b| {
+            query
+                .direction
+                .apply(a.sent_at.cmp(&b.sent_at).then(a.id.cmp(&b.id)))
+        });
         Ok(paginate(matching, query.page))
     }
 
@@ -142,9 +147,11 @@ impl MessageRepository for MemoryStore {
             })
             .collect();
         matching.sort_by(|a, b| {
-            b.last_message_at
-                .cmp(&a.last_message_at)
-                .then(b.id.cmp(&a.id))
+            query.direction.apply(
+                a.last_message_at
+                    .cmp(&b.last_message_at)
+                    .then(a.id.cmp(&b.id)),
+            )
         });
         Ok(paginate(matching, query.page))
     }
@@ -171,6 +178,7 @@ impl MessageRepository for MemoryStore {
         &self,
         scope: &TenantScope,
         thread: ThreadId,
+        direction: SortDirection,
         page: PageRequest,
     ) -> Result<Page<Message>, RepoError> {
         let table = read(&self.messages);
@@ -182,7 +190,7 @@ impl MessageRepository for MemoryStore {
             return Ok(Page::empty());
         };
         let mut ordered: Vec<&Message> = messages.iter().collect();
-        ordered.sort_by(|a, b| a.sent_at.cmp(&b.sent_at).then(a.id.cmp(&b.id)));
+        ordered.sort_by(|a, b| direction.apply(a.sent_at.cmp(&b.sent_at).then(a.id.cmp(&b.id))));
         Ok(paginate(ordered, page))
     }
 

@@ -138,10 +138,12 @@ impl InvitationRepository for MemoryStore {
             .map(|(_, invitation)| invitation)
             .collect();
         found.sort_by(|a, b| {
-            b.audit
-                .created_at()
-                .cmp(&a.audit.created_at())
-                .then_with(|| b.id.cmp(&a.id))
+            query.direction.apply(
+                a.audit
+                    .created_at()
+                    .cmp(&b.audit.created_at())
+                    .then_with(|| a.id.cmp(&b.id)),
+            )
         });
         let total = found.len() as u64;
         let items = found

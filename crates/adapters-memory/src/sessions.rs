@@ -173,7 +173,11 @@ impl AuditLog for MemoryStore {
             .of(scope)
             .map(|events| events.iter().filter(|e| matches(e, query)).collect())
             .unwrap_or_default();
-        found.sort_by(|a, b| b.at.cmp(&a.at).then_with(|| b.id.cmp(&a.id)));
+        found.sort_by(|a, b| {
+            query
+                .direction
+                .apply(a.at.cmp(&b.at).then_with(|| a.id.cmp(&b.id)))
+        });
         let total = found.len() as u64;
         let items = found
             .into_iter()

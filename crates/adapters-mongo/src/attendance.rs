@@ -20,7 +20,7 @@ use time::Date;
 use crate::audit::to_bson;
 use crate::timed;
 use crate::{
-    Filter, Mongo, all_of, decode, duplicate_key, id_conflict, one_of, page_of, scoped,
+    Filter, Mongo, all_of, decode, duplicate_key, id_conflict, one_of, page_of, scoped, sort_order,
     to_repo_error,
 };
 use cubby_domain::time_of_day::{iso_date, parse_iso_date};
@@ -529,10 +529,11 @@ impl BreachLog for Mongo {
         scope: &TenantScope,
         query: &BreachQuery,
     ) -> Result<Page<Breach>, RepoError> {
+        let order = sort_order(query.direction);
         page_of(
             &self.breach_documents(),
             breach_filter(scope, query),
-            doc! { "at": -1, "_id": -1 },
+            doc! { "at": order, "_id": order },
             query.page,
             breach,
         )

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::audit::to_bson;
 use crate::timed;
-use crate::{Filter, Mongo, decode, id_conflict, page_of, scoped};
+use crate::{Filter, Mongo, decode, id_conflict, page_of, scoped, sort_order};
 
 /// The collection.
 pub(crate) const COLLECTION: &str = "audit_events";
@@ -145,10 +145,11 @@ impl AuditLog for Mongo {
         scope: &TenantScope,
         query: &AuditQuery,
     ) -> Result<Page<AuditEvent>, RepoError> {
+        let order = sort_order(query.direction);
         page_of(
             &self.audit_event_documents(),
             filter(scope, query),
-            doc! { "at": -1, "_id": -1 },
+            doc! { "at": order, "_id": order },
             query.page,
             audit_event,
         )

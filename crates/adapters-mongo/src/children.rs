@@ -628,10 +628,11 @@ impl StaffRepository for Mongo {
         if let Some(room) = query.room {
             filter.insert("room_ids", room.to_string());
         }
+        let order = sort_order(query.direction);
         page_of(
             &self.staff_documents(),
             filter,
-            doc! { "name_key": 1, "_id": 1 },
+            doc! { "name_key": order, "_id": order },
             query.page,
             staff_member,
         )

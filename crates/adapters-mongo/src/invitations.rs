@@ -19,7 +19,7 @@ use crate::memberships::{entitlements_from_bson, entitlements_to_bson};
 use crate::timed;
 use crate::{
     Filter, Mongo, decode, id_conflict, one_of, page_of, platform, replace_versioned, scoped,
-    version_from_bson, version_to_bson,
+    sort_order, version_from_bson, version_to_bson,
 };
 
 /// The collection.
@@ -166,10 +166,11 @@ impl InvitationRepository for Mongo {
         if let Some(status) = query.status {
             filter.insert("status", status.as_str());
         }
+        let order = sort_order(query.direction);
         page_of(
             &self.invitation_documents(),
             filter,
-            doc! { "audit.created_at": -1, "_id": -1 },
+            doc! { "audit.created_at": order, "_id": order },
             query.page,
             |document| invitation(document).map(|(_, invitation)| invitation),
         )

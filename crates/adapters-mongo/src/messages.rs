@@ -14,7 +14,8 @@ use cubby_domain::{
     RoomId, Thread, ThreadId, Title, UserId,
 };
 use cubby_ports::{
-    AnnouncementQuery, MessageRepository, Page, PageRequest, RepoError, TenantScope, ThreadQuery,
+    AnnouncementQuery, MessageRepository, Page, PageRequest, RepoError, SortDirection, TenantScope,
+    ThreadQuery,
 };
 use mongodb::Collection;
 use serde::{Deserialize, Serialize};
@@ -22,7 +23,9 @@ use time::OffsetDateTime;
 
 use crate::audit::to_bson;
 use crate::timed;
-use crate::{Filter, Mongo, decode, exists, id_conflict, one_of, page_of, scoped, to_repo_error};
+use crate::{
+    Filter, Mongo, decode, exists, id_conflict, one_of, page_of, scoped, sort_order, to_repo_error,
+};
 
 /// The announcements collection.
 pub(crate) const ANNOUNCEMENTS: &str = "announcements";
@@ -378,10 +381,11 @@ impl MessageRepository for Mongo {
         scope: &TenantScope,
         query: &AnnouncementQuery,
     ) -> Result<Page<Announcement>, RepoError> {
+        let order = sort_order(query.direction);
         page_of(
             &self.announcement_documents(),
             announcement_filter(scope, query),
-            doc! { "sent_at": -1, "_id": -1 },
+            doc! { "sent_at": order, "_id": order },
             query.page,
             announcement,
         )
@@ -471,10 +475,11 @@ impl MessageRepository for Mongo {
         let Some(filter) = thread_filter(scope, query) else {
             return Ok(Page::empty());
         };
+        let order = sort_order(query.direction);
         page_of(
             &self.thread_documents(),
             filter,
-            doc! { "last_message_at": -1, "_id": -1 },
+            doc! { "last_message_at": order, "_id": order },
             query.page,
             thread,
         )
@@ -515,12 +520,14 @@ impl MessageRepository for Mongo {
         &self,
         scope: &TenantScope,
         thread: ThreadId,
+        direction: SortDirection,
         page: PageRequest,
     ) -> Result<Page<Message>, RepoError> {
+        let order = sort_order(direction);
         page_of(
             &self.message_documents(),
             scoped(scope, doc! { "thread_id": thread.to_string() }),
-            doc! { "sent_at": 1, "_id": 1 },
+            doc! { "sent_at": order, "_id": order },
             page,
             message,
         )
@@ -600,7 +607,7 @@ mod tests {
         Thread, ThreadId, Title, UserId,
     };
     use cubby_ports::contract::{at, fresh_scope};
-    use cubby_ports::{MessageRepository, PageRequest, RepoError};
+    use cubby_ports::{MessageRepository, PageRequest, RepoError, SortDirection};
     use uuid::Uuid;
 
     use super::{AnnouncementDocument, MessageDocument, ThreadDocument};
@@ -748,7 +755,12 @@ mod tests {
                     .unwrap_err(),
                 "threads" => mongo.get_thread(&scope, thread.id).await.unwrap_err(),
                 _ => mongo
-                    .messages(&scope, thread.id, PageRequest::default())
+                    .messages(
+                        &scope,
+                        thread.id,
+                        SortDirection::Ascending,
+                        PageRequest::default(),
+                    )
                     .await
                     .unwrap_err(),
             };

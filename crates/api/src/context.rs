@@ -210,6 +210,19 @@ pub(crate) fn sort<K: Copy>(
         })
 }
 
+/// The direction of a list with one sort key, from the `sort` query parameter: `key` or `-key`.
+///
+/// # Errors
+///
+/// `400 request.invalid_query` naming the key allowed.
+pub(crate) fn direction(
+    raw: Option<&str>,
+    key: &str,
+    default: SortDirection,
+) -> Result<SortDirection, ApiError> {
+    sort(raw, &[(key, ())], ((), default)).map(|((), direction)| direction)
+}
+
 /// `body` with every number literal outside strings that is a whole float within the range
 /// integers are exact in (`12.0`, `-3e2`) written as an integer, and every other byte as it was;
 /// `None` when there is no such number. Only number tokens change, so the rewritten text keeps

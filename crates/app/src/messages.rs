@@ -15,7 +15,7 @@ use cubby_domain::{
 };
 use cubby_ports::{
     AnnouncementQuery, ChildQuery, ChildSet, Clock, IdGenerator, MAX_LIMIT, MessageRepository,
-    Page, PageRequest, RepoError, RoomRepository, TenantScope, ThreadQuery,
+    Page, PageRequest, RepoError, RoomRepository, SortDirection, TenantScope, ThreadQuery,
 };
 
 use crate::AppError;
@@ -199,7 +199,7 @@ impl Messages {
         Ok(announcement)
     }
 
-    /// A page of the announcements the caller sees, newest first.
+    /// A page of the announcements the caller sees, by sending time in `direction`.
     ///
     /// # Errors
     ///
@@ -207,13 +207,21 @@ impl Messages {
     pub async fn announcements(
         &self,
         scope: &TenantScope,
+        direction: SortDirection,
         page: PageRequest,
     ) -> Result<Page<Announcement>, AppError> {
         require(scope, Permission::MessagesRead)?;
         let rooms = self.announcement_rooms(scope).await?;
         Ok(self
             .repo
-            .announcements(scope, &AnnouncementQuery { rooms, page })
+            .announcements(
+                scope,
+                &AnnouncementQuery {
+                    rooms,
+                    direction,
+                    page,
+                },
+            )
             .await?)
     }
 
@@ -304,8 +312,8 @@ impl Messages {
         Ok((thread, first))
     }
 
-    /// A page of the threads the caller sees, latest message first; `child` narrows to one
-    /// child.
+    /// A page of the threads the caller sees, by latest message time in `direction`; `child`
+    /// narrows to one child.
     ///
     /// # Errors
     ///
@@ -314,6 +322,7 @@ impl Messages {
         &self,
         scope: &TenantScope,
         child: Option<ChildId>,
+        direction: SortDirection,
         page: PageRequest,
     ) -> Result<Page<Thread>, AppError> {
         require(scope, Permission::MessagesRead)?;
@@ -325,6 +334,7 @@ impl Messages {
             let query = ThreadQuery {
                 children: child.map(|c| vec![c]),
                 participant: None,
+                direction,
                 page,
             };
             return Ok(self.repo.threads(scope, &query).await?);
@@ -336,6 +346,7 @@ impl Messages {
             ThreadQuery {
                 children: Some(only(allowed)),
                 participant: Some(user),
+                direction,
                 page,
             }
         } else {
@@ -343,6 +354,7 @@ impl Messages {
             ThreadQuery {
                 children: Some(only(ids)),
                 participant: None,
+                direction,
                 page,
             }
         };
@@ -395,7 +407,7 @@ impl Messages {
         }
     }
 
-    /// One thread the caller sees and a page of its messages, oldest first.
+    /// One thread the caller sees and a page of its messages by sending time in `direction`.
     ///
     /// # Errors
     ///
@@ -404,11 +416,12 @@ impl Messages {
         &self,
         scope: &TenantScope,
         id: ThreadId,
+        direction: SortDirection,
         page: PageRequest,
     ) -> Result<(Thread, Page<Message>), AppError> {
         require(scope, Permission::MessagesRead)?;
         let thread = self.visible_thread(scope, id).await?;
-        let messages = self.repo.messages(scope, id, page).await?;
+        let messages = self.repo.messages(scope, id, direction, page).await?;
         Ok((thread, messages))
     }
 

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use cubby_domain::{AttendanceEvent, AttendanceEventId, Breach, RoomId, Subject};
 use time::Date;
 
-use crate::{Page, PageRequest, RepoError, TenantScope};
+use crate::{Page, PageRequest, RepoError, SortDirection, TenantScope};
 
 /// What [`AttendanceLog::append`] did.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -73,8 +73,8 @@ pub trait AttendanceLog: Send + Sync {
     ) -> Result<Vec<AttendanceEvent>, RepoError>;
 }
 
-/// Which breaches to list: newest first.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// Which breaches to list: by time (`at`), newest first unless `direction` says otherwise.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BreachQuery {
     /// Only this room's.
     pub room: Option<RoomId>,
@@ -82,8 +82,22 @@ pub struct BreachQuery {
     pub from: Option<Date>,
     /// Up to this day.
     pub to: Option<Date>,
+    /// The order by time (`at`), ties broken by id the same way.
+    pub direction: SortDirection,
     /// The page.
     pub page: PageRequest,
+}
+
+impl Default for BreachQuery {
+    fn default() -> Self {
+        Self {
+            room: None,
+            from: None,
+            to: None,
+            direction: SortDirection::Descending,
+            page: PageRequest::default(),
+        }
+    }
 }
 
 /// Where a tenant's ratio breaches are recorded, for inspections.
@@ -97,7 +111,8 @@ pub trait BreachLog: Send + Sync {
     /// Only store failures.
     async fn record(&self, scope: &TenantScope, breach: &Breach) -> Result<(), RepoError>;
 
-    /// A page of the tenant's breaches matching `query`, newest first, and how many match.
+    /// A page of the tenant's breaches matching `query`, in `query.direction` by time, and how
+    /// many match.
     ///
     /// # Errors
     ///

@@ -4,10 +4,10 @@ use async_trait::async_trait;
 use cubby_domain::{AuditAction, AuditEvent};
 use time::OffsetDateTime;
 
-use crate::{Page, PageRequest, RepoError, TenantScope};
+use crate::{Page, PageRequest, RepoError, SortDirection, TenantScope};
 
-/// Which audit events to list (newest first).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// Which audit events to list: by time (`at`), newest first unless `direction` says otherwise.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuditQuery {
     /// Only events by this actor (its stored form: a user id or `system:job`).
     pub actor: Option<String>,
@@ -19,8 +19,24 @@ pub struct AuditQuery {
     pub from: Option<OffsetDateTime>,
     /// Only events before this time.
     pub until: Option<OffsetDateTime>,
+    /// The order by time (`at`), ties broken by id the same way.
+    pub direction: SortDirection,
     /// The page.
     pub page: PageRequest,
+}
+
+impl Default for AuditQuery {
+    fn default() -> Self {
+        Self {
+            actor: None,
+            action: None,
+            target: None,
+            from: None,
+            until: None,
+            direction: SortDirection::Descending,
+            page: PageRequest::default(),
+        }
+    }
 }
 
 /// Where a centre's audit events are appended. Entries are never changed or removed.
@@ -34,7 +50,7 @@ pub trait AuditLog: Send + Sync {
     /// [`RepoError::Unavailable`] when the store does not answer.
     async fn append(&self, scope: &TenantScope, event: &AuditEvent) -> Result<(), RepoError>;
 
-    /// A page of the scope's tenant's events matching `query`, newest first.
+    /// A page of the scope's tenant's events matching `query`, in `query.direction` by time.
     ///
     /// # Errors
     ///

@@ -97,13 +97,15 @@ pub trait ChildRepository: Send + Sync {
     ) -> Result<(), RepoError>;
 }
 
-/// Which staff to list: ordered by name key, then id.
+/// Which staff to list: ordered by name key, then id, ascending unless `direction` says otherwise.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct StaffQuery {
     /// Only staff assigned to this room.
     pub room: Option<RoomId>,
     /// Include archived staff (left out by default).
     pub include_archived: bool,
+    /// The order by name key, ties broken by id the same way.
+    pub direction: SortDirection,
     /// The page.
     pub page: PageRequest,
 }

@@ -3,15 +3,27 @@
 use async_trait::async_trait;
 use cubby_domain::{Invitation, InvitationId, InvitationStatus, TenantId, Version};
 
-use crate::{Page, PageRequest, RepoError, TenantScope};
+use crate::{Page, PageRequest, RepoError, SortDirection, TenantScope};
 
-/// Which invitations to list (newest first).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// Which invitations to list: by creation time, newest first unless `direction` says otherwise.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InvitationQuery {
     /// Only invitations with this status.
     pub status: Option<InvitationStatus>,
+    /// The order by creation time, ties broken by id the same way.
+    pub direction: SortDirection,
     /// The page.
     pub page: PageRequest,
+}
+
+impl Default for InvitationQuery {
+    fn default() -> Self {
+        Self {
+            status: None,
+            direction: SortDirection::Descending,
+            page: PageRequest::default(),
+        }
+    }
 }
 
 /// Where a centre's invitations are kept.
@@ -40,7 +52,8 @@ pub trait InvitationRepository: Send + Sync {
         id: InvitationId,
     ) -> Result<Invitation, RepoError>;
 
-    /// A page of the tenant's invitations, newest first, and how many match.
+    /// A page of the tenant's invitations, in `query.direction` by creation time, and how many
+    /// match.
     ///
     /// # Errors
     ///

@@ -6,27 +6,53 @@ use cubby_domain::{
 };
 use time::OffsetDateTime;
 
-use crate::{Page, PageRequest, RepoError, TenantScope};
+use crate::{Page, PageRequest, RepoError, SortDirection, TenantScope};
 
-/// Which announcements to list: newest first.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// Which announcements to list: by sending time, newest first unless `direction` says otherwise.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AnnouncementQuery {
     /// `None`: every announcement. `Some(rooms)`: those to the whole centre and those to one
     /// of `rooms`.
     pub rooms: Option<Vec<RoomId>>,
+    /// The order by sending time, ties broken by id the same way.
+    pub direction: SortDirection,
     /// The page.
     pub page: PageRequest,
 }
 
-/// Which threads to list: latest message first.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+impl Default for AnnouncementQuery {
+    fn default() -> Self {
+        Self {
+            rooms: None,
+            direction: SortDirection::Descending,
+            page: PageRequest::default(),
+        }
+    }
+}
+
+/// Which threads to list: by their latest message's time, latest first unless `direction` says
+/// otherwise.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ThreadQuery {
     /// Only threads about one of these children (`None`: any child).
     pub children: Option<Vec<ChildId>>,
     /// Only threads this user is a participant of.
     pub participant: Option<UserId>,
+    /// The order by latest message time, ties broken by id the same way.
+    pub direction: SortDirection,
     /// The page.
     pub page: PageRequest,
+}
+
+impl Default for ThreadQuery {
+    fn default() -> Self {
+        Self {
+            children: None,
+            participant: None,
+            direction: SortDirection::Descending,
+            page: PageRequest::default(),
+        }
+    }
 }
 
 /// Where a tenant's announcements, threads and messages are kept.
@@ -55,7 +81,8 @@ pub trait MessageRepository: Send + Sync {
         id: AnnouncementId,
     ) -> Result<Announcement, RepoError>;
 
-    /// A page of announcements matching `query`, newest first, and how many match.
+    /// A page of announcements matching `query`, in `query.direction` by sending time, and how
+    /// many match.
     ///
     /// # Errors
     ///
@@ -99,7 +126,8 @@ pub trait MessageRepository: Send + Sync {
     /// - MUST return [`RepoError::NotFound`] when the tenant has none.
     async fn get_thread(&self, scope: &TenantScope, id: ThreadId) -> Result<Thread, RepoError>;
 
-    /// A page of threads matching `query`, latest message first, and how many match.
+    /// A page of threads matching `query`, in `query.direction` by latest message time, and
+    /// how many match.
     ///
     /// # Errors
     ///
@@ -118,7 +146,8 @@ pub trait MessageRepository: Send + Sync {
     ///   nothing.
     async fn add_message(&self, scope: &TenantScope, message: &Message) -> Result<(), RepoError>;
 
-    /// A page of a thread's messages, oldest first.
+    /// A page of a thread's messages by sending time in `direction` (ties broken by id the same
+    /// way): oldest first when ascending.
     ///
     /// # Errors
     ///
@@ -127,6 +156,7 @@ pub trait MessageRepository: Send + Sync {
         &self,
         scope: &TenantScope,
         thread: ThreadId,
+        direction: SortDirection,
         page: PageRequest,
     ) -> Result<Page<Message>, RepoError>;
 

@@ -89,3 +89,14 @@ pub enum SortDirection {
     /// Largest first.
     Descending,
 }
+
+impl SortDirection {
+    /// `ordering` (smallest first) in this direction.
+    #[must_use]
+    pub fn apply(self, ordering: std::cmp::Ordering) -> std::cmp::Ordering {
+        match self {
+            Self::Ascending => ordering,
+            Self::Descending => ordering.reverse(),
+        }
+    }
+}

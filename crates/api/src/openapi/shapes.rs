@@ -1,7 +1,7 @@
 //! The shapes of answers the handlers build as JSON values rather than from wire types:
 //! sessions, the caller's context, the centre, health, keys and the list of roles. Each
-//! mirrors the `json!` of its handler field for field; a field the handler may send as `null`
-//! is required and nullable, one it may leave out is optional.
+//! mirrors the `json!` of its handler field for field; a field without a value is left out of
+//! the answer (never `null`), so it is optional and not nullable.
 
 #![expect(
     dead_code,
@@ -104,9 +104,10 @@ pub(crate) struct ContextMembership {
 /// The caller's session.
 #[derive(ToSchema)]
 pub(crate) struct ContextSession {
-    #[schema(value_type = Option<schemas::Session>, required = true)]
+    /// Absent for a session without an id.
+    #[schema(value_type = schemas::Session, required = false)]
     id: Option<String>,
-    #[schema(schema_with = with::time_or_null, required = true)]
+    #[schema(schema_with = with::time, required = false)]
     expires_at: Option<String>,
 }
 
@@ -137,8 +138,8 @@ pub(crate) enum RatioEnforcement {
 #[derive(ToSchema)]
 pub(crate) struct CentreSettings {
     ratio_enforcement: RatioEnforcement,
-    /// When the centre closes (`HH:MM`), or `null`.
-    #[schema(schema_with = with::clock_time_or_null, required = true)]
+    /// When the centre closes (`HH:MM`); absent when not set.
+    #[schema(schema_with = with::clock_time, required = false)]
     closing_time: Option<String>,
 }
 
@@ -234,9 +235,11 @@ pub(crate) struct Jwks {
     keys: Vec<Jwk>,
 }
 
-/// The roles of the centre: the built-in ones, then its own.
+/// A page of the roles of the centre: the built-in ones, then its own (unless sorted by name).
 #[derive(ToSchema)]
 pub(crate) struct RoleList {
     items: Vec<RoleOut>,
     total: u64,
+    limit: u32,
+    offset: u64,
 }

@@ -125,8 +125,8 @@ pub(crate) struct RatioReport {
     staff_short: u32,
     over_group_size: u32,
     max_group_size: u16,
-    /// The youngest band present, whose ratio applied to every child (`null`: no child).
-    #[schema(required = true)]
+    /// The youngest band present, whose ratio applied to every child (absent: no child).
+    #[schema(required = false, nullable = false)]
     applied_band_from_months: Option<u16>,
     bands: Vec<BandReport>,
 }
@@ -173,7 +173,8 @@ pub(crate) struct Interval {
     room_id: String,
     #[schema(value_type = String, format = DateTime)]
     from: String,
-    #[schema(schema_with = with::time_or_null, required = true)]
+    /// Absent while the interval is open.
+    #[schema(schema_with = with::time, required = false)]
     to: Option<String>,
 }
 
@@ -195,7 +196,8 @@ pub(crate) struct SubjectDay {
 pub(crate) struct DayView {
     #[schema(schema_with = with::date)]
     date: String,
-    #[schema(value_type = Option<schemas::Room>, required = true)]
+    /// The room asked for; absent for the whole centre.
+    #[schema(value_type = schemas::Room, required = false)]
     room_id: Option<String>,
     subjects: Vec<SubjectDay>,
 }

@@ -50,8 +50,8 @@ pub(crate) struct Announcement {
     sent_by: String,
     #[schema(value_type = String, format = DateTime)]
     sent_at: String,
-    /// When the caller first read it, or `null`.
-    #[schema(schema_with = with::time_or_null, required = true)]
+    /// When the caller first read it; absent while unread.
+    #[schema(schema_with = with::time, required = false)]
     read_at: Option<String>,
     #[schema(nullable = false)]
     receipts: Option<Vec<Receipt>>,

@@ -40,18 +40,19 @@ pub(crate) struct File {
     id: String,
     purpose: FilePurpose,
     /// The child a photo is of.
-    #[schema(value_type = Option<schemas::Child>, required = true)]
+    #[schema(value_type = schemas::Child, required = false)]
     child_id: Option<String>,
     content_type: String,
     /// Bytes: the declared size until confirmed, then the stored one.
-    #[schema(required = true)]
+    #[schema(required = false, nullable = false)]
     size: Option<u64>,
     status: FileStatus,
     /// Who uploaded it: a user id, or `system:<job>`.
     owner: String,
     #[schema(value_type = String, format = DateTime)]
     created_at: String,
-    #[schema(schema_with = with::time_or_null, required = true)]
+    /// Absent until confirmed.
+    #[schema(schema_with = with::time, required = false)]
     stored_at: Option<String>,
 }
 
@@ -147,7 +148,7 @@ pub(crate) enum JobStatus {
 pub(crate) struct Progress {
     done: u64,
     /// Units in all, once known.
-    #[schema(required = true)]
+    #[schema(required = false, nullable = false)]
     total: Option<u64>,
 }
 
@@ -164,7 +165,7 @@ pub(crate) struct Job {
     /// What went wrong: the latest attempt's error, or an import's errors by row and column.
     errors: Vec<String>,
     /// The report it wrote.
-    #[schema(value_type = Option<schemas::File>, required = true)]
+    #[schema(value_type = schemas::File, required = false)]
     result_file_id: Option<String>,
     /// Who asked for it: a user id, or `system:<job>`.
     requested_by: String,

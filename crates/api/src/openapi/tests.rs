@@ -161,6 +161,70 @@ fn request_bodies_refuse_unknown_fields_and_pages_follow_the_port_limits() {
     );
 }
 
+#[test]
+fn every_paged_list_documents_its_sort_keys() {
+    let spec = spec();
+    let mut paged = 0;
+    for route in routes().iter().filter(|r| r.method == Method::GET) {
+        let op = operation(&spec, route);
+        let parameters: Vec<&Value> = op["parameters"]
+            .as_array()
+            .map(|p| p.iter().collect())
+            .unwrap_or_default();
+        let named = |name: &str| parameters.iter().find(|p| p["name"] == name).copied();
+        if named("limit").is_none() {
+            continue;
+        }
+        paged += 1;
+        let name = format!("{} {}", route.method, route.path);
+        assert!(named("offset").is_some(), "{name} pages without offset");
+        let sort = named("sort").unwrap_or_else(|| panic!("{name} pages without sort"));
+        let keys: Vec<&str> = sort["schema"]["enum"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{name}: sort has no enum: {sort}"))
+            .iter()
+            .map(|key| key.as_str().unwrap())
+            .collect();
+        assert!(!keys.is_empty(), "{name}");
+        for key in keys.iter().filter(|key| !key.starts_with('-')) {
+            assert!(
+                keys.contains(&format!("-{key}").as_str()),
+                "{name}: no -{key}"
+            );
+        }
+    }
+    // rooms, children, members, roles, invitations, audit, staff, breaches, announcements,
+    // threads and a thread's messages.
+    assert_eq!(paged, 11);
+}
+
+#[test]
+fn optional_answer_fields_are_left_out_never_null() {
+    let spec = spec();
+    for (schema, field) in [
+        ("Child", "room_id"),
+        ("SensitiveInfo", "allergies"),
+        ("CentreSettings", "closing_time"),
+        ("DayView", "room_id"),
+        ("Interval", "to"),
+        ("Announcement", "read_at"),
+        ("Job", "result_file_id"),
+        ("Progress", "total"),
+    ] {
+        let object = &spec["components"]["schemas"][schema];
+        let required = object["required"].as_array().cloned().unwrap_or_default();
+        assert!(
+            !required.contains(&Value::from(field)),
+            "{schema}.{field} is required: {object}"
+        );
+        let property = object["properties"][field].to_string();
+        assert!(
+            !property.contains("\"null\""),
+            "{schema}.{field} is nullable: {property}"
+        );
+    }
+}
+
 fn api(serve_docs: bool) -> Api {
     let config = AppConfig {
         keys: TokenKeys::hs256("test", b"a test secret of thirty-two bytes or more"),

@@ -141,6 +141,46 @@ pub(crate) fn member_sort() -> Object {
     sort(&["created_at"])
 }
 
+/// How roles sort (a leading `-` for descending).
+pub(crate) fn role_sort() -> Object {
+    sort(&["name"])
+}
+
+/// How invitations sort (a leading `-` for descending).
+pub(crate) fn invitation_sort() -> Object {
+    sort(&["created_at"])
+}
+
+/// How audit events sort (a leading `-` for descending).
+pub(crate) fn audit_sort() -> Object {
+    sort(&["at"])
+}
+
+/// How staff sort (a leading `-` for descending).
+pub(crate) fn staff_sort() -> Object {
+    sort(&["name"])
+}
+
+/// How ratio breaches sort (a leading `-` for descending).
+pub(crate) fn breach_sort() -> Object {
+    sort(&["at"])
+}
+
+/// How announcements sort (a leading `-` for descending).
+pub(crate) fn announcement_sort() -> Object {
+    sort(&["sent_at"])
+}
+
+/// How threads sort (a leading `-` for descending).
+pub(crate) fn thread_sort() -> Object {
+    sort(&["last_message_at"])
+}
+
+/// How the messages of a thread sort (a leading `-` for descending).
+pub(crate) fn message_sort() -> Object {
+    sort(&["sent_at"])
+}
+
 /// A comma-separated list of member statuses.
 pub(crate) fn member_statuses() -> Object {
     let one = format!(

@@ -128,6 +128,14 @@ pub(crate) fn ratio_or_null() -> Object {
     schema
 }
 
+/// A time of day, `HH:MM`.
+pub(crate) fn clock_time() -> Object {
+    string(false)
+        .pattern(Some("^(?:[01][0-9]|2[0-3]):[0-5][0-9]$"))
+        .examples(["18:30"])
+        .build()
+}
+
 /// A time of day, `HH:MM`, or `null`.
 pub(crate) fn clock_time_or_null() -> Object {
     string(true)
@@ -155,6 +163,13 @@ pub(crate) fn date() -> Object {
 pub(crate) fn date_or_null() -> Object {
     string(true)
         .format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)))
+        .build()
+}
+
+/// An RFC 3339 time.
+pub(crate) fn time() -> Object {
+    string(false)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
         .build()
 }
 

@@ -1,14 +1,14 @@
 //! `GET /v1/audit`: the centre's audit log, for those who may read it.
 
 use cubby_domain::{AuditAction, AuditEvent};
-use cubby_ports::AuditQuery;
+use cubby_ports::{AuditQuery, SortDirection};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 
 use super::fields;
-use crate::context::page;
+use crate::context::{direction, page};
 use crate::openapi::schemas::{self as doc, with};
 use crate::{ApiError, Ctx, Reply};
 
@@ -73,6 +73,9 @@ struct AuditListQuery {
     /// How many to skip.
     #[param(minimum = 0, maximum = 100000, default = 0)]
     offset: Option<u64>,
+    /// The order (default `-at`).
+    #[param(schema_with = with::audit_sort)]
+    sort: Option<String>,
     /// Events by this actor: a user id, or `system:<job>`.
     actor: Option<String>,
     /// Events of this action.
@@ -89,7 +92,7 @@ struct AuditListQuery {
 }
 
 /// `GET /v1/audit`: events newest first; `actor` (a user id), `action` (`members.invited`),
-/// `target` (an id), `from` and `until` (RFC 3339) filter.
+/// `target` (an id), `from` and `until` (RFC 3339) filter; `sort` is `at` or `-at` (the default).
 #[utoipa::path(
     get,
     path = "/v1/audit",
@@ -100,6 +103,7 @@ struct AuditListQuery {
 pub(crate) async fn list(ctx: Ctx) -> Result<Reply, ApiError> {
     let query: AuditListQuery = ctx.query()?;
     let page = page(query.limit, query.offset)?;
+    let direction = direction(query.sort.as_deref(), "at", SortDirection::Descending)?;
     let invalid = |what: &str| ApiError::bad_request("request.invalid_query", what.to_owned());
     let action = match query.action.as_deref() {
         Some(action) => Some(
@@ -122,6 +126,7 @@ pub(crate) async fn list(ctx: Ctx) -> Result<Reply, ApiError> {
         target: query.target,
         from,
         until,
+        direction,
         page,
     };
     let found = ctx.app().audit.list(ctx.scope()?, &filter).await?;

@@ -14,6 +14,7 @@ use serde_json::json;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
+use super::fields::omit_nulls;
 use crate::cookies::{self, SameSite};
 use crate::openapi::schemas as doc;
 use crate::openapi::shapes as shape;
@@ -328,7 +329,7 @@ pub(crate) async fn logout(ctx: Ctx) -> Result<Reply, ApiError> {
 pub(crate) async fn context(ctx: Ctx) -> Result<Reply, ApiError> {
     let session = ctx.session()?;
     let (user, tenant, membership) = ctx.app().auth.context(&session.scope).await?;
-    Reply::ok(&json!({
+    Reply::ok(&omit_nulls(json!({
         "user": { "id": user.id.to_string(), "email": user.email.as_str(), "email_verified": user.email_verified },
         "tenant": TenantOut {
             id: tenant.id.to_string(),
@@ -349,7 +350,7 @@ pub(crate) async fn context(ctx: Ctx) -> Result<Reply, ApiError> {
             "id": session.session_id.map(|id| id.to_string()),
             "expires_at": session.expires_at.format(&time::format_description::well_known::Rfc3339).ok(),
         },
-    }))
+    })))
 }
 
 /// `GET /.well-known/jwks.json`: the public keys that verify Cubby's access tokens.

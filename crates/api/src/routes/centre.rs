@@ -7,13 +7,13 @@ use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::fields::{Fields, Unknown, nullable};
+use super::fields::{Fields, Unknown, nullable, omit_nulls};
 use crate::openapi::schemas::{IfMatch, with};
 use crate::openapi::shapes::Centre;
 use crate::{ApiError, Ctx, Reply};
 
 fn centre(tenant: &Tenant) -> Result<Reply, ApiError> {
-    Ok(Reply::ok(&json!({
+    Ok(Reply::ok(&omit_nulls(json!({
         "id": tenant.id.to_string(),
         "code": tenant.code.to_string(),
         "name": tenant.name.as_str(),
@@ -23,7 +23,7 @@ fn centre(tenant: &Tenant) -> Result<Reply, ApiError> {
             "closing_time": tenant.settings.closing_time.map(clock_time),
         },
         "version": tenant.version.get(),
-    }))?
+    })))?
     .with_etag(tenant.version))
 }
 

@@ -8,13 +8,13 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
-use super::fields::{Fields, Unknown, rfc3339};
+use super::fields::{Fields, Unknown, omit_nulls, rfc3339};
 use crate::openapi::schemas as doc;
 use crate::openapi::shapes_work as shape;
 use crate::{ApiError, Ctx, Reply};
 
 fn file(file: &StoredFile) -> Value {
-    json!({
+    omit_nulls(json!({
         "id": file.id.to_string(),
         "purpose": file.purpose.as_str(),
         "child_id": file.child_id.map(|c| c.to_string()),
@@ -24,7 +24,7 @@ fn file(file: &StoredFile) -> Value {
         "owner": file.owner.to_string(),
         "created_at": rfc3339(file.created_at),
         "stored_at": file.stored_at.map(rfc3339),
-    })
+    }))
 }
 
 fn request(request: &PresignedRequest) -> Value {

@@ -2,7 +2,7 @@
 
 use cubby_app::auth::AcceptError;
 use cubby_domain::{Invitation, InvitationError, InvitationId, InvitationStatus};
-use cubby_ports::InvitationQuery;
+use cubby_ports::{InvitationQuery, SortDirection};
 use http::StatusCode;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::auth::{Mode, signed_in};
 use super::fields::{self, Fields};
-use crate::context::page;
+use crate::context::{direction, page};
 use crate::error::FieldError;
 use crate::openapi::schemas::{self as doc, IfMatch, with};
 use crate::openapi::shapes::SignedIn;
@@ -140,6 +140,9 @@ struct InvitationListQuery {
     /// How many to skip.
     #[param(minimum = 0, maximum = 100000, default = 0)]
     offset: Option<u64>,
+    /// The order (default `-created_at`).
+    #[param(schema_with = with::invitation_sort)]
+    sort: Option<String>,
     /// Invitations of this status.
     #[param(value_type = Option<InvitationFilter>, inline)]
     status: Option<String>,
@@ -207,7 +210,8 @@ pub(crate) async fn create(ctx: Ctx) -> Result<Reply, ApiError> {
     .with_location(&location))
 }
 
-/// `GET /v1/invitations`: a page of invitations, newest first; `status` filters.
+/// `GET /v1/invitations`: a page of invitations, newest first; `status` filters; `sort` is
+/// `created_at` or `-created_at` (the default).
 #[utoipa::path(
     get,
     path = "/v1/invitations",
@@ -218,6 +222,11 @@ pub(crate) async fn create(ctx: Ctx) -> Result<Reply, ApiError> {
 pub(crate) async fn list(ctx: Ctx) -> Result<Reply, ApiError> {
     let query: InvitationListQuery = ctx.query()?;
     let page = page(query.limit, query.offset)?;
+    let direction = direction(
+        query.sort.as_deref(),
+        "created_at",
+        SortDirection::Descending,
+    )?;
     let status = match &query.status {
         Some(status) => Some(InvitationStatus::parse(status).ok_or_else(|| {
             ApiError::bad_request(
@@ -230,7 +239,14 @@ pub(crate) async fn list(ctx: Ctx) -> Result<Reply, ApiError> {
     let found = ctx
         .app()
         .members
-        .invitations(ctx.scope()?, &InvitationQuery { status, page })
+        .invitations(
+            ctx.scope()?,
+            &InvitationQuery {
+                status,
+                direction,
+                page,
+            },
+        )
         .await?;
     Reply::ok(&InvitationPage {
         items: found

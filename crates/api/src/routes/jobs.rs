@@ -8,13 +8,13 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
-use super::fields::rfc3339;
+use super::fields::{omit_nulls, rfc3339};
 use crate::openapi::schemas::{self as doc, with};
 use crate::openapi::shapes_work::Job;
 use crate::{ApiError, Ctx, Reply};
 
 fn job(record: &JobRecord) -> Value {
-    json!({
+    omit_nulls(json!({
         "id": record.id.to_string(),
         "kind": record.kind,
         "status": record.status.as_str(),
@@ -25,7 +25,7 @@ fn job(record: &JobRecord) -> Value {
         "requested_by": record.requested_by.to_string(),
         "created_at": rfc3339(record.created_at),
         "updated_at": rfc3339(record.updated_at),
-    })
+    }))
 }
 
 fn accepted(record: &JobRecord) -> Result<Reply, ApiError> {

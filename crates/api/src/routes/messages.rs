@@ -5,13 +5,14 @@ use cubby_domain::{
     Announcement, AnnouncementId, Audience, Body, ChildId, ContactId, Message, Permission, Receipt,
     RoomId, Thread, ThreadId, Title,
 };
+use cubby_ports::SortDirection;
 use http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
 
-use super::fields::{Fields, Unknown, rfc3339};
-use crate::context::page;
+use super::fields::{Fields, Unknown, omit_nulls, rfc3339};
+use crate::context::{direction, page};
 use crate::openapi::schemas::{self as doc, with};
 use crate::openapi::shapes_messages::{
     Announcement as AnnouncementOut, AnnouncementPage, Message as MessageOut, StartedThread,
@@ -31,7 +32,7 @@ fn announcement(ctx: &Ctx, a: &Announcement) -> Result<Value, ApiError> {
     let mine = scope
         .user_id()
         .and_then(|user| a.receipts.iter().find(|r| r.user == user));
-    let mut out = json!({
+    let out = json!({
         "id": a.id.to_string(),
         "audience": match a.audience {
             Audience::Centre => json!({ "kind": "centre" }),
@@ -43,6 +44,7 @@ fn announcement(ctx: &Ctx, a: &Announcement) -> Result<Value, ApiError> {
         "sent_at": rfc3339(a.sent_at),
         "read_at": mine.map(|r| rfc3339(r.at)),
     });
+    let mut out = omit_nulls(out);
     // Who read it is for those who send announcements.
     if scope.has(Permission::AnnouncementsSend)
         && let Some(out) = out.as_object_mut()
@@ -147,33 +149,58 @@ pub(crate) async fn announce(ctx: Ctx) -> Result<Reply, ApiError> {
     )
 }
 
-/// The paging query of lists here.
+/// The query of `GET /v1/threads/{id}`: the page of its messages.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-struct PageQuery {
+struct MessagePageQuery {
     /// The page size.
     #[param(minimum = 1, maximum = 100, default = 25)]
     limit: Option<u32>,
     /// How many to skip.
     #[param(minimum = 0, maximum = 100000, default = 0)]
     offset: Option<u64>,
+    /// The order of the messages (default `sent_at`, oldest first).
+    #[param(schema_with = with::message_sort)]
+    sort: Option<String>,
 }
 
-/// `GET /v1/announcements`: those the caller sees, newest first, with their own `read_at`.
+/// The query of `GET /v1/announcements`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct AnnouncementListQuery {
+    /// The page size.
+    #[param(minimum = 1, maximum = 100, default = 25)]
+    limit: Option<u32>,
+    /// How many to skip.
+    #[param(minimum = 0, maximum = 100000, default = 0)]
+    offset: Option<u64>,
+    /// The order (default `-sent_at`).
+    #[param(schema_with = with::announcement_sort)]
+    sort: Option<String>,
+}
+
+/// `GET /v1/announcements`: those the caller sees, newest first, with their own `read_at`;
+/// `sort` is `sent_at` or `-sent_at` (the default).
 #[utoipa::path(
     get,
     path = "/v1/announcements",
     tag = "messages",
-    params(PageQuery),
+    params(AnnouncementListQuery),
     responses(
         (status = 200, description = "A page of announcements", body = AnnouncementPage),
     )
 )]
 pub(crate) async fn announcements(ctx: Ctx) -> Result<Reply, ApiError> {
-    let query: PageQuery = ctx.query()?;
+    let query: AnnouncementListQuery = ctx.query()?;
     let page = page(query.limit, query.offset)?;
-    let found = ctx.app().messages.announcements(ctx.scope()?, page).await?;
+    let direction = direction(query.sort.as_deref(), "sent_at", SortDirection::Descending)?;
+    let found = ctx
+        .app()
+        .messages
+        .announcements(ctx.scope()?, direction, page)
+        .await?;
     let items = found
         .items
         .iter()
@@ -309,9 +336,13 @@ struct ThreadListQuery {
     /// How many to skip.
     #[param(minimum = 0, maximum = 100000, default = 0)]
     offset: Option<u64>,
+    /// The order (default `-last_message_at`).
+    #[param(schema_with = with::thread_sort)]
+    sort: Option<String>,
 }
 
-/// `GET /v1/threads`: those the caller sees, latest message first; `child` narrows.
+/// `GET /v1/threads`: those the caller sees, latest message first; `child` narrows; `sort` is
+/// `last_message_at` or `-last_message_at` (the default).
 #[utoipa::path(
     get,
     path = "/v1/threads",
@@ -324,6 +355,11 @@ struct ThreadListQuery {
 pub(crate) async fn threads(ctx: Ctx) -> Result<Reply, ApiError> {
     let query: ThreadListQuery = ctx.query()?;
     let page = page(query.limit, query.offset)?;
+    let direction = direction(
+        query.sort.as_deref(),
+        "last_message_at",
+        SortDirection::Descending,
+    )?;
     let child =
         match &query.child {
             Some(text) => Some(text.parse::<ChildId>().map_err(|_| {
@@ -334,7 +370,7 @@ pub(crate) async fn threads(ctx: Ctx) -> Result<Reply, ApiError> {
     let found = ctx
         .app()
         .messages
-        .threads(ctx.scope()?, child, page)
+        .threads(ctx.scope()?, child, direction, page)
         .await?;
     let items = found
         .items
@@ -347,21 +383,26 @@ pub(crate) async fn threads(ctx: Ctx) -> Result<Reply, ApiError> {
 }
 
 /// `GET /v1/threads/{id}`: the thread and a page of its messages, oldest first, each with who
-/// has read it.
+/// has read it; `sort` is `sent_at` (the default) or `-sent_at`.
 #[utoipa::path(
     get,
     path = "/v1/threads/{id}",
     tag = "messages",
-    params(("id" = doc::Thread, Path, description = "The thread"), PageQuery),
+    params(("id" = doc::Thread, Path, description = "The thread"), MessagePageQuery),
     responses(
         (status = 200, description = "The thread and a page of its messages", body = ThreadDetail),
     )
 )]
 pub(crate) async fn get_thread(ctx: Ctx) -> Result<Reply, ApiError> {
     let id: ThreadId = ctx.param("id")?;
-    let query: PageQuery = ctx.query()?;
+    let query: MessagePageQuery = ctx.query()?;
     let page = page(query.limit, query.offset)?;
-    let (found, messages) = ctx.app().messages.thread(ctx.scope()?, id, page).await?;
+    let direction = direction(query.sort.as_deref(), "sent_at", SortDirection::Ascending)?;
+    let (found, messages) = ctx
+        .app()
+        .messages
+        .thread(ctx.scope()?, id, direction, page)
+        .await?;
     let mut out = thread(&ctx, &found)?;
     if let Some(out) = out.as_object_mut() {
         out.insert(
@@ -406,7 +447,12 @@ pub(crate) async fn post(ctx: Ctx) -> Result<Reply, ApiError> {
     let (found, _) = ctx
         .app()
         .messages
-        .thread(ctx.scope()?, id, cubby_ports::PageRequest::default())
+        .thread(
+            ctx.scope()?,
+            id,
+            SortDirection::Ascending,
+            cubby_ports::PageRequest::default(),
+        )
         .await?;
     Reply::json(StatusCode::CREATED, &message(&found, &sent))
 }

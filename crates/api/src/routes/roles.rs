@@ -1,13 +1,15 @@
 //! `/v1/roles`: the built-in roles and the centre's own.
 
 use cubby_domain::{CustomRole, Role, RoleId, RoleName};
+use cubby_ports::SortDirection;
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use time::OffsetDateTime;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use super::fields::{self, Fields};
+use crate::context::{direction, page};
 use crate::openapi::schemas::{self as doc, IfMatch, with};
 use crate::openapi::shapes::RoleList;
 use crate::{ApiError, Ctx, Reply};
@@ -91,21 +93,64 @@ fn one(status: StatusCode, role: &CustomRole) -> Result<Reply, ApiError> {
     Ok(Reply::json(status, &RoleOut::custom(role))?.with_etag(role.version))
 }
 
-/// `GET /v1/roles`: the built-in roles, then the centre's own, with their permissions.
+/// The query of `GET /v1/roles`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct RoleListQuery {
+    /// The page size.
+    #[param(minimum = 1, maximum = 100, default = 25)]
+    limit: Option<u32>,
+    /// How many to skip.
+    #[param(minimum = 0, maximum = 100000, default = 0)]
+    offset: Option<u64>,
+    /// The order (default: the built-in roles, then the centre's own in creation order).
+    #[param(schema_with = with::role_sort)]
+    sort: Option<String>,
+}
+
+/// `GET /v1/roles`: a page of the built-in roles, then the centre's own, with their
+/// permissions; `sort` is `name` or `-name` (regardless of case).
 #[utoipa::path(
     get,
     path = "/v1/roles",
     tag = "roles",
-    responses((status = 200, description = "Every role of the centre", body = RoleList))
+    params(RoleListQuery),
+    responses((status = 200, description = "A page of the centre's roles", body = RoleList))
 )]
 pub(crate) async fn list(ctx: Ctx) -> Result<Reply, ApiError> {
+    let query: RoleListQuery = ctx.query()?;
+    let page = page(query.limit, query.offset)?;
+    let direction = match query.sort.as_deref() {
+        None => None,
+        Some(raw) => Some(direction(Some(raw), "name", SortDirection::Ascending)?),
+    };
+    // The centre's roles are few and listed whole (the repository's contract); the built-in
+    // ones are not stored at all, so the page is cut here.
     let (builtin, custom) = ctx.app().custom_roles.list(ctx.scope()?).await?;
-    let items: Vec<RoleOut> = builtin
+    let mut items: Vec<RoleOut> = builtin
         .into_iter()
         .map(RoleOut::builtin)
         .chain(custom.iter().map(RoleOut::custom))
         .collect();
-    Reply::ok(&json!({ "items": items, "total": items.len() }))
+    if let Some(direction) = direction {
+        items.sort_by_cached_key(|role| (role.name.to_lowercase(), role.id.clone()));
+        if direction == SortDirection::Descending {
+            items.reverse();
+        }
+    }
+    let total = items.len() as u64;
+    let items: Vec<RoleOut> = items
+        .into_iter()
+        .skip(usize::try_from(page.offset()).unwrap_or(usize::MAX))
+        .take(page.limit() as usize)
+        .collect();
+    Reply::ok(&json!({
+        "items": items,
+        "total": total,
+        "limit": page.limit(),
+        "offset": page.offset(),
+    }))
 }
 
 /// `POST /v1/roles`: defines a role with a name and permissions (none beyond the caller's).

@@ -2,7 +2,7 @@
 
 use cubby_app::staff::{NewStaff, StaffChanges};
 use cubby_domain::{Qualification, RoomId, StaffError, StaffId, StaffMember, UserId};
-use cubby_ports::StaffQuery;
+use cubby_ports::{SortDirection, StaffQuery};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::children::NameDto;
 use super::fields::{Fields, Unknown};
-use crate::context::page;
+use crate::context::{direction, page};
 use crate::openapi::schemas::{self as doc, IfMatch, with};
 use crate::{ApiError, Ctx, Reply};
 
@@ -130,6 +130,9 @@ struct StaffListQuery {
     /// How many to skip.
     #[param(minimum = 0, maximum = 100000, default = 0)]
     offset: Option<u64>,
+    /// The order (default `name`).
+    #[param(schema_with = with::staff_sort)]
+    sort: Option<String>,
     /// Staff assigned to this room.
     #[param(value_type = Option<doc::Room>)]
     room: Option<String>,
@@ -190,7 +193,8 @@ pub(crate) async fn create(ctx: Ctx) -> Result<Reply, ApiError> {
     Ok(one(StatusCode::CREATED, &member)?.with_location(&format!("/v1/staff/{}", member.id)))
 }
 
-/// `GET /v1/staff`: a page of staff by name; `room` filters by assignment.
+/// `GET /v1/staff`: a page of staff by name; `room` filters by assignment; `sort` is `name`
+/// (the default) or `-name`.
 #[utoipa::path(
     get,
     path = "/v1/staff",
@@ -201,6 +205,7 @@ pub(crate) async fn create(ctx: Ctx) -> Result<Reply, ApiError> {
 pub(crate) async fn list(ctx: Ctx) -> Result<Reply, ApiError> {
     let query: StaffListQuery = ctx.query()?;
     let page = page(query.limit, query.offset)?;
+    let direction = direction(query.sort.as_deref(), "name", SortDirection::Ascending)?;
     let room = match &query.room {
         Some(text) => Some(
             text.parse::<RoomId>()
@@ -216,6 +221,7 @@ pub(crate) async fn list(ctx: Ctx) -> Result<Reply, ApiError> {
             &StaffQuery {
                 room,
                 include_archived: query.include_archived.unwrap_or(false),
+                direction,
                 page,
             },
         )

@@ -8,7 +8,7 @@ use cubby_domain::{
     Breach, ChildId, FileId, FilePurpose, FileStatus, JobId, JobRecord, ObjectKey, PersonName,
     RoomId, StoredFile, Subject,
 };
-use cubby_ports::{BreachQuery, PageRequest, RepoError, TenantScope};
+use cubby_ports::{BreachQuery, PageRequest, RepoError, SortDirection, TenantScope};
 use time::{Date, OffsetDateTime};
 
 use super::{Jobs, RunError};
@@ -247,6 +247,7 @@ impl Jobs {
                 room,
                 from: Some(from),
                 to: Some(to),
+                direction: SortDirection::Descending,
                 page: PageRequest::new(100, offset)
                     .map_err(|e| RunError::Transient(e.to_string()))?,
             };

@@ -9,7 +9,10 @@ use time::macros::date;
 use uuid::Uuid;
 
 use super::{at, fresh_scope};
-use crate::{Appended, AttendanceLog, BreachLog, BreachQuery, PageRequest, RepoError, TenantScope};
+use crate::{
+    Appended, AttendanceLog, BreachLog, BreachQuery, PageRequest, RepoError, SortDirection,
+    TenantScope,
+};
 
 /// Runs every attendance log case against the log `$make` resolves to.
 #[macro_export]
@@ -39,7 +42,10 @@ macro_rules! breach_log_contract {
         $crate::__contract_cases!(
             $crate::contract::attendance,
             $($make)+,
-            [breaches_list_newest_first_filtered_and_paged]
+            [
+                breaches_list_newest_first_filtered_and_paged,
+                breaches_sort_by_time_both_ways,
+            ]
         );
     };
 }
@@ -450,4 +456,39 @@ pub async fn breaches_list_newest_first_filtered_and_paged(log: &dyn BreachLog) 
             .total,
         0
     );
+}
+
+/// Breaches sort by time either way, and page in that order.
+pub async fn breaches_sort_by_time_both_ways(log: &dyn BreachLog) {
+    let scope = fresh_scope();
+    let koalas = room();
+    let first = breach(&scope, koalas, date!(2026 - 09 - 01), 0, false);
+    let second = breach(&scope, koalas, date!(2026 - 09 - 01), 10, true);
+    let third = breach(&scope, koalas, date!(2026 - 09 - 02), 1500, false);
+    for b in [&second, &third, &first] {
+        log.record(&scope, b).await.unwrap();
+    }
+    let ids = |page: crate::Page<Breach>| page.items.iter().map(|b| b.id).collect::<Vec<_>>();
+    let oldest_first = BreachQuery {
+        direction: SortDirection::Ascending,
+        ..BreachQuery::default()
+    };
+    assert_eq!(
+        ids(log.breaches(&scope, &oldest_first).await.unwrap()),
+        vec![first.id, second.id, third.id]
+    );
+    let newest_first = BreachQuery {
+        direction: SortDirection::Descending,
+        ..BreachQuery::default()
+    };
+    assert_eq!(
+        ids(log.breaches(&scope, &newest_first).await.unwrap()),
+        vec![third.id, second.id, first.id]
+    );
+    let second_oldest = BreachQuery {
+        page: PageRequest::new(1, 1).unwrap(),
+        ..oldest_first
+    };
+    let page = log.breaches(&scope, &second_oldest).await.unwrap();
+    assert_eq!((ids(page.clone()), page.total), (vec![second.id], 3));
 }

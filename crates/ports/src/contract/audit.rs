@@ -4,7 +4,7 @@ use cubby_domain::{Actor, AuditAction, AuditEvent, AuditEventId, UserId};
 use uuid::Uuid;
 
 use super::{at, fresh_scope};
-use crate::{AuditLog, AuditQuery, PageRequest};
+use crate::{AuditLog, AuditQuery, PageRequest, SortDirection};
 
 /// Runs every audit log case against the log `$make` resolves to.
 #[macro_export]
@@ -12,6 +12,7 @@ macro_rules! audit_log_contract {
     ($($make:tt)+) => {
         $crate::__contract_cases!($crate::contract::audit, $($make)+, [
             events_read_back_newest_first,
+            events_sort_by_time_both_ways,
             events_filter_by_actor_action_target_and_time,
             another_tenant_sees_no_event,
         ]);
@@ -159,4 +160,38 @@ pub async fn another_tenant_sees_no_event(log: &dyn AuditLog) {
         .unwrap();
     assert_eq!(elsewhere.total, 0);
     assert!(elsewhere.items.is_empty());
+}
+
+/// Events sort by time either way, and page in that order.
+pub async fn events_sort_by_time_both_ways(log: &dyn AuditLog) {
+    let scope = fresh_scope();
+    let events: Vec<AuditEvent> = (0..3)
+        .map(|minute| event(minute, None, AuditAction::LoginFailed, None))
+        .collect();
+    for e in [&events[1], &events[2], &events[0]] {
+        log.append(&scope, e).await.unwrap();
+    }
+    let ids = |page: crate::Page<AuditEvent>| page.items.iter().map(|e| e.id).collect::<Vec<_>>();
+    let oldest_first = AuditQuery {
+        direction: SortDirection::Ascending,
+        ..AuditQuery::default()
+    };
+    assert_eq!(
+        ids(log.list_events(&scope, &oldest_first).await.unwrap()),
+        vec![events[0].id, events[1].id, events[2].id]
+    );
+    let newest_first = AuditQuery {
+        direction: SortDirection::Descending,
+        ..AuditQuery::default()
+    };
+    assert_eq!(
+        ids(log.list_events(&scope, &newest_first).await.unwrap()),
+        vec![events[2].id, events[1].id, events[0].id]
+    );
+    let second_oldest = AuditQuery {
+        page: PageRequest::new(1, 1).unwrap(),
+        ..oldest_first
+    };
+    let page = log.list_events(&scope, &second_oldest).await.unwrap();
+    assert_eq!((ids(page.clone()), page.total), (vec![events[1].id], 3));
 }

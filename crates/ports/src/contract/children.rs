@@ -49,6 +49,7 @@ macro_rules! staff_repository_contract {
                 by_user_finds_only_the_active_record_of_the_tenant,
                 a_staff_update_with_a_stale_version_is_refused,
                 staff_lists_filter_by_room_and_paginate,
+                staff_lists_sort_by_name_both_ways,
             ]
         );
     };
@@ -532,4 +533,44 @@ pub async fn staff_lists_filter_by_room_and_paginate(repo: &dyn StaffRepository)
     };
     let found = repo.list(&scope, &paged).await.unwrap();
     assert_eq!(names(found), (vec!["bo".into()], 3));
+}
+
+/// Staff sort by name key either way (regardless of case), and page in that order.
+pub async fn staff_lists_sort_by_name_both_ways(repo: &dyn StaffRepository) {
+    let scope = fresh_scope();
+    let user = || UserId::from_uuid(Uuid::now_v7());
+    for name in ["Cy", "al", "Bo"] {
+        repo.insert(&scope, &staff_member(&scope, name, user(), &[]))
+            .await
+            .unwrap();
+    }
+    let names = |page: Page<StaffMember>| {
+        page.items
+            .iter()
+            .map(|m| m.name.given().to_owned())
+            .collect::<Vec<_>>()
+    };
+    let ascending = StaffQuery {
+        direction: SortDirection::Ascending,
+        ..StaffQuery::default()
+    };
+    assert_eq!(
+        names(repo.list(&scope, &ascending).await.unwrap()),
+        vec!["al", "Bo", "Cy"]
+    );
+    let descending = StaffQuery {
+        direction: SortDirection::Descending,
+        ..StaffQuery::default()
+    };
+    assert_eq!(
+        names(repo.list(&scope, &descending).await.unwrap()),
+        vec!["Cy", "Bo", "al"]
+    );
+    let second = StaffQuery {
+        page: PageRequest::new(1, 1).unwrap(),
+        ..descending
+    };
+    let page = repo.list(&scope, &second).await.unwrap();
+    assert_eq!(page.total, 3);
+    assert_eq!(names(page), vec!["Bo"]);
 }

@@ -7,7 +7,10 @@ use cubby_domain::{
 use uuid::Uuid;
 
 use super::{at, fresh_scope};
-use crate::{InvitationDirectory, InvitationQuery, InvitationRepository, PageRequest, RepoError};
+use crate::{
+    InvitationDirectory, InvitationQuery, InvitationRepository, PageRequest, RepoError,
+    SortDirection,
+};
 
 /// What one adapter must serve for these suites.
 pub trait Invitations: InvitationRepository + InvitationDirectory {}
@@ -21,6 +24,7 @@ macro_rules! invitation_repository_contract {
         $crate::__contract_cases!($crate::contract::invitations, $($make)+, [
             an_invitation_reads_back_by_scope_and_by_id_with_its_tenant,
             invitations_list_newest_first_and_filter_by_status,
+            invitations_sort_by_creation_both_ways,
             an_update_with_a_stale_version_is_refused,
             another_tenant_cannot_see_or_change_an_invitation,
         ]);
@@ -163,4 +167,40 @@ pub async fn another_tenant_cannot_see_or_change_an_invitation(store: &dyn Invit
         store.get_invitation(&owner, invitation.id).await.unwrap(),
         invitation
     );
+}
+
+/// The list sorts by creation time either way, ties broken by id the same way, and pages in
+/// that order.
+pub async fn invitations_sort_by_creation_both_ways(store: &dyn Invitations) {
+    let scope = fresh_scope();
+    let (first, second, third) = (new_invitation(0), new_invitation(1), new_invitation(2));
+    for invitation in [&second, &third, &first] {
+        store.insert_invitation(&scope, invitation).await.unwrap();
+    }
+    let ids = |page: crate::Page<Invitation>| page.items.iter().map(|i| i.id).collect::<Vec<_>>();
+    let oldest_first = InvitationQuery {
+        direction: SortDirection::Ascending,
+        ..InvitationQuery::default()
+    };
+    assert_eq!(
+        ids(store.list_invitations(&scope, &oldest_first).await.unwrap()),
+        vec![first.id, second.id, third.id]
+    );
+    let newest_first = InvitationQuery {
+        direction: SortDirection::Descending,
+        ..InvitationQuery::default()
+    };
+    assert_eq!(
+        ids(store.list_invitations(&scope, &newest_first).await.unwrap()),
+        vec![third.id, second.id, first.id]
+    );
+    let second_oldest = InvitationQuery {
+        page: PageRequest::new(1, 1).unwrap(),
+        ..oldest_first
+    };
+    let page = store
+        .list_invitations(&scope, &second_oldest)
+        .await
+        .unwrap();
+    assert_eq!((ids(page.clone()), page.total), (vec![second.id], 3));
 }

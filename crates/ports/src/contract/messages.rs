@@ -8,7 +8,8 @@ use uuid::Uuid;
 
 use super::{at, fresh_scope};
 use crate::{
-    AnnouncementQuery, MessageRepository, PageRequest, RepoError, TenantScope, ThreadQuery,
+    AnnouncementQuery, MessageRepository, PageRequest, RepoError, SortDirection, TenantScope,
+    ThreadQuery,
 };
 
 /// Runs every message repository case against the repository `$make` resolves to.
@@ -20,6 +21,7 @@ macro_rules! message_repository_contract {
             $($make)+,
             [
                 announcements_read_back_newest_first_and_filter_by_room,
+                announcements_and_threads_sort_by_time_both_ways,
                 the_first_read_of_an_announcement_stands,
                 a_thread_reads_back_with_its_messages_in_order,
                 threads_filter_by_child_and_participant_latest_first,
@@ -113,6 +115,7 @@ pub async fn announcements_read_back_newest_first_and_filter_by_room(repo: &dyn 
     let no_rooms = AnnouncementQuery {
         rooms: Some(Vec::new()),
         page: PageRequest::new(1, 0).unwrap(),
+        ..AnnouncementQuery::default()
     };
     let found = repo.announcements(&scope, &no_rooms).await.unwrap();
     assert_eq!((found.items, found.total), (vec![everyone], 1));
@@ -179,13 +182,23 @@ pub async fn a_thread_reads_back_with_its_messages_in_order(repo: &dyn MessageRe
     repo.add_message(&scope, &second).await.unwrap();
     repo.add_message(&scope, &third).await.unwrap();
     let all = repo
-        .messages(&scope, stored_thread.id, PageRequest::default())
+        .messages(
+            &scope,
+            stored_thread.id,
+            SortDirection::Ascending,
+            PageRequest::default(),
+        )
         .await
         .unwrap();
     assert_eq!(all.items, vec![first, second.clone(), third.clone()]);
     assert_eq!(all.total, 3);
     let page = repo
-        .messages(&scope, stored_thread.id, PageRequest::new(1, 1).unwrap())
+        .messages(
+            &scope,
+            stored_thread.id,
+            SortDirection::Ascending,
+            PageRequest::new(1, 1).unwrap(),
+        )
         .await
         .unwrap();
     assert_eq!((page.items, page.total), (vec![second], 3));
@@ -197,10 +210,15 @@ pub async fn a_thread_reads_back_with_its_messages_in_order(repo: &dyn MessageRe
     let refused = repo.add_message(&scope, &stray).await;
     assert!(matches!(refused, Err(RepoError::NotFound)), "{refused:?}");
     assert_eq!(
-        repo.messages(&scope, stray.thread_id, PageRequest::default())
-            .await
-            .unwrap()
-            .total,
+        repo.messages(
+            &scope,
+            stray.thread_id,
+            SortDirection::Ascending,
+            PageRequest::default()
+        )
+        .await
+        .unwrap()
+        .total,
         0
     );
 }
@@ -326,10 +344,15 @@ pub async fn another_tenant_sees_no_announcement_thread_or_message(repo: &dyn Me
         0
     );
     assert_eq!(
-        repo.messages(&other, stored_thread.id, PageRequest::default())
-            .await
-            .unwrap()
-            .total,
+        repo.messages(
+            &other,
+            stored_thread.id,
+            SortDirection::Ascending,
+            PageRequest::default()
+        )
+        .await
+        .unwrap()
+        .total,
         0
     );
     let intruder = user();
@@ -370,10 +393,121 @@ pub async fn concurrent_messages_are_all_kept_and_counted(repo: &dyn MessageRepo
     assert_eq!(read.messages, 9);
     assert_eq!(read.last_message_at, at(8));
     assert_eq!(
-        repo.messages(&scope, stored_thread.id, PageRequest::default())
-            .await
-            .unwrap()
-            .total,
+        repo.messages(
+            &scope,
+            stored_thread.id,
+            SortDirection::Ascending,
+            PageRequest::default()
+        )
+        .await
+        .unwrap()
+        .total,
         9
+    );
+}
+
+/// Announcements and a thread's messages sort by sending time and threads by latest message
+/// time, either way, and page in that order.
+pub async fn announcements_and_threads_sort_by_time_both_ways(repo: &dyn MessageRepository) {
+    let scope = fresh_scope();
+    let notices: Vec<Announcement> = (0..3)
+        .map(|minute| announcement(&scope, Audience::Centre, minute))
+        .collect();
+    for a in [&notices[1], &notices[2], &notices[0]] {
+        repo.insert_announcement(&scope, a).await.unwrap();
+    }
+    let notice_ids =
+        |page: crate::Page<Announcement>| page.items.iter().map(|a| a.id).collect::<Vec<_>>();
+    let oldest_first = AnnouncementQuery {
+        direction: SortDirection::Ascending,
+        ..AnnouncementQuery::default()
+    };
+    assert_eq!(
+        notice_ids(repo.announcements(&scope, &oldest_first).await.unwrap()),
+        vec![notices[0].id, notices[1].id, notices[2].id]
+    );
+    let newest_first = AnnouncementQuery {
+        direction: SortDirection::Descending,
+        ..AnnouncementQuery::default()
+    };
+    assert_eq!(
+        notice_ids(repo.announcements(&scope, &newest_first).await.unwrap()),
+        vec![notices[2].id, notices[1].id, notices[0].id]
+    );
+    let second_oldest = AnnouncementQuery {
+        page: PageRequest::new(1, 1).unwrap(),
+        ..oldest_first
+    };
+    let page = repo.announcements(&scope, &second_oldest).await.unwrap();
+    assert_eq!(
+        (notice_ids(page.clone()), page.total),
+        (vec![notices[1].id], 3)
+    );
+
+    let child = ChildId::from_uuid(Uuid::now_v7());
+    let (early, first_e) = thread(&scope, child, vec![user()], 0);
+    let (late, first_l) = thread(&scope, child, vec![user()], 5);
+    repo.insert_thread(&scope, &late, &first_l).await.unwrap();
+    repo.insert_thread(&scope, &early, &first_e).await.unwrap();
+    // A later message moves the earlier thread last in time.
+    repo.add_message(&scope, &message(&scope, early.id, 9, "Later"))
+        .await
+        .unwrap();
+    let thread_ids =
+        |page: crate::Page<Thread>| page.items.iter().map(|t| t.id).collect::<Vec<_>>();
+    let oldest_first = ThreadQuery {
+        direction: SortDirection::Ascending,
+        ..ThreadQuery::default()
+    };
+    assert_eq!(
+        thread_ids(repo.threads(&scope, &oldest_first).await.unwrap()),
+        vec![late.id, early.id]
+    );
+    let latest_first = ThreadQuery {
+        direction: SortDirection::Descending,
+        ..ThreadQuery::default()
+    };
+    assert_eq!(
+        thread_ids(repo.threads(&scope, &latest_first).await.unwrap()),
+        vec![early.id, late.id]
+    );
+
+    // A thread's messages sort by sending time either way, and page in that order.
+    let message_ids =
+        |page: crate::Page<Message>| page.items.iter().map(|m| m.id).collect::<Vec<_>>();
+    let oldest = repo
+        .messages(
+            &scope,
+            early.id,
+            SortDirection::Ascending,
+            PageRequest::default(),
+        )
+        .await
+        .unwrap();
+    let mut newest = repo
+        .messages(
+            &scope,
+            early.id,
+            SortDirection::Descending,
+            PageRequest::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(oldest.items.len(), 2);
+    assert_eq!(oldest.items[0].id, first_e.id);
+    newest.items.reverse();
+    assert_eq!(message_ids(oldest), message_ids(newest));
+    let second_newest = repo
+        .messages(
+            &scope,
+            early.id,
+            SortDirection::Descending,
+            PageRequest::new(1, 1).unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (message_ids(second_newest.clone()), second_newest.total),
+        (vec![first_e.id], 2)
     );
 }

@@ -11,15 +11,15 @@ use utoipa::IntoParams;
 use super::{bad_query, event, subject};
 use crate::openapi::schemas as doc;
 use crate::openapi::shapes_day as shape;
-use crate::routes::fields::{date, date_text, rfc3339};
+use crate::routes::fields::{date, date_text, omit_nulls, rfc3339};
 use crate::{ApiError, Ctx, Reply};
 
 fn interval(interval: &Interval) -> Value {
-    json!({
+    omit_nulls(json!({
         "room_id": interval.room.to_string(),
         "from": rfc3339(interval.from),
         "to": interval.to.map(rfc3339),
-    })
+    }))
 }
 
 fn subject_day(day: &SubjectDay) -> Value {
@@ -72,11 +72,11 @@ pub(crate) async fn day(ctx: Ctx) -> Result<Reply, ApiError> {
         None => None,
     };
     let days = ctx.app().attendance.day_view(scope, day, room).await?;
-    Reply::ok(&json!({
+    Reply::ok(&omit_nulls(json!({
         "date": date_text(day),
         "room_id": room.map(|r| r.to_string()),
         "subjects": days.iter().map(subject_day).collect::<Vec<_>>(),
-    }))
+    })))
 }
 
 /// The query of `GET /v1/children/{id}/attendance`.

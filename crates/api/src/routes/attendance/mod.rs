@@ -19,7 +19,7 @@ use cubby_domain::{Amendment, AttendanceEvent, Movement, RatioReport, Subject};
 use http::StatusCode;
 use serde_json::{Value, json};
 
-use super::fields::{Fields, Unknown, date_text, rfc3339};
+use super::fields::{Fields, Unknown, date_text, omit_nulls, rfc3339};
 use crate::{ApiError, Reply};
 
 fn subject(subject: Subject) -> Value {
@@ -72,7 +72,7 @@ pub(crate) fn event(event: &AttendanceEvent) -> Value {
 }
 
 fn report(report: &RatioReport) -> Value {
-    json!({
+    omit_nulls(json!({
         "complies": report.complies(),
         "children": report.children,
         "staff": report.staff,
@@ -87,7 +87,7 @@ fn report(report: &RatioReport) -> Value {
             "children": band.children,
             "staff_needed": band.staff_needed,
         })).collect::<Vec<_>>(),
-    })
+    }))
 }
 
 fn recorded(recorded: &Recorded) -> Result<Reply, ApiError> {

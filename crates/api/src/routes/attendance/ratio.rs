@@ -3,13 +3,13 @@
 
 use cubby_app::attendance::LiveRatio;
 use cubby_domain::{Breach, RoomId};
-use cubby_ports::BreachQuery;
+use cubby_ports::{BreachQuery, SortDirection};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{bad_query, report};
-use crate::context::page;
+use crate::context::{direction, page};
 use crate::openapi::schemas::{self as doc, with};
 use crate::openapi::shapes_day as shape;
 use crate::routes::fields::{date, date_text, rfc3339};
@@ -66,6 +66,9 @@ struct BreachListQuery {
     /// How many to skip.
     #[param(minimum = 0, maximum = 100000, default = 0)]
     offset: Option<u64>,
+    /// The order (default `-at`).
+    #[param(schema_with = with::breach_sort)]
+    sort: Option<String>,
 }
 
 /// A breach on the wire.
@@ -111,7 +114,8 @@ impl From<&Breach> for BreachOut {
     }
 }
 
-/// `GET /v1/ratio-breaches`: every recorded breach, newest first; `room`, `from`, `to`.
+/// `GET /v1/ratio-breaches`: every recorded breach, newest first; `room`, `from`, `to`;
+/// `sort` is `at` or `-at` (the default).
 #[utoipa::path(
     get,
     path = "/v1/ratio-breaches",
@@ -138,6 +142,7 @@ pub(crate) async fn breaches(ctx: Ctx) -> Result<Reply, ApiError> {
         },
         from: parse_day(&query.from, "from")?,
         to: parse_day(&query.to, "to")?,
+        direction: direction(query.sort.as_deref(), "at", SortDirection::Descending)?,
         page,
     };
     let found = ctx

@@ -62,8 +62,8 @@ struct EnrolmentDto {
     status: String,
     #[schema(schema_with = with::date)]
     starts_on: String,
-    /// The last day, if known (answers send `null`).
-    #[serde(default)]
+    /// The last day, if known (answers leave it out when not).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(schema_with = with::date_or_null)]
     ends_on: Option<String>,
 }
@@ -147,8 +147,9 @@ struct ChildOut {
     name: NameDto,
     #[schema(schema_with = with::date)]
     date_of_birth: String,
-    /// The child's room, or `null`.
-    #[schema(value_type = Option<doc::Room>, required = true)]
+    /// The child's room; absent when the child has none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = doc::Room, required = false)]
     room_id: Option<String>,
     enrolment: EnrolmentDto,
     photo_consent: bool,

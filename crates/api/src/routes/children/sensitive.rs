@@ -53,19 +53,23 @@ impl From<&CustodyRestriction> for RestrictionOut {
     }
 }
 
-/// The sensitive part of a child's record on the wire; a note is `null` when there is none.
+/// The sensitive part of a child's record on the wire; a note is left out when there is none.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = SensitiveInfo)]
 struct SensitiveOut {
     #[schema(value_type = doc::Child)]
     child_id: String,
-    #[schema(schema_with = with::note_or_null, required = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = with::note, required = false)]
     allergies: Option<String>,
-    #[schema(schema_with = with::note_or_null, required = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = with::note, required = false)]
     medical_notes: Option<String>,
-    #[schema(schema_with = with::note_or_null, required = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = with::note, required = false)]
     medication: Option<String>,
-    #[schema(schema_with = with::note_or_null, required = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = with::note, required = false)]
     custody_notes: Option<String>,
     restrictions: Vec<RestrictionOut>,
     /// The child's version.

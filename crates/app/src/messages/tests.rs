@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use cubby_domain::{Actor, Announcement, Audience, Body, RoomId, Thread, ThreadId, Title};
 use cubby_ports::mocks::{MockMessageRepository, MockRoomRepository};
-use cubby_ports::{PageRequest, RepoError};
+use cubby_ports::{PageRequest, RepoError, SortDirection};
 use uuid::Uuid;
 
 use super::NewAnnouncement;
@@ -24,7 +24,11 @@ async fn announced(world: &World) -> Vec<Announcement> {
     world
         .app
         .messages
-        .announcements(&world.scope, PageRequest::default())
+        .announcements(
+            &world.scope,
+            SortDirection::Descending,
+            PageRequest::default(),
+        )
         .await
         .unwrap()
         .items

@@ -137,6 +137,9 @@ impl Api {
         if config.metrics.is_some() {
             routes::metrics::register(&mut router);
         }
+        if app.ports().local_objects.is_some() {
+            routes::local_objects::register(&mut router);
+        }
         Self {
             app,
             router,
@@ -150,7 +153,17 @@ impl Api {
         self.config.body_limit
     }
 
-    /// Every route with its method, path template and declared access.
+    /// The largest body a host should read for a request to `path` before giving up with
+    /// [`Api::payload_too_large`]: [`Api::body_limit`], but the dev object endpoint's own cap
+    /// on its paths (it takes uploads, which never reach the API otherwise).
+    pub fn body_limit_for(&self, path: &str) -> usize {
+        self.router
+            .object_body_limit(path)
+            .unwrap_or(self.config.body_limit)
+    }
+
+    /// Every route of the REST contract (the OpenAPI document's operations) with its method,
+    /// path template and declared access. The dev object endpoint is not one.
     pub fn routes(&self) -> impl Iterator<Item = &RouteSpec> {
         self.router.specs()
     }

@@ -16,7 +16,7 @@ use crate::cors;
 use crate::error::{forbidden, too_large, too_many};
 use crate::idempotency;
 use crate::request_id::{self, RequestId};
-use crate::router::{Access, Lookup, Route};
+use crate::router::{Access, Kind, Lookup, Route};
 use crate::trace;
 use crate::{Api, ApiError};
 use crate::{ApiConfig, ClientAddr};
@@ -112,7 +112,12 @@ async fn dispatch(
     let client = parts.extensions.get::<ClientAddr>().map(|addr| addr.0);
     let session = admit(api, route, client, &parts.method, &parts.headers, outline).await?;
 
-    if !body.is_empty() {
+    if route.kind == Kind::ObjectEndpoint {
+        // Objects of any type, up to the endpoint's own cap (the store checks each grant's).
+        if body.len() > route.spec.body_limit {
+            return Err(too_large(route.spec.body_limit));
+        }
+    } else if !body.is_empty() {
         if !is_json(&parts.headers) {
             return Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -444,10 +449,13 @@ pub(crate) fn finish(mut response: Response<Bytes>, request_id: &RequestId) -> R
             "max-age=63072000; includeSubDomains",
         ),
         (header::REFERRER_POLICY, "no-referrer"),
-        (CROSS_ORIGIN_RESOURCE_POLICY, "same-origin"),
     ] {
         headers.insert(name, HeaderValue::from_static(value));
     }
+    // The dev object endpoint lets other origins embed its objects, as S3 does.
+    headers
+        .entry(CROSS_ORIGIN_RESOURCE_POLICY)
+        .or_insert(HeaderValue::from_static("same-origin"));
     // A handler may set its own policy (the API docs page loads its scripts and styles).
     headers
         .entry(header::CONTENT_SECURITY_POLICY)

@@ -80,6 +80,19 @@ impl Reply {
         }
     }
 
+    /// `status` with `body` as it is, of `content_type` when known (the dev object endpoint's
+    /// answers, as S3 gives them).
+    pub(crate) fn raw(status: StatusCode, content_type: Option<HeaderValue>, body: Bytes) -> Self {
+        Self {
+            status,
+            body,
+            headers: content_type
+                .map(|value| (header::CONTENT_TYPE, value))
+                .into_iter()
+                .collect(),
+        }
+    }
+
     /// An empty `204 No Content`.
     pub fn no_content() -> Self {
         Self {

@@ -40,8 +40,21 @@ pub const RECORD_BODY_LIMIT: usize = 64 * 1024;
 
 type Handler = Box<dyn Fn(Ctx) -> BoxFuture<'static, Result<Reply, ApiError>> + Send + Sync>;
 
+/// What a route belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// The REST contract: JSON bodies within the host-wide cap, described by the OpenAPI
+    /// document and listed by [`crate::Api::routes`].
+    Contract,
+    /// The dev object endpoint standing in for S3 (`/local-objects/...`): bodies of any type,
+    /// up to the route's own cap, however low the host-wide one; not part of the contract, so
+    /// neither in the document nor in [`crate::Api::routes`].
+    ObjectEndpoint,
+}
+
 pub(crate) struct Route {
     pub(crate) spec: RouteSpec,
+    pub(crate) kind: Kind,
     handler: Handler,
 }
 
@@ -124,7 +137,39 @@ impl Router {
         );
     }
 
+    /// Adds a route of the dev object endpoint: public (the request carries its signed grant,
+    /// which the store checks), taking bodies of any type up to `body_limit`.
+    pub(crate) fn object_endpoint<F, Fut>(
+        &mut self,
+        method: Method,
+        path: &'static str,
+        body_limit: usize,
+        handler: F,
+    ) where
+        F: Fn(Ctx) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Reply, ApiError>> + Send + 'static,
+    {
+        self.add_of(
+            Kind::ObjectEndpoint,
+            RouteSpec {
+                method,
+                path,
+                access: Access::Public,
+                body_limit,
+            },
+            handler,
+        );
+    }
+
     fn add<F, Fut>(&mut self, spec: RouteSpec, handler: F)
+    where
+        F: Fn(Ctx) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Reply, ApiError>> + Send + 'static,
+    {
+        self.add_of(Kind::Contract, spec, handler);
+    }
+
+    fn add_of<F, Fut>(&mut self, kind: Kind, spec: RouteSpec, handler: F)
     where
         F: Fn(Ctx) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<Reply, ApiError>> + Send + 'static,
@@ -155,6 +200,7 @@ impl Router {
         }
         self.routes.push(Route {
             spec,
+            kind,
             handler: Box::new(move |ctx| Box::pin(handler(ctx))),
         });
     }
@@ -186,8 +232,23 @@ impl Router {
         }
     }
 
-    /// Every route's spec, in registration order.
+    /// Every route's spec of the REST contract, in registration order.
     pub(crate) fn specs(&self) -> impl Iterator<Item = &RouteSpec> {
-        self.routes.iter().map(|r| &r.spec)
+        self.routes
+            .iter()
+            .filter(|r| r.kind == Kind::Contract)
+            .map(|r| &r.spec)
+    }
+
+    /// The body cap of the object endpoint's routes at `path`, when `path` is one of theirs.
+    pub(crate) fn object_body_limit(&self, path: &str) -> Option<usize> {
+        let found = self.paths.at(path).ok()?;
+        found
+            .value
+            .iter()
+            .map(|&i| &self.routes[i])
+            .filter(|r| r.kind == Kind::ObjectEndpoint)
+            .map(|r| r.spec.body_limit)
+            .max()
     }
 }

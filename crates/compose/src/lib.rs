@@ -1,12 +1,14 @@
 //! The composition root both hosts share: which adapter serves each port, from the settings.
 //!
 //! The container (`cubby`) and the three Lambda functions build their application here, so a
-//! setting means the same thing on both: its configuration ([`config`], with the Supabase
-//! token verifier) and its ports ([`adapters`]). Only the connection pools differ
+//! setting means the same thing on both: the start-up sequence ([`start()`]: settings,
+//! telemetry, TLS), the configuration ([`config`], with the Supabase token verifier) and the
+//! ports ([`adapters`]). Only the connection pools differ
 //! ([`Runtime`]): a Lambda execution environment handles one event at a time and is frozen
 //! between them.
 
 pub mod demo;
+pub mod start;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,6 +21,8 @@ use cubby_app::{App, AppConfig, Ports};
 use cubby_ports::IdentityVerifier;
 use cubby_settings::{Settings, SettingsError};
 use secrecy::ExposeSecret;
+
+pub use start::{StartError, Started, start};
 
 /// The namespace of every Redis key a deployment writes (the same on both hosts, so that they
 /// can share a Redis).

@@ -16,7 +16,7 @@ pub(crate) async fn forward(
     let Ok(headers) = headers(&request) else {
         return respond(api.payload_too_large(&http::HeaderMap::new()));
     };
-    let limit = api.body_limit();
+    let limit = api.body_limit_for(request.path());
     let declared = headers
         .get(http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -69,56 +69,4 @@ pub(crate) fn respond(response: http::Response<Bytes>) -> HttpResponse {
         builder.append_header((name.as_str(), value.as_bytes()));
     }
     builder.body(body)
-}
-
-/// The largest object the in-memory store's endpoint takes (the largest purpose's limit).
-const LOCAL_OBJECT_LIMIT: usize = 64 * 1024 * 1024;
-
-/// `/local-objects/{key}`: the in-memory object store's presigned URLs, served as S3 would
-/// serve them (the grant in the query is checked by the store). With S3 configured there is
-/// no such endpoint: 404.
-pub(crate) async fn local_objects(
-    request: HttpRequest,
-    mut payload: web::Payload,
-    api: web::Data<Arc<Api>>,
-) -> HttpResponse {
-    let Some(endpoint) = api.app().ports().local_objects.clone() else {
-        return HttpResponse::NotFound().finish();
-    };
-    let mut body = BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let Ok(chunk) = chunk else {
-            return HttpResponse::BadRequest().finish();
-        };
-        if body.len() + chunk.len() > LOCAL_OBJECT_LIMIT {
-            return HttpResponse::PayloadTooLarge().finish();
-        }
-        body.extend_from_slice(&chunk);
-    }
-    let key = request
-        .path()
-        .strip_prefix("/local-objects/")
-        .unwrap_or_default()
-        .to_owned();
-    let answer = endpoint
-        .serve(cubby_ports::LocalObjectRequest {
-            method: request.method().as_str().to_owned(),
-            key,
-            query: request.query_string().to_owned(),
-            content_type: request
-                .headers()
-                .get(actix_web::http::header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned),
-            body: body.freeze(),
-        })
-        .await;
-    let mut response = HttpResponse::build(
-        actix_web::http::StatusCode::from_u16(answer.status)
-            .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR),
-    );
-    if let Some(content_type) = answer.content_type {
-        response.content_type(content_type);
-    }
-    response.body(answer.body)
 }

@@ -8,7 +8,7 @@
 //! cubby admin ensure-indexes     create the MongoDB indexes that are missing, then exit
 //! cubby admin jobs               the queues' depths and their dead letters
 //! cubby admin job CENTRE JOB_ID  a job's status, progress and errors
-//! cubby help                     this text
+//! cubby help [COMMAND]           usage (also `--help` on every command)
 //! ```
 
 use std::process::ExitCode;
@@ -21,68 +21,95 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::sync::Arc;
 
 use anyhow::Context;
+use clap::{Parser, Subcommand};
 use cubby_api::{Api, ApiConfig};
 use cubby_app::AppConfig;
-use cubby_compose::Runtime;
+use cubby_compose::{Runtime, Started};
 use cubby_host_actix::{Server, demo, metrics, worker};
 use cubby_settings::{Environment, Settings};
 
-const USAGE: &str = "usage: cubby [serve | worker | scheduler | health | admin ensure-indexes | admin jobs | admin job CENTRE JOB_ID | help]
-
-Settings come from CUBBY_* environment variables; see docs/OPERATIONS.md.";
+/// Cubby, the daycare backend: the REST API, its job worker and scheduler, and admin commands.
+#[derive(Debug, Parser)]
+#[command(
+    name = "cubby",
+    after_help = "Settings come from CUBBY_* environment variables; see docs/OPERATIONS.md."
+)]
+struct Cli {
+    /// What to run; `serve` when none is given.
+    #[command(subcommand)]
+    command: Option<Command>,
+}
 
 /// What the command line asks for.
+#[derive(Debug, Subcommand)]
 enum Command {
+    /// Serve the API on CUBBY_BIND (the default; in dev it also runs the jobs)
+    Serve,
+    /// Run background jobs from the queues until SIGINT or SIGTERM
+    Worker,
+    /// Start scheduled jobs (CUBBY_SCHEDULE_*) until SIGINT or SIGTERM
+    Scheduler,
+    /// Exit 0 if the server on CUBBY_BIND answers /health/live with 200 (for health checks)
+    Health,
+    /// Operator commands, run with the service's settings
+    #[command(subcommand)]
+    Admin(Admin),
+}
+
+/// `cubby admin ...`.
+#[derive(Debug, Subcommand)]
+enum Admin {
+    /// Create the MongoDB indexes that are missing, list them, then exit
+    EnsureIndexes,
+    /// Each queue's depth and its dead letters
+    Jobs,
+    /// A job's status, progress, result file and errors
+    Job {
+        /// The centre's code (`admin jobs` shows tenant ids)
+        #[arg(value_name = "CENTRE")]
+        centre: String,
+        /// The job's id (job_...)
+        #[arg(value_name = "JOB_ID")]
+        job: String,
+    },
+}
+
+/// A command that runs on the application: every one but `health`.
+enum Run {
     Serve,
     Worker,
     Scheduler,
-    EnsureIndexes,
-    Jobs,
-    Job(String, String),
+    Admin(Admin),
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let words: Vec<&str> = args.iter().map(String::as_str).collect();
-    let command = match words.as_slice() {
-        [] | ["serve"] => Command::Serve,
-        ["worker"] => Command::Worker,
-        ["scheduler"] => Command::Scheduler,
-        ["health"] => return health(),
-        ["admin", "ensure-indexes"] => Command::EnsureIndexes,
-        ["admin", "jobs"] => Command::Jobs,
-        ["admin", "job", centre, job] => Command::Job((*centre).to_owned(), (*job).to_owned()),
-        ["help" | "--help" | "-h"] => {
-            eprintln!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        _ => {
-            eprintln!("cubby: unknown command `{}`\n{USAGE}", words.join(" "));
-            return ExitCode::from(2);
+    let command = match Cli::try_parse() {
+        Ok(cli) => cli.command.unwrap_or(Command::Serve),
+        Err(error) => {
+            // Help goes to stdout with status 0; a wrong command or flag to stderr with 2.
+            let _ = error.print();
+            return ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2));
         }
     };
-    let settings = match settings() {
-        Ok(settings) => settings,
-        Err(code) => return code,
+    // `health` only asks the server: it starts nothing and writes no logs.
+    let run = match command {
+        Command::Health => return health(),
+        Command::Serve => Run::Serve,
+        Command::Worker => Run::Worker,
+        Command::Scheduler => Run::Scheduler,
+        Command::Admin(admin) => Run::Admin(admin),
     };
-    let config = match cubby_compose::config(&settings) {
-        Ok(config) => config,
+    let Started {
+        settings,
+        config,
+        telemetry: _telemetry,
+    } = match cubby_compose::start(cubby_telemetry::Host::Container) {
+        Ok(started) => started,
         Err(error) => {
             eprintln!("cubby: {error}");
             return ExitCode::from(78);
         }
     };
-    let _telemetry = match cubby_telemetry::init(&settings, cubby_telemetry::Host::Container) {
-        Ok(telemetry) => telemetry,
-        Err(problem) => {
-            eprintln!("cubby: {problem}");
-            return ExitCode::from(78);
-        }
-    };
-    cubby_adapters_jwks::install_default_tls_provider();
-    for key in &settings.unknown_keys {
-        tracing::warn!(setting = %key, "unknown CUBBY_ setting ignored; check its spelling");
-    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -93,13 +120,15 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let outcome = match command {
-        Command::Serve => runtime.block_on(serve(settings, config)),
-        Command::Worker => runtime.block_on(work(settings, config)),
-        Command::Scheduler => runtime.block_on(schedule(settings, config)),
-        Command::EnsureIndexes => runtime.block_on(ensure_indexes(settings)),
-        Command::Jobs => runtime.block_on(admin_jobs(settings, config)),
-        Command::Job(centre, job) => runtime.block_on(admin_job(settings, config, &centre, &job)),
+    let outcome = match run {
+        Run::Serve => runtime.block_on(serve(settings, config)),
+        Run::Worker => runtime.block_on(work(settings, config)),
+        Run::Scheduler => runtime.block_on(schedule(settings, config)),
+        Run::Admin(Admin::EnsureIndexes) => runtime.block_on(ensure_indexes(settings)),
+        Run::Admin(Admin::Jobs) => runtime.block_on(admin_jobs(settings, config)),
+        Run::Admin(Admin::Job { centre, job }) => {
+            runtime.block_on(admin_job(settings, config, &centre, &job))
+        }
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -111,20 +140,15 @@ fn main() -> ExitCode {
     }
 }
 
-/// The settings, or the exit code of a configuration error (78, EX_CONFIG), said on stderr.
-fn settings() -> Result<Settings, ExitCode> {
-    Settings::from_env().map_err(|error| {
-        eprintln!("cubby: {error}");
-        ExitCode::from(78)
-    })
-}
-
 /// `cubby health`: whether the server on `CUBBY_BIND` is alive, quietly (no logs), for
-/// container health checks.
+/// container health checks. Reads the settings only: no telemetry, no application.
 fn health() -> ExitCode {
-    let settings = match settings() {
+    let settings = match Settings::from_env() {
         Ok(settings) => settings,
-        Err(code) => return code,
+        Err(error) => {
+            eprintln!("cubby: {error}");
+            return ExitCode::from(78);
+        }
     };
     match cubby_host_actix::health::check(settings.bind) {
         Ok(()) => ExitCode::SUCCESS,
@@ -145,14 +169,9 @@ async fn serve(settings: Settings, config: AppConfig) -> anyhow::Result<()> {
         tracing::info!(indexes = report.ensured.len(), "MongoDB indexes ensured");
     }
     let app = Arc::new(cubby_app::App::new(ports, config)?);
-    let demo = match settings.env {
-        Environment::Dev => Some(
-            cubby_compose::demo::prepare(&app, &settings)
-                .await
-                .context("preparing the demo data set")?,
-        ),
-        Environment::Staging | Environment::Prod => None,
-    };
+    let demo = cubby_compose::start::demo_in_dev(&app, &settings)
+        .await
+        .context("preparing the demo data set")?;
     let worker_app = app.clone();
     let mut api_config = ApiConfig::from_settings(&settings);
     api_config.metrics = metrics::public_renderer(&settings);

@@ -37,7 +37,6 @@ impl Server {
             App::new()
                 .app_data(data.clone())
                 .app_data(web::PayloadConfig::new(usize::MAX))
-                .route("/local-objects/{key:.*}", web::to(glue::local_objects))
                 .default_service(web::to(glue::forward))
         })
         .shutdown_timeout(10)

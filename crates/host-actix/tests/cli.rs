@@ -316,11 +316,113 @@ fn prod_refuses_to_start_on_the_in_memory_store_or_without_keys() {
 }
 
 #[test]
-fn an_unknown_command_is_refused_with_the_usage() {
-    for args in [&["serv"][..], &["admin"], &["admin", "drop-everything"]] {
+fn an_unknown_command_or_flag_is_refused_with_the_usage() {
+    for args in [
+        &["serv"][..],
+        &["admin"],
+        &["admin", "drop-everything"],
+        &["admin", "job", "sunny-days"],
+        &["--verbose"],
+        &["serve", "--port", "8080"],
+        &["worker", "extra"],
+        &["admin", "jobs", "--all"],
+    ] {
         let output = cubby().args(args).output().unwrap();
-        assert_eq!(output.status.code(), Some(2));
-        assert!(String::from_utf8_lossy(&output.stderr).contains("usage: cubby"));
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let message = String::from_utf8_lossy(&output.stderr);
+        assert!(message.contains("Usage: cubby"), "{args:?}: {message}");
+        assert!(output.stdout.is_empty(), "{args:?}");
+    }
+    let output = cubby().arg("serv").output().unwrap();
+    let message = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        message.contains("unrecognized subcommand 'serv'") && message.contains("'serve'"),
+        "{message}"
+    );
+    let output = cubby().args(["serve", "--port", "8080"]).output().unwrap();
+    let message = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        message.contains("unexpected argument '--port'"),
+        "{message}"
+    );
+}
+
+/// Help needs no settings: it is printed even when they are broken.
+fn help(args: &[&str]) -> String {
+    let output = cubby()
+        .args(args)
+        .env("CUBBY_ENV", "production")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{args:?}: {output:?}");
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[test]
+fn every_command_has_its_help() {
+    for args in [&["--help"][..], &["-h"], &["help"]] {
+        let text = help(args);
+        assert!(text.starts_with("Cubby, the daycare backend"), "{text}");
+        assert!(text.contains("Usage: cubby [COMMAND]"), "{text}");
+        for command in ["serve", "worker", "scheduler", "health", "admin", "help"] {
+            assert!(
+                text.contains(&format!("\n  {command} ")),
+                "{command}: {text}"
+            );
+        }
+        assert!(text.contains("CUBBY_* environment variables"), "{text}");
+    }
+    for (args, usage, says) in [
+        (
+            &["serve", "--help"][..],
+            "Usage: cubby serve",
+            "Serve the API on CUBBY_BIND",
+        ),
+        (
+            &["worker", "--help"],
+            "Usage: cubby worker",
+            "Run background jobs",
+        ),
+        (
+            &["scheduler", "--help"],
+            "Usage: cubby scheduler",
+            "Start scheduled jobs",
+        ),
+        (&["health", "--help"], "Usage: cubby health", "/health/live"),
+        (
+            &["help", "worker"],
+            "Usage: cubby worker",
+            "Run background jobs",
+        ),
+        (
+            &["admin", "--help"],
+            "Usage: cubby admin <COMMAND>",
+            "ensure-indexes",
+        ),
+        (
+            &["admin", "ensure-indexes", "--help"],
+            "Usage: cubby admin ensure-indexes",
+            "MongoDB indexes",
+        ),
+        (
+            &["admin", "jobs", "--help"],
+            "Usage: cubby admin jobs",
+            "dead letters",
+        ),
+        (
+            &["admin", "job", "--help"],
+            "Usage: cubby admin job <CENTRE> <JOB_ID>",
+            "The centre's code",
+        ),
+        (
+            &["admin", "help", "job"],
+            "Usage: cubby admin job",
+            "JOB_ID",
+        ),
+    ] {
+        let text = help(args);
+        assert!(text.contains(usage), "{args:?}: {text}");
+        assert!(text.contains(says), "{args:?}: {text}");
     }
 }
 

@@ -20,34 +20,31 @@ use std::sync::Arc;
 use bytes::Bytes;
 use cubby_api::{Api, ApiConfig};
 use cubby_app::App;
-use cubby_settings::{Environment, Settings};
+use cubby_settings::Settings;
 use lambda_http::{Body, Request, Response};
 
-/// What every function does before its handler loop: reads and checks the settings, installs
-/// the JSON logs and the TLS provider, and builds the application on the adapters the settings
-/// ask for ([`cubby_compose`], with pools sized for Lambda). Indexes are not ensured here, to
-/// keep cold starts short: deployments run `cubby admin ensure-indexes`.
+/// What every function does before its handler loop: the hosts' shared start-up
+/// ([`cubby_compose::start()`]: the settings read and checked, the JSON logs and exporters, the
+/// TLS provider), then the application on the adapters the settings ask for, with pools sized
+/// for Lambda, and in dev the demo data set. Indexes are not ensured here, to keep cold starts
+/// short: deployments run `cubby admin ensure-indexes`.
 ///
 /// # Errors
 ///
 /// When a setting is missing or not valid, or an adapter cannot be built; the function then
 /// fails its initialisation, which Lambda reports and retries.
 pub async fn start() -> Result<(Settings, Arc<App>), lambda_http::Error> {
-    let settings = Settings::from_env()?;
-    let config = cubby_compose::config(&settings)?;
-    let telemetry = cubby_telemetry::init(&settings, cubby_telemetry::Host::Lambda)?;
+    let cubby_compose::Started {
+        settings,
+        config,
+        telemetry,
+    } = cubby_compose::start(cubby_telemetry::Host::Lambda)?;
     let _ = TELEMETRY.set(telemetry);
-    cubby_adapters_jwks::install_default_tls_provider();
-    for key in &settings.unknown_keys {
-        tracing::warn!(setting = %key, "unknown CUBBY_ setting ignored; check its spelling");
-    }
     let app = cubby_compose::app(&settings, config, cubby_compose::Runtime::Lambda)
         .await
         .map_err(|error| format!("{error:#}"))?;
     let app = Arc::new(app);
-    if settings.env == Environment::Dev {
-        cubby_compose::demo::prepare(&app, &settings).await?;
-    }
+    cubby_compose::start::demo_in_dev(&app, &settings).await?;
     Ok((settings, app))
 }
 
@@ -85,7 +82,7 @@ pub async fn handle(api: &Api, request: Request) -> Response<Body> {
         Body::Binary(binary) => Bytes::from(binary),
         _ => Bytes::new(),
     };
-    if bytes.len() > api.body_limit() {
+    if bytes.len() > api.body_limit_for(parts.uri.path()) {
         return into_lambda(api.payload_too_large(&parts.headers));
     }
     into_lambda(api.handle(http::Request::from_parts(parts, bytes)).await)

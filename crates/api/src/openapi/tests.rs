@@ -352,3 +352,36 @@ fn the_docs_are_served_everywhere_but_in_production() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_dev_object_endpoint_is_served_but_not_in_the_contract() {
+    let api = api(true);
+    assert!(api.routes().all(|r| !r.path.starts_with("/local-objects")));
+    assert!(
+        spec()["paths"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .all(|path| !path.starts_with("/local-objects"))
+    );
+    // Served (the store refuses a request without its grant, in S3's words), with a body cap
+    // of its own for the hosts.
+    let refused = get(&api, "/local-objects/tenants/x/document/y").await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert_eq!(refused.body().as_ref(), b"SignatureDoesNotMatch");
+    assert_eq!(refused.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(
+        api.body_limit_for("/local-objects/tenants/x/document/y"),
+        64 * 1024 * 1024
+    );
+    assert_eq!(api.body_limit_for("/v1/rooms"), api.body_limit());
+    let delete = Request::builder()
+        .method(Method::DELETE)
+        .uri("/local-objects/a")
+        .body(Bytes::new())
+        .unwrap();
+    assert_eq!(
+        api.handle(delete).await.status(),
+        StatusCode::METHOD_NOT_ALLOWED
+    );
+}

@@ -10,6 +10,7 @@ pub(crate) mod files;
 pub(crate) mod health;
 pub(crate) mod invitations;
 pub(crate) mod jobs;
+pub(crate) mod local_objects;
 pub(crate) mod members;
 pub(crate) mod messages;
 pub(crate) mod metrics;

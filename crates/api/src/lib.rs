@@ -178,11 +178,12 @@ impl Api {
         pipeline::handle(self, request).await
     }
 
-    /// The 413 answer for a host that stopped reading a body larger than [`Api::body_limit`].
-    pub fn payload_too_large(&self, headers: &HeaderMap) -> Response<Bytes> {
+    /// The 413 answer for a host that stopped reading a body to `path` larger than
+    /// [`Api::body_limit_for`] that path, naming that limit.
+    pub fn payload_too_large(&self, path: &str, headers: &HeaderMap) -> Response<Bytes> {
         let request_id = RequestId::from_headers(headers);
         pipeline::finish(
-            error::too_large(self.config.body_limit).into_response(&request_id),
+            error::too_large(self.body_limit_for(path)).into_response(&request_id),
             &request_id,
         )
     }

@@ -14,7 +14,7 @@ pub(crate) async fn forward(
     api: web::Data<Arc<Api>>,
 ) -> HttpResponse {
     let Ok(headers) = headers(&request) else {
-        return respond(api.payload_too_large(&http::HeaderMap::new()));
+        return respond(api.payload_too_large(request.path(), &http::HeaderMap::new()));
     };
     let limit = api.body_limit_for(request.path());
     let declared = headers
@@ -22,15 +22,15 @@ pub(crate) async fn forward(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|length| length > limit) {
-        return respond(api.payload_too_large(&headers));
+        return respond(api.payload_too_large(request.path(), &headers));
     }
     let mut body = BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let Ok(chunk) = chunk else {
-            return respond(api.payload_too_large(&headers));
+            return respond(api.payload_too_large(request.path(), &headers));
         };
         if body.len() + chunk.len() > limit {
-            return respond(api.payload_too_large(&headers));
+            return respond(api.payload_too_large(request.path(), &headers));
         }
         body.extend_from_slice(&chunk);
     }

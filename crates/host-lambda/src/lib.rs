@@ -83,7 +83,7 @@ pub async fn handle(api: &Api, request: Request) -> Response<Body> {
         _ => Bytes::new(),
     };
     if bytes.len() > api.body_limit_for(parts.uri.path()) {
-        return into_lambda(api.payload_too_large(&parts.headers));
+        return into_lambda(api.payload_too_large(parts.uri.path(), &parts.headers));
     }
     into_lambda(api.handle(http::Request::from_parts(parts, bytes)).await)
 }

@@ -375,6 +375,19 @@ async fn the_dev_object_endpoint_is_served_but_not_in_the_contract() {
         64 * 1024 * 1024
     );
     assert_eq!(api.body_limit_for("/v1/rooms"), api.body_limit());
+    // The 413 a host answers names the limit of the path it stopped reading.
+    for (path, limit) in [
+        ("/local-objects/tenants/x/document/y", 64 * 1024 * 1024),
+        ("/v1/rooms", api.body_limit()),
+    ] {
+        let refused = api.payload_too_large(path, &http::HeaderMap::new());
+        assert_eq!(refused.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        let body: Value = serde_json::from_slice(refused.body()).unwrap();
+        assert_eq!(
+            body["message"],
+            format!("the request body is larger than {limit} bytes")
+        );
+    }
     let delete = Request::builder()
         .method(Method::DELETE)
         .uri("/local-objects/a")

@@ -131,9 +131,18 @@ async fn dispatch(
         }
     }
 
-    let idempotency_key = idempotency::key(&parts.method, &parts.headers)?;
-    let fingerprint = idempotency::fingerprint(&parts.method, &parts.uri, &body);
-    let claimant = session.as_ref().map(|s| s.scope.clone());
+    // The body is hashed only for a request that can claim its key: one with a session.
+    let claim = match (
+        idempotency::key(&parts.method, &parts.headers)?,
+        session.as_ref(),
+    ) {
+        (Some(key), Some(session)) => Some((
+            key,
+            session.scope.clone(),
+            idempotency::fingerprint(&parts.method, &parts.uri, &body),
+        )),
+        _ => None,
+    };
     let ctx = Ctx {
         app: api.app.clone(),
         config: api.config.clone(),
@@ -146,13 +155,13 @@ async fn dispatch(
         request_id: request_id.clone(),
     };
     let execute = execute(api, route, ctx, request_id, outline.tenant_id.as_deref());
-    match (idempotency_key, claimant) {
-        (Some(key), Some(scope)) => {
+    match claim {
+        Some((key, scope, fingerprint)) => {
             let store = api.app.ports().idempotency.as_ref();
             let wait = api.config.request_timeout.min(IDEMPOTENT_WAIT);
             idempotency::run(store, &scope, &key, fingerprint, wait, execute).await
         }
-        _ => Ok(execute.await),
+        None => Ok(execute.await),
     }
 }
 

@@ -79,6 +79,7 @@ fn observe(exported: bool) -> Seen {
     let lines = Logs::buffer();
     let (mut layers, _) =
         cubby_telemetry::layers(&settings, Where::Container, lines.writer()).unwrap();
+    cubby_telemetry::trace::install();
     let spans = Exported::default();
     let traces = exported.then(|| {
         otel::Traces::new(

@@ -67,8 +67,8 @@ impl std::fmt::Debug for Telemetry {
     }
 }
 
-/// Installs the global subscriber for `settings` on `host` (see [`layers`]). Safe to call more
-/// than once (later calls install nothing).
+/// Installs the global subscriber for `settings` on `host` (see [`layers`]) and the trace
+/// context ([`trace::install`]). Safe to call more than once (later calls install nothing).
 ///
 /// # Errors
 ///
@@ -76,6 +76,8 @@ impl std::fmt::Debug for Telemetry {
 pub fn init(settings: &Settings, host: Host) -> Result<Telemetry, String> {
     let (layers, telemetry) = layers(settings, host, std::io::stdout)?;
     let _ = tracing_subscriber::registry().with(layers).try_init();
+    // The use cases and the api start and continue traces through it.
+    trace::install();
     // The Prometheus recorder, where `/metrics` is served (see [`metrics::wanted`]).
     let _ = metrics::install(settings, host);
     Ok(telemetry)
@@ -107,7 +109,6 @@ where
     // Which trace each span belongs to, for the jobs a request enqueues (cheap: only the
     // spans that carry a `trace_id` field).
     layers.push(trace::layer().boxed());
-    trace::install();
     if let Some(endpoint) = &settings.otlp_endpoint {
         let traces = otel::Traces::otlp(endpoint, host)?;
         layers.push(traces.layer());

@@ -75,6 +75,14 @@ impl From<RepoError> for AppError {
     }
 }
 
+impl From<cubby_domain::JobTransitionError> for AppError {
+    /// A job record asked to move where its state machine does not go: a bug, not the
+    /// caller's doing.
+    fn from(error: cubby_domain::JobTransitionError) -> Self {
+        AppError::Internal(Box::new(error))
+    }
+}
+
 /// Whether the scope may do `permission`: [`AppError::Forbidden`] if not.
 pub(crate) fn require(
     scope: &cubby_ports::TenantScope,

@@ -6,11 +6,6 @@ use cubby_domain::{Queue, TenantId};
 use cubby_ports::JobEnvelope;
 use tracing::Span;
 
-/// The trace context of the work in progress (a W3C `traceparent`), for a job's envelope.
-pub fn current() -> Option<String> {
-    cubby_ports::trace::current()
-}
-
 /// The span a delivered job runs in: `job`, with its id, kind, queue and attempt (1 for the
 /// first), a root in `tracing` and in the trace of the work that enqueued it (the envelope's
 /// `traceparent`), else in a new trace.

@@ -172,11 +172,7 @@ mod tests {
             cached.by_id(tenant.id).await.unwrap().status,
             TenantStatus::Active
         );
-        let suspended = Tenant {
-            status: TenantStatus::Suspended,
-            version: tenant.version.next(),
-            ..tenant.clone()
-        };
+        let suspended = suspended(&tenant);
         cached.update(&suspended, tenant.version).await.unwrap();
         assert_eq!(
             cached.by_id(tenant.id).await.unwrap().status,
@@ -190,7 +186,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_cache_that_does_not_answer_fails_the_lookup_closed() {
-        let store = MemoryStore::default();
+        let store = Arc::new(MemoryStore::default());
         let tenant = new_tenant();
         store.insert(&tenant).await.unwrap();
         // A cache that never answers: the read fails closed (and puts nothing); the change is
@@ -202,19 +198,30 @@ mod tests {
         down.expect_put().never();
         down.expect_remove()
             .returning(|_| Err(RepoError::Unavailable("down".into())));
-        let cached = CachedTenants::new(Arc::new(store), Arc::new(down));
+        let cached = CachedTenants::new(store.clone(), Arc::new(down));
         assert!(matches!(
             cached.by_id(tenant.id).await,
             Err(RepoError::Unavailable(_))
         ));
         let stats = cached.stats();
         assert_eq!((stats.hits(), stats.misses(), stats.errors()), (0, 0, 1));
-        let suspended = Tenant {
+        let suspended = suspended(&tenant);
+        cached.update(&suspended, tenant.version).await.unwrap();
+        assert_eq!(
+            TenantDirectory::by_id(store.as_ref(), tenant.id)
+                .await
+                .unwrap(),
+            suspended
+        );
+    }
+
+    /// `tenant`, suspended, one version on.
+    fn suspended(tenant: &Tenant) -> Tenant {
+        Tenant {
             status: TenantStatus::Suspended,
             version: tenant.version.next(),
             ..tenant.clone()
-        };
-        cached.update(&suspended, tenant.version).await.unwrap();
+        }
     }
 
     /// A shared cache that counts the reads reaching it.
@@ -250,11 +257,7 @@ mod tests {
             assert_eq!(cached.by_id(tenant.id).await.unwrap(), tenant);
             assert_eq!(cached.by_id(tenant.id).await.unwrap(), tenant);
             assert_eq!(cache.gets.load(Ordering::SeqCst), before + 1, "read once");
-            let suspended = Tenant {
-                status: TenantStatus::Suspended,
-                version: tenant.version.next(),
-                ..tenant.clone()
-            };
+            let suspended = suspended(&tenant);
             cached.update(&suspended, tenant.version).await.unwrap();
             assert_eq!(
                 cached.by_id(tenant.id).await.unwrap(),

@@ -247,7 +247,7 @@ impl Jobs {
                 room,
                 from: Some(from),
                 to: Some(to),
-                direction: SortDirection::Descending,
+                direction: SortDirection::Ascending,
                 page: PageRequest::new(100, offset)
                     .map_err(|e| RunError::Transient(e.to_string()))?,
             };
@@ -256,7 +256,6 @@ impl Jobs {
             all.extend(page.items);
             offset += count;
             if count < 100 || offset >= page.total {
-                all.reverse();
                 return Ok(all);
             }
         }

@@ -192,9 +192,7 @@ impl Jobs {
         let request = scheduled_request(schedule.task, period, &found);
         match unqueued {
             Some(mut record) => {
-                record
-                    .requeue(None, self.clock.now())
-                    .map_err(super::worker::unexpected)?;
+                record.requeue(None, self.clock.now())?;
                 self.records.update(&scope, &record).await?;
                 self.send(&scope, record, &request).await?;
             }

@@ -128,23 +128,20 @@ impl Jobs {
             kind: record.kind.clone(),
             payload: serde_json::to_string(request).map_err(|e| AppError::Internal(Box::new(e)))?,
             attempt: 0,
-            traceparent: crate::trace::current().map(|parent| parent.to_string()),
+            traceparent: cubby_ports::trace::current(),
         };
         if let Err(error) = self
             .queue
             .enqueue(request.queue(), &envelope, Duration::ZERO)
             .await
         {
-            let marked = record
-                .fail(vec![NOT_QUEUED.to_owned()], self.clock.now())
-                .map_err(super::worker::unexpected);
-            let stored = match marked {
+            let stored = match record.fail(vec![NOT_QUEUED.to_owned()], self.clock.now()) {
                 Ok(()) => self
                     .records
                     .update(scope, &record)
                     .await
                     .map_err(AppError::from),
-                Err(unexpected) => Err(unexpected),
+                Err(refused) => Err(refused.into()),
             };
             if let Err(also) = stored {
                 tracing::error!(job_id = %record.id, error = %also, "a job that could not be queued could not be marked failed either");

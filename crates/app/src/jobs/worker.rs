@@ -119,9 +119,7 @@ impl Jobs {
             let lag = (self.clock.now() - record.updated_at).as_seconds_f64();
             metrics::histogram!(JOB_LAG, "queue" => queue.as_str()).record(lag.max(0.0));
         }
-        record
-            .start(envelope.attempt + 1, self.clock.now())
-            .map_err(unexpected)?;
+        record.start(envelope.attempt + 1, self.clock.now())?;
         self.records.update(scope, &record).await?;
         Ok(Some(record))
     }
@@ -157,14 +155,14 @@ impl Jobs {
         let envelope = &delivery.envelope;
         match outcome {
             Ok(()) => {
-                record.succeed(self.clock.now()).map_err(unexpected)?;
+                record.succeed(self.clock.now())?;
                 self.records.update(scope, &record).await?;
                 self.queue.ack(queue, delivery).await?;
                 count_run(&envelope.kind, "succeeded");
                 Ok(Settled::Done)
             }
             Err(RunError::Rule(errors)) => {
-                record.fail(errors, self.clock.now()).map_err(unexpected)?;
+                record.fail(errors, self.clock.now())?;
                 self.records.update(scope, &record).await?;
                 self.queue.ack(queue, delivery).await?;
                 count_run(&envelope.kind, "failed");
@@ -172,9 +170,7 @@ impl Jobs {
             }
             Err(RunError::Transient(error)) if record.attempts < self.retry.max_attempts => {
                 tracing::warn!(job_id = %record.id, attempt = record.attempts, error = %error, "job failed; retrying");
-                record
-                    .requeue(Some(error), self.clock.now())
-                    .map_err(unexpected)?;
+                record.requeue(Some(error), self.clock.now())?;
                 self.records.update(scope, &record).await?;
                 let delay = cubby_domain::job::backoff(
                     record.attempts,
@@ -189,9 +185,7 @@ impl Jobs {
             }
             Err(RunError::Transient(error)) => {
                 tracing::error!(job_id = %record.id, attempts = record.attempts, error = %error, "job failed for the last time; dead-lettered");
-                record
-                    .bury(error.clone(), self.clock.now())
-                    .map_err(unexpected)?;
+                record.bury(error.clone(), self.clock.now())?;
                 self.records.update(scope, &record).await?;
                 self.queue.dead_letter(queue, delivery, &error).await?;
                 count_run(&envelope.kind, "dead_lettered");
@@ -199,9 +193,4 @@ impl Jobs {
             }
         }
     }
-}
-
-/// A record asked to move where its state machine does not go: a bug, not the caller's doing.
-pub(super) fn unexpected(error: cubby_domain::JobTransitionError) -> AppError {
-    AppError::Internal(Box::new(error))
 }

@@ -70,7 +70,7 @@ impl LocalIdentityProvider {
             ("exp", claims.expires_at.unix_timestamp().to_string()),
         ]);
         let payload = serde_urlencoded::to_string(pairs).unwrap_or_default();
-        let signature = hex(&self.mac(payload.as_bytes()));
+        let signature = hex::encode(self.mac(payload.as_bytes()));
         format!("{payload}.{signature}")
     }
 
@@ -87,7 +87,7 @@ impl LocalIdentityProvider {
         let (payload, signature) = token
             .rsplit_once('.')
             .ok_or(IdentityError::Invalid("malformed"))?;
-        let expected = hex(&self.mac(payload.as_bytes()));
+        let expected = hex::encode(self.mac(payload.as_bytes()));
         let same: bool =
             subtle::ConstantTimeEq::ct_eq(expected.as_bytes(), signature.as_bytes()).into();
         if !same {
@@ -138,10 +138,6 @@ impl IdentityVerifier for LocalIdentityProvider {
             email,
         })
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]
@@ -211,7 +207,7 @@ mod tests {
         let doubled = format!("{payload}&sub=someone-else");
         let resigned = format!(
             "{doubled}.{}",
-            super::hex(&provider.mac(doubled.as_bytes()))
+            hex::encode(provider.mac(doubled.as_bytes()))
         );
         assert!(matches!(
             provider.verify(&resigned).await,

@@ -75,9 +75,8 @@ impl InvitationDocument {
         let bad =
             |field: &str| RepoError::corrupt(format!("invitation document: malformed {field}"));
         let tenant = TenantId::parse(&self.tenant_id).map_err(|_| bad("tenant_id"))?;
-        let token = hex::decode(&self.token)
+        let token = <[u8; 32] as hex::FromHex>::from_hex(&self.token)
             .ok()
-            .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
             .map(TokenDigest)
             .ok_or_else(|| bad("token"))?;
         let invitation = Invitation {

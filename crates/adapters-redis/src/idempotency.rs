@@ -148,9 +148,8 @@ fn decode(bytes: &[u8]) -> Result<Claim, RepoError> {
 }
 
 fn decode_fingerprint(text: &str) -> Result<Fingerprint, RepoError> {
-    hex::decode(text)
+    <[u8; 32] as hex::FromHex>::from_hex(text)
         .ok()
-        .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
         .map(Fingerprint)
         .ok_or_else(|| {
             RepoError::corrupt("an idempotency record's fingerprint is not 32 bytes of hex")

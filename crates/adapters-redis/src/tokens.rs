@@ -179,9 +179,8 @@ fn decode(bytes: &[u8]) -> Result<RefreshFamily, RepoError> {
         .map_err(|_| RepoError::corrupt("a refresh family is not valid json"))?;
     let bad = |field: &str| RepoError::corrupt(format!("a refresh family has a malformed {field}"));
     let digest = |text: &str, field: &str| {
-        hex::decode(text)
+        <[u8; 32] as hex::FromHex>::from_hex(text)
             .ok()
-            .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
             .map(TokenDigest)
             .ok_or_else(|| bad(field))
     };

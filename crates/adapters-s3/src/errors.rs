@@ -29,10 +29,7 @@ impl Operation {
     }
 }
 
-/// A [`RepoError::Failed`] saying `what`.
-pub(crate) fn failed(what: impl Into<String>) -> RepoError {
-    cubby_adapters_aws::failed(what)
-}
+pub(crate) use cubby_adapters_aws::failed;
 
 /// Whether S3 answered that the object is not there (a missing bucket is a misconfiguration,
 /// not a missing object).

@@ -28,10 +28,7 @@ impl Operation {
     }
 }
 
-/// A [`RepoError::Failed`] saying `what`.
-pub(crate) fn failed(what: impl Into<String>) -> RepoError {
-    cubby_adapters_aws::failed(what)
-}
+pub(crate) use cubby_adapters_aws::failed;
 
 /// A [`RepoError::Corrupt`]: a message on a queue that is not a job (named by what is wrong,
 /// never by what it holds).

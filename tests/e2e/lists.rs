@@ -177,9 +177,14 @@ async fn invitations_and_audit_events_sort_by_time_both_ways(host: &impl Host, w
     assert_eq!(newest["total"], 2);
 
     let owner = &world.a.owner;
-    let (up, down) = both_ways(host, owner, "/v1/audit", "at", "at").await;
-    assert!(up.len() >= 2);
-    assert_eq!(up.first(), down.last());
+    let (up, _) = both_ways(host, owner, "/v1/audit", "at", "at").await;
+    let at = |text: &String| {
+        time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).unwrap()
+    };
+    assert!(
+        up.windows(2).all(|pair| at(&pair[0]) <= at(&pair[1])),
+        "sort=at is oldest first: {up:?}"
+    );
 }
 
 async fn staff_sort_by_name_both_ways(host: &impl Host, world: &World) {
@@ -192,7 +197,7 @@ async fn staff_sort_by_name_both_ways(host: &impl Host, world: &World) {
         .await
         .expect(201);
     }
-    let (up, down) = both_ways(host, director, "/v1/staff", "name", "id").await;
+    let (up, _) = both_ways(host, director, "/v1/staff", "name", "id").await;
     assert_eq!(up.len(), 2);
     let given = |sort: &str| {
         let path = format!("/v1/staff?sort={sort}");
@@ -209,7 +214,6 @@ async fn staff_sort_by_name_both_ways(host: &impl Host, world: &World) {
     // By name regardless of case; the default is ascending.
     assert_eq!(given("name").await, ["aapo", "Tiina"]);
     assert_eq!(given("-name").await, ["Tiina", "aapo"]);
-    assert_eq!(down.first(), up.last());
 }
 
 async fn announcements_and_threads_sort_by_time_both_ways(host: &impl Host, world: &World) {

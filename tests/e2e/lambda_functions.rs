@@ -184,7 +184,7 @@ async fn a_batch_of_five_where_two_fail_reports_those_two_and_never_redoes_the_o
     let Some(endpoint) = cubby_ports::contract::services::sqs_endpoint() else {
         return;
     };
-    cubby_adapters_jwks::install_default_tls_provider();
+    cubby_compose::install_default_tls_provider();
     let stand_in = StandIn {
         endpoint: endpoint.clone(),
         client: reqwest::Client::builder().no_proxy().build().unwrap(),

@@ -34,7 +34,7 @@ impl ActixHost {
             cubby_host_actix::Server::bind(world.api.clone(), ([127, 0, 0, 1], 0).into()).unwrap();
         let base = format!("http://{}", server.address());
         tokio::spawn(server.run_until_stopped());
-        cubby_adapters_jwks::install_default_tls_provider();
+        cubby_compose::install_default_tls_provider();
         let client = reqwest::Client::builder().no_proxy().build().unwrap();
         Self { base, client }
     }

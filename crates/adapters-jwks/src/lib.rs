@@ -51,18 +51,6 @@ impl std::fmt::Debug for SupabaseConfig {
     }
 }
 
-/// Makes rustls's `ring` provider the process-wide default, if no default is installed yet.
-///
-/// The workspace's reqwest has no TLS provider of its own (`rustls-no-provider`: enabling its
-/// `aws-lc-rs` provider next to the `ring` one that mongodb and redis use would leave rustls
-/// without a default), so a reqwest client built with the default TLS settings panics unless a
-/// default is installed first. [`SupabaseVerifier`] does not need it (its client names its
-/// provider); call this at start-up, and in tests, before building any other reqwest client.
-pub fn install_default_tls_provider() {
-    // An error only says that a default is installed already.
-    let _already_installed = rustls::crypto::ring::default_provider().install_default();
-}
-
 /// Verifies Supabase access tokens into [`ExternalIdentity`]s.
 pub struct SupabaseVerifier {
     secret: Option<DecodingKey>,

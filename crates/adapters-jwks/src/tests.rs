@@ -704,13 +704,6 @@ async fn the_https_client_runs_on_ring_without_a_process_default() {
 }
 
 #[test]
-fn default_reqwest_clients_build_once_the_provider_is_installed() {
-    install_default_tls_provider();
-    install_default_tls_provider();
-    reqwest::Client::builder().no_proxy().build().unwrap();
-}
-
-#[test]
 fn neither_the_config_nor_the_verifier_prints_the_secret() {
     let printed = format!("{:?}", config(true, None));
     assert!(!printed.contains(SECRET), "{printed}");

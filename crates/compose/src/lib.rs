@@ -22,7 +22,7 @@ use cubby_ports::IdentityVerifier;
 use cubby_settings::{Settings, SettingsError};
 use secrecy::ExposeSecret;
 
-pub use start::{StartError, Started, start};
+pub use start::{StartError, Started, install_default_tls_provider, start};
 
 /// The namespace of every Redis key a deployment writes (the same on both hosts, so that they
 /// can share a Redis).
@@ -161,6 +161,13 @@ mod tests {
 
     fn settings(vars: &[(&str, &str)]) -> Settings {
         Settings::from_vars(vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))).unwrap()
+    }
+
+    #[test]
+    fn default_reqwest_clients_build_once_the_provider_is_installed() {
+        install_default_tls_provider();
+        install_default_tls_provider();
+        reqwest::Client::builder().no_proxy().build().unwrap();
     }
 
     #[test]

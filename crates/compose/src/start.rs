@@ -65,7 +65,7 @@ pub fn start(host: Host) -> Result<Started, StartError> {
     let settings = Settings::from_env().map_err(StartError::Settings)?;
     let config = crate::config(&settings).map_err(StartError::Settings)?;
     let telemetry = cubby_telemetry::init(&settings, host).map_err(StartError::Telemetry)?;
-    cubby_adapters_jwks::install_default_tls_provider();
+    install_default_tls_provider();
     for key in &settings.unknown_keys {
         tracing::warn!(setting = %key, "unknown CUBBY_ setting ignored; check its spelling");
     }
@@ -74,6 +74,19 @@ pub fn start(host: Host) -> Result<Started, StartError> {
         config,
         telemetry,
     })
+}
+
+/// Makes rustls's `ring` provider the process-wide default, if no default is installed yet.
+///
+/// The workspace's reqwest has no TLS provider of its own (`rustls-no-provider`: enabling its
+/// `aws-lc-rs` provider next to the `ring` one that mongodb and redis use would leave rustls
+/// without a default), so a reqwest client built with the default TLS settings (the error
+/// reporter's, a test's) panics unless a default is installed first. The adapters that speak
+/// TLS name their provider themselves; [`start`] calls this, and so do tests and tools that
+/// build a reqwest client without it.
+pub fn install_default_tls_provider() {
+    // An error only says that a default is installed already.
+    let _already_installed = rustls::crypto::ring::default_provider().install_default();
 }
 
 /// In dev, the demo data set ([`demo::prepare`]); elsewhere nothing.

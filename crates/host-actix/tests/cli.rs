@@ -88,7 +88,7 @@ fn serve(settings: &[(&str, &str)]) -> (Running, String, String, Value) {
 }
 
 fn client() -> reqwest::Client {
-    cubby_adapters_jwks::install_default_tls_provider();
+    cubby_compose::install_default_tls_provider();
     reqwest::Client::builder().no_proxy().build().unwrap()
 }
 

@@ -125,7 +125,7 @@ fn run(options: Options) -> anyhow::Result<()> {
     let config = cubby_compose::config(&settings).map_err(|e| anyhow::anyhow!("{e}"))?;
     let _telemetry = cubby_telemetry::init(&settings, cubby_telemetry::Host::Container)
         .map_err(|problem| anyhow::anyhow!("{problem}"))?;
-    cubby_adapters_jwks::install_default_tls_provider();
+    cubby_compose::install_default_tls_provider();
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -416,18 +416,96 @@ fn mongo_collection_helpers_take_only_filters_that_name_their_tenant() {
     }
 }
 
+/// The MongoDB driver calls that take a filter as their first argument.
+const MONGO_FILTERED_CALLS: [&str; 12] = [
+    ".find(",
+    ".find_one(",
+    ".count_documents(",
+    ".update_one(",
+    ".update_many(",
+    ".replace_one(",
+    ".delete_one(",
+    ".delete_many(",
+    ".find_one_and_update(",
+    ".find_one_and_replace(",
+    ".find_one_and_delete(",
+    ".distinct(",
+];
+
+/// The first argument of a call whose text starts just after its `(`: up to the `,` or `)` that
+/// closes it at depth 0.
+fn first_argument(text: &str) -> &str {
+    let mut depth = 0_i32;
+    for (at, c) in text.char_indices() {
+        match c {
+            '(' | '{' | '[' => depth += 1,
+            ')' | '}' | ']' if depth == 0 => return &text[..at],
+            ')' | '}' | ']' => depth -= 1,
+            ',' if depth == 0 => return &text[..at],
+            _ => {}
+        }
+    }
+    text
+}
+
+#[test]
+fn mongo_driver_calls_outside_tests_are_given_a_filter_that_names_its_tenant() {
+    // A driver call's filter is a `Filter` (made only by `scoped`, `in_tenant` or `platform`,
+    // `platform` being confined to the platform-level files by the test above) turned into a
+    // document where it is passed: never a raw `doc!` or a document built beside it. Closures
+    // are `Iterator::find`s, not driver calls.
+    let mut checked = 0;
+    for (path, text) in sources(&root().join("crates/adapters-mongo/src")) {
+        let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+        for call in MONGO_FILTERED_CALLS {
+            for (at, _) in code.match_indices(call) {
+                let argument = first_argument(&code[at + call.len()..]).trim();
+                if argument.starts_with('|') {
+                    continue;
+                }
+                let line = code[..at].lines().count();
+                let made_here = ["scoped(", "in_tenant(", "platform("]
+                    .iter()
+                    .any(|constructor| argument.starts_with(constructor));
+                assert!(
+                    (made_here && argument.ends_with(".into()"))
+                        || argument.ends_with(".into_document()"),
+                    "{path}:{line}: `{call}` is given `{argument}`, not a Filter"
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(
+        checked >= 15,
+        "found only {checked} driver calls; is the check still reading the adapter?"
+    );
+}
+
 #[test]
 fn in_memory_tenant_owned_tables_are_reached_through_a_scope() {
     for (path, text) in sources(&root().join("crates/adapters-memory/src")) {
         if path.ends_with("/partitioned.rs") {
             continue;
         }
-        // The tenant directory is keyed by tenant id by nature; every other table partitions.
+        // The tenant directory is keyed by tenant id by nature; every other table partitions:
+        // no field of a table names a tenant id itself (a map keyed by one, a set of pairs
+        // with one, a value that carries one).
         if !path.ends_with("/tenants.rs") {
-            assert!(
-                !text.contains("HashMap<TenantId"),
-                "{path} keeps a tenant-owned table by hand"
-            );
+            let mut in_struct = false;
+            for (number, line) in text.lines().enumerate() {
+                if line.contains("struct ") && line.trim_end().ends_with('{') {
+                    in_struct = true;
+                } else if in_struct && line.starts_with('}') {
+                    in_struct = false;
+                } else if in_struct {
+                    assert!(
+                        !line.contains("TenantId"),
+                        "{path}:{}: a table keyed by tenant by hand: {line}",
+                        number + 1
+                    );
+                }
+            }
         }
         for lookup in [".get(&scope.tenant_id())", ".get_mut(&scope.tenant_id())"] {
             assert!(!text.contains(lookup), "{path} looks a tenant up by hand");

@@ -134,15 +134,15 @@ impl TenantDirectory for Mongo {
 
     async fn update(&self, tenant: &Tenant, expected: Version) -> Result<(), RepoError> {
         let id = tenant.id.to_string();
-        let filter = doc! {
+        let filter = platform(doc! {
             "_id": &id,
             "code": tenant.code.as_str(),
             "version": version_to_bson(expected),
-        };
+        });
         let result = timed(
             "tenants.replace",
             self.tenants()
-                .replace_one(filter, TenantDocument::from_domain(tenant)),
+                .replace_one(filter.into_document(), TenantDocument::from_domain(tenant)),
         )
         .await
         .map_err(to_repo_error)?;
@@ -161,14 +161,14 @@ impl TenantDirectory for Mongo {
         after: Option<TenantId>,
         limit: u32,
     ) -> Result<Vec<TenantId>, RepoError> {
-        let filter = match after {
+        let filter = platform(match after {
             Some(after) => doc! { "_id": { "$gt": after.to_string() } },
             None => doc! {},
-        };
+        });
         let tenants = self.db.collection::<bson::Document>(COLLECTION);
         let find = async {
             tenants
-                .find(filter)
+                .find(filter.into_document())
                 .projection(doc! { "_id": 1 })
                 .sort(doc! { "_id": 1 })
                 .limit(i64::from(limit))

@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use cubby_domain::{JobId, JobRecord, Queue, TenantId};
+use cubby_domain::{JobId, JobRecord, Queue};
 use cubby_ports::{
     DeadLetter, Delivery, JobEnvelope, JobQueue, JobRecords, QueueDepth, RepoError, TenantScope,
 };
@@ -18,7 +18,7 @@ use crate::{MemoryStore, read, write};
 pub(crate) struct JobTable {
     queues: HashMap<&'static str, QueueState>,
     records: Partitioned<HashMap<JobId, JobRecord>>,
-    effects: HashSet<(TenantId, JobId, String)>,
+    effects: Partitioned<HashSet<(JobId, String)>>,
     next_receipt: u64,
 }
 
@@ -208,7 +208,8 @@ impl JobRecords for MemoryStore {
     ) -> Result<bool, RepoError> {
         Ok(write(&self.jobs)
             .effects
-            .insert((scope.tenant_id(), job, effect.to_owned())))
+            .writing(scope)
+            .insert((job, effect.to_owned())))
     }
 }
 

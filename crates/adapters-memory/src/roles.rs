@@ -16,7 +16,7 @@ use crate::{MemoryStore, read, write};
 #[derive(Default)]
 pub(crate) struct RoleTable {
     roles: Partitioned<Vec<CustomRole>>,
-    invitations: HashMap<InvitationId, (TenantId, Invitation)>,
+    invitations: Partitioned<HashMap<InvitationId, Invitation>>,
 }
 
 #[async_trait]
@@ -98,12 +98,18 @@ impl InvitationRepository for MemoryStore {
         invitation: &Invitation,
     ) -> Result<(), RepoError> {
         let mut table = write(&self.roles);
-        if table.invitations.contains_key(&invitation.id) {
+        // Ids are unique across centres, as the document store's `_id` is.
+        if table
+            .invitations
+            .iter()
+            .any(|(_, invitations)| invitations.contains_key(&invitation.id))
+        {
             return Err(RepoError::Conflict("invitation.id"));
         }
         table
             .invitations
-            .insert(invitation.id, (scope.tenant_id(), invitation.clone()));
+            .writing(scope)
+            .insert(invitation.id, invitation.clone());
         Ok(())
     }
 
@@ -114,9 +120,9 @@ impl InvitationRepository for MemoryStore {
     ) -> Result<Invitation, RepoError> {
         read(&self.roles)
             .invitations
-            .get(&id)
-            .filter(|(tenant, _)| *tenant == scope.tenant_id())
-            .map(|(_, invitation)| invitation.clone())
+            .of(scope)
+            .and_then(|invitations| invitations.get(&id))
+            .cloned()
             .ok_or(RepoError::NotFound)
     }
 
@@ -128,14 +134,14 @@ impl InvitationRepository for MemoryStore {
         let table = read(&self.roles);
         let mut found: Vec<&Invitation> = table
             .invitations
-            .values()
-            .filter(|(tenant, invitation)| {
-                *tenant == scope.tenant_id()
-                    && query
-                        .status
-                        .is_none_or(|status| invitation.status == status)
+            .of(scope)
+            .into_iter()
+            .flat_map(HashMap::values)
+            .filter(|invitation| {
+                query
+                    .status
+                    .is_none_or(|status| invitation.status == status)
             })
-            .map(|(_, invitation)| invitation)
             .collect();
         found.sort_by(|a, b| {
             query.direction.apply(
@@ -162,13 +168,11 @@ impl InvitationRepository for MemoryStore {
         expected: Version,
     ) -> Result<(), RepoError> {
         let mut table = write(&self.roles);
-        let (tenant, stored) = table
+        let stored = table
             .invitations
-            .get_mut(&invitation.id)
+            .of_mut(scope)
+            .and_then(|invitations| invitations.get_mut(&invitation.id))
             .ok_or(RepoError::NotFound)?;
-        if *tenant != scope.tenant_id() {
-            return Err(RepoError::NotFound);
-        }
         if stored.version != expected {
             return Err(RepoError::StaleVersion);
         }
@@ -183,10 +187,13 @@ impl InvitationDirectory for MemoryStore {
         &self,
         id: InvitationId,
     ) -> Result<(TenantId, Invitation), RepoError> {
+        // Before a session exists: the id names the invitation in every centre's partition.
         read(&self.roles)
             .invitations
-            .get(&id)
-            .cloned()
+            .iter()
+            .find_map(|(tenant, invitations)| {
+                invitations.get(&id).map(|found| (*tenant, found.clone()))
+            })
             .ok_or(RepoError::NotFound)
     }
 }

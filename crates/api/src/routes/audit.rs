@@ -8,6 +8,7 @@ use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 
 use super::fields;
+use super::page::Page;
 use crate::context::{direction, page};
 use crate::openapi::schemas::{self as doc, with};
 use crate::{ApiError, Ctx, Reply};
@@ -53,15 +54,6 @@ impl From<&AuditEvent> for EventOut {
     }
 }
 
-/// A page of audit events, newest first.
-#[derive(Debug, Serialize, ToSchema)]
-struct EventPage {
-    items: Vec<EventOut>,
-    total: u64,
-    limit: u32,
-    offset: u64,
-}
-
 /// The query of `GET /v1/audit`.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -98,7 +90,7 @@ struct AuditListQuery {
     path = "/v1/audit",
     tag = "audit",
     params(AuditListQuery),
-    responses((status = 200, description = "A page of events", body = EventPage))
+    responses((status = 200, description = "A page of events", body = Page<EventOut>))
 )]
 pub(crate) async fn list(ctx: Ctx) -> Result<Reply, ApiError> {
     let query: AuditListQuery = ctx.query()?;
@@ -130,10 +122,5 @@ pub(crate) async fn list(ctx: Ctx) -> Result<Reply, ApiError> {
         page,
     };
     let found = ctx.app().audit.list(ctx.scope()?, &filter).await?;
-    Reply::ok(&EventPage {
-        items: found.items.iter().map(EventOut::from).collect(),
-        total: found.total,
-        limit: page.limit(),
-        offset: page.offset(),
-    })
+    Reply::ok(&Page::of(&found, page, EventOut::from))
 }

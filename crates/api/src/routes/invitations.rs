@@ -11,10 +11,10 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::auth::{Mode, signed_in};
 use super::fields::{self, Fields};
+use super::page::Page;
 use crate::context::{direction, page};
 use crate::error::FieldError;
 use crate::openapi::schemas::{self as doc, IfMatch, with};
-use crate::openapi::shapes::SignedIn;
 use crate::pipeline::check_origin;
 use crate::{ApiError, Ctx, Reply};
 
@@ -101,15 +101,6 @@ impl InvitationOut {
             token: token.map(|t| t.expose_secret().to_owned()),
         }
     }
-}
-
-/// A page of invitations, newest first.
-#[derive(Debug, Serialize, ToSchema)]
-struct InvitationPage {
-    items: Vec<InvitationOut>,
-    total: u64,
-    limit: u32,
-    offset: u64,
 }
 
 /// The body of `POST /v1/invitations`.
@@ -217,7 +208,7 @@ pub(crate) async fn create(ctx: Ctx) -> Result<Reply, ApiError> {
     path = "/v1/invitations",
     tag = "invitations",
     params(InvitationListQuery),
-    responses((status = 200, description = "A page of invitations", body = InvitationPage))
+    responses((status = 200, description = "A page of invitations", body = Page<InvitationOut>))
 )]
 pub(crate) async fn list(ctx: Ctx) -> Result<Reply, ApiError> {
     let query: InvitationListQuery = ctx.query()?;
@@ -248,16 +239,7 @@ pub(crate) async fn list(ctx: Ctx) -> Result<Reply, ApiError> {
             },
         )
         .await?;
-    Reply::ok(&InvitationPage {
-        items: found
-            .items
-            .iter()
-            .map(|i| InvitationOut::of(i, None))
-            .collect(),
-        total: found.total,
-        limit: page.limit(),
-        offset: page.offset(),
-    })
+    Reply::ok(&Page::of(&found, page, |i| InvitationOut::of(i, None)))
 }
 
 /// `GET /v1/invitations/{id}`: one invitation (without its token).
@@ -309,7 +291,7 @@ pub(crate) async fn revoke(ctx: Ctx) -> Result<Reply, ApiError> {
     request_body = AcceptIn,
     responses(
         (status = 200, description = "The new member's session, in the mode asked for",
-            body = SignedIn,
+            body = super::auth::SignedInOut,
             headers(("Set-Cookie" = String, description = "The session's cookies, in cookie mode"))),
         (status = 403, description = "Cookie mode from an origin that is not allowed \
             (`auth.origin_not_allowed`)"),

@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 
 use super::fields::{self, Fields, Unknown};
+use super::page::Page;
 use crate::context::{page, sort};
 use crate::openapi::schemas::{self as doc, IfMatch, with};
 use crate::{ApiError, Ctx, Reply};
@@ -68,15 +69,6 @@ impl From<&Member> for MemberOut {
     }
 }
 
-/// A page of members.
-#[derive(Debug, Serialize, ToSchema)]
-struct MemberPage {
-    items: Vec<MemberOut>,
-    total: u64,
-    limit: u32,
-    offset: u64,
-}
-
 /// The query of `GET /v1/members`.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -127,7 +119,7 @@ fn invalid_query(message: String) -> ApiError {
     path = "/v1/members",
     tag = "members",
     params(MemberListQuery),
-    responses((status = 200, description = "A page of members", body = MemberPage))
+    responses((status = 200, description = "A page of members", body = Page<MemberOut>))
 )]
 pub(crate) async fn list(ctx: Ctx) -> Result<Reply, ApiError> {
     let query: MemberListQuery = ctx.query()?;
@@ -162,12 +154,7 @@ pub(crate) async fn list(ctx: Ctx) -> Result<Reply, ApiError> {
         page,
     };
     let found = ctx.app().members.list(ctx.scope()?, &filter).await?;
-    Reply::ok(&MemberPage {
-        items: found.items.iter().map(MemberOut::from).collect(),
-        total: found.total,
-        limit: page.limit(),
-        offset: page.offset(),
-    })
+    Reply::ok(&Page::of(&found, page, MemberOut::from))
 }
 
 /// `GET /v1/members/{id}`: one member, with its `ETag`.

@@ -4,14 +4,13 @@ use cubby_domain::{CustomRole, Role, RoleId, RoleName};
 use cubby_ports::SortDirection;
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 
 use super::fields::{self, Fields};
+use super::page::Page;
 use crate::context::{direction, page};
 use crate::openapi::schemas::{self as doc, IfMatch, with};
-use crate::openapi::shapes::RoleList;
 use crate::{ApiError, Ctx, Reply};
 
 /// A role on the wire: built in (`id` is its name) or custom (with its stamps and version).
@@ -116,7 +115,7 @@ struct RoleListQuery {
     path = "/v1/roles",
     tag = "roles",
     params(RoleListQuery),
-    responses((status = 200, description = "A page of the centre's roles", body = RoleList))
+    responses((status = 200, description = "A page of the centre's roles", body = Page<RoleOut>))
 )]
 pub(crate) async fn list(ctx: Ctx) -> Result<Reply, ApiError> {
     let query: RoleListQuery = ctx.query()?;
@@ -145,12 +144,7 @@ pub(crate) async fn list(ctx: Ctx) -> Result<Reply, ApiError> {
         .skip(usize::try_from(page.offset()).unwrap_or(usize::MAX))
         .take(page.limit() as usize)
         .collect();
-    Reply::ok(&json!({
-        "items": items,
-        "total": total,
-        "limit": page.limit(),
-        "offset": page.offset(),
-    }))
+    Reply::ok(&Page::new(items, total, page))
 }
 
 /// `POST /v1/roles`: defines a role with a name and permissions (none beyond the caller's).

@@ -11,6 +11,7 @@ use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 
 use super::fields::{Fields, date, date_text};
+use super::page::Page;
 use crate::context::{page, sort};
 use crate::openapi::schemas::{self as doc, IfMatch, with};
 use crate::{ApiError, Ctx, Reply};
@@ -238,15 +239,6 @@ pub(crate) async fn add_rule(ctx: Ctx) -> Result<Reply, ApiError> {
     one(StatusCode::CREATED, &room)
 }
 
-/// A list of rooms on the wire.
-#[derive(Debug, Serialize, ToSchema)]
-struct RoomPage {
-    items: Vec<RoomOut>,
-    total: u64,
-    limit: u32,
-    offset: u64,
-}
-
 /// The query of `GET /v1/rooms`.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -348,7 +340,7 @@ pub(crate) async fn create(ctx: Ctx) -> Result<Reply, ApiError> {
     path = "/v1/rooms",
     tag = "rooms",
     params(RoomListQuery),
-    responses((status = 200, description = "A page of rooms", body = RoomPage))
+    responses((status = 200, description = "A page of rooms", body = Page<RoomOut>))
 )]
 pub(crate) async fn list(ctx: Ctx) -> Result<Reply, ApiError> {
     let query: RoomListQuery = ctx.query()?;
@@ -368,12 +360,7 @@ pub(crate) async fn list(ctx: Ctx) -> Result<Reply, ApiError> {
         page,
     };
     let found = ctx.app().rooms.list(ctx.scope()?, &room_query).await?;
-    Reply::ok(&RoomPage {
-        items: found.items.iter().map(RoomOut::from).collect(),
-        total: found.total,
-        limit: page.limit(),
-        offset: page.offset(),
-    })
+    Reply::ok(&Page::of(&found, page, RoomOut::from))
 }
 
 /// `GET /v1/rooms/{id}`: one room, archived or not, with its `ETag`.

@@ -10,6 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::children::NameDto;
 use super::fields::{Fields, Unknown};
+use super::page::Page;
 use crate::context::{direction, page};
 use crate::openapi::schemas::{self as doc, IfMatch, with};
 use crate::{ApiError, Ctx, Reply};
@@ -140,15 +141,6 @@ struct StaffListQuery {
     include_archived: Option<bool>,
 }
 
-/// A list of staff on the wire.
-#[derive(Debug, Serialize, ToSchema)]
-struct StaffPage {
-    items: Vec<StaffOut>,
-    total: u64,
-    limit: u32,
-    offset: u64,
-}
-
 fn one(status: StatusCode, member: &StaffMember) -> Result<Reply, ApiError> {
     Ok(Reply::json(status, &StaffOut::from(member))?.with_etag(member.version))
 }
@@ -200,7 +192,7 @@ pub(crate) async fn create(ctx: Ctx) -> Result<Reply, ApiError> {
     path = "/v1/staff",
     tag = "staff",
     params(StaffListQuery),
-    responses((status = 200, description = "A page of staff", body = StaffPage))
+    responses((status = 200, description = "A page of staff", body = Page<StaffOut>))
 )]
 pub(crate) async fn list(ctx: Ctx) -> Result<Reply, ApiError> {
     let query: StaffListQuery = ctx.query()?;
@@ -226,12 +218,7 @@ pub(crate) async fn list(ctx: Ctx) -> Result<Reply, ApiError> {
             },
         )
         .await?;
-    Reply::ok(&StaffPage {
-        items: found.items.iter().map(StaffOut::from).collect(),
-        total: found.total,
-        limit: page.limit(),
-        offset: page.offset(),
-    })
+    Reply::ok(&Page::of(&found, page, StaffOut::from))
 }
 
 /// `GET /v1/staff/{id}`: one staff record.

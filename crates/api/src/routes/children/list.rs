@@ -2,22 +2,14 @@
 
 use cubby_domain::{EnrolmentStatus, RoomId};
 use cubby_ports::{ChildQuery, ChildSortKey, SortDirection};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 use super::ChildOut;
 use crate::context::{page, sort};
 use crate::openapi::schemas::{self as doc, with};
+use crate::routes::page::Page;
 use crate::{ApiError, Ctx, Reply};
-
-/// A list of children on the wire.
-#[derive(Debug, Serialize, ToSchema)]
-struct ChildPage {
-    items: Vec<ChildOut>,
-    total: u64,
-    limit: u32,
-    offset: u64,
-}
 
 /// The query of `GET /v1/children`.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -55,7 +47,7 @@ struct ChildListQuery {
     tag = "children",
     params(ChildListQuery),
     responses(
-        (status = 200, description = "A page of children", body = ChildPage),
+        (status = 200, description = "A page of children", body = Page<ChildOut>),
     )
 )]
 pub(crate) async fn list(ctx: Ctx) -> Result<Reply, ApiError> {
@@ -94,14 +86,7 @@ pub(crate) async fn list(ctx: Ctx) -> Result<Reply, ApiError> {
         ..ChildQuery::default()
     };
     let found = ctx.app().children.list(ctx.scope()?, child_query).await?;
-    Reply::ok(&ChildPage {
-        items: found
-            .items
-            .iter()
-            .map(|s| ChildOut::new(&s.child, s.access))
-            .collect(),
-        total: found.total,
-        limit: page.limit(),
-        offset: page.offset(),
-    })
+    Reply::ok(&Page::of(&found, page, |s| {
+        ChildOut::new(&s.child, s.access)
+    }))
 }

@@ -7,12 +7,13 @@ use http::StatusCode;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
+use utoipa::openapi::Object;
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::{Mode, signed_in};
 use super::fields::{self, Fields};
 use super::page::Page;
-use crate::context::{direction, page};
+use crate::context::{SortKeys, page};
 use crate::error::FieldError;
 use crate::openapi::schemas::{self as doc, IfMatch, with};
 use crate::pipeline::check_origin;
@@ -120,6 +121,13 @@ struct InvitationIn {
     expires_in_hours: Option<i64>,
 }
 
+/// How invitations sort.
+const INVITATION_SORT: SortKeys<()> = SortKeys(&[("created_at", ())]);
+
+fn invitation_sort() -> Object {
+    with::sort(&INVITATION_SORT)
+}
+
 /// The query of `GET /v1/invitations`.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -132,7 +140,7 @@ struct InvitationListQuery {
     #[param(minimum = 0, maximum = 100000, default = 0)]
     offset: Option<u64>,
     /// The order (default `-created_at`).
-    #[param(schema_with = with::invitation_sort)]
+    #[param(schema_with = invitation_sort)]
     sort: Option<String>,
     /// Invitations of this status.
     #[param(value_type = Option<InvitationFilter>, inline)]
@@ -213,11 +221,7 @@ pub(crate) async fn create(ctx: Ctx) -> Result<Reply, ApiError> {
 pub(crate) async fn list(ctx: Ctx) -> Result<Reply, ApiError> {
     let query: InvitationListQuery = ctx.query()?;
     let page = page(query.limit, query.offset)?;
-    let direction = direction(
-        query.sort.as_deref(),
-        "created_at",
-        SortDirection::Descending,
-    )?;
+    let direction = INVITATION_SORT.direction(query.sort.as_deref(), SortDirection::Descending)?;
     let status = match &query.status {
         Some(status) => Some(InvitationStatus::parse(status).ok_or_else(|| {
             ApiError::bad_request(

@@ -6,11 +6,12 @@ use cubby_ports::{MembershipQuery, SortDirection};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
+use utoipa::openapi::Object;
 use utoipa::{IntoParams, ToSchema};
 
 use super::fields::{self, Fields, Unknown};
 use super::page::Page;
-use crate::context::{page, sort};
+use crate::context::{SortKeys, page};
 use crate::openapi::schemas::{self as doc, IfMatch, with};
 use crate::{ApiError, Ctx, Reply};
 
@@ -69,6 +70,13 @@ impl From<&Member> for MemberOut {
     }
 }
 
+/// How members sort.
+const MEMBER_SORT: SortKeys<()> = SortKeys(&[("created_at", ())]);
+
+fn member_sort() -> Object {
+    with::sort(&MEMBER_SORT)
+}
+
 /// The query of `GET /v1/members`.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -81,7 +89,7 @@ struct MemberListQuery {
     #[param(minimum = 0, maximum = 100000, default = 0)]
     offset: Option<u64>,
     /// The order (default `created_at`).
-    #[param(schema_with = with::member_sort)]
+    #[param(schema_with = member_sort)]
     sort: Option<String>,
     /// Comma-separated statuses (default: invited, active, suspended).
     #[param(schema_with = with::member_statuses)]
@@ -124,11 +132,7 @@ fn invalid_query(message: String) -> ApiError {
 pub(crate) async fn list(ctx: Ctx) -> Result<Reply, ApiError> {
     let query: MemberListQuery = ctx.query()?;
     let page = page(query.limit, query.offset)?;
-    let ((), direction) = sort(
-        query.sort.as_deref(),
-        &[("created_at", ())],
-        ((), SortDirection::Ascending),
-    )?;
+    let direction = MEMBER_SORT.direction(query.sort.as_deref(), SortDirection::Ascending)?;
     let statuses = match &query.status {
         Some(list) => list
             .split(',')

@@ -8,11 +8,12 @@ use cubby_domain::{
 use cubby_ports::SortDirection;
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
+use utoipa::openapi::Object;
 use utoipa::{IntoParams, ToSchema};
 
 use super::fields::{Fields, Unknown, rfc3339};
 use super::page::Page;
-use crate::context::{direction, page};
+use crate::context::{SortKeys, page};
 use crate::openapi::schemas::{self as doc, with};
 use crate::{ApiError, Ctx, Reply};
 
@@ -279,6 +280,27 @@ pub(crate) async fn announce(ctx: Ctx) -> Result<Reply, ApiError> {
     )
 }
 
+/// How announcements sort.
+const ANNOUNCEMENT_SORT: SortKeys<()> = SortKeys(&[("sent_at", ())]);
+
+fn announcement_sort() -> Object {
+    with::sort(&ANNOUNCEMENT_SORT)
+}
+
+/// How threads sort.
+const THREAD_SORT: SortKeys<()> = SortKeys(&[("last_message_at", ())]);
+
+fn thread_sort() -> Object {
+    with::sort(&THREAD_SORT)
+}
+
+/// How the messages of a thread sort.
+const MESSAGE_SORT: SortKeys<()> = SortKeys(&[("sent_at", ())]);
+
+fn message_sort() -> Object {
+    with::sort(&MESSAGE_SORT)
+}
+
 /// The query of `GET /v1/threads/{id}`: the page of its messages.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -291,7 +313,7 @@ struct MessagePageQuery {
     #[param(minimum = 0, maximum = 100000, default = 0)]
     offset: Option<u64>,
     /// The order of the messages (default `sent_at`, oldest first).
-    #[param(schema_with = with::message_sort)]
+    #[param(schema_with = message_sort)]
     sort: Option<String>,
 }
 
@@ -307,7 +329,7 @@ struct AnnouncementListQuery {
     #[param(minimum = 0, maximum = 100000, default = 0)]
     offset: Option<u64>,
     /// The order (default `-sent_at`).
-    #[param(schema_with = with::announcement_sort)]
+    #[param(schema_with = announcement_sort)]
     sort: Option<String>,
 }
 
@@ -325,7 +347,8 @@ struct AnnouncementListQuery {
 pub(crate) async fn announcements(ctx: Ctx) -> Result<Reply, ApiError> {
     let query: AnnouncementListQuery = ctx.query()?;
     let page = page(query.limit, query.offset)?;
-    let direction = direction(query.sort.as_deref(), "sent_at", SortDirection::Descending)?;
+    let direction =
+        ANNOUNCEMENT_SORT.direction(query.sort.as_deref(), SortDirection::Descending)?;
     let found = ctx
         .app()
         .messages
@@ -465,7 +488,7 @@ struct ThreadListQuery {
     #[param(minimum = 0, maximum = 100000, default = 0)]
     offset: Option<u64>,
     /// The order (default `-last_message_at`).
-    #[param(schema_with = with::thread_sort)]
+    #[param(schema_with = thread_sort)]
     sort: Option<String>,
 }
 
@@ -483,11 +506,7 @@ struct ThreadListQuery {
 pub(crate) async fn threads(ctx: Ctx) -> Result<Reply, ApiError> {
     let query: ThreadListQuery = ctx.query()?;
     let page = page(query.limit, query.offset)?;
-    let direction = direction(
-        query.sort.as_deref(),
-        "last_message_at",
-        SortDirection::Descending,
-    )?;
+    let direction = THREAD_SORT.direction(query.sort.as_deref(), SortDirection::Descending)?;
     let child =
         match &query.child {
             Some(text) => Some(text.parse::<ChildId>().map_err(|_| {
@@ -523,7 +542,7 @@ pub(crate) async fn get_thread(ctx: Ctx) -> Result<Reply, ApiError> {
     let id: ThreadId = ctx.param("id")?;
     let query: MessagePageQuery = ctx.query()?;
     let page = page(query.limit, query.offset)?;
-    let direction = direction(query.sort.as_deref(), "sent_at", SortDirection::Ascending)?;
+    let direction = MESSAGE_SORT.direction(query.sort.as_deref(), SortDirection::Ascending)?;
     let (found, messages) = ctx
         .app()
         .messages

@@ -5,11 +5,12 @@ use cubby_ports::SortDirection;
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
+use utoipa::openapi::Object;
 use utoipa::{IntoParams, ToSchema};
 
 use super::fields::{self, Fields};
 use super::page::Page;
-use crate::context::{direction, page};
+use crate::context::{SortKeys, page};
 use crate::openapi::schemas::{self as doc, IfMatch, with};
 use crate::{ApiError, Ctx, Reply};
 
@@ -92,6 +93,13 @@ fn one(status: StatusCode, role: &CustomRole) -> Result<Reply, ApiError> {
     Ok(Reply::json(status, &RoleOut::custom(role))?.with_etag(role.version))
 }
 
+/// How roles sort.
+const ROLE_SORT: SortKeys<()> = SortKeys(&[("name", ())]);
+
+fn role_sort() -> Object {
+    with::sort(&ROLE_SORT)
+}
+
 /// The query of `GET /v1/roles`.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -104,7 +112,7 @@ struct RoleListQuery {
     #[param(minimum = 0, maximum = 100000, default = 0)]
     offset: Option<u64>,
     /// The order (default: the built-in roles, then the centre's own in creation order).
-    #[param(schema_with = with::role_sort)]
+    #[param(schema_with = role_sort)]
     sort: Option<String>,
 }
 
@@ -122,7 +130,7 @@ pub(crate) async fn list(ctx: Ctx) -> Result<Reply, ApiError> {
     let page = page(query.limit, query.offset)?;
     let direction = match query.sort.as_deref() {
         None => None,
-        Some(raw) => Some(direction(Some(raw), "name", SortDirection::Ascending)?),
+        Some(raw) => Some(ROLE_SORT.direction(Some(raw), SortDirection::Ascending)?),
     };
     // The centre's roles are few and listed whole (the repository's contract); the built-in
     // ones are not stored at all, so the page is cut here.

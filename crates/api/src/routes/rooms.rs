@@ -8,11 +8,12 @@ use cubby_ports::{RoomQuery, RoomSort, RoomSortKey, SortDirection};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
+use utoipa::openapi::Object;
 use utoipa::{IntoParams, ToSchema};
 
 use super::fields::{Fields, date, date_text};
 use super::page::Page;
-use crate::context::{page, sort};
+use crate::context::{SortKeys, page};
 use crate::openapi::schemas::{self as doc, IfMatch, with};
 use crate::{ApiError, Ctx, Reply};
 
@@ -239,6 +240,16 @@ pub(crate) async fn add_rule(ctx: Ctx) -> Result<Reply, ApiError> {
     one(StatusCode::CREATED, &room)
 }
 
+/// How rooms sort.
+const ROOM_SORT: SortKeys<RoomSortKey> = SortKeys(&[
+    ("created_at", RoomSortKey::CreatedAt),
+    ("name", RoomSortKey::Name),
+]);
+
+fn room_sort() -> Object {
+    with::sort(&ROOM_SORT)
+}
+
 /// The query of `GET /v1/rooms`.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -251,7 +262,7 @@ struct RoomListQuery {
     #[param(minimum = 0, maximum = 100000, default = 0)]
     offset: Option<u64>,
     /// The order (default `-created_at`).
-    #[param(schema_with = with::room_sort)]
+    #[param(schema_with = room_sort)]
     sort: Option<String>,
     /// Whether archived rooms are listed too.
     include_archived: Option<bool>,
@@ -345,12 +356,8 @@ pub(crate) async fn create(ctx: Ctx) -> Result<Reply, ApiError> {
 pub(crate) async fn list(ctx: Ctx) -> Result<Reply, ApiError> {
     let query: RoomListQuery = ctx.query()?;
     let page = page(query.limit, query.offset)?;
-    let (key, direction) = sort(
+    let (key, direction) = ROOM_SORT.parse(
         query.sort.as_deref(),
-        &[
-            ("created_at", RoomSortKey::CreatedAt),
-            ("name", RoomSortKey::Name),
-        ],
         (RoomSortKey::CreatedAt, SortDirection::Descending),
     )?;
     let room_query = RoomQuery {

@@ -6,12 +6,13 @@ use cubby_ports::{SortDirection, StaffQuery};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
+use utoipa::openapi::Object;
 use utoipa::{IntoParams, ToSchema};
 
 use super::children::NameDto;
 use super::fields::{Fields, Unknown};
 use super::page::Page;
-use crate::context::{direction, page};
+use crate::context::{SortKeys, page};
 use crate::openapi::schemas::{self as doc, IfMatch, with};
 use crate::{ApiError, Ctx, Reply};
 
@@ -120,6 +121,13 @@ fn rooms(fields: &mut Fields, list: &[String]) -> Option<Vec<RoomId>> {
     fields.check("room_ids", parsed)
 }
 
+/// How staff sort.
+const STAFF_SORT: SortKeys<()> = SortKeys(&[("name", ())]);
+
+fn staff_sort() -> Object {
+    with::sort(&STAFF_SORT)
+}
+
 /// The query of `GET /v1/staff`.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -132,7 +140,7 @@ struct StaffListQuery {
     #[param(minimum = 0, maximum = 100000, default = 0)]
     offset: Option<u64>,
     /// The order (default `name`).
-    #[param(schema_with = with::staff_sort)]
+    #[param(schema_with = staff_sort)]
     sort: Option<String>,
     /// Staff assigned to this room.
     #[param(value_type = Option<doc::Room>)]
@@ -197,7 +205,7 @@ pub(crate) async fn create(ctx: Ctx) -> Result<Reply, ApiError> {
 pub(crate) async fn list(ctx: Ctx) -> Result<Reply, ApiError> {
     let query: StaffListQuery = ctx.query()?;
     let page = page(query.limit, query.offset)?;
-    let direction = direction(query.sort.as_deref(), "name", SortDirection::Ascending)?;
+    let direction = STAFF_SORT.direction(query.sort.as_deref(), SortDirection::Ascending)?;
     let room = match &query.room {
         Some(text) => Some(
             text.parse::<RoomId>()

@@ -5,10 +5,11 @@ use cubby_app::attendance::LiveRatio;
 use cubby_domain::{Breach, RoomId};
 use cubby_ports::{BreachQuery, SortDirection};
 use serde::{Deserialize, Serialize};
+use utoipa::openapi::Object;
 use utoipa::{IntoParams, ToSchema};
 
 use super::{RatioReportOut, bad_query};
-use crate::context::{direction, page};
+use crate::context::{SortKeys, page};
 use crate::openapi::schemas::{self as doc, with};
 use crate::routes::fields::{date, date_text, rfc3339};
 use crate::routes::page::Page;
@@ -60,6 +61,13 @@ pub(crate) async fn ratio(ctx: Ctx) -> Result<Reply, ApiError> {
     Reply::ok(&LiveRatioOut::from(&found))
 }
 
+/// How ratio breaches sort.
+const BREACH_SORT: SortKeys<()> = SortKeys(&[("at", ())]);
+
+fn breach_sort() -> Object {
+    with::sort(&BREACH_SORT)
+}
+
 /// The query of `GET /v1/ratio-breaches`.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -81,7 +89,7 @@ struct BreachListQuery {
     #[param(minimum = 0, maximum = 100000, default = 0)]
     offset: Option<u64>,
     /// The order (default `-at`).
-    #[param(schema_with = with::breach_sort)]
+    #[param(schema_with = breach_sort)]
     sort: Option<String>,
 }
 
@@ -156,7 +164,7 @@ pub(crate) async fn breaches(ctx: Ctx) -> Result<Reply, ApiError> {
         },
         from: parse_day(&query.from, "from")?,
         to: parse_day(&query.to, "to")?,
-        direction: direction(query.sort.as_deref(), "at", SortDirection::Descending)?,
+        direction: BREACH_SORT.direction(query.sort.as_deref(), SortDirection::Descending)?,
         page,
     };
     let found = ctx

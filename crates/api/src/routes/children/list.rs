@@ -4,12 +4,24 @@ use cubby_domain::{EnrolmentStatus, RoomId};
 use cubby_ports::{ChildQuery, ChildSortKey, SortDirection};
 use serde::Deserialize;
 use utoipa::IntoParams;
+use utoipa::openapi::Object;
 
 use super::ChildOut;
-use crate::context::{page, sort};
+use crate::context::{SortKeys, page};
 use crate::openapi::schemas::{self as doc, with};
 use crate::routes::page::Page;
 use crate::{ApiError, Ctx, Reply};
+
+/// How children sort.
+const CHILD_SORT: SortKeys<ChildSortKey> = SortKeys(&[
+    ("name", ChildSortKey::Name),
+    ("created_at", ChildSortKey::CreatedAt),
+    ("date_of_birth", ChildSortKey::DateOfBirth),
+]);
+
+fn child_sort() -> Object {
+    with::sort(&CHILD_SORT)
+}
 
 /// The query of `GET /v1/children`.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -23,7 +35,7 @@ struct ChildListQuery {
     #[param(minimum = 0, maximum = 100000, default = 0)]
     offset: Option<u64>,
     /// The order (default `name`).
-    #[param(schema_with = with::child_sort)]
+    #[param(schema_with = child_sort)]
     sort: Option<String>,
     /// Children of this room.
     #[param(value_type = Option<doc::Room>)]
@@ -53,13 +65,8 @@ struct ChildListQuery {
 pub(crate) async fn list(ctx: Ctx) -> Result<Reply, ApiError> {
     let query: ChildListQuery = ctx.query()?;
     let page = page(query.limit, query.offset)?;
-    let (key, direction) = sort(
+    let (key, direction) = CHILD_SORT.parse(
         query.sort.as_deref(),
-        &[
-            ("name", ChildSortKey::Name),
-            ("created_at", ChildSortKey::CreatedAt),
-            ("date_of_birth", ChildSortKey::DateOfBirth),
-        ],
         (ChildSortKey::Name, SortDirection::Ascending),
     )?;
     let invalid =

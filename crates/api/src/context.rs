@@ -178,49 +178,66 @@ pub(crate) fn page(limit: Option<u32>, offset: Option<u64>) -> Result<PageReques
         .map_err(|error| ApiError::bad_request("request.invalid_query", error.to_string()))
 }
 
-/// A sort from the `sort` query parameter: a key, with `-` in front for descending.
-///
-/// # Errors
-///
-/// `400 request.invalid_query` naming the keys allowed.
-pub(crate) fn sort<K: Copy>(
-    raw: Option<&str>,
-    keys: &[(&str, K)],
-    default: (K, SortDirection),
-) -> Result<(K, SortDirection), ApiError> {
-    let Some(raw) = raw else {
-        return Ok(default);
-    };
-    let (name, direction) = match raw.strip_prefix('-') {
-        Some(name) => (name, SortDirection::Descending),
-        None => (raw, SortDirection::Ascending),
-    };
-    keys.iter()
-        .find(|(key, _)| *key == name)
-        .map(|(_, key)| (*key, direction))
-        .ok_or_else(|| {
-            let allowed: Vec<&str> = keys.iter().map(|(key, _)| *key).collect();
-            ApiError::bad_request(
-                "request.invalid_query",
-                format!(
-                    "sort must be one of {}, optionally with a leading -",
-                    allowed.join(", ")
-                ),
-            )
-        })
+/// The keys a list sorts by, each with its name in the `sort` query parameter: the one list
+/// that both the handler parses and the document offers (`with::sort`).
+pub(crate) struct SortKeys<K: 'static>(pub(crate) &'static [(&'static str, K)]);
+
+impl<K: Copy> SortKeys<K> {
+    /// The sort the `sort` query parameter names: a key, with `-` in front for descending;
+    /// `default` without one.
+    ///
+    /// # Errors
+    ///
+    /// `400 request.invalid_query` naming the keys allowed.
+    pub(crate) fn parse(
+        &self,
+        raw: Option<&str>,
+        default: (K, SortDirection),
+    ) -> Result<(K, SortDirection), ApiError> {
+        let Some(raw) = raw else {
+            return Ok(default);
+        };
+        let (name, direction) = match raw.strip_prefix('-') {
+            Some(name) => (name, SortDirection::Descending),
+            None => (raw, SortDirection::Ascending),
+        };
+        self.0
+            .iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, key)| (*key, direction))
+            .ok_or_else(|| {
+                let allowed: Vec<&str> = self.names().collect();
+                ApiError::bad_request(
+                    "request.invalid_query",
+                    format!(
+                        "sort must be one of {}, optionally with a leading -",
+                        allowed.join(", ")
+                    ),
+                )
+            })
+    }
+
+    /// The keys' names, in order.
+    pub(crate) fn names(&self) -> impl Iterator<Item = &'static str> {
+        self.0.iter().map(|(name, _)| *name)
+    }
 }
 
-/// The direction of a list with one sort key, from the `sort` query parameter: `key` or `-key`.
-///
-/// # Errors
-///
-/// `400 request.invalid_query` naming the key allowed.
-pub(crate) fn direction(
-    raw: Option<&str>,
-    key: &str,
-    default: SortDirection,
-) -> Result<SortDirection, ApiError> {
-    sort(raw, &[(key, ())], ((), default)).map(|((), direction)| direction)
+impl SortKeys<()> {
+    /// The direction of a list with one sort key, from the `sort` query parameter: `key` or
+    /// `-key`; `default` without one.
+    ///
+    /// # Errors
+    ///
+    /// `400 request.invalid_query` naming the key allowed.
+    pub(crate) fn direction(
+        &self,
+        raw: Option<&str>,
+        default: SortDirection,
+    ) -> Result<SortDirection, ApiError> {
+        self.parse(raw, ((), default))
+            .map(|((), direction)| direction)
+    }
 }
 
 /// `body` with every number literal outside strings that is a whole float within the range

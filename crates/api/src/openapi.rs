@@ -11,10 +11,6 @@ mod docs;
 mod refine;
 mod responses;
 pub(crate) mod schemas;
-pub(crate) mod shapes;
-pub(crate) mod shapes_day;
-pub(crate) mod shapes_messages;
-pub(crate) mod shapes_work;
 #[cfg(test)]
 mod tests;
 mod with_lists;

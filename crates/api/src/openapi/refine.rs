@@ -1,7 +1,8 @@
 //! Rules across the fields of a request body, which derives cannot state, added to the
 //! document as JSON Schema: which fields an attendance event of each kind needs, that a
 //! correction voids or re-times, what an upload of each purpose may be, that a restriction
-//! restricts something, and that ratio bands start at 0 months.
+//! restricts something, and that ratio bands start at 0 months. Also, the items of each page
+//! refer to their component rather than repeat it.
 
 use cubby_domain::FilePurpose;
 use serde_json::{Value, json};
@@ -25,11 +26,37 @@ pub(super) fn refine(doc: &mut Value) {
             schema.extend(rule);
         }
     }
+    pages_refer_to_their_items(doc);
     if let Some(Value::Object(bands)) =
         doc.pointer_mut("/components/schemas/RuleIn/properties/bands")
     {
         let first = json!({ "allOf": [component("AgeBand"), { "properties": { "from_months": { "const": 0 } } }] });
         bands.insert("prefixItems".to_owned(), json!([first]));
+    }
+}
+
+/// utoipa 5 names a page of `T` `Page_T` but writes `T`'s schema into it whole: its items
+/// refer to `T`'s component instead, as every other use of `T` does.
+fn pages_refer_to_their_items(doc: &mut Value) {
+    let Some(Value::Object(schemas)) = doc.pointer_mut("/components/schemas") else {
+        return;
+    };
+    let pages: Vec<(String, String)> = schemas
+        .keys()
+        .filter_map(|name| {
+            let item = name.strip_prefix("Page_")?;
+            schemas
+                .contains_key(item)
+                .then(|| (name.clone(), item.to_owned()))
+        })
+        .collect();
+    for (page, item) in pages {
+        if let Some(items) = schemas
+            .get_mut(&page)
+            .and_then(|page| page.pointer_mut("/properties/items/items"))
+        {
+            *items = component(&item);
+        }
     }
 }
 

@@ -199,6 +199,43 @@ fn every_paged_list_documents_its_sort_keys() {
 }
 
 #[test]
+fn every_list_answers_one_page_shape_whose_items_refer_to_their_component() {
+    let spec = spec();
+    let schemas = spec["components"]["schemas"].as_object().unwrap();
+    let pages: Vec<(&String, &Value)> = schemas
+        .iter()
+        .filter(|(name, _)| name.starts_with("Page_"))
+        .collect();
+    // The eleven paged lists' items: a thread's messages are a page too, and no list has a
+    // page of its own.
+    assert_eq!(
+        pages.len(),
+        11,
+        "{:?}",
+        pages.iter().map(|p| p.0).collect::<Vec<_>>()
+    );
+    assert!(!schemas.keys().any(|name| name.ends_with("Page")));
+    for (name, page) in pages {
+        let item = name.trim_start_matches("Page_");
+        assert!(schemas.contains_key(item), "{name}");
+        assert_eq!(
+            page["properties"]["items"]["items"]["$ref"],
+            format!("#/components/schemas/{item}"),
+            "{name}"
+        );
+        for field in ["items", "total", "limit", "offset"] {
+            assert!(
+                page["required"]
+                    .as_array()
+                    .unwrap()
+                    .contains(&Value::from(field)),
+                "{name}.{field}"
+            );
+        }
+    }
+}
+
+#[test]
 fn optional_answer_fields_are_left_out_never_null() {
     let spec = spec();
     for (schema, field) in [

@@ -9,6 +9,7 @@ use utoipa::PartialSchema;
 use utoipa::openapi::schema::{Object, Schema, SchemaType, Type};
 
 use super::schemas::{Contact, WS, array, id_pattern, one_of, string};
+use crate::context::SortKeys;
 
 /// Permissions by name.
 pub(crate) fn permissions() -> Schema {
@@ -116,69 +117,16 @@ pub(crate) fn settable_membership_status_or_null() -> Object {
     schema
 }
 
-fn sort(keys: &[&str]) -> Object {
+/// The values of a `sort` query parameter: each of `keys`, ascending, and with a leading `-`
+/// for descending.
+pub(crate) fn sort<K: Copy>(keys: &SortKeys<K>) -> Object {
     one_of(
-        keys.iter()
-            .flat_map(|key| [key.to_string(), format!("-{key}")])
+        keys.names()
+            .flat_map(|key| [key.to_owned(), format!("-{key}")])
             .collect::<Vec<_>>()
             .iter()
             .map(String::as_str),
     )
-}
-
-/// How rooms sort (a leading `-` for descending).
-pub(crate) fn room_sort() -> Object {
-    sort(&["created_at", "name"])
-}
-
-/// How children sort (a leading `-` for descending).
-pub(crate) fn child_sort() -> Object {
-    sort(&["name", "created_at", "date_of_birth"])
-}
-
-/// How members sort (a leading `-` for descending).
-pub(crate) fn member_sort() -> Object {
-    sort(&["created_at"])
-}
-
-/// How roles sort (a leading `-` for descending).
-pub(crate) fn role_sort() -> Object {
-    sort(&["name"])
-}
-
-/// How invitations sort (a leading `-` for descending).
-pub(crate) fn invitation_sort() -> Object {
-    sort(&["created_at"])
-}
-
-/// How audit events sort (a leading `-` for descending).
-pub(crate) fn audit_sort() -> Object {
-    sort(&["at"])
-}
-
-/// How staff sort (a leading `-` for descending).
-pub(crate) fn staff_sort() -> Object {
-    sort(&["name"])
-}
-
-/// How ratio breaches sort (a leading `-` for descending).
-pub(crate) fn breach_sort() -> Object {
-    sort(&["at"])
-}
-
-/// How announcements sort (a leading `-` for descending).
-pub(crate) fn announcement_sort() -> Object {
-    sort(&["sent_at"])
-}
-
-/// How threads sort (a leading `-` for descending).
-pub(crate) fn thread_sort() -> Object {
-    sort(&["last_message_at"])
-}
-
-/// How the messages of a thread sort (a leading `-` for descending).
-pub(crate) fn message_sort() -> Object {
-    sort(&["sent_at"])
 }
 
 /// A comma-separated list of member statuses.

@@ -5,10 +5,12 @@ use cubby_ports::{AuditQuery, SortDirection};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
+use utoipa::openapi::Object;
 use utoipa::{IntoParams, ToSchema};
 
 use super::fields;
-use crate::context::{direction, page};
+use super::page::Page;
+use crate::context::{SortKeys, page};
 use crate::openapi::schemas::{self as doc, with};
 use crate::{ApiError, Ctx, Reply};
 
@@ -53,13 +55,11 @@ impl From<&AuditEvent> for EventOut {
     }
 }
 
-/// A page of audit events, newest first.
-#[derive(Debug, Serialize, ToSchema)]
-struct EventPage {
-    items: Vec<EventOut>,
-    total: u64,
-    limit: u32,
-    offset: u64,
+/// How audit events sort.
+const AUDIT_SORT: SortKeys<()> = SortKeys(&[("at", ())]);
+
+fn audit_sort() -> Object {
+    with::sort(&AUDIT_SORT)
 }
 
 /// The query of `GET /v1/audit`.
@@ -74,7 +74,7 @@ struct AuditListQuery {
     #[param(minimum = 0, maximum = 100000, default = 0)]
     offset: Option<u64>,
     /// The order (default `-at`).
-    #[param(schema_with = with::audit_sort)]
+    #[param(schema_with = audit_sort)]
     sort: Option<String>,
     /// Events by this actor: a user id, or `system:<job>`.
     actor: Option<String>,
@@ -98,12 +98,12 @@ struct AuditListQuery {
     path = "/v1/audit",
     tag = "audit",
     params(AuditListQuery),
-    responses((status = 200, description = "A page of events", body = EventPage))
+    responses((status = 200, description = "A page of events", body = Page<EventOut>))
 )]
 pub(crate) async fn list(ctx: Ctx) -> Result<Reply, ApiError> {
     let query: AuditListQuery = ctx.query()?;
     let page = page(query.limit, query.offset)?;
-    let direction = direction(query.sort.as_deref(), "at", SortDirection::Descending)?;
+    let direction = AUDIT_SORT.direction(query.sort.as_deref(), SortDirection::Descending)?;
     let invalid = |what: &str| ApiError::bad_request("request.invalid_query", what.to_owned());
     let action = match query.action.as_deref() {
         Some(action) => Some(
@@ -130,10 +130,5 @@ pub(crate) async fn list(ctx: Ctx) -> Result<Reply, ApiError> {
         page,
     };
     let found = ctx.app().audit.list(ctx.scope()?, &filter).await?;
-    Reply::ok(&EventPage {
-        items: found.items.iter().map(EventOut::from).collect(),
-        total: found.total,
-        limit: page.limit(),
-        offset: page.offset(),
-    })
+    Reply::ok(&Page::of(&found, page, EventOut::from))
 }

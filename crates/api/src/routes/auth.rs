@@ -10,14 +10,13 @@ use cubby_domain::SessionId;
 use http::{HeaderValue, StatusCode, header};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 use utoipa::ToSchema;
 
-use super::fields::omit_nulls;
+use super::navigation::Navigation;
 use crate::cookies::{self, SameSite};
-use crate::openapi::schemas as doc;
-use crate::openapi::shapes as shape;
+use crate::openapi::schemas::{self as doc, with};
 use crate::pipeline::{check_csrf, check_origin};
 use crate::{ApiError, Ctx, Reply};
 
@@ -110,6 +109,124 @@ fn sign_in_error(error: SignInError, refused_code: &'static str) -> ApiError {
     }
 }
 
+/// `Bearer`.
+#[derive(Serialize, ToSchema)]
+enum BearerType {
+    /// Tokens in the body.
+    Bearer,
+}
+
+/// `cookie`.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+enum CookieType {
+    /// Tokens in `__Host-` cookies.
+    Cookie,
+}
+
+/// A session opened in bearer mode: the tokens are in the body.
+#[derive(Serialize, ToSchema)]
+#[schema(as = BearerSession)]
+pub(crate) struct BearerSessionOut {
+    token_type: BearerType,
+    /// The access token (a JWT), for `Authorization: Bearer`.
+    access_token: String,
+    /// Seconds until the access token expires.
+    #[schema(minimum = 0)]
+    expires_in: i64,
+    /// The refresh token: send it to `POST /v1/auth/refresh`.
+    refresh_token: String,
+    /// Seconds until the session ends, however often it is refreshed.
+    #[schema(minimum = 0)]
+    refresh_expires_in: i64,
+    #[schema(value_type = doc::Session)]
+    session_id: String,
+    tenant: TenantOut,
+}
+
+/// A session opened in cookie mode: the tokens are in `__Host-` cookies, never in the body.
+#[derive(Serialize, ToSchema)]
+#[schema(as = CookieSession)]
+pub(crate) struct CookieSessionOut {
+    token_type: CookieType,
+    /// Seconds until the access cookie expires.
+    #[schema(minimum = 0)]
+    expires_in: i64,
+    /// Seconds until the session ends.
+    #[schema(minimum = 0)]
+    refresh_expires_in: i64,
+    /// The CSRF token (also in the `__Host-cubby_csrf` cookie): send it in `X-CSRF-Token` on
+    /// every `POST`, `PUT`, `PATCH` and `DELETE`.
+    csrf_token: String,
+    #[schema(value_type = doc::Session)]
+    session_id: String,
+    tenant: TenantOut,
+}
+
+/// A new session, in the mode the client asked for.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+#[schema(as = SignedIn)]
+pub(crate) enum SignedInOut {
+    /// Bearer mode (the default).
+    Bearer(BearerSessionOut),
+    /// Cookie mode.
+    Cookie(CookieSessionOut),
+}
+
+/// The caller's user.
+#[derive(Serialize, ToSchema)]
+#[schema(as = ContextUser)]
+struct ContextUserOut {
+    #[schema(value_type = doc::User)]
+    id: String,
+    /// An e-mail address, lowercase.
+    email: String,
+    email_verified: bool,
+}
+
+/// The caller's membership of the centre.
+#[derive(Serialize, ToSchema)]
+#[schema(as = ContextMembership)]
+struct ContextMembershipOut {
+    #[schema(value_type = doc::Membership)]
+    id: String,
+    #[schema(schema_with = with::roles)]
+    roles: Vec<String>,
+    #[schema(schema_with = with::membership_status)]
+    status: &'static str,
+    #[schema(schema_with = with::entitlements)]
+    entitlements: Vec<&'static str>,
+    entitlements_version: u64,
+}
+
+/// The caller's session.
+#[derive(Serialize, ToSchema)]
+#[schema(as = ContextSession)]
+struct ContextSessionOut {
+    /// Absent for a session without an id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = doc::Session, required = false)]
+    id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = with::time, required = false)]
+    expires_at: Option<String>,
+}
+
+/// Who the caller is, in which centre, with what they may do and what to draw.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Context)]
+struct ContextOut {
+    user: ContextUserOut,
+    tenant: TenantOut,
+    membership: ContextMembershipOut,
+    /// What the caller may do now.
+    #[schema(schema_with = with::permissions)]
+    permissions: Vec<&'static str>,
+    navigation: Navigation,
+    session: ContextSessionOut,
+}
+
 /// The answer to a sign-in or refresh, in the client's mode.
 pub(crate) fn signed_in(ctx: &Ctx, mode: Mode, session: SignedIn) -> Result<Reply, ApiError> {
     let tenant = TenantOut {
@@ -121,24 +238,24 @@ pub(crate) fn signed_in(ctx: &Ctx, mode: Mode, session: SignedIn) -> Result<Repl
     let expires_in = seconds_until(session.access.expires_at);
     let refresh_expires_in = seconds_until(session.session.expires_at);
     match mode {
-        Mode::Bearer => Reply::ok(&json!({
-            "token_type": "Bearer",
-            "access_token": session.access.token,
-            "expires_in": expires_in,
-            "refresh_token": session.refresh_token.expose_secret(),
-            "refresh_expires_in": refresh_expires_in,
-            "session_id": session.session.id.to_string(),
-            "tenant": tenant,
+        Mode::Bearer => Reply::ok(&SignedInOut::Bearer(BearerSessionOut {
+            token_type: BearerType::Bearer,
+            access_token: session.access.token,
+            expires_in,
+            refresh_token: session.refresh_token.expose_secret().to_owned(),
+            refresh_expires_in,
+            session_id: session.session.id.to_string(),
+            tenant,
         })),
         Mode::Cookie => {
             let csrf = ctx.config().csrf.issue(session.session.id);
-            let reply = Reply::ok(&json!({
-                "token_type": "cookie",
-                "expires_in": expires_in,
-                "refresh_expires_in": refresh_expires_in,
-                "csrf_token": csrf,
-                "session_id": session.session.id.to_string(),
-                "tenant": tenant,
+            let reply = Reply::ok(&SignedInOut::Cookie(CookieSessionOut {
+                token_type: CookieType::Cookie,
+                expires_in,
+                refresh_expires_in,
+                csrf_token: csrf.clone(),
+                session_id: session.session.id.to_string(),
+                tenant,
             }))?;
             Ok(with_cookies(
                 reply,
@@ -189,7 +306,7 @@ fn with_cookies(mut reply: Reply, values: &[String]) -> Reply {
     responses(
         (status = 200, description = "The session, in the mode asked for; in cookie mode with \
             the `__Host-cubby_access`, `__Host-cubby_refresh` and `__Host-cubby_csrf` cookies",
-            body = shape::SignedIn, headers(("Set-Cookie" = String, description = "The session's cookies, in cookie mode"))),
+            body = SignedInOut, headers(("Set-Cookie" = String, description = "The session's cookies, in cookie mode"))),
         (status = 401, description = "The centre, address or password is not right, or the \
             account cannot sign in (`auth.invalid_credentials`), with `WWW-Authenticate: Bearer`"),
         (status = 403, description = "Cookie mode from an origin that is not allowed \
@@ -225,7 +342,7 @@ pub(crate) async fn login(ctx: Ctx) -> Result<Reply, ApiError> {
     tag = "auth",
     request_body = ExchangeIn,
     responses(
-        (status = 200, description = "The session, in the mode asked for", body = shape::SignedIn,
+        (status = 200, description = "The session, in the mode asked for", body = SignedInOut,
             headers(("Set-Cookie" = String, description = "The session's cookies, in cookie mode"))),
         (status = 400, description = "The user belongs to several centres: send `tenant_code` \
             (`auth.tenant_required`), or the body cannot be read"),
@@ -265,7 +382,7 @@ pub(crate) async fn exchange(ctx: Ctx) -> Result<Reply, ApiError> {
         no body in cookie mode, where the `__Host-cubby_refresh` cookie is read"),
     responses(
         (status = 200, description = "A new access token and a new refresh token, in the mode \
-            of the refresh", body = shape::SignedIn,
+            of the refresh", body = SignedInOut,
             headers(("Set-Cookie" = String, description = "The session's cookies, in cookie mode"))),
         (status = 401, description = "No refresh token (`auth.required`), or one that is not \
             valid, expired or already used (`auth.invalid_token`)"),
@@ -324,33 +441,79 @@ pub(crate) async fn logout(ctx: Ctx) -> Result<Reply, ApiError> {
     get,
     path = "/v1/me/context",
     tag = "auth",
-    responses((status = 200, description = "The caller's context", body = shape::Context))
+    responses((status = 200, description = "The caller's context", body = ContextOut))
 )]
 pub(crate) async fn context(ctx: Ctx) -> Result<Reply, ApiError> {
     let session = ctx.session()?;
     let (user, tenant, membership) = ctx.app().auth.context(&session.scope).await?;
-    Reply::ok(&omit_nulls(json!({
-        "user": { "id": user.id.to_string(), "email": user.email.as_str(), "email_verified": user.email_verified },
-        "tenant": TenantOut {
+    Reply::ok(&ContextOut {
+        user: ContextUserOut {
+            id: user.id.to_string(),
+            email: user.email.as_str().to_owned(),
+            email_verified: user.email_verified,
+        },
+        tenant: TenantOut {
             id: tenant.id.to_string(),
             code: tenant.code.to_string(),
             name: tenant.name.as_str().to_owned(),
             time_zone: tenant.time_zone.name().to_owned(),
         },
-        "membership": {
-            "id": membership.id.to_string(),
-            "roles": membership.roles.iter().map(ToString::to_string).collect::<Vec<_>>(),
-            "status": membership.status.as_str(),
-            "entitlements": membership.entitlements.iter().map(|e| e.as_str()).collect::<Vec<_>>(),
-            "entitlements_version": session.scope.entitlements_version(),
+        membership: ContextMembershipOut {
+            id: membership.id.to_string(),
+            roles: membership.roles.iter().map(ToString::to_string).collect(),
+            status: membership.status.as_str(),
+            entitlements: membership.entitlements.iter().map(|e| e.as_str()).collect(),
+            entitlements_version: session.scope.entitlements_version(),
         },
-        "permissions": session.scope.permissions().iter().map(|p| p.as_str()).collect::<Vec<_>>(),
-        "navigation": super::navigation::Navigation::of(session.scope.permissions()),
-        "session": {
-            "id": session.session_id.map(|id| id.to_string()),
-            "expires_at": session.expires_at.format(&time::format_description::well_known::Rfc3339).ok(),
+        permissions: session
+            .scope
+            .permissions()
+            .iter()
+            .map(|p| p.as_str())
+            .collect(),
+        navigation: Navigation::of(session.scope.permissions()),
+        session: ContextSessionOut {
+            id: session.session_id.map(|id| id.to_string()),
+            expires_at: session.expires_at.format(&Rfc3339).ok(),
         },
-    })))
+    })
+}
+
+/// A public key that verifies access tokens (RFC 7517).
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = Jwk)]
+struct JwkOut {
+    /// `OKP` or `RSA`.
+    kty: String,
+    /// The curve, for `OKP`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    crv: Option<String>,
+    /// The public key, for `OKP`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    x: Option<String>,
+    /// The modulus, for `RSA`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    n: Option<String>,
+    /// The exponent, for `RSA`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    e: Option<String>,
+    kid: String,
+    alg: String,
+    #[serde(rename = "use")]
+    usage: String,
+}
+
+/// The public keys that verify access tokens.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = Jwks)]
+struct JwksOut {
+    keys: Vec<JwkOut>,
 }
 
 /// `GET /.well-known/jwks.json`: the public keys that verify Cubby's access tokens.
@@ -359,10 +522,14 @@ pub(crate) async fn context(ctx: Ctx) -> Result<Reply, ApiError> {
     path = "/.well-known/jwks.json",
     tag = "auth",
     responses((status = 200, description = "The public keys (none when a shared secret signs)",
-        body = shape::Jwks, headers(("Cache-Control" = String))))
+        body = JwksOut, headers(("Cache-Control" = String))))
 )]
 pub(crate) async fn jwks(ctx: Ctx) -> Result<Reply, ApiError> {
-    Ok(Reply::ok(&ctx.app().sessions.jwks())?.with_header(
+    // The application publishes the set in RFC 7517's form; reading it into the wire type
+    // keeps the answer to what the document says (a member it does not know is an error).
+    let keys: JwksOut = serde_json::from_value(ctx.app().sessions.jwks())
+        .map_err(|error| ApiError::internal(Box::new(error)))?;
+    Ok(Reply::ok(&keys)?.with_header(
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=300"),
     ))

@@ -3,28 +3,77 @@
 use cubby_app::centre::SettingsChanges;
 use cubby_domain::time_of_day::{clock_time, parse_clock_time};
 use cubby_domain::{RatioEnforcement, Tenant};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::fields::{Fields, Unknown, nullable, omit_nulls};
-use crate::openapi::schemas::{IfMatch, with};
-use crate::openapi::shapes::Centre;
+use super::fields::{Fields, Unknown, nullable};
+use crate::openapi::schemas::{self as doc, IfMatch, with};
 use crate::{ApiError, Ctx, Reply};
 
+/// How a centre answers a check-in that breaks its ratio.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[schema(as = RatioEnforcement)]
+enum RatioEnforcementOut {
+    /// Accept it with a warning.
+    Warn,
+    /// Refuse it (409 `ratio.would_breach`).
+    Refuse,
+}
+
+impl From<RatioEnforcement> for RatioEnforcementOut {
+    fn from(enforcement: RatioEnforcement) -> Self {
+        match enforcement {
+            RatioEnforcement::Warn => Self::Warn,
+            RatioEnforcement::Refuse => Self::Refuse,
+        }
+    }
+}
+
+/// A centre's settings.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = CentreSettings)]
+struct CentreSettingsOut {
+    ratio_enforcement: RatioEnforcementOut,
+    /// When the centre closes (`HH:MM`); absent when not set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = with::clock_time, required = false)]
+    closing_time: Option<String>,
+}
+
+/// The caller's centre.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Centre)]
+struct CentreOut {
+    #[schema(value_type = doc::Tenant)]
+    id: String,
+    code: String,
+    name: String,
+    /// An IANA time zone (`Europe/London`).
+    time_zone: String,
+    settings: CentreSettingsOut,
+    #[schema(minimum = 1)]
+    version: u64,
+}
+
+impl From<&Tenant> for CentreOut {
+    fn from(tenant: &Tenant) -> Self {
+        Self {
+            id: tenant.id.to_string(),
+            code: tenant.code.to_string(),
+            name: tenant.name.as_str().to_owned(),
+            time_zone: tenant.time_zone.name().to_owned(),
+            settings: CentreSettingsOut {
+                ratio_enforcement: tenant.settings.ratio_enforcement.into(),
+                closing_time: tenant.settings.closing_time.map(clock_time),
+            },
+            version: tenant.version.get(),
+        }
+    }
+}
+
 fn centre(tenant: &Tenant) -> Result<Reply, ApiError> {
-    Ok(Reply::ok(&omit_nulls(json!({
-        "id": tenant.id.to_string(),
-        "code": tenant.code.to_string(),
-        "name": tenant.name.as_str(),
-        "time_zone": tenant.time_zone.name(),
-        "settings": {
-            "ratio_enforcement": tenant.settings.ratio_enforcement.as_str(),
-            "closing_time": tenant.settings.closing_time.map(clock_time),
-        },
-        "version": tenant.version.get(),
-    })))?
-    .with_etag(tenant.version))
+    Ok(Reply::ok(&CentreOut::from(tenant))?.with_etag(tenant.version))
 }
 
 /// `GET /v1/centre`: the caller's centre, its time zone and settings, with its `ETag`.
@@ -32,7 +81,7 @@ fn centre(tenant: &Tenant) -> Result<Reply, ApiError> {
     get,
     path = "/v1/centre",
     tag = "centre",
-    responses((status = 200, description = "The centre", body = Centre, headers(("ETag" = String))))
+    responses((status = 200, description = "The centre", body = CentreOut, headers(("ETag" = String))))
 )]
 pub(crate) async fn get(ctx: Ctx) -> Result<Reply, ApiError> {
     let tenant = ctx.app().centre.get(ctx.scope()?).await?;
@@ -44,7 +93,7 @@ pub(crate) async fn get(ctx: Ctx) -> Result<Reply, ApiError> {
 #[serde(deny_unknown_fields)]
 struct SettingsIn {
     /// `warn` or `refuse` (`null` keeps it).
-    #[schema(value_type = Option<crate::openapi::shapes::RatioEnforcement>)]
+    #[schema(value_type = Option<RatioEnforcementOut>)]
     ratio_enforcement: Option<String>,
     /// `HH:MM` in the centre's time zone; `null` clears it.
     #[serde(default, deserialize_with = "nullable")]
@@ -60,7 +109,7 @@ struct SettingsIn {
     tag = "centre",
     params(IfMatch),
     request_body = SettingsIn,
-    responses((status = 200, description = "The centre", body = Centre, headers(("ETag" = String))))
+    responses((status = 200, description = "The centre", body = CentreOut, headers(("ETag" = String))))
 )]
 pub(crate) async fn update(ctx: Ctx) -> Result<Reply, ApiError> {
     let expected = ctx.if_match()?;

@@ -186,20 +186,3 @@ impl Coded for cubby_domain::FileError {
         cubby_domain::FileError::code(self)
     }
 }
-
-/// `value` without the object fields that are `null`, at every depth: an optional field of an
-/// answer is left out when it has no value, never sent as `null`.
-pub(crate) fn omit_nulls(mut value: serde_json::Value) -> serde_json::Value {
-    fn strip(value: &mut serde_json::Value) {
-        match value {
-            serde_json::Value::Object(fields) => {
-                fields.retain(|_, field| !field.is_null());
-                fields.values_mut().for_each(strip);
-            }
-            serde_json::Value::Array(items) => items.iter_mut().for_each(strip),
-            _ => {}
-        }
-    }
-    strip(&mut value);
-    value
-}

@@ -7,14 +7,15 @@ use http::StatusCode;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
+use utoipa::openapi::Object;
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::{Mode, signed_in};
 use super::fields::{self, Fields};
-use crate::context::{direction, page};
+use super::page::Page;
+use crate::context::{SortKeys, page};
 use crate::error::FieldError;
 use crate::openapi::schemas::{self as doc, IfMatch, with};
-use crate::openapi::shapes::SignedIn;
 use crate::pipeline::check_origin;
 use crate::{ApiError, Ctx, Reply};
 
@@ -103,15 +104,6 @@ impl InvitationOut {
     }
 }
 
-/// A page of invitations, newest first.
-#[derive(Debug, Serialize, ToSchema)]
-struct InvitationPage {
-    items: Vec<InvitationOut>,
-    total: u64,
-    limit: u32,
-    offset: u64,
-}
-
 /// The body of `POST /v1/invitations`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -129,6 +121,13 @@ struct InvitationIn {
     expires_in_hours: Option<i64>,
 }
 
+/// How invitations sort.
+const INVITATION_SORT: SortKeys<()> = SortKeys(&[("created_at", ())]);
+
+fn invitation_sort() -> Object {
+    with::sort(&INVITATION_SORT)
+}
+
 /// The query of `GET /v1/invitations`.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -141,7 +140,7 @@ struct InvitationListQuery {
     #[param(minimum = 0, maximum = 100000, default = 0)]
     offset: Option<u64>,
     /// The order (default `-created_at`).
-    #[param(schema_with = with::invitation_sort)]
+    #[param(schema_with = invitation_sort)]
     sort: Option<String>,
     /// Invitations of this status.
     #[param(value_type = Option<InvitationFilter>, inline)]
@@ -217,16 +216,12 @@ pub(crate) async fn create(ctx: Ctx) -> Result<Reply, ApiError> {
     path = "/v1/invitations",
     tag = "invitations",
     params(InvitationListQuery),
-    responses((status = 200, description = "A page of invitations", body = InvitationPage))
+    responses((status = 200, description = "A page of invitations", body = Page<InvitationOut>))
 )]
 pub(crate) async fn list(ctx: Ctx) -> Result<Reply, ApiError> {
     let query: InvitationListQuery = ctx.query()?;
     let page = page(query.limit, query.offset)?;
-    let direction = direction(
-        query.sort.as_deref(),
-        "created_at",
-        SortDirection::Descending,
-    )?;
+    let direction = INVITATION_SORT.direction(query.sort.as_deref(), SortDirection::Descending)?;
     let status = match &query.status {
         Some(status) => Some(InvitationStatus::parse(status).ok_or_else(|| {
             ApiError::bad_request(
@@ -248,16 +243,7 @@ pub(crate) async fn list(ctx: Ctx) -> Result<Reply, ApiError> {
             },
         )
         .await?;
-    Reply::ok(&InvitationPage {
-        items: found
-            .items
-            .iter()
-            .map(|i| InvitationOut::of(i, None))
-            .collect(),
-        total: found.total,
-        limit: page.limit(),
-        offset: page.offset(),
-    })
+    Reply::ok(&Page::of(&found, page, |i| InvitationOut::of(i, None)))
 }
 
 /// `GET /v1/invitations/{id}`: one invitation (without its token).
@@ -309,7 +295,7 @@ pub(crate) async fn revoke(ctx: Ctx) -> Result<Reply, ApiError> {
     request_body = AcceptIn,
     responses(
         (status = 200, description = "The new member's session, in the mode asked for",
-            body = SignedIn,
+            body = super::auth::SignedInOut,
             headers(("Set-Cookie" = String, description = "The session's cookies, in cookie mode"))),
         (status = 403, description = "Cookie mode from an origin that is not allowed \
             (`auth.origin_not_allowed`)"),

@@ -2,34 +2,102 @@
 //! centre asks for, and where it stands.
 
 use cubby_app::jobs::JobRequest;
-use cubby_domain::{JobId, JobRecord};
+use cubby_domain::{JobId, JobRecord, JobStatus};
 use http::StatusCode;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::fields::{omit_nulls, rfc3339};
+use super::fields::rfc3339;
 use crate::openapi::schemas::{self as doc, with};
-use crate::openapi::shapes_work::Job;
 use crate::{ApiError, Ctx, Reply};
 
-fn job(record: &JobRecord) -> Value {
-    omit_nulls(json!({
-        "id": record.id.to_string(),
-        "kind": record.kind,
-        "status": record.status.as_str(),
-        "attempts": record.attempts,
-        "progress": { "done": record.done, "total": record.total },
-        "errors": record.errors,
-        "result_file_id": record.result_file.map(|f| f.to_string()),
-        "requested_by": record.requested_by.to_string(),
-        "created_at": rfc3339(record.created_at),
-        "updated_at": rfc3339(record.updated_at),
-    }))
+/// Where a job stands.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[schema(as = JobStatus)]
+enum JobStatusOut {
+    /// Waiting for a worker.
+    Queued,
+    /// Being worked on.
+    Running,
+    /// Done.
+    Succeeded,
+    /// Done, unsuccessfully (an import with wrong rows).
+    Failed,
+    /// Given up on after its attempts.
+    Dead,
+}
+
+impl From<JobStatus> for JobStatusOut {
+    fn from(status: JobStatus) -> Self {
+        match status {
+            JobStatus::Queued => Self::Queued,
+            JobStatus::Running => Self::Running,
+            JobStatus::Succeeded => Self::Succeeded,
+            JobStatus::Failed => Self::Failed,
+            JobStatus::Dead => Self::Dead,
+        }
+    }
+}
+
+/// How far a job is.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Progress)]
+struct ProgressOut {
+    done: u64,
+    /// Units in all, once known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false, nullable = false)]
+    total: Option<u64>,
+}
+
+/// Background work a centre asked for.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Job)]
+struct JobOut {
+    #[schema(value_type = doc::Job)]
+    id: String,
+    /// What it does (`attendance_report`, `roster_import`).
+    kind: String,
+    status: JobStatusOut,
+    attempts: u32,
+    progress: ProgressOut,
+    /// What went wrong: the latest attempt's error, or an import's errors by row and column.
+    errors: Vec<String>,
+    /// The report it wrote.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = doc::File, required = false)]
+    result_file_id: Option<String>,
+    /// Who asked for it: a user id, or `system:<job>`.
+    requested_by: String,
+    #[schema(value_type = String, format = DateTime)]
+    created_at: String,
+    #[schema(value_type = String, format = DateTime)]
+    updated_at: String,
+}
+
+impl From<&JobRecord> for JobOut {
+    fn from(record: &JobRecord) -> Self {
+        Self {
+            id: record.id.to_string(),
+            kind: record.kind.clone(),
+            status: record.status.into(),
+            attempts: record.attempts,
+            progress: ProgressOut {
+                done: record.done,
+                total: record.total,
+            },
+            errors: record.errors.clone(),
+            result_file_id: record.result_file.map(|f| f.to_string()),
+            requested_by: record.requested_by.to_string(),
+            created_at: rfc3339(record.created_at),
+            updated_at: rfc3339(record.updated_at),
+        }
+    }
 }
 
 fn accepted(record: &JobRecord) -> Result<Reply, ApiError> {
-    Ok(Reply::json(StatusCode::ACCEPTED, &job(record))?
+    Ok(Reply::json(StatusCode::ACCEPTED, &JobOut::from(record))?
         .with_location(&format!("/v1/jobs/{}", record.id)))
 }
 
@@ -53,7 +121,7 @@ struct ReportIn {
     tag = "jobs",
     request_body = ReportIn,
     responses(
-        (status = 202, description = "The queued job", body = Job, headers(("Location" = String))),
+        (status = 202, description = "The queued job", body = JobOut, headers(("Location" = String))),
         (status = 404, description = "No such room in the centre"),
     )
 )]
@@ -91,7 +159,7 @@ struct ImportIn {
     tag = "jobs",
     request_body = ImportIn,
     responses(
-        (status = 202, description = "The queued job", body = Job, headers(("Location" = String))),
+        (status = 202, description = "The queued job", body = JobOut, headers(("Location" = String))),
         (status = 404, description = "No such file the caller may import"),
     )
 )]
@@ -114,10 +182,10 @@ pub(crate) async fn roster_import(ctx: Ctx) -> Result<Reply, ApiError> {
     path = "/v1/jobs/{id}",
     tag = "jobs",
     params(("id" = doc::Job, Path, description = "The job")),
-    responses((status = 200, description = "The job", body = Job))
+    responses((status = 200, description = "The job", body = JobOut))
 )]
 pub(crate) async fn get(ctx: Ctx) -> Result<Reply, ApiError> {
     let id: JobId = ctx.param("id")?;
     let record = ctx.app().jobs.get(ctx.scope()?, id).await?;
-    Reply::ok(&job(&record))
+    Reply::ok(&JobOut::from(&record))
 }

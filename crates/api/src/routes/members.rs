@@ -6,10 +6,12 @@ use cubby_ports::{MembershipQuery, SortDirection};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
+use utoipa::openapi::Object;
 use utoipa::{IntoParams, ToSchema};
 
 use super::fields::{self, Fields, Unknown};
-use crate::context::{page, sort};
+use super::page::Page;
+use crate::context::{SortKeys, page};
 use crate::openapi::schemas::{self as doc, IfMatch, with};
 use crate::{ApiError, Ctx, Reply};
 
@@ -68,13 +70,11 @@ impl From<&Member> for MemberOut {
     }
 }
 
-/// A page of members.
-#[derive(Debug, Serialize, ToSchema)]
-struct MemberPage {
-    items: Vec<MemberOut>,
-    total: u64,
-    limit: u32,
-    offset: u64,
+/// How members sort.
+const MEMBER_SORT: SortKeys<()> = SortKeys(&[("created_at", ())]);
+
+fn member_sort() -> Object {
+    with::sort(&MEMBER_SORT)
 }
 
 /// The query of `GET /v1/members`.
@@ -89,7 +89,7 @@ struct MemberListQuery {
     #[param(minimum = 0, maximum = 100000, default = 0)]
     offset: Option<u64>,
     /// The order (default `created_at`).
-    #[param(schema_with = with::member_sort)]
+    #[param(schema_with = member_sort)]
     sort: Option<String>,
     /// Comma-separated statuses (default: invited, active, suspended).
     #[param(schema_with = with::member_statuses)]
@@ -127,16 +127,12 @@ fn invalid_query(message: String) -> ApiError {
     path = "/v1/members",
     tag = "members",
     params(MemberListQuery),
-    responses((status = 200, description = "A page of members", body = MemberPage))
+    responses((status = 200, description = "A page of members", body = Page<MemberOut>))
 )]
 pub(crate) async fn list(ctx: Ctx) -> Result<Reply, ApiError> {
     let query: MemberListQuery = ctx.query()?;
     let page = page(query.limit, query.offset)?;
-    let ((), direction) = sort(
-        query.sort.as_deref(),
-        &[("created_at", ())],
-        ((), SortDirection::Ascending),
-    )?;
+    let direction = MEMBER_SORT.direction(query.sort.as_deref(), SortDirection::Ascending)?;
     let statuses = match &query.status {
         Some(list) => list
             .split(',')
@@ -162,12 +158,7 @@ pub(crate) async fn list(ctx: Ctx) -> Result<Reply, ApiError> {
         page,
     };
     let found = ctx.app().members.list(ctx.scope()?, &filter).await?;
-    Reply::ok(&MemberPage {
-        items: found.items.iter().map(MemberOut::from).collect(),
-        total: found.total,
-        limit: page.limit(),
-        offset: page.offset(),
-    })
+    Reply::ok(&Page::of(&found, page, MemberOut::from))
 }
 
 /// `GET /v1/members/{id}`: one member, with its `ETag`.

@@ -7,81 +7,212 @@ use cubby_domain::{
 };
 use cubby_ports::SortDirection;
 use http::StatusCode;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use utoipa::openapi::Object;
 use utoipa::{IntoParams, ToSchema};
 
-use super::fields::{Fields, Unknown, omit_nulls, rfc3339};
-use crate::context::{direction, page};
+use super::fields::{Fields, Unknown, rfc3339};
+use super::page::Page;
+use crate::context::{SortKeys, page};
 use crate::openapi::schemas::{self as doc, with};
-use crate::openapi::shapes_messages::{
-    Announcement as AnnouncementOut, AnnouncementPage, Message as MessageOut, StartedThread,
-    Thread as ThreadOut, ThreadDetail, ThreadPage,
-};
 use crate::{ApiError, Ctx, Reply};
 
-fn receipts(receipts: &[Receipt]) -> Vec<Value> {
+/// Who an announcement is for.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+enum AudienceKind {
+    /// The whole centre.
+    Centre,
+    /// One room.
+    Room,
+}
+
+/// Who an announcement is for; `room_id` names the room of a room's announcement.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Audience)]
+struct AudienceOut {
+    kind: AudienceKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = doc::Room, required = false)]
+    room_id: Option<String>,
+}
+
+impl From<Audience> for AudienceOut {
+    fn from(audience: Audience) -> Self {
+        match audience {
+            Audience::Centre => Self {
+                kind: AudienceKind::Centre,
+                room_id: None,
+            },
+            Audience::Room(room) => Self {
+                kind: AudienceKind::Room,
+                room_id: Some(room.to_string()),
+            },
+        }
+    }
+}
+
+/// A reader's (latest) read.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Receipt)]
+struct ReceiptOut {
+    #[schema(value_type = doc::User)]
+    user_id: String,
+    #[schema(value_type = String, format = DateTime)]
+    read_at: String,
+}
+
+fn receipts(receipts: &[Receipt]) -> Vec<ReceiptOut> {
     receipts
         .iter()
-        .map(|r| json!({ "user_id": r.user.to_string(), "read_at": rfc3339(r.at) }))
+        .map(|r| ReceiptOut {
+            user_id: r.user.to_string(),
+            read_at: rfc3339(r.at),
+        })
         .collect()
 }
 
-fn announcement(ctx: &Ctx, a: &Announcement) -> Result<Value, ApiError> {
+/// An announcement. `receipts` is sent to those who may send announcements.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Announcement)]
+struct AnnouncementOut {
+    #[schema(value_type = doc::Announcement)]
+    id: String,
+    audience: AudienceOut,
+    #[schema(schema_with = with::title)]
+    title: String,
+    #[schema(schema_with = with::body)]
+    body: String,
+    /// A user id, or `system:<job>`.
+    sent_by: String,
+    #[schema(value_type = String, format = DateTime)]
+    sent_at: String,
+    /// When the caller first read it; absent while unread.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = with::time, required = false)]
+    read_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    receipts: Option<Vec<ReceiptOut>>,
+}
+
+fn announcement(ctx: &Ctx, a: &Announcement) -> Result<AnnouncementOut, ApiError> {
     let scope = ctx.scope()?;
     let mine = scope
         .user_id()
         .and_then(|user| a.receipts.iter().find(|r| r.user == user));
-    let out = json!({
-        "id": a.id.to_string(),
-        "audience": match a.audience {
-            Audience::Centre => json!({ "kind": "centre" }),
-            Audience::Room(room) => json!({ "kind": "room", "room_id": room.to_string() }),
-        },
-        "title": a.title.as_str(),
-        "body": a.body.as_str(),
-        "sent_by": a.author.to_string(),
-        "sent_at": rfc3339(a.sent_at),
-        "read_at": mine.map(|r| rfc3339(r.at)),
-    });
-    let mut out = omit_nulls(out);
-    // Who read it is for those who send announcements.
-    if scope.has(Permission::AnnouncementsSend)
-        && let Some(out) = out.as_object_mut()
-    {
-        out.insert("receipts".into(), json!(receipts(&a.receipts)));
-    }
-    Ok(out)
+    Ok(AnnouncementOut {
+        id: a.id.to_string(),
+        audience: a.audience.into(),
+        title: a.title.as_str().to_owned(),
+        body: a.body.as_str().to_owned(),
+        sent_by: a.author.to_string(),
+        sent_at: rfc3339(a.sent_at),
+        read_at: mine.map(|r| rfc3339(r.at)),
+        // Who read it is for those who send announcements.
+        receipts: scope
+            .has(Permission::AnnouncementsSend)
+            .then(|| receipts(&a.receipts)),
+    })
 }
 
-fn thread(ctx: &Ctx, t: &Thread) -> Result<Value, ApiError> {
+/// A thread about a child.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Thread)]
+struct ThreadOut {
+    #[schema(value_type = doc::Thread)]
+    id: String,
+    #[schema(value_type = doc::Child)]
+    child_id: String,
+    #[schema(schema_with = with::title)]
+    title: String,
+    /// The users in the thread.
+    #[schema(value_type = Vec<doc::User>)]
+    participants: Vec<String>,
+    /// A user id, or `system:<job>`.
+    started_by: String,
+    #[schema(value_type = String, format = DateTime)]
+    started_at: String,
+    #[schema(value_type = String, format = DateTime)]
+    last_message_at: String,
+    /// How many messages it holds.
+    messages: u32,
+    /// Whether the caller has messages to read.
+    unread: bool,
+    /// Each reader's latest read.
+    receipts: Vec<ReceiptOut>,
+}
+
+fn thread(ctx: &Ctx, t: &Thread) -> Result<ThreadOut, ApiError> {
     let scope = ctx.scope()?;
     let unread = scope
         .user_id()
         .is_some_and(|user| !t.read_by(user, t.last_message_at));
-    Ok(json!({
-        "id": t.id.to_string(),
-        "child_id": t.child_id.to_string(),
-        "title": t.title.as_str(),
-        "participants": t.participants.iter().map(ToString::to_string).collect::<Vec<_>>(),
-        "started_by": t.started_by.to_string(),
-        "started_at": rfc3339(t.started_at),
-        "last_message_at": rfc3339(t.last_message_at),
-        "messages": t.messages,
-        "unread": unread,
-        "receipts": receipts(&t.receipts),
-    }))
+    Ok(ThreadOut {
+        id: t.id.to_string(),
+        child_id: t.child_id.to_string(),
+        title: t.title.as_str().to_owned(),
+        participants: t.participants.iter().map(ToString::to_string).collect(),
+        started_by: t.started_by.to_string(),
+        started_at: rfc3339(t.started_at),
+        last_message_at: rfc3339(t.last_message_at),
+        messages: t.messages,
+        unread,
+        receipts: receipts(&t.receipts),
+    })
 }
 
-fn message(t: &Thread, m: &Message) -> Value {
-    json!({
-        "id": m.id.to_string(),
-        "thread_id": m.thread_id.to_string(),
-        "author": m.author.to_string(),
-        "body": m.body.as_str(),
-        "sent_at": rfc3339(m.sent_at),
-        "read_by": t.receipts.iter().filter(|r| r.at >= m.sent_at).map(|r| r.user.to_string()).collect::<Vec<_>>(),
-    })
+/// A message of a thread.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Message)]
+struct MessageOut {
+    #[schema(value_type = doc::Message)]
+    id: String,
+    #[schema(value_type = doc::Thread)]
+    thread_id: String,
+    /// A user id, or `system:<job>`.
+    author: String,
+    #[schema(schema_with = with::body)]
+    body: String,
+    #[schema(value_type = String, format = DateTime)]
+    sent_at: String,
+    /// The users who have read up to it.
+    #[schema(value_type = Vec<doc::User>)]
+    read_by: Vec<String>,
+}
+
+fn message(t: &Thread, m: &Message) -> MessageOut {
+    MessageOut {
+        id: m.id.to_string(),
+        thread_id: m.thread_id.to_string(),
+        author: m.author.to_string(),
+        body: m.body.as_str().to_owned(),
+        sent_at: rfc3339(m.sent_at),
+        read_by: t
+            .receipts
+            .iter()
+            .filter(|r| r.at >= m.sent_at)
+            .map(|r| r.user.to_string())
+            .collect(),
+    }
+}
+
+/// A new thread and its first message.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = StartedThread)]
+struct StartedThreadOut {
+    #[serde(flatten)]
+    thread: ThreadOut,
+    first_message: MessageOut,
+}
+
+/// A thread and a page of its messages.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ThreadDetail)]
+struct ThreadDetailOut {
+    #[serde(flatten)]
+    thread: ThreadOut,
+    messages_page: Page<MessageOut>,
 }
 
 fn parse_id<T: std::str::FromStr>(
@@ -149,6 +280,27 @@ pub(crate) async fn announce(ctx: Ctx) -> Result<Reply, ApiError> {
     )
 }
 
+/// How announcements sort.
+const ANNOUNCEMENT_SORT: SortKeys<()> = SortKeys(&[("sent_at", ())]);
+
+fn announcement_sort() -> Object {
+    with::sort(&ANNOUNCEMENT_SORT)
+}
+
+/// How threads sort.
+const THREAD_SORT: SortKeys<()> = SortKeys(&[("last_message_at", ())]);
+
+fn thread_sort() -> Object {
+    with::sort(&THREAD_SORT)
+}
+
+/// How the messages of a thread sort.
+const MESSAGE_SORT: SortKeys<()> = SortKeys(&[("sent_at", ())]);
+
+fn message_sort() -> Object {
+    with::sort(&MESSAGE_SORT)
+}
+
 /// The query of `GET /v1/threads/{id}`: the page of its messages.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -161,7 +313,7 @@ struct MessagePageQuery {
     #[param(minimum = 0, maximum = 100000, default = 0)]
     offset: Option<u64>,
     /// The order of the messages (default `sent_at`, oldest first).
-    #[param(schema_with = with::message_sort)]
+    #[param(schema_with = message_sort)]
     sort: Option<String>,
 }
 
@@ -177,7 +329,7 @@ struct AnnouncementListQuery {
     #[param(minimum = 0, maximum = 100000, default = 0)]
     offset: Option<u64>,
     /// The order (default `-sent_at`).
-    #[param(schema_with = with::announcement_sort)]
+    #[param(schema_with = announcement_sort)]
     sort: Option<String>,
 }
 
@@ -189,13 +341,14 @@ struct AnnouncementListQuery {
     tag = "messages",
     params(AnnouncementListQuery),
     responses(
-        (status = 200, description = "A page of announcements", body = AnnouncementPage),
+        (status = 200, description = "A page of announcements", body = Page<AnnouncementOut>),
     )
 )]
 pub(crate) async fn announcements(ctx: Ctx) -> Result<Reply, ApiError> {
     let query: AnnouncementListQuery = ctx.query()?;
     let page = page(query.limit, query.offset)?;
-    let direction = direction(query.sort.as_deref(), "sent_at", SortDirection::Descending)?;
+    let direction =
+        ANNOUNCEMENT_SORT.direction(query.sort.as_deref(), SortDirection::Descending)?;
     let found = ctx
         .app()
         .messages
@@ -206,9 +359,7 @@ pub(crate) async fn announcements(ctx: Ctx) -> Result<Reply, ApiError> {
         .iter()
         .map(|a| announcement(&ctx, a))
         .collect::<Result<Vec<_>, _>>()?;
-    Reply::ok(
-        &json!({ "items": items, "total": found.total, "limit": page.limit(), "offset": page.offset() }),
-    )
+    Reply::ok(&Page::new(items, found.total, page))
 }
 
 /// `GET /v1/announcements/{id}`: one announcement the caller sees.
@@ -273,7 +424,7 @@ struct ThreadIn {
     tag = "messages",
     request_body = ThreadIn,
     responses(
-        (status = 201, description = "The thread and its first message", body = StartedThread, headers(("Location" = String))),
+        (status = 201, description = "The thread and its first message", body = StartedThreadOut, headers(("Location" = String))),
         (status = 403, description = "A contact's user without the `messaging` capability (`thread.not_allowed`), or the session lacks the permission"),
         (status = 404, description = "No such child the caller reaches"),
     )
@@ -314,10 +465,10 @@ pub(crate) async fn start(ctx: Ctx) -> Result<Reply, ApiError> {
     };
     let new = fields.finish(new)?;
     let (started, first) = ctx.app().messages.start_thread(ctx.scope()?, new).await?;
-    let mut out = thread(&ctx, &started)?;
-    if let Some(out) = out.as_object_mut() {
-        out.insert("first_message".into(), message(&started, &first));
-    }
+    let out = StartedThreadOut {
+        thread: thread(&ctx, &started)?,
+        first_message: message(&started, &first),
+    };
     Ok(Reply::json(StatusCode::CREATED, &out)?
         .with_location(&format!("/v1/threads/{}", started.id)))
 }
@@ -337,7 +488,7 @@ struct ThreadListQuery {
     #[param(minimum = 0, maximum = 100000, default = 0)]
     offset: Option<u64>,
     /// The order (default `-last_message_at`).
-    #[param(schema_with = with::thread_sort)]
+    #[param(schema_with = thread_sort)]
     sort: Option<String>,
 }
 
@@ -349,17 +500,13 @@ struct ThreadListQuery {
     tag = "messages",
     params(ThreadListQuery),
     responses(
-        (status = 200, description = "A page of threads", body = ThreadPage),
+        (status = 200, description = "A page of threads", body = Page<ThreadOut>),
     )
 )]
 pub(crate) async fn threads(ctx: Ctx) -> Result<Reply, ApiError> {
     let query: ThreadListQuery = ctx.query()?;
     let page = page(query.limit, query.offset)?;
-    let direction = direction(
-        query.sort.as_deref(),
-        "last_message_at",
-        SortDirection::Descending,
-    )?;
+    let direction = THREAD_SORT.direction(query.sort.as_deref(), SortDirection::Descending)?;
     let child =
         match &query.child {
             Some(text) => Some(text.parse::<ChildId>().map_err(|_| {
@@ -377,9 +524,7 @@ pub(crate) async fn threads(ctx: Ctx) -> Result<Reply, ApiError> {
         .iter()
         .map(|t| thread(&ctx, t))
         .collect::<Result<Vec<_>, _>>()?;
-    Reply::ok(
-        &json!({ "items": items, "total": found.total, "limit": page.limit(), "offset": page.offset() }),
-    )
+    Reply::ok(&Page::new(items, found.total, page))
 }
 
 /// `GET /v1/threads/{id}`: the thread and a page of its messages, oldest first, each with who
@@ -390,32 +535,23 @@ pub(crate) async fn threads(ctx: Ctx) -> Result<Reply, ApiError> {
     tag = "messages",
     params(("id" = doc::Thread, Path, description = "The thread"), MessagePageQuery),
     responses(
-        (status = 200, description = "The thread and a page of its messages", body = ThreadDetail),
+        (status = 200, description = "The thread and a page of its messages", body = ThreadDetailOut),
     )
 )]
 pub(crate) async fn get_thread(ctx: Ctx) -> Result<Reply, ApiError> {
     let id: ThreadId = ctx.param("id")?;
     let query: MessagePageQuery = ctx.query()?;
     let page = page(query.limit, query.offset)?;
-    let direction = direction(query.sort.as_deref(), "sent_at", SortDirection::Ascending)?;
+    let direction = MESSAGE_SORT.direction(query.sort.as_deref(), SortDirection::Ascending)?;
     let (found, messages) = ctx
         .app()
         .messages
         .thread(ctx.scope()?, id, direction, page)
         .await?;
-    let mut out = thread(&ctx, &found)?;
-    if let Some(out) = out.as_object_mut() {
-        out.insert(
-            "messages_page".into(),
-            json!({
-                "items": messages.items.iter().map(|m| message(&found, m)).collect::<Vec<_>>(),
-                "total": messages.total,
-                "limit": page.limit(),
-                "offset": page.offset(),
-            }),
-        );
-    }
-    Reply::ok(&out)
+    Reply::ok(&ThreadDetailOut {
+        thread: thread(&ctx, &found)?,
+        messages_page: Page::of(&messages, page, |m| message(&found, m)),
+    })
 }
 
 /// The body of `POST /v1/threads/{id}/messages`.

@@ -15,6 +15,7 @@ pub(crate) mod members;
 pub(crate) mod messages;
 pub(crate) mod metrics;
 pub(crate) mod navigation;
+pub(crate) mod page;
 pub(crate) mod roles;
 pub(crate) mod rooms;
 pub(crate) mod staff;

@@ -4,14 +4,14 @@ use cubby_domain::{CustomRole, Role, RoleId, RoleName};
 use cubby_ports::SortDirection;
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use time::OffsetDateTime;
+use utoipa::openapi::Object;
 use utoipa::{IntoParams, ToSchema};
 
 use super::fields::{self, Fields};
-use crate::context::{direction, page};
+use super::page::Page;
+use crate::context::{SortKeys, page};
 use crate::openapi::schemas::{self as doc, IfMatch, with};
-use crate::openapi::shapes::RoleList;
 use crate::{ApiError, Ctx, Reply};
 
 /// A role on the wire: built in (`id` is its name) or custom (with its stamps and version).
@@ -93,6 +93,13 @@ fn one(status: StatusCode, role: &CustomRole) -> Result<Reply, ApiError> {
     Ok(Reply::json(status, &RoleOut::custom(role))?.with_etag(role.version))
 }
 
+/// How roles sort.
+const ROLE_SORT: SortKeys<()> = SortKeys(&[("name", ())]);
+
+fn role_sort() -> Object {
+    with::sort(&ROLE_SORT)
+}
+
 /// The query of `GET /v1/roles`.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -105,7 +112,7 @@ struct RoleListQuery {
     #[param(minimum = 0, maximum = 100000, default = 0)]
     offset: Option<u64>,
     /// The order (default: the built-in roles, then the centre's own in creation order).
-    #[param(schema_with = with::role_sort)]
+    #[param(schema_with = role_sort)]
     sort: Option<String>,
 }
 
@@ -116,14 +123,14 @@ struct RoleListQuery {
     path = "/v1/roles",
     tag = "roles",
     params(RoleListQuery),
-    responses((status = 200, description = "A page of the centre's roles", body = RoleList))
+    responses((status = 200, description = "A page of the centre's roles", body = Page<RoleOut>))
 )]
 pub(crate) async fn list(ctx: Ctx) -> Result<Reply, ApiError> {
     let query: RoleListQuery = ctx.query()?;
     let page = page(query.limit, query.offset)?;
     let direction = match query.sort.as_deref() {
         None => None,
-        Some(raw) => Some(direction(Some(raw), "name", SortDirection::Ascending)?),
+        Some(raw) => Some(ROLE_SORT.direction(Some(raw), SortDirection::Ascending)?),
     };
     // The centre's roles are few and listed whole (the repository's contract); the built-in
     // ones are not stored at all, so the page is cut here.
@@ -145,12 +152,7 @@ pub(crate) async fn list(ctx: Ctx) -> Result<Reply, ApiError> {
         .skip(usize::try_from(page.offset()).unwrap_or(usize::MAX))
         .take(page.limit() as usize)
         .collect();
-    Reply::ok(&json!({
-        "items": items,
-        "total": total,
-        "limit": page.limit(),
-        "offset": page.offset(),
-    }))
+    Reply::ok(&Page::new(items, total, page))
 }
 
 /// `POST /v1/roles`: defines a role with a name and permissions (none beyond the caller's).

@@ -8,10 +8,12 @@ use cubby_ports::{RoomQuery, RoomSort, RoomSortKey, SortDirection};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
+use utoipa::openapi::Object;
 use utoipa::{IntoParams, ToSchema};
 
 use super::fields::{Fields, date, date_text};
-use crate::context::{page, sort};
+use super::page::Page;
+use crate::context::{SortKeys, page};
 use crate::openapi::schemas::{self as doc, IfMatch, with};
 use crate::{ApiError, Ctx, Reply};
 
@@ -238,13 +240,14 @@ pub(crate) async fn add_rule(ctx: Ctx) -> Result<Reply, ApiError> {
     one(StatusCode::CREATED, &room)
 }
 
-/// A list of rooms on the wire.
-#[derive(Debug, Serialize, ToSchema)]
-struct RoomPage {
-    items: Vec<RoomOut>,
-    total: u64,
-    limit: u32,
-    offset: u64,
+/// How rooms sort.
+const ROOM_SORT: SortKeys<RoomSortKey> = SortKeys(&[
+    ("created_at", RoomSortKey::CreatedAt),
+    ("name", RoomSortKey::Name),
+]);
+
+fn room_sort() -> Object {
+    with::sort(&ROOM_SORT)
 }
 
 /// The query of `GET /v1/rooms`.
@@ -259,7 +262,7 @@ struct RoomListQuery {
     #[param(minimum = 0, maximum = 100000, default = 0)]
     offset: Option<u64>,
     /// The order (default `-created_at`).
-    #[param(schema_with = with::room_sort)]
+    #[param(schema_with = room_sort)]
     sort: Option<String>,
     /// Whether archived rooms are listed too.
     include_archived: Option<bool>,
@@ -348,17 +351,13 @@ pub(crate) async fn create(ctx: Ctx) -> Result<Reply, ApiError> {
     path = "/v1/rooms",
     tag = "rooms",
     params(RoomListQuery),
-    responses((status = 200, description = "A page of rooms", body = RoomPage))
+    responses((status = 200, description = "A page of rooms", body = Page<RoomOut>))
 )]
 pub(crate) async fn list(ctx: Ctx) -> Result<Reply, ApiError> {
     let query: RoomListQuery = ctx.query()?;
     let page = page(query.limit, query.offset)?;
-    let (key, direction) = sort(
+    let (key, direction) = ROOM_SORT.parse(
         query.sort.as_deref(),
-        &[
-            ("created_at", RoomSortKey::CreatedAt),
-            ("name", RoomSortKey::Name),
-        ],
         (RoomSortKey::CreatedAt, SortDirection::Descending),
     )?;
     let room_query = RoomQuery {
@@ -368,12 +367,7 @@ pub(crate) async fn list(ctx: Ctx) -> Result<Reply, ApiError> {
         page,
     };
     let found = ctx.app().rooms.list(ctx.scope()?, &room_query).await?;
-    Reply::ok(&RoomPage {
-        items: found.items.iter().map(RoomOut::from).collect(),
-        total: found.total,
-        limit: page.limit(),
-        offset: page.offset(),
-    })
+    Reply::ok(&Page::of(&found, page, RoomOut::from))
 }
 
 /// `GET /v1/rooms/{id}`: one room, archived or not, with its `ETag`.

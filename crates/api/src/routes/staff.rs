@@ -6,11 +6,13 @@ use cubby_ports::{SortDirection, StaffQuery};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
+use utoipa::openapi::Object;
 use utoipa::{IntoParams, ToSchema};
 
 use super::children::NameDto;
 use super::fields::{Fields, Unknown};
-use crate::context::{direction, page};
+use super::page::Page;
+use crate::context::{SortKeys, page};
 use crate::openapi::schemas::{self as doc, IfMatch, with};
 use crate::{ApiError, Ctx, Reply};
 
@@ -119,6 +121,13 @@ fn rooms(fields: &mut Fields, list: &[String]) -> Option<Vec<RoomId>> {
     fields.check("room_ids", parsed)
 }
 
+/// How staff sort.
+const STAFF_SORT: SortKeys<()> = SortKeys(&[("name", ())]);
+
+fn staff_sort() -> Object {
+    with::sort(&STAFF_SORT)
+}
+
 /// The query of `GET /v1/staff`.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -131,22 +140,13 @@ struct StaffListQuery {
     #[param(minimum = 0, maximum = 100000, default = 0)]
     offset: Option<u64>,
     /// The order (default `name`).
-    #[param(schema_with = with::staff_sort)]
+    #[param(schema_with = staff_sort)]
     sort: Option<String>,
     /// Staff assigned to this room.
     #[param(value_type = Option<doc::Room>)]
     room: Option<String>,
     /// Whether archived records are listed too.
     include_archived: Option<bool>,
-}
-
-/// A list of staff on the wire.
-#[derive(Debug, Serialize, ToSchema)]
-struct StaffPage {
-    items: Vec<StaffOut>,
-    total: u64,
-    limit: u32,
-    offset: u64,
 }
 
 fn one(status: StatusCode, member: &StaffMember) -> Result<Reply, ApiError> {
@@ -200,12 +200,12 @@ pub(crate) async fn create(ctx: Ctx) -> Result<Reply, ApiError> {
     path = "/v1/staff",
     tag = "staff",
     params(StaffListQuery),
-    responses((status = 200, description = "A page of staff", body = StaffPage))
+    responses((status = 200, description = "A page of staff", body = Page<StaffOut>))
 )]
 pub(crate) async fn list(ctx: Ctx) -> Result<Reply, ApiError> {
     let query: StaffListQuery = ctx.query()?;
     let page = page(query.limit, query.offset)?;
-    let direction = direction(query.sort.as_deref(), "name", SortDirection::Ascending)?;
+    let direction = STAFF_SORT.direction(query.sort.as_deref(), SortDirection::Ascending)?;
     let room = match &query.room {
         Some(text) => Some(
             text.parse::<RoomId>()
@@ -226,12 +226,7 @@ pub(crate) async fn list(ctx: Ctx) -> Result<Reply, ApiError> {
             },
         )
         .await?;
-    Reply::ok(&StaffPage {
-        items: found.items.iter().map(StaffOut::from).collect(),
-        total: found.total,
-        limit: page.limit(),
-        offset: page.offset(),
-    })
+    Reply::ok(&Page::of(&found, page, StaffOut::from))
 }
 
 /// `GET /v1/staff/{id}`: one staff record.

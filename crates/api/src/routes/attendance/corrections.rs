@@ -7,7 +7,6 @@ use utoipa::ToSchema;
 
 use super::{id, recorded};
 use crate::openapi::schemas::{self as doc, with};
-use crate::openapi::shapes_day as shape;
 use crate::routes::fields::{Fields, Unknown, time};
 use crate::{ApiError, Ctx, Reply};
 
@@ -79,9 +78,9 @@ impl CorrectionIn {
     request_body = CorrectionIn,
     responses(
         (status = 200, description = "The correction was already recorded under this id",
-            body = shape::Recorded,
+            body = super::RecordedOut,
             headers(("Idempotent-Replayed" = String, description = "`true`"))),
-        (status = 201, description = "The correction", body = shape::Recorded),
+        (status = 201, description = "The correction", body = super::RecordedOut),
         (status = 404, description = "No such event in the centre (or it is a correction)"),
         (status = 409, description = "The day would not make sense with it \
             (`attendance.invalid_correction`, `attendance.not_checked_in`, ...)"),

@@ -4,33 +4,100 @@
 use cubby_app::attendance::SubjectDay;
 use cubby_domain::attendance::Interval;
 use cubby_domain::{ChildId, RoomId};
-use serde::Deserialize;
-use serde_json::{Value, json};
-use utoipa::IntoParams;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
-use super::{bad_query, event, subject};
-use crate::openapi::schemas as doc;
-use crate::openapi::shapes_day as shape;
-use crate::routes::fields::{date, date_text, omit_nulls, rfc3339};
+use super::{EventOut, SubjectOut, bad_query};
+use crate::openapi::schemas::{self as doc, with};
+use crate::routes::fields::{date, date_text, rfc3339};
 use crate::{ApiError, Ctx, Reply};
 
-fn interval(interval: &Interval) -> Value {
-    omit_nulls(json!({
-        "room_id": interval.room.to_string(),
-        "from": rfc3339(interval.from),
-        "to": interval.to.map(rfc3339),
-    }))
+/// A stretch of presence in a room; `to` is absent while it lasts.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Interval)]
+struct IntervalOut {
+    #[schema(value_type = doc::Room)]
+    room_id: String,
+    #[schema(value_type = String, format = DateTime)]
+    from: String,
+    /// Absent while the interval is open.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = with::time, required = false)]
+    to: Option<String>,
 }
 
-fn subject_day(day: &SubjectDay) -> Value {
-    json!({
-        "subject": subject(day.subject),
-        "date": date_text(day.day),
-        "present": day.timeline.intervals.last().is_some_and(|i| i.to.is_none()),
-        "minutes_present": day.present_for.whole_minutes(),
-        "intervals": day.timeline.intervals.iter().map(interval).collect::<Vec<_>>(),
-        "events": day.events.iter().map(event).collect::<Vec<_>>(),
-    })
+impl From<&Interval> for IntervalOut {
+    fn from(interval: &Interval) -> Self {
+        Self {
+            room_id: interval.room.to_string(),
+            from: rfc3339(interval.from),
+            to: interval.to.map(rfc3339),
+        }
+    }
+}
+
+/// A subject's day: its events, presence and minutes present.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = SubjectDay)]
+struct SubjectDayOut {
+    subject: SubjectOut,
+    #[schema(schema_with = with::date)]
+    date: String,
+    /// Present now.
+    present: bool,
+    minutes_present: i64,
+    intervals: Vec<IntervalOut>,
+    events: Vec<EventOut>,
+}
+
+impl From<&SubjectDay> for SubjectDayOut {
+    fn from(day: &SubjectDay) -> Self {
+        Self {
+            subject: day.subject.into(),
+            date: date_text(day.day),
+            present: day
+                .timeline
+                .intervals
+                .last()
+                .is_some_and(|i| i.to.is_none()),
+            minutes_present: day.present_for.whole_minutes(),
+            intervals: day
+                .timeline
+                .intervals
+                .iter()
+                .map(IntervalOut::from)
+                .collect(),
+            events: day.events.iter().map(EventOut::from).collect(),
+        }
+    }
+}
+
+/// Each subject's day in a room, or in every room the caller reaches.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = DayView)]
+struct DayViewOut {
+    #[schema(schema_with = with::date)]
+    date: String,
+    /// The room asked for; absent for the whole centre.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = doc::Room, required = false)]
+    room_id: Option<String>,
+    subjects: Vec<SubjectDayOut>,
+}
+
+/// A child's days over a span.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ChildDays)]
+struct ChildDaysOut {
+    #[schema(value_type = doc::Child)]
+    child_id: String,
+    #[schema(schema_with = with::date)]
+    from: String,
+    #[schema(schema_with = with::date)]
+    to: String,
+    /// Minutes in care over the span.
+    minutes_in_care: i64,
+    days: Vec<SubjectDayOut>,
 }
 
 /// The query of `GET /v1/attendance`.
@@ -54,7 +121,7 @@ struct DayQuery {
     tag = "attendance",
     params(DayQuery),
     responses(
-        (status = 200, description = "The day", body = shape::DayView),
+        (status = 200, description = "The day", body = DayViewOut),
         (status = 404, description = "No such room the caller reaches"),
         (status = 409, description = "A stored day does not add up"),
         (status = 422, description = "The day or room cannot be read"),
@@ -72,11 +139,11 @@ pub(crate) async fn day(ctx: Ctx) -> Result<Reply, ApiError> {
         None => None,
     };
     let days = ctx.app().attendance.day_view(scope, day, room).await?;
-    Reply::ok(&omit_nulls(json!({
-        "date": date_text(day),
-        "room_id": room.map(|r| r.to_string()),
-        "subjects": days.iter().map(subject_day).collect::<Vec<_>>(),
-    })))
+    Reply::ok(&DayViewOut {
+        date: date_text(day),
+        room_id: room.map(|r| r.to_string()),
+        subjects: days.iter().map(SubjectDayOut::from).collect(),
+    })
 }
 
 /// The query of `GET /v1/children/{id}/attendance`.
@@ -100,7 +167,7 @@ struct SpanQuery {
     tag = "attendance",
     params(("id" = doc::Child, Path, description = "The child"), SpanQuery),
     responses(
-        (status = 200, description = "The child's days", body = shape::ChildDays),
+        (status = 200, description = "The child's days", body = ChildDaysOut),
         (status = 409, description = "A stored day does not add up"),
         (status = 422, description = "The span is reversed or too long"),
     )
@@ -124,11 +191,11 @@ pub(crate) async fn child_days(ctx: Ctx) -> Result<Reply, ApiError> {
         .child_days(scope, child, from, to)
         .await?;
     let total: i64 = days.iter().map(|d| d.present_for.whole_minutes()).sum();
-    Reply::ok(&json!({
-        "child_id": child.to_string(),
-        "from": date_text(from),
-        "to": date_text(to),
-        "minutes_in_care": total,
-        "days": days.iter().map(subject_day).collect::<Vec<_>>(),
-    }))
+    Reply::ok(&ChildDaysOut {
+        child_id: child.to_string(),
+        from: date_text(from),
+        to: date_text(to),
+        minutes_in_care: total,
+        days: days.iter().map(SubjectDayOut::from).collect(),
+    })
 }

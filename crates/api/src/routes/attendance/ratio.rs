@@ -5,28 +5,43 @@ use cubby_app::attendance::LiveRatio;
 use cubby_domain::{Breach, RoomId};
 use cubby_ports::{BreachQuery, SortDirection};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use utoipa::openapi::Object;
 use utoipa::{IntoParams, ToSchema};
 
-use super::{bad_query, report};
-use crate::context::{direction, page};
+use super::{RatioReportOut, bad_query};
+use crate::context::{SortKeys, page};
 use crate::openapi::schemas::{self as doc, with};
-use crate::openapi::shapes_day as shape;
 use crate::routes::fields::{date, date_text, rfc3339};
+use crate::routes::page::Page;
 use crate::{ApiError, Ctx, Reply};
 
-fn live(ratio: &LiveRatio) -> Value {
-    let mut out = report(&ratio.report);
-    if let Some(out) = out.as_object_mut() {
-        out.insert("room_id".into(), json!(ratio.room.to_string()));
-        out.insert("day".into(), json!(date_text(ratio.day)));
-        out.insert("at".into(), json!(rfc3339(ratio.at)));
-        out.insert(
-            "rule_effective_from".into(),
-            json!(date_text(ratio.rule_effective_from)),
-        );
+/// Who is in a room now, against the rule in force.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = LiveRatio)]
+struct LiveRatioOut {
+    #[serde(flatten)]
+    report: RatioReportOut,
+    #[schema(value_type = doc::Room)]
+    room_id: String,
+    #[schema(schema_with = with::date)]
+    day: String,
+    #[schema(value_type = String, format = DateTime)]
+    at: String,
+    /// The day the rule in force took effect.
+    #[schema(schema_with = with::date)]
+    rule_effective_from: String,
+}
+
+impl From<&LiveRatio> for LiveRatioOut {
+    fn from(ratio: &LiveRatio) -> Self {
+        Self {
+            report: RatioReportOut::from(&ratio.report),
+            room_id: ratio.room.to_string(),
+            day: date_text(ratio.day),
+            at: rfc3339(ratio.at),
+            rule_effective_from: date_text(ratio.rule_effective_from),
+        }
     }
-    out
 }
 
 /// `GET /v1/rooms/{id}/ratio`: who is in the room now against the rule in force.
@@ -36,14 +51,21 @@ fn live(ratio: &LiveRatio) -> Value {
     tag = "attendance",
     params(("id" = doc::Room, Path, description = "The room")),
     responses(
-        (status = 200, description = "The room's live ratio", body = shape::LiveRatio),
+        (status = 200, description = "The room's live ratio", body = LiveRatioOut),
         (status = 409, description = "A stored day does not add up"),
     )
 )]
 pub(crate) async fn ratio(ctx: Ctx) -> Result<Reply, ApiError> {
     let room: RoomId = ctx.param("id")?;
     let found = ctx.app().attendance.live_ratio(ctx.scope()?, room).await?;
-    Reply::ok(&live(&found))
+    Reply::ok(&LiveRatioOut::from(&found))
+}
+
+/// How ratio breaches sort.
+const BREACH_SORT: SortKeys<()> = SortKeys(&[("at", ())]);
+
+fn breach_sort() -> Object {
+    with::sort(&BREACH_SORT)
 }
 
 /// The query of `GET /v1/ratio-breaches`.
@@ -67,7 +89,7 @@ struct BreachListQuery {
     #[param(minimum = 0, maximum = 100000, default = 0)]
     offset: Option<u64>,
     /// The order (default `-at`).
-    #[param(schema_with = with::breach_sort)]
+    #[param(schema_with = breach_sort)]
     sort: Option<String>,
 }
 
@@ -122,7 +144,7 @@ impl From<&Breach> for BreachOut {
     tag = "attendance",
     params(BreachListQuery),
     responses(
-        (status = 200, description = "A page of breaches", body = shape::BreachPage),
+        (status = 200, description = "A page of breaches", body = Page<BreachOut>),
         (status = 404, description = "No such room the caller works in"),
         (status = 422, description = "Callers without `centre:all_rooms` must name a room \
             (`ratio.room_required`)"),
@@ -142,7 +164,7 @@ pub(crate) async fn breaches(ctx: Ctx) -> Result<Reply, ApiError> {
         },
         from: parse_day(&query.from, "from")?,
         to: parse_day(&query.to, "to")?,
-        direction: direction(query.sort.as_deref(), "at", SortDirection::Descending)?,
+        direction: BREACH_SORT.direction(query.sort.as_deref(), SortDirection::Descending)?,
         page,
     };
     let found = ctx
@@ -150,10 +172,5 @@ pub(crate) async fn breaches(ctx: Ctx) -> Result<Reply, ApiError> {
         .attendance
         .breaches(ctx.scope()?, &breach_query)
         .await?;
-    Reply::ok(&json!({
-        "items": found.items.iter().map(BreachOut::from).collect::<Vec<_>>(),
-        "total": found.total,
-        "limit": page.limit(),
-        "offset": page.offset(),
-    }))
+    Reply::ok(&Page::of(&found, page, BreachOut::from))
 }

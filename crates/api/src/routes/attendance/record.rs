@@ -7,7 +7,6 @@ use utoipa::ToSchema;
 
 use super::{id, recorded};
 use crate::openapi::schemas::{self as doc, with};
-use crate::openapi::shapes_day as shape;
 use crate::routes::fields::{Fields, Unknown, time};
 use crate::{ApiError, Ctx, Reply};
 
@@ -166,9 +165,9 @@ impl EventIn {
     request_body = EventIn,
     responses(
         (status = 200, description = "The event was already recorded under this id: as first \
-            stored", body = shape::Recorded,
+            stored", body = super::RecordedOut,
             headers(("Idempotent-Replayed" = String, description = "`true`"))),
-        (status = 201, description = "The event, and the room's ratio after it", body = shape::Recorded),
+        (status = 201, description = "The event, and the room's ratio after it", body = super::RecordedOut),
         (status = 403, description = "The contact may not collect the child, or the PIN is \
             wrong, or the session lacks the permission"),
         (status = 404, description = "No such child, staff record, room or contact the caller \

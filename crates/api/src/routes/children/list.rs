@@ -2,21 +2,25 @@
 
 use cubby_domain::{EnrolmentStatus, RoomId};
 use cubby_ports::{ChildQuery, ChildSortKey, SortDirection};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa::openapi::Object;
 
 use super::ChildOut;
-use crate::context::{page, sort};
+use crate::context::{SortKeys, page};
 use crate::openapi::schemas::{self as doc, with};
+use crate::routes::page::Page;
 use crate::{ApiError, Ctx, Reply};
 
-/// A list of children on the wire.
-#[derive(Debug, Serialize, ToSchema)]
-struct ChildPage {
-    items: Vec<ChildOut>,
-    total: u64,
-    limit: u32,
-    offset: u64,
+/// How children sort.
+const CHILD_SORT: SortKeys<ChildSortKey> = SortKeys(&[
+    ("name", ChildSortKey::Name),
+    ("created_at", ChildSortKey::CreatedAt),
+    ("date_of_birth", ChildSortKey::DateOfBirth),
+]);
+
+fn child_sort() -> Object {
+    with::sort(&CHILD_SORT)
 }
 
 /// The query of `GET /v1/children`.
@@ -31,7 +35,7 @@ struct ChildListQuery {
     #[param(minimum = 0, maximum = 100000, default = 0)]
     offset: Option<u64>,
     /// The order (default `name`).
-    #[param(schema_with = with::child_sort)]
+    #[param(schema_with = child_sort)]
     sort: Option<String>,
     /// Children of this room.
     #[param(value_type = Option<doc::Room>)]
@@ -55,19 +59,14 @@ struct ChildListQuery {
     tag = "children",
     params(ChildListQuery),
     responses(
-        (status = 200, description = "A page of children", body = ChildPage),
+        (status = 200, description = "A page of children", body = Page<ChildOut>),
     )
 )]
 pub(crate) async fn list(ctx: Ctx) -> Result<Reply, ApiError> {
     let query: ChildListQuery = ctx.query()?;
     let page = page(query.limit, query.offset)?;
-    let (key, direction) = sort(
+    let (key, direction) = CHILD_SORT.parse(
         query.sort.as_deref(),
-        &[
-            ("name", ChildSortKey::Name),
-            ("created_at", ChildSortKey::CreatedAt),
-            ("date_of_birth", ChildSortKey::DateOfBirth),
-        ],
         (ChildSortKey::Name, SortDirection::Ascending),
     )?;
     let invalid =
@@ -94,14 +93,7 @@ pub(crate) async fn list(ctx: Ctx) -> Result<Reply, ApiError> {
         ..ChildQuery::default()
     };
     let found = ctx.app().children.list(ctx.scope()?, child_query).await?;
-    Reply::ok(&ChildPage {
-        items: found
-            .items
-            .iter()
-            .map(|s| ChildOut::new(&s.child, s.access))
-            .collect(),
-        total: found.total,
-        limit: page.limit(),
-        offset: page.offset(),
-    })
+    Reply::ok(&Page::of(&found, page, |s| {
+        ChildOut::new(&s.child, s.access)
+    }))
 }

@@ -9,10 +9,7 @@ use time::macros::date;
 use uuid::Uuid;
 
 use super::{at, fresh_scope};
-use crate::{
-    Appended, AttendanceLog, BreachLog, BreachQuery, PageRequest, RepoError, SortDirection,
-    TenantScope,
-};
+use crate::{Appended, AttendanceLog, BreachLog, BreachQuery, PageRequest, RepoError, TenantScope};
 
 /// Runs every attendance log case against the log `$make` resolves to.
 #[macro_export]
@@ -468,27 +465,14 @@ pub async fn breaches_sort_by_time_both_ways(log: &dyn BreachLog) {
     for b in [&second, &third, &first] {
         log.record(&scope, b).await.unwrap();
     }
-    let ids = |page: crate::Page<Breach>| page.items.iter().map(|b| b.id).collect::<Vec<_>>();
-    let oldest_first = BreachQuery {
-        direction: SortDirection::Ascending,
-        ..BreachQuery::default()
+    let in_scope = &scope;
+    let list = |direction, page| {
+        let query = BreachQuery {
+            direction,
+            page,
+            ..BreachQuery::default()
+        };
+        async move { log.breaches(in_scope, &query).await }
     };
-    assert_eq!(
-        ids(log.breaches(&scope, &oldest_first).await.unwrap()),
-        vec![first.id, second.id, third.id]
-    );
-    let newest_first = BreachQuery {
-        direction: SortDirection::Descending,
-        ..BreachQuery::default()
-    };
-    assert_eq!(
-        ids(log.breaches(&scope, &newest_first).await.unwrap()),
-        vec![third.id, second.id, first.id]
-    );
-    let second_oldest = BreachQuery {
-        page: PageRequest::new(1, 1).unwrap(),
-        ..oldest_first
-    };
-    let page = log.breaches(&scope, &second_oldest).await.unwrap();
-    assert_eq!((ids(page.clone()), page.total), (vec![second.id], 3));
+    super::assert_sorts_both_ways(list, |b: &Breach| b.id, &[first.id, second.id, third.id]).await;
 }

@@ -4,7 +4,7 @@ use cubby_domain::{Actor, AuditAction, AuditEvent, AuditEventId, UserId};
 use uuid::Uuid;
 
 use super::{at, fresh_scope};
-use crate::{AuditLog, AuditQuery, PageRequest, SortDirection};
+use crate::{AuditLog, AuditQuery, PageRequest};
 
 /// Runs every audit log case against the log `$make` resolves to.
 #[macro_export]
@@ -171,27 +171,15 @@ pub async fn events_sort_by_time_both_ways(log: &dyn AuditLog) {
     for e in [&events[1], &events[2], &events[0]] {
         log.append(&scope, e).await.unwrap();
     }
-    let ids = |page: crate::Page<AuditEvent>| page.items.iter().map(|e| e.id).collect::<Vec<_>>();
-    let oldest_first = AuditQuery {
-        direction: SortDirection::Ascending,
-        ..AuditQuery::default()
+    let in_scope = &scope;
+    let list = |direction, page| {
+        let query = AuditQuery {
+            direction,
+            page,
+            ..AuditQuery::default()
+        };
+        async move { log.list_events(in_scope, &query).await }
     };
-    assert_eq!(
-        ids(log.list_events(&scope, &oldest_first).await.unwrap()),
-        vec![events[0].id, events[1].id, events[2].id]
-    );
-    let newest_first = AuditQuery {
-        direction: SortDirection::Descending,
-        ..AuditQuery::default()
-    };
-    assert_eq!(
-        ids(log.list_events(&scope, &newest_first).await.unwrap()),
-        vec![events[2].id, events[1].id, events[0].id]
-    );
-    let second_oldest = AuditQuery {
-        page: PageRequest::new(1, 1).unwrap(),
-        ..oldest_first
-    };
-    let page = log.list_events(&scope, &second_oldest).await.unwrap();
-    assert_eq!((ids(page.clone()), page.total), (vec![events[1].id], 3));
+    let oldest_first = [events[0].id, events[1].id, events[2].id];
+    super::assert_sorts_both_ways(list, |e: &AuditEvent| e.id, &oldest_first).await;
 }

@@ -416,33 +416,17 @@ pub async fn announcements_and_threads_sort_by_time_both_ways(repo: &dyn Message
     for a in [&notices[1], &notices[2], &notices[0]] {
         repo.insert_announcement(&scope, a).await.unwrap();
     }
-    let notice_ids =
-        |page: crate::Page<Announcement>| page.items.iter().map(|a| a.id).collect::<Vec<_>>();
-    let oldest_first = AnnouncementQuery {
-        direction: SortDirection::Ascending,
-        ..AnnouncementQuery::default()
+    let in_scope = &scope;
+    let list = |direction, page| {
+        let query = AnnouncementQuery {
+            direction,
+            page,
+            ..AnnouncementQuery::default()
+        };
+        async move { repo.announcements(in_scope, &query).await }
     };
-    assert_eq!(
-        notice_ids(repo.announcements(&scope, &oldest_first).await.unwrap()),
-        vec![notices[0].id, notices[1].id, notices[2].id]
-    );
-    let newest_first = AnnouncementQuery {
-        direction: SortDirection::Descending,
-        ..AnnouncementQuery::default()
-    };
-    assert_eq!(
-        notice_ids(repo.announcements(&scope, &newest_first).await.unwrap()),
-        vec![notices[2].id, notices[1].id, notices[0].id]
-    );
-    let second_oldest = AnnouncementQuery {
-        page: PageRequest::new(1, 1).unwrap(),
-        ..oldest_first
-    };
-    let page = repo.announcements(&scope, &second_oldest).await.unwrap();
-    assert_eq!(
-        (notice_ids(page.clone()), page.total),
-        (vec![notices[1].id], 3)
-    );
+    let oldest_first = [notices[0].id, notices[1].id, notices[2].id];
+    super::assert_sorts_both_ways(list, |a: &Announcement| a.id, &oldest_first).await;
 
     let child = ChildId::from_uuid(Uuid::now_v7());
     let (early, first_e) = thread(&scope, child, vec![user()], 0);
@@ -453,24 +437,16 @@ pub async fn announcements_and_threads_sort_by_time_both_ways(repo: &dyn Message
     repo.add_message(&scope, &message(&scope, early.id, 9, "Later"))
         .await
         .unwrap();
-    let thread_ids =
-        |page: crate::Page<Thread>| page.items.iter().map(|t| t.id).collect::<Vec<_>>();
-    let oldest_first = ThreadQuery {
-        direction: SortDirection::Ascending,
-        ..ThreadQuery::default()
+    let in_scope = &scope;
+    let list = |direction, page| {
+        let query = ThreadQuery {
+            direction,
+            page,
+            ..ThreadQuery::default()
+        };
+        async move { repo.threads(in_scope, &query).await }
     };
-    assert_eq!(
-        thread_ids(repo.threads(&scope, &oldest_first).await.unwrap()),
-        vec![late.id, early.id]
-    );
-    let latest_first = ThreadQuery {
-        direction: SortDirection::Descending,
-        ..ThreadQuery::default()
-    };
-    assert_eq!(
-        thread_ids(repo.threads(&scope, &latest_first).await.unwrap()),
-        vec![early.id, late.id]
-    );
+    super::assert_sorts_both_ways(list, |t: &Thread| t.id, &[late.id, early.id]).await;
 
     // A thread's messages sort by sending time either way, and page in that order.
     let message_ids =

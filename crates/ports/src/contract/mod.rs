@@ -65,6 +65,43 @@ pub fn at(minutes: i64) -> OffsetDateTime {
     datetime!(2026-09-01 07:00:00.123 UTC) + time::Duration::minutes(minutes)
 }
 
+/// Checks a list's order both ways and its paging: `list(direction, page)` answers the ids of
+/// `oldest_first` in that order ascending, in reverse descending, and the second alone (with
+/// the whole count as its total) for a page of one item after one.
+///
+/// # Panics
+///
+/// When the store answers otherwise, or fails.
+pub async fn assert_sorts_both_ways<Item, Id, List, Answer>(
+    list: List,
+    id: impl Fn(&Item) -> Id,
+    oldest_first: &[Id],
+) where
+    Id: PartialEq + std::fmt::Debug + Clone,
+    List: Fn(crate::SortDirection, crate::PageRequest) -> Answer,
+    Answer: std::future::Future<Output = Result<crate::Page<Item>, crate::RepoError>>,
+{
+    use crate::{PageRequest, SortDirection};
+    let ids = |page: &crate::Page<Item>| page.items.iter().map(&id).collect::<Vec<_>>();
+    let ascending = list(SortDirection::Ascending, PageRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(ids(&ascending), oldest_first, "ascending");
+    let descending = list(SortDirection::Descending, PageRequest::default())
+        .await
+        .unwrap();
+    let newest_first: Vec<Id> = oldest_first.iter().rev().cloned().collect();
+    assert_eq!(ids(&descending), newest_first, "descending");
+    let second = list(SortDirection::Ascending, PageRequest::new(1, 1).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        (ids(&second), second.total),
+        (vec![oldest_first[1].clone()], oldest_first.len() as u64),
+        "the second, alone"
+    );
+}
+
 /// Expands to one `#[tokio::test]` per case of a suite.
 #[doc(hidden)]
 #[macro_export]

@@ -98,12 +98,12 @@ impl InvitationRepository for MemoryStore {
         invitation: &Invitation,
     ) -> Result<(), RepoError> {
         let mut table = write(&self.roles);
-        if table.invitations.contains_key(&invitation.id) {
+        if table.invitations.contains_key(&invitation.id()) {
             return Err(RepoError::Conflict("invitation.id"));
         }
         table
             .invitations
-            .insert(invitation.id, (scope.tenant_id(), invitation.clone()));
+            .insert(invitation.id(), (scope.tenant_id(), invitation.clone()));
         Ok(())
     }
 
@@ -133,16 +133,16 @@ impl InvitationRepository for MemoryStore {
                 *tenant == scope.tenant_id()
                     && query
                         .status
-                        .is_none_or(|status| invitation.status == status)
+                        .is_none_or(|status| invitation.status() == status)
             })
             .map(|(_, invitation)| invitation)
             .collect();
         found.sort_by(|a, b| {
             query.direction.apply(
-                a.audit
+                a.audit()
                     .created_at()
-                    .cmp(&b.audit.created_at())
-                    .then_with(|| a.id.cmp(&b.id)),
+                    .cmp(&b.audit().created_at())
+                    .then_with(|| a.id().cmp(&b.id())),
             )
         });
         let total = found.len() as u64;
@@ -164,12 +164,12 @@ impl InvitationRepository for MemoryStore {
         let mut table = write(&self.roles);
         let (tenant, stored) = table
             .invitations
-            .get_mut(&invitation.id)
+            .get_mut(&invitation.id())
             .ok_or(RepoError::NotFound)?;
         if *tenant != scope.tenant_id() {
             return Err(RepoError::NotFound);
         }
-        if stored.version != expected {
+        if stored.version() != expected {
             return Err(RepoError::StaleVersion);
         }
         *stored = invitation.clone();

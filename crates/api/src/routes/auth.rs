@@ -113,10 +113,10 @@ fn sign_in_error(error: SignInError, refused_code: &'static str) -> ApiError {
 /// The answer to a sign-in or refresh, in the client's mode.
 pub(crate) fn signed_in(ctx: &Ctx, mode: Mode, session: SignedIn) -> Result<Reply, ApiError> {
     let tenant = TenantOut {
-        id: session.tenant.id.to_string(),
-        code: session.tenant.code.to_string(),
-        name: session.tenant.name.as_str().to_owned(),
-        time_zone: session.tenant.time_zone.name().to_owned(),
+        id: session.tenant.id().to_string(),
+        code: session.tenant.code().to_string(),
+        name: session.tenant.name().as_str().to_owned(),
+        time_zone: session.tenant.time_zone().name().to_owned(),
     };
     let expires_in = seconds_until(session.access.expires_at);
     let refresh_expires_in = seconds_until(session.session.expires_at);
@@ -330,18 +330,18 @@ pub(crate) async fn context(ctx: Ctx) -> Result<Reply, ApiError> {
     let session = ctx.session()?;
     let (user, tenant, membership) = ctx.app().auth.context(&session.scope).await?;
     Reply::ok(&omit_nulls(json!({
-        "user": { "id": user.id.to_string(), "email": user.email.as_str(), "email_verified": user.email_verified },
+        "user": { "id": user.id().to_string(), "email": user.email().as_str(), "email_verified": user.email_verified() },
         "tenant": TenantOut {
-            id: tenant.id.to_string(),
-            code: tenant.code.to_string(),
-            name: tenant.name.as_str().to_owned(),
-            time_zone: tenant.time_zone.name().to_owned(),
+            id: tenant.id().to_string(),
+            code: tenant.code().to_string(),
+            name: tenant.name().as_str().to_owned(),
+            time_zone: tenant.time_zone().name().to_owned(),
         },
         "membership": {
-            "id": membership.id.to_string(),
-            "roles": membership.roles.iter().map(ToString::to_string).collect::<Vec<_>>(),
-            "status": membership.status.as_str(),
-            "entitlements": membership.entitlements.iter().map(|e| e.as_str()).collect::<Vec<_>>(),
+            "id": membership.id().to_string(),
+            "roles": membership.roles().iter().map(ToString::to_string).collect::<Vec<_>>(),
+            "status": membership.status().as_str(),
+            "entitlements": membership.entitlements().iter().map(|e| e.as_str()).collect::<Vec<_>>(),
             "entitlements_version": session.scope.entitlements_version(),
         },
         "permissions": session.scope.permissions().iter().map(|p| p.as_str()).collect::<Vec<_>>(),

@@ -14,17 +14,17 @@ use crate::{ApiError, Ctx, Reply};
 
 fn centre(tenant: &Tenant) -> Result<Reply, ApiError> {
     Ok(Reply::ok(&omit_nulls(json!({
-        "id": tenant.id.to_string(),
-        "code": tenant.code.to_string(),
-        "name": tenant.name.as_str(),
-        "time_zone": tenant.time_zone.name(),
+        "id": tenant.id().to_string(),
+        "code": tenant.code().to_string(),
+        "name": tenant.name().as_str(),
+        "time_zone": tenant.time_zone().name(),
         "settings": {
-            "ratio_enforcement": tenant.settings.ratio_enforcement.as_str(),
-            "closing_time": tenant.settings.closing_time.map(clock_time),
+            "ratio_enforcement": tenant.settings().ratio_enforcement.as_str(),
+            "closing_time": tenant.settings().closing_time.map(clock_time),
         },
-        "version": tenant.version.get(),
+        "version": tenant.version().get(),
     })))?
-    .with_etag(tenant.version))
+    .with_etag(tenant.version()))
 }
 
 /// `GET /v1/centre`: the caller's centre, its time zone and settings, with its `ETag`.

@@ -15,15 +15,15 @@ use crate::{ApiError, Ctx, Reply};
 
 fn file(file: &StoredFile) -> Value {
     omit_nulls(json!({
-        "id": file.id.to_string(),
-        "purpose": file.purpose.as_str(),
-        "child_id": file.child_id.map(|c| c.to_string()),
-        "content_type": file.content_type,
-        "size": file.size,
-        "status": file.status.as_str(),
-        "owner": file.owner.to_string(),
-        "created_at": rfc3339(file.created_at),
-        "stored_at": file.stored_at.map(rfc3339),
+        "id": file.id().to_string(),
+        "purpose": file.purpose().as_str(),
+        "child_id": file.child_id().map(|c| c.to_string()),
+        "content_type": file.content_type(),
+        "size": file.size(),
+        "status": file.status().as_str(),
+        "owner": file.owner().to_string(),
+        "created_at": rfc3339(file.created_at()),
+        "stored_at": file.stored_at().map(rfc3339),
     }))
 }
 
@@ -184,7 +184,7 @@ pub(crate) async fn presign(ctx: Ctx) -> Result<Reply, ApiError> {
                 StatusCode::CREATED,
                 &json!({ "file": file(&stored), "upload": upload }),
             )?
-            .with_location(&format!("/v1/files/{}", stored.id)))
+            .with_location(&format!("/v1/files/{}", stored.id())))
         }
         "download" => {
             let id = required(&mut fields, "file_id", body.file_id.as_deref()).and_then(|text| {

@@ -15,22 +15,22 @@ use crate::{ApiError, Ctx, Reply};
 
 fn job(record: &JobRecord) -> Value {
     omit_nulls(json!({
-        "id": record.id.to_string(),
-        "kind": record.kind,
-        "status": record.status.as_str(),
-        "attempts": record.attempts,
-        "progress": { "done": record.done, "total": record.total },
-        "errors": record.errors,
-        "result_file_id": record.result_file.map(|f| f.to_string()),
-        "requested_by": record.requested_by.to_string(),
-        "created_at": rfc3339(record.created_at),
-        "updated_at": rfc3339(record.updated_at),
+        "id": record.id().to_string(),
+        "kind": record.kind(),
+        "status": record.status().as_str(),
+        "attempts": record.attempts(),
+        "progress": { "done": record.done(), "total": record.total() },
+        "errors": record.errors(),
+        "result_file_id": record.result_file().map(|f| f.to_string()),
+        "requested_by": record.requested_by().to_string(),
+        "created_at": rfc3339(record.created_at()),
+        "updated_at": rfc3339(record.updated_at()),
     }))
 }
 
 fn accepted(record: &JobRecord) -> Result<Reply, ApiError> {
     Ok(Reply::json(StatusCode::ACCEPTED, &job(record))?
-        .with_location(&format!("/v1/jobs/{}", record.id)))
+        .with_location(&format!("/v1/jobs/{}", record.id())))
 }
 
 /// The body of `POST /v1/reports/attendance`: a span of at most 62 days.

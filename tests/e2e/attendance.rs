@@ -690,7 +690,7 @@ async fn centre_settings_are_read_by_members_and_changed_by_the_owner(
         .await;
     read.expect(200);
     let centre = read.json();
-    assert_eq!(centre["id"], world.a.tenant.id.to_string());
+    assert_eq!(centre["id"], world.a.tenant.id().to_string());
     assert_eq!(centre["time_zone"], "Europe/Helsinki");
     // No closing time set: the optional field is left out, not sent as `null`.
     assert_eq!(centre["settings"], json!({ "ratio_enforcement": "warn" }));
@@ -730,7 +730,7 @@ async fn centre_settings_are_read_by_members_and_changed_by_the_owner(
     let other = host
         .send(Call::get("/v1/centre").bearer(&world.b.owner))
         .await;
-    assert_eq!(other.json()["id"], world.b.tenant.id.to_string());
+    assert_eq!(other.json()["id"], world.b.tenant.id().to_string());
     // No closing time: the optional field is left out, not sent as `null`.
     assert!(other.json()["settings"].get("closing_time").is_none());
 }

@@ -92,7 +92,7 @@ async fn a_server_error_is_logged_once_and_reported_once(host: &impl Host, world
         tags.get("request_id").map(String::as_str),
         Some("req-broken-1")
     );
-    let tenant = world.a.tenant.id.to_string();
+    let tenant = world.a.tenant.id().to_string();
     assert_eq!(tags.get("tenant_id"), Some(&tenant));
     let sent = serde_json::to_string(&events[0]).unwrap_or_default();
     let owner = world.a.member(cubby_domain::Role::Owner);

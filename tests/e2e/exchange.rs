@@ -120,7 +120,10 @@ mod with_a_secret {
         )
         .await;
         reply.expect(200);
-        assert_eq!(reply.json()["tenant"]["code"], world.a.tenant.code.as_str());
+        assert_eq!(
+            reply.json()["tenant"]["code"],
+            world.a.tenant.code().as_str()
+        );
         // An RS256 token is not what this project signs with.
         exchange(
             host,
@@ -146,7 +149,7 @@ async fn a_supabase_session_is_exchanged_and_the_user_linked(host: &impl Host, w
     .await;
     reply.expect(200);
     let session = reply.json();
-    assert_eq!(session["tenant"]["code"], world.b.tenant.code.as_str());
+    assert_eq!(session["tenant"]["code"], world.b.tenant.code().as_str());
     let context = host
         .send(Call::get("/v1/me/context").bearer(session["access_token"].as_str().unwrap()))
         .await;
@@ -155,11 +158,11 @@ async fn a_supabase_session_is_exchanged_and_the_user_linked(host: &impl Host, w
     // Linked: the Supabase id alone now finds the user, whatever the address says.
     let mut later = supabase_claims(subject, "changed@elsewhere.example");
     later["app_metadata"] = json!({ "provider": "email" });
-    exchange(host, &rs256(&later), Some(world.b.tenant.code.as_str()))
+    exchange(host, &rs256(&later), Some(world.b.tenant.code().as_str()))
         .await
         .expect(200);
 
-    let scope = cubby_ports::contract::scope_in(world.b.tenant.id);
+    let scope = cubby_ports::contract::scope_in(world.b.tenant.id());
     let query = AuditQuery {
         action: Some(AuditAction::Exchange),
         ..AuditQuery::default()
@@ -211,7 +214,7 @@ async fn tokens_of_another_issuer_or_audience_or_unknown_users_are_refused(
     exchange(
         host,
         &rs256(&supabase_claims(subject, &email)),
-        Some(world.b.tenant.code.as_str()),
+        Some(world.b.tenant.code().as_str()),
     )
     .await
     .expect_error(401, "auth.invalid_token");
@@ -219,7 +222,7 @@ async fn tokens_of_another_issuer_or_audience_or_unknown_users_are_refused(
 
 async fn a_user_of_several_centres_must_name_one(host: &impl Host, world: &World) {
     let owner = world.a.member(Role::Owner);
-    let scope = cubby_ports::contract::scope_in(world.b.tenant.id);
+    let scope = cubby_ports::contract::scope_in(world.b.tenant.id());
     let new = cubby_app::members::NewMember {
         email: Email::parse(&owner.email).unwrap(),
         password: None,
@@ -235,7 +238,10 @@ async fn a_user_of_several_centres_must_name_one(host: &impl Host, world: &World
     exchange(host, &token, None)
         .await
         .expect_error(400, "auth.tenant_required");
-    let reply = exchange(host, &token, Some(world.b.tenant.code.as_str())).await;
+    let reply = exchange(host, &token, Some(world.b.tenant.code().as_str())).await;
     reply.expect(200);
-    assert_eq!(reply.json()["tenant"]["code"], world.b.tenant.code.as_str());
+    assert_eq!(
+        reply.json()["tenant"]["code"],
+        world.b.tenant.code().as_str()
+    );
 }

@@ -34,7 +34,7 @@ async fn uploaded(
     bytes: &'static [u8],
 ) {
     let id: cubby_domain::FileId = file["id"].as_str().unwrap().parse().unwrap();
-    let scope = cubby_ports::contract::scope_in(world.a.tenant.id);
+    let scope = cubby_ports::contract::scope_in(world.a.tenant.id());
     let record = world.app().files.get(&scope, id).await.unwrap();
     world
         .app()
@@ -42,8 +42,8 @@ async fn uploaded(
         .objects
         .put(
             &scope,
-            &record.key,
-            &record.content_type,
+            record.key(),
+            record.content_type(),
             bytes::Bytes::from_static(bytes),
         )
         .await
@@ -93,7 +93,7 @@ async fn presign_checks_purpose_type_size_and_child(host: &impl Host, world: &Wo
         .unwrap()
         .to_owned();
     assert!(
-        key.starts_with(&format!("tenants/{}/document/file_", world.a.tenant.id)),
+        key.starts_with(&format!("tenants/{}/document/file_", world.a.tenant.id())),
         "the server chooses the key: {key}"
     );
     // Nothing uploaded yet: no download, no confirmation.

@@ -21,7 +21,7 @@ crate::on_both_hosts!(
 
 fn login_body(centre: &Centre, role: Role) -> Value {
     let member = centre.member(role);
-    json!({ "tenant_code": centre.tenant.code.as_str(), "email": member.email, "password": member.password })
+    json!({ "tenant_code": centre.tenant.code().as_str(), "email": member.email, "password": member.password })
 }
 
 async fn login(host: &impl Host, centre: &Centre, role: Role) -> Value {
@@ -42,7 +42,7 @@ async fn login_context_refresh_and_logout(host: &impl Host, world: &World) {
     assert_eq!(session["token_type"], "Bearer");
     assert_eq!(session["expires_in"], 900);
     assert!(session["refresh_expires_in"].as_i64().unwrap() > 29 * 86_400);
-    assert_eq!(session["tenant"]["code"], world.a.tenant.code.as_str());
+    assert_eq!(session["tenant"]["code"], world.a.tenant.code().as_str());
     let access = session["access_token"].as_str().unwrap();
 
     let context = host.send(Call::get("/v1/me/context").bearer(access)).await;
@@ -51,7 +51,7 @@ async fn login_context_refresh_and_logout(host: &impl Host, world: &World) {
     let director = world.a.member(Role::Director);
     assert_eq!(context["user"]["id"], director.user_id.to_string());
     assert_eq!(context["user"]["email"], director.email);
-    assert_eq!(context["tenant"]["id"], world.a.tenant.id.to_string());
+    assert_eq!(context["tenant"]["id"], world.a.tenant.id().to_string());
     assert_eq!(context["membership"]["roles"], json!(["director"]));
     assert_eq!(context["session"]["id"], session["session_id"]);
 
@@ -139,7 +139,7 @@ async fn every_wrong_sign_in_gets_the_same_401(host: &impl Host, world: &World) 
     let mut unknown_email = right.clone();
     unknown_email["email"] = json!("nobody@nowhere.example");
     let mut other_centre = right.clone();
-    other_centre["tenant_code"] = json!(world.b.tenant.code.as_str());
+    other_centre["tenant_code"] = json!(world.b.tenant.code().as_str());
     let mut unknown_centre = right.clone();
     unknown_centre["tenant_code"] = json!("no-such-centre");
     let mut malformed_email = right.clone();
@@ -451,7 +451,7 @@ async fn events(
     centre: &Centre,
     action: AuditAction,
 ) -> Vec<cubby_domain::AuditEvent> {
-    let scope = cubby_ports::contract::scope_in(centre.tenant.id);
+    let scope = cubby_ports::contract::scope_in(centre.tenant.id());
     let query = AuditQuery {
         action: Some(action),
         ..AuditQuery::default()
@@ -500,7 +500,7 @@ async fn sign_in_events_are_audited(host: &impl Host, world: &World) {
     // Centre A's log has none of it.
     assert!(events(world, &world.a, AuditAction::Login).await.is_empty());
     // No event holds a password, a token or an address.
-    let scope = cubby_ports::contract::scope_in(world.b.tenant.id);
+    let scope = cubby_ports::contract::scope_in(world.b.tenant.id());
     let all = world
         .app()
         .ports()

@@ -36,7 +36,7 @@ mod broken {
 }
 
 fn system(world: &World) -> TenantScope {
-    cubby_ports::contract::scope_in(world.a.tenant.id)
+    cubby_ports::contract::scope_in(world.a.tenant.id())
 }
 
 /// Runs the worker until both queues are empty.
@@ -129,7 +129,7 @@ async fn report_body(world: &World, file: &str) -> String {
         .app()
         .ports()
         .objects
-        .get(&scope, &record.key, 1 << 20)
+        .get(&scope, record.key(), 1 << 20)
         .await
         .unwrap();
     String::from_utf8(bytes.to_vec()).unwrap()
@@ -213,7 +213,7 @@ async fn import(host: &impl Host, world: &World, csv: &'static str) -> (String, 
         .objects
         .put(
             &scope,
-            &record.key,
+            record.key(),
             "text/csv",
             Bytes::from_static(csv.as_bytes()),
         )
@@ -286,8 +286,10 @@ async fn a_roster_with_one_bad_row_imports_nothing_and_a_clean_one_imports_every
         .job_records
         .get(&scope, job_id)
         .await
-        .unwrap();
+        .unwrap()
+        .into_parts();
     record.status = cubby_domain::JobStatus::Running;
+    let record = cubby_domain::JobRecord::restore(record);
     world
         .app()
         .ports()
@@ -297,7 +299,7 @@ async fn a_roster_with_one_bad_row_imports_nothing_and_a_clean_one_imports_every
         .unwrap();
     let envelope = cubby_ports::JobEnvelope {
         id: job_id,
-        tenant: world.a.tenant.id,
+        tenant: world.a.tenant.id(),
         kind: "roster_import".to_owned(),
         payload: json!({ "kind": "roster_import", "file": file }).to_string(),
         attempt: 0,
@@ -569,7 +571,7 @@ mod scheduled {
             .objects
             .put(
                 &scope,
-                &record.key,
+                record.key(),
                 "application/pdf",
                 Bytes::from_static(b"%PDF"),
             )

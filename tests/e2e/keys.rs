@@ -80,7 +80,7 @@ async fn sessions_are_signed_by_the_new_key_and_the_retired_key_still_verifies(
         .expect(200);
     let login = host
         .send(Call::post("/v1/auth/login").json(&json!({
-            "tenant_code": world.a.tenant.code.as_str(),
+            "tenant_code": world.a.tenant.code().as_str(),
             "email": world.a.member(Role::Teacher).email,
             "password": world.a.member(Role::Teacher).password,
         })))

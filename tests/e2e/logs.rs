@@ -32,7 +32,7 @@ async fn a_sign_in_scenario_logs_no_secret_and_no_address() {
         }
     }
 
-    let body = json!({ "tenant_code": world.a.tenant.code.as_str(), "email": director.email, "password": director.password });
+    let body = json!({ "tenant_code": world.a.tenant.code().as_str(), "email": director.email, "password": director.password });
     let bearer = host
         .send(Call::post("/v1/auth/login").json(&body))
         .await
@@ -241,7 +241,7 @@ async fn successful_reads_are_sampled_and_failures_and_changes_never_are() {
     host.send(Call::get("/v1/rooms/room_missing").bearer(director))
         .await
         .expect(404);
-    let wrong = json!({ "tenant_code": world.a.tenant.code.as_str(), "email": "nobody@example.org", "password": "wrong-wrong-wrong" });
+    let wrong = json!({ "tenant_code": world.a.tenant.code().as_str(), "email": "nobody@example.org", "password": "wrong-wrong-wrong" });
     host.send(Call::post("/v1/auth/login").json(&wrong))
         .await
         .expect(401);

@@ -109,7 +109,7 @@ async fn the_cache_counters_show_the_hits_and_misses_of_the_session_checks() {
     let host = Checked(&actix);
     let director = world.a.member(Role::Director);
     let teacher = world.a.member(Role::Teacher);
-    let tenant = world.a.tenant.id;
+    let tenant = world.a.tenant.id();
     // Cold entries: each member's first request reads its principal from the store.
     world
         .app()

@@ -79,7 +79,7 @@ async fn a_redis_outage_fails_sessions_closed_and_recovers_without_a_restart() {
 
     redis.stop();
     let sign_in = serde_json::json!({
-        "tenant_code": world.a.tenant.code.as_str(),
+        "tenant_code": world.a.tenant.code().as_str(),
         "email": world.a.member(cubby_domain::Role::Director).email,
         "password": world.a.member(cubby_domain::Role::Director).password,
     });

@@ -175,7 +175,7 @@ async fn another_tenant_gets_404_and_never_sees_the_room(host: &impl Host, world
 }
 
 async fn a_tenant_id_in_a_body_or_query_changes_nothing(host: &impl Host, world: &World) {
-    let a_id = world.a.tenant.id.to_string();
+    let a_id = world.a.tenant.id().to_string();
     let mut smuggled = koalas();
     smuggled["tenant_id"] = json!(a_id);
     let refused = host
@@ -200,7 +200,7 @@ async fn a_tenant_id_in_a_body_or_query_changes_nothing(host: &impl Host, world:
     let room = create(host, &world.a.director, &koalas()).await;
     let path = format!("/v1/rooms/{}", room["id"].as_str().unwrap());
     let mut patch = json!({ "name": "Moved" });
-    patch["tenant_id"] = json!(world.b.tenant.id.to_string());
+    patch["tenant_id"] = json!(world.b.tenant.id().to_string());
     host.send(
         Call::patch(&path)
             .bearer(&world.a.director)
@@ -214,7 +214,7 @@ async fn a_tenant_id_in_a_body_or_query_changes_nothing(host: &impl Host, world:
         let listed = host
             .send(Call::get("/v1/rooms").bearer(&centre.director))
             .await;
-        let expected = if centre.tenant.id == world.a.tenant.id {
+        let expected = if centre.tenant.id() == world.a.tenant.id() {
             1
         } else {
             0

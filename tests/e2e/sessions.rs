@@ -87,7 +87,7 @@ async fn tokens_that_are_forged_expired_or_misdirected_are_401(host: &impl Host,
         ),
         (
             "another tenant's code",
-            sign_valid(&with("tenant_code", json!(world.b.tenant.code.as_str()))),
+            sign_valid(&with("tenant_code", json!(world.b.tenant.code().as_str()))),
         ),
     ];
     for alg in ["none", "None", "NONE", "nOnE"] {

@@ -25,7 +25,7 @@ async fn a_malformed_stored_room_is_a_500_logged_once() {
     rooms
         .insert_one(doc! {
             "_id": id,
-            "tenant_id": world.a.tenant.id.to_string(),
+            "tenant_id": world.a.tenant.id().to_string(),
             "name": "Hand-written",
             "name_key": "hand-written",
             "age_range": { "min_months": 12, "max_months": 24 },

@@ -300,7 +300,7 @@ async fn a_suspended_or_removed_member_is_signed_out_at_once(host: &impl Host, w
         .json();
     assert_eq!(with_removed["total"], 1);
     let member = world.a.member(Role::Teacher);
-    let login = json!({ "tenant_code": world.a.tenant.code.as_str(), "email": member.email, "password": member.password });
+    let login = json!({ "tenant_code": world.a.tenant.code().as_str(), "email": member.email, "password": member.password });
     host.send(Call::post("/v1/auth/login").json(&login))
         .await
         .expect_error(401, "auth.invalid_credentials");
@@ -421,7 +421,7 @@ async fn invite(host: &impl Host, token: &str, email: &str, roles: Value) -> Val
 }
 
 fn accept_body(centre: &Centre, token: &str, password: Option<&str>) -> Value {
-    let mut body = json!({ "tenant_code": centre.tenant.code.as_str(), "token": token });
+    let mut body = json!({ "tenant_code": centre.tenant.code().as_str(), "token": token });
     if let Some(password) = password {
         body["password"] = json!(password);
     }
@@ -516,7 +516,7 @@ async fn an_invitation_is_accepted_once_and_only_in_its_centre(host: &impl Host,
     )))
     .await
     .expect_error(410, "invitation.used");
-    let login = json!({ "tenant_code": world.a.tenant.code.as_str(), "email": "new.teacher@example.com", "password": "a good password" });
+    let login = json!({ "tenant_code": world.a.tenant.code().as_str(), "email": "new.teacher@example.com", "password": "a good password" });
     host.send(Call::post("/v1/auth/login").json(&login))
         .await
         .expect(200);
@@ -538,8 +538,7 @@ async fn accept(host: &impl Host, centre: &Centre, token: &str, password: Option
 }
 
 async fn login(host: &impl Host, centre: &Centre, email: &str, password: &str) -> Reply {
-    let body =
-        json!({ "tenant_code": centre.tenant.code.as_str(), "email": email, "password": password });
+    let body = json!({ "tenant_code": centre.tenant.code().as_str(), "email": email, "password": password });
     host.send(Call::post("/v1/auth/login").json(&body)).await
 }
 
@@ -578,7 +577,7 @@ async fn an_existing_account_joins_with_its_own_password_only(host: &impl Host, 
     accepted.expect(200);
     assert_eq!(
         accepted.json()["tenant"]["code"],
-        world.a.tenant.code.as_str()
+        world.a.tenant.code().as_str()
     );
     // The password is unchanged, and now opens both centres.
     for centre in [&world.b, &world.a] {

@@ -16,8 +16,8 @@ pub fn director_claims(centre: &crate::Centre) -> Value {
     let director = centre.member(cubby_domain::Role::Director);
     json!({
         "sub": director.user_id.to_string(),
-        "tenant_id": centre.tenant.id.to_string(),
-        "tenant_code": centre.tenant.code.to_string(),
+        "tenant_id": centre.tenant.id().to_string(),
+        "tenant_code": centre.tenant.code().to_string(),
         "mbr": director.membership_id.to_string(),
         "sid": director.session_id.to_string(),
         "roles": ["director"],

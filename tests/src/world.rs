@@ -9,8 +9,8 @@ use cubby_app::members::NewMember;
 use cubby_app::passwords::PasswordParams;
 use cubby_app::{App, AppConfig, TokenKeys, TokenPolicy};
 use cubby_domain::{
-    Actor, Audit, Email, MembershipId, Role, SessionId, Tenant, TenantCode, TenantId, TenantName,
-    TenantStatus, TimeZone, UserId, Version,
+    Actor, Email, MembershipId, Role, SessionId, Tenant, TenantCode, TenantId, TenantName,
+    TimeZone, UserId,
 };
 use cubby_ports::Ports;
 use secrecy::SecretString;
@@ -213,21 +213,16 @@ impl World {
 pub async fn centre(app: &App, label: &str) -> Centre {
     let id = TenantId::from_uuid(Uuid::now_v7());
     let suffix = &id.uuid().simple().to_string()[20..];
-    let tenant = Tenant {
+    let tenant = Tenant::create(
         id,
-        code: TenantCode::parse(&format!("centre-{label}-{suffix}")).unwrap(),
-        name: TenantName::parse(&format!("Centre {label}")).unwrap(),
-        time_zone: TimeZone::parse("Europe/Helsinki").unwrap(),
-        status: TenantStatus::Active,
-        settings: cubby_domain::CentreSettings::default(),
-        audit: Audit::created(
-            Actor::User(UserId::from_uuid(Uuid::now_v7())),
-            app.ports().clock.now(),
-        ),
-        version: Version::FIRST,
-    };
+        TenantCode::parse(&format!("centre-{label}-{suffix}")).unwrap(),
+        TenantName::parse(&format!("Centre {label}")).unwrap(),
+        TimeZone::parse("Europe/Helsinki").unwrap(),
+        Actor::User(UserId::from_uuid(Uuid::now_v7())),
+        app.ports().clock.now(),
+    );
     app.ports().tenants.insert(&tenant).await.unwrap();
-    let scope = cubby_ports::contract::scope_in(tenant.id);
+    let scope = cubby_ports::contract::scope_in(tenant.id());
     let mut members = Vec::new();
     for role in Role::ALL {
         let email = format!("{}.{suffix}@centre-{label}.example", role.as_str());
@@ -248,8 +243,8 @@ pub async fn centre(app: &App, label: &str) -> Centre {
         let member = Member {
             email,
             password,
-            user_id: user.id,
-            membership_id: membership.id,
+            user_id: user.id(),
+            membership_id: membership.id(),
             session_id: session.session.id,
             token: session.access.token.clone(),
             refresh_token: secrecy::ExposeSecret::expose_secret(&session.refresh_token).to_owned(),

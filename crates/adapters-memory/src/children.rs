@@ -49,10 +49,10 @@ struct Stored {
 impl TenantChildren {
     /// Stores `child` (whose id the tenant does not have) and indexes it.
     fn add(&mut self, child: Child) {
-        let (id, name_key) = (child.id, child.name.key());
+        let (id, name_key) = (child.id(), child.name().key());
         self.by_name.insert((name_key.clone(), id));
-        self.by_created_at.insert((child.audit.created_at(), id));
-        self.by_date_of_birth.insert((child.date_of_birth, id));
+        self.by_created_at.insert((child.audit().created_at(), id));
+        self.by_date_of_birth.insert((child.date_of_birth(), id));
         self.archived += usize::from(child.is_archived());
         self.by_id.insert(id, Stored { child, name_key });
     }
@@ -63,8 +63,8 @@ impl TenantChildren {
             return;
         };
         self.by_name.remove(&(name_key, id));
-        self.by_created_at.remove(&(child.audit.created_at(), id));
-        self.by_date_of_birth.remove(&(child.date_of_birth, id));
+        self.by_created_at.remove(&(child.audit().created_at(), id));
+        self.by_date_of_birth.remove(&(child.date_of_birth(), id));
         self.archived -= usize::from(child.is_archived());
     }
 
@@ -113,18 +113,19 @@ pub(crate) struct StaffTable {
 fn matches(query: &ChildQuery, stored: &Stored) -> bool {
     let child = &stored.child;
     let within = query.within.as_ref().is_none_or(|set| {
-        set.children.contains(&child.id) || child.room_id.is_some_and(|r| set.rooms.contains(&r))
+        set.children.contains(&child.id())
+            || child.room_id().is_some_and(|r| set.rooms.contains(&r))
     });
     let linked = query
         .linked_user
-        .is_none_or(|user| child.contacts.iter().any(|c| c.user_id == Some(user)));
+        .is_none_or(|user| child.contacts().iter().any(|c| c.user_id == Some(user)));
     within
         && linked
         && (query.include_archived || !child.is_archived())
-        && query.room.is_none_or(|room| child.room_id == Some(room))
+        && query.room.is_none_or(|room| child.room_id() == Some(room))
         && query
             .status
-            .is_none_or(|status| child.enrolment.status() == status)
+            .is_none_or(|status| child.enrolment().status() == status)
         && query
             .name_prefix
             .as_deref()
@@ -158,7 +159,7 @@ impl ChildRepository for MemoryStore {
     async fn insert(&self, scope: &TenantScope, child: &Child) -> Result<(), RepoError> {
         let mut table = write(&self.children);
         let children = table.tenants.writing(scope);
-        if children.by_id.contains_key(&child.id) {
+        if children.by_id.contains_key(&child.id()) {
             return Err(RepoError::Conflict("child.id"));
         }
         children.add(child.clone());
@@ -212,12 +213,12 @@ impl ChildRepository for MemoryStore {
     ) -> Result<(), RepoError> {
         let mut table = write(&self.children);
         let children = table.tenants.of_mut(scope).ok_or(RepoError::NotFound)?;
-        let stored = children.by_id.get(&child.id).ok_or(RepoError::NotFound)?;
-        if stored.child.version != expected {
+        let stored = children.by_id.get(&child.id()).ok_or(RepoError::NotFound)?;
+        if stored.child.version() != expected {
             return Err(RepoError::StaleVersion);
         }
         // Any indexed field may have changed: the old entries go, the new ones come.
-        children.remove(child.id);
+        children.remove(child.id());
         children.add(child.clone());
         Ok(())
     }
@@ -430,7 +431,7 @@ mod tests {
     fn child(scope: &TenantScope, id: ChildId, spec: &Spec, version: Version) -> Child {
         let created = at(spec.created);
         let offset = UtcOffset::from_hms(if spec.east { 2 } else { 0 }, 0, 0).unwrap();
-        Child {
+        Child::restore(cubby_domain::ChildParts {
             id,
             name: PersonName::parse(spec.given, spec.family).unwrap(),
             date_of_birth: date!(2023 - 01 - 01) + Duration::days(spec.born),
@@ -444,29 +445,29 @@ mod tests {
             // The same instant in another offset: equal as a sort value, tie broken by id.
             audit: Audit::created(scope.actor().clone(), created.to_offset(offset)),
             version,
-        }
+        })
     }
 
     /// The list as it was before the indexes: filter every child, sort them all, page.
     fn naive(children: &[Child], query: &ChildQuery) -> Page<Child> {
         let keeps = |child: &&Child| {
             (query.include_archived || !child.is_archived())
-                && query.room.is_none_or(|room| child.room_id == Some(room))
+                && query.room.is_none_or(|room| child.room_id() == Some(room))
                 && query
                     .status
-                    .is_none_or(|status| child.enrolment.status() == status)
+                    .is_none_or(|status| child.enrolment().status() == status)
                 && query
                     .name_prefix
                     .as_deref()
-                    .is_none_or(|prefix| child.name.key().starts_with(prefix))
+                    .is_none_or(|prefix| child.name().key().starts_with(prefix))
         };
         let compare = |a: &&Child, b: &&Child| {
             let primary = match query.sort {
-                ChildSortKey::Name => a.name.key().cmp(&b.name.key()),
-                ChildSortKey::CreatedAt => a.audit.created_at().cmp(&b.audit.created_at()),
-                ChildSortKey::DateOfBirth => a.date_of_birth.cmp(&b.date_of_birth),
+                ChildSortKey::Name => a.name().key().cmp(&b.name().key()),
+                ChildSortKey::CreatedAt => a.audit().created_at().cmp(&b.audit().created_at()),
+                ChildSortKey::DateOfBirth => a.date_of_birth().cmp(&b.date_of_birth()),
             };
-            let order: Ordering = primary.then_with(|| a.id.cmp(&b.id));
+            let order: Ordering = primary.then_with(|| a.id().cmp(&b.id()));
             match query.direction {
                 SortDirection::Ascending => order,
                 SortDirection::Descending => order.reverse(),
@@ -503,8 +504,8 @@ mod tests {
                                 continue;
                             };
                             let old = &model[n];
-                            let new = child(&scope, old.id, &spec, old.version.next());
-                            ChildRepository::update(&store, &scope, &new, old.version)
+                            let new = child(&scope, old.id(), &spec, old.version().next());
+                            ChildRepository::update(&store, &scope, &new, old.version())
                                 .await
                                 .unwrap();
                             model[n] = new;

@@ -176,7 +176,7 @@ impl JobRecords for MemoryStore {
         write(&self.jobs)
             .records
             .writing(scope)
-            .insert(record.id, record.clone());
+            .insert(record.id(), record.clone());
         Ok(())
     }
 
@@ -194,7 +194,7 @@ impl JobRecords for MemoryStore {
         let stored = table
             .records
             .of_mut(scope)
-            .and_then(|records| records.get_mut(&record.id))
+            .and_then(|records| records.get_mut(&record.id()))
             .ok_or(RepoError::NotFound)?;
         *stored = record.clone();
         Ok(())

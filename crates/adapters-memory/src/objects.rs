@@ -350,7 +350,7 @@ impl FileRepository for MemoryStore {
         write(&self.objects)
             .files
             .writing(scope)
-            .insert(file.id, file.clone());
+            .insert(file.id(), file.clone());
         Ok(())
     }
 
@@ -368,7 +368,7 @@ impl FileRepository for MemoryStore {
         let stored = table
             .files
             .of_mut(scope)
-            .and_then(|files| files.get_mut(&file.id))
+            .and_then(|files| files.get_mut(&file.id()))
             .ok_or(RepoError::NotFound)?;
         *stored = file.clone();
         Ok(())
@@ -393,9 +393,13 @@ impl FileRepository for MemoryStore {
         };
         let mut pending: Vec<&StoredFile> = files
             .values()
-            .filter(|f| f.status == FileStatus::Pending && f.created_at < before)
+            .filter(|f| f.status() == FileStatus::Pending && f.created_at() < before)
             .collect();
-        pending.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
+        pending.sort_by(|a, b| {
+            a.created_at()
+                .cmp(&b.created_at())
+                .then(a.id().cmp(&b.id()))
+        });
         Ok(pending.into_iter().take(limit as usize).cloned().collect())
     }
 }

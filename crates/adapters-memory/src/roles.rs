@@ -102,14 +102,14 @@ impl InvitationRepository for MemoryStore {
         if table
             .invitations
             .iter()
-            .any(|(_, invitations)| invitations.contains_key(&invitation.id))
+            .any(|(_, invitations)| invitations.contains_key(&invitation.id()))
         {
             return Err(RepoError::Conflict("invitation.id"));
         }
         table
             .invitations
             .writing(scope)
-            .insert(invitation.id, invitation.clone());
+            .insert(invitation.id(), invitation.clone());
         Ok(())
     }
 
@@ -140,15 +140,15 @@ impl InvitationRepository for MemoryStore {
             .filter(|invitation| {
                 query
                     .status
-                    .is_none_or(|status| invitation.status == status)
+                    .is_none_or(|status| invitation.status() == status)
             })
             .collect();
         found.sort_by(|a, b| {
             query.direction.apply(
-                a.audit
+                a.audit()
                     .created_at()
-                    .cmp(&b.audit.created_at())
-                    .then_with(|| a.id.cmp(&b.id)),
+                    .cmp(&b.audit().created_at())
+                    .then_with(|| a.id().cmp(&b.id())),
             )
         });
         let total = found.len() as u64;
@@ -171,9 +171,9 @@ impl InvitationRepository for MemoryStore {
         let stored = table
             .invitations
             .of_mut(scope)
-            .and_then(|invitations| invitations.get_mut(&invitation.id))
+            .and_then(|invitations| invitations.get_mut(&invitation.id()))
             .ok_or(RepoError::NotFound)?;
-        if stored.version != expected {
+        if stored.version() != expected {
             return Err(RepoError::StaleVersion);
         }
         *stored = invitation.clone();

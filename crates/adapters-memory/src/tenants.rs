@@ -36,29 +36,29 @@ impl TenantDirectory for MemoryStore {
 
     async fn insert(&self, tenant: &Tenant) -> Result<(), RepoError> {
         let mut table = write(&self.tenants);
-        if table.by_code.contains_key(tenant.code.as_str()) {
+        if table.by_code.contains_key(tenant.code().as_str()) {
             return Err(RepoError::Conflict("tenant.code"));
         }
-        if table.by_id.contains_key(&tenant.id) {
+        if table.by_id.contains_key(&tenant.id()) {
             return Err(RepoError::Conflict("tenant.id"));
         }
         table
             .by_code
-            .insert(tenant.code.as_str().to_owned(), tenant.id);
-        table.by_id.insert(tenant.id, tenant.clone());
+            .insert(tenant.code().as_str().to_owned(), tenant.id());
+        table.by_id.insert(tenant.id(), tenant.clone());
         Ok(())
     }
 
     async fn update(&self, tenant: &Tenant, expected: Version) -> Result<(), RepoError> {
         let mut table = write(&self.tenants);
-        let stored = table.by_id.get(&tenant.id).ok_or(RepoError::NotFound)?;
-        if stored.version != expected {
+        let stored = table.by_id.get(&tenant.id()).ok_or(RepoError::NotFound)?;
+        if stored.version() != expected {
             return Err(RepoError::StaleVersion);
         }
-        if stored.code != tenant.code {
+        if stored.code() != tenant.code() {
             return Err(RepoError::Failed("a tenant's code cannot change".into()));
         }
-        table.by_id.insert(tenant.id, tenant.clone());
+        table.by_id.insert(tenant.id(), tenant.clone());
         Ok(())
     }
 

@@ -24,13 +24,13 @@ pub(crate) struct UserTable {
 impl UserTable {
     fn conflict(&self, user: &User) -> Option<RepoError> {
         let taken = |index: &HashMap<String, UserId>, key: &str| {
-            index.get(key).is_some_and(|holder| *holder != user.id)
+            index.get(key).is_some_and(|holder| *holder != user.id())
         };
-        if taken(&self.by_email, user.email.as_str()) {
+        if taken(&self.by_email, user.email().as_str()) {
             return Some(RepoError::Conflict("user.email"));
         }
         if user
-            .supabase_id
+            .supabase_id()
             .as_ref()
             .is_some_and(|id| taken(&self.by_supabase, id.as_str()))
         {
@@ -40,16 +40,16 @@ impl UserTable {
     }
 
     fn put(&mut self, user: &User) {
-        if let Some(previous) = self.users.insert(user.id, user.clone()) {
-            self.by_email.remove(previous.email.as_str());
-            if let Some(id) = previous.supabase_id {
+        if let Some(previous) = self.users.insert(user.id(), user.clone()) {
+            self.by_email.remove(previous.email().as_str());
+            if let Some(id) = previous.supabase_id() {
                 self.by_supabase.remove(id.as_str());
             }
         }
         self.by_email
-            .insert(user.email.as_str().to_owned(), user.id);
-        if let Some(id) = &user.supabase_id {
-            self.by_supabase.insert(id.as_str().to_owned(), user.id);
+            .insert(user.email().as_str().to_owned(), user.id());
+        if let Some(id) = &user.supabase_id() {
+            self.by_supabase.insert(id.as_str().to_owned(), user.id());
         }
     }
 }
@@ -86,7 +86,7 @@ impl UserDirectory for MemoryStore {
 
     async fn insert_user(&self, user: &User) -> Result<(), RepoError> {
         let mut table = write(&self.users);
-        if table.users.contains_key(&user.id) {
+        if table.users.contains_key(&user.id()) {
             return Err(RepoError::Conflict("user.id"));
         }
         if let Some(conflict) = table.conflict(user) {
@@ -98,8 +98,8 @@ impl UserDirectory for MemoryStore {
 
     async fn update_user(&self, user: &User, expected: Version) -> Result<(), RepoError> {
         let mut table = write(&self.users);
-        let stored = table.users.get(&user.id).ok_or(RepoError::NotFound)?;
-        if stored.version != expected {
+        let stored = table.users.get(&user.id()).ok_or(RepoError::NotFound)?;
+        if stored.version() != expected {
             return Err(RepoError::StaleVersion);
         }
         if let Some(conflict) = table.conflict(user) {
@@ -116,7 +116,7 @@ impl MembershipDirectory for MemoryStore {
         read(&self.users)
             .memberships
             .in_tenant(tenant)
-            .and_then(|members| members.values().find(|m| m.user_id == user))
+            .and_then(|members| members.values().find(|m| m.user_id() == user))
             .cloned()
             .ok_or(RepoError::NotFound)
     }
@@ -144,7 +144,7 @@ impl MembershipDirectory for MemoryStore {
             .flat_map(|(tenant, members)| {
                 members
                     .values()
-                    .filter(|m| m.user_id == user)
+                    .filter(|m| m.user_id() == user)
                     .map(|m| (*tenant, m.clone()))
             })
             .collect())
@@ -160,13 +160,16 @@ impl MembershipRepository for MemoryStore {
     ) -> Result<(), RepoError> {
         let mut table = write(&self.users);
         let members = table.memberships.writing(scope);
-        if members.contains_key(&membership.id) {
+        if members.contains_key(&membership.id()) {
             return Err(RepoError::Conflict("membership.id"));
         }
-        if members.values().any(|m| m.user_id == membership.user_id) {
+        if members
+            .values()
+            .any(|m| m.user_id() == membership.user_id())
+        {
             return Err(RepoError::Conflict("membership.user"));
         }
-        members.insert(membership.id, membership.clone());
+        members.insert(membership.id(), membership.clone());
         Ok(())
     }
 
@@ -188,12 +191,12 @@ impl MembershipRepository for MemoryStore {
         let stored = table
             .memberships
             .of_mut(scope)
-            .and_then(|members| members.get_mut(&membership.id))
+            .and_then(|members| members.get_mut(&membership.id()))
             .ok_or(RepoError::NotFound)?;
-        if stored.version != expected {
+        if stored.version() != expected {
             return Err(RepoError::StaleVersion);
         }
-        if stored.user_id != membership.user_id {
+        if stored.user_id() != membership.user_id() {
             return Err(RepoError::Failed(
                 "a membership's user cannot change".into(),
             ));
@@ -214,18 +217,18 @@ impl MembershipRepository for MemoryStore {
             .map(|members| {
                 members
                     .values()
-                    .filter(|m| query.statuses.contains(&m.status))
+                    .filter(|m| query.statuses.contains(&m.status()))
                     .filter(|m| query.role.is_none_or(|role| m.holds(role)))
-                    .filter(|m| query.user_id.is_none_or(|user| m.user_id == user))
+                    .filter(|m| query.user_id.is_none_or(|user| m.user_id() == user))
                     .collect()
             })
             .unwrap_or_default();
         found.sort_by(|a, b| {
             let order = a
-                .audit
+                .audit()
                 .created_at()
-                .cmp(&b.audit.created_at())
-                .then_with(|| a.id.cmp(&b.id));
+                .cmp(&b.audit().created_at())
+                .then_with(|| a.id().cmp(&b.id()));
             match query.direction {
                 SortDirection::Ascending => order,
                 SortDirection::Descending => order.reverse(),

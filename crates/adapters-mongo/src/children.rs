@@ -277,38 +277,38 @@ impl RestrictionDocument {
 impl ChildDocument {
     fn from_domain(scope: &TenantScope, child: &Child) -> Self {
         Self {
-            id: child.id.to_string(),
+            id: child.id().to_string(),
             tenant_id: scope.tenant_id().to_string(),
-            name: NameDocument::from_domain(&child.name),
-            name_key: child.name.key(),
-            date_of_birth: iso_date(child.date_of_birth),
-            room_id: child.room_id.map(|r| r.to_string()),
+            name: NameDocument::from_domain(child.name()),
+            name_key: child.name().key(),
+            date_of_birth: iso_date(child.date_of_birth()),
+            room_id: child.room_id().map(|r| r.to_string()),
             enrolment: EnrolmentDocument {
-                status: child.enrolment.status().as_str().to_owned(),
-                starts_on: iso_date(child.enrolment.starts_on()),
-                ends_on: child.enrolment.ends_on().map(iso_date),
+                status: child.enrolment().status().as_str().to_owned(),
+                starts_on: iso_date(child.enrolment().starts_on()),
+                ends_on: child.enrolment().ends_on().map(iso_date),
             },
-            photo_consent: child.photo_consent,
+            photo_consent: child.photo_consent(),
             sensitive: SensitiveDocument {
-                allergies: note_to_bson(child.sensitive.allergies.as_ref()),
-                medical_notes: note_to_bson(child.sensitive.medical_notes.as_ref()),
-                medication: note_to_bson(child.sensitive.medication.as_ref()),
-                custody_notes: note_to_bson(child.sensitive.custody_notes.as_ref()),
+                allergies: note_to_bson(child.sensitive().allergies.as_ref()),
+                medical_notes: note_to_bson(child.sensitive().medical_notes.as_ref()),
+                medication: note_to_bson(child.sensitive().medication.as_ref()),
+                custody_notes: note_to_bson(child.sensitive().custody_notes.as_ref()),
             },
             contacts: child
-                .contacts
+                .contacts()
                 .iter()
                 .map(ContactDocument::from_domain)
                 .collect(),
             restrictions: child
-                .restrictions
+                .restrictions()
                 .iter()
                 .map(RestrictionDocument::from_domain)
                 .collect(),
             archived: child.is_archived(),
-            archived_at: child.archived_at.map(to_bson),
-            audit: AuditDocument::from_domain(&child.audit),
-            version: version_to_bson(child.version),
+            archived_at: child.archived_at().map(to_bson),
+            audit: AuditDocument::from_domain(child.audit()),
+            version: version_to_bson(child.version()),
         }
     }
 
@@ -334,7 +334,7 @@ impl ChildDocument {
                 .transpose()?,
         )
         .map_err(|_| bad("enrolment"))?;
-        Ok(Child {
+        Ok(Child::restore(cubby_domain::ChildParts {
             id: ChildId::parse(&self.id).map_err(|_| bad("_id"))?,
             name: self.name.into_domain().ok_or_else(|| bad("name"))?,
             date_of_birth: date(&self.date_of_birth, "date_of_birth")?,
@@ -365,7 +365,7 @@ impl ChildDocument {
             archived_at: self.archived_at.map(DateTime::to_time_0_3),
             audit: self.audit.into_domain("child document")?,
             version: version_from_bson(self.version).ok_or_else(|| bad("version"))?,
-        })
+        }))
     }
 }
 
@@ -576,7 +576,7 @@ impl ChildRepository for Mongo {
     ) -> Result<(), RepoError> {
         replace_versioned(
             &self.children(),
-            scoped(scope, doc! { "_id": child.id.to_string() }),
+            scoped(scope, doc! { "_id": child.id().to_string() }),
             expected,
             ChildDocument::from_domain(scope, child),
             child_write_error,

@@ -44,24 +44,24 @@ struct FileDocument {
 impl FileDocument {
     fn from_domain(scope: &TenantScope, file: &StoredFile) -> Self {
         Self {
-            id: file.id.to_string(),
+            id: file.id().to_string(),
             tenant_id: scope.tenant_id().to_string(),
-            purpose: file.purpose.as_str().to_owned(),
-            child_id: file.child_id.map(|c| c.to_string()),
-            key: file.key.as_str().to_owned(),
-            content_type: file.content_type.clone(),
-            size: file.size.map(|s| i64::try_from(s).unwrap_or(i64::MAX)),
-            status: file.status.as_str().to_owned(),
-            owner: file.owner.to_string(),
-            created_at: to_bson(file.created_at),
-            stored_at: file.stored_at.map(to_bson),
+            purpose: file.purpose().as_str().to_owned(),
+            child_id: file.child_id().map(|c| c.to_string()),
+            key: file.key().as_str().to_owned(),
+            content_type: file.content_type().to_owned(),
+            size: file.size().map(|s| i64::try_from(s).unwrap_or(i64::MAX)),
+            status: file.status().as_str().to_owned(),
+            owner: file.owner().to_string(),
+            created_at: to_bson(file.created_at()),
+            stored_at: file.stored_at().map(to_bson),
         }
     }
 
     fn into_domain(self) -> Result<StoredFile, RepoError> {
         let bad = |field: &str| RepoError::corrupt(format!("file document: malformed {field}"));
         let tenant = TenantId::parse(&self.tenant_id).map_err(|_| bad("tenant_id"))?;
-        Ok(StoredFile {
+        Ok(StoredFile::restore(cubby_domain::StoredFileParts {
             id: FileId::parse(&self.id).map_err(|_| bad("_id"))?,
             purpose: FilePurpose::parse(&self.purpose).ok_or_else(|| bad("purpose"))?,
             child_id: self
@@ -79,7 +79,7 @@ impl FileDocument {
             owner: Actor::parse(&self.owner).map_err(|_| bad("owner"))?,
             created_at: self.created_at.to_time_0_3(),
             stored_at: self.stored_at.map(DateTime::to_time_0_3),
-        })
+        }))
     }
 }
 
@@ -124,7 +124,7 @@ impl FileRepository for Mongo {
         let result = timed(
             "files.replace",
             self.files().replace_one(
-                scoped(scope, doc! { "_id": record.id.to_string() }).into(),
+                scoped(scope, doc! { "_id": record.id().to_string() }).into(),
                 FileDocument::from_domain(scope, record),
             ),
         )

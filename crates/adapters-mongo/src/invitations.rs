@@ -55,17 +55,17 @@ pub(crate) struct InvitationDocument {
 impl InvitationDocument {
     fn from_domain(scope: &TenantScope, invitation: &Invitation) -> Self {
         Self {
-            id: invitation.id.to_string(),
+            id: invitation.id().to_string(),
             tenant_id: scope.tenant_id().to_string(),
-            email: invitation.email.as_str().to_owned(),
-            membership_id: invitation.membership_id.to_string(),
-            roles: invitation.roles.iter().map(ToString::to_string).collect(),
-            entitlements: entitlements_to_bson(invitation.entitlements),
-            token: hex::encode(invitation.token.0),
-            status: invitation.status.as_str().to_owned(),
-            expires_at: to_bson(invitation.expires_at),
-            audit: AuditDocument::from_domain(&invitation.audit),
-            version: version_to_bson(invitation.version),
+            email: invitation.email().as_str().to_owned(),
+            membership_id: invitation.membership_id().to_string(),
+            roles: invitation.roles().iter().map(ToString::to_string).collect(),
+            entitlements: entitlements_to_bson(invitation.entitlements()),
+            token: hex::encode(invitation.token().0),
+            status: invitation.status().as_str().to_owned(),
+            expires_at: to_bson(invitation.expires_at()),
+            audit: AuditDocument::from_domain(invitation.audit()),
+            version: version_to_bson(invitation.version()),
         }
     }
 
@@ -79,7 +79,7 @@ impl InvitationDocument {
             .ok()
             .map(TokenDigest)
             .ok_or_else(|| bad("token"))?;
-        let invitation = Invitation {
+        let invitation = Invitation::restore(cubby_domain::InvitationParts {
             id: InvitationId::parse(&self.id).map_err(|_| bad("_id"))?,
             email: Email::parse(&self.email).map_err(|_| bad("email"))?,
             membership_id: MembershipId::parse(&self.membership_id)
@@ -96,7 +96,7 @@ impl InvitationDocument {
             expires_at: self.expires_at.to_time_0_3(),
             audit: self.audit.into_domain("invitation document")?,
             version: version_from_bson(self.version).ok_or_else(|| bad("version"))?,
-        };
+        });
         Ok((tenant, invitation))
     }
 }
@@ -184,7 +184,7 @@ impl InvitationRepository for Mongo {
     ) -> Result<(), RepoError> {
         replace_versioned(
             &self.invitations(),
-            scoped(scope, doc! { "_id": invitation.id.to_string() }),
+            scoped(scope, doc! { "_id": invitation.id().to_string() }),
             expected,
             InvitationDocument::from_domain(scope, invitation),
             write_error,
@@ -221,15 +221,15 @@ mod tests {
         for (n, byte) in digest.iter_mut().enumerate() {
             *byte = u8::try_from(n * 8).unwrap();
         }
-        let invitation = Invitation {
+        let invitation = Invitation::restore(cubby_domain::InvitationParts {
             roles: vec![
                 RoleRef::Custom(RoleId::from_uuid(Uuid::now_v7())),
                 Role::Guardian.into(),
             ],
             entitlements: EntitlementSet::EMPTY,
             token: TokenDigest(digest),
-            ..new_invitation(3)
-        };
+            ..new_invitation(3).into_parts()
+        });
         let document =
             bson::to_document(&InvitationDocument::from_domain(&scope, &invitation)).unwrap();
         assert_eq!(document.get_str("token").unwrap().len(), 64);

@@ -54,24 +54,24 @@ fn count_to_bson(count: u64) -> i64 {
 impl JobDocument {
     fn from_domain(scope: &TenantScope, record: &JobRecord) -> Self {
         Self {
-            id: record.id.to_string(),
+            id: record.id().to_string(),
             tenant_id: scope.tenant_id().to_string(),
-            kind: record.kind.clone(),
-            status: record.status.as_str().to_owned(),
-            attempts: i64::from(record.attempts),
-            done: count_to_bson(record.done),
-            total: record.total.map(count_to_bson),
-            errors: record.errors.clone(),
-            result_file: record.result_file.map(|f| f.to_string()),
-            requested_by: record.requested_by.to_string(),
-            created_at: to_bson(record.created_at),
-            updated_at: to_bson(record.updated_at),
+            kind: record.kind().to_owned(),
+            status: record.status().as_str().to_owned(),
+            attempts: i64::from(record.attempts()),
+            done: count_to_bson(record.done()),
+            total: record.total().map(count_to_bson),
+            errors: record.errors().to_vec(),
+            result_file: record.result_file().map(|f| f.to_string()),
+            requested_by: record.requested_by().to_string(),
+            created_at: to_bson(record.created_at()),
+            updated_at: to_bson(record.updated_at()),
         }
     }
 
     fn into_domain(self) -> Result<JobRecord, RepoError> {
         let bad = |field: &str| RepoError::corrupt(format!("job document: malformed {field}"));
-        Ok(JobRecord {
+        Ok(JobRecord::restore(cubby_domain::JobRecordParts {
             id: JobId::parse(&self.id).map_err(|_| bad("_id"))?,
             kind: self.kind,
             status: JobStatus::parse(&self.status).ok_or_else(|| bad("status"))?,
@@ -90,7 +90,7 @@ impl JobDocument {
             requested_by: Actor::parse(&self.requested_by).map_err(|_| bad("requested_by"))?,
             created_at: self.created_at.to_time_0_3(),
             updated_at: self.updated_at.to_time_0_3(),
-        })
+        }))
     }
 }
 
@@ -150,7 +150,7 @@ impl JobRecords for Mongo {
         let result = timed(
             "jobs.replace",
             self.jobs().replace_one(
-                scoped(scope, doc! { "_id": record.id.to_string() }).into(),
+                scoped(scope, doc! { "_id": record.id().to_string() }).into(),
                 JobDocument::from_domain(scope, record),
             ),
         )
@@ -194,7 +194,7 @@ mod tests {
     use crate::tests::fresh;
 
     fn record(actor: &Actor) -> JobRecord {
-        JobRecord {
+        JobRecord::restore(cubby_domain::JobRecordParts {
             id: JobId::from_uuid(uuid::Uuid::now_v7()),
             kind: "roster_import".to_owned(),
             status: JobStatus::Running,
@@ -206,7 +206,7 @@ mod tests {
             requested_by: actor.clone(),
             created_at: at(0),
             updated_at: at(1),
-        }
+        })
     }
 
     #[tokio::test]
@@ -218,7 +218,7 @@ mod tests {
         let stored = mongo
             .database()
             .collection::<Document>(COLLECTION)
-            .find_one(doc! { "_id": job.id.to_string() })
+            .find_one(doc! { "_id": job.id().to_string() })
             .await
             .unwrap()
             .unwrap();
@@ -248,12 +248,12 @@ mod tests {
             doc! { "requested_by": "someone@example.com" },
         ] {
             jobs.update_one(
-                doc! { "_id": job.id.to_string() },
+                doc! { "_id": job.id().to_string() },
                 doc! { "$set": set.clone() },
             )
             .await
             .unwrap();
-            let error = mongo.get(&scope, job.id).await.unwrap_err();
+            let error = mongo.get(&scope, job.id()).await.unwrap_err();
             let text = format!("{error} {:?}", std::error::Error::source(&error));
             assert!(matches!(error, RepoError::Corrupt(_)), "{set:?}: {text}");
             for leaked in ["teleported", "the-cupboard", "someone@example.com"] {

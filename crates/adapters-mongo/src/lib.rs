@@ -578,14 +578,14 @@ mod tests {
         #[tokio::test]
         async fn a_missing_supabase_id_is_left_out_not_stored_as_null() {
             let Some(mongo) = fresh().await else { return };
-            let user = User {
+            let user = User::restore(cubby_domain::UserParts {
                 supabase_id: None,
                 password_hash: None,
-                ..new_user()
-            };
+                ..new_user().into_parts()
+            });
             mongo.insert_user(&user).await.unwrap();
             let stored = collection(&mongo, "users")
-                .find_one(doc! { "_id": user.id.to_string() })
+                .find_one(doc! { "_id": user.id().to_string() })
                 .await
                 .unwrap()
                 .unwrap();
@@ -598,33 +598,33 @@ mod tests {
             let Some(mongo) = fresh().await else { return };
             let user = new_user();
             mongo.insert_user(&user).await.unwrap();
-            let unlinked = User {
+            let unlinked = User::restore(cubby_domain::UserParts {
                 supabase_id: None,
-                version: user.version.next(),
-                ..user.clone()
-            };
-            mongo.update_user(&unlinked, user.version).await.unwrap();
-            let other = User {
-                supabase_id: user.supabase_id.clone(),
-                ..new_user()
-            };
+                version: user.version().next(),
+                ..user.clone().into_parts()
+            });
+            mongo.update_user(&unlinked, user.version()).await.unwrap();
+            let other = User::restore(cubby_domain::UserParts {
+                supabase_id: user.supabase_id().cloned(),
+                ..new_user().into_parts()
+            });
             mongo.insert_user(&other).await.unwrap();
-            let taken = User {
+            let taken = User::restore(cubby_domain::UserParts {
                 supabase_id: Some(ExternalId::parse("taken-elsewhere").unwrap()),
-                ..new_user()
-            };
+                ..new_user().into_parts()
+            });
             mongo.insert_user(&taken).await.unwrap();
-            let relinked = User {
-                supabase_id: taken.supabase_id.clone(),
-                version: unlinked.version.next(),
-                ..unlinked.clone()
-            };
-            let conflict = mongo.update_user(&relinked, unlinked.version).await;
+            let relinked = User::restore(cubby_domain::UserParts {
+                supabase_id: taken.supabase_id().cloned(),
+                version: unlinked.version().next(),
+                ..unlinked.clone().into_parts()
+            });
+            let conflict = mongo.update_user(&relinked, unlinked.version()).await;
             assert!(
                 matches!(conflict, Err(RepoError::Conflict("user.supabase_id"))),
                 "{conflict:?}"
             );
-            assert_eq!(mongo.user_by_id(user.id).await.unwrap(), unlinked);
+            assert_eq!(mongo.user_by_id(user.id()).await.unwrap(), unlinked);
         }
 
         #[tokio::test]
@@ -634,32 +634,32 @@ mod tests {
             mongo.insert_user(&user).await.unwrap();
             collection(&mongo, "users")
                 .update_one(
-                    doc! { "_id": user.id.to_string() },
+                    doc! { "_id": user.id().to_string() },
                     doc! { "$set": { "status": "banished", "email_verified": "yes" } },
                 )
                 .await
                 .unwrap();
-            let error = mongo.user_by_id(user.id).await.unwrap_err();
+            let error = mongo.user_by_id(user.id()).await.unwrap_err();
             let text = format!("{error:?} {}", std::error::Error::source(&error).unwrap());
             assert!(matches!(error, RepoError::Corrupt(_)), "{text}");
-            assert!(text.contains("users document") && text.contains(&user.id.to_string()));
+            assert!(text.contains("users document") && text.contains(&user.id().to_string()));
             assert!(
-                !text.contains(user.email.as_str()) && !text.contains("yes"),
+                !text.contains(user.email().as_str()) && !text.contains("yes"),
                 "{text}"
             );
 
             let scope = fresh_scope();
-            let membership = new_membership(user.id, &[Role::Teacher]);
+            let membership = new_membership(user.id(), &[Role::Teacher]);
             mongo.insert_membership(&scope, &membership).await.unwrap();
             collection(&mongo, "memberships")
                 .update_one(
-                    doc! { "_id": membership.id.to_string() },
+                    doc! { "_id": membership.id().to_string() },
                     doc! { "$set": { "roles": ["overlord"] } },
                 )
                 .await
                 .unwrap();
             let error = mongo
-                .membership_by_id(scope.tenant_id(), membership.id)
+                .membership_by_id(scope.tenant_id(), membership.id())
                 .await
                 .unwrap_err();
             let text = format!("{error:?} {}", std::error::Error::source(&error).unwrap());
@@ -718,7 +718,7 @@ mod tests {
             let scope = fresh_scope();
             let invitation = new_invitation(0);
             mongo.insert_invitation(&scope, &invitation).await.unwrap();
-            let id = invitation.id.to_string();
+            let id = invitation.id().to_string();
 
             collection(&mongo, "invitations")
                 .update_one(
@@ -729,10 +729,10 @@ mod tests {
                 .unwrap();
             for error in [
                 mongo
-                    .get_invitation(&scope, invitation.id)
+                    .get_invitation(&scope, invitation.id())
                     .await
                     .unwrap_err(),
-                mongo.invitation_by_id(invitation.id).await.unwrap_err(),
+                mongo.invitation_by_id(invitation.id()).await.unwrap_err(),
             ] {
                 let text = reported(&error);
                 assert!(matches!(error, RepoError::Corrupt(_)), "{text}");
@@ -751,7 +751,7 @@ mod tests {
                     doc! { "_id": &id },
                     doc! { "$set": {
                         "expires_at": bson::DateTime::now(),
-                        "email": invitation.email.as_str(),
+                        "email": invitation.email().as_str(),
                         "token": "not-a-digest",
                     } },
                 )
@@ -777,7 +777,7 @@ mod tests {
 
             let Some(mongo) = fresh().await else { return };
             let scope = fresh_scope();
-            let child = Child {
+            let child = Child::restore(cubby_domain::ChildParts {
                 id: ChildId::from_uuid(uuid::Uuid::now_v7()),
                 name: PersonName::parse("Mia", "Smith").unwrap(),
                 date_of_birth: date!(2024 - 03 - 31),
@@ -791,11 +791,11 @@ mod tests {
                 archived_at: None,
                 audit: Audit::created(scope.actor().clone(), cubby_ports::contract::at(0)),
                 version: Version::FIRST,
-            };
+            });
             ChildRepository::insert(&mongo, &scope, &child)
                 .await
                 .unwrap();
-            let id = child.id.to_string();
+            let id = child.id().to_string();
             let stored = collection(&mongo, "children")
                 .find_one(doc! { "_id": &id })
                 .await
@@ -812,7 +812,7 @@ mod tests {
                 )
                 .await
                 .unwrap();
-            let error = ChildRepository::get(&mongo, &scope, child.id)
+            let error = ChildRepository::get(&mongo, &scope, child.id())
                 .await
                 .unwrap_err();
             let text = reported(&error);
@@ -1054,17 +1054,17 @@ mod tests {
             let Some(mongo) = fresh().await else { return };
             let scope = fresh_scope();
             let custom = RoleRef::Custom(RoleId::from_uuid(uuid::Uuid::now_v7()));
-            let holder = cubby_domain::Membership {
+            let holder = cubby_domain::Membership::restore(cubby_domain::MembershipParts {
                 roles: vec![Role::Teacher.into(), custom],
-                ..new_membership(new_user().id, &[])
-            };
+                ..new_membership(new_user().id(), &[]).into_parts()
+            });
             mongo.insert_membership(&scope, &holder).await.unwrap();
             mongo
-                .insert_membership(&scope, &new_membership(new_user().id, &[Role::Teacher]))
+                .insert_membership(&scope, &new_membership(new_user().id(), &[Role::Teacher]))
                 .await
                 .unwrap();
             let stored = collection(&mongo, "memberships")
-                .find_one(doc! { "_id": holder.id.to_string() })
+                .find_one(doc! { "_id": holder.id().to_string() })
                 .await
                 .unwrap()
                 .unwrap();

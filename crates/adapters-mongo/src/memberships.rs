@@ -57,16 +57,16 @@ pub(crate) struct MembershipDocument {
 impl MembershipDocument {
     fn from_domain(tenant: TenantId, membership: &Membership) -> Self {
         Self {
-            id: membership.id.to_string(),
+            id: membership.id().to_string(),
             tenant_id: tenant.to_string(),
-            user_id: membership.user_id.to_string(),
-            roles: membership.roles.iter().map(ToString::to_string).collect(),
-            entitlements: entitlements_to_bson(membership.entitlements),
-            status: membership.status.as_str().to_owned(),
-            entitlements_version: i64::try_from(membership.entitlements_version)
+            user_id: membership.user_id().to_string(),
+            roles: membership.roles().iter().map(ToString::to_string).collect(),
+            entitlements: entitlements_to_bson(membership.entitlements()),
+            status: membership.status().as_str().to_owned(),
+            entitlements_version: i64::try_from(membership.entitlements_version())
                 .unwrap_or(i64::MAX),
-            audit: AuditDocument::from_domain(&membership.audit),
-            version: version_to_bson(membership.version),
+            audit: AuditDocument::from_domain(membership.audit()),
+            version: version_to_bson(membership.version()),
         }
     }
 
@@ -76,7 +76,7 @@ impl MembershipDocument {
         let bad =
             |field: &str| RepoError::corrupt(format!("membership document: malformed {field}"));
         let tenant = TenantId::parse(&self.tenant_id).map_err(|_| bad("tenant_id"))?;
-        let membership = Membership {
+        let membership = Membership::restore(cubby_domain::MembershipParts {
             id: MembershipId::parse(&self.id).map_err(|_| bad("_id"))?,
             user_id: UserId::parse(&self.user_id).map_err(|_| bad("user_id"))?,
             roles: self
@@ -91,7 +91,7 @@ impl MembershipDocument {
                 .map_err(|_| bad("entitlements_version"))?,
             audit: self.audit.into_domain("membership document")?,
             version: version_from_bson(self.version).ok_or_else(|| bad("version"))?,
-        };
+        });
         Ok((tenant, membership))
     }
 }
@@ -210,7 +210,7 @@ impl MembershipRepository for Mongo {
         membership: &Membership,
         expected: Version,
     ) -> Result<(), RepoError> {
-        let id = membership.id.to_string();
+        let id = membership.id().to_string();
         let result = timed(
             "memberships.replace",
             self.memberships().replace_one(
@@ -218,7 +218,7 @@ impl MembershipRepository for Mongo {
                     scope,
                     doc! {
                         "_id": &id,
-                        "user_id": membership.user_id.to_string(),
+                        "user_id": membership.user_id().to_string(),
                         "version": version_to_bson(expected),
                     },
                 )
@@ -234,7 +234,7 @@ impl MembershipRepository for Mongo {
         let stored = self
             .membership_where(scoped(scope, doc! { "_id": &id }))
             .await?;
-        if stored.user_id != membership.user_id {
+        if stored.user_id() != membership.user_id() {
             return Err(RepoError::Failed(
                 "a membership's user cannot change".into(),
             ));

@@ -48,21 +48,21 @@ pub(crate) struct TenantDocument {
 impl TenantDocument {
     fn from_domain(tenant: &Tenant) -> Self {
         Self {
-            id: tenant.id.to_string(),
-            code: tenant.code.to_string(),
-            name: tenant.name.as_str().to_owned(),
-            time_zone: tenant.time_zone.name().to_owned(),
-            status: tenant.status.as_str().to_owned(),
-            ratio_enforcement: Some(tenant.settings.ratio_enforcement.as_str().to_owned()),
-            closing_time: tenant.settings.closing_time.map(clock_time),
-            audit: AuditDocument::from_domain(&tenant.audit),
-            version: version_to_bson(tenant.version),
+            id: tenant.id().to_string(),
+            code: tenant.code().to_string(),
+            name: tenant.name().as_str().to_owned(),
+            time_zone: tenant.time_zone().name().to_owned(),
+            status: tenant.status().as_str().to_owned(),
+            ratio_enforcement: Some(tenant.settings().ratio_enforcement.as_str().to_owned()),
+            closing_time: tenant.settings().closing_time.map(clock_time),
+            audit: AuditDocument::from_domain(tenant.audit()),
+            version: version_to_bson(tenant.version()),
         }
     }
 
     fn into_domain(self) -> Result<Tenant, RepoError> {
         let bad = |field: &str| RepoError::corrupt(format!("tenant document: malformed {field}"));
-        Ok(Tenant {
+        Ok(Tenant::restore(cubby_domain::TenantParts {
             id: TenantId::parse(&self.id).map_err(|_| bad("_id"))?,
             code: TenantCode::parse(&self.code).map_err(|_| bad("code"))?,
             name: TenantName::parse(&self.name).map_err(|_| bad("name"))?,
@@ -83,7 +83,7 @@ impl TenantDocument {
             },
             audit: self.audit.into_domain("tenant document")?,
             version: version_from_bson(self.version).ok_or_else(|| bad("version"))?,
-        })
+        }))
     }
 }
 
@@ -133,10 +133,10 @@ impl TenantDirectory for Mongo {
     }
 
     async fn update(&self, tenant: &Tenant, expected: Version) -> Result<(), RepoError> {
-        let id = tenant.id.to_string();
+        let id = tenant.id().to_string();
         let filter = platform(doc! {
             "_id": &id,
-            "code": tenant.code.as_str(),
+            "code": tenant.code().as_str(),
             "version": version_to_bson(expected),
         });
         let result = timed(
@@ -149,8 +149,8 @@ impl TenantDirectory for Mongo {
         if result.matched_count == 1 {
             return Ok(());
         }
-        let stored = self.by_id(tenant.id).await?;
-        if stored.code != tenant.code {
+        let stored = self.by_id(tenant.id()).await?;
+        if stored.code() != tenant.code() {
             return Err(RepoError::Failed("a tenant's code cannot change".into()));
         }
         Err(RepoError::StaleVersion)

@@ -44,21 +44,21 @@ pub(crate) struct UserDocument {
 impl UserDocument {
     fn from_domain(user: &User) -> Self {
         Self {
-            id: user.id.to_string(),
-            email: user.email.as_str().to_owned(),
-            email_verified: user.email_verified,
-            password_hash: user.password_hash.as_ref().map(|h| h.as_str().to_owned()),
-            supabase_id: user.supabase_id.as_ref().map(|id| id.as_str().to_owned()),
-            status: user.status.as_str().to_owned(),
-            audit: AuditDocument::from_domain(&user.audit),
-            version: version_to_bson(user.version),
+            id: user.id().to_string(),
+            email: user.email().as_str().to_owned(),
+            email_verified: user.email_verified(),
+            password_hash: user.password_hash().map(|h| h.as_str().to_owned()),
+            supabase_id: user.supabase_id().map(|id| id.as_str().to_owned()),
+            status: user.status().as_str().to_owned(),
+            audit: AuditDocument::from_domain(user.audit()),
+            version: version_to_bson(user.version()),
         }
     }
 
     /// The domain user, every field parsed again; anything malformed is `Corrupt`.
     fn into_domain(self) -> Result<User, RepoError> {
         let bad = |field: &str| RepoError::corrupt(format!("user document: malformed {field}"));
-        Ok(User {
+        Ok(User::restore(cubby_domain::UserParts {
             id: UserId::parse(&self.id).map_err(|_| bad("_id"))?,
             email: Email::parse(&self.email).map_err(|_| bad("email"))?,
             email_verified: self.email_verified,
@@ -77,7 +77,7 @@ impl UserDocument {
             status: UserStatus::parse(&self.status).ok_or_else(|| bad("status"))?,
             audit: self.audit.into_domain("user document")?,
             version: version_from_bson(self.version).ok_or_else(|| bad("version"))?,
-        })
+        }))
     }
 }
 
@@ -143,7 +143,7 @@ impl UserDirectory for Mongo {
     async fn update_user(&self, user: &User, expected: Version) -> Result<(), RepoError> {
         replace_versioned(
             &self.users(),
-            platform(doc! { "_id": user.id.to_string() }),
+            platform(doc! { "_id": user.id().to_string() }),
             expected,
             UserDocument::from_domain(user),
             write_error,

@@ -20,9 +20,8 @@ use cubby_app::passwords::PasswordParams;
 use cubby_app::session::AccessGrant;
 use cubby_app::{App, AppConfig, TokenKeys, TokenPolicy};
 use cubby_domain::{
-    Actor, Audit, CentreSettings, Email, Enrolment, EnrolmentStatus, EntitlementSet, Permission,
-    PermissionSet, PersonName, Role, SessionId, Tenant, TenantCode, TenantId, TenantName,
-    TenantStatus, TimeZone, UserId, Version,
+    Actor, Email, Enrolment, EnrolmentStatus, EntitlementSet, Permission, PermissionSet,
+    PersonName, Role, SessionId, Tenant, TenantCode, TenantId, TenantName, TimeZone, UserId,
 };
 use cubby_ports::TenantScope;
 use http::{Method, Request, StatusCode};
@@ -56,16 +55,14 @@ fn app(keys: TokenKeys) -> Arc<App> {
 async fn centre(app: &App, children: usize) -> String {
     let now = app.ports().clock.now();
     let id = TenantId::from_uuid(Uuid::now_v7());
-    let tenant = Tenant {
+    let tenant = Tenant::create(
         id,
-        code: TenantCode::parse("bench-centre").expect("a code"),
-        name: TenantName::parse("Bench centre").expect("a name"),
-        time_zone: TimeZone::parse("Europe/Helsinki").expect("a zone"),
-        status: TenantStatus::Active,
-        settings: CentreSettings::default(),
-        audit: Audit::created(Actor::User(UserId::from_uuid(Uuid::now_v7())), now),
-        version: Version::FIRST,
-    };
+        TenantCode::parse("bench-centre").expect("a code"),
+        TenantName::parse("Bench centre").expect("a name"),
+        TimeZone::parse("Europe/Helsinki").expect("a zone"),
+        Actor::User(UserId::from_uuid(Uuid::now_v7())),
+        now,
+    );
     app.ports().tenants.insert(&tenant).await.expect("a tenant");
     let scope = TenantScope::for_test(id, UserId::from_uuid(Uuid::now_v7()), PermissionSet::all());
     let director = NewMember {
@@ -94,12 +91,12 @@ async fn centre(app: &App, children: usize) -> String {
     }
     let grant = AccessGrant {
         tenant_id: id,
-        tenant_code: tenant.code.clone(),
-        user_id: user.id,
-        membership_id: membership.id,
-        roles: membership.roles.clone(),
+        tenant_code: tenant.code().clone(),
+        user_id: user.id(),
+        membership_id: membership.id(),
+        roles: membership.roles().to_vec(),
         session_id: SessionId::from_uuid(Uuid::now_v7()),
-        entitlements_version: membership.entitlements_version,
+        entitlements_version: membership.entitlements_version(),
     };
     app.sessions.issue(&grant).expect("a token").token
 }

@@ -190,8 +190,8 @@ impl Attendance {
     async fn local(&self, scope: &TenantScope) -> Result<Local, AppError> {
         let tenant = self.tenants.by_id(scope.tenant_id()).await?;
         Ok(Local {
-            offset: tenant.time_zone.offset_at(self.clock.now()),
-            settings: tenant.settings,
+            offset: tenant.time_zone().offset_at(self.clock.now()),
+            settings: tenant.settings(),
         })
     }
 }

@@ -295,13 +295,13 @@ impl Auth {
 /// The grant of an access token for a member's session.
 fn grant(tenant: &Tenant, membership: &Membership, session: SessionId) -> AccessGrant {
     AccessGrant {
-        tenant_id: tenant.id,
-        tenant_code: tenant.code.clone(),
-        user_id: membership.user_id,
-        membership_id: membership.id,
-        roles: membership.roles.clone(),
+        tenant_id: tenant.id(),
+        tenant_code: tenant.code().clone(),
+        user_id: membership.user_id(),
+        membership_id: membership.id(),
+        roles: membership.roles().to_vec(),
         session_id: session,
-        entitlements_version: membership.entitlements_version,
+        entitlements_version: membership.entitlements_version(),
     }
 }
 

@@ -69,32 +69,27 @@ impl Centre {
     ) -> Result<Tenant, AppError> {
         require(scope, Permission::TenantManage)?;
         let tenant = self.get(scope).await?;
-        if tenant.version != expected {
+        if tenant.version() != expected {
             return Err(AppError::StaleVersion);
         }
         let settings = CentreSettings {
             ratio_enforcement: changes
                 .ratio_enforcement
-                .unwrap_or(tenant.settings.ratio_enforcement),
-            closing_time: changes.closing_time.unwrap_or(tenant.settings.closing_time),
+                .unwrap_or(tenant.settings().ratio_enforcement),
+            closing_time: changes
+                .closing_time
+                .unwrap_or(tenant.settings().closing_time),
         };
-        if settings == tenant.settings {
+        if settings == tenant.settings() {
             return Ok(tenant);
         }
-        let changed = Tenant {
-            settings,
-            audit: tenant
-                .audit
-                .touched(scope.actor().clone(), self.clock.now()),
-            version: tenant.version.next(),
-            ..tenant.clone()
-        };
+        let changed = tenant.with_settings(settings, scope.actor().clone(), self.clock.now());
         self.tenants.update(&changed, expected).await?;
         self.audit
             .record(
                 scope,
                 AuditAction::SettingsChanged,
-                Some(tenant.id.to_string()),
+                Some(tenant.id().to_string()),
                 &[(
                     "ratio_enforcement",
                     settings.ratio_enforcement.as_str().to_owned(),
@@ -170,13 +165,13 @@ mod tests {
         let changed = centre
             .update_settings(
                 &world.scope,
-                world.tenant.version,
+                world.tenant.version(),
                 closing_at_half_past_five(),
             )
             .await
             .unwrap();
-        assert_eq!(changed.version, world.tenant.version.next());
-        assert_eq!(changed.settings.closing_time, Some(time!(17:31)));
+        assert_eq!(changed.version(), world.tenant.version().next());
+        assert_eq!(changed.settings().closing_time, Some(time!(17:31)));
         assert_eq!(centre.get(&world.scope).await.unwrap(), changed);
         assert_eq!(world.audited().await, 1);
     }
@@ -192,7 +187,7 @@ mod tests {
             .centre
             .update_settings(
                 &world.scope,
-                world.tenant.version,
+                world.tenant.version(),
                 closing_at_half_past_five(),
             )
             .await;
@@ -220,7 +215,7 @@ mod tests {
             .centre
             .update_settings(
                 &world.scope,
-                world.tenant.version,
+                world.tenant.version(),
                 closing_at_half_past_five(),
             )
             .await;

@@ -195,7 +195,7 @@ impl Children {
         require(scope, Permission::ChildrenWrite)?;
         let day = self.today(scope).await?;
         let stored = self.as_staff(scope, id, day).await?;
-        if stored.version != expected {
+        if stored.version() != expected {
             return Err(AppError::StaleVersion);
         }
         Ok(stored)

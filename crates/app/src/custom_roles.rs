@@ -281,21 +281,21 @@ impl CustomRoles {
                     let bumped = membership.reentitled(scope.actor().clone(), self.clock.now());
                     match self
                         .memberships
-                        .update_membership(scope, &bumped, membership.version)
+                        .update_membership(scope, &bumped, membership.version())
                         .await
                     {
                         Ok(()) => break,
                         Err(RepoError::StaleVersion) => {
                             membership = self
                                 .memberships
-                                .get_membership(scope, membership.id)
+                                .get_membership(scope, membership.id())
                                 .await?
                         }
                         Err(other) => return Err(other.into()),
                     }
                 }
                 self.principals
-                    .forget(&[(scope.tenant_id(), membership.id)])
+                    .forget(&[(scope.tenant_id(), membership.id())])
                     .await;
             }
             if count < u64::from(page_size) {

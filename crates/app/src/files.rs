@@ -135,18 +135,15 @@ impl Files {
         let id = FileId::from_uuid(self.ids.uuid());
         let key = ObjectKey::new(scope.tenant_id(), new.purpose, id);
         let upload = self.presign(scope, &key, &new).await?;
-        let file = StoredFile {
+        let file = StoredFile::pending(
             id,
-            purpose: new.purpose,
-            child_id: new.child,
-            key,
-            content_type: new.content_type,
-            size: None,
-            status: FileStatus::Pending,
-            owner: scope.actor().clone(),
-            created_at: self.clock.now(),
-            stored_at: None,
-        };
+            scope.tenant_id(),
+            new.purpose,
+            new.child,
+            new.content_type,
+            scope.actor().clone(),
+            self.clock.now(),
+        );
         self.files.insert(scope, &file).await?;
         Ok((file, upload))
     }
@@ -163,7 +160,7 @@ impl Files {
             (FilePurpose::ChildPhoto, Some(child)) => {
                 let day = self.children.today(scope).await?;
                 let found = self.children.as_staff(scope, child, day).await?;
-                if !found.photo_consent {
+                if !found.photo_consent() {
                     return Err(AppError::Rule {
                         code: "file.no_photo_consent",
                         message: "the child's guardians have not consented to photos".to_owned(),
@@ -216,23 +213,18 @@ impl Files {
     pub async fn confirm(&self, scope: &TenantScope, id: FileId) -> Result<StoredFile, AppError> {
         require(scope, Permission::FilesUpload)?;
         let file = self.visible(scope, id).await?;
-        if file.status == FileStatus::Stored {
+        if file.status() == FileStatus::Stored {
             return Ok(file);
         }
         let info = self
             .objects
-            .head(scope, &file.key)
+            .head(scope, file.key())
             .await?
             .ok_or_else(not_uploaded)?;
-        if info.size == 0 || info.size > file.purpose.max_bytes() {
+        if info.size == 0 || info.size > file.purpose().max_bytes() {
             return Err(not_uploaded());
         }
-        let stored = StoredFile {
-            status: FileStatus::Stored,
-            size: Some(info.size),
-            stored_at: Some(self.clock.now()),
-            ..file
-        };
+        let stored = file.confirmed(info.size, self.clock.now());
         self.files.update(scope, &stored).await?;
         Ok(stored)
     }
@@ -260,12 +252,12 @@ impl Files {
     ) -> Result<(StoredFile, PresignedRequest), AppError> {
         require(scope, Permission::FilesRead)?;
         let file = self.visible(scope, id).await?;
-        if file.status != FileStatus::Stored {
+        if file.status() != FileStatus::Stored {
             return Err(not_uploaded());
         }
         let request = self
             .objects
-            .presign_get(scope, &file.key, DOWNLOAD_EXPIRY)
+            .presign_get(scope, file.key(), DOWNLOAD_EXPIRY)
             .await?;
         Ok((file, request))
     }
@@ -274,9 +266,9 @@ impl Files {
     async fn visible(&self, scope: &TenantScope, id: FileId) -> Result<StoredFile, AppError> {
         let file = self.files.get(scope, id).await?;
         let everything = scope.has(Permission::CentreAllRooms) || scope.user_id().is_none();
-        let own = scope.user_id().is_some() && scope.actor() == &file.owner;
-        let allowed = match file.purpose {
-            FilePurpose::ChildPhoto => match file.child_id {
+        let own = scope.user_id().is_some() && scope.actor() == file.owner();
+        let allowed = match file.purpose() {
+            FilePurpose::ChildPhoto => match file.child_id() {
                 Some(child) => self.sees_photo_of(scope, child).await?,
                 None => false,
             },
@@ -304,7 +296,7 @@ impl Files {
         };
         Ok(match self.children.reach(scope, &found, day).await {
             Ok(Access::Staff) => true,
-            Ok(Access::Guardian(view)) => view.sees_media() && found.photo_consent,
+            Ok(Access::Guardian(view)) => view.sees_media() && found.photo_consent(),
             Err(AppError::NotFound) => false,
             Err(other) => return Err(other),
         })

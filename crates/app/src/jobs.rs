@@ -260,12 +260,12 @@ mod tests {
         let world = World::new().await;
         let jobs = &world.app.jobs;
         let record = queued(&world).await;
-        assert_eq!(record.status, JobStatus::Queued);
-        assert_eq!(jobs.get(&world.scope, record.id).await.unwrap(), record);
+        assert_eq!(record.status(), JobStatus::Queued);
+        assert_eq!(jobs.get(&world.scope, record.id()).await.unwrap(), record);
         assert_eq!(jobs.work_once(Queue::Bulk).await.unwrap(), 1);
-        let done = jobs.get(&world.scope, record.id).await.unwrap();
-        assert_eq!((done.status, done.attempts), (JobStatus::Succeeded, 1));
-        assert!(done.result_file.is_some());
+        let done = jobs.get(&world.scope, record.id()).await.unwrap();
+        assert_eq!((done.status(), done.attempts()), (JobStatus::Succeeded, 1));
+        assert!(done.result_file().is_some());
     }
 
     #[tokio::test]
@@ -294,8 +294,8 @@ mod tests {
             .get(&world.scope, JobId::from_uuid(id))
             .await
             .unwrap();
-        assert_eq!(recorded.status, JobStatus::Failed);
-        assert_eq!(recorded.errors, [NOT_QUEUED]);
+        assert_eq!(recorded.status(), JobStatus::Failed);
+        assert_eq!(recorded.errors(), [NOT_QUEUED]);
     }
 
     #[tokio::test]
@@ -336,7 +336,7 @@ mod tests {
             matches!(answer, Err(AppError::Unavailable(_))),
             "{answer:?}"
         );
-        let kept = world.app.jobs.get(&world.scope, record.id).await.unwrap();
+        let kept = world.app.jobs.get(&world.scope, record.id()).await.unwrap();
         assert_eq!(kept, record);
     }
 

@@ -88,7 +88,7 @@ pub struct InvitationSent {
 impl std::fmt::Debug for InvitationSent {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("InvitationSent")
-            .field("invitation", &self.invitation.id)
+            .field("invitation", &self.invitation.id())
             .finish_non_exhaustive()
     }
 }
@@ -181,7 +181,7 @@ impl Members {
     pub async fn get(&self, scope: &TenantScope, id: MembershipId) -> Result<Member, AppError> {
         require(scope, Permission::MembersRead)?;
         let membership = self.memberships.get_membership(scope, id).await?;
-        let user = self.users.user_by_id(membership.user_id).await?;
+        let user = self.users.user_by_id(membership.user_id()).await?;
         Ok(Member { membership, user })
     }
 
@@ -199,7 +199,7 @@ impl Members {
         let page = self.memberships.list_memberships(scope, query).await?;
         let mut items = Vec::with_capacity(page.items.len());
         for membership in page.items {
-            let user = self.users.user_by_id(membership.user_id).await?;
+            let user = self.users.user_by_id(membership.user_id()).await?;
             items.push(Member { membership, user });
         }
         Ok(Page {

@@ -130,7 +130,7 @@ impl Messages {
         }
         let mut rooms = self.children.staff_rooms(scope).await?;
         for child in self.linked_children(scope).await? {
-            if let Some(room) = child.room_id
+            if let Some(room) = child.room_id()
                 && !rooms.contains(&room)
             {
                 rooms.push(room);
@@ -288,7 +288,7 @@ impl Messages {
         let now = self.clock.now();
         let thread = Thread {
             id: ThreadId::from_uuid(self.ids.uuid()),
-            child_id: seen.child.id,
+            child_id: seen.child.id(),
             title: new.title,
             participants,
             started_by: scope.actor().clone(),
@@ -373,7 +373,7 @@ impl Messages {
             .await?
             .into_iter()
             .filter(|c| c.guardian_view(user, day).is_some_and(|v| v.may_message()))
-            .map(|c| c.id)
+            .map(|c| c.id())
             .collect();
         Ok((user, allowed))
     }
@@ -399,7 +399,7 @@ impl Messages {
             };
             let found = self.children.children.list(scope, &query).await?;
             let count = found.items.len() as u64;
-            ids.extend(found.items.into_iter().map(|c| c.id));
+            ids.extend(found.items.into_iter().map(|c| c.id()));
             offset += count;
             if count < u64::from(MAX_LIMIT) || offset >= found.total {
                 return Ok(ids);

@@ -325,7 +325,7 @@ impl Sessions {
             Err(RepoError::NotFound) => return Err(AuthError::Invalid("unknown tenant")),
             Err(other) => return Err(unavailable(other)),
         };
-        if tenant.code.as_str() != presented.tenant_code {
+        if tenant.code().as_str() != presented.tenant_code {
             return Err(AuthError::Invalid("tenant_code"));
         }
         let principal = match self.principals.get(tenant_id, membership_id).await {

@@ -305,7 +305,7 @@ mod tests {
         let (user, _) = world.member("grace@here.example", Role::Teacher).await;
         let staff = &world.app.staff;
         let member = staff
-            .create(&world.scope, new_staff(user.id, Vec::new()))
+            .create(&world.scope, new_staff(user.id(), Vec::new()))
             .await
             .unwrap();
         let renamed = staff
@@ -336,7 +336,7 @@ mod tests {
         let app = world.with(|ports| ports.staff = Arc::new(repo));
         let answer = app
             .staff
-            .create(&world.scope, new_staff(user.id, Vec::new()))
+            .create(&world.scope, new_staff(user.id(), Vec::new()))
             .await;
         assert!(
             matches!(
@@ -366,7 +366,7 @@ mod tests {
         let room = RoomId::from_uuid(Uuid::now_v7());
         let answer = app
             .staff
-            .create(&world.scope, new_staff(user.id, vec![room]))
+            .create(&world.scope, new_staff(user.id(), vec![room]))
             .await;
         assert!(
             matches!(answer, Err(AppError::Unavailable(_))),

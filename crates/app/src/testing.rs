@@ -48,7 +48,7 @@ impl World {
         let ports = cubby_adapters_memory::embedded_ports();
         let tenant = new_tenant();
         ports.tenants.insert(&tenant).await.unwrap();
-        let scope = cubby_ports::contract::scope_in(tenant.id);
+        let scope = cubby_ports::contract::scope_in(tenant.id());
         let app = App::new(ports.clone(), config()).unwrap();
         Self {
             app,

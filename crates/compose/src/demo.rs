@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use cubby_domain::audit::JobName;
 use cubby_domain::{
-    Actor, AgeRange, Audit, Capacity, Email, EntitlementSet, NewRoom, Role, Room, RoomName,
-    StaffChildRatio, Tenant, TenantCode, TenantName, TenantStatus, TimeZone, Version,
+    Actor, AgeRange, Capacity, Email, EntitlementSet, NewRoom, Role, Room, RoomName,
+    StaffChildRatio, Tenant, TenantCode, TenantName, TimeZone,
 };
 use cubby_ports::{RepoError, TenantScope};
 use secrecy::{ExposeSecret, SecretString};
@@ -114,7 +114,7 @@ pub async fn prepare(app: &App, settings: &cubby_settings::Settings) -> Result<D
                 entitlements: EntitlementSet::all(),
             };
             let (user, membership) = app.members.enroll(&provisioning, new).await?;
-            users.insert(role.as_str(), user.id);
+            users.insert(role.as_str(), user.id());
             let session = app
                 .auth
                 .open_session(&tenant, &user, &membership, Some(DEMO_TOKEN_TTL))
@@ -154,19 +154,14 @@ async fn centre(app: &App, code: &str, name: &str, zone: &str) -> Result<(Tenant
         Err(RepoError::NotFound) => {}
         Err(other) => return Err(other.into()),
     }
-    let tenant = Tenant {
-        id: cubby_domain::TenantId::from_uuid(ports.ids.uuid()),
+    let tenant = Tenant::create(
+        cubby_domain::TenantId::from_uuid(ports.ids.uuid()),
         code,
-        name: TenantName::parse(name).map_err(|_| invalid_seed("name"))?,
-        time_zone: TimeZone::parse(zone).map_err(|_| invalid_seed("time zone"))?,
-        status: TenantStatus::Active,
-        settings: cubby_domain::CentreSettings::default(),
-        audit: Audit::created(
-            Actor::System(JobName::known("demo_seed")),
-            ports.clock.now(),
-        ),
-        version: Version::FIRST,
-    };
+        TenantName::parse(name).map_err(|_| invalid_seed("name"))?,
+        TimeZone::parse(zone).map_err(|_| invalid_seed("time zone"))?,
+        Actor::System(JobName::known("demo_seed")),
+        ports.clock.now(),
+    );
     ports.tenants.insert(&tenant).await?;
     Ok((tenant, true))
 }
@@ -274,9 +269,9 @@ async fn day(
         };
         let (child, _) = app
             .children
-            .add_contact(scope, child.id, child.version, contact)
+            .add_contact(scope, child.id(), child.version(), contact)
             .await?;
-        first_child.get_or_insert(child.id);
+        first_child.get_or_insert(child.id());
     }
     let record = |record| cubby_app::attendance::Request {
         id: AttendanceEventId::from_uuid(app.ports().ids.uuid()),

@@ -547,9 +547,24 @@ impl GuardianView {
     }
 }
 
-/// A child of a centre.
+/// What a new child's record starts with.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Child {
+pub struct NewChild {
+    /// Their name.
+    pub name: PersonName,
+    /// Their date of birth.
+    pub date_of_birth: Date,
+    /// The room they belong to, if placed.
+    pub room_id: Option<RoomId>,
+    /// Their enrolment.
+    pub enrolment: Enrolment,
+    /// Whether photos of them may be taken and shared.
+    pub photo_consent: bool,
+}
+
+/// Every part of a stored child, already parsed; used to rebuild a [`Child`] read from storage.
+#[derive(Clone, Debug)]
+pub struct ChildParts {
     /// The id.
     pub id: ChildId,
     /// Their name.
@@ -574,6 +589,27 @@ pub struct Child {
     pub audit: Audit,
     /// Version.
     pub version: Version,
+}
+
+/// A child of a centre.
+///
+/// Its id, stamps and version are its own: a record is edited on a copy (the setters,
+/// [`Child::add_contact`], [`Child::add_restriction`], ...) inside [`Child::changed`], which
+/// refuses an archived child and stamps the result one version on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Child {
+    id: ChildId,
+    name: PersonName,
+    date_of_birth: Date,
+    room_id: Option<RoomId>,
+    enrolment: Enrolment,
+    photo_consent: bool,
+    sensitive: SensitiveInfo,
+    contacts: Vec<Contact>,
+    restrictions: Vec<CustodyRestriction>,
+    archived_at: Option<OffsetDateTime>,
+    audit: Audit,
+    version: Version,
 }
 
 /// Checks a date of birth against `today`: not in the future, at most 18 years ago.
@@ -603,6 +639,172 @@ pub fn age_in_months(born: Date, on: Date) -> u16 {
 }
 
 impl Child {
+    /// A child's record created now by `by`, without contacts, restrictions or sensitive
+    /// notes.
+    pub fn create(id: ChildId, new: NewChild, by: crate::Actor, at: OffsetDateTime) -> Self {
+        Self {
+            id,
+            name: new.name,
+            date_of_birth: new.date_of_birth,
+            room_id: new.room_id,
+            enrolment: new.enrolment,
+            photo_consent: new.photo_consent,
+            sensitive: SensitiveInfo::default(),
+            contacts: Vec::new(),
+            restrictions: Vec::new(),
+            archived_at: None,
+            audit: Audit::created(by, at),
+            version: Version::FIRST,
+        }
+    }
+
+    /// A child read back from storage.
+    pub fn restore(parts: ChildParts) -> Self {
+        Self {
+            id: parts.id,
+            name: parts.name,
+            date_of_birth: parts.date_of_birth,
+            room_id: parts.room_id,
+            enrolment: parts.enrolment,
+            photo_consent: parts.photo_consent,
+            sensitive: parts.sensitive,
+            contacts: parts.contacts,
+            restrictions: parts.restrictions,
+            archived_at: parts.archived_at,
+            audit: parts.audit,
+            version: parts.version,
+        }
+    }
+
+    /// Every part of a child, for storage adapters writing it and fixtures rebuilding it with
+    /// [`Child::restore`].
+    pub fn into_parts(self) -> ChildParts {
+        ChildParts {
+            id: self.id,
+            name: self.name,
+            date_of_birth: self.date_of_birth,
+            room_id: self.room_id,
+            enrolment: self.enrolment,
+            photo_consent: self.photo_consent,
+            sensitive: self.sensitive,
+            contacts: self.contacts,
+            restrictions: self.restrictions,
+            archived_at: self.archived_at,
+            audit: self.audit,
+            version: self.version,
+        }
+    }
+
+    /// The id.
+    pub fn id(&self) -> ChildId {
+        self.id
+    }
+
+    /// Their name.
+    pub fn name(&self) -> &PersonName {
+        &self.name
+    }
+
+    /// Their date of birth.
+    pub fn date_of_birth(&self) -> Date {
+        self.date_of_birth
+    }
+
+    /// The room they belong to.
+    pub fn room_id(&self) -> Option<RoomId> {
+        self.room_id
+    }
+
+    /// Their enrolment.
+    pub fn enrolment(&self) -> Enrolment {
+        self.enrolment
+    }
+
+    /// Whether photos of them may be taken and shared.
+    pub fn photo_consent(&self) -> bool {
+        self.photo_consent
+    }
+
+    /// Allergies, medical, medication and custody notes.
+    pub fn sensitive(&self) -> &SensitiveInfo {
+        &self.sensitive
+    }
+
+    /// Their contacts.
+    pub fn contacts(&self) -> &[Contact] {
+        &self.contacts
+    }
+
+    /// Custody restrictions.
+    pub fn restrictions(&self) -> &[CustodyRestriction] {
+        &self.restrictions
+    }
+
+    /// When archived, if archived.
+    pub fn archived_at(&self) -> Option<OffsetDateTime> {
+        self.archived_at
+    }
+
+    /// Stamps.
+    pub fn audit(&self) -> &Audit {
+        &self.audit
+    }
+
+    /// Version.
+    pub fn version(&self) -> Version {
+        self.version
+    }
+
+    /// Renames the child.
+    pub fn rename(&mut self, name: PersonName) {
+        self.name = name;
+    }
+
+    /// Corrects the date of birth (checked with [`check_date_of_birth`] by the caller, who
+    /// knows the centre's today).
+    pub fn set_date_of_birth(&mut self, date_of_birth: Date) {
+        self.date_of_birth = date_of_birth;
+    }
+
+    /// Places the child in `room`, or (with `None`) in no room.
+    pub fn place_in(&mut self, room: Option<RoomId>) {
+        self.room_id = room;
+    }
+
+    /// Replaces the enrolment.
+    pub fn set_enrolment(&mut self, enrolment: Enrolment) {
+        self.enrolment = enrolment;
+    }
+
+    /// Gives or withdraws photo consent.
+    pub fn set_photo_consent(&mut self, consent: bool) {
+        self.photo_consent = consent;
+    }
+
+    /// Replaces the sensitive part of the record.
+    pub fn replace_sensitive(&mut self, sensitive: SensitiveInfo) {
+        self.sensitive = sensitive;
+    }
+
+    /// The contact with this id, to change it.
+    pub fn contact_mut(&mut self, id: ContactId) -> Option<&mut Contact> {
+        self.contacts.iter_mut().find(|c| c.id == id)
+    }
+
+    /// This child archived by `by` at `at`, one version on; `None` if it already is archived
+    /// (archiving is idempotent, and the stored child stays as it is).
+    pub fn archive(&self, by: crate::Actor, at: OffsetDateTime) -> Option<Self> {
+        if self.is_archived() {
+            return None;
+        }
+        Some(Self {
+            archived_at: Some(at),
+            audit: self.audit.touched(by, at),
+            version: self.version.next(),
+            ..self.clone()
+        })
+    }
+
     /// Their age in whole months on `day`.
     pub fn age_in_months(&self, day: Date) -> u16 {
         age_in_months(self.date_of_birth, day)
@@ -724,7 +926,8 @@ impl Child {
         Ok(self.restrictions.remove(at))
     }
 
-    /// This child after a change by `by` at `at`, one version on.
+    /// This child after a change by `by` at `at`, one version on. The change edits a copy
+    /// through the setters; whatever it does, the child keeps its id and stays unarchived.
     ///
     /// # Errors
     ///
@@ -740,6 +943,8 @@ impl Child {
         }
         let mut next = self.clone();
         change(&mut next);
+        next.id = self.id;
+        next.archived_at = None;
         next.audit = self.audit.touched(by, at);
         next.version = self.version.next();
         Ok(next)
@@ -1030,6 +1235,163 @@ mod tests {
             }
             prop_assert_eq!(kid.remove_contact(added.id), Ok(added));
             prop_assert_eq!(kid, before);
+        }
+    }
+
+    #[test]
+    fn a_new_child_has_no_contacts_restrictions_or_notes() {
+        let by = Actor::User(UserId::from_uuid(Uuid::now_v7()));
+        let room = RoomId::from_uuid(Uuid::now_v7());
+        let enrolment =
+            Enrolment::new(EnrolmentStatus::Waitlisted, date!(2026 - 09 - 01), None).unwrap();
+        let kid = Child::create(
+            ChildId::from_uuid(Uuid::now_v7()),
+            NewChild {
+                name: name("Sam"),
+                date_of_birth: date!(2024 - 03 - 15),
+                room_id: Some(room),
+                enrolment,
+                photo_consent: true,
+            },
+            by.clone(),
+            OffsetDateTime::UNIX_EPOCH,
+        );
+        assert_eq!(kid.name(), &name("Sam"));
+        assert_eq!(kid.date_of_birth(), date!(2024 - 03 - 15));
+        assert_eq!((kid.room_id(), kid.enrolment()), (Some(room), enrolment));
+        assert!(kid.photo_consent());
+        assert!(kid.contacts().is_empty() && kid.restrictions().is_empty());
+        assert_eq!(kid.sensitive(), &SensitiveInfo::default());
+        assert_eq!((kid.archived_at(), kid.version()), (None, Version::FIRST));
+        assert_eq!(kid.audit().created_by(), &by);
+    }
+
+    #[test]
+    fn a_restored_child_reads_its_parts_back() {
+        let linked = contact(None, &[Capability::Guardian]);
+        let parts = ChildParts {
+            id: ChildId::from_uuid(Uuid::now_v7()),
+            name: name("Kim"),
+            date_of_birth: date!(2023 - 05 - 02),
+            room_id: Some(RoomId::from_uuid(Uuid::now_v7())),
+            enrolment: Enrolment::new(EnrolmentStatus::Enrolled, date!(2025 - 01 - 06), None)
+                .unwrap(),
+            photo_consent: true,
+            sensitive: SensitiveInfo {
+                allergies: Some(Note::parse("peanuts").unwrap()),
+                ..SensitiveInfo::default()
+            },
+            contacts: vec![linked.clone()],
+            restrictions: vec![restriction(Some(linked.id), None, true, false)],
+            archived_at: Some(OffsetDateTime::UNIX_EPOCH),
+            audit: Audit::created(
+                Actor::User(UserId::from_uuid(Uuid::now_v7())),
+                OffsetDateTime::UNIX_EPOCH,
+            ),
+            version: Version::new(6).unwrap(),
+        };
+        let kid = Child::restore(parts.clone());
+        assert_eq!((kid.id(), kid.name()), (parts.id, &parts.name));
+        assert_eq!(kid.date_of_birth(), parts.date_of_birth);
+        assert_eq!(
+            (kid.room_id(), kid.enrolment()),
+            (parts.room_id, parts.enrolment)
+        );
+        assert!(kid.photo_consent());
+        assert_eq!(kid.sensitive(), &parts.sensitive);
+        assert_eq!(kid.contacts(), parts.contacts.as_slice());
+        assert_eq!(kid.restrictions(), parts.restrictions.as_slice());
+        assert!(kid.is_archived() && kid.archived_at() == parts.archived_at);
+        assert_eq!((kid.audit(), kid.version()), (&parts.audit, parts.version));
+    }
+
+    #[test]
+    fn a_change_is_stamped_one_version_on_and_keeps_the_identity() {
+        let kid = child(Vec::new(), Vec::new());
+        let editor = Actor::User(UserId::from_uuid(Uuid::now_v7()));
+        let at = OffsetDateTime::UNIX_EPOCH + time::Duration::days(1);
+        let room = RoomId::from_uuid(Uuid::now_v7());
+        let other = child(Vec::new(), Vec::new());
+        let changed = kid
+            .changed(
+                |c| {
+                    c.rename(name("Robin"));
+                    c.place_in(Some(room));
+                    c.set_photo_consent(true);
+                    c.set_date_of_birth(date!(2024 - 04 - 01));
+                },
+                editor.clone(),
+                at,
+            )
+            .unwrap();
+        assert_eq!(
+            (changed.name(), changed.room_id()),
+            (&name("Robin"), Some(room))
+        );
+        assert!(changed.photo_consent());
+        assert_eq!(changed.date_of_birth(), date!(2024 - 04 - 01));
+        assert_eq!(changed.version(), kid.version().next());
+        assert_eq!(changed.audit().updated_by(), &editor);
+        let swapped = kid
+            .changed(|c| *c = other.clone(), editor.clone(), at)
+            .unwrap();
+        assert_eq!(swapped.id(), kid.id(), "a change never swaps the child");
+    }
+
+    #[test]
+    fn an_archived_child_refuses_changes_and_archiving_again_changes_nothing() {
+        let kid = child(Vec::new(), Vec::new());
+        let by = Actor::User(UserId::from_uuid(Uuid::now_v7()));
+        let at = OffsetDateTime::UNIX_EPOCH + time::Duration::days(2);
+        let archived = kid.archive(by.clone(), at).unwrap();
+        assert_eq!(archived.archived_at(), Some(at));
+        assert_eq!(archived.version(), kid.version().next());
+        assert_eq!(archived.archive(by.clone(), at), None);
+        assert_eq!(
+            archived.changed(|c| c.set_photo_consent(true), by, at),
+            Err(ChildError::Archived)
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn contacts_added_then_removed_restore_the_contact_list(
+            before in 0..4usize,
+            added in 1..4usize,
+            order in proptest::collection::vec(any::<proptest::sample::Index>(), 0..4),
+        ) {
+            let list: Vec<Contact> = (0..before).map(|_| contact(None, &[Capability::Guardian])).collect();
+            let kid = child(list, Vec::new());
+            let new: Vec<Contact> = (0..added).map(|_| contact(None, &[Capability::MayPickUp])).collect();
+            let mut edited = kid.clone();
+            for one in &new {
+                edited.add_contact(one.clone());
+            }
+            prop_assert_eq!(edited.contacts().len(), before + added);
+            let mut left = new.clone();
+            for index in order {
+                if left.is_empty() {
+                    break;
+                }
+                let one = left.remove(index.index(left.len()));
+                prop_assert_eq!(edited.remove_contact(one.id), Ok(one));
+            }
+            for one in left {
+                prop_assert_eq!(edited.remove_contact(one.id), Ok(one));
+            }
+            prop_assert_eq!(edited.contacts(), kid.contacts());
+        }
+
+        #[test]
+        fn every_accepted_change_is_one_version_on(edits in 1usize..6) {
+            let mut kid = child(Vec::new(), Vec::new());
+            let start = kid.version();
+            for n in 0..edits {
+                kid = kid
+                    .changed(|c| c.set_photo_consent(n % 2 == 0), Actor::User(UserId::from_uuid(Uuid::now_v7())), OffsetDateTime::UNIX_EPOCH)
+                    .unwrap();
+            }
+            prop_assert_eq!(kid.version().get(), start.get() + u64::try_from(edits).unwrap());
         }
     }
 }

@@ -175,9 +175,10 @@ impl FileStatus {
     }
 }
 
-/// What a centre knows of one of its files.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StoredFile {
+/// Every part of a stored file record, already parsed; used to rebuild a [`StoredFile`] read
+/// from storage.
+#[derive(Clone, Debug)]
+pub struct StoredFileParts {
     /// The id.
     pub id: FileId,
     /// What it is for.
@@ -198,6 +199,145 @@ pub struct StoredFile {
     pub created_at: OffsetDateTime,
     /// When it was seen in storage.
     pub stored_at: Option<OffsetDateTime>,
+}
+
+/// What a centre knows of one of its files.
+///
+/// A new file is pending, at the key its tenant, purpose and id make; it becomes stored, with
+/// its size, through [`StoredFile::confirmed`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredFile {
+    id: FileId,
+    purpose: FilePurpose,
+    child_id: Option<ChildId>,
+    key: ObjectKey,
+    content_type: String,
+    size: Option<u64>,
+    status: FileStatus,
+    owner: Actor,
+    created_at: OffsetDateTime,
+    stored_at: Option<OffsetDateTime>,
+}
+
+impl StoredFile {
+    /// A file of `tenant` for `purpose`, asked for by `owner` at `at`: pending, at the key
+    /// [`ObjectKey::new`] makes of them.
+    pub fn pending(
+        id: FileId,
+        tenant: TenantId,
+        purpose: FilePurpose,
+        child_id: Option<ChildId>,
+        content_type: String,
+        owner: Actor,
+        at: OffsetDateTime,
+    ) -> Self {
+        Self {
+            id,
+            purpose,
+            child_id,
+            key: ObjectKey::new(tenant, purpose, id),
+            content_type,
+            size: None,
+            status: FileStatus::Pending,
+            owner,
+            created_at: at,
+            stored_at: None,
+        }
+    }
+
+    /// A file record read back from storage.
+    pub fn restore(parts: StoredFileParts) -> Self {
+        Self {
+            id: parts.id,
+            purpose: parts.purpose,
+            child_id: parts.child_id,
+            key: parts.key,
+            content_type: parts.content_type,
+            size: parts.size,
+            status: parts.status,
+            owner: parts.owner,
+            created_at: parts.created_at,
+            stored_at: parts.stored_at,
+        }
+    }
+
+    /// Every part of a file record, for storage adapters writing it and fixtures rebuilding it with
+    /// [`StoredFile::restore`].
+    pub fn into_parts(self) -> StoredFileParts {
+        StoredFileParts {
+            id: self.id,
+            purpose: self.purpose,
+            child_id: self.child_id,
+            key: self.key,
+            content_type: self.content_type,
+            size: self.size,
+            status: self.status,
+            owner: self.owner,
+            created_at: self.created_at,
+            stored_at: self.stored_at,
+        }
+    }
+
+    /// The file seen in storage at `at`, `size` bytes large.
+    #[must_use]
+    pub fn confirmed(self, size: u64, at: OffsetDateTime) -> Self {
+        Self {
+            status: FileStatus::Stored,
+            size: Some(size),
+            stored_at: Some(at),
+            ..self
+        }
+    }
+
+    /// The id.
+    pub fn id(&self) -> FileId {
+        self.id
+    }
+
+    /// What it is for.
+    pub fn purpose(&self) -> FilePurpose {
+        self.purpose
+    }
+
+    /// The child it shows (child photos only).
+    pub fn child_id(&self) -> Option<ChildId> {
+        self.child_id
+    }
+
+    /// Where it lives.
+    pub fn key(&self) -> &ObjectKey {
+        &self.key
+    }
+
+    /// Its content type.
+    pub fn content_type(&self) -> &str {
+        &self.content_type
+    }
+
+    /// Its size, once stored.
+    pub fn size(&self) -> Option<u64> {
+        self.size
+    }
+
+    /// Where it stands.
+    pub fn status(&self) -> FileStatus {
+        self.status
+    }
+
+    /// Who asked for it.
+    pub fn owner(&self) -> &Actor {
+        &self.owner
+    }
+
+    /// When it was asked for.
+    pub fn created_at(&self) -> OffsetDateTime {
+        self.created_at
+    }
+
+    /// When it was seen in storage.
+    pub fn stored_at(&self) -> Option<OffsetDateTime> {
+        self.stored_at
+    }
 }
 
 #[cfg(test)]
@@ -236,5 +376,71 @@ mod tests {
         assert_eq!(photo.check("image/jpeg", 0), Err(FileError::Size));
         assert_eq!(photo.check("text/html", 10), Err(FileError::ContentType));
         assert!(!FilePurpose::Report.uploadable());
+    }
+
+    #[test]
+    fn a_pending_file_lives_under_its_tenant_until_confirmed() {
+        let tenant = TenantId::from_uuid(Uuid::now_v7());
+        let id = FileId::from_uuid(Uuid::now_v7());
+        let owner = Actor::User(crate::UserId::from_uuid(Uuid::now_v7()));
+        let at = OffsetDateTime::UNIX_EPOCH;
+        let file = StoredFile::pending(
+            id,
+            tenant,
+            FilePurpose::Document,
+            None,
+            "application/pdf".to_owned(),
+            owner.clone(),
+            at,
+        );
+        assert_eq!(
+            file.key(),
+            &ObjectKey::new(tenant, FilePurpose::Document, id)
+        );
+        assert_eq!(
+            (file.status(), file.size(), file.stored_at()),
+            (FileStatus::Pending, None, None)
+        );
+        let later = at + time::Duration::minutes(1);
+        let stored = file.clone().confirmed(42, later);
+        assert_eq!(
+            (stored.status(), stored.size(), stored.stored_at()),
+            (FileStatus::Stored, Some(42), Some(later))
+        );
+        assert_eq!(
+            (stored.id(), stored.key(), stored.owner()),
+            (id, file.key(), &owner)
+        );
+        assert_eq!(stored.created_at(), at);
+    }
+
+    #[test]
+    fn a_restored_file_reads_its_parts_back() {
+        let tenant = TenantId::from_uuid(Uuid::now_v7());
+        let id = FileId::from_uuid(Uuid::now_v7());
+        let parts = StoredFileParts {
+            id,
+            purpose: FilePurpose::ChildPhoto,
+            child_id: Some(ChildId::from_uuid(Uuid::now_v7())),
+            key: ObjectKey::new(tenant, FilePurpose::ChildPhoto, id),
+            content_type: "image/png".to_owned(),
+            size: Some(7),
+            status: FileStatus::Stored,
+            owner: Actor::User(crate::UserId::from_uuid(Uuid::now_v7())),
+            created_at: OffsetDateTime::UNIX_EPOCH,
+            stored_at: Some(OffsetDateTime::UNIX_EPOCH),
+        };
+        let file = StoredFile::restore(parts.clone());
+        assert_eq!(
+            (file.id(), file.purpose(), file.child_id()),
+            (id, parts.purpose, parts.child_id)
+        );
+        assert_eq!((file.key(), file.content_type()), (&parts.key, "image/png"));
+        assert_eq!((file.size(), file.status()), (Some(7), FileStatus::Stored));
+        assert_eq!(file.owner(), &parts.owner);
+        assert_eq!(
+            (file.created_at(), file.stored_at()),
+            (parts.created_at, parts.stored_at)
+        );
     }
 }

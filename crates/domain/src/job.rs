@@ -83,12 +83,13 @@ impl JobStatus {
     }
 }
 
-/// What a centre sees of a job.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct JobRecord {
+/// Every part of a stored job record, already parsed; used to rebuild a [`JobRecord`] read
+/// from storage.
+#[derive(Clone, Debug)]
+pub struct JobRecordParts {
     /// The id.
     pub id: JobId,
-    /// What it does (`attendance_report`, `roster_import`, ...).
+    /// What it does.
     pub kind: String,
     /// Where it stands.
     pub status: JobStatus,
@@ -98,8 +99,7 @@ pub struct JobRecord {
     pub done: u64,
     /// Units in all, once known.
     pub total: Option<u64>,
-    /// What went wrong, for the centre (never secrets or personal data): the latest attempt's
-    /// error, or an import's errors by row and column.
+    /// What went wrong, for the centre.
     pub errors: Vec<String>,
     /// The file it produced (a report).
     pub result_file: Option<FileId>,
@@ -109,6 +109,25 @@ pub struct JobRecord {
     pub created_at: OffsetDateTime,
     /// When it last changed.
     pub updated_at: OffsetDateTime,
+}
+
+/// What a centre sees of a job.
+///
+/// Its status moves only through the state machine ([`JobRecord::start`],
+/// [`JobRecord::succeed`], [`JobRecord::fail`], [`JobRecord::requeue`], [`JobRecord::bury`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JobRecord {
+    id: JobId,
+    kind: String,
+    status: JobStatus,
+    attempts: u32,
+    done: u64,
+    total: Option<u64>,
+    errors: Vec<String>,
+    result_file: Option<FileId>,
+    requested_by: Actor,
+    created_at: OffsetDateTime,
+    updated_at: OffsetDateTime,
 }
 
 /// A job record was asked to move where its state machine does not go.
@@ -122,6 +141,139 @@ pub struct JobTransitionError {
 }
 
 impl JobRecord {
+    /// A job of `kind` asked for by `requested_by` at `at`, queued and not yet attempted.
+    pub fn queued(id: JobId, kind: String, requested_by: Actor, at: OffsetDateTime) -> Self {
+        Self {
+            id,
+            kind,
+            status: JobStatus::Queued,
+            attempts: 0,
+            done: 0,
+            total: None,
+            errors: Vec::new(),
+            result_file: None,
+            requested_by,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
+    /// A job record read back from storage.
+    pub fn restore(parts: JobRecordParts) -> Self {
+        Self {
+            id: parts.id,
+            kind: parts.kind,
+            status: parts.status,
+            attempts: parts.attempts,
+            done: parts.done,
+            total: parts.total,
+            errors: parts.errors,
+            result_file: parts.result_file,
+            requested_by: parts.requested_by,
+            created_at: parts.created_at,
+            updated_at: parts.updated_at,
+        }
+    }
+
+    /// Every part of a job record, for storage adapters writing it and fixtures rebuilding it with
+    /// [`JobRecord::restore`].
+    pub fn into_parts(self) -> JobRecordParts {
+        JobRecordParts {
+            id: self.id,
+            kind: self.kind,
+            status: self.status,
+            attempts: self.attempts,
+            done: self.done,
+            total: self.total,
+            errors: self.errors,
+            result_file: self.result_file,
+            requested_by: self.requested_by,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
+
+    /// The id.
+    pub fn id(&self) -> JobId {
+        self.id
+    }
+
+    /// What it does (`attendance_report`, `roster_import`, ...).
+    pub fn kind(&self) -> &str {
+        &self.kind
+    }
+
+    /// Where it stands.
+    pub fn status(&self) -> JobStatus {
+        self.status
+    }
+
+    /// Attempts made so far.
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+
+    /// Units done.
+    pub fn done(&self) -> u64 {
+        self.done
+    }
+
+    /// Units in all, once known.
+    pub fn total(&self) -> Option<u64> {
+        self.total
+    }
+
+    /// What went wrong, for the centre (never secrets or personal data): the latest attempt's
+    /// error, or an import's errors by row and column.
+    pub fn errors(&self) -> &[String] {
+        &self.errors
+    }
+
+    /// The file it produced (a report).
+    pub fn result_file(&self) -> Option<FileId> {
+        self.result_file
+    }
+
+    /// Who asked for it.
+    pub fn requested_by(&self) -> &Actor {
+        &self.requested_by
+    }
+
+    /// When it was asked for.
+    pub fn created_at(&self) -> OffsetDateTime {
+        self.created_at
+    }
+
+    /// When it last changed.
+    pub fn updated_at(&self) -> OffsetDateTime {
+        self.updated_at
+    }
+
+    /// Records how many units the run has in all, once known.
+    pub fn set_total(&mut self, total: u64) {
+        self.total = Some(total);
+    }
+
+    /// Records that `done` units are done.
+    pub fn set_done(&mut self, done: u64) {
+        self.done = done;
+    }
+
+    /// Records one more unit done.
+    pub fn count_done(&mut self) {
+        self.done += 1;
+    }
+
+    /// Records the file the run produced.
+    pub fn set_result_file(&mut self, file: FileId) {
+        self.result_file = Some(file);
+    }
+
+    /// Stamps the record as changed at `at` (progress a centre can see).
+    pub fn touch(&mut self, at: OffsetDateTime) {
+        self.updated_at = at;
+    }
+
     /// Moves the record to `to` at `at`, as the state machine allows: a queued job runs or fails
     /// before it ever ran (it could not be queued); a running job (or one delivered again while
     /// it ran) runs again, succeeds, fails for good, is queued for a retry or dies; a job that
@@ -255,20 +407,12 @@ mod tests {
     }
 
     fn queued() -> JobRecord {
-        let at = OffsetDateTime::UNIX_EPOCH;
-        JobRecord {
-            id: JobId::from_uuid(uuid::Uuid::now_v7()),
-            kind: "attendance_report".to_owned(),
-            status: JobStatus::Queued,
-            attempts: 0,
-            done: 0,
-            total: None,
-            errors: Vec::new(),
-            result_file: None,
-            requested_by: Actor::System(crate::audit::JobName::known("test")),
-            created_at: at,
-            updated_at: at,
-        }
+        JobRecord::queued(
+            JobId::from_uuid(uuid::Uuid::now_v7()),
+            "attendance_report".to_owned(),
+            Actor::System(crate::audit::JobName::known("test")),
+            OffsetDateTime::UNIX_EPOCH,
+        )
     }
 
     #[test]
@@ -323,5 +467,85 @@ mod tests {
                 prop_assert_eq!(&job, &before);
             }
         }
+    }
+
+    fn step(job: &mut JobRecord, step: u8, at: OffsetDateTime) -> Result<(), JobTransitionError> {
+        match step {
+            0 => job.start(job.attempts + 1, at),
+            1 => job.succeed(at),
+            2 => job.fail(vec!["refused".to_owned()], at),
+            3 => job.requeue(Some("retry".to_owned()), at),
+            _ => job.bury("dead".to_owned(), at),
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn once_succeeded_or_dead_a_job_stays_so(steps in proptest::collection::vec(0u8..5, 0..30)) {
+            let mut job = queued();
+            let mut ended: Option<JobRecord> = None;
+            for (n, kind) in steps.iter().enumerate() {
+                let at = OffsetDateTime::UNIX_EPOCH + Duration::seconds(i64::try_from(n).unwrap() + 1);
+                let before = job.clone();
+                let moved = step(&mut job, *kind, at);
+                if moved.is_err() {
+                    prop_assert_eq!(&job, &before, "a refused move changes nothing");
+                } else {
+                    prop_assert_eq!(job.updated_at(), at);
+                }
+                if let Some(end) = &ended {
+                    prop_assert!(moved.is_err());
+                    prop_assert_eq!(&job, end);
+                } else if matches!(job.status(), JobStatus::Succeeded | JobStatus::Dead) {
+                    ended = Some(job.clone());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_restored_record_reads_its_parts_back() {
+        let at = OffsetDateTime::UNIX_EPOCH + Duration::seconds(9);
+        let parts = JobRecordParts {
+            id: JobId::from_uuid(uuid::Uuid::now_v7()),
+            kind: "roster_import".to_owned(),
+            status: JobStatus::Failed,
+            attempts: 3,
+            done: 40,
+            total: Some(50),
+            errors: vec!["row 2: name".to_owned()],
+            result_file: Some(FileId::from_uuid(uuid::Uuid::now_v7())),
+            requested_by: Actor::System(crate::audit::JobName::known("scheduler")),
+            created_at: OffsetDateTime::UNIX_EPOCH,
+            updated_at: at,
+        };
+        let job = JobRecord::restore(parts.clone());
+        assert_eq!(job.id(), parts.id);
+        assert_eq!(job.kind(), "roster_import");
+        assert_eq!((job.status(), job.attempts()), (JobStatus::Failed, 3));
+        assert_eq!((job.done(), job.total()), (40, Some(50)));
+        assert_eq!(job.errors(), parts.errors.as_slice());
+        assert_eq!(job.result_file(), parts.result_file);
+        assert_eq!(job.requested_by(), &parts.requested_by);
+        assert_eq!(
+            (job.created_at(), job.updated_at()),
+            (OffsetDateTime::UNIX_EPOCH, at)
+        );
+    }
+
+    #[test]
+    fn progress_is_recorded_without_moving_the_status() {
+        let at = OffsetDateTime::UNIX_EPOCH + Duration::seconds(3);
+        let mut job = queued();
+        job.start(1, OffsetDateTime::UNIX_EPOCH).unwrap();
+        job.set_total(3);
+        job.set_done(1);
+        job.count_done();
+        job.touch(at);
+        let file = FileId::from_uuid(uuid::Uuid::now_v7());
+        job.set_result_file(file);
+        assert_eq!((job.done(), job.total()), (2, Some(3)));
+        assert_eq!((job.status(), job.updated_at()), (JobStatus::Running, at));
+        assert_eq!(job.result_file(), Some(file));
     }
 }

@@ -35,18 +35,20 @@ pub use attendance::{
 pub use audit::{Actor, Audit};
 pub use audit_event::{AuditAction, AuditEvent};
 pub use child::{
-    Capabilities, Capability, Child, ChildError, Contact, CustodyRestriction, Enrolment,
-    EnrolmentStatus, GuardianView, Note, PersonName, Phone, PickupError, Pin, Relationship,
-    SensitiveInfo,
+    Capabilities, Capability, Child, ChildError, ChildParts, Contact, CustodyRestriction,
+    Enrolment, EnrolmentStatus, GuardianView, NewChild, Note, PersonName, Phone, PickupError, Pin,
+    Relationship, SensitiveInfo,
 };
-pub use file::{FileError, FilePurpose, FileStatus, ObjectKey, StoredFile};
+pub use file::{FileError, FilePurpose, FileStatus, ObjectKey, StoredFile, StoredFileParts};
 pub use id::{
     AnnouncementId, AttendanceEventId, AuditEventId, BreachId, ChildId, ContactId, FileId, IdError,
     InvitationId, JobId, MembershipId, MessageId, RestrictionId, RoleId, RoomId, SessionId,
     StaffId, TenantId, ThreadId, UserId,
 };
-pub use invitation::{Invitation, InvitationError, InvitationStatus};
-pub use job::{JobRecord, JobStatus, JobTransitionError, Queue};
+pub use invitation::{
+    Invitation, InvitationError, InvitationParts, InvitationStatus, NewInvitation,
+};
+pub use job::{JobRecord, JobRecordParts, JobStatus, JobTransitionError, Queue};
 pub use message::{Announcement, Audience, Body, Message, MessageError, Receipt, Thread, Title};
 pub use ratio::{AgeBand, Breach, RatioError, RatioReport, RatioRule};
 pub use room::{
@@ -55,10 +57,11 @@ pub use room::{
 pub use session::{Presented, RefreshFamily, TokenDigest};
 pub use staff::{Qualification, StaffError, StaffMember};
 pub use tenant::{
-    CentreSettings, RatioEnforcement, Tenant, TenantCode, TenantName, TenantStatus, TimeZone,
+    CentreSettings, RatioEnforcement, Tenant, TenantCode, TenantName, TenantParts, TenantStatus,
+    TimeZone,
 };
 pub use user::{
-    Email, ExternalId, Membership, MembershipChanges, MembershipStatus, PasswordHash, User,
-    UserError, UserStatus,
+    Email, ExternalId, Membership, MembershipChanges, MembershipParts, MembershipStatus,
+    PasswordHash, User, UserError, UserParts, UserStatus,
 };
 pub use version::Version;

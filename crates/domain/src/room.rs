@@ -298,6 +298,22 @@ impl Room {
         }
     }
 
+    /// Every part of a room, for storage adapters writing it and fixtures rebuilding it with
+    /// [`Room::restore`].
+    pub fn into_parts(self) -> RoomParts {
+        RoomParts {
+            id: self.id,
+            name: self.name,
+            age_range: self.age_range,
+            capacity: self.capacity,
+            ratio: self.ratio,
+            ratio_rules: self.ratio_rules,
+            archived_at: self.archived_at,
+            audit: self.audit,
+            version: self.version,
+        }
+    }
+
     /// This room with `changes` applied by `by` at `at`, one version on.
     ///
     /// # Errors

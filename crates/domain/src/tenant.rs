@@ -2,7 +2,9 @@
 
 use std::fmt;
 
-use crate::audit::Audit;
+use time::OffsetDateTime;
+
+use crate::audit::{Actor, Audit};
 use crate::id::TenantId;
 use crate::text::{TextError, single_line};
 use crate::version::Version;
@@ -201,9 +203,10 @@ pub struct CentreSettings {
     pub closing_time: Option<time::Time>,
 }
 
-/// A centre.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Tenant {
+/// Every part of a stored centre, already parsed; used to rebuild a [`Tenant`] read from
+/// storage.
+#[derive(Clone, Debug)]
+pub struct TenantParts {
     /// Its id.
     pub id: TenantId,
     /// Its public code.
@@ -220,6 +223,141 @@ pub struct Tenant {
     pub audit: Audit,
     /// Its version.
     pub version: Version,
+}
+
+/// A centre.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tenant {
+    id: TenantId,
+    code: TenantCode,
+    name: TenantName,
+    time_zone: TimeZone,
+    status: TenantStatus,
+    settings: CentreSettings,
+    audit: Audit,
+    version: Version,
+}
+
+impl Tenant {
+    /// A new active centre with the default settings, created now by `by`.
+    pub fn create(
+        id: TenantId,
+        code: TenantCode,
+        name: TenantName,
+        time_zone: TimeZone,
+        by: Actor,
+        at: OffsetDateTime,
+    ) -> Self {
+        Self {
+            id,
+            code,
+            name,
+            time_zone,
+            status: TenantStatus::Active,
+            settings: CentreSettings::default(),
+            audit: Audit::created(by, at),
+            version: Version::FIRST,
+        }
+    }
+
+    /// A centre read back from storage.
+    pub fn restore(parts: TenantParts) -> Self {
+        Self {
+            id: parts.id,
+            code: parts.code,
+            name: parts.name,
+            time_zone: parts.time_zone,
+            status: parts.status,
+            settings: parts.settings,
+            audit: parts.audit,
+            version: parts.version,
+        }
+    }
+
+    /// Every part of a centre, for storage adapters writing it and fixtures rebuilding it with
+    /// [`Tenant::restore`].
+    pub fn into_parts(self) -> TenantParts {
+        TenantParts {
+            id: self.id,
+            code: self.code,
+            name: self.name,
+            time_zone: self.time_zone,
+            status: self.status,
+            settings: self.settings,
+            audit: self.audit,
+            version: self.version,
+        }
+    }
+
+    /// The centre, otherwise unchanged, stamped by `by` at `at` one version on: a write that
+    /// serialises concurrent changes of something the centre guards (such as its owners)
+    /// through its version.
+    #[must_use]
+    pub fn touched(&self, by: Actor, at: OffsetDateTime) -> Self {
+        Self {
+            audit: self.audit.touched(by, at),
+            version: self.version.next(),
+            ..self.clone()
+        }
+    }
+
+    /// The centre with `settings`, changed by `by` at `at`, one version on.
+    #[must_use]
+    pub fn with_settings(&self, settings: CentreSettings, by: Actor, at: OffsetDateTime) -> Self {
+        Self {
+            settings,
+            ..self.touched(by, at)
+        }
+    }
+
+    /// The centre with `status`, set by `by` at `at`, one version on.
+    #[must_use]
+    pub fn with_status(&self, status: TenantStatus, by: Actor, at: OffsetDateTime) -> Self {
+        Self {
+            status,
+            ..self.touched(by, at)
+        }
+    }
+
+    /// Its id.
+    pub fn id(&self) -> TenantId {
+        self.id
+    }
+
+    /// Its public code.
+    pub fn code(&self) -> &TenantCode {
+        &self.code
+    }
+
+    /// Its display name.
+    pub fn name(&self) -> &TenantName {
+        &self.name
+    }
+
+    /// The time zone its days are counted in.
+    pub fn time_zone(&self) -> &TimeZone {
+        &self.time_zone
+    }
+
+    /// Whether it may be used.
+    pub fn status(&self) -> TenantStatus {
+        self.status
+    }
+
+    /// Its own settings.
+    pub fn settings(&self) -> CentreSettings {
+        self.settings
+    }
+
+    /// Creation and change stamps.
+    pub fn audit(&self) -> &Audit {
+        &self.audit
+    }
+
+    /// Its version.
+    pub fn version(&self) -> Version {
+        self.version
+    }
 }
 
 #[cfg(test)]
@@ -276,5 +414,79 @@ mod tests {
                 prop_assert!(!code.as_str().contains("--"));
             }
         }
+    }
+
+    fn sunny_days() -> Tenant {
+        Tenant::create(
+            TenantId::from_uuid(uuid::Uuid::now_v7()),
+            TenantCode::parse("sunny-days").unwrap(),
+            TenantName::parse("Sunny Days").unwrap(),
+            TimeZone::parse("Europe/Helsinki").unwrap(),
+            Actor::System(crate::audit::JobName::known("test")),
+            datetime!(2026-09-01 7:00 UTC),
+        )
+    }
+
+    #[test]
+    fn a_new_centre_is_active_with_default_settings() {
+        let tenant = sunny_days();
+        assert_eq!(tenant.status(), TenantStatus::Active);
+        assert_eq!(tenant.settings(), CentreSettings::default());
+        assert_eq!(tenant.version(), Version::FIRST);
+    }
+
+    #[test]
+    fn changes_are_stamped_one_version_on_and_keep_the_rest() {
+        let tenant = sunny_days();
+        let by = Actor::User(crate::id::UserId::from_uuid(uuid::Uuid::now_v7()));
+        let at = datetime!(2026-09-02 7:00 UTC);
+        let settings = CentreSettings {
+            ratio_enforcement: RatioEnforcement::Refuse,
+            closing_time: None,
+        };
+        let changed = tenant.with_settings(settings, by.clone(), at);
+        assert_eq!(changed.settings(), settings);
+        let suspended = changed.with_status(TenantStatus::Suspended, by.clone(), at);
+        assert_eq!(suspended.status(), TenantStatus::Suspended);
+        assert_eq!(suspended.version(), tenant.version().next().next());
+        let touched = tenant.touched(by.clone(), at);
+        for next in [&changed, &touched] {
+            assert_eq!(next.version(), tenant.version().next());
+            assert_eq!(next.audit().updated_by(), &by);
+            assert_eq!(next.audit().created_at(), tenant.audit().created_at());
+            assert_eq!(
+                (next.id(), next.code(), next.name()),
+                (tenant.id(), tenant.code(), tenant.name())
+            );
+            assert_eq!(next.time_zone(), tenant.time_zone());
+        }
+    }
+
+    #[test]
+    fn a_restored_centre_reads_its_parts_back() {
+        let tenant = sunny_days();
+        let parts = TenantParts {
+            id: tenant.id(),
+            code: tenant.code().clone(),
+            name: tenant.name().clone(),
+            time_zone: tenant.time_zone().clone(),
+            status: TenantStatus::Suspended,
+            settings: CentreSettings {
+                ratio_enforcement: RatioEnforcement::Refuse,
+                closing_time: Some(time::macros::time!(18:00)),
+            },
+            audit: tenant.audit().clone(),
+            version: Version::new(5).unwrap(),
+        };
+        let restored = Tenant::restore(parts.clone());
+        assert_eq!(
+            (restored.id(), restored.code(), restored.name()),
+            (parts.id, &parts.code, &parts.name)
+        );
+        assert_eq!(restored.time_zone(), &parts.time_zone);
+        assert_eq!(restored.status(), parts.status);
+        assert_eq!(restored.settings(), parts.settings);
+        assert_eq!(restored.audit(), &parts.audit);
+        assert_eq!(restored.version(), parts.version);
     }
 }

@@ -317,7 +317,7 @@ async fn admin_job(
     let code = cubby_domain::TenantCode::parse(centre).context("CENTRE is a centre's code")?;
     let tenant = app.tenants.by_code(&code).await.context("no such centre")?;
     let id: cubby_domain::JobId = job.parse().context("JOB_ID is a job id (job_...)")?;
-    let scope = cubby_ports::TenantScope::for_operator(tenant.id);
+    let scope = cubby_ports::TenantScope::for_operator(tenant.id());
     let record = app
         .ports()
         .job_records
@@ -325,21 +325,21 @@ async fn admin_job(
         .await
         .context("no such job")?;
     let total = record
-        .total
+        .total()
         .map_or_else(|| "?".to_owned(), |total| total.to_string());
     println!(
         "{} {}: {} after {} attempts, {}/{} done",
-        record.id,
-        record.kind,
-        record.status.as_str(),
-        record.attempts,
-        record.done,
+        record.id(),
+        record.kind(),
+        record.status().as_str(),
+        record.attempts(),
+        record.done(),
         total
     );
-    if let Some(file) = record.result_file {
+    if let Some(file) = record.result_file() {
         println!("  result file {file}");
     }
-    for error in &record.errors {
+    for error in record.errors() {
         println!("  error: {error}");
     }
     Ok(())

@@ -39,10 +39,10 @@ impl VerifiedSession {
         user_status: UserStatus,
         membership: &Membership,
     ) -> Result<Self, &'static str> {
-        if tenant.status != TenantStatus::Active {
+        if tenant.status() != TenantStatus::Active {
             return Err("tenant suspended");
         }
-        if membership.user_id != user {
+        if membership.user_id() != user {
             return Err("membership of another user");
         }
         if !membership.is_active() {
@@ -52,12 +52,12 @@ impl VerifiedSession {
             return Err("user suspended");
         }
         Ok(Self {
-            tenant_id: tenant.id,
+            tenant_id: tenant.id(),
             user_id: user,
-            membership_id: membership.id,
-            roles: membership.roles.iter().map(ToString::to_string).collect(),
+            membership_id: membership.id(),
+            roles: membership.roles().iter().map(ToString::to_string).collect(),
             permissions: PermissionSet::EMPTY,
-            entitlements_version: membership.entitlements_version,
+            entitlements_version: membership.entitlements_version(),
         })
     }
 
@@ -143,18 +143,18 @@ impl TenantScope {
     pub fn for_invitee(tenant: TenantId, membership: &Membership) -> Self {
         Self {
             tenant_id: tenant,
-            actor: Actor::User(membership.user_id),
-            membership_id: Some(membership.id),
+            actor: Actor::User(membership.user_id()),
+            membership_id: Some(membership.id()),
             roles: Vec::new(),
             permissions: PermissionSet::EMPTY,
-            entitlements_version: membership.entitlements_version,
+            entitlements_version: membership.entitlements_version(),
         }
     }
 
     /// Provisioning's, while a new centre gets its first owner (after which everything is done
     /// in the owner's own session).
     pub fn for_provisioning(tenant: &Tenant) -> Self {
-        Self::task(tenant.id, "provisioning")
+        Self::task(tenant.id(), "provisioning")
     }
 
     /// An operator's at the command line, reading what a job of `tenant` did.
@@ -250,7 +250,7 @@ mod tests {
     use super::*;
 
     fn new_tenant() -> Tenant {
-        Tenant {
+        Tenant::restore(cubby_domain::TenantParts {
             id: TenantId::from_uuid(Uuid::now_v7()),
             code: TenantCode::parse("sunny-days").unwrap(),
             name: TenantName::parse("Sunny Days").unwrap(),
@@ -262,12 +262,12 @@ mod tests {
                 OffsetDateTime::UNIX_EPOCH,
             ),
             version: Version::FIRST,
-        }
+        })
     }
 
     fn member_of_a_centre() -> (Tenant, UserId, Membership) {
         let user = UserId::from_uuid(Uuid::now_v7());
-        let membership = Membership {
+        let membership = Membership::restore(cubby_domain::MembershipParts {
             id: MembershipId::from_uuid(Uuid::now_v7()),
             user_id: user,
             roles: vec![Role::Owner.into()],
@@ -276,7 +276,7 @@ mod tests {
             entitlements_version: 1,
             audit: Audit::created(Actor::User(user), OffsetDateTime::UNIX_EPOCH),
             version: Version::FIRST,
-        };
+        });
         (new_tenant(), user, membership)
     }
 
@@ -290,22 +290,22 @@ mod tests {
         let all = PermissionSet::all();
         let scope = TenantScope::from_verified_session(session.permitted(all));
         assert_eq!(scope.permissions(), all);
-        assert_eq!(scope.tenant_id(), tenant.id);
+        assert_eq!(scope.tenant_id(), tenant.id());
         assert_eq!(scope.user_id(), Some(user));
-        assert_eq!(scope.membership_id(), Some(membership.id));
+        assert_eq!(scope.membership_id(), Some(membership.id()));
     }
 
     #[test]
     fn no_session_is_established_for_a_suspended_centre_user_or_membership_or_another_user() {
         let (tenant, user, membership) = member_of_a_centre();
-        let suspended_centre = Tenant {
+        let suspended_centre = Tenant::restore(cubby_domain::TenantParts {
             status: TenantStatus::Suspended,
-            ..tenant.clone()
-        };
-        let suspended_membership = Membership {
+            ..tenant.clone().into_parts()
+        });
+        let suspended_membership = Membership::restore(cubby_domain::MembershipParts {
             status: MembershipStatus::Suspended,
-            ..membership.clone()
-        };
+            ..membership.clone().into_parts()
+        });
         let someone_else = UserId::from_uuid(uuid::Uuid::now_v7());
         let refusals = [
             (&suspended_centre, user, UserStatus::Active, &membership),
@@ -323,20 +323,23 @@ mod tests {
         let tenant = new_tenant();
         let (_, _, membership) = member_of_a_centre();
         let tasks = [
-            (TenantScope::for_schedule(tenant.id), "scheduler"),
-            (TenantScope::for_sign_in(tenant.id), "auth"),
-            (TenantScope::for_permission_lookup(tenant.id), "permissions"),
+            (TenantScope::for_schedule(tenant.id()), "scheduler"),
+            (TenantScope::for_sign_in(tenant.id()), "auth"),
+            (
+                TenantScope::for_permission_lookup(tenant.id()),
+                "permissions",
+            ),
             (TenantScope::for_provisioning(&tenant), "provisioning"),
-            (TenantScope::for_operator(tenant.id), "admin"),
+            (TenantScope::for_operator(tenant.id()), "admin"),
         ];
         for (scope, name) in tasks {
             assert!(scope.permissions().is_empty(), "{name}");
-            assert_eq!(scope.tenant_id(), tenant.id);
+            assert_eq!(scope.tenant_id(), tenant.id());
             assert_eq!(scope.actor(), &Actor::System(JobName::parse(name).unwrap()));
         }
-        let invitee = TenantScope::for_invitee(tenant.id, &membership);
+        let invitee = TenantScope::for_invitee(tenant.id(), &membership);
         assert!(invitee.permissions().is_empty());
-        assert_eq!(invitee.actor(), &Actor::User(membership.user_id));
+        assert_eq!(invitee.actor(), &Actor::User(membership.user_id()));
     }
 
     #[test]
@@ -345,7 +348,7 @@ mod tests {
         let delivery = Delivery {
             envelope: crate::JobEnvelope {
                 id: cubby_domain::JobId::from_uuid(Uuid::now_v7()),
-                tenant: tenant.id,
+                tenant: tenant.id(),
                 kind: "attendance_report".to_owned(),
                 payload: "{}".to_owned(),
                 attempt: 0,
@@ -355,7 +358,7 @@ mod tests {
         };
         let needs = PermissionSet::from_iter([Permission::AttendanceRead]);
         let scope = TenantScope::for_job(&delivery, needs);
-        assert_eq!(scope.tenant_id(), tenant.id);
+        assert_eq!(scope.tenant_id(), tenant.id());
         assert_eq!(scope.permissions(), needs);
         assert_eq!(scope.user_id(), None);
     }

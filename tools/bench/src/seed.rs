@@ -8,10 +8,9 @@ use cubby_app::members::NewMember;
 use cubby_app::staff::NewStaff;
 use cubby_domain::audit::JobName;
 use cubby_domain::{
-    Actor, AgeRange, Audit, Capability, Capacity, ChildId, ContactId, Email, Enrolment,
-    EnrolmentStatus, EntitlementSet, Membership, NewRoom, PersonName, Relationship, Role, RoomId,
-    RoomName, StaffChildRatio, StaffId, Tenant, TenantCode, TenantId, TenantName, TenantStatus,
-    TimeZone, User, Version,
+    Actor, AgeRange, Capability, Capacity, ChildId, ContactId, Email, Enrolment, EnrolmentStatus,
+    EntitlementSet, Membership, NewRoom, PersonName, Relationship, Role, RoomId, RoomName,
+    StaffChildRatio, StaffId, Tenant, TenantCode, TenantId, TenantName, TimeZone, User,
 };
 use cubby_ports::TenantScope;
 use secrecy::SecretString;
@@ -99,7 +98,7 @@ pub(crate) async fn seed(app: &App, options: &Options) -> anyhow::Result<Seeded>
         if index < options.sample {
             let token = session(app, &made).await?;
             seeded.tenants.push(SeededTenant {
-                code: made.tenant.code.as_str().to_owned(),
+                code: made.tenant.code().as_str().to_owned(),
                 token,
                 children: made.children,
             });
@@ -150,16 +149,14 @@ async fn tenant(
     password: Option<SecretString>,
 ) -> anyhow::Result<Made> {
     let ports = app.ports();
-    let tenant = Tenant {
-        id: TenantId::from_uuid(ports.ids.uuid()),
-        code: TenantCode::parse(&code(index)).map_err(|_| bad("code"))?,
-        name: TenantName::parse(&format!("Bench Centre {index}")).map_err(|_| bad("name"))?,
-        time_zone: TimeZone::parse("Europe/Helsinki").map_err(|_| bad("time zone"))?,
-        status: TenantStatus::Active,
-        settings: cubby_domain::CentreSettings::default(),
-        audit: Audit::created(Actor::System(job.clone()), ports.clock.now()),
-        version: Version::FIRST,
-    };
+    let tenant = Tenant::create(
+        TenantId::from_uuid(ports.ids.uuid()),
+        TenantCode::parse(&code(index)).map_err(|_| bad("code"))?,
+        TenantName::parse(&format!("Bench Centre {index}")).map_err(|_| bad("name"))?,
+        TimeZone::parse("Europe/Helsinki").map_err(|_| bad("time zone"))?,
+        Actor::System(job.clone()),
+        ports.clock.now(),
+    );
     ports.tenants.insert(&tenant).await?;
     // The owner is provisioned; everything else is seeded in the owner's own session.
     let provisioning = TenantScope::for_provisioning(&tenant);
@@ -203,7 +200,7 @@ async fn staff(
         .await?;
         let room = rooms[n % rooms.len()];
         let new = NewStaff {
-            user_id: user.id,
+            user_id: user.id(),
             name: PersonName::parse(GIVEN[n % 10], FAMILY[(n / 10) % 10])
                 .map_err(|_| bad("name"))?,
             qualifications: Vec::new(),
@@ -295,10 +292,10 @@ async fn child(app: &App, made: &Made, n: usize) -> anyhow::Result<SeededChild> 
     };
     let (_, contact) = app
         .children
-        .add_contact(&made.scope, child.id, child.version, contact)
+        .add_contact(&made.scope, child.id(), child.version(), contact)
         .await?;
     Ok(SeededChild {
-        id: child.id,
+        id: child.id(),
         room,
         contact,
     })

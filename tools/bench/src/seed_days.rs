@@ -99,7 +99,7 @@ async fn append(
     planned: Planned,
 ) -> anyhow::Result<()> {
     let ports = app.ports();
-    let at = local(&made.tenant.time_zone, day, planned.at)?;
+    let at = local(made.tenant.time_zone(), day, planned.at)?;
     let event = AttendanceEvent {
         id: AttendanceEventId::from_uuid(ports.ids.uuid()),
         subject: planned.subject,
@@ -108,7 +108,7 @@ async fn append(
         movement: planned.movement,
         at,
         room: planned.room,
-        actor: Actor::User(made.director.0.id),
+        actor: Actor::User(made.director.0.id()),
         recorded_at: at,
     };
     ports.attendance.append(&made.scope, &event).await?;

@@ -230,10 +230,10 @@ struct ContextOut {
 /// The answer to a sign-in or refresh, in the client's mode.
 pub(crate) fn signed_in(ctx: &Ctx, mode: Mode, session: SignedIn) -> Result<Reply, ApiError> {
     let tenant = TenantOut {
-        id: session.tenant.id.to_string(),
-        code: session.tenant.code.to_string(),
-        name: session.tenant.name.as_str().to_owned(),
-        time_zone: session.tenant.time_zone.name().to_owned(),
+        id: session.tenant.id().to_string(),
+        code: session.tenant.code().to_string(),
+        name: session.tenant.name().as_str().to_owned(),
+        time_zone: session.tenant.time_zone().name().to_owned(),
     };
     let expires_in = seconds_until(session.access.expires_at);
     let refresh_expires_in = seconds_until(session.session.expires_at);
@@ -448,21 +448,25 @@ pub(crate) async fn context(ctx: Ctx) -> Result<Reply, ApiError> {
     let (user, tenant, membership) = ctx.app().auth.context(&session.scope).await?;
     Reply::ok(&ContextOut {
         user: ContextUserOut {
-            id: user.id.to_string(),
-            email: user.email.as_str().to_owned(),
-            email_verified: user.email_verified,
+            id: user.id().to_string(),
+            email: user.email().as_str().to_owned(),
+            email_verified: user.email_verified(),
         },
         tenant: TenantOut {
-            id: tenant.id.to_string(),
-            code: tenant.code.to_string(),
-            name: tenant.name.as_str().to_owned(),
-            time_zone: tenant.time_zone.name().to_owned(),
+            id: tenant.id().to_string(),
+            code: tenant.code().to_string(),
+            name: tenant.name().as_str().to_owned(),
+            time_zone: tenant.time_zone().name().to_owned(),
         },
         membership: ContextMembershipOut {
-            id: membership.id.to_string(),
-            roles: membership.roles.iter().map(ToString::to_string).collect(),
-            status: membership.status.as_str(),
-            entitlements: membership.entitlements.iter().map(|e| e.as_str()).collect(),
+            id: membership.id().to_string(),
+            roles: membership.roles().iter().map(ToString::to_string).collect(),
+            status: membership.status().as_str(),
+            entitlements: membership
+                .entitlements()
+                .iter()
+                .map(|e| e.as_str())
+                .collect(),
             entitlements_version: session.scope.entitlements_version(),
         },
         permissions: session

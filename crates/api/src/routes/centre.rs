@@ -59,21 +59,21 @@ struct CentreOut {
 impl From<&Tenant> for CentreOut {
     fn from(tenant: &Tenant) -> Self {
         Self {
-            id: tenant.id.to_string(),
-            code: tenant.code.to_string(),
-            name: tenant.name.as_str().to_owned(),
-            time_zone: tenant.time_zone.name().to_owned(),
+            id: tenant.id().to_string(),
+            code: tenant.code().to_string(),
+            name: tenant.name().as_str().to_owned(),
+            time_zone: tenant.time_zone().name().to_owned(),
             settings: CentreSettingsOut {
-                ratio_enforcement: tenant.settings.ratio_enforcement.into(),
-                closing_time: tenant.settings.closing_time.map(clock_time),
+                ratio_enforcement: tenant.settings().ratio_enforcement.into(),
+                closing_time: tenant.settings().closing_time.map(clock_time),
             },
-            version: tenant.version.get(),
+            version: tenant.version().get(),
         }
     }
 }
 
 fn centre(tenant: &Tenant) -> Result<Reply, ApiError> {
-    Ok(Reply::ok(&CentreOut::from(tenant))?.with_etag(tenant.version))
+    Ok(Reply::ok(&CentreOut::from(tenant))?.with_etag(tenant.version()))
 }
 
 /// `GET /v1/centre`: the caller's centre, its time zone and settings, with its `ETag`.

@@ -87,15 +87,15 @@ struct FileOut {
 impl From<&StoredFile> for FileOut {
     fn from(file: &StoredFile) -> Self {
         Self {
-            id: file.id.to_string(),
-            purpose: file.purpose.into(),
-            child_id: file.child_id.map(|c| c.to_string()),
-            content_type: file.content_type.clone(),
-            size: file.size,
-            status: file.status.into(),
-            owner: file.owner.to_string(),
-            created_at: rfc3339(file.created_at),
-            stored_at: file.stored_at.map(rfc3339),
+            id: file.id().to_string(),
+            purpose: file.purpose().into(),
+            child_id: file.child_id().map(|c| c.to_string()),
+            content_type: file.content_type().to_owned(),
+            size: file.size(),
+            status: file.status().into(),
+            owner: file.owner().to_string(),
+            created_at: rfc3339(file.created_at()),
+            stored_at: file.stored_at().map(rfc3339),
         }
     }
 }
@@ -352,7 +352,7 @@ pub(crate) async fn presign(ctx: Ctx) -> Result<Reply, ApiError> {
                 upload,
             };
             Ok(Reply::json(StatusCode::CREATED, &body)?
-                .with_location(&format!("/v1/files/{}", stored.id)))
+                .with_location(&format!("/v1/files/{}", stored.id())))
         }
         "download" => {
             let id = required(&mut fields, "file_id", body.file_id.as_deref()).and_then(|text| {

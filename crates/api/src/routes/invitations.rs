@@ -82,23 +82,27 @@ enum InvitationFilter {
 
 impl InvitationOut {
     fn of(invitation: &Invitation, token: Option<&SecretString>) -> Self {
-        let status = match invitation.status {
-            InvitationStatus::Pending if invitation.expires_at <= OffsetDateTime::now_utc() => {
+        let status = match invitation.status() {
+            InvitationStatus::Pending if invitation.expires_at() <= OffsetDateTime::now_utc() => {
                 "expired"
             }
             other => other.as_str(),
         };
         Self {
-            id: invitation.id.to_string(),
-            email: invitation.email.as_str().to_owned(),
-            membership_id: invitation.membership_id.to_string(),
-            roles: invitation.roles.iter().map(ToString::to_string).collect(),
-            entitlements: invitation.entitlements.iter().map(|e| e.as_str()).collect(),
+            id: invitation.id().to_string(),
+            email: invitation.email().as_str().to_owned(),
+            membership_id: invitation.membership_id().to_string(),
+            roles: invitation.roles().iter().map(ToString::to_string).collect(),
+            entitlements: invitation
+                .entitlements()
+                .iter()
+                .map(|e| e.as_str())
+                .collect(),
             status,
-            expires_at: invitation.expires_at,
-            created_at: invitation.audit.created_at(),
-            created_by: invitation.audit.created_by().to_string(),
-            version: invitation.version.get(),
+            expires_at: invitation.expires_at(),
+            created_at: invitation.audit().created_at(),
+            created_by: invitation.audit().created_by().to_string(),
+            version: invitation.version().get(),
             token: token.map(|t| t.expose_secret().to_owned()),
         }
     }
@@ -200,12 +204,12 @@ pub(crate) async fn create(ctx: Ctx) -> Result<Reply, ApiError> {
         lifetime,
     };
     let sent = ctx.app().members.invite(ctx.scope()?, new).await?;
-    let location = format!("/v1/invitations/{}", sent.invitation.id);
+    let location = format!("/v1/invitations/{}", sent.invitation.id());
     Ok(Reply::json(
         StatusCode::CREATED,
         &InvitationOut::of(&sent.invitation, Some(&sent.token)),
     )?
-    .with_etag(sent.invitation.version)
+    .with_etag(sent.invitation.version())
     .with_location(&location))
 }
 
@@ -258,7 +262,7 @@ pub(crate) async fn list(ctx: Ctx) -> Result<Reply, ApiError> {
 pub(crate) async fn get(ctx: Ctx) -> Result<Reply, ApiError> {
     let id: InvitationId = ctx.param("id")?;
     let invitation = ctx.app().members.invitation(ctx.scope()?, id).await?;
-    Ok(Reply::ok(&InvitationOut::of(&invitation, None))?.with_etag(invitation.version))
+    Ok(Reply::ok(&InvitationOut::of(&invitation, None))?.with_etag(invitation.version()))
 }
 
 /// `DELETE /v1/invitations/{id}`: withdraws a pending invitation; needs `If-Match`.
@@ -281,7 +285,7 @@ pub(crate) async fn revoke(ctx: Ctx) -> Result<Reply, ApiError> {
         .members
         .revoke_invitation(ctx.scope()?, id, expected)
         .await?;
-    Ok(Reply::ok(&InvitationOut::of(&invitation, None))?.with_etag(invitation.version))
+    Ok(Reply::ok(&InvitationOut::of(&invitation, None))?.with_etag(invitation.version()))
 }
 
 /// `POST /v1/invitations/accept`: accepts an invitation with its token and the centre's code,

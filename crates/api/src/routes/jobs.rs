@@ -79,26 +79,26 @@ struct JobOut {
 impl From<&JobRecord> for JobOut {
     fn from(record: &JobRecord) -> Self {
         Self {
-            id: record.id.to_string(),
-            kind: record.kind.clone(),
-            status: record.status.into(),
-            attempts: record.attempts,
+            id: record.id().to_string(),
+            kind: record.kind().to_owned(),
+            status: record.status().into(),
+            attempts: record.attempts(),
             progress: ProgressOut {
-                done: record.done,
-                total: record.total,
+                done: record.done(),
+                total: record.total(),
             },
-            errors: record.errors.clone(),
-            result_file_id: record.result_file.map(|f| f.to_string()),
-            requested_by: record.requested_by.to_string(),
-            created_at: rfc3339(record.created_at),
-            updated_at: rfc3339(record.updated_at),
+            errors: record.errors().to_vec(),
+            result_file_id: record.result_file().map(|f| f.to_string()),
+            requested_by: record.requested_by().to_string(),
+            created_at: rfc3339(record.created_at()),
+            updated_at: rfc3339(record.updated_at()),
         }
     }
 }
 
 fn accepted(record: &JobRecord) -> Result<Reply, ApiError> {
     Ok(Reply::json(StatusCode::ACCEPTED, &JobOut::from(record))?
-        .with_location(&format!("/v1/jobs/{}", record.id)))
+        .with_location(&format!("/v1/jobs/{}", record.id())))
 }
 
 /// The body of `POST /v1/reports/attendance`: a span of at most 62 days.

@@ -54,18 +54,22 @@ impl From<&Member> for MemberOut {
     fn from(member: &Member) -> Self {
         let membership = &member.membership;
         Self {
-            id: membership.id.to_string(),
+            id: membership.id().to_string(),
             user: UserOut {
-                id: member.user.id.to_string(),
-                email: member.user.email.as_str().to_owned(),
+                id: member.user.id().to_string(),
+                email: member.user.email().as_str().to_owned(),
             },
-            roles: membership.roles.iter().map(ToString::to_string).collect(),
-            entitlements: membership.entitlements.iter().map(|e| e.as_str()).collect(),
-            status: membership.status.as_str(),
-            entitlements_version: membership.entitlements_version,
-            created_at: membership.audit.created_at(),
-            updated_at: membership.audit.updated_at(),
-            version: membership.version.get(),
+            roles: membership.roles().iter().map(ToString::to_string).collect(),
+            entitlements: membership
+                .entitlements()
+                .iter()
+                .map(|e| e.as_str())
+                .collect(),
+            status: membership.status().as_str(),
+            entitlements_version: membership.entitlements_version(),
+            created_at: membership.audit().created_at(),
+            updated_at: membership.audit().updated_at(),
+            version: membership.version().get(),
         }
     }
 }
@@ -113,7 +117,7 @@ struct MemberPatchIn {
 }
 
 fn one(status: StatusCode, member: &Member) -> Result<Reply, ApiError> {
-    Ok(Reply::json(status, &MemberOut::from(member))?.with_etag(member.membership.version))
+    Ok(Reply::json(status, &MemberOut::from(member))?.with_etag(member.membership.version()))
 }
 
 fn invalid_query(message: String) -> ApiError {

@@ -43,7 +43,7 @@ impl Attendance {
             .record(
                 scope,
                 AuditAction::PickupRefused,
-                Some(child.id.to_string()),
+                Some(child.id().to_string()),
                 &[("contact", contact.to_string()), ("code", code.to_owned())],
             )
             .await;

@@ -144,13 +144,13 @@ impl Attendance {
         if found.is_archived() {
             return Err(rule("child.archived", "the child is archived"));
         }
-        if !found.enrolment.attends_on(day) {
+        if !found.enrolment().attends_on(day) {
             return Err(rule(
                 "attendance.not_enrolled",
                 "the child is not enrolled on this day",
             ));
         }
-        let room = room.or(found.room_id).ok_or_else(|| {
+        let room = room.or(found.room_id()).ok_or_else(|| {
             invalid(
                 "room_id",
                 "attendance.room_required",

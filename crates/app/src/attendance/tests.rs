@@ -29,7 +29,7 @@ async fn room(world: &World) -> Room {
 async fn staff_of(world: &World, room: &Room) -> StaffId {
     let (user, _) = world.member("grace@here.example", Role::Teacher).await;
     let new = NewStaff {
-        user_id: user.id,
+        user_id: user.id(),
         name: PersonName::parse("Grace", "Hopper").unwrap(),
         qualifications: Vec::new(),
         room_ids: vec![room.id()],
@@ -77,7 +77,7 @@ async fn a_child_checked_in_with_staff_present_is_in_ratio_and_replays() {
         .record(&world.scope, clock_in(staff, &room))
         .await
         .unwrap();
-    let checked_in = check_in(child.id, &room);
+    let checked_in = check_in(child.id(), &room);
     let recorded = attendance
         .record(&world.scope, checked_in.clone())
         .await
@@ -93,7 +93,7 @@ async fn a_child_checked_in_with_staff_present_is_in_ratio_and_replays() {
         .map(|day| day.subject)
         .collect();
     assert_eq!(subjects.len(), 2);
-    assert!(subjects.contains(&Subject::Child(child.id)));
+    assert!(subjects.contains(&Subject::Child(child.id())));
 }
 
 #[tokio::test]
@@ -109,7 +109,7 @@ async fn a_breach_log_timing_out_on_a_refused_check_in_appends_nothing() {
     let app = world.with(|ports| ports.breaches = Arc::new(breaches));
     let answer = app
         .attendance
-        .record(&world.scope, check_in(child.id, &room))
+        .record(&world.scope, check_in(child.id(), &room))
         .await;
     assert!(
         matches!(answer, Err(AppError::Unavailable(_))),
@@ -129,7 +129,7 @@ async fn a_log_timing_out_on_the_replay_check_appends_nothing() {
     let app = world.with(|ports| ports.attendance = Arc::new(log));
     let answer = app
         .attendance
-        .record(&world.scope, check_in(child.id, &room))
+        .record(&world.scope, check_in(child.id(), &room))
         .await;
     assert!(
         matches!(answer, Err(AppError::Unavailable(_))),

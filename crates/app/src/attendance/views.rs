@@ -78,7 +78,7 @@ impl Attendance {
             {
                 events.extend(
                     self.log
-                        .of_subject(scope, Subject::Child(child.id), day, day)
+                        .of_subject(scope, Subject::Child(child.id()), day, day)
                         .await?,
                 );
             }

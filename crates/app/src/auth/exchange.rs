@@ -48,14 +48,14 @@ impl Auth {
             },
             Err(other) => return Err(other.into()),
         };
-        if user.status != UserStatus::Active {
+        if user.status() != UserStatus::Active {
             return Err(SignInError::Refused);
         }
         let (tenant, membership) = self.centre_for(&user, tenant_code).await?;
         let signed_in = self.open_session(&tenant, &user, &membership, None).await?;
         self.record(
-            tenant.id,
-            Some(Actor::User(user.id)),
+            tenant.id(),
+            Some(Actor::User(user.id())),
             AuditAction::Exchange,
             Some(signed_in.session.id.to_string()),
             &[],
@@ -71,20 +71,19 @@ impl Auth {
         subject: &cubby_domain::ExternalId,
     ) -> Result<User, SignInError> {
         let user = match self.ports.users.user_by_email(email).await {
-            Ok(user) if user.supabase_id.is_none() => user,
+            Ok(user) if user.supabase_id().is_none() => user,
             Ok(_) | Err(RepoError::NotFound) => return Err(SignInError::Refused),
             Err(other) => return Err(other.into()),
         };
-        let linked = User {
-            supabase_id: Some(subject.clone()),
-            email_verified: true,
-            audit: user
-                .audit
-                .touched(Actor::User(user.id), self.ports.clock.now()),
-            version: user.version.next(),
-            ..user.clone()
-        };
-        self.ports.users.update_user(&linked, user.version).await?;
+        let linked = user.linked(
+            subject.clone(),
+            Actor::User(user.id()),
+            self.ports.clock.now(),
+        );
+        self.ports
+            .users
+            .update_user(&linked, user.version())
+            .await?;
         Ok(linked)
     }
 
@@ -105,7 +104,7 @@ impl Auth {
                 match self
                     .ports
                     .membership_directory
-                    .membership_of(tenant.id, user.id)
+                    .membership_of(tenant.id(), user.id())
                     .await
                 {
                     Ok(membership) => (tenant, membership),
@@ -117,7 +116,7 @@ impl Auth {
                 let mut active: Vec<(TenantId, Membership)> = self
                     .ports
                     .membership_directory
-                    .memberships_of_user(user.id)
+                    .memberships_of_user(user.id())
                     .await?
                     .into_iter()
                     .filter(|(_, m)| m.is_active())
@@ -130,7 +129,7 @@ impl Auth {
                 (self.tenants.by_id(tenant_id).await?, membership)
             }
         };
-        if tenant.status != TenantStatus::Active || !membership.is_active() {
+        if tenant.status() != TenantStatus::Active || !membership.is_active() {
             return Err(SignInError::Refused);
         }
         Ok((tenant, membership))

@@ -51,24 +51,24 @@ impl Auth {
         let membership = self
             .ports
             .membership_directory
-            .membership_by_id(tenant.id, invitation.membership_id)
+            .membership_by_id(tenant.id(), invitation.membership_id())
             .await
             .map_err(failed)?;
         // The invitee acts as themself, through the membership they are accepting.
-        let scope = TenantScope::for_invitee(tenant.id, &membership);
-        if membership.status != MembershipStatus::Invited {
+        let scope = TenantScope::for_invitee(tenant.id(), &membership);
+        if membership.status() != MembershipStatus::Invited {
             return Err(AcceptError::Unusable(InvitationError::Used));
         }
         let user = self
             .ports
             .users
-            .user_by_id(membership.user_id)
+            .user_by_id(membership.user_id())
             .await
             .map_err(failed)?;
         let password_hash = self
             .password_on_accepting(&tenant, &user, password, client)
             .await?;
-        let actor = Actor::User(user.id);
+        let actor = Actor::User(user.id());
         self.use_invitation(&scope, &invitation, &actor, now)
             .await?;
         let joined = self
@@ -78,10 +78,10 @@ impl Auth {
             .verify_address(&user, password_hash, &actor, now)
             .await?;
         self.record(
-            tenant.id,
+            tenant.id(),
             Some(actor),
             AuditAction::MemberJoined,
-            Some(joined.id.to_string()),
+            Some(joined.id().to_string()),
             &[],
         )
         .await;
@@ -99,7 +99,7 @@ impl Auth {
     ) -> Result<(Tenant, Invitation), AcceptError> {
         let code = TenantCode::parse(tenant_code.trim()).map_err(|_| AcceptError::NotFound)?;
         let tenant = match self.tenants.by_code(&code).await {
-            Ok(tenant) if tenant.status == TenantStatus::Active => tenant,
+            Ok(tenant) if tenant.status() == TenantStatus::Active => tenant,
             Ok(_) | Err(RepoError::NotFound) => return Err(AcceptError::NotFound),
             Err(other) => return Err(failed(other)),
         };
@@ -108,7 +108,7 @@ impl Auth {
             Err(RepoError::NotFound) => return Err(AcceptError::NotFound),
             Err(other) => return Err(failed(other)),
         };
-        if owner != tenant.id {
+        if owner != tenant.id() {
             return Err(AcceptError::NotFound);
         }
         Ok((tenant, invitation))
@@ -127,7 +127,7 @@ impl Auth {
         match self
             .ports
             .invitations
-            .update_invitation(scope, &accepted, invitation.version)
+            .update_invitation(scope, &accepted, invitation.version())
             .await
         {
             Ok(()) => Ok(()),
@@ -148,8 +148,8 @@ impl Auth {
     ) -> Result<Membership, AcceptError> {
         let joined = membership.changed(
             MembershipChanges {
-                roles: Some(invitation.roles.clone()),
-                entitlements: Some(invitation.entitlements),
+                roles: Some(invitation.roles().to_vec()),
+                entitlements: Some(invitation.entitlements()),
                 status: Some(MembershipStatus::Active),
             },
             actor.clone(),
@@ -157,11 +157,11 @@ impl Auth {
         );
         self.ports
             .memberships
-            .update_membership(scope, &joined, membership.version)
+            .update_membership(scope, &joined, membership.version())
             .await
             .map_err(failed)?;
         self.principals
-            .forget(&[(scope.tenant_id(), joined.id)])
+            .forget(&[(scope.tenant_id(), joined.id())])
             .await;
         Ok(joined)
     }
@@ -174,16 +174,10 @@ impl Auth {
         actor: &Actor,
         now: OffsetDateTime,
     ) -> Result<User, AcceptError> {
-        let verified = User {
-            email_verified: true,
-            password_hash,
-            audit: user.audit.touched(actor.clone(), now),
-            version: user.version.next(),
-            ..user.clone()
-        };
+        let verified = user.verified(password_hash, actor.clone(), now);
         self.ports
             .users
-            .update_user(&verified, user.version)
+            .update_user(&verified, user.version())
             .await
             .map_err(failed)?;
         Ok(verified)
@@ -200,13 +194,13 @@ impl Auth {
         password: Option<SecretString>,
         client: Option<IpAddr>,
     ) -> Result<Option<PasswordHash>, AcceptError> {
-        if let Some(hash) = &user.password_hash {
+        if let Some(hash) = user.password_hash() {
             let password = password.ok_or(AcceptError::PasswordRequired)?;
             self.prove_password(tenant, user, hash, password, client)
                 .await?;
             return Ok(Some(hash.clone()));
         }
-        if user.supabase_id.is_some() {
+        if user.supabase_id().is_some() {
             return Ok(None);
         }
         match password {
@@ -231,13 +225,13 @@ impl Auth {
         password: SecretString,
         client: Option<IpAddr>,
     ) -> Result<(), AcceptError> {
-        let account = account_key(user.email.as_str());
+        let account = account_key(user.email().as_str());
         let address = client.map(LimitKey::failed_logins_from);
-        let actor = Some(Actor::User(user.id));
+        let actor = Some(Actor::User(user.id()));
         let throttled = self.throttled(&account, address.as_ref()).await;
         if let Some(retry_after) = throttled.map_err(failed)? {
             let reason = [("reason", "throttled")];
-            self.record(tenant.id, actor, AuditAction::LoginFailed, None, &reason)
+            self.record(tenant.id(), actor, AuditAction::LoginFailed, None, &reason)
                 .await;
             return Err(AcceptError::Throttled { retry_after });
         }
@@ -246,7 +240,7 @@ impl Auth {
             return self.ports.limits.clear(&account).await.map_err(failed);
         }
         let reason = [("reason", "credentials")];
-        self.record(tenant.id, actor, AuditAction::LoginFailed, None, &reason)
+        self.record(tenant.id(), actor, AuditAction::LoginFailed, None, &reason)
             .await;
         self.count_failure(&account, address.as_ref())
             .await

@@ -28,7 +28,7 @@ impl Auth {
         if let Some(retry_after) = self.throttled(&account, address.as_ref()).await? {
             if let Some(tenant) = &tenant {
                 self.record(
-                    tenant.id,
+                    tenant.id(),
                     None,
                     AuditAction::LoginFailed,
                     None,
@@ -42,7 +42,7 @@ impl Auth {
         let user = self.user_with_address(&credentials.email).await?;
         let membership = self.membership_in(tenant.as_ref(), user.as_ref()).await?;
         // The password is checked whatever was found, so that the time taken tells nothing.
-        let hash = user.as_ref().and_then(|u| u.password_hash.as_ref());
+        let hash = user.as_ref().and_then(|u| u.password_hash());
         let password_ok = self.passwords.verify(credentials.password, hash).await?;
 
         let accepted = self.accepted((tenant, user, membership), password_ok).await;
@@ -53,8 +53,8 @@ impl Auth {
         self.ports.limits.clear(&account).await?;
         let signed_in = self.open_session(&tenant, &user, &membership, None).await?;
         self.record(
-            tenant.id,
-            Some(Actor::User(user.id)),
+            tenant.id(),
+            Some(Actor::User(user.id())),
             AuditAction::Login,
             Some(signed_in.session.id.to_string()),
             &[],
@@ -98,7 +98,7 @@ impl Auth {
             (Some(tenant), Some(user)) => match self
                 .ports
                 .membership_directory
-                .membership_of(tenant.id, user.id)
+                .membership_of(tenant.id(), user.id())
                 .await
             {
                 Ok(membership) => Some(membership),
@@ -119,17 +119,17 @@ impl Auth {
         match found {
             (Some(tenant), Some(user), Some(membership))
                 if password_ok
-                    && tenant.status == TenantStatus::Active
-                    && user.status == UserStatus::Active
+                    && tenant.status() == TenantStatus::Active
+                    && user.status() == UserStatus::Active
                     && membership.is_active() =>
             {
                 Some((tenant, user, membership))
             }
             (tenant, user, _) => {
                 if let Some(tenant) = tenant {
-                    let actor = user.as_ref().map(|u| Actor::User(u.id));
+                    let actor = user.as_ref().map(|u| Actor::User(u.id()));
                     self.record(
-                        tenant.id,
+                        tenant.id(),
                         actor,
                         AuditAction::LoginFailed,
                         None,

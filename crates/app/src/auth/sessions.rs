@@ -32,9 +32,9 @@ impl Auth {
         let secret: [u8; 32] = rand::random();
         let session = RefreshFamily {
             id: SessionId::from_uuid(self.ports.ids.uuid()),
-            tenant_id: tenant.id,
-            user_id: user.id,
-            membership_id: membership.id,
+            tenant_id: tenant.id(),
+            user_id: user.id(),
+            membership_id: membership.id(),
             current: digest(&secret),
             used: Vec::new(),
             rotated_at: None,
@@ -91,7 +91,7 @@ impl Auth {
                 .sessions
                 .issue(&grant(&tenant, &membership, family.id))?;
             self.record(
-                tenant.id,
+                tenant.id(),
                 Some(Actor::User(family.user_id)),
                 AuditAction::Refresh,
                 Some(family.id.to_string()),
@@ -161,7 +161,7 @@ impl Auth {
         family: &RefreshFamily,
     ) -> Result<Option<(Tenant, Membership)>, SignInError> {
         let tenant = match self.tenants.by_id(family.tenant_id).await {
-            Ok(tenant) if tenant.status == TenantStatus::Active => tenant,
+            Ok(tenant) if tenant.status() == TenantStatus::Active => tenant,
             Ok(_) | Err(RepoError::NotFound) => return Ok(None),
             Err(other) => return Err(other.into()),
         };
@@ -171,14 +171,14 @@ impl Auth {
             .membership_by_id(family.tenant_id, family.membership_id)
             .await
         {
-            Ok(membership) if membership.is_active() && membership.user_id == family.user_id => {
+            Ok(membership) if membership.is_active() && membership.user_id() == family.user_id => {
                 membership
             }
             Ok(_) | Err(RepoError::NotFound) => return Ok(None),
             Err(other) => return Err(other.into()),
         };
         match self.ports.users.user_by_id(family.user_id).await {
-            Ok(user) if user.status == UserStatus::Active => Ok(Some((tenant, membership))),
+            Ok(user) if user.status() == UserStatus::Active => Ok(Some((tenant, membership))),
             Ok(_) | Err(RepoError::NotFound) => Ok(None),
             Err(other) => Err(other.into()),
         }

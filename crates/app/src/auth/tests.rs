@@ -67,7 +67,7 @@ async fn a_logged_out_token_stays_blocked_through_the_leeway_past_its_expiry() {
     let app = App::new(ports, config()).unwrap();
     let tenant = new_tenant();
     app.ports().tenants.insert(&tenant).await.unwrap();
-    let scope = cubby_ports::contract::scope_in(tenant.id);
+    let scope = cubby_ports::contract::scope_in(tenant.id());
     app.members
         .enroll(
             &scope,
@@ -84,7 +84,7 @@ async fn a_logged_out_token_stays_blocked_through_the_leeway_past_its_expiry() {
     let signed_in = app
         .auth
         .login(credentials(
-            tenant.code.as_str(),
+            tenant.code().as_str(),
             "member@here.example",
             "right-password",
         ))
@@ -108,7 +108,7 @@ async fn every_refused_sign_in_checks_one_password_like_an_accepted_one() {
         app.ports().tenants.insert(tenant).await.unwrap();
     }
     let enroll = |tenant: &Tenant, email: &str| {
-        let scope = cubby_ports::contract::scope_in(tenant.id);
+        let scope = cubby_ports::contract::scope_in(tenant.id());
         let new = NewMember {
             email: Email::parse(email).unwrap(),
             password: Some(SecretString::from("right-password".to_owned())),
@@ -121,7 +121,7 @@ async fn every_refused_sign_in_checks_one_password_like_an_accepted_one() {
     };
     enroll(&here, "member@here.example").await;
     enroll(&elsewhere, "outsider@elsewhere.example").await;
-    let code = here.code.as_str();
+    let code = here.code().as_str();
     let refused = [
         credentials("no-such-centre", "member@here.example", "right-password"),
         credentials("Not A Code", "member@here.example", "right-password"),

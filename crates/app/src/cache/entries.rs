@@ -68,22 +68,22 @@ struct TenantEntry {
 impl Entry for Tenant {
     fn encode(&self) -> Vec<u8> {
         let entry = TenantEntry {
-            id: self.id.to_string(),
-            code: self.code.to_string(),
-            name: self.name.as_str().to_owned(),
-            time_zone: self.time_zone.name().to_owned(),
-            status: self.status.as_str().to_owned(),
-            ratio_enforcement: self.settings.ratio_enforcement.as_str().to_owned(),
-            closing_time: self.settings.closing_time.map(clock_time),
-            audit: AuditEntry::of(&self.audit),
-            version: self.version.get(),
+            id: self.id().to_string(),
+            code: self.code().to_string(),
+            name: self.name().as_str().to_owned(),
+            time_zone: self.time_zone().name().to_owned(),
+            status: self.status().as_str().to_owned(),
+            ratio_enforcement: self.settings().ratio_enforcement.as_str().to_owned(),
+            closing_time: self.settings().closing_time.map(clock_time),
+            audit: AuditEntry::of(self.audit()),
+            version: self.version().get(),
         };
         serde_json::to_vec(&entry).unwrap_or_default()
     }
 
     fn decode(bytes: &[u8]) -> Option<Self> {
         let entry: TenantEntry = serde_json::from_slice(bytes).ok()?;
-        Some(Tenant {
+        Some(Tenant::restore(cubby_domain::TenantParts {
             id: TenantId::parse(&entry.id).ok()?,
             code: TenantCode::parse(&entry.code).ok()?,
             name: TenantName::parse(&entry.name).ok()?,
@@ -98,7 +98,7 @@ impl Entry for Tenant {
             },
             audit: entry.audit.audit()?,
             version: Version::new(entry.version)?,
-        })
+        }))
     }
 }
 
@@ -120,18 +120,18 @@ impl Entry for Principal {
     fn encode(&self) -> Vec<u8> {
         let membership = &self.membership;
         let entry = PrincipalEntry {
-            id: membership.id.to_string(),
-            user_id: membership.user_id.to_string(),
-            roles: membership.roles.iter().map(ToString::to_string).collect(),
+            id: membership.id().to_string(),
+            user_id: membership.user_id().to_string(),
+            roles: membership.roles().iter().map(ToString::to_string).collect(),
             entitlements: membership
-                .entitlements
+                .entitlements()
                 .iter()
                 .map(|e| e.as_str().to_owned())
                 .collect(),
-            status: membership.status.as_str().to_owned(),
-            entitlements_version: membership.entitlements_version,
-            audit: AuditEntry::of(&membership.audit),
-            version: membership.version.get(),
+            status: membership.status().as_str().to_owned(),
+            entitlements_version: membership.entitlements_version(),
+            audit: AuditEntry::of(membership.audit()),
+            version: membership.version().get(),
             user_status: self.user_status.as_str().to_owned(),
         };
         serde_json::to_vec(&entry).unwrap_or_default()
@@ -145,7 +145,7 @@ impl Entry for Principal {
             .map(|r| RoleRef::parse(r).ok())
             .collect::<Option<Vec<_>>>()?;
         Some(Principal {
-            membership: Membership {
+            membership: Membership::restore(cubby_domain::MembershipParts {
                 id: MembershipId::parse(&entry.id).ok()?,
                 user_id: UserId::parse(&entry.user_id).ok()?,
                 roles,
@@ -154,7 +154,7 @@ impl Entry for Principal {
                 entitlements_version: entry.entitlements_version,
                 audit: entry.audit.audit()?,
                 version: Version::new(entry.version)?,
-            },
+            }),
             user_status: UserStatus::parse(&entry.user_status)?,
         })
     }

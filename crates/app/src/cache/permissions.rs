@@ -43,10 +43,10 @@ impl Permissions {
         tenant: TenantId,
         membership: &Membership,
     ) -> Result<PermissionSet, RepoError> {
-        let key = CacheKey::permissions(tenant, membership.id, membership.entitlements_version);
+        let key = CacheKey::permissions(tenant, membership.id(), membership.entitlements_version());
         let load = async {
             let custom = if membership
-                .roles
+                .roles()
                 .iter()
                 .any(|r| matches!(r, RoleRef::Custom(_)))
             {

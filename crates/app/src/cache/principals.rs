@@ -55,10 +55,10 @@ impl Principals {
     pub async fn get(&self, tenant: TenantId, id: MembershipId) -> Result<Principal, RepoError> {
         let load = async {
             let membership = self.memberships.membership_by_id(tenant, id).await?;
-            let user = self.users.user_by_id(membership.user_id).await?;
+            let user = self.users.user_by_id(membership.user_id()).await?;
             Ok(Principal {
                 membership,
-                user_status: user.status,
+                user_status: user.status(),
             })
         };
         self.cache
@@ -100,10 +100,10 @@ mod tests {
         let user = new_user();
         store.insert_user(&user).await.unwrap();
         let scope = cubby_ports::contract::fresh_scope();
-        let membership = new_membership(user.id, &[Role::Director, Role::Teacher]);
+        let membership = new_membership(user.id(), &[Role::Director, Role::Teacher]);
         store.insert_membership(&scope, &membership).await.unwrap();
         let principal = principals
-            .get(scope.tenant_id(), membership.id)
+            .get(scope.tenant_id(), membership.id())
             .await
             .unwrap();
         assert_eq!(
@@ -115,25 +115,25 @@ mod tests {
         );
         assert_eq!(
             principals
-                .get(scope.tenant_id(), membership.id)
+                .get(scope.tenant_id(), membership.id())
                 .await
                 .unwrap(),
             principal
         );
         assert_eq!(principals.stats().hits(), 1);
 
-        let suspended = Membership {
+        let suspended = Membership::restore(cubby_domain::MembershipParts {
             status: MembershipStatus::Suspended,
-            version: membership.version.next(),
-            ..membership.clone()
-        };
+            version: membership.version().next(),
+            ..membership.clone().into_parts()
+        });
         store
-            .update_membership(&scope, &suspended, membership.version)
+            .update_membership(&scope, &suspended, membership.version())
             .await
             .unwrap();
         assert!(
             principals
-                .get(scope.tenant_id(), membership.id)
+                .get(scope.tenant_id(), membership.id())
                 .await
                 .unwrap()
                 .membership
@@ -141,11 +141,11 @@ mod tests {
             "cached"
         );
         principals
-            .forget(&[(scope.tenant_id(), membership.id)])
+            .forget(&[(scope.tenant_id(), membership.id())])
             .await;
         assert!(
             !principals
-                .get(scope.tenant_id(), membership.id)
+                .get(scope.tenant_id(), membership.id())
                 .await
                 .unwrap()
                 .membership

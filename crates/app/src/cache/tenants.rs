@@ -64,8 +64,8 @@ impl TenantDirectory for CachedTenants {
         let result = self.inner.update(tenant, expected).await;
         self.cache
             .forget(&[
-                CacheKey::tenant_by_id(tenant.id),
-                CacheKey::tenant_by_code(&tenant.code),
+                CacheKey::tenant_by_id(tenant.id()),
+                CacheKey::tenant_by_code(tenant.code()),
             ])
             .await;
         result
@@ -139,8 +139,8 @@ mod tests {
         let (counting, cached) = cached();
         let tenant = new_tenant();
         cached.insert(&tenant).await.unwrap();
-        assert_eq!(cached.by_id(tenant.id).await.unwrap(), tenant);
-        assert_eq!(cached.by_id(tenant.id).await.unwrap(), tenant);
+        assert_eq!(cached.by_id(tenant.id()).await.unwrap(), tenant);
+        assert_eq!(cached.by_id(tenant.id()).await.unwrap(), tenant);
         assert_eq!(counting.loads.load(Ordering::SeqCst), 1);
         assert_eq!((cached.stats().hits(), cached.stats().misses()), (1, 1));
     }
@@ -150,7 +150,7 @@ mod tests {
         let (counting, cached) = cached();
         let tenant = new_tenant();
         cached.insert(&tenant).await.unwrap();
-        let reads = futures::future::join_all((0..20).map(|_| cached.by_id(tenant.id))).await;
+        let reads = futures::future::join_all((0..20).map(|_| cached.by_id(tenant.id()))).await;
         assert!(reads.iter().all(|r| r.as_ref().is_ok_and(|t| *t == tenant)));
         assert_eq!(
             counting.loads.load(Ordering::SeqCst),
@@ -165,21 +165,21 @@ mod tests {
         let tenant = new_tenant();
         cached.insert(&tenant).await.unwrap();
         assert_eq!(
-            cached.by_code(&tenant.code).await.unwrap().status,
+            cached.by_code(tenant.code()).await.unwrap().status(),
             TenantStatus::Active
         );
         assert_eq!(
-            cached.by_id(tenant.id).await.unwrap().status,
+            cached.by_id(tenant.id()).await.unwrap().status(),
             TenantStatus::Active
         );
         let suspended = suspended(&tenant);
-        cached.update(&suspended, tenant.version).await.unwrap();
+        cached.update(&suspended, tenant.version()).await.unwrap();
         assert_eq!(
-            cached.by_id(tenant.id).await.unwrap().status,
+            cached.by_id(tenant.id()).await.unwrap().status(),
             TenantStatus::Suspended
         );
         assert_eq!(
-            cached.by_code(&tenant.code).await.unwrap().status,
+            cached.by_code(tenant.code()).await.unwrap().status(),
             TenantStatus::Suspended
         );
     }
@@ -200,15 +200,15 @@ mod tests {
             .returning(|_| Err(RepoError::Unavailable("down".into())));
         let cached = CachedTenants::new(store.clone(), Arc::new(down));
         assert!(matches!(
-            cached.by_id(tenant.id).await,
+            cached.by_id(tenant.id()).await,
             Err(RepoError::Unavailable(_))
         ));
         let stats = cached.stats();
         assert_eq!((stats.hits(), stats.misses(), stats.errors()), (0, 0, 1));
         let suspended = suspended(&tenant);
-        cached.update(&suspended, tenant.version).await.unwrap();
+        cached.update(&suspended, tenant.version()).await.unwrap();
         assert_eq!(
-            TenantDirectory::by_id(store.as_ref(), tenant.id)
+            TenantDirectory::by_id(store.as_ref(), tenant.id())
                 .await
                 .unwrap(),
             suspended
@@ -217,11 +217,11 @@ mod tests {
 
     /// `tenant`, suspended, one version on.
     fn suspended(tenant: &Tenant) -> Tenant {
-        Tenant {
+        Tenant::restore(cubby_domain::TenantParts {
             status: TenantStatus::Suspended,
-            version: tenant.version.next(),
-            ..tenant.clone()
-        }
+            version: tenant.version().next(),
+            ..tenant.clone().into_parts()
+        })
     }
 
     /// A shared cache that counts the reads reaching it.
@@ -251,16 +251,16 @@ mod tests {
         let cached = CachedTenants::new(Arc::new(MemoryStore::default()), cache.clone());
         let tenant = new_tenant();
         cached.insert(&tenant).await.unwrap();
-        cached.by_id(tenant.id).await.unwrap();
+        cached.by_id(tenant.id()).await.unwrap();
         let before = cache.gets.load(Ordering::SeqCst);
         let suspended = remembering(async {
-            assert_eq!(cached.by_id(tenant.id).await.unwrap(), tenant);
-            assert_eq!(cached.by_id(tenant.id).await.unwrap(), tenant);
+            assert_eq!(cached.by_id(tenant.id()).await.unwrap(), tenant);
+            assert_eq!(cached.by_id(tenant.id()).await.unwrap(), tenant);
             assert_eq!(cache.gets.load(Ordering::SeqCst), before + 1, "read once");
             let suspended = suspended(&tenant);
-            cached.update(&suspended, tenant.version).await.unwrap();
+            cached.update(&suspended, tenant.version()).await.unwrap();
             assert_eq!(
-                cached.by_id(tenant.id).await.unwrap(),
+                cached.by_id(tenant.id()).await.unwrap(),
                 suspended,
                 "not the memo's"
             );
@@ -269,8 +269,8 @@ mod tests {
         .await;
         // Outside a request nothing is remembered: every read asks the cache.
         let outside = cache.gets.load(Ordering::SeqCst);
-        assert_eq!(cached.by_id(tenant.id).await.unwrap(), suspended);
-        assert_eq!(cached.by_id(tenant.id).await.unwrap(), suspended);
+        assert_eq!(cached.by_id(tenant.id()).await.unwrap(), suspended);
+        assert_eq!(cached.by_id(tenant.id()).await.unwrap(), suspended);
         assert_eq!(cache.gets.load(Ordering::SeqCst), outside + 2);
     }
 
@@ -282,8 +282,8 @@ mod tests {
         cached.insert(&tenant).await.unwrap();
         let bytes = tenant.encode();
         remembering(async {
-            remember(CacheKey::tenant_by_id(tenant.id), Some(bytes));
-            assert_eq!(cached.by_id(tenant.id).await.unwrap(), tenant);
+            remember(CacheKey::tenant_by_id(tenant.id()), Some(bytes));
+            assert_eq!(cached.by_id(tenant.id()).await.unwrap(), tenant);
         })
         .await;
         assert_eq!(cache.gets.load(Ordering::SeqCst), 0);
@@ -295,11 +295,11 @@ mod tests {
         let (counting, cached) = cached();
         let tenant = new_tenant();
         assert!(matches!(
-            cached.by_id(tenant.id).await,
+            cached.by_id(tenant.id()).await,
             Err(RepoError::NotFound)
         ));
         cached.insert(&tenant).await.unwrap();
-        assert_eq!(cached.by_id(tenant.id).await.unwrap(), tenant);
+        assert_eq!(cached.by_id(tenant.id()).await.unwrap(), tenant);
         assert_eq!(counting.loads.load(Ordering::SeqCst), 2);
     }
 }

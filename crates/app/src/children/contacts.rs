@@ -76,11 +76,7 @@ impl Children {
             None => None,
         };
         self.modify(scope, id, expected, AuditAction::ContactChanged, |child| {
-            let entry = child
-                .contacts
-                .iter_mut()
-                .find(|c| c.id == contact)
-                .ok_or(AppError::NotFound)?;
+            let entry = child.contact_mut(contact).ok_or(AppError::NotFound)?;
             if let Some(name) = changes.name {
                 entry.name = name;
             }

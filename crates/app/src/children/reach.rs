@@ -17,7 +17,7 @@ pub(crate) async fn today(
 ) -> Result<Date, AppError> {
     let tenant = tenants.by_id(scope.tenant_id()).await?;
     let now = clock.now();
-    Ok(now.to_offset(tenant.time_zone.offset_at(now)).date())
+    Ok(now.to_offset(tenant.time_zone().offset_at(now)).date())
 }
 
 impl Children {
@@ -56,7 +56,7 @@ impl Children {
         if scope.has(Permission::CentreAllRooms) {
             return Ok(Access::Staff);
         }
-        if let Some(room) = child.room_id
+        if let Some(room) = child.room_id()
             && self.staff_rooms(scope).await?.contains(&room)
         {
             return Ok(Access::Staff);

@@ -63,10 +63,10 @@ impl Children {
             .into_iter()
             .filter(|child| !child.records_blocked_for(user, day))
             .filter_map(|child| {
-                let access = if child.room_id.is_some_and(|room| rooms.contains(&room)) {
+                let access = if child.room_id().is_some_and(|room| rooms.contains(&room)) {
                     Access::Staff
                 } else {
-                    Access::Guardian(*views.get(&child.id)?)
+                    Access::Guardian(*views.get(&child.id())?)
                 };
                 Some(Seen { child, access })
             })
@@ -115,7 +115,7 @@ impl Children {
         };
         for child in self.children.list(scope, &linked).await?.items {
             if let Some(view) = child.guardian_view(user, day) {
-                views.insert(child.id, view);
+                views.insert(child.id(), view);
             }
         }
         Ok(views)
@@ -137,7 +137,7 @@ impl Children {
             .record_before(
                 scope,
                 AuditAction::ChildSensitiveRead,
-                Some(child.id.to_string()),
+                Some(child.id().to_string()),
                 &[],
             )
             .await?;

@@ -5,7 +5,7 @@ use cubby_domain::child::check_date_of_birth;
 use cubby_domain::{AuditAction, Child, ChildId, Permission, RoomId, SensitiveInfo, Version};
 use cubby_ports::TenantScope;
 
-use super::{ChildChanges, Children, NewChild, invalid, rule};
+use super::{ChildChanges, Children, NewChild, invalid};
 use crate::AppError;
 use crate::error::require;
 
@@ -44,20 +44,18 @@ impl Children {
             self.check_room(scope, room).await?;
         }
         let now = self.clock.now();
-        let child = Child {
+        let child = Child::create(
             id,
-            name: new.name,
-            date_of_birth: new.date_of_birth,
-            room_id: new.room_id,
-            enrolment: new.enrolment,
-            photo_consent: new.photo_consent,
-            sensitive: SensitiveInfo::default(),
-            contacts: Vec::new(),
-            restrictions: Vec::new(),
-            archived_at: None,
-            audit: cubby_domain::Audit::created(scope.actor().clone(), now),
-            version: Version::FIRST,
-        };
+            cubby_domain::NewChild {
+                name: new.name,
+                date_of_birth: new.date_of_birth,
+                room_id: new.room_id,
+                enrolment: new.enrolment,
+                photo_consent: new.photo_consent,
+            },
+            scope.actor().clone(),
+            now,
+        );
         match self.children.insert(scope, &child).await {
             Ok(()) => {}
             Err(cubby_ports::RepoError::Conflict("child.id")) => return Ok(None),
@@ -67,7 +65,7 @@ impl Children {
             .record(
                 scope,
                 AuditAction::ChildCreated,
-                Some(child.id.to_string()),
+                Some(child.id().to_string()),
                 &[],
             )
             .await;
@@ -97,19 +95,19 @@ impl Children {
         }
         self.modify(scope, id, expected, AuditAction::ChildUpdated, |child| {
             if let Some(name) = changes.name {
-                child.name = name;
+                child.rename(name);
             }
             if let Some(born) = changes.date_of_birth {
-                child.date_of_birth = born;
+                child.set_date_of_birth(born);
             }
             if let Some(room) = changes.room_id {
-                child.room_id = room;
+                child.place_in(room);
             }
             if let Some(enrolment) = changes.enrolment {
-                child.enrolment = enrolment;
+                child.set_enrolment(enrolment);
             }
             if let Some(consent) = changes.photo_consent {
-                child.photo_consent = consent;
+                child.set_photo_consent(consent);
             }
             Ok(())
         })
@@ -134,7 +132,7 @@ impl Children {
             expected,
             AuditAction::ChildSensitiveChanged,
             |child| {
-                child.sensitive = sensitive;
+                child.replace_sensitive(sensitive);
                 Ok(())
             },
         )
@@ -153,13 +151,9 @@ impl Children {
         expected: Version,
     ) -> Result<Child, AppError> {
         let stored = self.to_change(scope, id, expected).await?;
-        if stored.is_archived() {
+        let Some(archived) = stored.archive(scope.actor().clone(), self.clock.now()) else {
             return Ok(stored);
-        }
-        let now = self.clock.now();
-        let archived = stored
-            .changed(|c| c.archived_at = Some(now), scope.actor().clone(), now)
-            .map_err(|e| rule(&e))?;
+        };
         self.children.update(scope, &archived, expected).await?;
         self.audit
             .record(scope, AuditAction::ChildArchived, Some(id.to_string()), &[])

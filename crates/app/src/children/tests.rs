@@ -23,16 +23,16 @@ async fn a_child_added_reads_back_and_changes_at_its_version() {
     let world = World::new().await;
     let children = &world.app.children;
     let child = world.child().await;
-    let seen = children.get(&world.scope, child.id).await.unwrap();
+    let seen = children.get(&world.scope, child.id()).await.unwrap();
     assert_eq!((seen.child, seen.access), (child.clone(), Access::Staff));
     let changed = children
-        .update(&world.scope, child.id, child.version, renamed())
+        .update(&world.scope, child.id(), child.version(), renamed())
         .await
         .unwrap();
-    assert_eq!(changed.version, child.version.next());
-    assert_eq!(changed.name, PersonName::parse("Ada", "Byron").unwrap());
+    assert_eq!(changed.version(), child.version().next());
+    assert_eq!(changed.name(), &PersonName::parse("Ada", "Byron").unwrap());
     assert_eq!(
-        children.get(&world.scope, child.id).await.unwrap().child,
+        children.get(&world.scope, child.id()).await.unwrap().child,
         changed
     );
     assert_eq!(world.audited().await, 2);
@@ -51,7 +51,7 @@ async fn a_store_timing_out_on_the_read_fails_the_change_and_writes_nothing() {
     let app = world.with(|ports| ports.children = Arc::new(repo));
     let answer = app
         .children
-        .update(&world.scope, child.id, child.version, renamed())
+        .update(&world.scope, child.id(), child.version(), renamed())
         .await;
     assert!(
         matches!(answer, Err(AppError::Unavailable(_))),
@@ -75,7 +75,7 @@ async fn a_write_that_lost_the_race_is_a_stale_version_and_is_not_audited() {
     let app = world.with(|ports| ports.children = Arc::new(repo));
     let answer = app
         .children
-        .update(&world.scope, child.id, child.version, renamed())
+        .update(&world.scope, child.id(), child.version(), renamed())
         .await;
     assert!(matches!(answer, Err(AppError::StaleVersion)), "{answer:?}");
     assert_eq!(world.audited().await, 1);

@@ -37,22 +37,28 @@ async fn an_uploaded_document_is_confirmed_and_downloadable() {
     let world = World::new().await;
     let files = &world.app.files;
     let file = pending(&world).await;
-    assert_eq!(file.status, FileStatus::Pending);
+    assert_eq!(file.status(), FileStatus::Pending);
     world
         .ports
         .objects
         .put(
             &world.scope,
-            &file.key,
+            file.key(),
             "application/pdf",
             Bytes::from_static(b"%PDF"),
         )
         .await
         .unwrap();
-    let stored = files.confirm(&world.scope, file.id).await.unwrap();
-    assert_eq!((stored.status, stored.size), (FileStatus::Stored, Some(4)));
-    assert_eq!(files.get(&world.scope, file.id).await.unwrap(), stored);
-    let (downloaded, _) = files.presign_download(&world.scope, file.id).await.unwrap();
+    let stored = files.confirm(&world.scope, file.id()).await.unwrap();
+    assert_eq!(
+        (stored.status(), stored.size()),
+        (FileStatus::Stored, Some(4))
+    );
+    assert_eq!(files.get(&world.scope, file.id()).await.unwrap(), stored);
+    let (downloaded, _) = files
+        .presign_download(&world.scope, file.id())
+        .await
+        .unwrap();
     assert_eq!(downloaded, stored);
 }
 
@@ -90,12 +96,12 @@ async fn an_object_store_timing_out_on_the_check_leaves_the_file_pending() {
         .times(1)
         .returning(|_, _| Err(timed_out()));
     let app = world.with(|ports| ports.objects = Arc::new(objects));
-    let answer = app.files.confirm(&world.scope, file.id).await;
+    let answer = app.files.confirm(&world.scope, file.id()).await;
     assert!(
         matches!(answer, Err(AppError::Unavailable(_))),
         "{answer:?}"
     );
-    let kept = world.app.files.get(&world.scope, file.id).await.unwrap();
+    let kept = world.app.files.get(&world.scope, file.id()).await.unwrap();
     assert_eq!(kept, file);
 }
 

@@ -5,8 +5,8 @@ use bytes::Bytes;
 use cubby_domain::attendance::Interval;
 use cubby_domain::time_of_day::{iso_date, parse_iso_date};
 use cubby_domain::{
-    Breach, ChildId, FileId, FilePurpose, FileStatus, JobId, JobRecord, ObjectKey, PersonName,
-    RoomId, StoredFile, Subject,
+    Breach, ChildId, FileId, FilePurpose, JobId, JobRecord, ObjectKey, PersonName, RoomId,
+    StoredFile, Subject,
 };
 use cubby_ports::{BreachQuery, PageRequest, RepoError, SortDirection, TenantScope};
 use time::{Date, OffsetDateTime};
@@ -141,7 +141,7 @@ impl Jobs {
         let days: Vec<Date> = std::iter::successors(Some(from), |d| d.next_day())
             .take_while(|d| *d <= to)
             .collect();
-        record.total = Some(days.len() as u64);
+        record.set_total(days.len() as u64);
         let mut csv = csv::Writer::from_writer(Vec::new());
         csv.write_record(REPORT_COLUMNS).map_err(transient)?;
         self.write_presence(scope, record, &mut csv, &days, room)
@@ -151,7 +151,7 @@ impl Jobs {
         }
         let body = csv.into_inner().map_err(transient)?;
         let id = self.store_report(scope, record, body).await?;
-        record.result_file = Some(id);
+        record.set_result_file(id);
         Ok(())
     }
 
@@ -171,8 +171,8 @@ impl Jobs {
                     csv.write_record(&row).map_err(transient)?;
                 }
             }
-            record.done = done as u64 + 1;
-            record.updated_at = self.clock.now();
+            record.set_done(done as u64 + 1);
+            record.touch(self.clock.now());
             self.records.update(scope, record).await?;
         }
         Ok(())
@@ -185,23 +185,22 @@ impl Jobs {
         record: &JobRecord,
         body: Vec<u8>,
     ) -> Result<FileId, RunError> {
-        let id = report_file(record.id);
+        let id = report_file(record.id());
         let key = ObjectKey::new(scope.tenant_id(), FilePurpose::Report, id);
         self.objects
             .put(scope, &key, "text/csv", Bytes::from(body.clone()))
             .await?;
-        let file = StoredFile {
+        let size = body.len() as u64;
+        let file = StoredFile::pending(
             id,
-            purpose: FilePurpose::Report,
-            child_id: None,
-            key,
-            content_type: "text/csv".to_owned(),
-            size: Some(body.len() as u64),
-            status: FileStatus::Stored,
-            owner: record.requested_by.clone(),
-            created_at: record.created_at,
-            stored_at: Some(self.clock.now()),
-        };
+            scope.tenant_id(),
+            FilePurpose::Report,
+            None,
+            "text/csv".to_owned(),
+            record.requested_by().clone(),
+            record.created_at(),
+        )
+        .confirmed(size, self.clock.now());
         match self.files.get(scope, id).await {
             Ok(_) => self.files.update(scope, &file).await?,
             Err(RepoError::NotFound) => self.files.insert(scope, &file).await?,
@@ -225,7 +224,7 @@ impl Jobs {
             };
             let page = self.children.children.list(scope, &query).await?;
             let count = page.items.len() as u64;
-            names.extend(page.items.into_iter().map(|c| (c.id, c.name)));
+            names.extend(page.items.into_iter().map(|c| (c.id(), c.name().clone())));
             offset += count;
             if count < 100 || offset >= page.total {
                 return Ok(names);

@@ -219,21 +219,21 @@ impl Jobs {
         let stored = self.files.get(scope, id).await?;
         let bytes = self
             .objects
-            .get(scope, &stored.key, FilePurpose::RosterImport.max_bytes())
+            .get(scope, stored.key(), FilePurpose::RosterImport.max_bytes())
             .await?;
         let rooms = self.room_names(scope).await?;
         let today = self.children.today(scope).await?;
         let rows = parse_roster(&bytes, &rooms, today).map_err(RunError::Rule)?;
-        record.total = Some(rows.len() as u64);
+        record.set_total(rows.len() as u64);
         for (index, new) in rows.into_iter().enumerate() {
             // An id derived from the job and the row: a second run finds it taken.
             self.children
-                .create_with_id(scope, imported_child(record.id, index), new)
+                .create_with_id(scope, imported_child(record.id(), index), new)
                 .await?;
-            record.done = index as u64 + 1;
-            if record.done.is_multiple_of(50) {
+            record.set_done(index as u64 + 1);
+            if record.done().is_multiple_of(50) {
                 // Progress shows while a large import runs.
-                record.updated_at = self.clock.now();
+                record.touch(self.clock.now());
                 self.records.update(scope, record).await?;
             }
         }

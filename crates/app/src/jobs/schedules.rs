@@ -107,14 +107,18 @@ pub(super) fn scheduled_job(name: &str, period: OffsetDateTime, tenant: TenantId
 
 /// Whether `record` is a job whose queue failed when it was started.
 fn never_queued(record: &JobRecord) -> bool {
-    record.status == JobStatus::Failed && record.attempts == 0 && record.errors == [NOT_QUEUED]
+    record.status() == JobStatus::Failed
+        && record.attempts() == 0
+        && record.errors() == [NOT_QUEUED]
 }
 
 /// The job `task` starts in `tenant` for the run of `period`.
 fn scheduled_request(task: Task, period: OffsetDateTime, tenant: &Tenant) -> JobRequest {
     match task {
         Task::AttendanceRollup => {
-            let local = period.to_offset(tenant.time_zone.offset_at(period)).date();
+            let local = period
+                .to_offset(tenant.time_zone().offset_at(period))
+                .date();
             let yesterday = iso_date(local.previous_day().unwrap_or(local));
             JobRequest::AttendanceReport {
                 from: yesterday.clone(),
@@ -173,7 +177,7 @@ impl Jobs {
     ) -> Result<bool, AppError> {
         let scope = TenantScope::for_schedule(tenant);
         let found = self.tenants.by_id(tenant).await?;
-        if found.status != cubby_domain::TenantStatus::Active {
+        if found.status() != cubby_domain::TenantStatus::Active {
             return Ok(false);
         }
         let id = scheduled_job(schedule.name, period, tenant);

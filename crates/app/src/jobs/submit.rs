@@ -3,9 +3,7 @@
 use std::time::Duration;
 
 use cubby_domain::time_of_day::parse_iso_date;
-use cubby_domain::{
-    FileId, FilePurpose, FileStatus, JobId, JobRecord, JobStatus, Permission, RoomId,
-};
+use cubby_domain::{FileId, FilePurpose, FileStatus, JobId, JobRecord, Permission, RoomId};
 use cubby_ports::{JobEnvelope, TenantScope};
 
 use super::{JobRequest, Jobs, NOT_QUEUED};
@@ -78,7 +76,7 @@ impl Jobs {
     async fn check_roster_file(&self, scope: &TenantScope, file: &str) -> Result<(), AppError> {
         let id = file.parse::<FileId>().map_err(|_| AppError::NotFound)?;
         let stored = self.files.get(scope, id).await?;
-        if stored.purpose != FilePurpose::RosterImport || stored.status != FileStatus::Stored {
+        if stored.purpose() != FilePurpose::RosterImport || stored.status() != FileStatus::Stored {
             return Err(invalid(
                 "file",
                 "import.not_a_roster",
@@ -96,19 +94,7 @@ impl Jobs {
         request: &JobRequest,
     ) -> Result<JobRecord, AppError> {
         let now = self.clock.now();
-        let record = JobRecord {
-            id,
-            kind: request.kind().to_owned(),
-            status: JobStatus::Queued,
-            attempts: 0,
-            done: 0,
-            total: None,
-            errors: Vec::new(),
-            result_file: None,
-            requested_by: scope.actor().clone(),
-            created_at: now,
-            updated_at: now,
-        };
+        let record = JobRecord::queued(id, request.kind().to_owned(), scope.actor().clone(), now);
         self.records.insert(scope, &record).await?;
         self.send(scope, record, request).await
     }
@@ -123,9 +109,9 @@ impl Jobs {
         request: &JobRequest,
     ) -> Result<JobRecord, AppError> {
         let envelope = JobEnvelope {
-            id: record.id,
+            id: record.id(),
             tenant: scope.tenant_id(),
-            kind: record.kind.clone(),
+            kind: record.kind().to_owned(),
             payload: serde_json::to_string(request).map_err(|e| AppError::Internal(Box::new(e)))?,
             attempt: 0,
             traceparent: cubby_ports::trace::current(),
@@ -144,7 +130,7 @@ impl Jobs {
                 Err(refused) => Err(refused.into()),
             };
             if let Err(also) = stored {
-                tracing::error!(job_id = %record.id, error = %also, "a job that could not be queued could not be marked failed either");
+                tracing::error!(job_id = %record.id(), error = %also, "a job that could not be queued could not be marked failed either");
             }
             return Err(error.into());
         }

@@ -24,9 +24,9 @@ impl Jobs {
                 return Ok(());
             }
             for file in stale {
-                self.objects.delete(scope, &file.key).await?;
-                self.files.remove(scope, file.id).await?;
-                record.done += 1;
+                self.objects.delete(scope, file.key()).await?;
+                self.files.remove(scope, file.id()).await?;
+                record.count_done();
             }
         }
     }
@@ -40,11 +40,11 @@ impl Jobs {
         record: &mut JobRecord,
     ) -> Result<(), RunError> {
         let tenant = self.tenants.by_id(scope.tenant_id()).await?;
-        let Some(closing) = tenant.settings.closing_time else {
+        let Some(closing) = tenant.settings().closing_time else {
             return Ok(());
         };
         let now = self.clock.now();
-        let local = now.to_offset(tenant.time_zone.offset_at(now));
+        let local = now.to_offset(tenant.time_zone().offset_at(now));
         if local.time() < closing {
             return Ok(());
         }
@@ -61,7 +61,7 @@ impl Jobs {
             }
         }
         // Once per room and day, whichever run of the schedule gets there first.
-        let reminder = scheduled_job("closing_reminder", day.midnight().assume_utc(), tenant.id);
+        let reminder = scheduled_job("closing_reminder", day.midnight().assume_utc(), tenant.id());
         for (room, count) in rooms {
             if self
                 .records
@@ -77,8 +77,8 @@ impl Jobs {
                         &[("children", count.to_string()), ("day", iso_date(day))],
                     )
                     .await;
-                tracing::warn!(tenant_id = %tenant.id, room_id = %room, children = count, "children still checked in after closing time");
-                record.done += 1;
+                tracing::warn!(tenant_id = %tenant.id(), room_id = %room, children = count, "children still checked in after closing time");
+                record.count_done();
             }
         }
         Ok(())

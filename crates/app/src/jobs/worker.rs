@@ -84,7 +84,7 @@ impl Jobs {
                 "the job's parameters are not valid".to_owned(),
             ])),
         };
-        record.updated_at = self.clock.now();
+        record.touch(self.clock.now());
         self.conclude(queue, delivery, &scope, record, outcome)
             .await
     }
@@ -108,15 +108,15 @@ impl Jobs {
             }
             Err(other) => return Err(other.into()),
         };
-        if record.status.is_final() {
+        if record.status().is_final() {
             // Delivered again after it finished: nothing to do.
             self.queue.ack(queue, delivery).await?;
             count_run(&envelope.kind, "skipped");
             return Ok(None);
         }
-        if envelope.attempt == 0 && record.status == JobStatus::Queued {
+        if envelope.attempt == 0 && record.status() == JobStatus::Queued {
             // Queued when last updated: the lag of a first run (retries wait on purpose).
-            let lag = (self.clock.now() - record.updated_at).as_seconds_f64();
+            let lag = (self.clock.now() - record.updated_at()).as_seconds_f64();
             metrics::histogram!(JOB_LAG, "queue" => queue.as_str()).record(lag.max(0.0));
         }
         record.start(envelope.attempt + 1, self.clock.now())?;
@@ -168,12 +168,12 @@ impl Jobs {
                 count_run(&envelope.kind, "failed");
                 Ok(Settled::Done)
             }
-            Err(RunError::Transient(error)) if record.attempts < self.retry.max_attempts => {
-                tracing::warn!(job_id = %record.id, attempt = record.attempts, error = %error, "job failed; retrying");
+            Err(RunError::Transient(error)) if record.attempts() < self.retry.max_attempts => {
+                tracing::warn!(job_id = %record.id(), attempt = record.attempts(), error = %error, "job failed; retrying");
                 record.requeue(Some(error), self.clock.now())?;
                 self.records.update(scope, &record).await?;
                 let delay = cubby_domain::job::backoff(
-                    record.attempts,
+                    record.attempts(),
                     self.retry.base,
                     self.retry.cap,
                     rand::random::<f64>(),
@@ -184,7 +184,7 @@ impl Jobs {
                 Ok(Settled::Later)
             }
             Err(RunError::Transient(error)) => {
-                tracing::error!(job_id = %record.id, attempts = record.attempts, error = %error, "job failed for the last time; dead-lettered");
+                tracing::error!(job_id = %record.id(), attempts = record.attempts(), error = %error, "job failed for the last time; dead-lettered");
                 record.bury(error.clone(), self.clock.now())?;
                 self.records.update(scope, &record).await?;
                 self.queue.dead_letter(queue, delivery, &error).await?;

@@ -2,8 +2,8 @@
 //! suspending or reactivating a user everywhere.
 
 use cubby_domain::{
-    Actor, Audit, Email, Membership, MembershipId, MembershipStatus, PasswordHash, User, UserId,
-    UserStatus, Version,
+    Actor, Email, Membership, MembershipId, MembershipStatus, PasswordHash, User, UserId,
+    UserStatus,
 };
 use cubby_ports::{RepoError, TenantScope};
 use time::OffsetDateTime;
@@ -35,23 +35,22 @@ impl Members {
             .await?;
         match self
             .directory
-            .membership_of(scope.tenant_id(), user.id)
+            .membership_of(scope.tenant_id(), user.id())
             .await
         {
             Ok(membership) => return Ok((user, membership)),
             Err(RepoError::NotFound) => {}
             Err(other) => return Err(other.into()),
         }
-        let membership = Membership {
-            id: MembershipId::from_uuid(self.ids.uuid()),
-            user_id: user.id,
-            roles: new.roles,
-            entitlements: new.entitlements,
-            status: MembershipStatus::Active,
-            entitlements_version: 1,
-            audit: Audit::created(by, now),
-            version: Version::FIRST,
-        };
+        let membership = Membership::create(
+            MembershipId::from_uuid(self.ids.uuid()),
+            user.id(),
+            new.roles,
+            new.entitlements,
+            MembershipStatus::Active,
+            by,
+            now,
+        );
         self.memberships
             .insert_membership(scope, &membership)
             .await?;
@@ -69,28 +68,21 @@ impl Members {
         now: OffsetDateTime,
     ) -> Result<User, AppError> {
         Ok(match self.users.user_by_email(&email).await {
-            Ok(existing) if hash.is_some() && existing.password_hash != hash => {
-                let changed = User {
-                    password_hash: hash,
-                    audit: existing.audit.touched(by.clone(), now),
-                    version: existing.version.next(),
-                    ..existing.clone()
-                };
-                self.users.update_user(&changed, existing.version).await?;
+            Ok(existing) if hash.is_some() && existing.password_hash() != hash.as_ref() => {
+                let changed = existing.with_password_hash(hash, by.clone(), now);
+                self.users.update_user(&changed, existing.version()).await?;
                 changed
             }
             Ok(existing) => existing,
             Err(RepoError::NotFound) => {
-                let user = User {
-                    id: UserId::from_uuid(self.ids.uuid()),
+                let user = User::create(
+                    UserId::from_uuid(self.ids.uuid()),
                     email,
                     email_verified,
-                    password_hash: hash,
-                    supabase_id: None,
-                    status: UserStatus::Active,
-                    audit: Audit::created(by.clone(), now),
-                    version: Version::FIRST,
-                };
+                    hash,
+                    by.clone(),
+                    now,
+                );
                 self.users.insert_user(&user).await?;
                 user
             }
@@ -111,19 +103,14 @@ impl Members {
         by: Actor,
     ) -> Result<User, AppError> {
         let user = self.users.user_by_id(id).await?;
-        let changed = User {
-            status,
-            audit: user.audit.touched(by, self.clock.now()),
-            version: user.version.next(),
-            ..user.clone()
-        };
-        self.users.update_user(&changed, user.version).await?;
+        let changed = user.with_status(status, by, self.clock.now());
+        self.users.update_user(&changed, user.version()).await?;
         let memberships: Vec<_> = self
             .directory
             .memberships_of_user(id)
             .await?
             .into_iter()
-            .map(|(t, m)| (t, m.id))
+            .map(|(t, m)| (t, m.id()))
             .collect();
         self.principals.forget(&memberships).await;
         Ok(changed)

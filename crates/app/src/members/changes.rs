@@ -43,7 +43,7 @@ impl Members {
         }
         let stored = self.current(scope, id, expected).await?;
         if matches!(
-            stored.status,
+            stored.status(),
             MembershipStatus::Removed | MembershipStatus::Invited
         ) && changes.status.is_some()
         {
@@ -85,7 +85,7 @@ impl Members {
         expected: Version,
     ) -> Result<Membership, AppError> {
         let stored = self.memberships.get_membership(scope, id).await?;
-        if stored.version != expected {
+        if stored.version() != expected {
             return Err(AppError::StaleVersion);
         }
         Ok(stored)
@@ -100,20 +100,20 @@ impl Members {
         changed: Membership,
     ) -> Result<Member, AppError> {
         let custom = self.custom_roles(scope).await?;
-        Self::known_roles(&changed.roles, &custom)?;
+        Self::known_roles(changed.roles(), &custom)?;
         within(scope, stored.permissions(&custom))?;
         within(scope, changed.permissions(&custom))?;
         if is_active_owner(stored) && !is_active_owner(&changed) {
             self.claim_owner_change(scope).await?;
         }
         self.memberships
-            .update_membership(scope, &changed, stored.version)
+            .update_membership(scope, &changed, stored.version())
             .await?;
         self.principals
-            .forget(&[(scope.tenant_id(), changed.id)])
+            .forget(&[(scope.tenant_id(), changed.id())])
             .await;
         self.record_changes(scope, stored, &changed).await;
-        let user = self.users.user_by_id(changed.user_id).await?;
+        let user = self.users.user_by_id(changed.user_id()).await?;
         Ok(Member {
             membership: changed,
             user,
@@ -144,14 +144,8 @@ impl Members {
         {
             return Err(last_owner());
         }
-        let bumped = Tenant {
-            audit: tenant
-                .audit
-                .touched(scope.actor().clone(), self.clock.now()),
-            version: tenant.version.next(),
-            ..tenant.clone()
-        };
-        match self.tenants.update(&bumped, tenant.version).await {
+        let bumped = tenant.touched(scope.actor().clone(), self.clock.now());
+        match self.tenants.update(&bumped, tenant.version()).await {
             Ok(()) => Ok(()),
             Err(RepoError::StaleVersion) => Err(AppError::Conflict {
                 code: "members.concurrent_change",
@@ -162,11 +156,11 @@ impl Members {
     }
 
     async fn record_changes(&self, scope: &TenantScope, before: &Membership, after: &Membership) {
-        let target = Some(after.id.to_string());
-        if before.roles != after.roles {
+        let target = Some(after.id().to_string());
+        if before.roles() != after.roles() {
             let details = [
-                ("from", roles_text(&before.roles)),
-                ("to", roles_text(&after.roles)),
+                ("from", roles_text(before.roles())),
+                ("to", roles_text(after.roles())),
             ];
             self.audit
                 .record(
@@ -177,12 +171,12 @@ impl Members {
                 )
                 .await;
         }
-        if before.entitlements != after.entitlements {
+        if before.entitlements() != after.entitlements() {
             let list =
                 |set: EntitlementSet| set.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(",");
             let details = [
-                ("from", list(before.entitlements)),
-                ("to", list(after.entitlements)),
+                ("from", list(before.entitlements())),
+                ("to", list(after.entitlements())),
             ];
             self.audit
                 .record(
@@ -193,11 +187,11 @@ impl Members {
                 )
                 .await;
         }
-        if before.status != after.status {
-            let action = match after.status {
+        if before.status() != after.status() {
+            let action = match after.status() {
                 MembershipStatus::Suspended => AuditAction::MemberSuspended,
                 MembershipStatus::Removed => AuditAction::MemberRemoved,
-                MembershipStatus::Active if before.status == MembershipStatus::Invited => {
+                MembershipStatus::Active if before.status() == MembershipStatus::Invited => {
                     AuditAction::MemberJoined
                 }
                 MembershipStatus::Active => AuditAction::MemberReactivated,

@@ -5,9 +5,9 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use cubby_domain::{
-    Actor, Audit, AuditAction, Email, EntitlementSet, Invitation, InvitationId, InvitationStatus,
+    Actor, AuditAction, Email, EntitlementSet, Invitation, InvitationId, InvitationStatus,
     Membership, MembershipChanges, MembershipId, MembershipStatus, Permission, RoleRef,
-    TokenDigest, User, UserId, UserStatus, Version, effective_permissions,
+    TokenDigest, User, UserId, Version, effective_permissions,
 };
 use cubby_ports::{InvitationQuery, Page, RepoError, TenantScope};
 use secrecy::SecretString;
@@ -100,33 +100,34 @@ impl Members {
             .invited_membership(scope, &user, &new.roles, entitlements, now)
             .await?;
         let secret: [u8; 32] = rand::random();
-        let invitation = Invitation {
-            id: InvitationId::from_uuid(self.ids.uuid()),
-            email: new.email,
-            membership_id: membership.id,
-            roles: new.roles,
-            entitlements,
-            token: digest(&secret),
-            status: InvitationStatus::Pending,
-            expires_at: now + lifetime,
-            audit: Audit::created(by, now),
-            version: Version::FIRST,
-        };
+        let invitation = Invitation::create(
+            InvitationId::from_uuid(self.ids.uuid()),
+            cubby_domain::NewInvitation {
+                email: new.email,
+                membership_id: membership.id(),
+                roles: new.roles,
+                entitlements,
+                token: digest(&secret),
+                expires_at: now + lifetime,
+            },
+            by,
+            now,
+        );
         self.invitations
             .insert_invitation(scope, &invitation)
             .await?;
-        let details = [("roles", roles_text(&invitation.roles))];
+        let details = [("roles", roles_text(invitation.roles()))];
         self.audit
             .record(
                 scope,
                 AuditAction::MemberInvited,
-                Some(membership.id.to_string()),
+                Some(membership.id().to_string()),
                 &details,
             )
             .await;
         let token = SecretString::from(format!(
             "{}.{}",
-            invitation.id,
+            invitation.id(),
             URL_SAFE_NO_PAD.encode(secret)
         ));
         Ok(InvitationSent { invitation, token })
@@ -142,16 +143,14 @@ impl Members {
         match self.users.user_by_email(email).await {
             Ok(user) => Ok(user),
             Err(RepoError::NotFound) => {
-                let user = User {
-                    id: UserId::from_uuid(self.ids.uuid()),
-                    email: email.clone(),
-                    email_verified: false,
-                    password_hash: None,
-                    supabase_id: None,
-                    status: UserStatus::Active,
-                    audit: Audit::created(by.clone(), now),
-                    version: Version::FIRST,
-                };
+                let user = User::create(
+                    UserId::from_uuid(self.ids.uuid()),
+                    email.clone(),
+                    false,
+                    None,
+                    by.clone(),
+                    now,
+                );
                 self.users.insert_user(&user).await?;
                 Ok(user)
             }
@@ -173,10 +172,10 @@ impl Members {
         let by = scope.actor().clone();
         match self
             .directory
-            .membership_of(scope.tenant_id(), user.id)
+            .membership_of(scope.tenant_id(), user.id())
             .await
         {
-            Ok(existing) if existing.status == MembershipStatus::Removed => {
+            Ok(existing) if existing.status() == MembershipStatus::Removed => {
                 let revived = existing.changed(
                     MembershipChanges {
                         roles: Some(roles.to_vec()),
@@ -187,25 +186,24 @@ impl Members {
                     now,
                 );
                 self.memberships
-                    .update_membership(scope, &revived, existing.version)
+                    .update_membership(scope, &revived, existing.version())
                     .await?;
                 self.principals
-                    .forget(&[(scope.tenant_id(), revived.id)])
+                    .forget(&[(scope.tenant_id(), revived.id())])
                     .await;
                 Ok(revived)
             }
             Ok(_) => Err(already_member()),
             Err(RepoError::NotFound) => {
-                let fresh = Membership {
-                    id: MembershipId::from_uuid(self.ids.uuid()),
-                    user_id: user.id,
-                    roles: roles.to_vec(),
+                let fresh = Membership::create(
+                    MembershipId::from_uuid(self.ids.uuid()),
+                    user.id(),
+                    roles.to_vec(),
                     entitlements,
-                    status: MembershipStatus::Invited,
-                    entitlements_version: 1,
-                    audit: Audit::created(by, now),
-                    version: Version::FIRST,
-                };
+                    MembershipStatus::Invited,
+                    by,
+                    now,
+                );
                 self.memberships
                     .insert_membership(scope, &fresh)
                     .await
@@ -272,10 +270,10 @@ impl Members {
     ) -> Result<Invitation, AppError> {
         require(scope, Permission::MembersManage)?;
         let stored = self.invitations.get_invitation(scope, id).await?;
-        if stored.version != expected {
+        if stored.version() != expected {
             return Err(AppError::StaleVersion);
         }
-        if stored.status != InvitationStatus::Pending {
+        if stored.status() != InvitationStatus::Pending {
             return Err(AppError::Rule {
                 code: "invitations.not_pending",
                 message: "only a pending invitation can be withdrawn".to_owned(),
@@ -284,13 +282,13 @@ impl Members {
         let now = self.clock.now();
         let revoked = stored.with_status(InvitationStatus::Revoked, scope.actor().clone(), now);
         self.invitations
-            .update_invitation(scope, &revoked, stored.version)
+            .update_invitation(scope, &revoked, stored.version())
             .await?;
         if let Ok(membership) = self
             .memberships
-            .get_membership(scope, stored.membership_id)
+            .get_membership(scope, stored.membership_id())
             .await
-            && membership.status == MembershipStatus::Invited
+            && membership.status() == MembershipStatus::Invited
         {
             let removed = membership.changed(
                 MembershipChanges {
@@ -301,14 +299,14 @@ impl Members {
                 now,
             );
             self.memberships
-                .update_membership(scope, &removed, membership.version)
+                .update_membership(scope, &removed, membership.version())
                 .await?;
         }
         self.audit
             .record(
                 scope,
                 AuditAction::InvitationRevoked,
-                Some(stored.id.to_string()),
+                Some(stored.id().to_string()),
                 &[],
             )
             .await;

@@ -47,14 +47,17 @@ async fn a_teacher_made_director_reads_back_with_one_audit_event() {
     let changed = members
         .update(
             &world.scope,
-            membership.id,
-            membership.version,
+            membership.id(),
+            membership.version(),
             made(Role::Director),
         )
         .await
         .unwrap();
     assert_eq!(changed.user, user);
-    assert_eq!(changed.membership.roles, [RoleRef::Builtin(Role::Director)]);
+    assert_eq!(
+        changed.membership.roles(),
+        [RoleRef::Builtin(Role::Director)]
+    );
     let listed = members
         .list(&world.scope, &MembershipQuery::default())
         .await
@@ -73,8 +76,8 @@ async fn a_change_that_lost_the_race_is_a_stale_version_and_is_not_audited() {
         .members
         .update(
             &world.scope,
-            membership.id,
-            membership.version,
+            membership.id(),
+            membership.version(),
             made(Role::Director),
         )
         .await;
@@ -99,7 +102,12 @@ async fn owners_changed_concurrently_refuse_a_demotion_without_writing_it() {
     let app = world.with(|ports| ports.tenants = Arc::new(tenants));
     let answer = app
         .members
-        .update(&world.scope, second.id, second.version, made(Role::Teacher))
+        .update(
+            &world.scope,
+            second.id(),
+            second.version(),
+            made(Role::Teacher),
+        )
         .await;
     assert!(
         matches!(
@@ -114,7 +122,7 @@ async fn owners_changed_concurrently_refuse_a_demotion_without_writing_it() {
     let kept = world
         .app
         .members
-        .get(&world.scope, second.id)
+        .get(&world.scope, second.id())
         .await
         .unwrap();
     assert_eq!(kept.membership, second);
@@ -133,7 +141,7 @@ async fn a_store_timing_out_on_the_read_removes_nobody() {
     let app = world.with(|ports| ports.memberships = Arc::new(repo));
     let answer = app
         .members
-        .remove(&world.scope, membership.id, membership.version)
+        .remove(&world.scope, membership.id(), membership.version())
         .await;
     assert!(
         matches!(answer, Err(AppError::Unavailable(_))),
@@ -152,7 +160,7 @@ async fn a_corrupt_user_is_an_internal_error() {
         .times(1)
         .returning(|_| Err(corrupt()));
     let app = world.with(|ports| ports.users = Arc::new(users));
-    let answer = app.members.get(&world.scope, membership.id).await;
+    let answer = app.members.get(&world.scope, membership.id()).await;
     assert!(matches!(answer, Err(AppError::Internal(_))), "{answer:?}");
 }
 
@@ -166,8 +174,8 @@ async fn a_version_the_member_is_no_longer_at_is_refused_before_any_write() {
         .members
         .update(
             &world.scope,
-            membership.id,
-            membership.version.next(),
+            membership.id(),
+            membership.version().next(),
             made(Role::Director),
         )
         .await;

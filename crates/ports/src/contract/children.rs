@@ -71,7 +71,7 @@ fn contact(user: Option<UserId>, capabilities: &[Capability]) -> Contact {
 /// A child of `scope`'s tenant named `given Smith`, born `born`, in `room`, created at
 /// `minute`.
 fn child(scope: &TenantScope, given: &str, born: Date, room: Option<RoomId>, minute: i64) -> Child {
-    Child {
+    Child::restore(cubby_domain::ChildParts {
         id: ChildId::from_uuid(Uuid::now_v7()),
         name: PersonName::parse(given, "Smith").unwrap(),
         date_of_birth: born,
@@ -84,13 +84,13 @@ fn child(scope: &TenantScope, given: &str, born: Date, room: Option<RoomId>, min
         archived_at: None,
         audit: Audit::created(scope.actor().clone(), at(minute)),
         version: Version::FIRST,
-    }
+    })
 }
 
 fn renamed(child: &Child, given: &str, scope: &TenantScope) -> Child {
     child
         .changed(
-            |c| c.name = PersonName::parse(given, "Smith").unwrap(),
+            |c| c.rename(PersonName::parse(given, "Smith").unwrap()),
             scope.actor().clone(),
             at(60),
         )
@@ -105,7 +105,7 @@ fn everything() -> ChildQuery {
 }
 
 fn given_names(page: &Page<Child>) -> Vec<&str> {
-    page.items.iter().map(|c| c.name.given()).collect()
+    page.items.iter().map(|c| c.name().given()).collect()
 }
 
 /// A child with every optional part filled reads back exactly as stored.
@@ -117,7 +117,8 @@ pub async fn a_stored_child_reads_back_unchanged(repo: &dyn ChildRepository) {
         date!(2024 - 03 - 31),
         Some(RoomId::from_uuid(Uuid::now_v7())),
         0,
-    );
+    )
+    .into_parts();
     full.enrolment = Enrolment::new(
         EnrolmentStatus::Withdrawn,
         date!(2025 - 08 - 01),
@@ -157,14 +158,18 @@ pub async fn a_stored_child_reads_back_unchanged(repo: &dyn ChildRepository) {
         note: Some(Note::parse("Interim order").unwrap()),
     }];
     full.contacts = vec![parent, grandma];
+    let full = Child::restore(full);
     repo.insert(&scope, &full).await.unwrap();
-    assert_eq!(repo.get(&scope, full.id).await.unwrap(), full);
+    assert_eq!(repo.get(&scope, full.id()).await.unwrap(), full);
 
-    let mut archived = full.clone();
+    let mut archived = full.clone().into_parts();
     archived.archived_at = Some(at(5));
-    archived.version = full.version.next();
-    repo.update(&scope, &archived, full.version).await.unwrap();
-    assert_eq!(repo.get(&scope, full.id).await.unwrap(), archived);
+    archived.version = full.version().next();
+    let archived = Child::restore(archived);
+    repo.update(&scope, &archived, full.version())
+        .await
+        .unwrap();
+    assert_eq!(repo.get(&scope, full.id()).await.unwrap(), archived);
 }
 
 /// An id never stored is not found.
@@ -182,16 +187,16 @@ pub async fn another_tenant_can_neither_read_list_nor_update_a_child(repo: &dyn 
     let mia = child(&owner, "Mia", date!(2024 - 03 - 31), None, 0);
     repo.insert(&owner, &mia).await.unwrap();
 
-    let read = repo.get(&intruder, mia.id).await;
+    let read = repo.get(&intruder, mia.id()).await;
     assert!(matches!(read, Err(RepoError::NotFound)), "{read:?}");
     let listed = repo.list(&intruder, &everything()).await.unwrap();
     assert_eq!((listed.total, listed.items.len()), (0, 0));
 
     let hijack = renamed(&mia, "Hijacked", &intruder);
-    let update = repo.update(&intruder, &hijack, mia.version).await;
+    let update = repo.update(&intruder, &hijack, mia.version()).await;
     assert!(matches!(update, Err(RepoError::NotFound)), "{update:?}");
     let _ = repo.insert(&intruder, &hijack).await;
-    assert_eq!(repo.get(&owner, mia.id).await.unwrap(), mia);
+    assert_eq!(repo.get(&owner, mia.id()).await.unwrap(), mia);
 }
 
 /// Storing a second child with an id the tenant has conflicts and keeps the first.
@@ -204,7 +209,7 @@ pub async fn a_duplicate_child_id_conflicts_and_changes_nothing(repo: &dyn Child
         matches!(again, Err(RepoError::Conflict("child.id"))),
         "{again:?}"
     );
-    assert_eq!(repo.get(&scope, mia.id).await.unwrap(), mia);
+    assert_eq!(repo.get(&scope, mia.id()).await.unwrap(), mia);
 }
 
 /// An update from an older version is refused and the stored child stays as it was.
@@ -215,14 +220,14 @@ pub async fn a_child_update_with_a_stale_version_is_refused_and_changes_nothing(
     let mia = child(&scope, "Mia", date!(2024 - 03 - 31), None, 0);
     repo.insert(&scope, &mia).await.unwrap();
     let first = renamed(&mia, "Maya", &scope);
-    repo.update(&scope, &first, mia.version).await.unwrap();
+    repo.update(&scope, &first, mia.version()).await.unwrap();
     let late = renamed(&mia, "Mila", &scope);
-    let result = repo.update(&scope, &late, mia.version).await;
+    let result = repo.update(&scope, &late, mia.version()).await;
     assert!(matches!(result, Err(RepoError::StaleVersion)), "{result:?}");
-    assert_eq!(repo.get(&scope, mia.id).await.unwrap(), first);
+    assert_eq!(repo.get(&scope, mia.id()).await.unwrap(), first);
 
     let missing = child(&scope, "Ghost", date!(2024 - 03 - 31), None, 0);
-    let result = repo.update(&scope, &missing, missing.version).await;
+    let result = repo.update(&scope, &missing, missing.version()).await;
     assert!(matches!(result, Err(RepoError::NotFound)), "{result:?}");
 }
 
@@ -236,7 +241,8 @@ pub async fn concurrent_child_updates_of_one_version_let_exactly_one_win(
     let writers = (0..8).map(|n| {
         let changed = renamed(&mia, &format!("Mia{n}"), &scope);
         let scope = &scope;
-        async move { repo.update(scope, &changed, mia.version).await }
+        let expected = mia.version();
+        async move { repo.update(scope, &changed, expected).await }
     });
     let results = futures::future::join_all(writers).await;
     assert_eq!(
@@ -250,8 +256,8 @@ pub async fn concurrent_child_updates_of_one_version_let_exactly_one_win(
             .all(|r| r.is_ok() || matches!(r, Err(RepoError::StaleVersion)))
     );
     assert_eq!(
-        repo.get(&scope, mia.id).await.unwrap().version,
-        mia.version.next()
+        repo.get(&scope, mia.id()).await.unwrap().version(),
+        mia.version().next()
     );
 }
 
@@ -263,13 +269,16 @@ pub async fn child_lists_filter_by_every_field(repo: &dyn ChildRepository) {
     let parent = UserId::from_uuid(Uuid::now_v7());
 
     let ava = child(&scope, "Ava", date!(2024 - 01 - 10), Some(koalas), 0);
-    let mut ben = child(&scope, "Ben", date!(2023 - 05 - 02), Some(wombats), 1);
+    let mut ben = child(&scope, "Ben", date!(2023 - 05 - 02), Some(wombats), 1).into_parts();
     ben.contacts = vec![contact(Some(parent), &[Capability::Guardian])];
-    let mut cal = child(&scope, "Cal", date!(2023 - 07 - 20), None, 2);
+    let ben = Child::restore(ben);
+    let mut cal = child(&scope, "Cal", date!(2023 - 07 - 20), None, 2).into_parts();
     cal.enrolment =
         Enrolment::new(EnrolmentStatus::Waitlisted, date!(2026 - 09 - 01), None).unwrap();
-    let mut dot = child(&scope, "Dot", date!(2022 - 11 - 11), Some(koalas), 3);
+    let cal = Child::restore(cal);
+    let mut dot = child(&scope, "Dot", date!(2022 - 11 - 11), Some(koalas), 3).into_parts();
     dot.archived_at = Some(at(4));
+    let dot = Child::restore(dot);
     for c in [&ava, &ben, &cal, &dot] {
         repo.insert(&scope, c).await.unwrap();
     }
@@ -313,7 +322,7 @@ pub async fn child_lists_filter_by_every_field(repo: &dyn ChildRepository) {
     let within = list(ChildQuery {
         within: Some(ChildSet {
             rooms: vec![koalas],
-            children: vec![cal.id],
+            children: vec![cal.id()],
         }),
         ..ChildQuery::default()
     })

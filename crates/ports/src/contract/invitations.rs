@@ -33,7 +33,7 @@ macro_rules! invitation_repository_contract {
 
 /// An invitation created `minute` minutes in.
 pub fn new_invitation(minute: i64) -> Invitation {
-    Invitation {
+    Invitation::restore(cubby_domain::InvitationParts {
         id: InvitationId::from_uuid(Uuid::now_v7()),
         email: Email::parse(&format!("{}@invited.example", Uuid::now_v7().simple())).unwrap(),
         membership_id: MembershipId::from_uuid(Uuid::now_v7()),
@@ -44,7 +44,7 @@ pub fn new_invitation(minute: i64) -> Invitation {
         expires_at: at(minute + 60 * 24 * 7),
         audit: Audit::created(Actor::User(UserId::from_uuid(Uuid::now_v7())), at(minute)),
         version: Version::FIRST,
-    }
+    })
 }
 
 /// A stored invitation reads back unchanged, in its tenant and through the directory.
@@ -53,11 +53,11 @@ pub async fn an_invitation_reads_back_by_scope_and_by_id_with_its_tenant(store: 
     let invitation = new_invitation(0);
     store.insert_invitation(&scope, &invitation).await.unwrap();
     assert_eq!(
-        store.get_invitation(&scope, invitation.id).await.unwrap(),
+        store.get_invitation(&scope, invitation.id()).await.unwrap(),
         invitation
     );
     assert_eq!(
-        store.invitation_by_id(invitation.id).await.unwrap(),
+        store.invitation_by_id(invitation.id()).await.unwrap(),
         (scope.tenant_id(), invitation)
     );
     let unknown = InvitationId::from_uuid(Uuid::now_v7());
@@ -75,10 +75,10 @@ pub async fn an_invitation_reads_back_by_scope_and_by_id_with_its_tenant(store: 
 pub async fn invitations_list_newest_first_and_filter_by_status(store: &dyn Invitations) {
     let scope = fresh_scope();
     let first = new_invitation(0);
-    let second = Invitation {
+    let second = Invitation::restore(cubby_domain::InvitationParts {
         status: InvitationStatus::Revoked,
-        ..new_invitation(1)
-    };
+        ..new_invitation(1).into_parts()
+    });
     let third = new_invitation(2);
     for invitation in [&first, &second, &third] {
         store.insert_invitation(&scope, invitation).await.unwrap();
@@ -122,15 +122,15 @@ pub async fn an_update_with_a_stale_version_is_refused(store: &dyn Invitations) 
         at(5),
     );
     store
-        .update_invitation(&scope, &accepted, invitation.version)
+        .update_invitation(&scope, &accepted, invitation.version())
         .await
         .unwrap();
     assert_eq!(
-        store.get_invitation(&scope, invitation.id).await.unwrap(),
+        store.get_invitation(&scope, invitation.id()).await.unwrap(),
         accepted
     );
     let stale = store
-        .update_invitation(&scope, &accepted, invitation.version)
+        .update_invitation(&scope, &accepted, invitation.version())
         .await;
     assert!(matches!(stale, Err(RepoError::StaleVersion)), "{stale:?}");
 }
@@ -141,7 +141,7 @@ pub async fn another_tenant_cannot_see_or_change_an_invitation(store: &dyn Invit
     let invitation = new_invitation(0);
     store.insert_invitation(&owner, &invitation).await.unwrap();
     assert!(matches!(
-        store.get_invitation(&intruder, invitation.id).await,
+        store.get_invitation(&intruder, invitation.id()).await,
         Err(RepoError::NotFound)
     ));
     assert_eq!(
@@ -159,12 +159,12 @@ pub async fn another_tenant_cannot_see_or_change_an_invitation(store: &dyn Invit
     );
     assert!(matches!(
         store
-            .update_invitation(&intruder, &revoked, invitation.version)
+            .update_invitation(&intruder, &revoked, invitation.version())
             .await,
         Err(RepoError::NotFound)
     ));
     assert_eq!(
-        store.get_invitation(&owner, invitation.id).await.unwrap(),
+        store.get_invitation(&owner, invitation.id()).await.unwrap(),
         invitation
     );
 }
@@ -177,14 +177,14 @@ pub async fn invitations_sort_by_creation_both_ways(store: &dyn Invitations) {
     for invitation in [&second, &third, &first] {
         store.insert_invitation(&scope, invitation).await.unwrap();
     }
-    let ids = |page: crate::Page<Invitation>| page.items.iter().map(|i| i.id).collect::<Vec<_>>();
+    let ids = |page: crate::Page<Invitation>| page.items.iter().map(|i| i.id()).collect::<Vec<_>>();
     let oldest_first = InvitationQuery {
         direction: SortDirection::Ascending,
         ..InvitationQuery::default()
     };
     assert_eq!(
         ids(store.list_invitations(&scope, &oldest_first).await.unwrap()),
-        vec![first.id, second.id, third.id]
+        vec![first.id(), second.id(), third.id()]
     );
     let newest_first = InvitationQuery {
         direction: SortDirection::Descending,
@@ -192,7 +192,7 @@ pub async fn invitations_sort_by_creation_both_ways(store: &dyn Invitations) {
     };
     assert_eq!(
         ids(store.list_invitations(&scope, &newest_first).await.unwrap()),
-        vec![third.id, second.id, first.id]
+        vec![third.id(), second.id(), first.id()]
     );
     let second_oldest = InvitationQuery {
         page: PageRequest::new(1, 1).unwrap(),
@@ -202,5 +202,5 @@ pub async fn invitations_sort_by_creation_both_ways(store: &dyn Invitations) {
         .list_invitations(&scope, &second_oldest)
         .await
         .unwrap();
-    assert_eq!((ids(page.clone()), page.total), (vec![second.id], 3));
+    assert_eq!((ids(page.clone()), page.total), (vec![second.id()], 3));
 }

@@ -217,7 +217,7 @@ pub async fn the_queues_are_separate_and_counted(queue: &dyn JobQueue) {
 }
 
 fn record(scope: &crate::TenantScope) -> JobRecord {
-    JobRecord {
+    JobRecord::restore(cubby_domain::JobRecordParts {
         id: JobId::from_uuid(Uuid::now_v7()),
         kind: "attendance_report".to_owned(),
         status: JobStatus::Queued,
@@ -229,7 +229,7 @@ fn record(scope: &crate::TenantScope) -> JobRecord {
         requested_by: scope.actor().clone(),
         created_at: at(0),
         updated_at: at(0),
-    }
+    })
 }
 
 /// A record reads back as stored and changes; another tenant neither reads nor changes it.
@@ -237,8 +237,8 @@ pub async fn a_job_record_reads_back_and_changes_in_its_tenant_only(store: &dyn 
     let scope = fresh_scope();
     let job = record(&scope);
     store.insert(&scope, &job).await.unwrap();
-    assert_eq!(store.get(&scope, job.id).await.unwrap(), job);
-    let done = JobRecord {
+    assert_eq!(store.get(&scope, job.id()).await.unwrap(), job);
+    let done = JobRecord::restore(cubby_domain::JobRecordParts {
         status: JobStatus::Failed,
         attempts: 2,
         done: 40,
@@ -246,20 +246,20 @@ pub async fn a_job_record_reads_back_and_changes_in_its_tenant_only(store: &dyn 
         errors: vec!["row 3, date_of_birth: not a date".to_owned()],
         result_file: Some(cubby_domain::FileId::from_uuid(Uuid::now_v7())),
         updated_at: at(5),
-        ..job.clone()
-    };
+        ..job.clone().into_parts()
+    });
     store.update(&scope, &done).await.unwrap();
-    assert_eq!(store.get(&scope, job.id).await.unwrap(), done);
+    assert_eq!(store.get(&scope, job.id()).await.unwrap(), done);
     let other = fresh_scope();
     assert!(matches!(
-        store.get(&other, job.id).await,
+        store.get(&other, job.id()).await,
         Err(RepoError::NotFound)
     ));
     assert!(matches!(
         store.update(&other, &job).await,
         Err(RepoError::NotFound)
     ));
-    assert_eq!(store.get(&scope, job.id).await.unwrap(), done);
+    assert_eq!(store.get(&scope, job.id()).await.unwrap(), done);
 }
 
 /// Of many concurrent claims of one effect, exactly one wins; other effects and other jobs

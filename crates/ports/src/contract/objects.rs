@@ -214,7 +214,7 @@ pub async fn presigned_requests_name_the_key_and_expire(store: &dyn ObjectStore)
 
 fn record(scope: &TenantScope, minute: i64) -> StoredFile {
     let id = FileId::from_uuid(Uuid::now_v7());
-    StoredFile {
+    StoredFile::restore(cubby_domain::StoredFileParts {
         id,
         purpose: FilePurpose::Document,
         child_id: None,
@@ -225,45 +225,46 @@ fn record(scope: &TenantScope, minute: i64) -> StoredFile {
         owner: scope.actor().clone(),
         created_at: at(minute),
         stored_at: None,
-    }
+    })
 }
 
 /// A record reads back as stored, changes, and is removed; another tenant sees none of it.
 pub async fn a_file_record_reads_back_and_changes(repo: &dyn FileRepository) {
     let scope = fresh_scope();
-    let mut file = record(&scope, 0);
+    let mut file = record(&scope, 0).into_parts();
     file.purpose = FilePurpose::ChildPhoto;
     file.child_id = Some(cubby_domain::ChildId::from_uuid(Uuid::now_v7()));
     file.owner = Actor::System(cubby_domain::audit::JobName::parse("tests").unwrap());
+    let file = StoredFile::restore(file);
     repo.insert(&scope, &file).await.unwrap();
-    assert_eq!(repo.get(&scope, file.id).await.unwrap(), file);
-    let stored = StoredFile {
+    assert_eq!(repo.get(&scope, file.id()).await.unwrap(), file);
+    let stored = StoredFile::restore(cubby_domain::StoredFileParts {
         status: FileStatus::Stored,
         size: Some(1234),
         stored_at: Some(at(3)),
-        ..file.clone()
-    };
+        ..file.clone().into_parts()
+    });
     repo.update(&scope, &stored).await.unwrap();
-    assert_eq!(repo.get(&scope, file.id).await.unwrap(), stored);
+    assert_eq!(repo.get(&scope, file.id()).await.unwrap(), stored);
 
     let other = fresh_scope();
     assert!(matches!(
-        repo.get(&other, file.id).await,
+        repo.get(&other, file.id()).await,
         Err(RepoError::NotFound)
     ));
     assert!(matches!(
         repo.update(&other, &stored).await,
         Err(RepoError::NotFound)
     ));
-    repo.remove(&other, file.id).await.unwrap();
-    assert_eq!(repo.get(&scope, file.id).await.unwrap(), stored);
+    repo.remove(&other, file.id()).await.unwrap();
+    assert_eq!(repo.get(&scope, file.id()).await.unwrap(), stored);
 
-    repo.remove(&scope, file.id).await.unwrap();
+    repo.remove(&scope, file.id()).await.unwrap();
     assert!(matches!(
-        repo.get(&scope, file.id).await,
+        repo.get(&scope, file.id()).await,
         Err(RepoError::NotFound)
     ));
-    repo.remove(&scope, file.id).await.unwrap();
+    repo.remove(&scope, file.id()).await.unwrap();
 }
 
 /// Pending records created before a time come oldest first, up to a limit.
@@ -273,12 +274,12 @@ pub async fn pending_records_list_oldest_first_before_a_time(repo: &dyn FileRepo
     for file in &files {
         repo.insert(&scope, file).await.unwrap();
     }
-    let stored = StoredFile {
+    let stored = StoredFile::restore(cubby_domain::StoredFileParts {
         status: FileStatus::Stored,
         size: Some(1),
         stored_at: Some(at(1)),
-        ..files[0].clone()
-    };
+        ..files[0].clone().into_parts()
+    });
     repo.update(&scope, &stored).await.unwrap();
     let found = repo.pending_before(&scope, at(25), 10).await.unwrap();
     assert_eq!(found, vec![files[1].clone(), files[2].clone()]);

@@ -32,7 +32,7 @@ macro_rules! tenant_directory_contract {
 pub fn new_tenant() -> Tenant {
     let id = TenantId::from_uuid(Uuid::now_v7());
     let code = format!("t-{}", id.uuid().simple());
-    Tenant {
+    Tenant::restore(cubby_domain::TenantParts {
         id,
         code: TenantCode::parse(&code[..40.min(code.len())]).unwrap(),
         name: TenantName::parse("Sunny Days Early Learning").unwrap(),
@@ -45,26 +45,26 @@ pub fn new_tenant() -> Tenant {
         },
         audit: Audit::created(Actor::User(UserId::from_uuid(Uuid::now_v7())), at(0)),
         version: Version::FIRST,
-    }
+    })
 }
 
 /// A stored tenant reads back unchanged by its code and by its id.
 pub async fn a_tenant_is_found_by_code_and_by_id(directory: &dyn TenantDirectory) {
     let tenant = new_tenant();
     directory.insert(&tenant).await.unwrap();
-    assert_eq!(directory.by_code(&tenant.code).await.unwrap(), tenant);
-    assert_eq!(directory.by_id(tenant.id).await.unwrap(), tenant);
+    assert_eq!(directory.by_code(tenant.code()).await.unwrap(), tenant);
+    assert_eq!(directory.by_id(tenant.id()).await.unwrap(), tenant);
 }
 
 /// Codes and ids that were never stored are not found.
 pub async fn an_unknown_tenant_is_not_found(directory: &dyn TenantDirectory) {
     let tenant = new_tenant();
     assert!(matches!(
-        directory.by_code(&tenant.code).await,
+        directory.by_code(tenant.code()).await,
         Err(RepoError::NotFound)
     ));
     assert!(matches!(
-        directory.by_id(tenant.id).await,
+        directory.by_id(tenant.id()).await,
         Err(RepoError::NotFound)
     ));
 }
@@ -73,30 +73,30 @@ pub async fn an_unknown_tenant_is_not_found(directory: &dyn TenantDirectory) {
 pub async fn a_taken_code_conflicts(directory: &dyn TenantDirectory) {
     let first = new_tenant();
     directory.insert(&first).await.unwrap();
-    let second = Tenant {
-        code: first.code.clone(),
-        ..new_tenant()
-    };
+    let second = Tenant::restore(cubby_domain::TenantParts {
+        code: first.code().clone(),
+        ..new_tenant().into_parts()
+    });
     let result = directory.insert(&second).await;
     assert!(
         matches!(result, Err(RepoError::Conflict("tenant.code"))),
         "{result:?}"
     );
     assert!(matches!(
-        directory.by_id(second.id).await,
+        directory.by_id(second.id()).await,
         Err(RepoError::NotFound)
     ));
 }
 
 fn suspended(tenant: &Tenant) -> Tenant {
-    Tenant {
+    Tenant::restore(cubby_domain::TenantParts {
         status: TenantStatus::Suspended,
         audit: tenant
-            .audit
+            .audit()
             .touched(Actor::User(UserId::from_uuid(Uuid::now_v7())), at(5)),
-        version: tenant.version.next(),
-        ..tenant.clone()
-    }
+        version: tenant.version().next(),
+        ..tenant.clone().into_parts()
+    })
 }
 
 /// An update naming the stored version is stored and read back by id and by code.
@@ -104,9 +104,9 @@ pub async fn an_update_with_the_read_version_is_stored(directory: &dyn TenantDir
     let tenant = new_tenant();
     directory.insert(&tenant).await.unwrap();
     let changed = suspended(&tenant);
-    directory.update(&changed, tenant.version).await.unwrap();
-    assert_eq!(directory.by_id(tenant.id).await.unwrap(), changed);
-    assert_eq!(directory.by_code(&tenant.code).await.unwrap(), changed);
+    directory.update(&changed, tenant.version()).await.unwrap();
+    assert_eq!(directory.by_id(tenant.id()).await.unwrap(), changed);
+    assert_eq!(directory.by_code(tenant.code()).await.unwrap(), changed);
 }
 
 /// An update naming an older version is refused and changes nothing.
@@ -116,20 +116,22 @@ pub async fn an_update_with_a_stale_version_is_refused_and_changes_nothing(
     let tenant = new_tenant();
     directory.insert(&tenant).await.unwrap();
     let changed = suspended(&tenant);
-    directory.update(&changed, tenant.version).await.unwrap();
-    let late = Tenant {
+    directory.update(&changed, tenant.version()).await.unwrap();
+    let late = Tenant::restore(cubby_domain::TenantParts {
         name: TenantName::parse("Late").unwrap(),
-        ..suspended(&tenant)
-    };
-    let result = directory.update(&late, tenant.version).await;
+        ..suspended(&tenant).into_parts()
+    });
+    let result = directory.update(&late, tenant.version()).await;
     assert!(matches!(result, Err(RepoError::StaleVersion)), "{result:?}");
-    assert_eq!(directory.by_id(tenant.id).await.unwrap(), changed);
+    assert_eq!(directory.by_id(tenant.id()).await.unwrap(), changed);
 }
 
 /// Updating a tenant that was never stored is not found.
 pub async fn an_update_of_an_unknown_tenant_is_not_found(directory: &dyn TenantDirectory) {
     let tenant = new_tenant();
-    let result = directory.update(&suspended(&tenant), tenant.version).await;
+    let result = directory
+        .update(&suspended(&tenant), tenant.version())
+        .await;
     assert!(matches!(result, Err(RepoError::NotFound)), "{result:?}");
 }
 
@@ -139,7 +141,7 @@ pub async fn tenant_ids_come_in_order_a_page_at_a_time(directory: &dyn TenantDir
     for _ in 0..3 {
         let tenant = new_tenant();
         directory.insert(&tenant).await.unwrap();
-        mine.push(tenant.id);
+        mine.push(tenant.id());
     }
     // Other cases share the store: walk it all and look for ours, in order.
     let mut seen = Vec::new();

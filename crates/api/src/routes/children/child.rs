@@ -129,7 +129,7 @@ pub(crate) async fn create(ctx: Ctx) -> Result<Reply, ApiError> {
     let new = ctx.json::<ChildIn>()?.into_new()?;
     let child = ctx.app().children.create(ctx.scope()?, new).await?;
     Ok(staff_view(StatusCode::CREATED, &child)?
-        .with_location(&format!("/v1/children/{}", child.id)))
+        .with_location(&format!("/v1/children/{}", child.id())))
 }
 
 /// `GET /v1/children/{id}`: one child the caller reaches, with its `ETag`.

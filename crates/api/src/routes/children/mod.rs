@@ -207,22 +207,23 @@ impl ChildOut {
             ),
         };
         Self {
-            id: child.id.to_string(),
-            name: NameDto::from(&child.name),
-            date_of_birth: date_text(child.date_of_birth),
-            room_id: child.room_id.map(|r| r.to_string()),
-            enrolment: child.enrolment.into(),
-            photo_consent: child.photo_consent,
+            id: child.id().to_string(),
+            name: NameDto::from(child.name()),
+            date_of_birth: date_text(child.date_of_birth()),
+            room_id: child.room_id().map(|r| r.to_string()),
+            enrolment: child.enrolment().into(),
+            photo_consent: child.photo_consent(),
             access: access_name,
             my_capabilities: mine,
-            contacts: sees_contacts.then(|| child.contacts.iter().map(ContactOut::from).collect()),
+            contacts: sees_contacts
+                .then(|| child.contacts().iter().map(ContactOut::from).collect()),
             archived: child.is_archived(),
-            archived_at: child.archived_at,
-            created_at: child.audit.created_at(),
-            created_by: child.audit.created_by().to_string(),
-            updated_at: child.audit.updated_at(),
-            updated_by: child.audit.updated_by().to_string(),
-            version: child.version.get(),
+            archived_at: child.archived_at(),
+            created_at: child.audit().created_at(),
+            created_by: child.audit().created_by().to_string(),
+            updated_at: child.audit().updated_at(),
+            updated_by: child.audit().updated_by().to_string(),
+            version: child.version().get(),
         }
     }
 }
@@ -230,7 +231,7 @@ impl ChildOut {
 fn seen(status: StatusCode, seen: &Seen) -> Result<Reply, ApiError> {
     Ok(
         Reply::json(status, &ChildOut::new(&seen.child, seen.access))?
-            .with_etag(seen.child.version),
+            .with_etag(seen.child.version()),
     )
 }
 

@@ -81,17 +81,17 @@ impl From<&Child> for SensitiveOut {
     fn from(child: &Child) -> Self {
         let text = |note: &Option<Note>| note.as_ref().map(|n| n.as_str().to_owned());
         Self {
-            child_id: child.id.to_string(),
-            allergies: text(&child.sensitive.allergies),
-            medical_notes: text(&child.sensitive.medical_notes),
-            medication: text(&child.sensitive.medication),
-            custody_notes: text(&child.sensitive.custody_notes),
+            child_id: child.id().to_string(),
+            allergies: text(&child.sensitive().allergies),
+            medical_notes: text(&child.sensitive().medical_notes),
+            medication: text(&child.sensitive().medication),
+            custody_notes: text(&child.sensitive().custody_notes),
             restrictions: child
-                .restrictions
+                .restrictions()
                 .iter()
                 .map(RestrictionOut::from)
                 .collect(),
-            version: child.version.get(),
+            version: child.version().get(),
         }
     }
 }
@@ -147,7 +147,7 @@ impl SensitiveIn {
 pub(crate) async fn sensitive(ctx: Ctx) -> Result<Reply, ApiError> {
     let id: ChildId = ctx.param("id")?;
     let child = ctx.app().children.sensitive(ctx.scope()?, id).await?;
-    Ok(Reply::json(StatusCode::OK, &SensitiveOut::from(&child))?.with_etag(child.version))
+    Ok(Reply::json(StatusCode::OK, &SensitiveOut::from(&child))?.with_etag(child.version()))
 }
 
 /// `PUT /v1/children/{id}/sensitive`: replaces the four notes; needs `If-Match`. Answers the

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use cubby_domain::ErrorCode;
 use futures::future::join_all;
 use http::StatusCode;
 use serde_json::{Map, Value, json};
@@ -56,7 +57,7 @@ pub(crate) async fn ready(ctx: Ctx) -> Result<Reply, ApiError> {
     } else {
         Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "not_ready",
+            ErrorCode::NotReady,
             "a dependency is down",
         )
         .with_details(json!({ "checks": checks })))

@@ -29,7 +29,8 @@ macro_rules! error_codes {
             }
 
             /// How it is answered: an HTTP status (`409`), `field` for the code of a refused
-            /// field in a 422's `details.fields`, or both (`409, field`).
+            /// field in a 422's `details.fields`, both (`409, field`), or `none` for a domain
+            /// refusal the API answers with another code.
             pub const fn answered_as(self) -> &'static str {
                 match self {
                     $(ErrorCode::$variant => $answered,)*
@@ -143,7 +144,7 @@ error_codes! {
     EntitlementUnknown = "entitlement.unknown" => "field",
     /// An e-mail address that is not valid.
     UserInvalidEmail = "user.invalid_email" => "field",
-    /// A password that breaks the rules.
+    /// A password hash that is not an argon2 hash.
     UserInvalidPassword = "user.invalid_password" => "field",
     /// An external identity id that is not valid.
     UserInvalidExternalId = "user.invalid_external_id" => "field",
@@ -159,7 +160,7 @@ error_codes! {
     MembersConcurrentChange = "members.concurrent_change" => "409",
     /// An invitation without a role.
     InvitationsNoRole = "invitations.no_role" => "field",
-    /// An invitation lifetime outside the allowed hours.
+    /// An invitation lifetime that is not from 1 hour to 30 days.
     InvitationsInvalidLifetime = "invitations.invalid_lifetime" => "field",
     /// The invited address is already a member of the centre.
     InvitationsAlreadyMember = "invitations.already_member" => "409",
@@ -185,19 +186,20 @@ error_codes! {
     CentreInvalidClosingTime = "centre.invalid_closing_time" => "field",
     /// A room name that is empty, too long or not one line.
     RoomInvalidName = "room.invalid_name" => "field",
-    /// A room age range that is reversed or out of bounds.
+    /// A room age range that is reversed or beyond 0 to 216 months.
     RoomInvalidAgeRange = "room.invalid_age_range" => "field",
-    /// A room capacity out of bounds.
+    /// A room capacity that is not from 1 to 500 children.
     RoomInvalidCapacity = "room.invalid_capacity" => "field",
-    /// A staff-to-child ratio that is not `1:N` within bounds.
+    /// A ratio that is not `staff:children` with 1 to 10 staff and 1 to 40 children.
     RoomInvalidRatio = "room.invalid_ratio" => "field",
     /// The room is archived and cannot change.
     RoomArchived = "room.archived" => "409",
     /// An active room of the centre already has this name.
     RoomNameTaken = "room.name_taken" => "409",
-    /// A ratio rule's age bands overlap, leave gaps or are out of bounds.
+    /// A ratio rule's age bands do not start at 0 months, increase strictly, stay within 216
+    /// months and number 1 to 12.
     RatioInvalidBands = "ratio.invalid_bands" => "field",
-    /// A ratio rule's maximum group size is out of bounds.
+    /// A ratio rule's maximum group size is not from 1 to 500.
     RatioInvalidGroupSize = "ratio.invalid_group_size" => "field",
     /// A ratio rule that would take effect before today.
     RatioEffectiveInThePast = "ratio.effective_in_the_past" => "field",
@@ -211,10 +213,10 @@ error_codes! {
     // Children and their contacts.
     /// A child's name part that is empty, too long or not one line.
     ChildInvalidName = "child.invalid_name" => "field",
-    /// A date of birth in the future or too long ago.
+    /// A date of birth in the future or more than 18 years ago.
     ChildInvalidDateOfBirth = "child.invalid_date_of_birth" => "field",
     /// An enrolment whose dates are reversed or do not fit its status.
-    ChildInvalidEnrolment = "child.invalid_enrolment" => "409, field",
+    ChildInvalidEnrolment = "child.invalid_enrolment" => "field",
     /// An enrolment status that is not one of the list.
     ChildInvalidEnrolmentStatus = "child.invalid_enrolment_status" => "field",
     /// A note that is too long.
@@ -230,15 +232,16 @@ error_codes! {
     /// A pickup PIN that is not 4 to 8 digits.
     ContactInvalidPin = "contact.invalid_pin" => "field",
     /// A contact id that is not one of the child's contacts.
-    ContactUnknown = "contact.unknown" => "409, field",
+    ContactUnknown = "contact.unknown" => "field",
     /// A user id that names no member of the centre.
     ContactUnknownUser = "contact.unknown_user" => "field",
     /// A contact capability that is not one of the list.
     ContactUnknownCapability = "contact.unknown_capability" => "field",
     /// A custody restriction whose dates are reversed or that blocks nothing.
-    RestrictionInvalid = "restriction.invalid" => "409, field",
-    /// A custody restriction id that is not one of the child's.
-    RestrictionUnknown = "restriction.unknown" => "409, field",
+    RestrictionInvalid = "restriction.invalid" => "field",
+    /// A custody restriction id that is not one of the child's: the domain's refusal, which the
+    /// API answers as `not_found`.
+    RestrictionUnknown = "restriction.unknown" => "none",
     /// Check-out: the contact is not one of the child's contacts.
     PickupUnknownContact = "pickup.unknown_contact" => "403",
     /// Check-out: the contact may not collect the child.
@@ -261,17 +264,17 @@ error_codes! {
     AttendanceNotClockedIn = "attendance.not_clocked_in" => "409",
     /// The event's kind does not fit its subject (a child clocking in, staff checking out).
     AttendanceWrongSubject = "attendance.wrong_subject" => "409",
-    /// The event is earlier than the subject's last one of the day.
+    /// The event is not in order with the subject's other events of the day.
     AttendanceOutOfOrder = "attendance.out_of_order" => "409",
-    /// The event is not on the centre's day it belongs to.
+    /// The event's time is not on the day it belongs to.
     AttendanceWrongDay = "attendance.wrong_day" => "409, field",
-    /// A correction that amends nothing it may, or amends an event of another day or subject.
+    /// A correction that does not amend an earlier movement of the same day.
     AttendanceInvalidCorrection = "attendance.invalid_correction" => "409, field",
     /// Another movement of the same subject was recorded at the same time; try again.
     AttendanceBusy = "attendance.busy" => "409",
     /// An event time in the future.
     AttendanceInTheFuture = "attendance.in_the_future" => "field",
-    /// An event time too far in the past.
+    /// An event older than 7 days (a director records it as a correction).
     AttendanceTooOld = "attendance.too_old" => "field",
     /// The child is not enrolled on that day.
     AttendanceNotEnrolled = "attendance.not_enrolled" => "409",
@@ -307,9 +310,9 @@ error_codes! {
     // Messages.
     /// An announcement title that is empty, too long or not one line.
     MessageInvalidTitle = "message.invalid_title" => "field",
-    /// A message body that is empty or too long.
+    /// A message body that is not 1 to 5000 characters.
     MessageInvalidBody = "message.invalid_body" => "field",
-    /// A thread's participants: none, too many, or contacts who may not message.
+    /// A thread's participants that are not 1 to 20 of the child's contacts who may message.
     ThreadInvalidParticipants = "thread.invalid_participants" => "field",
     /// The caller may not message about this child.
     ThreadNotAllowed = "thread.not_allowed" => "403",
@@ -319,9 +322,10 @@ error_codes! {
     // Files and jobs.
     /// A content type the file's purpose does not take.
     FileContentTypeNotAllowed = "file.content_type_not_allowed" => "field",
-    /// A file larger than its purpose takes.
+    /// A file that is empty or larger than its purpose takes.
     FileTooLarge = "file.too_large" => "field",
-    /// A child id that names no child the caller may attach files to.
+    /// A child id where the purpose takes none, none where it needs one (a child's photo), or
+    /// one of the wrong shape.
     FileInvalidChild = "file.invalid_child" => "field",
     /// Files of this purpose are written by the server, not uploaded.
     FileNotUploadable = "file.not_uploadable" => "field",
@@ -404,8 +408,9 @@ mod tests {
         for code in ErrorCode::ALL {
             let answered = code.answered_as();
             assert!(
-                answered.split(", ").all(|part| part == "field"
-                    || (part.len() == 3 && part.chars().all(|c| c.is_ascii_digit()))),
+                answered == "none"
+                    || answered.split(", ").all(|part| part == "field"
+                        || (part.len() == 3 && part.chars().all(|c| c.is_ascii_digit()))),
                 "{code}: {answered}"
             );
             assert!(code.description().ends_with('.'), "{code}");

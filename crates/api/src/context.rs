@@ -7,7 +7,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use cubby_app::App;
 use cubby_app::session::Session;
-use cubby_domain::Version;
+use cubby_domain::{ErrorCode, Version};
 use cubby_ports::{PageRequest, SortDirection, TenantScope};
 use http::{HeaderMap, StatusCode, header};
 use serde::de::DeserializeOwned;
@@ -96,7 +96,7 @@ impl Ctx {
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
         if self.body.is_empty() {
             return Err(ApiError::bad_request(
-                "request.body_required",
+                ErrorCode::RequestBodyRequired,
                 "this request needs a JSON body",
             ));
         }
@@ -112,7 +112,7 @@ impl Ctx {
             })
             .map_err(|error| {
                 ApiError::bad_request(
-                    "request.malformed_json",
+                    ErrorCode::RequestMalformedJson,
                     "the body is not the JSON this route expects",
                 )
                 .with_details(serde_json::json!({
@@ -131,7 +131,7 @@ impl Ctx {
     pub fn query<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
         serde_urlencoded::from_str(self.query.as_deref().unwrap_or("")).map_err(|error| {
             ApiError::bad_request(
-                "request.invalid_query",
+                ErrorCode::RequestInvalidQuery,
                 "the query string is not valid for this route",
             )
             .with_details(serde_json::json!({ "reason": error.to_string() }))
@@ -148,7 +148,7 @@ impl Ctx {
         let raw = self.headers.get(header::IF_MATCH).ok_or_else(|| {
             ApiError::new(
                 StatusCode::PRECONDITION_REQUIRED,
-                "precondition.required",
+                ErrorCode::PreconditionRequired,
                 "send If-Match with the ETag of the version you read",
             )
         })?;
@@ -160,7 +160,7 @@ impl Ctx {
             .and_then(Version::new)
             .ok_or_else(|| {
                 ApiError::bad_request(
-                    "request.invalid_if_match",
+                    ErrorCode::RequestInvalidIfMatch,
                     "If-Match must be one ETag, such as \"3\"",
                 )
             })
@@ -175,7 +175,7 @@ impl Ctx {
 pub(crate) fn page(limit: Option<u32>, offset: Option<u64>) -> Result<PageRequest, ApiError> {
     let default = PageRequest::default();
     PageRequest::new(limit.unwrap_or(default.limit()), offset.unwrap_or(0))
-        .map_err(|error| ApiError::bad_request("request.invalid_query", error.to_string()))
+        .map_err(|error| ApiError::bad_request(ErrorCode::RequestInvalidQuery, error.to_string()))
 }
 
 /// The keys a list sorts by, each with its name in the `sort` query parameter: the one list
@@ -208,7 +208,7 @@ impl<K: Copy> SortKeys<K> {
             .ok_or_else(|| {
                 let allowed: Vec<&str> = self.names().collect();
                 ApiError::bad_request(
-                    "request.invalid_query",
+                    ErrorCode::RequestInvalidQuery,
                     format!(
                         "sort must be one of {}, optionally with a leading -",
                         allowed.join(", ")

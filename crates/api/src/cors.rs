@@ -9,6 +9,7 @@
 //! them from the page. Every answer says `Vary: Origin`.
 
 use bytes::Bytes;
+use cubby_domain::ErrorCode;
 use http::{HeaderMap, HeaderValue, Method, Response, StatusCode, header};
 
 use crate::router::{Lookup, Router};
@@ -54,7 +55,7 @@ pub(crate) fn preflight(
     if origin.is_none() {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
-            "cors.origin_not_allowed",
+            ErrorCode::CorsOriginNotAllowed,
             "requests from this origin are not allowed",
         ));
     }

@@ -6,6 +6,7 @@
 
 use bytes::Bytes;
 use cubby_app::{AppError, AuthError};
+use cubby_domain::ErrorCode;
 use cubby_ports::BoxError;
 use http::{HeaderValue, Response, StatusCode, header};
 use serde::Serialize;
@@ -17,7 +18,7 @@ use crate::RequestId;
 #[derive(Debug)]
 pub struct ApiError {
     status: StatusCode,
-    code: &'static str,
+    code: ErrorCode,
     message: String,
     details: Option<Box<Value>>,
     headers: Vec<(header::HeaderName, HeaderValue)>,
@@ -35,7 +36,7 @@ struct ErrorBody<'a> {
 
 impl ApiError {
     /// An error with this status, code and message.
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
             status,
             code,
@@ -61,17 +62,21 @@ impl ApiError {
     }
 
     /// `400 Bad Request`: the request cannot be read.
-    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn bad_request(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, message)
     }
 
     /// `404 Not Found`: no such resource, or one the caller may not know of.
     pub fn not_found() -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", "no such resource")
+        Self::new(
+            StatusCode::NOT_FOUND,
+            ErrorCode::NotFound,
+            "no such resource",
+        )
     }
 
     /// `401 Unauthorized`: no session, or one that is not valid.
-    pub fn unauthenticated(code: &'static str, message: &str) -> Self {
+    pub fn unauthenticated(code: ErrorCode, message: &str) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, code, message)
             .with_header(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"))
     }
@@ -81,7 +86,7 @@ impl ApiError {
     pub fn validation(fields: Vec<FieldError>) -> Self {
         Self::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "validation.failed",
+            ErrorCode::ValidationFailed,
             "some fields are not valid",
         )
         .with_details(serde_json::json!({ "fields": fields }))
@@ -93,7 +98,7 @@ impl ApiError {
             source: Some(source),
             ..Self::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
+                ErrorCode::Internal,
                 "something went wrong on our side",
             )
         }
@@ -105,7 +110,7 @@ impl ApiError {
             source: Some(source),
             ..Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "unavailable",
+                ErrorCode::Unavailable,
                 "a service Cubby depends on is unavailable; try again shortly",
             )
         }
@@ -122,7 +127,7 @@ impl ApiError {
     }
 
     /// The stable code.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         self.code
     }
 
@@ -134,7 +139,7 @@ impl ApiError {
     /// The response carrying this error.
     pub fn into_response(self, request_id: &RequestId) -> Response<Bytes> {
         let body = ErrorBody {
-            code: self.code,
+            code: self.code.as_str(),
             message: &self.message,
             details: self.details.as_deref(),
             request_id: request_id.as_str(),
@@ -159,24 +164,30 @@ impl ApiError {
 pub struct FieldError {
     /// The field, as a dotted path (`age_range.max_months`).
     pub field: String,
-    /// A stable code (`room.invalid_capacity`).
-    pub code: &'static str,
+    /// A stable code (`room.invalid_capacity`), sent as its wire form.
+    #[serde(serialize_with = "code_str")]
+    pub code: ErrorCode,
     /// What is wrong.
     pub message: String,
+}
+
+/// An [`ErrorCode`] as its wire form.
+fn code_str<S: serde::Serializer>(code: &ErrorCode, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(code.as_str())
 }
 
 /// `413 Payload Too Large`.
 pub(crate) fn too_large(limit: usize) -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
-        "request.too_large",
+        ErrorCode::RequestTooLarge,
         format!("the request body is larger than {limit} bytes"),
     )
 }
 
 /// 429 with `code`, `message` and `Retry-After` (whole seconds, rounded up).
 pub(crate) fn too_many(
-    code: &'static str,
+    code: ErrorCode,
     message: &'static str,
     retry_after: std::time::Duration,
 ) -> ApiError {
@@ -211,7 +222,7 @@ impl From<AppError> for ApiError {
             }]),
             AppError::StaleVersion => ApiError::new(
                 StatusCode::PRECONDITION_FAILED,
-                "precondition.failed",
+                ErrorCode::PreconditionFailed,
                 "the resource changed since the version in If-Match; read it again",
             ),
             AppError::Unavailable(source) => ApiError::unavailable(source),
@@ -224,7 +235,7 @@ impl From<AppError> for ApiError {
 pub(crate) fn forbidden(permission: cubby_domain::Permission) -> ApiError {
     ApiError::new(
         StatusCode::FORBIDDEN,
-        "forbidden",
+        ErrorCode::Forbidden,
         "your role does not allow this",
     )
     .with_details(serde_json::json!({ "permission": permission.as_str() }))
@@ -233,9 +244,10 @@ pub(crate) fn forbidden(permission: cubby_domain::Permission) -> ApiError {
 impl From<AuthError> for ApiError {
     fn from(error: AuthError) -> Self {
         match error {
-            AuthError::Invalid(_) => {
-                ApiError::unauthenticated("auth.invalid_token", "the access token is not valid")
-            }
+            AuthError::Invalid(_) => ApiError::unauthenticated(
+                ErrorCode::AuthInvalidToken,
+                "the access token is not valid",
+            ),
             AuthError::Unavailable(source) => ApiError::unavailable(source),
         }
     }

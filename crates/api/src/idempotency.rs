@@ -8,6 +8,7 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use cubby_domain::ErrorCode;
 use cubby_ports::{
     Claim, Fingerprint, IdempotencyKey, IdempotencyStore, StoredResponse, TenantScope,
 };
@@ -50,7 +51,7 @@ pub(crate) fn key(
         .map(Some)
         .ok_or_else(|| {
             ApiError::bad_request(
-                "idempotency.invalid_key",
+                ErrorCode::IdempotencyInvalidKey,
                 "Idempotency-Key must be 1 to 255 visible ASCII characters",
             )
         })
@@ -107,7 +108,7 @@ where
             Claim::InFlight { .. } if started.elapsed() >= wait => {
                 return Err(ApiError::new(
                     StatusCode::CONFLICT,
-                    "idempotency.in_progress",
+                    ErrorCode::IdempotencyInProgress,
                     "a request with this Idempotency-Key is still running; retry shortly",
                 )
                 .with_header(header::RETRY_AFTER, HeaderValue::from_static("1")));
@@ -120,7 +121,7 @@ where
 fn reused() -> ApiError {
     ApiError::new(
         StatusCode::UNPROCESSABLE_ENTITY,
-        "idempotency.key_reused",
+        ErrorCode::IdempotencyKeyReused,
         "this Idempotency-Key was used for another request; use a new key for a new request",
     )
 }

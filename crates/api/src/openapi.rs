@@ -6,6 +6,7 @@
 //! table and the pipeline decide for every operation (security and permission, the errors the
 //! pipeline answers, the headers every request and answer may carry).
 
+mod codes;
 mod decorate;
 mod docs;
 mod refine;
@@ -66,7 +67,7 @@ use crate::routes::{
         staff::create, staff::list, staff::get, staff::update, staff::archive,
         docs::spec, docs::page, docs::init, docs::bundle, docs::styles,
     ),
-    components(schemas(schemas::ErrorBody)),
+    components(schemas(schemas::ErrorBody, codes::FieldErrorBody)),
     tags(
         (name = "health", description = "Liveness and readiness"),
         (name = "auth", description = "Signing in and out, sessions, the caller's context"),

@@ -21,7 +21,7 @@ use crate::trace;
 use crate::{Api, ApiError};
 use crate::{ApiConfig, ClientAddr};
 use cubby_app::session::{AuthError, Presented, Session};
-use cubby_domain::SessionId;
+use cubby_domain::{ErrorCode, SessionId};
 use cubby_ports::{GateAnswer, GateReads, LimitKey, Window};
 
 /// What the log line of a request says about its caller and route.
@@ -121,7 +121,7 @@ async fn dispatch(
         if !is_json(&parts.headers) {
             return Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "request.unsupported_media_type",
+                ErrorCode::RequestUnsupportedMediaType,
                 "request bodies must be JSON (Content-Type: application/json)",
             ));
         }
@@ -256,7 +256,7 @@ async fn admit(
 fn over(window: Window, max: u32) -> Result<(), ApiError> {
     if window.count > max {
         Err(too_many(
-            "rate_limited",
+            ErrorCode::RateLimited,
             "too many requests; try again later",
             window.resets_in,
         ))
@@ -282,7 +282,7 @@ async fn execute(
         Ok(Err(_panic)) => Err(ApiError::internal("the handler panicked".into())),
         Err(_elapsed) => Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "request.timeout",
+            ErrorCode::RequestTimeout,
             "the request took too long; try again shortly",
         )),
     };
@@ -320,12 +320,15 @@ fn present(api: &Api, headers: &HeaderMap) -> Result<(Presented, Credential), Ap
             .map(str::trim)
             .filter(|token| !token.is_empty())
             .ok_or_else(|| {
-                ApiError::unauthenticated("auth.invalid_token", "the access token is not valid")
+                ApiError::unauthenticated(
+                    ErrorCode::AuthInvalidToken,
+                    "the access token is not valid",
+                )
             })?;
         return Ok((api.app.sessions.present(token)?, Credential::Bearer));
     }
     let token = cookies::read(headers, cookies::ACCESS).ok_or_else(|| {
-        ApiError::unauthenticated("auth.required", "this route needs an access token")
+        ApiError::unauthenticated(ErrorCode::AuthRequired, "this route needs an access token")
     })?;
     Ok((api.app.sessions.present(token)?, Credential::Cookie))
 }
@@ -342,7 +345,7 @@ pub(crate) fn check_origin(config: &ApiConfig, headers: &HeaderMap) -> Result<()
     } else {
         Err(ApiError::new(
             StatusCode::FORBIDDEN,
-            "auth.origin_not_allowed",
+            ErrorCode::AuthOriginNotAllowed,
             "requests from this origin are not allowed",
         ))
     }
@@ -358,7 +361,7 @@ pub(crate) fn check_csrf(
     let refused = || {
         ApiError::new(
             StatusCode::FORBIDDEN,
-            "auth.csrf",
+            ErrorCode::AuthCsrf,
             "send the CSRF token in X-CSRF-Token",
         )
     };
@@ -402,7 +405,7 @@ fn method_not_allowed(allowed: &[Method]) -> ApiError {
         .join(", ");
     let error = ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
+        ErrorCode::MethodNotAllowed,
         "this route does not take this method",
     );
     match HeaderValue::from_str(&list) {
@@ -419,12 +422,12 @@ fn log_error(error: &ApiError, request_id: &RequestId, tenant_id: Option<&str>) 
         tracing::error!(
             request_id = %request_id,
             tenant_id,
-            code = error.code(),
+            code = error.code().as_str(),
             error.cause_chain = chain.as_deref(),
             "request failed"
         );
     } else {
-        tracing::debug!(request_id = %request_id, code = error.code(), "request refused");
+        tracing::debug!(request_id = %request_id, code = error.code().as_str(), "request refused");
     }
 }
 

@@ -22,8 +22,8 @@ use std::sync::Arc;
 
 use cubby_domain::attendance::Timeline;
 use cubby_domain::{
-    Amendment, AttendanceEvent, AttendanceEventId, ChildId, ContactId, Note, Pin, RatioReport,
-    RoomId, StaffId, Subject,
+    Amendment, AttendanceEvent, AttendanceEventId, ChildId, ContactId, ErrorCode, Note, Pin,
+    RatioReport, RoomId, StaffId, Subject,
 };
 use cubby_ports::{
     AttendanceLog, BreachLog, Clock, IdGenerator, RoomRepository, StaffRepository, TenantDirectory,
@@ -158,14 +158,14 @@ impl std::fmt::Debug for Attendance {
     }
 }
 
-fn rule(code: &'static str, message: impl Into<String>) -> AppError {
+fn rule(code: ErrorCode, message: impl Into<String>) -> AppError {
     AppError::Rule {
         code,
         message: message.into(),
     }
 }
 
-fn invalid(field: &'static str, code: &'static str, message: &str) -> AppError {
+fn invalid(field: &'static str, code: ErrorCode, message: &str) -> AppError {
     AppError::Invalid {
         field,
         code,

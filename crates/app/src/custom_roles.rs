@@ -5,8 +5,8 @@
 use std::sync::Arc;
 
 use cubby_domain::{
-    Audit, AuditAction, CustomRole, MembershipStatus, Permission, PermissionSet, Role, RoleId,
-    RoleName, RoleRef, Version,
+    Audit, AuditAction, CustomRole, ErrorCode, MembershipStatus, Permission, PermissionSet, Role,
+    RoleId, RoleName, RoleRef, Version,
 };
 use cubby_ports::{
     Clock, IdGenerator, MembershipQuery, MembershipRepository, PageRequest, RepoError,
@@ -39,7 +39,7 @@ fn within(scope: &TenantScope, permissions: PermissionSet) -> Result<(), AppErro
         Ok(())
     } else {
         Err(AppError::Denied {
-            code: "roles.beyond_your_permissions",
+            code: ErrorCode::RolesBeyondYourPermissions,
             message: "a role cannot hold permissions you do not have".to_owned(),
         })
     }
@@ -48,7 +48,7 @@ fn within(scope: &TenantScope, permissions: PermissionSet) -> Result<(), AppErro
 fn name_taken(error: RepoError) -> AppError {
     match error {
         RepoError::Conflict("role.name") => AppError::Conflict {
-            code: "role.name_taken",
+            code: ErrorCode::RoleNameTaken,
             message: "the centre already has a role with this name".to_owned(),
         },
         other => other.into(),
@@ -138,7 +138,7 @@ impl CustomRoles {
         if permissions.is_empty() {
             return Err(AppError::Invalid {
                 field: "permissions",
-                code: "role.no_permission",
+                code: ErrorCode::RoleNoPermission,
                 message: "a role needs at least one permission".to_owned(),
             });
         }
@@ -223,7 +223,7 @@ impl CustomRoles {
             > 0
         {
             return Err(AppError::Conflict {
-                code: "role.in_use",
+                code: ErrorCode::RoleInUse,
                 message: "members hold this role; take it from them first".to_owned(),
             });
         }
@@ -360,7 +360,7 @@ mod tests {
             matches!(
                 answer,
                 Err(AppError::Conflict {
-                    code: "role.name_taken",
+                    code: ErrorCode::RoleNameTaken,
                     ..
                 })
             ),

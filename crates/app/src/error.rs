@@ -1,6 +1,6 @@
 //! The errors a use case answers with.
 
-use cubby_domain::Permission;
+use cubby_domain::{ErrorCode, Permission};
 use cubby_ports::{BoxError, RepoError};
 
 /// Why a use case did not complete. The api maps each variant to one status and code.
@@ -16,7 +16,7 @@ pub enum AppError {
     #[error("{message}")]
     Conflict {
         /// The stable code.
-        code: &'static str,
+        code: ErrorCode,
         /// What to tell the caller.
         message: String,
     },
@@ -25,7 +25,7 @@ pub enum AppError {
     #[error("{message}")]
     Denied {
         /// The stable code.
-        code: &'static str,
+        code: ErrorCode,
         /// What to tell the caller.
         message: String,
     },
@@ -35,7 +35,7 @@ pub enum AppError {
         /// The field.
         field: &'static str,
         /// The stable code.
-        code: &'static str,
+        code: ErrorCode,
         /// What to tell the caller.
         message: String,
     },
@@ -43,7 +43,7 @@ pub enum AppError {
     #[error("{message}")]
     Rule {
         /// The stable code.
-        code: &'static str,
+        code: ErrorCode,
         /// What to tell the caller.
         message: String,
     },
@@ -65,7 +65,7 @@ impl From<RepoError> for AppError {
             RepoError::NotFound => AppError::NotFound,
             RepoError::StaleVersion => AppError::StaleVersion,
             RepoError::Conflict(rule) => AppError::Conflict {
-                code: "conflict",
+                code: ErrorCode::Conflict,
                 message: format!("conflicts with an existing record ({rule})"),
             },
             // The whole port error is kept as the source, so the logged chain says what failed.

@@ -11,7 +11,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cubby_domain::{
-    ChildId, FileError, FileId, FilePurpose, FileStatus, ObjectKey, Permission, StoredFile,
+    ChildId, ErrorCode, FileError, FileId, FilePurpose, FileStatus, ObjectKey, Permission,
+    StoredFile,
 };
 use cubby_ports::{
     Clock, FileRepository, IdGenerator, ObjectStore, PresignedPost, PresignedRequest, RepoError,
@@ -85,7 +86,7 @@ fn invalid(field: &'static str, error: &FileError) -> AppError {
 
 fn not_uploaded() -> AppError {
     AppError::Rule {
-        code: "file.not_uploaded",
+        code: ErrorCode::FileNotUploaded,
         message: "the file has not been uploaded (or not as presigned)".to_owned(),
     }
 }
@@ -100,7 +101,7 @@ fn check_upload(scope: &TenantScope, new: &NewUpload) -> Result<(), AppError> {
     if !new.purpose.uploadable() {
         return Err(AppError::Invalid {
             field: "purpose",
-            code: "file.not_uploadable",
+            code: ErrorCode::FileNotUploadable,
             message: "files of this purpose are written by the server".to_owned(),
         });
     }
@@ -162,7 +163,7 @@ impl Files {
                 let found = self.children.as_staff(scope, child, day).await?;
                 if !found.photo_consent() {
                     return Err(AppError::Rule {
-                        code: "file.no_photo_consent",
+                        code: ErrorCode::FileNoPhotoConsent,
                         message: "the child's guardians have not consented to photos".to_owned(),
                     });
                 }

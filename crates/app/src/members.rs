@@ -19,7 +19,7 @@ mod tests;
 use std::sync::Arc;
 
 use cubby_domain::{
-    CustomRole, Email, EntitlementSet, Invitation, Membership, MembershipId, Permission,
+    CustomRole, Email, EntitlementSet, ErrorCode, Invitation, Membership, MembershipId, Permission,
     PermissionSet, Role, RoleRef, User,
 };
 use cubby_ports::{
@@ -129,7 +129,7 @@ fn within(scope: &TenantScope, permissions: PermissionSet) -> Result<(), AppErro
         Ok(())
     } else {
         Err(AppError::Denied {
-            code: "members.beyond_your_permissions",
+            code: ErrorCode::MembersBeyondYourPermissions,
             message: "this would act on or grant permissions you do not have".to_owned(),
         })
     }
@@ -165,7 +165,7 @@ impl Members {
             {
                 return Err(AppError::Invalid {
                     field: "roles",
-                    code: "role.unknown",
+                    code: ErrorCode::RoleUnknown,
                     message: format!("{id} is not a role of this centre"),
                 });
             }

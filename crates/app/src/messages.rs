@@ -10,8 +10,8 @@
 use std::sync::Arc;
 
 use cubby_domain::{
-    Announcement, AnnouncementId, Audience, Body, Capability, Child, ChildId, ContactId, Message,
-    MessageError, MessageId, Permission, RoomId, Thread, ThreadId, Title, UserId,
+    Announcement, AnnouncementId, Audience, Body, Capability, Child, ChildId, ContactId, ErrorCode,
+    Message, MessageError, MessageId, Permission, RoomId, Thread, ThreadId, Title, UserId,
 };
 use cubby_ports::{
     AnnouncementQuery, ChildQuery, ChildSet, Clock, IdGenerator, MAX_LIMIT, MessageRepository,
@@ -105,7 +105,7 @@ fn participants(
         Access::Guardian(view) => {
             if !view.may_message() {
                 return Err(AppError::Denied {
-                    code: "thread.not_allowed",
+                    code: ErrorCode::ThreadNotAllowed,
                     message: "your contact entry for this child does not include messaging"
                         .to_owned(),
                 });
@@ -179,7 +179,7 @@ impl Messages {
                 Ok(_) | Err(RepoError::NotFound) => {
                     return Err(AppError::Invalid {
                         field: "room_id",
-                        code: "announcement.unknown_room",
+                        code: ErrorCode::AnnouncementUnknownRoom,
                         message: "the centre has no active room with this id".to_owned(),
                     });
                 }

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use cubby_domain::{NewRoom, Permission, Room, RoomChanges, RoomError, RoomId, Version};
+use cubby_domain::{ErrorCode, NewRoom, Permission, Room, RoomChanges, RoomError, RoomId, Version};
 use cubby_ports::{Clock, IdGenerator, Page, RepoError, RoomQuery, RoomRepository, TenantScope};
 
 use crate::AppError;
@@ -31,7 +31,7 @@ fn rule(error: RoomError) -> AppError {
 fn name_conflicts(error: RepoError) -> AppError {
     match error {
         RepoError::Conflict("room.name") => AppError::Conflict {
-            code: "room.name_taken",
+            code: ErrorCode::RoomNameTaken,
             message: "an active room of this centre already has this name".to_owned(),
         },
         other => other.into(),
@@ -229,7 +229,7 @@ mod tests {
             matches!(
                 again,
                 Err(AppError::Conflict {
-                    code: "room.name_taken",
+                    code: ErrorCode::RoomNameTaken,
                     ..
                 })
             ),
@@ -280,7 +280,7 @@ mod tests {
         assert!(matches!(
             refused,
             Err(AppError::Rule {
-                code: "room.archived",
+                code: ErrorCode::RoomArchived,
                 ..
             })
         ));

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use cubby_domain::staff::{check_qualifications, room_assignments};
 use cubby_domain::{
-    Audit, AuditAction, Permission, PersonName, Qualification, RoomId, StaffError, StaffId,
-    StaffMember, UserId, Version,
+    Audit, AuditAction, ErrorCode, Permission, PersonName, Qualification, RoomId, StaffError,
+    StaffId, StaffMember, UserId, Version,
 };
 use cubby_ports::{
     Clock, IdGenerator, MembershipDirectory, Page, RepoError, RoomRepository, StaffQuery,
@@ -68,7 +68,7 @@ fn invalid(field: &'static str, error: &StaffError) -> AppError {
 fn user_taken(error: RepoError) -> AppError {
     match error {
         RepoError::Conflict("staff.user") => AppError::Conflict {
-            code: "staff.user_taken",
+            code: ErrorCode::StaffUserTaken,
             message: "this member already has a staff record".to_owned(),
         },
         other => other.into(),
@@ -124,7 +124,7 @@ impl Staff {
             Err(RepoError::NotFound) => {
                 return Err(AppError::Invalid {
                     field: "user_id",
-                    code: "staff.unknown_user",
+                    code: ErrorCode::StaffUnknownUser,
                     message: "the user is not a member of this centre".to_owned(),
                 });
             }
@@ -261,7 +261,7 @@ impl Staff {
                 Ok(_) | Err(RepoError::NotFound) => {
                     return Err(AppError::Invalid {
                         field: "room_ids",
-                        code: "staff.unknown_room",
+                        code: ErrorCode::StaffUnknownRoom,
                         message: "the centre has no active room with this id".to_owned(),
                     });
                 }
@@ -342,7 +342,7 @@ mod tests {
             matches!(
                 answer,
                 Err(AppError::Conflict {
-                    code: "staff.user_taken",
+                    code: ErrorCode::StaffUserTaken,
                     ..
                 })
             ),

@@ -7,6 +7,7 @@
 use std::fmt;
 
 use crate::audit::Audit;
+use crate::error_code::ErrorCode;
 use crate::id::RoleId;
 use crate::text::{TextError, single_line};
 use crate::version::Version;
@@ -309,12 +310,12 @@ pub enum RoleError {
 
 impl RoleError {
     /// The stable code of this error.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            RoleError::InvalidName(_) => "role.invalid_name",
-            RoleError::BuiltinName => "role.builtin_name",
-            RoleError::UnknownRole => "role.unknown",
-            RoleError::NoPermission => "role.no_permission",
+            RoleError::InvalidName(_) => ErrorCode::RoleInvalidName,
+            RoleError::BuiltinName => ErrorCode::RoleBuiltinName,
+            RoleError::UnknownRole => ErrorCode::RoleUnknown,
+            RoleError::NoPermission => ErrorCode::RoleNoPermission,
         }
     }
 }

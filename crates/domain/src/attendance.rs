@@ -11,6 +11,7 @@ use time::{Date, Duration, OffsetDateTime};
 
 use crate::audit::Actor;
 use crate::child::Note;
+use crate::error_code::ErrorCode;
 use crate::id::{AttendanceEventId, ChildId, ContactId, RoomId, StaffId};
 
 /// Why an event was refused. Each variant has a stable code.
@@ -47,16 +48,16 @@ pub enum AttendanceError {
 
 impl AttendanceError {
     /// The stable code.
-    pub fn code(self) -> &'static str {
+    pub fn code(self) -> ErrorCode {
         match self {
-            AttendanceError::AlreadyCheckedIn => "attendance.already_checked_in",
-            AttendanceError::NotCheckedIn => "attendance.not_checked_in",
-            AttendanceError::AlreadyClockedIn => "attendance.already_clocked_in",
-            AttendanceError::NotClockedIn => "attendance.not_clocked_in",
-            AttendanceError::WrongSubject => "attendance.wrong_subject",
-            AttendanceError::OutOfOrder => "attendance.out_of_order",
-            AttendanceError::WrongDay => "attendance.wrong_day",
-            AttendanceError::InvalidCorrection => "attendance.invalid_correction",
+            AttendanceError::AlreadyCheckedIn => ErrorCode::AttendanceAlreadyCheckedIn,
+            AttendanceError::NotCheckedIn => ErrorCode::AttendanceNotCheckedIn,
+            AttendanceError::AlreadyClockedIn => ErrorCode::AttendanceAlreadyClockedIn,
+            AttendanceError::NotClockedIn => ErrorCode::AttendanceNotClockedIn,
+            AttendanceError::WrongSubject => ErrorCode::AttendanceWrongSubject,
+            AttendanceError::OutOfOrder => ErrorCode::AttendanceOutOfOrder,
+            AttendanceError::WrongDay => ErrorCode::AttendanceWrongDay,
+            AttendanceError::InvalidCorrection => ErrorCode::AttendanceInvalidCorrection,
         }
     }
 }

@@ -11,6 +11,7 @@ use std::fmt;
 use time::{Date, OffsetDateTime};
 
 use crate::audit::Audit;
+use crate::error_code::ErrorCode;
 use crate::id::{ChildId, ContactId, RestrictionId, RoomId, UserId};
 use crate::text::{TextError, single_line};
 use crate::user::Email;
@@ -56,19 +57,19 @@ pub enum ChildError {
 
 impl ChildError {
     /// The stable machine-readable code.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            ChildError::InvalidName(_) => "child.invalid_name",
-            ChildError::InvalidDateOfBirth => "child.invalid_date_of_birth",
-            ChildError::InvalidEnrolment => "child.invalid_enrolment",
-            ChildError::InvalidNote => "child.invalid_note",
-            ChildError::InvalidRelationship(_) => "contact.invalid_relationship",
-            ChildError::InvalidPhone => "contact.invalid_phone",
-            ChildError::InvalidPin => "contact.invalid_pin",
-            ChildError::InvalidRestriction => "restriction.invalid",
-            ChildError::UnknownContact => "contact.unknown",
-            ChildError::UnknownRestriction => "restriction.unknown",
-            ChildError::Archived => "child.archived",
+            ChildError::InvalidName(_) => ErrorCode::ChildInvalidName,
+            ChildError::InvalidDateOfBirth => ErrorCode::ChildInvalidDateOfBirth,
+            ChildError::InvalidEnrolment => ErrorCode::ChildInvalidEnrolment,
+            ChildError::InvalidNote => ErrorCode::ChildInvalidNote,
+            ChildError::InvalidRelationship(_) => ErrorCode::ContactInvalidRelationship,
+            ChildError::InvalidPhone => ErrorCode::ContactInvalidPhone,
+            ChildError::InvalidPin => ErrorCode::ContactInvalidPin,
+            ChildError::InvalidRestriction => ErrorCode::RestrictionInvalid,
+            ChildError::UnknownContact => ErrorCode::ContactUnknown,
+            ChildError::UnknownRestriction => ErrorCode::RestrictionUnknown,
+            ChildError::Archived => ErrorCode::ChildArchived,
         }
     }
 }
@@ -509,11 +510,11 @@ pub enum PickupError {
 
 impl PickupError {
     /// The stable code.
-    pub fn code(self) -> &'static str {
+    pub fn code(self) -> ErrorCode {
         match self {
-            PickupError::UnknownContact => "pickup.unknown_contact",
-            PickupError::NotAllowed => "pickup.not_authorized",
-            PickupError::Restricted => "pickup.restricted",
+            PickupError::UnknownContact => ErrorCode::PickupUnknownContact,
+            PickupError::NotAllowed => ErrorCode::PickupNotAuthorized,
+            PickupError::Restricted => ErrorCode::PickupRestricted,
         }
     }
 }

@@ -6,6 +6,7 @@ use std::fmt;
 use time::OffsetDateTime;
 
 use crate::audit::Actor;
+use crate::error_code::ErrorCode;
 use crate::id::{ChildId, FileId, TenantId};
 
 /// Why a file request was refused. Each variant has a stable code.
@@ -24,11 +25,11 @@ pub enum FileError {
 
 impl FileError {
     /// The stable code.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            FileError::ContentType => "file.content_type_not_allowed",
-            FileError::Size => "file.too_large",
-            FileError::Child => "file.invalid_child",
+            FileError::ContentType => ErrorCode::FileContentTypeNotAllowed,
+            FileError::Size => ErrorCode::FileTooLarge,
+            FileError::Child => ErrorCode::FileInvalidChild,
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod attendance;
 pub mod audit;
 pub mod audit_event;
 pub mod child;
+pub mod error_code;
 pub mod file;
 pub mod id;
 pub mod invitation;
@@ -39,6 +40,7 @@ pub use child::{
     Enrolment, EnrolmentStatus, GuardianView, NewChild, Note, PersonName, Phone, PickupError, Pin,
     Relationship, SensitiveInfo,
 };
+pub use error_code::ErrorCode;
 pub use file::{FileError, FilePurpose, FileStatus, ObjectKey, StoredFile, StoredFileParts};
 pub use id::{
     AnnouncementId, AttendanceEventId, AuditEventId, BreachId, ChildId, ContactId, FileId, IdError,

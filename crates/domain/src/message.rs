@@ -6,6 +6,7 @@ use std::fmt;
 use time::OffsetDateTime;
 
 use crate::audit::Actor;
+use crate::error_code::ErrorCode;
 use crate::id::{AnnouncementId, ChildId, MessageId, RoomId, ThreadId, UserId};
 use crate::text::{TextError, single_line};
 
@@ -30,11 +31,11 @@ pub enum MessageError {
 
 impl MessageError {
     /// The stable code.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            MessageError::InvalidTitle(_) => "message.invalid_title",
-            MessageError::InvalidBody => "message.invalid_body",
-            MessageError::InvalidParticipants => "thread.invalid_participants",
+            MessageError::InvalidTitle(_) => ErrorCode::MessageInvalidTitle,
+            MessageError::InvalidBody => ErrorCode::MessageInvalidBody,
+            MessageError::InvalidParticipants => ErrorCode::ThreadInvalidParticipants,
         }
     }
 }

@@ -10,6 +10,7 @@
 
 use time::Date;
 
+use crate::error_code::ErrorCode;
 use crate::room::{MAX_AGE_MONTHS, StaffChildRatio};
 
 /// The most bands a rule set has.
@@ -39,12 +40,12 @@ pub enum RatioError {
 
 impl RatioError {
     /// The stable code.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            RatioError::InvalidBands => "ratio.invalid_bands",
-            RatioError::InvalidGroupSize => "ratio.invalid_group_size",
-            RatioError::EffectiveInThePast => "ratio.effective_in_the_past",
-            RatioError::SameDay => "ratio.rule_exists",
+            RatioError::InvalidBands => ErrorCode::RatioInvalidBands,
+            RatioError::InvalidGroupSize => ErrorCode::RatioInvalidGroupSize,
+            RatioError::EffectiveInThePast => ErrorCode::RatioEffectiveInThePast,
+            RatioError::SameDay => ErrorCode::RatioRuleExists,
         }
     }
 }

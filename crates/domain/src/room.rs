@@ -6,6 +6,7 @@ use std::fmt;
 use time::{Date, OffsetDateTime};
 
 use crate::audit::{Actor, Audit};
+use crate::error_code::ErrorCode;
 use crate::id::RoomId;
 use crate::ratio::{RatioError, RatioRule, add_rule, rule_in_force};
 use crate::text::{TextError, single_line};
@@ -38,13 +39,13 @@ pub enum RoomError {
 
 impl RoomError {
     /// The stable machine-readable code of this error.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            RoomError::InvalidName(_) => "room.invalid_name",
-            RoomError::InvalidAgeRange => "room.invalid_age_range",
-            RoomError::InvalidCapacity => "room.invalid_capacity",
-            RoomError::InvalidRatio => "room.invalid_ratio",
-            RoomError::Archived => "room.archived",
+            RoomError::InvalidName(_) => ErrorCode::RoomInvalidName,
+            RoomError::InvalidAgeRange => ErrorCode::RoomInvalidAgeRange,
+            RoomError::InvalidCapacity => ErrorCode::RoomInvalidCapacity,
+            RoomError::InvalidRatio => ErrorCode::RoomInvalidRatio,
+            RoomError::Archived => ErrorCode::RoomArchived,
         }
     }
 }

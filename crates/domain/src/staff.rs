@@ -5,6 +5,7 @@ use time::OffsetDateTime;
 
 use crate::audit::{Actor, Audit};
 use crate::child::PersonName;
+use crate::error_code::ErrorCode;
 use crate::id::{RoomId, StaffId, UserId};
 use crate::text::{TextError, single_line};
 use crate::version::Version;
@@ -33,12 +34,12 @@ pub enum StaffError {
 
 impl StaffError {
     /// The stable code.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            StaffError::InvalidQualification(_) => "staff.invalid_qualification",
-            StaffError::TooManyQualifications => "staff.too_many_qualifications",
-            StaffError::TooManyRooms => "staff.too_many_rooms",
-            StaffError::Archived => "staff.archived",
+            StaffError::InvalidQualification(_) => ErrorCode::StaffInvalidQualification,
+            StaffError::TooManyQualifications => ErrorCode::StaffTooManyQualifications,
+            StaffError::TooManyRooms => ErrorCode::StaffTooManyRooms,
+            StaffError::Archived => ErrorCode::StaffArchived,
         }
     }
 }

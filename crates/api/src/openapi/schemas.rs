@@ -20,11 +20,12 @@ use utoipa::{IntoParams, PartialSchema, ToSchema};
 #[expect(dead_code, reason = "a schema only; never built")]
 pub(crate) struct ErrorBody {
     /// A stable, machine-readable code (`room.name_taken`).
+    #[schema(schema_with = super::codes::code)]
     code: String,
     /// What went wrong, for people.
     message: String,
-    /// More about it: `fields` for validation errors, `permission` for 403 `forbidden`, the
-    /// position of a JSON syntax error, the readiness report.
+    /// More about it: `fields` for validation errors (each a `FieldError`), `permission` for
+    /// 403 `forbidden`, the position of a JSON syntax error, the readiness report.
     #[schema(value_type = Object, required = false)]
     details: Option<Value>,
     /// The request's id, as in `X-Request-ID`.

@@ -1,6 +1,6 @@
 //! `GET /v1/audit`: the centre's audit log, for those who may read it.
 
-use cubby_domain::{AuditAction, AuditEvent};
+use cubby_domain::{AuditAction, AuditEvent, ErrorCode};
 use cubby_ports::{AuditQuery, SortDirection};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -104,7 +104,8 @@ pub(crate) async fn list(ctx: Ctx) -> Result<Reply, ApiError> {
     let query: AuditListQuery = ctx.query()?;
     let page = page(query.limit, query.offset)?;
     let direction = AUDIT_SORT.direction(query.sort.as_deref(), SortDirection::Descending)?;
-    let invalid = |what: &str| ApiError::bad_request("request.invalid_query", what.to_owned());
+    let invalid =
+        |what: &str| ApiError::bad_request(ErrorCode::RequestInvalidQuery, what.to_owned());
     let action = match query.action.as_deref() {
         Some(action) => Some(
             AuditAction::parse(action)

@@ -6,7 +6,7 @@
 //! receive `__Host-` cookies and a CSRF token, and never see the tokens.
 
 use cubby_app::auth::{Credentials, SignInError, SignedIn, parse_refresh_token};
-use cubby_domain::SessionId;
+use cubby_domain::{ErrorCode, SessionId};
 use http::{HeaderValue, StatusCode, header};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
@@ -82,9 +82,9 @@ fn seconds_until(at: OffsetDateTime) -> i64 {
     ((at - OffsetDateTime::now_utc()).as_seconds_f64().round() as i64).max(0)
 }
 
-fn sign_in_error(error: SignInError, refused_code: &'static str) -> ApiError {
+fn sign_in_error(error: SignInError, refused_code: ErrorCode) -> ApiError {
     match error {
-        SignInError::Refused if refused_code == "auth.invalid_credentials" => {
+        SignInError::Refused if refused_code == ErrorCode::AuthInvalidCredentials => {
             ApiError::unauthenticated(
                 refused_code,
                 "the centre, e-mail address or password is not right",
@@ -92,17 +92,17 @@ fn sign_in_error(error: SignInError, refused_code: &'static str) -> ApiError {
         }
         SignInError::Refused => ApiError::unauthenticated(refused_code, "the token is not valid"),
         SignInError::Throttled { retry_after } => crate::error::too_many(
-            "auth.throttled",
+            ErrorCode::AuthThrottled,
             "too many failed sign-ins; try again later",
             retry_after,
         ),
         SignInError::TenantRequired => ApiError::bad_request(
-            "auth.tenant_required",
+            ErrorCode::AuthTenantRequired,
             "this account belongs to several centres: send tenant_code",
         ),
         SignInError::NotConfigured => ApiError::new(
             StatusCode::NOT_IMPLEMENTED,
-            "auth.exchange_disabled",
+            ErrorCode::AuthExchangeDisabled,
             "signing in with Supabase is not configured",
         ),
         SignInError::Failed(error) => error.into(),
@@ -331,7 +331,7 @@ pub(crate) async fn login(ctx: Ctx) -> Result<Reply, ApiError> {
         .auth
         .login(credentials)
         .await
-        .map_err(|e| sign_in_error(e, "auth.invalid_credentials"))?;
+        .map_err(|e| sign_in_error(e, ErrorCode::AuthInvalidCredentials))?;
     signed_in(&ctx, body.mode, session)
 }
 
@@ -366,7 +366,7 @@ pub(crate) async fn exchange(ctx: Ctx) -> Result<Reply, ApiError> {
         .auth
         .exchange(&body.supabase_access_token, body.tenant_code.as_deref())
         .await
-        .map_err(|e| sign_in_error(e, "auth.invalid_token"))?;
+        .map_err(|e| sign_in_error(e, ErrorCode::AuthInvalidToken))?;
     signed_in(&ctx, body.mode, session)
 }
 
@@ -393,7 +393,9 @@ pub(crate) async fn exchange(ctx: Ctx) -> Result<Reply, ApiError> {
 pub(crate) async fn refresh(ctx: Ctx) -> Result<Reply, ApiError> {
     let (token, mode) = if ctx.body.is_empty() {
         let token = cookies::read(ctx.headers(), cookies::REFRESH)
-            .ok_or_else(|| ApiError::unauthenticated("auth.required", "send the refresh token"))?
+            .ok_or_else(|| {
+                ApiError::unauthenticated(ErrorCode::AuthRequired, "send the refresh token")
+            })?
             .to_owned();
         check_origin(ctx.config(), ctx.headers())?;
         let session: Option<SessionId> = parse_refresh_token(&token).map(|(id, _)| id);
@@ -407,7 +409,7 @@ pub(crate) async fn refresh(ctx: Ctx) -> Result<Reply, ApiError> {
         .auth
         .refresh(&token)
         .await
-        .map_err(|e| sign_in_error(e, "auth.invalid_token"))?;
+        .map_err(|e| sign_in_error(e, ErrorCode::AuthInvalidToken))?;
     signed_in(&ctx, mode, session)
 }
 

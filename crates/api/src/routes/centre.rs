@@ -2,7 +2,7 @@
 
 use cubby_app::centre::SettingsChanges;
 use cubby_domain::time_of_day::{clock_time, parse_clock_time};
-use cubby_domain::{RatioEnforcement, Tenant};
+use cubby_domain::{ErrorCode, RatioEnforcement, Tenant};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -120,7 +120,7 @@ pub(crate) async fn update(ctx: Ctx) -> Result<Reply, ApiError> {
             fields.check(
                 "ratio_enforcement",
                 RatioEnforcement::parse(&text).ok_or(Unknown {
-                    code: "centre.invalid_ratio_enforcement",
+                    code: ErrorCode::CentreInvalidRatioEnforcement,
                     value: text.clone(),
                 }),
             )
@@ -130,7 +130,7 @@ pub(crate) async fn update(ctx: Ctx) -> Result<Reply, ApiError> {
                 .check(
                     "closing_time",
                     parse_clock_time(&text).ok_or(Unknown {
-                        code: "centre.invalid_closing_time",
+                        code: ErrorCode::CentreInvalidClosingTime,
                         value: text.clone(),
                     }),
                 )

@@ -3,8 +3,8 @@
 use std::fmt::Display;
 
 use cubby_domain::{
-    Email, Entitlement, EntitlementSet, Permission, PermissionSet, RoleError, RoleRef, RoomError,
-    UserError,
+    Email, Entitlement, EntitlementSet, ErrorCode, Permission, PermissionSet, RoleError, RoleRef,
+    RoomError, UserError,
 };
 use time::OffsetDateTime;
 
@@ -14,27 +14,27 @@ use crate::error::FieldError;
 /// A refusal with a stable code.
 pub(crate) trait Coded: Display {
     /// The stable code.
-    fn code(&self) -> &'static str;
+    fn code(&self) -> ErrorCode;
 }
 
 impl Coded for RoomError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> ErrorCode {
         RoomError::code(self)
     }
 }
 
 impl Coded for RoleError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> ErrorCode {
         RoleError::code(self)
     }
 }
 
 impl Coded for UserError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> ErrorCode {
         match self {
-            UserError::InvalidEmail => "user.invalid_email",
-            UserError::InvalidPasswordHash => "user.invalid_password",
-            UserError::InvalidExternalId => "user.invalid_external_id",
+            UserError::InvalidEmail => ErrorCode::UserInvalidEmail,
+            UserError::InvalidPasswordHash => ErrorCode::UserInvalidPassword,
+            UserError::InvalidExternalId => ErrorCode::UserInvalidExternalId,
         }
     }
 }
@@ -42,7 +42,7 @@ impl Coded for UserError {
 /// A value that is not one of a closed list.
 #[derive(Debug)]
 pub(crate) struct Unknown {
-    pub(crate) code: &'static str,
+    pub(crate) code: ErrorCode,
     pub(crate) value: String,
 }
 
@@ -53,7 +53,7 @@ impl Display for Unknown {
 }
 
 impl Coded for Unknown {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> ErrorCode {
         self.code
     }
 }
@@ -96,7 +96,7 @@ pub(crate) fn permissions(names: &[String]) -> Result<PermissionSet, Unknown> {
         .iter()
         .map(|name| {
             Permission::parse(name).ok_or_else(|| Unknown {
-                code: "permission.unknown",
+                code: ErrorCode::PermissionUnknown,
                 value: name.clone(),
             })
         })
@@ -109,7 +109,7 @@ pub(crate) fn entitlements(names: &[String]) -> Result<EntitlementSet, Unknown> 
         .iter()
         .map(|name| {
             Entitlement::parse(name).ok_or_else(|| Unknown {
-                code: "entitlement.unknown",
+                code: ErrorCode::EntitlementUnknown,
                 value: name.clone(),
             })
         })
@@ -131,7 +131,7 @@ pub(crate) fn rfc3339(at: OffsetDateTime) -> String {
 pub(crate) fn time(text: &str) -> Result<OffsetDateTime, Unknown> {
     OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).map_err(|_| {
         Unknown {
-            code: "request.invalid_time",
+            code: ErrorCode::RequestInvalidTime,
             value: text.to_owned(),
         }
     })
@@ -140,7 +140,7 @@ pub(crate) fn time(text: &str) -> Result<OffsetDateTime, Unknown> {
 /// A calendar date, `YYYY-MM-DD`.
 pub(crate) fn date(text: &str) -> Result<time::Date, Unknown> {
     cubby_domain::time_of_day::parse_iso_date(text).ok_or_else(|| Unknown {
-        code: "request.invalid_date",
+        code: ErrorCode::RequestInvalidDate,
         value: text.to_owned(),
     })
 }
@@ -158,31 +158,31 @@ where
 }
 
 impl Coded for cubby_domain::ChildError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> ErrorCode {
         cubby_domain::ChildError::code(self)
     }
 }
 
 impl Coded for cubby_domain::StaffError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> ErrorCode {
         cubby_domain::StaffError::code(self)
     }
 }
 
 impl Coded for cubby_domain::RatioError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> ErrorCode {
         cubby_domain::RatioError::code(self)
     }
 }
 
 impl Coded for cubby_domain::MessageError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> ErrorCode {
         cubby_domain::MessageError::code(self)
     }
 }
 
 impl Coded for cubby_domain::FileError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> ErrorCode {
         cubby_domain::FileError::code(self)
     }
 }

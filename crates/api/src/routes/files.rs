@@ -1,7 +1,7 @@
 //! `/v1/files`: presigned uploads and downloads, and file records.
 
 use cubby_app::files::{NewUpload, Upload, UploadMethod};
-use cubby_domain::{ChildId, FileId, FilePurpose, FileStatus, StoredFile};
+use cubby_domain::{ChildId, ErrorCode, FileId, FilePurpose, FileStatus, StoredFile};
 use cubby_ports::PresignedRequest;
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -253,7 +253,7 @@ fn required<T>(fields: &mut Fields, field: &str, value: Option<T>) -> Option<T> 
         fields.check::<(), Unknown>(
             field,
             Err(Unknown {
-                code: "request.field_required",
+                code: ErrorCode::RequestFieldRequired,
                 value: String::new(),
             }),
         );
@@ -261,7 +261,7 @@ fn required<T>(fields: &mut Fields, field: &str, value: Option<T>) -> Option<T> 
     value
 }
 
-fn unknown(code: &'static str, value: &str) -> Unknown {
+fn unknown(code: ErrorCode, value: &str) -> Unknown {
     Unknown {
         code,
         value: value.to_owned(),
@@ -303,7 +303,7 @@ pub(crate) async fn presign(ctx: Ctx) -> Result<Reply, ApiError> {
                     fields.check(
                         "purpose",
                         FilePurpose::parse(text)
-                            .ok_or_else(|| unknown("file.unknown_purpose", text)),
+                            .ok_or_else(|| unknown(ErrorCode::FileUnknownPurpose, text)),
                     )
                 });
             let content_type = required(&mut fields, "content_type", body.content_type.clone());
@@ -313,7 +313,7 @@ pub(crate) async fn presign(ctx: Ctx) -> Result<Reply, ApiError> {
                     .check(
                         "child_id",
                         text.parse::<ChildId>()
-                            .map_err(|_| unknown("file.invalid_child", text)),
+                            .map_err(|_| unknown(ErrorCode::FileInvalidChild, text)),
                     )
                     .map(Some),
                 None => Some(None),
@@ -321,8 +321,10 @@ pub(crate) async fn presign(ctx: Ctx) -> Result<Reply, ApiError> {
             let method = match body.method.as_deref() {
                 None | Some("post") => Some(UploadMethod::Post),
                 Some("put") => Some(UploadMethod::Put),
-                Some(other) => fields
-                    .check::<UploadMethod, _>("method", Err(unknown("file.unknown_method", other))),
+                Some(other) => fields.check::<UploadMethod, _>(
+                    "method",
+                    Err(unknown(ErrorCode::FileUnknownMethod, other)),
+                ),
             };
             let new = match (purpose, content_type, size, child, method) {
                 (Some(purpose), Some(content_type), Some(size), Some(child), Some(method)) => {
@@ -359,7 +361,7 @@ pub(crate) async fn presign(ctx: Ctx) -> Result<Reply, ApiError> {
                 fields.check(
                     "file_id",
                     text.parse::<FileId>()
-                        .map_err(|_| unknown("file.invalid_id", text)),
+                        .map_err(|_| unknown(ErrorCode::FileInvalidId, text)),
                 )
             });
             let id = fields.finish(id)?;
@@ -370,7 +372,10 @@ pub(crate) async fn presign(ctx: Ctx) -> Result<Reply, ApiError> {
             })
         }
         other => {
-            fields.check::<(), _>("operation", Err(unknown("file.unknown_operation", other)));
+            fields.check::<(), _>(
+                "operation",
+                Err(unknown(ErrorCode::FileUnknownOperation, other)),
+            );
             fields.finish(None)
         }
     }

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use cubby_domain::ErrorCode;
 use futures::future::join_all;
 use http::StatusCode;
 use serde::ser::{Serialize, SerializeMap, Serializer};
@@ -138,7 +139,7 @@ pub(crate) async fn ready(ctx: Ctx) -> Result<Reply, ApiError> {
     } else {
         Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "not_ready",
+            ErrorCode::NotReady,
             "a dependency is down",
         )
         .with_details(json!({ "checks": checks })))

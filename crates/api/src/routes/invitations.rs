@@ -1,7 +1,7 @@
 //! `/v1/invitations`: inviting people to join a centre, and accepting.
 
 use cubby_app::auth::AcceptError;
-use cubby_domain::{Invitation, InvitationError, InvitationId, InvitationStatus};
+use cubby_domain::{ErrorCode, Invitation, InvitationError, InvitationId, InvitationStatus};
 use cubby_ports::{InvitationQuery, SortDirection};
 use http::StatusCode;
 use secrecy::{ExposeSecret, SecretString};
@@ -229,7 +229,7 @@ pub(crate) async fn list(ctx: Ctx) -> Result<Reply, ApiError> {
     let status = match &query.status {
         Some(status) => Some(InvitationStatus::parse(status).ok_or_else(|| {
             ApiError::bad_request(
-                "request.invalid_query",
+                ErrorCode::RequestInvalidQuery,
                 format!("`{status}` is not pending, accepted or revoked"),
             )
         })?),
@@ -328,29 +328,31 @@ pub(crate) async fn accept(ctx: Ctx) -> Result<Reply, ApiError> {
         .map_err(|error| match error {
             AcceptError::NotFound => ApiError::new(
                 StatusCode::NOT_FOUND,
-                "invitation.not_found",
+                ErrorCode::InvitationNotFound,
                 "no such invitation for this centre",
             ),
             AcceptError::Unusable(reason) => {
                 let code = match reason {
-                    InvitationError::Used => "invitation.used",
-                    InvitationError::Revoked => "invitation.revoked",
-                    InvitationError::Expired | InvitationError::WrongToken => "invitation.expired",
+                    InvitationError::Used => ErrorCode::InvitationUsed,
+                    InvitationError::Revoked => ErrorCode::InvitationRevoked,
+                    InvitationError::Expired | InvitationError::WrongToken => {
+                        ErrorCode::InvitationExpired
+                    }
                 };
                 ApiError::new(StatusCode::GONE, code, reason.to_string())
             }
             AcceptError::PasswordRequired => ApiError::validation(vec![FieldError {
                 field: "password".to_owned(),
-                code: "invitation.password_required",
+                code: ErrorCode::InvitationPasswordRequired,
                 message: "send the account's password, or choose one of 10 characters or more"
                     .to_owned(),
             }]),
             AcceptError::WrongPassword => ApiError::unauthenticated(
-                "invitation.wrong_password",
+                ErrorCode::InvitationWrongPassword,
                 "the password is not the account's",
             ),
             AcceptError::Throttled { retry_after } => crate::error::too_many(
-                "auth.throttled",
+                ErrorCode::AuthThrottled,
                 "too many failed sign-ins; try again later",
                 retry_after,
             ),

@@ -1,7 +1,7 @@
 //! `/v1/members`: the people of a centre, their roles, entitlements and status.
 
 use cubby_app::members::Member;
-use cubby_domain::{MembershipChanges, MembershipId, MembershipStatus};
+use cubby_domain::{ErrorCode, MembershipChanges, MembershipId, MembershipStatus};
 use cubby_ports::{MembershipQuery, SortDirection};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -121,7 +121,7 @@ fn one(status: StatusCode, member: &Member) -> Result<Reply, ApiError> {
 }
 
 fn invalid_query(message: String) -> ApiError {
-    ApiError::bad_request("request.invalid_query", message)
+    ApiError::bad_request(ErrorCode::RequestInvalidQuery, message)
 }
 
 /// `GET /v1/members`: a page of members; `status=active,suspended` and `role=teacher` filter;
@@ -212,7 +212,7 @@ pub(crate) async fn update(ctx: Ctx) -> Result<Reply, ApiError> {
         check.check(
             "status",
             MembershipStatus::parse(status).ok_or_else(|| Unknown {
-                code: "members.invalid_status",
+                code: ErrorCode::MembersInvalidStatus,
                 value: status.to_owned(),
             }),
         )

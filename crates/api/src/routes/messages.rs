@@ -2,8 +2,8 @@
 
 use cubby_app::messages::{NewAnnouncement, NewThread};
 use cubby_domain::{
-    Announcement, AnnouncementId, Audience, Body, ChildId, ContactId, Message, Permission, Receipt,
-    RoomId, Thread, ThreadId, Title,
+    Announcement, AnnouncementId, Audience, Body, ChildId, ContactId, ErrorCode, Message,
+    Permission, Receipt, RoomId, Thread, ThreadId, Title,
 };
 use cubby_ports::SortDirection;
 use http::StatusCode;
@@ -218,7 +218,7 @@ struct ThreadDetailOut {
 fn parse_id<T: std::str::FromStr>(
     fields: &mut Fields,
     field: &str,
-    code: &'static str,
+    code: ErrorCode,
     text: &str,
 ) -> Option<T> {
     fields.check(
@@ -258,8 +258,13 @@ pub(crate) async fn announce(ctx: Ctx) -> Result<Reply, ApiError> {
     let body: AnnouncementIn = ctx.json()?;
     let mut fields = Fields::default();
     let audience = match &body.room_id {
-        Some(text) => parse_id::<RoomId>(&mut fields, "room_id", "announcement.unknown_room", text)
-            .map(Audience::Room),
+        Some(text) => parse_id::<RoomId>(
+            &mut fields,
+            "room_id",
+            ErrorCode::AnnouncementUnknownRoom,
+            text,
+        )
+        .map(Audience::Room),
         None => Some(Audience::Centre),
     };
     let title = fields.check("title", Title::parse(&body.title));
@@ -435,7 +440,7 @@ pub(crate) async fn start(ctx: Ctx) -> Result<Reply, ApiError> {
     let child = parse_id::<ChildId>(
         &mut fields,
         "child_id",
-        "request.invalid_id",
+        ErrorCode::RequestInvalidId,
         &body.child_id,
     );
     let contacts: Option<Vec<ContactId>> = body
@@ -445,7 +450,7 @@ pub(crate) async fn start(ctx: Ctx) -> Result<Reply, ApiError> {
             parse_id::<ContactId>(
                 &mut fields,
                 "contact_ids",
-                "thread.invalid_participants",
+                ErrorCode::ThreadInvalidParticipants,
                 text,
             )
         })
@@ -507,13 +512,12 @@ pub(crate) async fn threads(ctx: Ctx) -> Result<Reply, ApiError> {
     let query: ThreadListQuery = ctx.query()?;
     let page = page(query.limit, query.offset)?;
     let direction = THREAD_SORT.direction(query.sort.as_deref(), SortDirection::Descending)?;
-    let child =
-        match &query.child {
-            Some(text) => Some(text.parse::<ChildId>().map_err(|_| {
-                ApiError::bad_request("request.invalid_query", "child is not valid")
-            })?),
-            None => None,
-        };
+    let child = match &query.child {
+        Some(text) => Some(text.parse::<ChildId>().map_err(|_| {
+            ApiError::bad_request(ErrorCode::RequestInvalidQuery, "child is not valid")
+        })?),
+        None => None,
+    };
     let found = ctx
         .app()
         .messages

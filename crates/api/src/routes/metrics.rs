@@ -8,6 +8,7 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
+use cubby_domain::ErrorCode;
 use http::{HeaderMap, HeaderValue, Method, Response, StatusCode, header};
 
 use crate::router::Router;
@@ -52,7 +53,7 @@ impl MetricsRenderer {
         } else {
             ApiError::new(
                 StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
+                ErrorCode::MethodNotAllowed,
                 "this route does not take this method",
             )
             .with_header(header::ALLOW, HeaderValue::from_static("GET"))

@@ -1,7 +1,7 @@
 //! `/v1/staff`: staff records, their qualifications and room assignments.
 
 use cubby_app::staff::{NewStaff, StaffChanges};
-use cubby_domain::{Qualification, RoomId, StaffError, StaffId, StaffMember, UserId};
+use cubby_domain::{ErrorCode, Qualification, RoomId, StaffError, StaffId, StaffMember, UserId};
 use cubby_ports::{SortDirection, StaffQuery};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -113,7 +113,7 @@ fn rooms(fields: &mut Fields, list: &[String]) -> Option<Vec<RoomId>> {
         .iter()
         .map(|text| {
             text.parse::<RoomId>().map_err(|_| Unknown {
-                code: "staff.unknown_room",
+                code: ErrorCode::StaffUnknownRoom,
                 value: text.clone(),
             })
         })
@@ -172,7 +172,7 @@ pub(crate) async fn create(ctx: Ctx) -> Result<Reply, ApiError> {
     let user = fields.check(
         "user_id",
         body.user_id.parse::<UserId>().map_err(|_| Unknown {
-            code: "staff.unknown_user",
+            code: ErrorCode::StaffUnknownUser,
             value: body.user_id.clone(),
         }),
     );
@@ -207,10 +207,9 @@ pub(crate) async fn list(ctx: Ctx) -> Result<Reply, ApiError> {
     let page = page(query.limit, query.offset)?;
     let direction = STAFF_SORT.direction(query.sort.as_deref(), SortDirection::Ascending)?;
     let room = match &query.room {
-        Some(text) => Some(
-            text.parse::<RoomId>()
-                .map_err(|_| ApiError::bad_request("request.invalid_query", "room is not valid"))?,
-        ),
+        Some(text) => Some(text.parse::<RoomId>().map_err(|_| {
+            ApiError::bad_request(ErrorCode::RequestInvalidQuery, "room is not valid")
+        })?),
         None => None,
     };
     let found = ctx

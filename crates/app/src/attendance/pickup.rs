@@ -1,7 +1,7 @@
 //! Pickup verification: whether a contact may collect a child, with their PIN if they have
 //! one. Every refusal is audited.
 
-use cubby_domain::{AuditAction, ContactId, PickupError, Pin};
+use cubby_domain::{AuditAction, ContactId, ErrorCode, PickupError, Pin};
 use cubby_ports::TenantScope;
 use time::Date;
 
@@ -24,14 +24,17 @@ impl Attendance {
             Ok(found) => match (&found.pickup_pin, pin) {
                 (None, _) => return Ok(false),
                 (Some(_), None) => Some((
-                    "pickup.pin_required",
+                    ErrorCode::PickupPinRequired,
                     "this contact has a pickup PIN; it is needed to collect the child".to_owned(),
                 )),
                 (Some(_), Some(pin)) => {
                     if self.children.pin_matches(found, pin).await? {
                         return Ok(true);
                     }
-                    Some(("pickup.wrong_pin", "the pickup PIN is not right".to_owned()))
+                    Some((
+                        ErrorCode::PickupWrongPin,
+                        "the pickup PIN is not right".to_owned(),
+                    ))
                 }
             },
         };
@@ -44,7 +47,10 @@ impl Attendance {
                 scope,
                 AuditAction::PickupRefused,
                 Some(child.id().to_string()),
-                &[("contact", contact.to_string()), ("code", code.to_owned())],
+                &[
+                    ("contact", contact.to_string()),
+                    ("code", code.as_str().to_owned()),
+                ],
             )
             .await;
         Err(AppError::Denied { code, message })

@@ -3,7 +3,8 @@
 
 use cubby_domain::attendance::fold;
 use cubby_domain::{
-    AttendanceEvent, Breach, ChildId, Permission, Presence, RatioReport, Room, RoomId, Subject,
+    AttendanceEvent, Breach, ChildId, ErrorCode, Permission, Presence, RatioReport, Room, RoomId,
+    Subject,
 };
 use cubby_ports::{BreachQuery, ChildQuery, ChildSet, MAX_LIMIT, Page, PageRequest, TenantScope};
 use time::Date;
@@ -135,7 +136,7 @@ impl Attendance {
             None => {
                 return Err(invalid(
                     "room",
-                    "ratio.room_required",
+                    ErrorCode::RatioRoomRequired,
                     "name one of your rooms",
                 ));
             }

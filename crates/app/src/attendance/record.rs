@@ -3,8 +3,8 @@
 
 use cubby_domain::attendance::append;
 use cubby_domain::{
-    Amendment, AttendanceEvent, AttendanceEventId, Breach, BreachId, ChildId, ContactId, Movement,
-    Permission, Pin, RatioEnforcement, RatioReport, RoomId, StaffId, Subject,
+    Amendment, AttendanceEvent, AttendanceEventId, Breach, BreachId, ChildId, ContactId, ErrorCode,
+    Movement, Permission, Pin, RatioEnforcement, RatioReport, RoomId, StaffId, Subject,
 };
 use cubby_ports::{Appended, RepoError, TenantScope};
 use time::{Date, Duration, OffsetDateTime};
@@ -26,14 +26,14 @@ fn check_time(at: OffsetDateTime, now: OffsetDateTime) -> Result<(), AppError> {
     if at > now + CLOCK_SKEW {
         return Err(invalid(
             "at",
-            "attendance.in_the_future",
+            ErrorCode::AttendanceInTheFuture,
             "an event cannot be recorded before it happens",
         ));
     }
     if at < now - OLDEST {
         return Err(invalid(
             "at",
-            "attendance.too_old",
+            ErrorCode::AttendanceTooOld,
             "events older than 7 days are recorded as corrections by a director",
         ));
     }
@@ -43,7 +43,7 @@ fn check_time(at: OffsetDateTime, now: OffsetDateTime) -> Result<(), AppError> {
 /// The refusal of a check-in that would take the room out of ratio.
 fn would_breach(report: &RatioReport) -> AppError {
     rule(
-        "ratio.would_breach",
+        ErrorCode::RatioWouldBreach,
         format!(
             "this check-in would take the room out of ratio: {} children need {} staff, {} present{}",
             report.children,
@@ -142,18 +142,18 @@ impl Attendance {
     ) -> Result<(Subject, Movement, RoomId), AppError> {
         let found = self.children.as_staff(scope, child, day).await?;
         if found.is_archived() {
-            return Err(rule("child.archived", "the child is archived"));
+            return Err(rule(ErrorCode::ChildArchived, "the child is archived"));
         }
         if !found.enrolment().attends_on(day) {
             return Err(rule(
-                "attendance.not_enrolled",
+                ErrorCode::AttendanceNotEnrolled,
                 "the child is not enrolled on this day",
             ));
         }
         let room = room.or(found.room_id()).ok_or_else(|| {
             invalid(
                 "room_id",
-                "attendance.room_required",
+                ErrorCode::AttendanceRoomRequired,
                 "the child has no room; name one",
             )
         })?;
@@ -163,7 +163,7 @@ impl Attendance {
         {
             return Err(invalid(
                 "contact_id",
-                "contact.unknown",
+                ErrorCode::ContactUnknown,
                 "not a contact of this child",
             ));
         }
@@ -247,7 +247,7 @@ impl Attendance {
         {
             return Err(invalid(
                 "at",
-                "attendance.wrong_day",
+                ErrorCode::AttendanceWrongDay,
                 "a corrected time stays on the event's day",
             ));
         }
@@ -340,7 +340,7 @@ impl Attendance {
             }
         }
         Err(AppError::Conflict {
-            code: "attendance.busy",
+            code: ErrorCode::AttendanceBusy,
             message: "too many events for this subject at once; try again".to_owned(),
         })
     }

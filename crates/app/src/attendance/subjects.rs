@@ -2,7 +2,7 @@
 //! reaches, an active room, and the room a subject is in.
 
 use cubby_domain::attendance::fold;
-use cubby_domain::{Permission, Presence, Room, RoomId, StaffId, Subject};
+use cubby_domain::{ErrorCode, Permission, Presence, Room, RoomId, StaffId, Subject};
 use cubby_ports::{RepoError, TenantScope};
 use time::Date;
 
@@ -34,7 +34,7 @@ impl Attendance {
             None => own.map(|m| m.id).ok_or_else(|| {
                 invalid(
                     "staff_id",
-                    "attendance.not_staff",
+                    ErrorCode::AttendanceNotStaff,
                     "the caller has no staff record; name the staff member",
                 )
             }),
@@ -63,7 +63,7 @@ impl Attendance {
             Ok(found) if !found.is_archived() => Ok(found),
             Ok(_) | Err(RepoError::NotFound) => Err(invalid(
                 "room_id",
-                "attendance.unknown_room",
+                ErrorCode::AttendanceUnknownRoom,
                 "the centre has no active room with this id",
             )),
             Err(other) => Err(other.into()),

@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use cubby_domain::{
-    AgeRange, AttendanceEventId, Capacity, ChildId, NewRoom, PersonName, Role, Room, RoomName,
-    StaffChildRatio, StaffId, Subject,
+    AgeRange, AttendanceEventId, Capacity, ChildId, ErrorCode, NewRoom, PersonName, Role, Room,
+    RoomName, StaffChildRatio, StaffId, Subject,
 };
 use cubby_ports::mocks::{MockAttendanceLog, MockBreachLog};
 use cubby_ports::{RepoError, TenantScope};
@@ -159,7 +159,7 @@ async fn a_place_lost_on_every_attempt_is_busy() {
         matches!(
             answer,
             Err(AppError::Conflict {
-                code: "attendance.busy",
+                code: ErrorCode::AttendanceBusy,
                 ..
             })
         ),

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use cubby_domain::attendance::fold;
-use cubby_domain::{AttendanceEvent, ChildId, Permission, RoomId, Subject};
+use cubby_domain::{AttendanceEvent, ChildId, ErrorCode, Permission, RoomId, Subject};
 use cubby_ports::{ChildQuery, MAX_LIMIT, PageRequest, TenantScope};
 use time::Date;
 
@@ -104,7 +104,7 @@ impl Attendance {
         if to < from || (to - from).whole_days() >= MAX_DAYS {
             return Err(invalid(
                 "to",
-                "attendance.invalid_span",
+                ErrorCode::AttendanceInvalidSpan,
                 "a span is 1 to 62 days, `to` not before `from`",
             ));
         }

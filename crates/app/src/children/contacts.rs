@@ -1,7 +1,7 @@
 //! A child's contacts: adding, changing and removing them; pickup PINs are stored hashed.
 
 use cubby_domain::{
-    AuditAction, Child, ChildId, Contact, ContactId, Permission, Pin, UserId, Version,
+    AuditAction, Child, ChildId, Contact, ContactId, ErrorCode, Permission, Pin, UserId, Version,
 };
 use cubby_ports::TenantScope;
 use secrecy::SecretString;
@@ -129,7 +129,7 @@ impl Children {
             Ok(_) => Ok(()),
             Err(cubby_ports::RepoError::NotFound) => Err(AppError::Invalid {
                 field: "user_id",
-                code: "contact.unknown_user",
+                code: ErrorCode::ContactUnknownUser,
                 message: "the user is not a member of this centre".to_owned(),
             }),
             Err(other) => Err(other.into()),

@@ -2,7 +2,9 @@
 //! it or its sensitive part, and archiving it.
 
 use cubby_domain::child::check_date_of_birth;
-use cubby_domain::{AuditAction, Child, ChildId, Permission, RoomId, SensitiveInfo, Version};
+use cubby_domain::{
+    AuditAction, Child, ChildId, ErrorCode, Permission, RoomId, SensitiveInfo, Version,
+};
 use cubby_ports::TenantScope;
 
 use super::{ChildChanges, Children, NewChild, invalid};
@@ -166,7 +168,7 @@ impl Children {
             Ok(found) if !found.is_archived() => Ok(()),
             Ok(_) | Err(cubby_ports::RepoError::NotFound) => Err(AppError::Invalid {
                 field: "room_id",
-                code: "child.unknown_room",
+                code: ErrorCode::ChildUnknownRoom,
                 message: "the centre has no active room with this id".to_owned(),
             }),
             Err(other) => Err(other.into()),

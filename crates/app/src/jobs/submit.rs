@@ -3,7 +3,9 @@
 use std::time::Duration;
 
 use cubby_domain::time_of_day::parse_iso_date;
-use cubby_domain::{FileId, FilePurpose, FileStatus, JobId, JobRecord, Permission, RoomId};
+use cubby_domain::{
+    ErrorCode, FileId, FilePurpose, FileStatus, JobId, JobRecord, Permission, RoomId,
+};
 use cubby_ports::{JobEnvelope, TenantScope};
 
 use super::{JobRequest, Jobs, NOT_QUEUED};
@@ -11,7 +13,7 @@ use crate::AppError;
 use crate::attendance::MAX_DAYS;
 use crate::error::require;
 
-fn invalid(field: &'static str, code: &'static str, message: &str) -> AppError {
+fn invalid(field: &'static str, code: ErrorCode, message: &str) -> AppError {
     AppError::Invalid {
         field,
         code,
@@ -26,7 +28,7 @@ fn check_span(from: &str, to: &str) -> Result<(), AppError> {
         (Some(from), Some(to)) if from <= to && (to - from).whole_days() < MAX_DAYS => Ok(()),
         _ => Err(invalid(
             "to",
-            "attendance.invalid_span",
+            ErrorCode::AttendanceInvalidSpan,
             "a span is 1 to 62 days, `to` not before `from`",
         )),
     }
@@ -79,7 +81,7 @@ impl Jobs {
         if stored.purpose() != FilePurpose::RosterImport || stored.status() != FileStatus::Stored {
             return Err(invalid(
                 "file",
-                "import.not_a_roster",
+                ErrorCode::ImportNotARoster,
                 "name a roster_import file that has been uploaded and confirmed",
             ));
         }

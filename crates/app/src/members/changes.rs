@@ -2,8 +2,8 @@
 //! caller's own permissions, never the last active owner.
 
 use cubby_domain::{
-    AuditAction, EntitlementSet, Membership, MembershipChanges, MembershipId, MembershipStatus,
-    Permission, Tenant, Version,
+    AuditAction, EntitlementSet, ErrorCode, Membership, MembershipChanges, MembershipId,
+    MembershipStatus, Permission, Tenant, Version,
 };
 use cubby_ports::{MembershipQuery, PageRequest, RepoError, TenantScope};
 
@@ -37,7 +37,7 @@ impl Members {
         {
             return Err(AppError::Invalid {
                 field: "status",
-                code: "members.invalid_status",
+                code: ErrorCode::MembersInvalidStatus,
                 message: "a member's status can be set to active or suspended; invite or remove them instead".to_owned(),
             });
         }
@@ -48,7 +48,7 @@ impl Members {
         ) && changes.status.is_some()
         {
             return Err(AppError::Rule {
-                code: "members.not_joined",
+                code: ErrorCode::MembersNotJoined,
                 message: "only members who joined can be suspended or reactivated".to_owned(),
             });
         }
@@ -125,7 +125,7 @@ impl Members {
     /// the centre without an owner.
     async fn claim_owner_change(&self, scope: &TenantScope) -> Result<(), AppError> {
         let last_owner = || AppError::Conflict {
-            code: "members.last_owner",
+            code: ErrorCode::MembersLastOwner,
             message: "the centre's last owner cannot be demoted, suspended or removed".to_owned(),
         };
         let tenant: Tenant = self.tenants.by_id(scope.tenant_id()).await?;
@@ -148,7 +148,7 @@ impl Members {
         match self.tenants.update(&bumped, tenant.version()).await {
             Ok(()) => Ok(()),
             Err(RepoError::StaleVersion) => Err(AppError::Conflict {
-                code: "members.concurrent_change",
+                code: ErrorCode::MembersConcurrentChange,
                 message: "the centre's owners changed at the same time; try again".to_owned(),
             }),
             Err(other) => Err(other.into()),

@@ -5,9 +5,9 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use cubby_domain::{
-    Actor, AuditAction, Email, EntitlementSet, Invitation, InvitationId, InvitationStatus,
-    Membership, MembershipChanges, MembershipId, MembershipStatus, Permission, RoleRef,
-    TokenDigest, User, UserId, Version, effective_permissions,
+    Actor, AuditAction, Email, EntitlementSet, ErrorCode, Invitation, InvitationId,
+    InvitationStatus, Membership, MembershipChanges, MembershipId, MembershipStatus, Permission,
+    RoleRef, TokenDigest, User, UserId, Version, effective_permissions,
 };
 use cubby_ports::{InvitationQuery, Page, RepoError, TenantScope};
 use secrecy::SecretString;
@@ -41,7 +41,7 @@ fn check_invitation(new: &NewInvitation) -> Result<Duration, AppError> {
     if new.roles.is_empty() {
         return Err(AppError::Invalid {
             field: "roles",
-            code: "invitations.no_role",
+            code: ErrorCode::InvitationsNoRole,
             message: "an invitation grants at least one role".to_owned(),
         });
     }
@@ -49,7 +49,7 @@ fn check_invitation(new: &NewInvitation) -> Result<Duration, AppError> {
     if lifetime <= Duration::ZERO || lifetime > MAX_INVITATION_LIFETIME {
         return Err(AppError::Invalid {
             field: "expires_in_hours",
-            code: "invitations.invalid_lifetime",
+            code: ErrorCode::InvitationsInvalidLifetime,
             message: "an invitation lasts from 1 hour to 30 days".to_owned(),
         });
     }
@@ -59,7 +59,7 @@ fn check_invitation(new: &NewInvitation) -> Result<Duration, AppError> {
 /// The refusal to invite someone already in the centre.
 fn already_member() -> AppError {
     AppError::Conflict {
-        code: "invitations.already_member",
+        code: ErrorCode::InvitationsAlreadyMember,
         message: "this address already belongs to a member or an invited person of the centre"
             .to_owned(),
     }
@@ -275,7 +275,7 @@ impl Members {
         }
         if stored.status() != InvitationStatus::Pending {
             return Err(AppError::Rule {
-                code: "invitations.not_pending",
+                code: ErrorCode::InvitationsNotPending,
                 message: "only a pending invitation can be withdrawn".to_owned(),
             });
         }

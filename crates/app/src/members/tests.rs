@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use cubby_domain::{Membership, MembershipChanges, Role, RoleRef};
+use cubby_domain::{ErrorCode, Membership, MembershipChanges, Role, RoleRef};
 use cubby_ports::mocks::{MockMembershipRepository, MockTenantDirectory, MockUserDirectory};
 use cubby_ports::{MembershipQuery, RepoError};
 
@@ -113,7 +113,7 @@ async fn owners_changed_concurrently_refuse_a_demotion_without_writing_it() {
         matches!(
             answer,
             Err(AppError::Conflict {
-                code: "members.concurrent_change",
+                code: ErrorCode::MembersConcurrentChange,
                 ..
             })
         ),

@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use cubby_domain::{Actor, Announcement, Audience, Body, RoomId, Thread, ThreadId, Title};
+use cubby_domain::{
+    Actor, Announcement, Audience, Body, ErrorCode, RoomId, Thread, ThreadId, Title,
+};
 use cubby_ports::mocks::{MockMessageRepository, MockRoomRepository};
 use cubby_ports::{PageRequest, RepoError, SortDirection};
 use uuid::Uuid;
@@ -95,7 +97,7 @@ async fn an_announcement_id_the_store_says_is_taken_is_a_conflict() {
         matches!(
             answer,
             Err(AppError::Conflict {
-                code: "conflict",
+                code: ErrorCode::Conflict,
                 ..
             })
         ),

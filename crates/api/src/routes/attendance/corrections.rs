@@ -1,7 +1,7 @@
 //! `POST /v1/attendance/corrections`: voiding or re-timing an earlier event.
 
 use cubby_app::attendance::Correction;
-use cubby_domain::{Amendment, AttendanceEventId, Note};
+use cubby_domain::{Amendment, AttendanceEventId, ErrorCode, Note};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -32,13 +32,17 @@ struct CorrectionIn {
 impl CorrectionIn {
     fn into_domain(self) -> Result<Correction, ApiError> {
         let mut fields = Fields::default();
-        let event_id =
-            id::<AttendanceEventId>(&mut fields, "id", "attendance.invalid_id", Some(&self.id))
-                .flatten();
+        let event_id = id::<AttendanceEventId>(
+            &mut fields,
+            "id",
+            ErrorCode::AttendanceInvalidId,
+            Some(&self.id),
+        )
+        .flatten();
         let amends = id::<AttendanceEventId>(
             &mut fields,
             "amends",
-            "attendance.invalid_id",
+            ErrorCode::AttendanceInvalidId,
             Some(&self.amends),
         )
         .flatten();
@@ -49,7 +53,7 @@ impl CorrectionIn {
                 fields.check::<(), Unknown>(
                     "void",
                     Err(Unknown {
-                        code: "attendance.invalid_correction",
+                        code: ErrorCode::AttendanceInvalidCorrection,
                         value: "give either \"void\": true or a corrected \"at\"".to_owned(),
                     }),
                 );

@@ -15,7 +15,7 @@ pub(crate) use ratio::{breaches, ratio};
 pub(crate) use record::record;
 
 use cubby_app::attendance::Recorded;
-use cubby_domain::{Amendment, AttendanceEvent, Movement, RatioReport, Subject};
+use cubby_domain::{Amendment, AttendanceEvent, ErrorCode, Movement, RatioReport, Subject};
 use http::StatusCode;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -303,7 +303,7 @@ fn recorded(recorded: &Recorded) -> Result<Reply, ApiError> {
 fn id<T: std::str::FromStr>(
     fields: &mut Fields,
     field: &str,
-    code: &'static str,
+    code: ErrorCode,
     text: Option<&str>,
 ) -> Option<Option<T>> {
     match text {
@@ -321,5 +321,8 @@ fn id<T: std::str::FromStr>(
 }
 
 fn bad_query(name: &str) -> ApiError {
-    ApiError::bad_request("request.invalid_query", format!("{name} is not valid"))
+    ApiError::bad_request(
+        ErrorCode::RequestInvalidQuery,
+        format!("{name} is not valid"),
+    )
 }

@@ -1,7 +1,7 @@
 //! `POST /v1/attendance`: recording a check-in, check-out, clock-in or clock-out.
 
 use cubby_app::attendance::{Record, Request};
-use cubby_domain::{AttendanceEventId, ChildId, ContactId, Pin, RoomId, StaffId};
+use cubby_domain::{AttendanceEventId, ChildId, ContactId, ErrorCode, Pin, RoomId, StaffId};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -60,7 +60,7 @@ fn required<T>(fields: &mut Fields, field: &str, value: Option<Option<T>>) -> Op
             fields.check::<T, Unknown>(
                 field,
                 Err(Unknown {
-                    code: "request.field_required",
+                    code: ErrorCode::RequestFieldRequired,
                     value: String::new(),
                 }),
             );
@@ -73,9 +73,13 @@ fn required<T>(fields: &mut Fields, field: &str, value: Option<Option<T>>) -> Op
 impl EventIn {
     fn into_request(self) -> Result<Request, ApiError> {
         let mut fields = Fields::default();
-        let event_id =
-            id::<AttendanceEventId>(&mut fields, "id", "attendance.invalid_id", Some(&self.id))
-                .flatten();
+        let event_id = id::<AttendanceEventId>(
+            &mut fields,
+            "id",
+            ErrorCode::AttendanceInvalidId,
+            Some(&self.id),
+        )
+        .flatten();
         let at = match &self.at {
             Some(text) => fields.check("at", time(text)).map(Some),
             None => Some(None),
@@ -83,25 +87,25 @@ impl EventIn {
         let child = id::<ChildId>(
             &mut fields,
             "child_id",
-            "request.invalid_id",
+            ErrorCode::RequestInvalidId,
             self.child_id.as_deref(),
         );
         let staff = id::<StaffId>(
             &mut fields,
             "staff_id",
-            "request.invalid_id",
+            ErrorCode::RequestInvalidId,
             self.staff_id.as_deref(),
         );
         let room = id::<RoomId>(
             &mut fields,
             "room_id",
-            "attendance.unknown_room",
+            ErrorCode::AttendanceUnknownRoom,
             self.room_id.as_deref(),
         );
         let contact = id::<ContactId>(
             &mut fields,
             "contact_id",
-            "contact.unknown",
+            ErrorCode::ContactUnknown,
             self.contact_id.as_deref(),
         );
         let pin = match &self.pin {
@@ -139,7 +143,7 @@ impl EventIn {
                 fields.check::<(), Unknown>(
                     "kind",
                     Err(Unknown {
-                        code: "attendance.unknown_kind",
+                        code: ErrorCode::AttendanceUnknownKind,
                         value: other.to_owned(),
                     }),
                 );

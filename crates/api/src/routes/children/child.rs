@@ -2,7 +2,7 @@
 //! reading it, changing it and archiving it.
 
 use cubby_app::children::{ChildChanges, NewChild};
-use cubby_domain::{ChildId, Enrolment, EnrolmentStatus, RoomId};
+use cubby_domain::{ChildId, Enrolment, EnrolmentStatus, ErrorCode, RoomId};
 use http::StatusCode;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -16,7 +16,7 @@ fn enrolment(fields: &mut Fields, dto: &EnrolmentDto) -> Option<Enrolment> {
     let status = fields.check(
         "enrolment.status",
         EnrolmentStatus::parse(&dto.status).ok_or_else(|| Unknown {
-            code: "child.invalid_enrolment_status",
+            code: ErrorCode::ChildInvalidEnrolmentStatus,
             value: dto.status.clone(),
         }),
     );
@@ -32,7 +32,7 @@ fn room_id(fields: &mut Fields, text: &str) -> Option<RoomId> {
     fields.check(
         "room_id",
         text.parse::<RoomId>().map_err(|_| Unknown {
-            code: "child.unknown_room",
+            code: ErrorCode::ChildUnknownRoom,
             value: text.to_owned(),
         }),
     )

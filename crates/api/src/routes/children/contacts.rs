@@ -1,7 +1,9 @@
 //! `/v1/children/{id}/contacts`: adding, changing and removing a child's contacts.
 
 use cubby_app::children::{ContactChanges, NewContact};
-use cubby_domain::{Capabilities, Capability, ChildId, ContactId, Phone, Pin, Relationship};
+use cubby_domain::{
+    Capabilities, Capability, ChildId, ContactId, ErrorCode, Phone, Pin, Relationship,
+};
 use http::StatusCode;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -16,7 +18,7 @@ fn capabilities(fields: &mut Fields, names: &[String]) -> Option<Capabilities> {
         .iter()
         .map(|name| {
             Capability::parse(name).ok_or_else(|| Unknown {
-                code: "contact.unknown_capability",
+                code: ErrorCode::ContactUnknownCapability,
                 value: name.clone(),
             })
         })

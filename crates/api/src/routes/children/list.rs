@@ -1,6 +1,6 @@
 //! `GET /v1/children`: a page of the children the caller reaches, and its query.
 
-use cubby_domain::{EnrolmentStatus, RoomId};
+use cubby_domain::{EnrolmentStatus, ErrorCode, RoomId};
 use cubby_ports::{ChildQuery, ChildSortKey, SortDirection};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -69,8 +69,12 @@ pub(crate) async fn list(ctx: Ctx) -> Result<Reply, ApiError> {
         query.sort.as_deref(),
         (ChildSortKey::Name, SortDirection::Ascending),
     )?;
-    let invalid =
-        |name: &str| ApiError::bad_request("request.invalid_query", format!("{name} is not valid"));
+    let invalid = |name: &str| {
+        ApiError::bad_request(
+            ErrorCode::RequestInvalidQuery,
+            format!("{name} is not valid"),
+        )
+    };
     let room = match &query.room {
         Some(text) => Some(text.parse::<RoomId>().map_err(|_| invalid("room"))?),
         None => None,

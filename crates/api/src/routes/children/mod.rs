@@ -17,7 +17,9 @@ pub(crate) use restrictions::{add_restriction, remove_restriction};
 pub(crate) use sensitive::{replace_sensitive, sensitive};
 
 use cubby_app::children::{Access, Seen};
-use cubby_domain::{Capability, Child, ChildError, Contact, Enrolment, Note, PersonName, UserId};
+use cubby_domain::{
+    Capability, Child, ChildError, Contact, Enrolment, ErrorCode, Note, PersonName, UserId,
+};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -82,7 +84,7 @@ fn user_id(fields: &mut Fields, text: &str) -> Option<UserId> {
     fields.check(
         "user_id",
         text.parse::<UserId>().map_err(|_| Unknown {
-            code: "contact.unknown_user",
+            code: ErrorCode::ContactUnknownUser,
             value: text.to_owned(),
         }),
     )

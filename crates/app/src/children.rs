@@ -26,7 +26,7 @@ mod tests;
 use std::sync::Arc;
 
 use cubby_domain::{
-    AuditAction, Capabilities, Child, ChildError, ChildId, ContactId, Email, Enrolment,
+    AuditAction, Capabilities, Child, ChildEdit, ChildError, ChildId, ContactId, Email, Enrolment,
     GuardianView, Note, Permission, PersonName, Phone, Pin, Relationship, RoomId, UserId, Version,
 };
 use cubby_ports::{
@@ -209,20 +209,25 @@ impl Children {
         id: ChildId,
         expected: Version,
         action: AuditAction,
-        change: impl FnOnce(&mut Child) -> Result<(), AppError>,
+        change: impl FnOnce(&mut ChildEdit<'_>) -> Result<(), AppError>,
     ) -> Result<Child, AppError> {
         let stored = self.to_change(scope, id, expected).await?;
-        if stored.is_archived() {
-            return Err(rule(&ChildError::Archived));
-        }
-        let mut draft = stored.clone();
-        change(&mut draft)?;
-        if draft == stored {
+        let mut outcome = Ok(());
+        let mut unchanged = false;
+        let next = stored
+            .changed(
+                |edit| {
+                    outcome = change(edit);
+                    unchanged = **edit == stored;
+                },
+                scope.actor().clone(),
+                self.clock.now(),
+            )
+            .map_err(|e| rule(&e))?;
+        outcome?;
+        if unchanged {
             return Ok(stored);
         }
-        let next = stored
-            .changed(|c| *c = draft, scope.actor().clone(), self.clock.now())
-            .map_err(|e| rule(&e))?;
         self.children.update(scope, &next, expected).await?;
         self.audit
             .record(scope, action, Some(id.to_string()), &[])

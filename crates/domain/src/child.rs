@@ -756,42 +756,6 @@ impl Child {
         self.version
     }
 
-    /// Renames the child.
-    pub fn rename(&mut self, name: PersonName) {
-        self.name = name;
-    }
-
-    /// Corrects the date of birth (checked with [`check_date_of_birth`] by the caller, who
-    /// knows the centre's today).
-    pub fn set_date_of_birth(&mut self, date_of_birth: Date) {
-        self.date_of_birth = date_of_birth;
-    }
-
-    /// Places the child in `room`, or (with `None`) in no room.
-    pub fn place_in(&mut self, room: Option<RoomId>) {
-        self.room_id = room;
-    }
-
-    /// Replaces the enrolment.
-    pub fn set_enrolment(&mut self, enrolment: Enrolment) {
-        self.enrolment = enrolment;
-    }
-
-    /// Gives or withdraws photo consent.
-    pub fn set_photo_consent(&mut self, consent: bool) {
-        self.photo_consent = consent;
-    }
-
-    /// Replaces the sensitive part of the record.
-    pub fn replace_sensitive(&mut self, sensitive: SensitiveInfo) {
-        self.sensitive = sensitive;
-    }
-
-    /// The contact with this id, to change it.
-    pub fn contact_mut(&mut self, id: ContactId) -> Option<&mut Contact> {
-        self.contacts.iter_mut().find(|c| c.id == id)
-    }
-
     /// This child archived by `by` at `at`, one version on; `None` if it already is archived
     /// (archiving is idempotent, and the stored child stays as it is).
     pub fn archive(&self, by: crate::Actor, at: OffsetDateTime) -> Option<Self> {
@@ -874,9 +838,86 @@ impl Child {
         Ok(found)
     }
 
+    /// This child after a change by `by` at `at`, one version on. The change edits a copy
+    /// through a [`ChildEdit`], which only this hands out; whatever it does, the child keeps its id and stays unarchived.
+    ///
+    /// # Errors
+    ///
+    /// [`ChildError::Archived`].
+    pub fn changed(
+        &self,
+        change: impl FnOnce(&mut ChildEdit<'_>),
+        by: crate::Actor,
+        at: OffsetDateTime,
+    ) -> Result<Self, ChildError> {
+        if self.is_archived() {
+            return Err(ChildError::Archived);
+        }
+        let mut next = self.clone();
+        change(&mut ChildEdit { child: &mut next });
+        next.id = self.id;
+        next.archived_at = None;
+        next.audit = self.audit.touched(by, at);
+        next.version = self.version.next();
+        Ok(next)
+    }
+}
+
+/// A change to a child in progress: the only way to edit one, handed out by [`Child::changed`],
+/// which stamps the result one version on. It reads as the child being edited.
+#[derive(Debug)]
+pub struct ChildEdit<'a> {
+    child: &'a mut Child,
+}
+
+impl std::ops::Deref for ChildEdit<'_> {
+    type Target = Child;
+
+    fn deref(&self) -> &Child {
+        self.child
+    }
+}
+
+impl ChildEdit<'_> {
+    /// Renames the child.
+    pub fn rename(&mut self, name: PersonName) {
+        self.child.name = name;
+    }
+
+    /// Corrects the date of birth (checked with [`check_date_of_birth`] by the caller, who
+    /// knows the centre's today).
+    pub fn set_date_of_birth(&mut self, date_of_birth: Date) {
+        self.child.date_of_birth = date_of_birth;
+    }
+
+    /// Places the child in `room`, or (with `None`) in no room.
+    pub fn place_in(&mut self, room: Option<RoomId>) {
+        self.child.room_id = room;
+    }
+
+    /// Replaces the enrolment.
+    pub fn set_enrolment(&mut self, enrolment: Enrolment) {
+        self.child.enrolment = enrolment;
+    }
+
+    /// Gives or withdraws photo consent.
+    pub fn set_photo_consent(&mut self, consent: bool) {
+        self.child.photo_consent = consent;
+    }
+
+    /// Replaces the sensitive part of the record.
+    pub fn replace_sensitive(&mut self, sensitive: SensitiveInfo) {
+        self.child.sensitive = sensitive;
+    }
+
+    /// The contact with this id, to change it.
+    pub fn contact_mut(&mut self, id: ContactId) -> Option<&mut Contact> {
+        self.child.contacts.iter_mut().find(|c| c.id == id)
+    }
+
     /// Adds `contact` to the child's contacts.
     pub fn add_contact(&mut self, contact: Contact) {
-        self.contacts.push(contact);
+        self.child.contacts.push(contact);
     }
 
     /// Removes the contact `id` and answers it.
@@ -890,7 +931,7 @@ impl Child {
             .iter()
             .position(|c| c.id == id)
             .ok_or(ChildError::UnknownContact)?;
-        Ok(self.contacts.remove(at))
+        Ok(self.child.contacts.remove(at))
     }
 
     /// Adds a custody restriction: one that restricts something, over dates in order, and
@@ -902,11 +943,11 @@ impl Child {
     pub fn add_restriction(&mut self, restriction: CustodyRestriction) -> Result<(), ChildError> {
         restriction.check()?;
         if let Some(contact) = restriction.contact_id
-            && self.contact(contact).is_none()
+            && self.child.contact(contact).is_none()
         {
             return Err(ChildError::UnknownContact);
         }
-        self.restrictions.push(restriction);
+        self.child.restrictions.push(restriction);
         Ok(())
     }
 
@@ -924,31 +965,7 @@ impl Child {
             .iter()
             .position(|r| r.id == id)
             .ok_or(ChildError::UnknownRestriction)?;
-        Ok(self.restrictions.remove(at))
-    }
-
-    /// This child after a change by `by` at `at`, one version on. The change edits a copy
-    /// through the setters; whatever it does, the child keeps its id and stays unarchived.
-    ///
-    /// # Errors
-    ///
-    /// [`ChildError::Archived`].
-    pub fn changed(
-        &self,
-        change: impl FnOnce(&mut Child),
-        by: crate::Actor,
-        at: OffsetDateTime,
-    ) -> Result<Self, ChildError> {
-        if self.is_archived() {
-            return Err(ChildError::Archived);
-        }
-        let mut next = self.clone();
-        change(&mut next);
-        next.id = self.id;
-        next.archived_at = None;
-        next.audit = self.audit.touched(by, at);
-        next.version = self.version.next();
-        Ok(next)
+        Ok(self.child.restrictions.remove(at))
     }
 }
 
@@ -1171,7 +1188,8 @@ mod tests {
 
     #[test]
     fn contacts_are_added_and_removed_by_id() {
-        let mut kid = child(Vec::new(), Vec::new());
+        let mut stored = child(Vec::new(), Vec::new());
+        let mut kid = ChildEdit { child: &mut stored };
         let first = contact(None, &[Capability::Guardian]);
         let second = contact(None, &[Capability::MayPickUp]);
         kid.add_contact(first.clone());
@@ -1187,7 +1205,8 @@ mod tests {
     #[test]
     fn a_restriction_must_restrict_something_and_name_a_contact_the_child_has() {
         let linked = contact(None, &[Capability::MayPickUp]);
-        let mut kid = child(vec![linked.clone()], Vec::new());
+        let mut stored = child(vec![linked.clone()], Vec::new());
+        let mut kid = ChildEdit { child: &mut stored };
         let stranger = ContactId::from_uuid(Uuid::now_v7());
         assert_eq!(
             kid.add_restriction(restriction(Some(stranger), None, true, false)),
@@ -1224,7 +1243,8 @@ mod tests {
         ) {
             let list: Vec<Contact> = (0..contacts).map(|_| contact(None, &[Capability::Guardian])).collect();
             let before = child(list.clone(), Vec::new());
-            let mut kid = before.clone();
+            let mut stored = before.clone();
+            let mut kid = ChildEdit { child: &mut stored };
             let added = contact(None, &[Capability::MayPickUp]);
             kid.add_contact(added.clone());
             let target = if names_a_contact { Some(added.id) } else { None };
@@ -1235,7 +1255,7 @@ mod tests {
                 prop_assert_eq!(kid.remove_restriction(placed.id), Ok(placed));
             }
             prop_assert_eq!(kid.remove_contact(added.id), Ok(added));
-            prop_assert_eq!(kid, before);
+            prop_assert_eq!(stored, before);
         }
     }
 
@@ -1334,7 +1354,7 @@ mod tests {
         assert_eq!(changed.version(), kid.version().next());
         assert_eq!(changed.audit().updated_by(), &editor);
         let swapped = kid
-            .changed(|c| *c = other.clone(), editor.clone(), at)
+            .changed(|c| *c.child = other.clone(), editor.clone(), at)
             .unwrap();
         assert_eq!(swapped.id(), kid.id(), "a change never swaps the child");
     }
@@ -1364,7 +1384,8 @@ mod tests {
             let list: Vec<Contact> = (0..before).map(|_| contact(None, &[Capability::Guardian])).collect();
             let kid = child(list, Vec::new());
             let new: Vec<Contact> = (0..added).map(|_| contact(None, &[Capability::MayPickUp])).collect();
-            let mut edited = kid.clone();
+            let mut copy = kid.clone();
+            let mut edited = ChildEdit { child: &mut copy };
             for one in &new {
                 edited.add_contact(one.clone());
             }

@@ -36,9 +36,9 @@ pub use attendance::{
 pub use audit::{Actor, Audit};
 pub use audit_event::{AuditAction, AuditEvent};
 pub use child::{
-    Capabilities, Capability, Child, ChildError, ChildParts, Contact, CustodyRestriction,
-    Enrolment, EnrolmentStatus, GuardianView, NewChild, Note, PersonName, Phone, PickupError, Pin,
-    Relationship, SensitiveInfo,
+    Capabilities, Capability, Child, ChildEdit, ChildError, ChildParts, Contact,
+    CustodyRestriction, Enrolment, EnrolmentStatus, GuardianView, NewChild, Note, PersonName,
+    Phone, PickupError, Pin, Relationship, SensitiveInfo,
 };
 pub use error_code::ErrorCode;
 pub use file::{FileError, FilePurpose, FileStatus, ObjectKey, StoredFile, StoredFileParts};

@@ -169,10 +169,9 @@ async fn dispatch(
 /// Counts the request against its rate limits and opens its session, with one call to the
 /// gate: the per-address counter (every route but the health checks), and for a route with a
 /// session the per-centre counter, the blocklist and the cached session entries of the token.
-/// Refusals come in this order: 429 for the address, 401 (on every route for several
-/// credentials; or 503 when the gate or a store does
-/// not answer: sessions fail closed), 403 for a browser request's origin or CSRF token, 429 for
-/// the centre, 403 for the permission. The centre's counter counts every request whose token
+/// Refusals come in this order: 429 for the address, 401 (also on a public route, for several
+/// credentials; or 503 when the gate or a store does not answer: sessions fail closed), 403
+/// for a browser request's origin or CSRF token, 429 for the centre, 403 for the permission. The centre's counter counts every request whose token
 /// is signed for it, refused or not. A gate that does not answer counts nothing on a public
 /// route, which is served.
 async fn admit(

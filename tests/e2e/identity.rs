@@ -19,7 +19,7 @@ crate::on_both_hosts!(
     sign_in_events_are_audited,
 );
 
-fn login_body(centre: &Centre, role: Role) -> Value {
+pub(crate) fn login_body(centre: &Centre, role: Role) -> Value {
     let member = centre.member(role);
     json!({ "tenant_code": centre.tenant.code().as_str(), "email": member.email, "password": member.password })
 }
@@ -273,7 +273,7 @@ async fn a_suspended_user_is_refused_at_once(host: &impl Host, world: &World) {
 }
 
 /// The cookies a reply sets, as `name=value` pairs, with their attributes.
-fn set_cookies(reply: &Reply) -> Vec<(String, String, String)> {
+pub(crate) fn set_cookies(reply: &Reply) -> Vec<(String, String, String)> {
     reply
         .headers
         .get_all("set-cookie")
@@ -291,7 +291,7 @@ fn set_cookies(reply: &Reply) -> Vec<(String, String, String)> {
         .collect()
 }
 
-fn cookie_header(cookies: &[(String, String, String)]) -> String {
+pub(crate) fn cookie_header(cookies: &[(String, String, String)]) -> String {
     cookies
         .iter()
         .map(|(name, value, _)| format!("{name}={value}"))

@@ -47,6 +47,33 @@ async fn a_sign_in_scenario_logs_no_secret_and_no_address() {
         )
         .await;
     let csrf = cookie.json()["csrf_token"].as_str().unwrap().to_owned();
+    // A reloaded page recovering its CSRF token from the cookies, and two credentials at once.
+    let jar: Vec<String> = cookie
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|value| value.to_str().ok()?.split(';').next().map(str::to_owned))
+        .collect();
+    let recovered = host
+        .send(
+            Call::get("/v1/auth/csrf")
+                .header("origin", TEST_ORIGIN)
+                .header("cookie", &jar.join("; ")),
+        )
+        .await;
+    recovered.expect(200);
+    let recovered = recovered.json()["csrf_token"].as_str().unwrap().to_owned();
+    host.send(
+        Call::get("/v1/rooms")
+            .bearer(&director.token)
+            .header("cookie", &jar.join("; ")),
+    )
+    .await
+    .expect(401);
+    secrets.extend(
+        jar.iter()
+            .filter_map(|pair| Some(pair.split_once('=')?.1.to_owned())),
+    );
     let mut wrong = body.clone();
     wrong["password"] = json!("Tr0ub4dor&3-wrong-guess");
     host.send(Call::post("/v1/auth/login").json(&wrong))
@@ -85,6 +112,7 @@ async fn a_sign_in_scenario_logs_no_secret_and_no_address() {
     secrets.extend([
         "Tr0ub4dor&3-wrong-guess".to_owned(),
         csrf,
+        recovered,
         access,
         bearer["access_token"].as_str().unwrap().to_owned(),
         bearer["refresh_token"].as_str().unwrap().to_owned(),

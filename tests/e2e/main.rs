@@ -12,6 +12,7 @@ mod architecture;
 mod attendance;
 mod checked;
 mod children;
+mod credentials;
 mod errors;
 mod exchange;
 mod files;

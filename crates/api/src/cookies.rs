@@ -25,7 +25,8 @@ pub const CSRF: &str = "__Host-cubby_csrf";
 /// The header that must echo the CSRF token.
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
-/// The value of cookie `name` in the request, if sent once.
+/// The value of cookie `name` in the request (the first, if sent more than once: see
+/// [`repeated`]).
 pub fn read<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(http::header::COOKIE)
@@ -35,6 +36,21 @@ pub fn read<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .filter_map(|pair| pair.trim().split_once('='))
         .find(|(key, _)| *key == name)
         .map(|(_, value)| value)
+}
+
+/// Whether cookie `name` is sent more than once with different values (a browser keeps one
+/// `__Host-` cookie of a name per host, so only a hand-made request does this).
+pub fn repeated(headers: &HeaderMap, name: &str) -> bool {
+    let mut values = headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .filter(|(key, _)| *key == name)
+        .map(|(_, value)| value);
+    let first = values.next();
+    values.any(|value| Some(value) != first)
 }
 
 /// How strictly a cookie is kept to same-site requests.
@@ -159,6 +175,30 @@ mod tests {
         assert_eq!(read(&headers, CSRF), Some("tok.en"));
         assert_eq!(read(&headers, ACCESS), Some("jwt"));
         assert_eq!(read(&headers, REFRESH), None);
+    }
+
+    #[test]
+    fn a_cookie_sent_twice_with_different_values_is_repeated() {
+        let mut headers = HeaderMap::new();
+        headers.append(
+            http::header::COOKIE,
+            "__Host-cubby_access=one; a=1".parse().unwrap(),
+        );
+        assert!(!repeated(&headers, ACCESS));
+        headers.append(
+            http::header::COOKIE,
+            "__Host-cubby_access=one".parse().unwrap(),
+        );
+        assert!(
+            !repeated(&headers, ACCESS),
+            "the same value twice is one credential"
+        );
+        headers.append(
+            http::header::COOKIE,
+            "__Host-cubby_access=two".parse().unwrap(),
+        );
+        assert!(repeated(&headers, ACCESS));
+        assert!(!repeated(&headers, REFRESH));
     }
 
     #[test]

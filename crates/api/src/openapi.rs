@@ -44,7 +44,7 @@ use crate::routes::{
     servers((url = "/")),
     paths(
         health::live, health::ready, metrics::serve, auth::jwks, auth::login, auth::exchange, auth::refresh,
-        auth::logout, auth::context,
+        auth::csrf, auth::logout, auth::context,
         rooms::create, rooms::list, rooms::get, rooms::update, rooms::archive, rooms::add_rule,
         members::list, members::get, members::update, members::remove,
         roles::list, roles::create, roles::get, roles::update, roles::delete,

@@ -20,7 +20,8 @@ use crate::router::{Access, Kind, Lookup, Route};
 use crate::trace;
 use crate::{Api, ApiError};
 use crate::{ApiConfig, ClientAddr};
-use cubby_app::session::{AuthError, Presented, Session};
+use cubby_app::auth::parse_refresh_token;
+use cubby_app::session::{AuthError, Presented, Session, Sessions};
 use cubby_domain::{ErrorCode, SessionId};
 use cubby_ports::{GateAnswer, GateReads, LimitKey, Window};
 
@@ -168,9 +169,9 @@ async fn dispatch(
 /// Counts the request against its rate limits and opens its session, with one call to the
 /// gate: the per-address counter (every route but the health checks), and for a route with a
 /// session the per-centre counter, the blocklist and the cached session entries of the token.
-/// Refusals come in this order: 429 for the address, 401 (or 503 when the gate or a store does
-/// not answer: sessions fail closed), 403 for a browser request's origin or CSRF token, 429 for
-/// the centre, 403 for the permission. The centre's counter counts every request whose token
+/// Refusals come in this order: 429 for the address, 401 (also on a public route, for several
+/// credentials; or 503 when the gate or a store does not answer: sessions fail closed), 403
+/// for a browser request's origin or CSRF token, 429 for the centre, 403 for the permission. The centre's counter counts every request whose token
 /// is signed for it, refused or not. A gate that does not answer counts nothing on a public
 /// route, which is served.
 async fn admit(
@@ -192,9 +193,11 @@ async fn admit(
         }
         _ => None,
     };
-    let presented = match route.spec.access {
-        Access::Public => None,
-        Access::Session | Access::Permission(_) => Some(present(api, headers)),
+    // A public route reads no credential, but refuses several all the same: whatever sits in
+    // front must not be able to judge one copy while another is served.
+    let (presented, public) = match route.spec.access {
+        Access::Public => (None, one_authorization(headers)),
+        Access::Session | Access::Permission(_) => (Some(present(api, headers)), Ok(())),
     };
     // A token signed for a centre counts on that centre's counter, and opening its session
     // reads the blocklist and the cached entries, in the same call.
@@ -226,6 +229,7 @@ async fn admit(
     if let Some((window, max)) = address {
         over(window, max)?;
     }
+    public?;
     let Some(presented) = presented else {
         return Ok(None);
     };
@@ -307,30 +311,117 @@ enum Credential {
 
 /// The access token of a request, checked by itself (no store read): from `Authorization:
 /// Bearer`, or else from the access cookie, in which case an unsafe method must also carry the
-/// CSRF token and come from an allowed origin (checked once the session is open).
+/// CSRF token and come from an allowed origin (checked once the session is open). One
+/// credential per request: cookies sent with a bearer token must be of the bearer's session
+/// ([`cookies_agree`]).
 fn present(api: &Api, headers: &HeaderMap) -> Result<(Presented, Credential), ApiError> {
-    if let Some(value) = headers.get(header::AUTHORIZATION) {
-        let token = value
-            .to_str()
-            .ok()
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .map(str::trim)
-            .filter(|token| !token.is_empty())
-            .ok_or_else(|| {
-                ApiError::unauthenticated(
-                    ErrorCode::AuthInvalidToken,
-                    "the access token is not valid",
-                )
-            })?;
-        return Ok((api.app.sessions.present(token)?, Credential::Bearer));
+    if let Some(token) = bearer(headers)? {
+        let presented = api.app.sessions.present(token)?;
+        cookies_agree(&api.app.sessions, &presented, token, headers)?;
+        return Ok((presented, Credential::Bearer));
+    }
+    if cookies::repeated(headers, cookies::ACCESS) {
+        return Err(several_credentials());
     }
     let token = cookies::read(headers, cookies::ACCESS).ok_or_else(|| {
         ApiError::unauthenticated(ErrorCode::AuthRequired, "this route needs an access token")
     })?;
     Ok((api.app.sessions.present(token)?, Credential::Cookie))
+}
+
+/// The bearer token of a request, if it sends `Authorization`. A request may send one
+/// credential: more than one `Authorization` header, or one whose value holds several (API
+/// Gateway joins repeated headers with commas, which no bearer token contains), is refused
+/// rather than served as one copy says, since a gateway in front may have judged another.
+///
+/// # Errors
+///
+/// `401 auth.invalid_token` for several credentials, or one that is not a bearer token.
+pub(crate) fn bearer(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
+    one_authorization(headers)?;
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    value
+        .to_str()
+        .ok()
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .filter(|token| !token.is_empty())
+        .map(Some)
+        .ok_or_else(|| {
+            ApiError::unauthenticated(ErrorCode::AuthInvalidToken, "the access token is not valid")
+        })
+}
+
+/// At most one `Authorization` header, holding one credential: a comma (how API Gateway joins
+/// repeated headers) counts as several.
+///
+/// # Errors
+///
+/// `401 auth.invalid_token` otherwise.
+fn one_authorization(headers: &HeaderMap) -> Result<(), ApiError> {
+    let mut values = headers.get_all(header::AUTHORIZATION).iter();
+    let several = match (values.next(), values.next()) {
+        (Some(_), Some(_)) => true,
+        (Some(value), None) => value.as_bytes().contains(&b','),
+        (None, _) => false,
+    };
+    if several {
+        Err(several_credentials())
+    } else {
+        Ok(())
+    }
+}
+
+/// The refusal of a request that presents more than one credential, or credentials of
+/// different sessions.
+fn several_credentials() -> ApiError {
+    ApiError::unauthenticated(
+        ErrorCode::AuthInvalidToken,
+        "send one credential: one Authorization header, and cookies of the same session only",
+    )
+}
+
+/// Session cookies sent with a bearer token must be of the bearer's session: an access cookie
+/// that is the same token or a valid token of the same session, a refresh cookie of the same
+/// session. A cookie of another session, one that is not valid, or a cookie sent twice with
+/// different values is refused, so no part of the stack can act on another credential than the
+/// one judged here.
+///
+/// # Errors
+///
+/// `401 auth.invalid_token`.
+pub(crate) fn cookies_agree(
+    sessions: &Sessions,
+    presented: &Presented,
+    token: &str,
+    headers: &HeaderMap,
+) -> Result<(), ApiError> {
+    if cookies::repeated(headers, cookies::ACCESS) || cookies::repeated(headers, cookies::REFRESH) {
+        return Err(several_credentials());
+    }
+    let session = presented.session_id();
+    if let Some(cookie) = cookies::read(headers, cookies::ACCESS)
+        && !cookies::same(cookie, token)
+    {
+        let other = sessions
+            .present(cookie)
+            .map_err(|_| several_credentials())?;
+        if session.is_none() || other.session_id() != session {
+            return Err(several_credentials());
+        }
+    }
+    if let Some(cookie) = cookies::read(headers, cookies::REFRESH) {
+        let other = parse_refresh_token(cookie).map(|(id, _)| id);
+        if session.is_none() || other != session {
+            return Err(several_credentials());
+        }
+    }
+    Ok(())
 }
 
 /// Whether a method changes nothing (CSRF does not apply to it).

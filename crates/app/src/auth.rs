@@ -79,6 +79,15 @@ impl std::fmt::Debug for Credentials {
     }
 }
 
+/// A session that is still going, as a browser's cookies name it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LiveSession {
+    /// The session.
+    pub id: SessionId,
+    /// When it ends, however often it is refreshed.
+    pub expires_at: time::OffsetDateTime,
+}
+
 /// A session just opened or refreshed.
 pub struct SignedIn {
     /// The access token.

@@ -95,6 +95,11 @@ impl Presented {
         self.tenant_id
     }
 
+    /// The sign-in session the token belongs to, when it names one.
+    pub fn session_id(&self) -> Option<SessionId> {
+        self.session_id
+    }
+
     /// The cache entries opening it reads: the centre, the principal, the permission set.
     fn cache_keys(&self) -> [CacheKey; 3] {
         [

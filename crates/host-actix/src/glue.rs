@@ -70,3 +70,29 @@ pub(crate) fn respond(response: http::Response<Bytes>) -> HttpResponse {
     }
     builder.body(body)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests")]
+
+    use super::headers;
+
+    #[test]
+    fn repeated_headers_reach_the_api_as_they_came() {
+        let request = actix_web::test::TestRequest::default()
+            .append_header(("authorization", "Bearer first"))
+            .append_header(("authorization", "Bearer second"))
+            .append_header(("cookie", "a=1"))
+            .to_http_request();
+        let map = headers(&request).unwrap();
+        let values: Vec<&str> = map
+            .get_all(http::header::AUTHORIZATION)
+            .iter()
+            .map(|value| value.to_str().unwrap())
+            .collect();
+        // Both copies, in order: the api refuses a request that sends two credentials, which
+        // it could not do if one were dropped here.
+        assert_eq!(values, ["Bearer first", "Bearer second"]);
+        assert_eq!(map.get_all(http::header::COOKIE).iter().count(), 1);
+    }
+}

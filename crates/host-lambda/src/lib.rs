@@ -111,3 +111,43 @@ fn into_lambda(response: http::Response<Bytes>) -> Response<Body> {
     };
     Response::from_parts(parts, body)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests")]
+
+    use lambda_http::request::LambdaRequest;
+
+    /// API Gateway (payload v2) joins repeated headers with commas; lambda_http hands the joined
+    /// value on intact, so the api sees both credentials and refuses them.
+    #[test]
+    fn a_repeated_header_reaches_the_api_as_api_gateway_joined_it() {
+        let event = serde_json::json!({
+            "version": "2.0",
+            "routeKey": "$default",
+            "rawPath": "/v1/rooms",
+            "rawQueryString": "",
+            "headers": { "authorization": "Bearer first,Bearer second" },
+            "cookies": ["a=1", "b=2"],
+            "requestContext": {
+                "accountId": "123456789012", "apiId": "cubby", "domainName": "cubby.example",
+                "domainPrefix": "cubby", "requestId": "id", "routeKey": "$default",
+                "stage": "$default", "time": "22/Nov/2026:10:00:00 +0000",
+                "timeEpoch": 1_795_341_600_000_i64,
+                "http": { "method": "GET", "path": "/v1/rooms", "protocol": "HTTP/1.1",
+                    "sourceIp": "192.0.2.10", "userAgent": "test" }
+            },
+            "isBase64Encoded": false
+        });
+        let request: LambdaRequest = serde_json::from_value(event).unwrap();
+        let request = lambda_http::Request::from(request);
+        let values: Vec<&str> = request
+            .headers()
+            .get_all(http::header::AUTHORIZATION)
+            .iter()
+            .map(|value| value.to_str().unwrap())
+            .collect();
+        assert_eq!(values, ["Bearer first,Bearer second"]);
+        assert_eq!(request.headers()[http::header::COOKIE], "a=1; b=2");
+    }
+}

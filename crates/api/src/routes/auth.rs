@@ -5,7 +5,7 @@
 //! refresh tokens in the body and send `Authorization: Bearer`. Browsers (`"mode": "cookie"`)
 //! receive `__Host-` cookies and a CSRF token, and never see the tokens.
 
-use cubby_app::auth::{Credentials, SignInError, SignedIn, parse_refresh_token};
+use cubby_app::auth::{Credentials, LiveSession, SignInError, SignedIn, parse_refresh_token};
 use cubby_domain::{ErrorCode, SessionId};
 use http::{HeaderValue, StatusCode, header};
 use secrecy::{ExposeSecret, SecretString};
@@ -17,7 +17,7 @@ use utoipa::ToSchema;
 use super::navigation::Navigation;
 use crate::cookies::{self, SameSite};
 use crate::openapi::schemas::{self as doc, with};
-use crate::pipeline::{check_csrf, check_origin};
+use crate::pipeline::{bearer, check_csrf, check_origin, cookies_agree};
 use crate::{ApiError, Ctx, Reply};
 
 /// How the client wants its session: `bearer` (tokens in the body, the default) or `cookie`
@@ -411,6 +411,96 @@ pub(crate) async fn refresh(ctx: Ctx) -> Result<Reply, ApiError> {
         .await
         .map_err(|e| sign_in_error(e, ErrorCode::AuthInvalidToken))?;
     signed_in(&ctx, mode, session)
+}
+
+/// A fresh CSRF token for the caller's cookie session.
+#[derive(Serialize, ToSchema)]
+#[schema(as = CsrfToken)]
+pub(crate) struct CsrfOut {
+    /// The CSRF token (also in the `__Host-cubby_csrf` cookie): send it in `X-CSRF-Token` on
+    /// every `POST`, `PUT`, `PATCH` and `DELETE`.
+    csrf_token: String,
+}
+
+/// `GET /v1/auth/csrf`: the CSRF token of the caller's cookie session again, for a page that
+/// was reloaded and lost it. The session is the access cookie's, or, when that is absent or
+/// no longer valid, the refresh cookie's (which is not rotated); the answer sets the CSRF cookie
+/// again.
+#[utoipa::path(
+    get,
+    path = "/v1/auth/csrf",
+    tag = "auth",
+    responses(
+        (status = 200, description = "A CSRF token of the session the cookies name, never \
+            stored by caches", body = CsrfOut, headers(
+                ("Set-Cookie" = String, description = "The `__Host-cubby_csrf` cookie"),
+                ("Cache-Control" = String, description = "`no-store`"))),
+        (status = 401, description = "No session cookie (`auth.required`); cookies that open no \
+            session, a refresh cookie that was rotated away, or credentials of different \
+            sessions (`auth.invalid_token`), with `WWW-Authenticate: Bearer`"),
+        (status = 403, description = "From an origin that is not allowed \
+            (`auth.origin_not_allowed`)"),
+    )
+)]
+pub(crate) async fn csrf(ctx: Ctx) -> Result<Reply, ApiError> {
+    check_origin(ctx.config(), ctx.headers())?;
+    let session = cookie_session(&ctx).await?;
+    let token = ctx.config().csrf.issue(session.id);
+    let cookie = cookies::set(
+        cookies::CSRF,
+        &token,
+        seconds_until(session.expires_at),
+        false,
+        SameSite::Strict,
+    );
+    let reply = Reply::ok(&CsrfOut { csrf_token: token })?
+        .with_header(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(with_cookies(reply, &[cookie]))
+}
+
+/// The session the request's cookies name: the access cookie's when it opens a session (and
+/// the session has not ended), else the refresh cookie's current token's. Both cookies, and a
+/// bearer token if one is sent, must name the same session.
+async fn cookie_session(ctx: &Ctx) -> Result<LiveSession, ApiError> {
+    let invalid = || {
+        ApiError::unauthenticated(
+            ErrorCode::AuthInvalidToken,
+            "the session cookies are not valid",
+        )
+    };
+    let headers = ctx.headers();
+    let sessions = &ctx.app().sessions;
+    if let Some(token) = bearer(headers)? {
+        let presented = sessions.present(token)?;
+        cookies_agree(sessions, &presented, token, headers)?;
+    }
+    if cookies::repeated(headers, cookies::ACCESS) || cookies::repeated(headers, cookies::REFRESH) {
+        return Err(invalid());
+    }
+    let refresh = cookies::read(headers, cookies::REFRESH);
+    let refresh_session = refresh.map(|token| parse_refresh_token(token).map(|(id, _)| id));
+    if let Some(access) = cookies::read(headers, cookies::ACCESS) {
+        match sessions.verify(access).await {
+            Ok(session) => {
+                let id = session.session_id.ok_or_else(invalid)?;
+                if refresh_session.is_some_and(|named| named != Some(id)) {
+                    return Err(invalid());
+                }
+                return ctx.app().auth.live_session(id).await?.ok_or_else(invalid);
+            }
+            // An expired access cookie leaves the refresh cookie to speak.
+            Err(cubby_app::AuthError::Invalid(_)) if refresh.is_some() => {}
+            Err(error) => return Err(error.into()),
+        }
+    }
+    let refresh = refresh.ok_or_else(|| {
+        ApiError::unauthenticated(ErrorCode::AuthRequired, "send the session's cookies")
+    })?;
+    ctx.app()
+        .auth
+        .session_of_refresh_token(refresh)
+        .await
+        .map_err(|e| sign_in_error(e, ErrorCode::AuthInvalidToken))
 }
 
 /// `POST /v1/auth/logout`: ends the session; the access token is refused from now on and the

@@ -52,6 +52,7 @@ pub(crate) fn all(serve_docs: bool) -> Router {
     router.public(Method::POST, "/v1/auth/login", auth::login);
     router.public(Method::POST, "/v1/auth/exchange", auth::exchange);
     router.public(Method::POST, "/v1/auth/refresh", auth::refresh);
+    router.public(Method::GET, "/v1/auth/csrf", auth::csrf);
     router.session(Method::POST, "/v1/auth/logout", auth::logout);
     router.session(Method::GET, "/v1/me/context", auth::context);
     router.permitted(
@@ -363,6 +364,6 @@ mod tests {
     fn every_route_registers_without_conflict() {
         let router = all(false);
         assert!(router.conflicts.is_empty(), "{:?}", router.conflicts);
-        assert_eq!(router.specs().count(), 71);
+        assert_eq!(router.specs().count(), 72);
     }
 }

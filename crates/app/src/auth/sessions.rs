@@ -9,7 +9,8 @@ use cubby_ports::RepoError;
 use time::{Duration, OffsetDateTime};
 
 use super::{
-    Auth, REFRESH_GRACE, SignInError, SignedIn, digest, grant, parse_refresh_token, refresh_token,
+    Auth, LiveSession, REFRESH_GRACE, SignInError, SignedIn, digest, grant, parse_refresh_token,
+    refresh_token,
 };
 use crate::AppError;
 use crate::session::Session;
@@ -107,6 +108,58 @@ impl Auth {
             });
         }
         Err(AppError::Unavailable("the session kept changing while being refreshed".into()).into())
+    }
+
+    /// The session a refresh token belongs to, without rotating the token: how a browser page
+    /// that was reloaded recovers its CSRF token. Only the session's current token answers. A
+    /// token rotated away moments ago (which a refresh would still take from a second tab) is
+    /// refused; one rotated away before that is reuse, and ends the whole session as a refresh
+    /// would.
+    ///
+    /// # Errors
+    ///
+    /// [`SignInError::Refused`] for a token that is not the session's current one, or a
+    /// session, membership or user that is no longer valid; store failures.
+    pub async fn session_of_refresh_token(&self, token: &str) -> Result<LiveSession, SignInError> {
+        let (session_id, presented) = parse_refresh_token(token).ok_or(SignInError::Refused)?;
+        let family = self
+            .ports
+            .tokens
+            .family(session_id)
+            .await?
+            .ok_or(SignInError::Refused)?;
+        let now = self.ports.clock.now();
+        if family.judge(presented, now, REFRESH_GRACE) != Presented::Current {
+            // Reuse and expiry end the session here too; a token within the grace is refused
+            // without ending anything.
+            self.check_presented(&family, presented, now).await?;
+            return Err(SignInError::Refused);
+        }
+        self.valid_or_revoked(&family).await?;
+        Ok(LiveSession {
+            id: family.id,
+            expires_at: family.expires_at,
+        })
+    }
+
+    /// The session `id` and when it ends, if it is still going: not revoked (as logout and
+    /// reuse do) and not past its lifetime.
+    ///
+    /// # Errors
+    ///
+    /// Store failures.
+    pub async fn live_session(&self, id: SessionId) -> Result<Option<LiveSession>, AppError> {
+        let now = self.ports.clock.now();
+        Ok(self
+            .ports
+            .tokens
+            .family(id)
+            .await?
+            .filter(|family| now < family.expires_at)
+            .map(|family| LiveSession {
+                id: family.id,
+                expires_at: family.expires_at,
+            }))
     }
 
     /// Refuses a refresh token that is not the session's current one (or the one just rotated

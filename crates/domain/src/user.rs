@@ -23,6 +23,17 @@ pub enum UserError {
     InvalidExternalId,
 }
 
+impl UserError {
+    /// The stable code.
+    pub fn code(&self) -> crate::ErrorCode {
+        match self {
+            UserError::InvalidEmail => crate::ErrorCode::UserInvalidEmail,
+            UserError::InvalidPasswordHash => crate::ErrorCode::UserInvalidPassword,
+            UserError::InvalidExternalId => crate::ErrorCode::UserInvalidExternalId,
+        }
+    }
+}
+
 /// An e-mail address, trimmed and lowercased so that one address is one user.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Email(String);

@@ -31,11 +31,7 @@ impl Coded for RoleError {
 
 impl Coded for UserError {
     fn code(&self) -> ErrorCode {
-        match self {
-            UserError::InvalidEmail => ErrorCode::UserInvalidEmail,
-            UserError::InvalidPasswordHash => ErrorCode::UserInvalidPassword,
-            UserError::InvalidExternalId => ErrorCode::UserInvalidExternalId,
-        }
+        UserError::code(self)
     }
 }
 

@@ -335,6 +335,28 @@ async fn a_suspended_or_removed_member_is_signed_out_at_once(host: &impl Host, w
     host.send(Call::post("/v1/auth/login").json(&login))
         .await
         .expect_error(401, "auth.invalid_credentials");
+
+    // Invited back, the same membership is active again, but the ended session stays ended.
+    let sent = invite(host, director, &member.email, json!(["teacher"])).await;
+    accept(
+        host,
+        &world.a,
+        sent["token"].as_str().unwrap(),
+        Some(&member.password),
+    )
+    .await
+    .expect(200);
+    for access in &accesses {
+        host.send(Call::get("/v1/rooms").bearer(access))
+            .await
+            .expect_error(401, "auth.invalid_token");
+    }
+    host.send(
+        Call::post("/v1/auth/refresh")
+            .json(&json!({ "refresh_token": refreshed["refresh_token"] })),
+    )
+    .await
+    .expect_error(401, "auth.invalid_token");
 }
 
 async fn custom_roles_apply_and_a_change_to_one_applies_at_once(host: &impl Host, world: &World) {

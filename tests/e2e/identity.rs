@@ -65,21 +65,25 @@ async fn login_context_refresh_and_logout(host: &impl Host, world: &World) {
         .await
         .expect(200);
 
+    // Two access tokens of the session are outstanding: the one minted at login and the one
+    // the refresh minted. Logging out with either ends both at once.
+    host.send(Call::get("/v1/me/context").bearer(access))
+        .await
+        .expect(200);
     host.send(Call::post("/v1/auth/logout").bearer(new_access))
         .await
         .expect(204);
     host.send(Call::get("/v1/rooms").bearer(new_access))
         .await
         .expect_error(401, "auth.invalid_token");
+    host.send(Call::get("/v1/me/context").bearer(access))
+        .await
+        .expect_error(401, "auth.invalid_token");
     refresh(host, refreshed["refresh_token"].as_str().unwrap())
         .await
         .expect_error(401, "auth.invalid_token");
-    // The access token minted before the refresh belongs to the ended session too; it lives
-    // until it expires only if it was not the one logged out, so end it as well.
+    // Logging out again with a token of the ended session is refused like any other request.
     host.send(Call::post("/v1/auth/logout").bearer(access))
-        .await
-        .expect(204);
-    host.send(Call::get("/v1/me/context").bearer(access))
         .await
         .expect_error(401, "auth.invalid_token");
     // Other sessions of the same user are untouched.
@@ -96,7 +100,16 @@ async fn a_reused_refresh_token_ends_the_whole_session(host: &impl Host, world: 
     let second = second.json();
     let third = refresh(host, second["refresh_token"].as_str().unwrap()).await;
     third.expect(200);
-    let newest = third.json()["refresh_token"].as_str().unwrap().to_owned();
+    let third = third.json();
+    let newest = third["refresh_token"].as_str().unwrap().to_owned();
+    // Every access token the session minted, one per step, works until the reuse.
+    let accesses =
+        [&session, &second, &third].map(|step| step["access_token"].as_str().unwrap().to_owned());
+    for access in &accesses {
+        host.send(Call::get("/v1/rooms").bearer(access))
+            .await
+            .expect(200);
+    }
 
     // The first token, rotated away twice, shows up again: it was copied.
     refresh(host, first)
@@ -105,6 +118,11 @@ async fn a_reused_refresh_token_ends_the_whole_session(host: &impl Host, world: 
     refresh(host, &newest)
         .await
         .expect_error(401, "auth.invalid_token");
+    for access in &accesses {
+        host.send(Call::get("/v1/rooms").bearer(access))
+            .await
+            .expect_error(401, "auth.invalid_token");
+    }
     let reuse = events(world, &world.a, AuditAction::RefreshReuse).await;
     assert_eq!(reuse.len(), 1, "{reuse:?}");
 

@@ -280,6 +280,28 @@ async fn a_suspended_or_removed_member_is_signed_out_at_once(host: &impl Host, w
         .await
         .expect(200);
 
+    // The teacher has a session open with two access tokens outstanding (one minted at sign-in,
+    // one by a refresh): removing them ends it whole.
+    let member = world.a.member(Role::Teacher);
+    let login = json!({ "tenant_code": world.a.tenant.code().as_str(), "email": member.email, "password": member.password });
+    let signed_in = host.send(Call::post("/v1/auth/login").json(&login)).await;
+    signed_in.expect(200);
+    let signed_in = signed_in.json();
+    let refreshed = host
+        .send(
+            Call::post("/v1/auth/refresh")
+                .json(&json!({ "refresh_token": signed_in["refresh_token"] })),
+        )
+        .await;
+    refreshed.expect(200);
+    let refreshed = refreshed.json();
+    let accesses = [&signed_in, &refreshed].map(|s| s["access_token"].as_str().unwrap().to_owned());
+    for access in &accesses {
+        host.send(Call::get("/v1/rooms").bearer(access))
+            .await
+            .expect(200);
+    }
+
     let version = version_of(host, director, &path).await;
     let removed = host
         .send(Call::delete(&path).bearer(director).if_match(version))
@@ -289,6 +311,17 @@ async fn a_suspended_or_removed_member_is_signed_out_at_once(host: &impl Host, w
     host.send(Call::get("/v1/rooms").bearer(teacher))
         .await
         .expect_error(401, "auth.invalid_token");
+    for access in &accesses {
+        host.send(Call::get("/v1/rooms").bearer(access))
+            .await
+            .expect_error(401, "auth.invalid_token");
+    }
+    host.send(
+        Call::post("/v1/auth/refresh")
+            .json(&json!({ "refresh_token": refreshed["refresh_token"] })),
+    )
+    .await
+    .expect_error(401, "auth.invalid_token");
     let listed = host
         .send(Call::get("/v1/members").bearer(director))
         .await
@@ -299,11 +332,31 @@ async fn a_suspended_or_removed_member_is_signed_out_at_once(host: &impl Host, w
         .await
         .json();
     assert_eq!(with_removed["total"], 1);
-    let member = world.a.member(Role::Teacher);
-    let login = json!({ "tenant_code": world.a.tenant.code().as_str(), "email": member.email, "password": member.password });
     host.send(Call::post("/v1/auth/login").json(&login))
         .await
         .expect_error(401, "auth.invalid_credentials");
+
+    // Invited back, the same membership is active again, but the ended session stays ended.
+    let sent = invite(host, director, &member.email, json!(["teacher"])).await;
+    accept(
+        host,
+        &world.a,
+        sent["token"].as_str().unwrap(),
+        Some(&member.password),
+    )
+    .await
+    .expect(200);
+    for access in &accesses {
+        host.send(Call::get("/v1/rooms").bearer(access))
+            .await
+            .expect_error(401, "auth.invalid_token");
+    }
+    host.send(
+        Call::post("/v1/auth/refresh")
+            .json(&json!({ "refresh_token": refreshed["refresh_token"] })),
+    )
+    .await
+    .expect_error(401, "auth.invalid_token");
 }
 
 async fn custom_roles_apply_and_a_change_to_one_applies_at_once(host: &impl Host, world: &World) {

@@ -41,6 +41,15 @@ impl<K: std::hash::Hash + Eq, V> Expiring<K, V> {
             .map(|(value, _)| value)
     }
 
+    /// Every live value, read only.
+    pub(crate) fn values(&self) -> impl Iterator<Item = &V> {
+        let now = Instant::now();
+        self.entries
+            .values()
+            .filter(move |(_, until)| *until > now)
+            .map(|(value, _)| value)
+    }
+
     pub(crate) fn live(&mut self, key: &K) -> Option<&V> {
         let now = Instant::now();
         if self

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use cubby_domain::{AuditEvent, RefreshFamily, SessionId};
+use cubby_domain::{AuditEvent, RefreshFamily, SessionId, TenantId, UserId};
 use cubby_ports::{
     AuditLog, AuditQuery, LimitKey, Page, RateLimiter, RepoError, TenantScope, TokenStore, Window,
 };
@@ -14,10 +14,11 @@ use crate::cache::Expiring;
 use crate::partitioned::Partitioned;
 use crate::{MemoryStore, read, write};
 
-/// Blocked access tokens and refresh families.
+/// Blocked access tokens, ended sessions and refresh families.
 #[derive(Default)]
 pub(crate) struct TokenTable {
     blocked: Expiring<String, ()>,
+    ended: Expiring<SessionId, ()>,
     families: Expiring<SessionId, RefreshFamily>,
 }
 
@@ -40,6 +41,19 @@ impl TokenStore for MemoryStore {
         Ok(read(&self.tokens).blocked.peek(jti).is_some())
     }
 
+    async fn end_session(&self, id: SessionId, until_at: OffsetDateTime) -> Result<(), RepoError> {
+        let mut table = write(&self.tokens);
+        match until(until_at) {
+            Some(left) => table.ended.insert(id, (), left),
+            None => table.ended.remove(&id),
+        }
+        Ok(())
+    }
+
+    async fn is_session_ended(&self, id: SessionId) -> Result<bool, RepoError> {
+        Ok(read(&self.tokens).ended.peek(&id).is_some())
+    }
+
     async fn create_family(&self, family: &RefreshFamily) -> Result<(), RepoError> {
         let mut table = write(&self.tokens);
         if table.families.live(&family.id).is_some() {
@@ -53,6 +67,19 @@ impl TokenStore for MemoryStore {
 
     async fn family(&self, id: SessionId) -> Result<Option<RefreshFamily>, RepoError> {
         Ok(write(&self.tokens).families.live(&id).cloned())
+    }
+
+    async fn families_of(
+        &self,
+        tenant_id: TenantId,
+        user_id: UserId,
+    ) -> Result<Vec<RefreshFamily>, RepoError> {
+        Ok(read(&self.tokens)
+            .families
+            .values()
+            .filter(|family| family.tenant_id == tenant_id && family.user_id == user_id)
+            .cloned()
+            .collect())
     }
 
     async fn swap_family(&self, family: &RefreshFamily, expected: u64) -> Result<bool, RepoError> {

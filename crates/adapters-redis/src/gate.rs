@@ -1,4 +1,5 @@
-//! The request gate on Redis: a request's rate-limit hits, its blocklist lookup and its cache
+//! The request gate on Redis: a request's rate-limit hits, its blocklist lookups (the token's and
+//! its session's) and its cache
 //! reads in one Lua script, so one round trip (the script runs by its digest; the server loads
 //! it once, on the first call after a restart).
 //!
@@ -15,12 +16,12 @@ use redis::{Script, Value};
 
 use crate::{Redis, expiry_ms};
 
-/// `KEYS`: the counters, then the blocklist key when `ARGV[2]` is `1`, then the cache entries.
-/// `ARGV[1]`: how many counters; `ARGV[2]`: `1` when a blocklist key follows them; `ARGV[3..]`:
-/// each counter's window in milliseconds.
+/// `KEYS`: the counters, then the blocklist keys (`ARGV[2]` of them: the token's, the session's),
+/// then the cache entries. `ARGV[1]`: how many counters; `ARGV[2]`: how many blocklist keys
+/// follow them; `ARGV[3..]`: each counter's window in milliseconds.
 ///
-/// Answers a flat array: each counter's `count, milliseconds left`, then `1`/`0` for the
-/// blocklist when asked, then each entry (nil when absent). A hit counts, then opens the window
+/// Answers a flat array: each counter's `count, milliseconds left`, then, when blocklist keys
+/// were asked about, how many of them exist (`0` when none), then each entry (nil when absent). A hit counts, then opens the window
 /// on the first hit; a counter found without an expiry (which these writes never leave) gets a
 /// new window rather than counting forever.
 static ADMIT: LazyLock<Script> = LazyLock::new(|| {
@@ -39,9 +40,10 @@ for i = 1, hits do
   out[#out + 1] = left
 end
 local next = hits + 1
-if ARGV[2] == '1' then
-  out[#out + 1] = redis.call('EXISTS', KEYS[next])
-  next = next + 1
+local listed = tonumber(ARGV[2])
+if listed > 0 then
+  out[#out + 1] = redis.call('EXISTS', unpack(KEYS, next, next + listed - 1))
+  next = next + listed
 end
 for i = next, #KEYS do
   out[#out + 1] = redis.call('GET', KEYS[i])
@@ -81,21 +83,24 @@ impl Redis {
         for (key, _) in &reads.hits {
             invocation.key(self.limit_key(key));
         }
+        let mut listed = 0_usize;
         if let Some(jti) = &reads.blocked {
             invocation.key(self.blocked_key(jti));
+            listed += 1;
+        }
+        if let Some(id) = reads.session {
+            invocation.key(self.ended_key(id));
+            listed += 1;
         }
         for key in &reads.cached {
             invocation.key(self.cache_key(key));
         }
-        invocation
-            .arg(reads.hits.len())
-            .arg(if reads.blocked.is_some() { "1" } else { "0" });
+        invocation.arg(reads.hits.len()).arg(listed);
         for (_, window) in &reads.hits {
             invocation.arg(expiry_ms(*window));
         }
         let values: Vec<Value> = self.run_script(operation, &invocation).await?;
-        let expected =
-            2 * reads.hits.len() + usize::from(reads.blocked.is_some()) + reads.cached.len();
+        let expected = 2 * reads.hits.len() + usize::from(listed > 0) + reads.cached.len();
         if values.len() != expected {
             return Err(malformed());
         }
@@ -106,8 +111,8 @@ impl Redis {
             let left = integer(values.next())?;
             answer.windows.push(window(count, left));
         }
-        if reads.blocked.is_some() {
-            answer.blocked = integer(values.next())? == 1;
+        if listed > 0 {
+            answer.blocked = integer(values.next())? > 0;
         }
         for value in values {
             answer.cached.push(match value {

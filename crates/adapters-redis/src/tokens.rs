@@ -1,5 +1,6 @@
 //! Session state on Redis: the blocklist of access tokens ended early (one key per `jti`, expiring
-//! with the token), and refresh token families (one JSON record per session, expiring with the
+//! with the token), the sessions ended (one key per session id, expiring once no token of the
+//! session could be accepted anyway), and refresh token families (one JSON record per session, expiring with the
 //! session). A family is swapped by a Lua script that compares the stored generation and writes
 //! in one atomic step, so of concurrent swaps from one generation exactly one wins.
 
@@ -40,10 +41,36 @@ return 1
     )
 });
 
+/// Adds a family to its member's index, which lives as long as the longest family in it.
+///
+/// `KEYS[1]`: the index; `ARGV[1]`: the family's id; `ARGV[2]`: its milliseconds left.
+static INDEX: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+redis.call('SADD', KEYS[1], ARGV[1])
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 1
+",
+    )
+});
+
 impl Redis {
+    /// The Redis key of the index of a member's families: the ids of the families created for
+    /// `user_id` in `tenant_id` (some may since have gone).
+    pub(crate) fn member_families_key(&self, tenant_id: TenantId, user_id: UserId) -> String {
+        self.key("mses", &format!("{tenant_id}:{user_id}"))
+    }
+
     /// The Redis key of a blocked access token.
     pub(crate) fn blocked_key(&self, jti: &str) -> String {
         self.key("blk", jti)
+    }
+
+    /// The Redis key of an ended session.
+    pub(crate) fn ended_key(&self, id: SessionId) -> String {
+        self.key("end", &id.to_string())
     }
 
     /// The Redis key of a refresh family.
@@ -81,6 +108,31 @@ impl TokenStore for Redis {
         .await
     }
 
+    async fn end_session(&self, id: SessionId, until: OffsetDateTime) -> Result<(), RepoError> {
+        let Some(left) = time_left(until) else {
+            return self
+                .query(
+                    "tokens.end_session",
+                    redis::cmd("DEL").arg(self.ended_key(id)),
+                )
+                .await;
+        };
+        let mut set = redis::cmd("SET");
+        set.arg(self.ended_key(id))
+            .arg(1)
+            .arg("PX")
+            .arg(expiry_ms(left));
+        self.query("tokens.end_session", &set).await
+    }
+
+    async fn is_session_ended(&self, id: SessionId) -> Result<bool, RepoError> {
+        self.query(
+            "tokens.is_session_ended",
+            redis::cmd("EXISTS").arg(self.ended_key(id)),
+        )
+        .await
+    }
+
     async fn create_family(&self, family: &RefreshFamily) -> Result<(), RepoError> {
         // A family already past its lifetime would be gone at once: nothing to store.
         let Some(left) = time_left(family.expires_at) else {
@@ -93,10 +145,51 @@ impl TokenStore for Redis {
             .arg("PX")
             .arg(expiry_ms(left));
         let answer: Option<String> = self.query("tokens.create_family", &set).await?;
-        match answer {
-            Some(_) => Ok(()),
-            None => Err(RepoError::Conflict("session.id")),
+        if answer.is_none() {
+            return Err(RepoError::Conflict("session.id"));
         }
+        let _: i64 = self
+            .run_script(
+                "tokens.create_family",
+                INDEX
+                    .key(self.member_families_key(family.tenant_id, family.user_id))
+                    .arg(family.id.to_string())
+                    .arg(expiry_ms(left)),
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn families_of(
+        &self,
+        tenant_id: TenantId,
+        user_id: UserId,
+    ) -> Result<Vec<RefreshFamily>, RepoError> {
+        let ids: Vec<String> = self
+            .query(
+                "tokens.families_of",
+                redis::cmd("SMEMBERS").arg(self.member_families_key(tenant_id, user_id)),
+            )
+            .await?;
+        let keys: Vec<String> = ids
+            .iter()
+            .filter_map(|id| SessionId::parse(id).ok())
+            .map(|id| self.family_key(id))
+            .collect();
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let stored: Vec<Option<Vec<u8>>> = self
+            .query("tokens.families_of", redis::cmd("MGET").arg(keys))
+            .await?;
+        let mut families = Vec::new();
+        for bytes in stored.into_iter().flatten() {
+            let family = decode(&bytes)?;
+            if family.tenant_id == tenant_id && family.user_id == user_id {
+                families.push(family);
+            }
+        }
+        Ok(families)
     }
 
     async fn family(&self, id: SessionId) -> Result<Option<RefreshFamily>, RepoError> {

@@ -150,6 +150,7 @@ impl App {
         let sessions = wiring::sessions(&ports, &shared, config.keys, config.policy);
         let children = Arc::new(wiring::children(&ports, &shared));
         let attendance = Arc::new(wiring::attendance(&ports, &shared, &children));
+        let members = wiring::members(&ports, &shared, &sessions);
         let auth = auth::Auth::new(
             sessions.clone(),
             shared.tenants.clone(),
@@ -167,7 +168,7 @@ impl App {
             gate: shared.gate.clone(),
             sessions,
             auth,
-            members: wiring::members(&ports, &shared),
+            members,
             custom_roles: wiring::custom_roles(&ports, &shared),
             rooms: Rooms::new(ports.rooms.clone(), ports.clock.clone(), ports.ids.clone()),
             staff: wiring::staff(&ports, &shared),

@@ -24,7 +24,8 @@ use cubby_domain::{
 };
 use cubby_ports::{
     Clock, IdGenerator, InvitationRepository, MembershipDirectory, MembershipQuery,
-    MembershipRepository, Page, RoleRepository, TenantDirectory, TenantScope, UserDirectory,
+    MembershipRepository, Page, RoleRepository, TenantDirectory, TenantScope, TokenStore,
+    UserDirectory,
 };
 use secrecy::SecretString;
 use time::Duration;
@@ -34,6 +35,7 @@ use crate::audit::AuditTrail;
 use crate::cache::Principals;
 use crate::error::require;
 use crate::passwords::Passwords;
+use crate::session::Sessions;
 
 pub use invitations::parse_invitation_token;
 
@@ -115,6 +117,10 @@ pub struct Members {
     pub(crate) passwords: Passwords,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) ids: Arc<dyn IdGenerator>,
+    /// Session state: a removed member's sessions end.
+    pub(crate) tokens: Arc<dyn TokenStore>,
+    /// How long an ended session's entry lasts.
+    pub(crate) sessions: Arc<Sessions>,
 }
 
 impl std::fmt::Debug for Members {

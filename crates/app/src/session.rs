@@ -274,12 +274,28 @@ impl Sessions {
         })
     }
 
-    /// Adds what opening `presented` reads to `reads`: its `jti` in the blocklist, and the
+    /// Until when an ended session's entry must refuse its access tokens: until the last one a
+    /// refresh could have minted (one access lifetime past the family's `family_expires`, when
+    /// the family is known, or past `now`) has expired, or the `presented` token's own expiry
+    /// if later, and the clock leeway of verification has run out too.
+    pub(crate) fn ended_until(
+        &self,
+        now: OffsetDateTime,
+        family_expires: Option<OffsetDateTime>,
+        presented: Option<OffsetDateTime>,
+    ) -> OffsetDateTime {
+        let last_minted = family_expires.map_or(now, |at| at.max(now)) + self.policy.access_ttl;
+        presented.map_or(last_minted, |at| at.max(last_minted)) + self.policy.leeway
+    }
+
+    /// Adds what opening `presented` reads to `reads`: its `jti` in the blocklist, its session
+    /// among the ended ones (logout and refresh-token reuse end every token of a session), and the
     /// cached centre, principal and permission set (at the token's entitlements version, the
     /// membership's unless it changed since the token was minted). They go last: a caller's
     /// own cache reads come before.
     pub fn reads(&self, presented: &Presented, reads: &mut GateReads) {
         reads.blocked = Some(presented.jti.clone());
+        reads.session = presented.session_id;
         reads.cached.extend(presented.cache_keys());
     }
 

@@ -77,7 +77,11 @@ pub(crate) fn sessions(
     ))
 }
 
-pub(crate) fn members(ports: &Ports, shared: &Shared) -> members::Members {
+pub(crate) fn members(
+    ports: &Ports,
+    shared: &Shared,
+    sessions: &Arc<session::Sessions>,
+) -> members::Members {
     members::Members {
         users: ports.users.clone(),
         directory: ports.membership_directory.clone(),
@@ -90,6 +94,8 @@ pub(crate) fn members(ports: &Ports, shared: &Shared) -> members::Members {
         passwords: shared.passwords.clone(),
         clock: ports.clock.clone(),
         ids: ports.ids.clone(),
+        tokens: ports.tokens.clone(),
+        sessions: sessions.clone(),
     }
 }
 

@@ -1,11 +1,13 @@
 //! The reads every request makes of the shared fast store before it reaches the data: its
-//! rate-limit counters, the access-token blocklist and the session's cached entries, asked in
+//! rate-limit counters, the access-token and session blocklists and the session's cached
+//! entries, asked in
 //! one call so that a networked store (Redis) answers them in one round trip.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use cubby_domain::SessionId;
 
 use crate::{Cache, CacheKey, LimitKey, RateLimiter, RepoError, TokenStore, Window};
 
@@ -17,6 +19,9 @@ pub struct GateReads {
     /// An access token's `jti` to look up in the blocklist (as
     /// [`TokenStore::is_access_blocked`]).
     pub blocked: Option<String>,
+    /// A session id to look up among the ended sessions (as [`TokenStore::is_session_ended`]):
+    /// the `sid` of the same token, so that ending a session refuses all its tokens.
+    pub session: Option<SessionId>,
     /// Cache entries to read (as [`Cache::get`]).
     pub cached: Vec<CacheKey>,
 }
@@ -26,7 +31,8 @@ pub struct GateReads {
 pub struct GateAnswer {
     /// Each counter after its hit, in the order of [`GateReads::hits`].
     pub windows: Vec<Window>,
-    /// Whether the token asked about is blocked (`false` when none was asked about).
+    /// Whether the token asked about is blocked, or the session asked about was ended (`false`
+    /// when neither was asked about).
     pub blocked: bool,
     /// Each entry read, `None` when absent, in the order of [`GateReads::cached`].
     pub cached: Vec<Option<Vec<u8>>>,
@@ -74,6 +80,9 @@ impl RequestGate for SeparateCalls {
         }
         if let Some(jti) = &reads.blocked {
             answer.blocked = self.tokens.is_access_blocked(jti).await?;
+        }
+        if let Some(id) = reads.session {
+            answer.blocked = answer.blocked || self.tokens.is_session_ended(id).await?;
         }
         for key in &reads.cached {
             answer.cached.push(self.cache.get(key).await?);

@@ -1,8 +1,8 @@
-//! Session state: the blocklist of access tokens ended before they expire, and refresh token
-//! families.
+//! Session state: the blocklists of access tokens and of whole sessions ended before they
+//! expire, and refresh token families.
 
 use async_trait::async_trait;
-use cubby_domain::{RefreshFamily, SessionId};
+use cubby_domain::{RefreshFamily, SessionId, TenantId, UserId};
 use time::OffsetDateTime;
 
 use crate::RepoError;
@@ -25,6 +25,23 @@ pub trait TokenStore: Send + Sync {
     /// [`RepoError::Unavailable`] when the store does not answer.
     async fn is_access_blocked(&self, jti: &str) -> Result<bool, RepoError>;
 
+    /// Ends every access token of session `id` (those carrying it as `sid`) until `until`,
+    /// after which none of them would be accepted anyway and the entry may go. Ending a session
+    /// again sets its entry to the new time.
+    ///
+    /// # Errors
+    ///
+    /// [`RepoError::Unavailable`] when the store does not answer.
+    async fn end_session(&self, id: SessionId, until: OffsetDateTime) -> Result<(), RepoError>;
+
+    /// Whether session `id` was ended (and its entry has not run out). Callers fail closed on
+    /// an error.
+    ///
+    /// # Errors
+    ///
+    /// [`RepoError::Unavailable`] when the store does not answer.
+    async fn is_session_ended(&self, id: SessionId) -> Result<bool, RepoError>;
+
     /// Stores a new refresh family, kept until its `expires_at`.
     ///
     /// # Errors
@@ -38,6 +55,18 @@ pub trait TokenStore: Send + Sync {
     ///
     /// [`RepoError::Unavailable`] when the store does not answer.
     async fn family(&self, id: SessionId) -> Result<Option<RefreshFamily>, RepoError>;
+
+    /// The families of `user_id` in centre `tenant_id` that have not expired or been revoked:
+    /// the sessions to end when the member leaves the centre.
+    ///
+    /// # Errors
+    ///
+    /// [`RepoError::Unavailable`] when the store does not answer.
+    async fn families_of(
+        &self,
+        tenant_id: TenantId,
+        user_id: UserId,
+    ) -> Result<Vec<RefreshFamily>, RepoError>;
 
     /// Replaces a family if its stored generation is still `expected`; answers whether it did.
     /// Of concurrent swaps from one generation, exactly one succeeds.

@@ -174,6 +174,8 @@ impl Auth {
         match family.judge(presented, now, REFRESH_GRACE) {
             Presented::Current | Presented::WithinGrace => Ok(()),
             Presented::Reused => {
+                self.end_session(family.id, Some(family.expires_at), None)
+                    .await?;
                 self.ports.tokens.revoke_family(family.id).await?;
                 self.record(
                     family.tenant_id,
@@ -237,22 +239,27 @@ impl Auth {
         }
     }
 
-    /// Ends the session: the access token is blocked until it expires (and the clock leeway
-    /// that verification allows past its expiry has run out too), and the refresh family is
-    /// revoked.
+    /// Ends the session: every access token carrying its id is refused from the next request
+    /// on (the presented one is blocked by its own id as well, in case it carries none), and
+    /// the refresh family is revoked.
     ///
     /// # Errors
     ///
-    /// Store failures (the caller may retry: both steps are idempotent).
+    /// Store failures (the caller may retry: every step is idempotent).
     pub async fn logout(&self, session: &Session) -> Result<(), AppError> {
+        let leeway = self.sessions.policy().leeway;
         self.ports
             .tokens
-            .block_access(
-                &session.token_id,
-                session.expires_at + self.sessions.policy().leeway,
-            )
+            .block_access(&session.token_id, session.expires_at + leeway)
             .await?;
         if let Some(id) = session.session_id {
+            let family = self.ports.tokens.family(id).await?;
+            self.end_session(
+                id,
+                family.map(|family| family.expires_at),
+                Some(session.expires_at),
+            )
+            .await?;
             self.ports.tokens.revoke_family(id).await?;
         }
         let target = session.session_id.map(|id| id.to_string());
@@ -264,6 +271,21 @@ impl Auth {
             &[],
         )
         .await;
+        Ok(())
+    }
+
+    /// Ends every access token of session `id` (see [`Sessions::ended_until`] for how long).
+    ///
+    /// [`Sessions::ended_until`]: crate::session::Sessions::ended_until
+    async fn end_session(
+        &self,
+        id: SessionId,
+        family_expires: Option<OffsetDateTime>,
+        presented: Option<OffsetDateTime>,
+    ) -> Result<(), AppError> {
+        let now = self.ports.clock.now();
+        let until = self.sessions.ended_until(now, family_expires, presented);
+        self.ports.tokens.end_session(id, until).await?;
         Ok(())
     }
 }

@@ -24,6 +24,7 @@ fn credentials(tenant: &str, email: &str, password: &str) -> Credentials {
 struct Recording {
     inner: std::sync::Arc<dyn cubby_ports::TokenStore>,
     blocked: std::sync::Mutex<Vec<time::OffsetDateTime>>,
+    ended: std::sync::Mutex<Vec<time::OffsetDateTime>>,
 }
 
 #[async_trait::async_trait]
@@ -34,6 +35,24 @@ impl cubby_ports::TokenStore for Recording {
     }
     async fn is_access_blocked(&self, jti: &str) -> Result<bool, RepoError> {
         self.inner.is_access_blocked(jti).await
+    }
+    async fn end_session(
+        &self,
+        id: cubby_domain::SessionId,
+        until: time::OffsetDateTime,
+    ) -> Result<(), RepoError> {
+        self.ended.lock().unwrap().push(until);
+        self.inner.end_session(id, until).await
+    }
+    async fn is_session_ended(&self, id: cubby_domain::SessionId) -> Result<bool, RepoError> {
+        self.inner.is_session_ended(id).await
+    }
+    async fn families_of(
+        &self,
+        tenant_id: cubby_domain::TenantId,
+        user_id: cubby_domain::UserId,
+    ) -> Result<Vec<cubby_domain::RefreshFamily>, RepoError> {
+        self.inner.families_of(tenant_id, user_id).await
     }
     async fn create_family(&self, family: &cubby_domain::RefreshFamily) -> Result<(), RepoError> {
         self.inner.create_family(family).await
@@ -62,6 +81,7 @@ async fn a_logged_out_token_stays_blocked_through_the_leeway_past_its_expiry() {
     let recording = std::sync::Arc::new(Recording {
         inner: ports.tokens.clone(),
         blocked: std::sync::Mutex::default(),
+        ended: std::sync::Mutex::default(),
     });
     ports.tokens = recording.clone();
     let app = App::new(ports, config()).unwrap();
@@ -97,6 +117,20 @@ async fn a_logged_out_token_stays_blocked_through_the_leeway_past_its_expiry() {
     assert_eq!(
         *recording.blocked.lock().unwrap(),
         vec![session.expires_at + leeway]
+    );
+    // The whole session ends until the last access token a refresh could have minted before
+    // the family's end has expired, leeway included.
+    let policy = app.sessions.policy();
+    assert_eq!(
+        *recording.ended.lock().unwrap(),
+        vec![signed_in.session.expires_at + policy.access_ttl + leeway]
+    );
+    assert!(
+        app.ports()
+            .tokens
+            .is_session_ended(signed_in.session.id)
+            .await
+            .unwrap()
     );
 }
 

@@ -57,11 +57,14 @@ impl Members {
     }
 
     /// Removes a member (kept as removed, for the history), if the membership is still at the
-    /// version the caller read.
+    /// version the caller read, and ends every session they hold in the centre: their access
+    /// tokens are refused from the next request on and their refresh tokens never work again,
+    /// even if they are invited back.
     ///
     /// # Errors
     ///
-    /// As [`Members::update`].
+    /// As [`Members::update`]; store failures ending the sessions (the member is removed by
+    /// then, and their tokens are refused as a removed member's).
     pub async fn remove(
         &self,
         scope: &TenantScope,
@@ -75,7 +78,27 @@ impl Members {
             ..MembershipChanges::default()
         };
         let changed = stored.changed(changes, scope.actor().clone(), self.clock.now());
-        self.apply(scope, &stored, changed).await
+        let removed = self.apply(scope, &stored, changed).await?;
+        self.end_sessions(scope, &removed).await?;
+        Ok(removed)
+    }
+
+    /// Ends every session `member` holds in the centre (as logout does: each session's access
+    /// tokens are refused, its refresh family revoked).
+    async fn end_sessions(&self, scope: &TenantScope, member: &Member) -> Result<(), AppError> {
+        let families = self
+            .tokens
+            .families_of(scope.tenant_id(), member.user.id())
+            .await?;
+        for family in families {
+            let now = self.clock.now();
+            let until = self
+                .sessions
+                .ended_until(now, Some(family.expires_at), None);
+            self.tokens.end_session(family.id, until).await?;
+            self.tokens.revoke_family(family.id).await?;
+        }
+        Ok(())
     }
 
     async fn current(

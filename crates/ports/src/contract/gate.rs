@@ -5,7 +5,7 @@ use std::net::{IpAddr, Ipv6Addr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use cubby_domain::TenantId;
+use cubby_domain::{SessionId, TenantId};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -20,6 +20,7 @@ macro_rules! request_gate_contract {
         $crate::__contract_cases!($crate::contract::gate, $($make)+, [
             hits_count_on_the_rate_limiters_counters,
             a_token_blocked_through_the_token_store_reads_blocked,
+            a_session_ended_through_the_token_store_blocks_its_tokens,
             cached_entries_read_back_in_order_and_absent_ones_as_none,
             one_call_answers_every_read_together,
             concurrent_admissions_count_every_hit,
@@ -136,6 +137,60 @@ pub async fn a_token_blocked_through_the_token_store_reads_blocked(gated: &Gated
     assert!(!gated.gate.admit(&asks(&other)).await.unwrap().blocked);
 }
 
+/// A session the token store ended reads as blocked, whichever token of it asks and whether or
+/// not that token's own id is blocked; a session not ended leaves the answer to the token's id.
+pub async fn a_session_ended_through_the_token_store_blocks_its_tokens(gated: &Gated) {
+    let (ended, live) = (
+        SessionId::from_uuid(Uuid::now_v7()),
+        SessionId::from_uuid(Uuid::now_v7()),
+    );
+    let until = OffsetDateTime::now_utc() + time::Duration::minutes(5);
+    gated.tokens.end_session(ended, until).await.unwrap();
+    let blocked_jti = jti();
+    block(gated, &blocked_jti).await;
+    let asks = |jti: &str, session: SessionId| GateReads {
+        blocked: Some(jti.to_owned()),
+        session: Some(session),
+        ..GateReads::default()
+    };
+    for token in [jti(), jti(), blocked_jti.clone()] {
+        assert!(
+            gated
+                .gate
+                .admit(&asks(&token, ended))
+                .await
+                .unwrap()
+                .blocked
+        );
+    }
+    assert!(!gated.gate.admit(&asks(&jti(), live)).await.unwrap().blocked);
+    assert!(
+        gated
+            .gate
+            .admit(&asks(&blocked_jti, live))
+            .await
+            .unwrap()
+            .blocked
+    );
+    // Asked without a token id, with the cache and counters around it, the answer keeps its
+    // shape.
+    let (counter, cached) = (counter(), entry());
+    gated.cache.put(&cached, b"entry", minute()).await.unwrap();
+    let answer = gated
+        .gate
+        .admit(&GateReads {
+            hits: vec![(counter, Duration::from_secs(60))],
+            blocked: None,
+            session: Some(ended),
+            cached: vec![cached],
+        })
+        .await
+        .unwrap();
+    assert!(answer.blocked);
+    assert_eq!(answer.windows.len(), 1);
+    assert_eq!(answer.cached, vec![Some(b"entry".to_vec())]);
+}
+
 /// Entries come back byte for byte in the order asked, an absent one as `None`.
 pub async fn cached_entries_read_back_in_order_and_absent_ones_as_none(gated: &Gated) {
     let (a, absent, b) = (entry(), entry(), entry());
@@ -176,6 +231,7 @@ pub async fn one_call_answers_every_read_together(gated: &Gated) {
             (tenant, Duration::from_secs(30)),
         ],
         blocked: Some(blocked),
+        session: Some(SessionId::from_uuid(Uuid::now_v7())),
         cached: vec![entry(), cached],
     };
     let answer = gated.gate.admit(&reads).await.unwrap();

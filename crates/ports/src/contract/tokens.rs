@@ -14,6 +14,8 @@ macro_rules! token_store_contract {
     ($($make:tt)+) => {
         $crate::__contract_cases!($crate::contract::tokens, $($make)+, [
             a_blocked_token_stays_blocked_until_its_expiry,
+            an_ended_session_stays_ended_until_the_time_given,
+            a_members_families_are_listed_in_their_centre_only,
             a_family_reads_back_and_swaps_once_per_generation,
             of_concurrent_swaps_exactly_one_wins,
             a_revoked_family_is_gone,
@@ -70,6 +72,89 @@ pub async fn a_blocked_token_stays_blocked_until_its_expiry(store: &dyn TokenSto
         .block_access(&jti, now() - time::Duration::minutes(1))
         .await
         .unwrap();
+}
+
+/// An ended session reads as ended until the time given, then not; other sessions and a
+/// blocked token's id are not ended by it; ending it again at a time past ends nothing.
+pub async fn an_ended_session_stays_ended_until_the_time_given(store: &dyn TokenStore) {
+    let (ended, other) = (
+        SessionId::from_uuid(Uuid::now_v7()),
+        SessionId::from_uuid(Uuid::now_v7()),
+    );
+    assert!(!store.is_session_ended(ended).await.unwrap());
+    store
+        .end_session(ended, now() + time::Duration::milliseconds(600))
+        .await
+        .unwrap();
+    assert!(store.is_session_ended(ended).await.unwrap());
+    assert!(!store.is_session_ended(other).await.unwrap());
+    assert!(!store.is_access_blocked(&ended.to_string()).await.unwrap());
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert!(!store.is_session_ended(ended).await.unwrap());
+
+    // Ending it again is idempotent and sets the new time; a time past ends nothing.
+    let hour = now() + time::Duration::hours(1);
+    store.end_session(other, hour).await.unwrap();
+    store.end_session(other, hour).await.unwrap();
+    assert!(store.is_session_ended(other).await.unwrap());
+    store
+        .end_session(ended, now() - time::Duration::minutes(1))
+        .await
+        .unwrap();
+    assert!(!store.is_session_ended(ended).await.unwrap());
+}
+
+/// A member's live families are listed, in their centre only: not another user's, not their
+/// families in another centre, not a revoked one.
+pub async fn a_members_families_are_listed_in_their_centre_only(store: &dyn TokenStore) {
+    let first = new_family(time::Duration::hours(1));
+    let (tenant_id, user_id) = (first.tenant_id, first.user_id);
+    assert!(
+        store
+            .families_of(tenant_id, user_id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let second = RefreshFamily {
+        id: SessionId::from_uuid(Uuid::now_v7()),
+        tenant_id,
+        user_id,
+        ..first.clone()
+    };
+    let revoked = RefreshFamily {
+        id: SessionId::from_uuid(Uuid::now_v7()),
+        ..first.clone()
+    };
+    let elsewhere = RefreshFamily {
+        id: SessionId::from_uuid(Uuid::now_v7()),
+        tenant_id: TenantId::from_uuid(Uuid::now_v7()),
+        ..first.clone()
+    };
+    let someone_else = RefreshFamily {
+        id: SessionId::from_uuid(Uuid::now_v7()),
+        user_id: UserId::from_uuid(Uuid::now_v7()),
+        ..first.clone()
+    };
+    for family in [&first, &second, &revoked, &elsewhere, &someone_else] {
+        store.create_family(family).await.unwrap();
+    }
+    store.revoke_family(revoked.id).await.unwrap();
+    let mut listed: Vec<SessionId> = store
+        .families_of(tenant_id, user_id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|family| family.id)
+        .collect();
+    listed.sort_by_key(ToString::to_string);
+    let mut expected = vec![first.id, second.id];
+    expected.sort_by_key(ToString::to_string);
+    assert_eq!(listed, expected);
+    let rotated = first.rotated(TokenDigest([9; 32]), now());
+    assert!(store.swap_family(&rotated, 0).await.unwrap());
+    let listed = store.families_of(tenant_id, user_id).await.unwrap();
+    assert!(listed.contains(&rotated), "{listed:?}");
 }
 
 /// A family reads back; a swap from its generation succeeds once.

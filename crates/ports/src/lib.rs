@@ -54,6 +54,7 @@ pub mod mocks {
     pub use crate::rooms::MockRoomRepository;
     pub use crate::system::{MockClock, MockIdGenerator};
     pub use crate::tenants::MockTenantDirectory;
+    pub use crate::tokens::MockTokenStore;
     pub use crate::users::{MockMembershipDirectory, MockMembershipRepository, MockUserDirectory};
 }
 

@@ -8,6 +8,7 @@ use time::OffsetDateTime;
 use crate::RepoError;
 
 /// Where session state lives. Platform-level: it is read before a session is verified.
+#[cfg_attr(feature = "test-support", mockall::automock)]
 #[async_trait]
 pub trait TokenStore: Send + Sync {
     /// Blocks the access token with `jti` until `until` (its `exp`), after which it would be

@@ -3,7 +3,7 @@
 
 use cubby_domain::{
     AuditAction, EntitlementSet, ErrorCode, Membership, MembershipChanges, MembershipId,
-    MembershipStatus, Permission, Tenant, Version,
+    MembershipStatus, Permission, Tenant, UserId, Version,
 };
 use cubby_ports::{MembershipQuery, PageRequest, RepoError, TenantScope};
 
@@ -64,7 +64,8 @@ impl Members {
     /// # Errors
     ///
     /// As [`Members::update`]; store failures ending the sessions (the member is removed by
-    /// then, and their tokens are refused as a removed member's).
+    /// then, and their tokens are refused as a removed member's; inviting them back ends the
+    /// sessions before anything else).
     pub async fn remove(
         &self,
         scope: &TenantScope,
@@ -79,17 +80,19 @@ impl Members {
         };
         let changed = stored.changed(changes, scope.actor().clone(), self.clock.now());
         let removed = self.apply(scope, &stored, changed).await?;
-        self.end_sessions(scope, &removed).await?;
+        self.end_sessions(scope, removed.user.id()).await?;
         Ok(removed)
     }
 
-    /// Ends every session `member` holds in the centre (as logout does: each session's access
-    /// tokens are refused, its refresh family revoked).
-    async fn end_sessions(&self, scope: &TenantScope, member: &Member) -> Result<(), AppError> {
-        let families = self
-            .tokens
-            .families_of(scope.tenant_id(), member.user.id())
-            .await?;
+    /// Ends every session `user` holds in the centre (as logout does: each session's access
+    /// tokens are refused, its refresh family revoked). Ending an ended session again changes
+    /// nothing, so a removal whose ending failed is finished when the member is invited back.
+    pub(super) async fn end_sessions(
+        &self,
+        scope: &TenantScope,
+        user: UserId,
+    ) -> Result<(), AppError> {
+        let families = self.tokens.families_of(scope.tenant_id(), user).await?;
         for family in families {
             let now = self.clock.now();
             let until = self

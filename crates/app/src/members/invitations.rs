@@ -176,6 +176,8 @@ impl Members {
             .await
         {
             Ok(existing) if existing.status() == MembershipStatus::Removed => {
+                // Whatever the removal left open ends before the membership lives again.
+                self.end_sessions(scope, user.id()).await?;
                 let revived = existing.changed(
                     MembershipChanges {
                         roles: Some(roles.to_vec()),

@@ -5,7 +5,9 @@
 use std::sync::Arc;
 
 use cubby_domain::{ErrorCode, Membership, MembershipChanges, Role, RoleRef};
-use cubby_ports::mocks::{MockMembershipRepository, MockTenantDirectory, MockUserDirectory};
+use cubby_ports::mocks::{
+    MockMembershipRepository, MockTenantDirectory, MockTokenStore, MockUserDirectory,
+};
 use cubby_ports::{MembershipQuery, RepoError};
 
 use crate::AppError;
@@ -180,4 +182,83 @@ async fn a_version_the_member_is_no_longer_at_is_refused_before_any_write() {
         )
         .await;
     assert!(matches!(answer, Err(AppError::StaleVersion)), "{answer:?}");
+}
+
+#[tokio::test]
+async fn a_removal_whose_sessions_did_not_end_is_finished_by_inviting_the_member_back() {
+    let world = World::new().await;
+    let password = secrecy::SecretString::from("right-password".to_owned());
+    let (user, membership) = world
+        .app
+        .members
+        .enroll(
+            &world.scope,
+            crate::members::NewMember {
+                email: cubby_domain::Email::parse("ada@here.example").unwrap(),
+                password: Some(password.clone()),
+                email_verified: true,
+                roles: vec![Role::Teacher.into()],
+                entitlements: cubby_domain::EntitlementSet::all(),
+            },
+        )
+        .await
+        .unwrap();
+    let signed_in = world
+        .app
+        .auth
+        .login(crate::auth::Credentials {
+            tenant_code: world.tenant.code().as_str().to_owned(),
+            email: "ada@here.example".to_owned(),
+            password,
+            client: None,
+        })
+        .await
+        .unwrap();
+    let session = signed_in.session.id;
+
+    // The removal is stored, then the token store times out ending the session.
+    let live = world
+        .ports
+        .tokens
+        .families_of(world.tenant.id(), user.id())
+        .await
+        .unwrap();
+    let mut tokens = MockTokenStore::new();
+    tokens
+        .expect_families_of()
+        .times(1)
+        .returning(move |_, _| Ok(live.clone()));
+    tokens
+        .expect_end_session()
+        .times(1)
+        .returning(|_, _| Err(timed_out()));
+    tokens.expect_revoke_family().never();
+    let failing = world.with(|ports| ports.tokens = Arc::new(tokens));
+    let answer = failing
+        .members
+        .remove(&world.scope, membership.id(), membership.version())
+        .await;
+    assert!(
+        matches!(answer, Err(AppError::Unavailable(_))),
+        "{answer:?}"
+    );
+    assert!(!world.ports.tokens.is_session_ended(session).await.unwrap());
+
+    // Inviting them back ends what the removal left open before the membership lives again.
+    world
+        .app
+        .members
+        .invite(
+            &world.scope,
+            crate::members::NewInvitation {
+                email: cubby_domain::Email::parse("ada@here.example").unwrap(),
+                roles: vec![Role::Teacher.into()],
+                entitlements: None,
+                lifetime: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert!(world.ports.tokens.is_session_ended(session).await.unwrap());
+    assert!(world.ports.tokens.family(session).await.unwrap().is_none());
 }

@@ -119,7 +119,8 @@ mod tests {
     use lambda_http::request::LambdaRequest;
 
     /// API Gateway (payload v2) joins repeated headers with commas; lambda_http hands the joined
-    /// value on intact, so the api sees both credentials and refuses them.
+    /// value on intact. This pins that behaviour of the dependency, on which the api's refusal of
+    /// a comma in `Authorization` relies (the e2e credential cases show the refusal itself).
     #[test]
     fn a_repeated_header_reaches_the_api_as_api_gateway_joined_it() {
         let event = serde_json::json!({

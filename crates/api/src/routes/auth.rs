@@ -6,7 +6,7 @@
 //! receive `__Host-` cookies and a CSRF token, and never see the tokens.
 
 use cubby_app::auth::{Credentials, LiveSession, SignInError, SignedIn, parse_refresh_token};
-use cubby_domain::{ErrorCode, SessionId};
+use cubby_domain::{ErrorCode, SessionId, Tenant};
 use http::{HeaderValue, StatusCode, header};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
@@ -74,6 +74,17 @@ pub(crate) struct TenantOut {
     name: String,
     /// An IANA time zone (`Europe/London`).
     time_zone: String,
+}
+
+impl From<&Tenant> for TenantOut {
+    fn from(tenant: &Tenant) -> Self {
+        Self {
+            id: tenant.id().to_string(),
+            code: tenant.code().to_string(),
+            name: tenant.name().as_str().to_owned(),
+            time_zone: tenant.time_zone().name().to_owned(),
+        }
+    }
 }
 
 /// Whole seconds from now until `at`, rounded to the nearest (a token minted a moment ago for
@@ -229,12 +240,7 @@ struct ContextOut {
 
 /// The answer to a sign-in or refresh, in the client's mode.
 pub(crate) fn signed_in(ctx: &Ctx, mode: Mode, session: SignedIn) -> Result<Reply, ApiError> {
-    let tenant = TenantOut {
-        id: session.tenant.id().to_string(),
-        code: session.tenant.code().to_string(),
-        name: session.tenant.name().as_str().to_owned(),
-        time_zone: session.tenant.time_zone().name().to_owned(),
-    };
+    let tenant = TenantOut::from(&session.tenant);
     let expires_in = seconds_until(session.access.expires_at);
     let refresh_expires_in = seconds_until(session.session.expires_at);
     match mode {
@@ -544,12 +550,7 @@ pub(crate) async fn context(ctx: Ctx) -> Result<Reply, ApiError> {
             email: user.email().as_str().to_owned(),
             email_verified: user.email_verified(),
         },
-        tenant: TenantOut {
-            id: tenant.id().to_string(),
-            code: tenant.code().to_string(),
-            name: tenant.name().as_str().to_owned(),
-            time_zone: tenant.time_zone().name().to_owned(),
-        },
+        tenant: TenantOut::from(&tenant),
         membership: ContextMembershipOut {
             id: membership.id().to_string(),
             roles: membership.roles().iter().map(ToString::to_string).collect(),

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use cubby_domain::{MembershipId, RoleRef, SessionId, TenantCode, TenantId, UserId};
 use cubby_ports::{
     BoxError, CacheKey, Clock, GateAnswer, GateReads, IdGenerator, RepoError, RequestGate,
-    TenantDirectory, TenantScope, VerifiedSession,
+    TenantDirectory, TenantScope, TokenStore, VerifiedSession,
 };
 use jsonwebtoken::{Header, Validation};
 use time::{Duration, OffsetDateTime};
@@ -286,6 +286,25 @@ impl Sessions {
     ) -> OffsetDateTime {
         let last_minted = family_expires.map_or(now, |at| at.max(now)) + self.policy.access_ttl;
         presented.map_or(last_minted, |at| at.max(last_minted)) + self.policy.leeway
+    }
+
+    /// Ends session `id`: every access token carrying it is refused until
+    /// [`Sessions::ended_until`], and its refresh family is revoked. Each step is idempotent, so
+    /// a caller may retry.
+    ///
+    /// # Errors
+    ///
+    /// Store failures.
+    pub(crate) async fn end(
+        &self,
+        tokens: &dyn TokenStore,
+        id: SessionId,
+        family_expires: Option<OffsetDateTime>,
+        presented: Option<OffsetDateTime>,
+    ) -> Result<(), RepoError> {
+        let until = self.ended_until(self.clock.now(), family_expires, presented);
+        tokens.end_session(id, until).await?;
+        tokens.revoke_family(id).await
     }
 
     /// Adds what opening `presented` reads to `reads`: its `jti` in the blocklist, its session

@@ -174,9 +174,14 @@ impl Auth {
         match family.judge(presented, now, REFRESH_GRACE) {
             Presented::Current | Presented::WithinGrace => Ok(()),
             Presented::Reused => {
-                self.end_session(family.id, Some(family.expires_at), None)
+                self.sessions
+                    .end(
+                        &*self.ports.tokens,
+                        family.id,
+                        Some(family.expires_at),
+                        None,
+                    )
                     .await?;
-                self.ports.tokens.revoke_family(family.id).await?;
                 self.record(
                     family.tenant_id,
                     Some(Actor::User(family.user_id)),
@@ -254,13 +259,14 @@ impl Auth {
             .await?;
         if let Some(id) = session.session_id {
             let family = self.ports.tokens.family(id).await?;
-            self.end_session(
-                id,
-                family.map(|family| family.expires_at),
-                Some(session.expires_at),
-            )
-            .await?;
-            self.ports.tokens.revoke_family(id).await?;
+            self.sessions
+                .end(
+                    &*self.ports.tokens,
+                    id,
+                    family.map(|family| family.expires_at),
+                    Some(session.expires_at),
+                )
+                .await?;
         }
         let target = session.session_id.map(|id| id.to_string());
         self.record(
@@ -271,21 +277,6 @@ impl Auth {
             &[],
         )
         .await;
-        Ok(())
-    }
-
-    /// Ends every access token of session `id` (see [`Sessions::ended_until`] for how long).
-    ///
-    /// [`Sessions::ended_until`]: crate::session::Sessions::ended_until
-    async fn end_session(
-        &self,
-        id: SessionId,
-        family_expires: Option<OffsetDateTime>,
-        presented: Option<OffsetDateTime>,
-    ) -> Result<(), AppError> {
-        let now = self.ports.clock.now();
-        let until = self.sessions.ended_until(now, family_expires, presented);
-        self.ports.tokens.end_session(id, until).await?;
         Ok(())
     }
 }

@@ -94,12 +94,9 @@ impl Members {
     ) -> Result<(), AppError> {
         let families = self.tokens.families_of(scope.tenant_id(), user).await?;
         for family in families {
-            let now = self.clock.now();
-            let until = self
-                .sessions
-                .ended_until(now, Some(family.expires_at), None);
-            self.tokens.end_session(family.id, until).await?;
-            self.tokens.revoke_family(family.id).await?;
+            self.sessions
+                .end(&*self.tokens, family.id, Some(family.expires_at), None)
+                .await?;
         }
         Ok(())
     }

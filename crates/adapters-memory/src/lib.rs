@@ -9,6 +9,7 @@ mod cache;
 mod children;
 mod identity;
 mod jobs;
+mod mail;
 mod messages;
 mod objects;
 mod partitioned;
@@ -22,6 +23,7 @@ mod users;
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 pub use identity::{LocalClaims, LocalIdentityProvider};
+pub use mail::{OUTBOX_CAPACITY, Outbox};
 pub use system::{RandomIds, ShiftedClock, SystemClock};
 
 /// The in-memory store: cheap to clone, all clones share the data.
@@ -78,6 +80,7 @@ fn paginate<T: Clone>(matching: Vec<&T>, page: cubby_ports::PageRequest) -> cubb
 /// embedded default.
 pub fn embedded_ports() -> cubby_ports::Ports {
     let store = MemoryStore::default();
+    let outbox = Outbox::new(Arc::new(SystemClock));
     cubby_ports::Ports {
         rooms: Arc::new(store.clone()),
         children: Arc::new(store.clone()),
@@ -103,6 +106,8 @@ pub fn embedded_ports() -> cubby_ports::Ports {
         cache: Arc::new(store.clone()),
         gate: None,
         idempotency: Arc::new(store),
+        mailer: Arc::new(outbox.clone()),
+        outbox: Some(Arc::new(outbox)),
         clock: Arc::new(SystemClock),
         ids: Arc::new(RandomIds),
         probes: Vec::new(),

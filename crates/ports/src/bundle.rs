@@ -63,6 +63,10 @@ pub struct Ports {
     pub gate: Option<Arc<dyn crate::RequestGate>>,
     /// Idempotency records.
     pub idempotency: Arc<dyn IdempotencyStore>,
+    /// Where e-mail is sent.
+    pub mailer: Arc<dyn crate::Mailer>,
+    /// What an in-memory outbox holds, when `mailer` is one (dev and tests): `GET /dev/outbox`.
+    pub outbox: Option<Arc<dyn crate::MailOutbox>>,
     /// The clock.
     pub clock: Arc<dyn Clock>,
     /// The id source.

@@ -25,6 +25,7 @@ mod lambda_fixtures;
 mod lambda_functions;
 mod lists;
 mod logs;
+mod mail;
 mod messages;
 mod metrics;
 mod openapi;

@@ -49,7 +49,7 @@ use crate::routes::{
         members::list, members::get, members::update, members::remove,
         roles::list, roles::create, roles::get, roles::update, roles::delete,
         invitations::create, invitations::list, invitations::accept, invitations::get,
-        invitations::revoke,
+        invitations::revoke, invitations::resend,
         audit::list,
         children::child::create, children::list::list, children::child::get,
         children::child::update, children::child::archive, children::sensitive::sensitive,

@@ -5,6 +5,7 @@ pub(crate) mod audit;
 pub(crate) mod auth;
 pub(crate) mod centre;
 pub(crate) mod children;
+pub(crate) mod dev;
 mod fields;
 pub(crate) mod files;
 pub(crate) mod health;
@@ -152,6 +153,12 @@ pub(crate) fn all(serve_docs: bool) -> Router {
         "/v1/invitations/{id}",
         Permission::MembersManage,
         invitations::get,
+    );
+    router.permitted(
+        Method::POST,
+        "/v1/invitations/{id}/resend",
+        Permission::MembersManage,
+        invitations::resend,
     );
     router.permitted(
         Method::DELETE,
@@ -364,6 +371,6 @@ mod tests {
     fn every_route_registers_without_conflict() {
         let router = all(false);
         assert!(router.conflicts.is_empty(), "{:?}", router.conflicts);
-        assert_eq!(router.specs().count(), 72);
+        assert_eq!(router.specs().count(), 73);
     }
 }

@@ -4,6 +4,7 @@ pub(crate) mod attendance;
 pub(crate) mod audit;
 pub(crate) mod auth;
 pub(crate) mod centre;
+pub(crate) mod centres;
 pub(crate) mod children;
 mod fields;
 pub(crate) mod files;
@@ -55,6 +56,8 @@ pub(crate) fn all(serve_docs: bool) -> Router {
     router.public(Method::GET, "/v1/auth/csrf", auth::csrf);
     router.session(Method::POST, "/v1/auth/logout", auth::logout);
     router.session(Method::GET, "/v1/me/context", auth::context);
+    router.session(Method::GET, "/v1/me/centres", centres::list);
+    router.session(Method::POST, "/v1/auth/switch", centres::switch);
     router.permitted(
         Method::POST,
         "/v1/rooms",
@@ -364,6 +367,6 @@ mod tests {
     fn every_route_registers_without_conflict() {
         let router = all(false);
         assert!(router.conflicts.is_empty(), "{:?}", router.conflicts);
-        assert_eq!(router.specs().count(), 72);
+        assert_eq!(router.specs().count(), 74);
     }
 }

@@ -16,6 +16,7 @@ crate::on_both_hosts!(
     the_list_is_only_ever_the_callers_own,
     a_switch_to_a_centre_that_is_not_the_callers_is_404_and_ends_nothing,
     a_cookie_session_switches_into_new_cookies_with_the_csrf_token,
+    a_switch_is_never_replayed_for_an_idempotency_key,
 );
 
 /// Makes A's director a teacher of B too: a person of two centres, with one password.
@@ -305,4 +306,39 @@ async fn a_cookie_session_switches_into_new_cookies_with_the_csrf_token(
     )
     .await
     .expect(204);
+}
+
+async fn a_switch_is_never_replayed_for_an_idempotency_key(host: &impl Host, world: &World) {
+    let person = in_both_centres(world).await;
+    let mut body = without_code(&person.email, &person.password);
+    body["tenant_code"] = json!(world.a.tenant.code().as_str());
+    let mut sessions = Vec::new();
+    for _ in 0..2 {
+        let reply = login(host, &body).await;
+        reply.expect(200);
+        sessions.push(reply.json()["access_token"].as_str().unwrap().to_owned());
+    }
+    let to_b = json!({ "tenant_code": world.b.tenant.code().as_str() });
+    let mut opened = Vec::new();
+    for access in &sessions {
+        let reply = host
+            .send(
+                Call::post("/v1/auth/switch")
+                    .bearer(access)
+                    .header("idempotency-key", "switch-to-b")
+                    .json(&to_b),
+            )
+            .await;
+        reply.expect(200);
+        assert_eq!(reply.header("idempotent-replayed"), None);
+        opened.push(reply.json()["session_id"].clone());
+    }
+    // Each session was moved on its own: the second got a session of its own, not the first
+    // one's tokens, and both sessions that asked are over.
+    assert_ne!(opened[0], opened[1]);
+    for access in &sessions {
+        host.send(Call::get("/v1/me/context").bearer(access))
+            .await
+            .expect_error(401, "auth.invalid_token");
+    }
 }

@@ -37,6 +37,17 @@ pub(crate) fn is_health_check(path: &str) -> bool {
     LIVENESS.contains(&path) || READINESS.contains(&path) || path == metrics::PATH
 }
 
+/// The routes whose answers are never kept for an `Idempotency-Key`: a switch answers a new
+/// session's tokens, which must not wait in the idempotency store to be replayed to another of
+/// the caller's sessions; and the session that asked has ended, so no retry of it is served.
+const NEVER_KEPT: [&str; 1] = ["/v1/auth/switch"];
+
+/// Whether the answer of the route `path` (a route's template) is kept for a retry with the
+/// same `Idempotency-Key`.
+pub(crate) fn keeps_answers(path: &str) -> bool {
+    !NEVER_KEPT.contains(&path)
+}
+
 /// The route table; with `serve_docs`, also the OpenAPI document and Swagger UI.
 pub(crate) fn all(serve_docs: bool) -> Router {
     let mut router = Router::default();

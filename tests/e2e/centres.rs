@@ -2,10 +2,12 @@
 //! person's own centres (only once the password was right), `GET /v1/me/centres` lists them
 //! again, and `POST /v1/auth/switch` ends the session used and opens one in the other centre,
 //! in the mode the session was used in; the first session's tokens are refused from then on.
+//! None of it logs an address, a password or a token.
 
 use cubby_domain::{Email, EntitlementSet, Role};
+use cubby_tests::logs::Logs;
 use cubby_tests::world::TEST_ORIGIN;
-use cubby_tests::{Call, Centre, Host, Reply, World};
+use cubby_tests::{ActixHost, Call, Centre, Host, Reply, World};
 use serde_json::{Value, json};
 
 use crate::identity::{cookie_header, login_body, set_cookies};
@@ -340,5 +342,56 @@ async fn a_switch_is_never_replayed_for_an_idempotency_key(host: &impl Host, wor
         host.send(Call::get("/v1/me/context").bearer(access))
             .await
             .expect_error(401, "auth.invalid_token");
+    }
+}
+
+#[tokio::test]
+async fn a_two_centre_scenario_logs_no_secret_and_no_address() {
+    let logs = Logs::capture();
+    let world = World::in_memory().await;
+    let actix = ActixHost::start(&world).await;
+    let host = crate::checked::Checked(&actix);
+    let person = in_both_centres(&world).await;
+    login(&host, &without_code(&person.email, &person.password))
+        .await
+        .expect(400);
+    login(
+        &host,
+        &without_code(&person.email, "Tr0ub4dor&3-wrong-guess"),
+    )
+    .await
+    .expect(401);
+    let mut body = without_code(&person.email, &person.password);
+    body["tenant_code"] = json!(world.a.tenant.code().as_str());
+    let first = login(&host, &body).await.json();
+    let access = first["access_token"].as_str().unwrap();
+    centres(&host, access).await;
+    let second = switch(&host, access, world.b.tenant.code().as_str())
+        .await
+        .json();
+    host.send(Call::get("/v1/me/context").bearer(access))
+        .await
+        .expect(401);
+
+    let text = logs.text();
+    assert!(
+        text.contains("\"route\":\"/v1/auth/switch\""),
+        "request lines are captured:\n{text}"
+    );
+    let mut secrets = vec![
+        person.email.clone(),
+        person.password.clone(),
+        "Tr0ub4dor&3-wrong-guess".to_owned(),
+    ];
+    for session in [&first, &second] {
+        for token in ["access_token", "refresh_token"] {
+            secrets.push(session[token].as_str().unwrap().to_owned());
+        }
+    }
+    for secret in &secrets {
+        assert!(
+            !text.contains(secret.as_str()),
+            "a log line holds `{secret}`:\n{text}"
+        );
     }
 }

@@ -149,6 +149,29 @@ async fn a_sign_in_without_a_centre_lists_the_centres_only_after_the_password() 
 }
 
 #[tokio::test]
+async fn a_sign_in_without_a_centre_checks_one_password_whatever_is_wrong() {
+    let two = TwoCentres::new().await;
+    let unknown = Credentials {
+        email: "nobody@two-centres.example".to_owned(),
+        ..sign_in(None, PASSWORD)
+    };
+    let not_an_address = Credentials {
+        email: "not an address".to_owned(),
+        ..sign_in(None, PASSWORD)
+    };
+    for attempt in [unknown, not_an_address, sign_in(None, "wrong-password")] {
+        let before = two.app().auth.passwords().verifications();
+        let outcome = two.app().auth.login(attempt).await;
+        assert!(matches!(outcome, Err(SignInError::Refused)), "{outcome:?}");
+        assert_eq!(two.app().auth.passwords().verifications(), before + 1);
+    }
+    let before = two.app().auth.passwords().verifications();
+    let outcome = two.app().auth.login(sign_in(None, PASSWORD)).await;
+    assert!(matches!(outcome, Err(SignInError::TenantRequired { .. })));
+    assert_eq!(two.app().auth.passwords().verifications(), before + 1);
+}
+
+#[tokio::test]
 async fn a_person_of_one_centre_needs_no_code_and_the_others_do_not_count() {
     let world = World::new().await;
     let two = TwoCentres {

@@ -10,6 +10,7 @@
 
 mod architecture;
 mod attendance;
+mod centres;
 mod checked;
 mod children;
 mod credentials;

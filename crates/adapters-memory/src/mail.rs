@@ -114,9 +114,9 @@ mod tests {
             Some(Received {
                 to: vec![sent.mail.to.as_str().to_owned()],
                 subject: sent.mail.subject,
-                text: sent.mail.text,
+                text: Some(sent.mail.text),
                 html: sent.mail.html,
-                message_id: sent.mail.id,
+                message_id: Some(sent.mail.id),
             })
         }
 

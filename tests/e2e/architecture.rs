@@ -213,7 +213,9 @@ fn only_adapters_know_drivers_and_only_hosts_know_frameworks() {
         "redis",
         "aws-sdk-s3",
         "aws-sdk-sqs",
+        "aws-sdk-sesv2",
         "aws-config",
+        "lettre",
         "aws-sigv4",
     ];
     let frameworks = [
@@ -246,7 +248,7 @@ fn only_adapters_know_drivers_and_only_hosts_know_frameworks() {
                     !["cubby-app", "cubby-api"].contains(&dep.as_str()),
                     "{name} depends on {dep}"
                 );
-                // Below the ports: the domain, and the AWS configuration the S3 and SQS
+                // Below the ports: the domain, and the AWS configuration the S3, SQS and SES
                 // adapters share. Never the settings, which the composition root maps.
                 if dep.starts_with("cubby-") {
                     assert!(
@@ -277,7 +279,14 @@ fn the_core_makes_no_outbound_calls_and_the_use_cases_know_no_backend() {
     // Fetching over HTTPS (the Supabase JWK Set) is an adapter's work (`adapters-jwks`), reached
     // through the `IdentityVerifier` port; exporting traces is telemetry's, reached through
     // `cubby_ports::trace`; reading the environment is the settings crate's.
-    let clients = ["reqwest", "rustls", "webpki-roots", "hyper", "ureq"];
+    let clients = [
+        "reqwest",
+        "rustls",
+        "webpki-roots",
+        "hyper",
+        "ureq",
+        "lettre",
+    ];
     let backends = [
         "dotenvy",
         "opentelemetry",

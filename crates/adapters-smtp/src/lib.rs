@@ -1,6 +1,6 @@
 //! The [`Mailer`] of the container deployment: SMTP on `lettre`, with its async tokio transport
-//! on rustls (the `ring` provider and the Mozilla roots; no native-tls or OpenSSL) and a pool of
-//! connections kept open between messages.
+//! on rustls (the `ring` provider and the Mozilla roots; no native-tls or OpenSSL), one
+//! connection per message (mail is rare: invitations, resets, reminders).
 //!
 //! The server is one URL ([`SmtpMailer::new`]): `smtps://user:pass@host:465` (TLS from the
 //! first byte), `smtp://host:587?tls=required` (STARTTLS, refused if the server does not offer
@@ -33,8 +33,14 @@ const STEP_TIMEOUT: Duration = Duration::from_secs(30);
 /// Why an SMTP mailer cannot be built from its settings. It names what is wrong, never the URL
 /// (it may hold a password) or an address.
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct SmtpSetupError(String);
+pub enum SmtpSetupError {
+    /// The URL is not one of the forms the module documents.
+    #[error("{0}")]
+    Url(String),
+    /// The sender is not a mailbox.
+    #[error("the sender is not a mailbox")]
+    Sender,
+}
 
 /// Sends mail through one SMTP server.
 #[derive(Clone)]
@@ -59,19 +65,12 @@ impl SmtpMailer {
     /// [`SmtpSetupError`] when `url` is not one of the forms above (another scheme, an unknown
     /// query parameter, a user without a password, credentials without TLS) or `from` is not a
     /// mailbox.
-    ///
-    /// # Panics
-    ///
-    /// Outside a Tokio runtime: the connection pool's cleaner is a task of it.
     pub fn new(url: &SecretString, from: &str) -> Result<Self, SmtpSetupError> {
         let url = url.expose_secret();
         check_url(url)?;
-        let from: Mailbox = from
-            .trim()
-            .parse()
-            .map_err(|_| SmtpSetupError("the sender is not a mailbox".to_owned()))?;
+        let from: Mailbox = from.trim().parse().map_err(|_| SmtpSetupError::Sender)?;
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-            .map_err(|_| SmtpSetupError("the SMTP URL cannot be used".to_owned()))?
+            .map_err(|_| SmtpSetupError::Url("the SMTP URL cannot be used".to_owned()))?
             .timeout(Some(STEP_TIMEOUT))
             .build();
         Ok(Self { transport, from })
@@ -116,7 +115,7 @@ impl Mailer for SmtpMailer {
 /// Checks `url` is one of the forms the module documents, before `lettre` reads it (which
 /// would ignore unknown parameters and send a password in clear).
 fn check_url(url: &str) -> Result<(), SmtpSetupError> {
-    let fail = |what: &str| Err(SmtpSetupError(format!("the SMTP URL {what}")));
+    let fail = |what: &str| Err(SmtpSetupError::Url(format!("the SMTP URL {what}")));
     let Ok(parsed) = url::Url::parse(url.trim()) else {
         return fail("is not a URL");
     };

@@ -134,9 +134,8 @@ async fn a_server_that_is_not_smtp_is_not_a_sent_message() {
     assert!(!format!("{error:?}").contains("ada"), "{error:?}");
 }
 
-// The pool's cleaner is a task: a mailer is made in a runtime.
-#[tokio::test]
-async fn the_documented_url_forms_are_accepted() {
+#[test]
+fn the_documented_url_forms_are_accepted() {
     for url in [
         "smtp://127.0.0.1:2525",
         "smtp://mail.example.org",
@@ -151,8 +150,8 @@ async fn the_documented_url_forms_are_accepted() {
     }
 }
 
-#[tokio::test]
-async fn other_urls_are_refused_without_repeating_them() {
+#[test]
+fn other_urls_are_refused_without_repeating_them() {
     for (url, why) in [
         ("mail.example.org", "is not a URL"),
         ("mail.example.org:25", "must start with smtp:// or smtps://"),
@@ -194,8 +193,8 @@ async fn other_urls_are_refused_without_repeating_them() {
     }
 }
 
-#[tokio::test]
-async fn the_sender_must_be_a_mailbox_and_is_never_printed() {
+#[test]
+fn the_sender_must_be_a_mailbox_and_is_never_printed() {
     let url = SecretString::from("smtps://user:hunter2@mail.example.org".to_owned());
     for from in ["", "Cubby", "no-reply@", "Cubby <no-reply>"] {
         assert!(SmtpMailer::new(&url, from).is_err(), "{from:?} accepted");

@@ -23,6 +23,7 @@ import json
 import os
 import re
 import signal
+import socket
 import tempfile
 
 from aiosmtpd.controller import Controller
@@ -79,8 +80,6 @@ async def main() -> None:
     port = arguments.port
     if port == 0:
         # aiosmtpd's controller needs a port up front: ask the kernel for a free one.
-        import socket
-
         with socket.socket() as probe:
             probe.bind((arguments.host, 0))
             port = probe.getsockname()[1]

@@ -327,8 +327,10 @@ fn every_tenant_owned_port_method_takes_the_scope_first() {
     // because only tenant-naming constructors build them, and the request gate, which reads
     // those three before the session exists; the in-memory store's object endpoint, which
     // serves anonymous requests whose signed grant (made under a scope) names the key; the
-    // identity verifier, which checks a provider's token before any session exists; and the
-    // trace context, which reads the tracing dispatcher and no data.
+    // identity verifier, which checks a provider's token before any session exists; the
+    // mailer, which hands on a message already rendered and addressed (by a job that ran under
+    // a scope), and the dev outbox listing what it was given; and the trace context, which
+    // reads the tracing dispatcher and no data.
     let unscoped = [
         "TenantDirectory",
         "UserDirectory",
@@ -344,6 +346,8 @@ fn every_tenant_owned_port_method_takes_the_scope_first() {
         "LocalObjects",
         "JobQueue",
         "IdentityVerifier",
+        "Mailer",
+        "MailOutbox",
         "TraceContext",
     ];
     let mut checked = 0;

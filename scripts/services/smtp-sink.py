@@ -12,7 +12,8 @@ so a reader never sees half a file) before the server answers `250`, as
 
 with the headers decoded and the parts in UTF-8. A recipient whose local part starts with
 `refused` is refused for good, with a reply that names it (as real servers do): `550 5.1.1
-<refused@example.org>: recipient unknown`. Nothing is relayed anywhere.
+<refused@example.org>: recipient unknown`; one whose local part starts with `deferred` is refused
+for now, `451 4.3.0 <deferred@example.org>: try again later`. Nothing is relayed anywhere.
 """
 
 import argparse
@@ -45,7 +46,8 @@ def decoded(content: bytes) -> dict:
 
 
 class Sink:
-    """Accepts every message but those for a `refused...` recipient, and files it."""
+    """Accepts every message but those for a `refused...` or `deferred...` recipient, and files
+    it."""
 
     def __init__(self, spool: str):
         self.spool = spool
@@ -54,6 +56,8 @@ class Sink:
         local = address.split("@", 1)[0]
         if local.lower().startswith("refused"):
             return f"550 5.1.1 <{address}>: recipient unknown"
+        if local.lower().startswith("deferred"):
+            return f"451 4.3.0 <{address}>: try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 

@@ -112,6 +112,21 @@ async fn the_message_id_names_the_mail_at_the_senders_domain() {
 }
 
 #[tokio::test]
+async fn a_temporary_refusal_is_not_sent_and_names_no_address() {
+    let Some(sink) = sink().await else {
+        return;
+    };
+    // The server answers `451 4.3.0 <deferred.recipient@example.org>: try again later`.
+    let mail = mail_to("deferred.recipient@example.org");
+    let error = sink.mailer.send(&mail).await.unwrap_err();
+    let MailError::NotSent(reason) = &error else {
+        panic!("{error:?}");
+    };
+    assert_eq!(reason, "the SMTP server answered 451");
+    assert_eq!(sink.received(&mail.id).await, None);
+}
+
+#[tokio::test]
 async fn a_server_that_is_not_smtp_is_not_a_sent_message() {
     // Something listens, accepts the connection and closes it without a greeting.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

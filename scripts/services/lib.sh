@@ -338,8 +338,9 @@ _moto_status() {
 }
 
 # Start moto_server from venv $1 on a free loopback port, logging to $2. Waits until it answers,
-# then exports CUBBY_TEST_SQS_ENDPOINT. It keeps everything in memory: each start is empty, and
-# the tests create queues of their own.
+# then exports CUBBY_TEST_SQS_ENDPOINT and, for SES v2 on the same server, CUBBY_TEST_SES_ENDPOINT.
+# It keeps everything in memory: each start is empty, and the tests create queues and verify
+# senders of their own.
 start_sqs_standin() {
     local venv="${1:?usage: start_sqs_standin DIR LOGFILE}"
     local log="${2:?usage: start_sqs_standin DIR LOGFILE}"
@@ -367,7 +368,8 @@ start_sqs_standin() {
         sleep 0.1
     done
     export CUBBY_TEST_SQS_ENDPOINT="http://127.0.0.1:$port"
-    _services_log "SQS stand-in, moto (pid $pid), on $CUBBY_TEST_SQS_ENDPOINT"
+    export CUBBY_TEST_SES_ENDPOINT="$CUBBY_TEST_SQS_ENDPOINT"
+    _services_log "SQS and SES stand-in, moto (pid $pid), on $CUBBY_TEST_SQS_ENDPOINT"
 }
 
 # Creates, or empties if they exist, the four job queues {$1}critical, {$1}bulk,
@@ -393,9 +395,68 @@ reset_sqs_queues() {
     done
 }
 
+# Create (or refresh) a venv at $1 with requirements-smtp.txt (aiosmtpd and its two
+# dependencies, under 1 MB) installed with --require-hashes. Any Python >= 3.9 will do.
+ensure_smtp_venv() {
+    local venv="${1:?usage: ensure_smtp_venv DIR}"
+    local requirements="$CUBBY_SERVICES_LIB_DIR/requirements-smtp.txt"
+    local python
+    if _venv_current "$venv" "$requirements" aiosmtpd \
+        && "$venv/bin/python" -c '' >/dev/null 2>&1; then
+        return 0
+    fi
+    python="$(command -v python3 || true)"
+    if [[ -z "$python" ]] \
+        || ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 9))' >/dev/null 2>&1; then
+        python="$(find_python313 2>/dev/null || true)"
+    fi
+    if [[ -z "$python" ]]; then
+        _services_log "no Python >= 3.9 found to install aiosmtpd with"
+        return 1
+    fi
+    _services_log "creating SMTP server (aiosmtpd) venv in $venv"
+    _make_venv "$venv" "$python" "$requirements"
+}
+
+# Start smtp-sink.py from venv $1 on a free loopback port, logging to $2, keeping the messages
+# it accepts in $3 (emptied first). Waits for its READY line, then exports CUBBY_TEST_SMTP_URL
+# (plain SMTP on loopback) and CUBBY_TEST_SMTP_SPOOL (where each message is a JSON file, see
+# smtp-sink.py).
+start_smtp_sink() {
+    local venv="${1:?usage: start_smtp_sink DIR LOGFILE SPOOL}"
+    local log="${2:?usage: start_smtp_sink DIR LOGFILE SPOOL}"
+    local spool="${3:?usage: start_smtp_sink DIR LOGFILE SPOOL}"
+    local ready="$log.ready" port="" pid deadline
+    mkdir -p "$(dirname "$log")"
+    rm -rf "$spool"
+    mkdir -p "$spool"
+    : >"$ready"
+    "$venv/bin/python" "$CUBBY_SERVICES_LIB_DIR/smtp-sink.py" \
+        --host 127.0.0.1 --port 0 --spool "$spool" >"$ready" 2>"$log" </dev/null &
+    pid=$!
+    CUBBY_STARTED_PIDS+=("$pid")
+    deadline=$((SECONDS + 30))
+    while [[ -z "$port" ]]; do
+        if ! kill -0 "$pid" 2>/dev/null; then
+            _services_log "SMTP server exited before it was ready; log: $log"
+            tail -n 20 "$log" >&2 || true
+            return 1
+        fi
+        if ((SECONDS >= deadline)); then
+            _services_log "SMTP server not ready after 30 s; log: $log"
+            return 1
+        fi
+        sleep 0.1
+        port="$(sed -n 's/^READY \([0-9][0-9]*\)$/\1/p' "$ready")"
+    done
+    export CUBBY_TEST_SMTP_URL="smtp://127.0.0.1:$port"
+    export CUBBY_TEST_SMTP_SPOOL="$spool"
+    _services_log "SMTP server, aiosmtpd (pid $pid), on $CUBBY_TEST_SMTP_URL, messages in $spool"
+}
+
 # Everything the tests need: Redis, the MongoDB stand-in with its environment (whose
-# interpreter private stand-ins are started with: CUBBY_TEST_MONGO_PYTHON), the S3 stand-in and
-# the SQS stand-in.
+# interpreter private stand-ins are started with: CUBBY_TEST_MONGO_PYTHON), the S3 stand-in, the
+# SQS and SES stand-in (one moto serves both) and the SMTP server.
 start_test_services() {
     ensure_redis || return 1
     ensure_mongo_venv "$CUBBY_SERVICES_DIR/mongo-venv" || return 1
@@ -405,6 +466,9 @@ start_test_services() {
     start_s3_standin "$CUBBY_SERVICES_DIR/s3-venv" "$CUBBY_SERVICES_DIR/s3.log" || return 1
     ensure_sqs_venv "$CUBBY_SERVICES_DIR/sqs-venv" || return 1
     start_sqs_standin "$CUBBY_SERVICES_DIR/sqs-venv" "$CUBBY_SERVICES_DIR/sqs.log" || return 1
+    ensure_smtp_venv "$CUBBY_SERVICES_DIR/smtp-venv" || return 1
+    start_smtp_sink "$CUBBY_SERVICES_DIR/smtp-venv" "$CUBBY_SERVICES_DIR/smtp.log" \
+        "$CUBBY_SERVICES_DIR/smtp-spool" || return 1
 }
 
 # True if interpreter $1 runs and can run cfn-lint: Python >= 3.11 (networkx) and < 3.15.

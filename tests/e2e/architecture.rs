@@ -217,7 +217,9 @@ fn only_adapters_know_drivers_and_only_hosts_know_frameworks() {
         "redis",
         "aws-sdk-s3",
         "aws-sdk-sqs",
+        "aws-sdk-sesv2",
         "aws-config",
+        "lettre",
         "aws-sigv4",
     ];
     let frameworks = [
@@ -250,7 +252,7 @@ fn only_adapters_know_drivers_and_only_hosts_know_frameworks() {
                     !["cubby-app", "cubby-api"].contains(&dep.as_str()),
                     "{name} depends on {dep}"
                 );
-                // Below the ports: the domain, and the AWS configuration the S3 and SQS
+                // Below the ports: the domain, and the AWS configuration the S3, SQS and SES
                 // adapters share. Never the settings, which the composition root maps.
                 if dep.starts_with("cubby-") {
                     assert!(
@@ -281,7 +283,14 @@ fn the_core_makes_no_outbound_calls_and_the_use_cases_know_no_backend() {
     // Fetching over HTTPS (the Supabase JWK Set) is an adapter's work (`adapters-jwks`), reached
     // through the `IdentityVerifier` port; exporting traces is telemetry's, reached through
     // `cubby_ports::trace`; reading the environment is the settings crate's.
-    let clients = ["reqwest", "rustls", "webpki-roots", "hyper", "ureq"];
+    let clients = [
+        "reqwest",
+        "rustls",
+        "webpki-roots",
+        "hyper",
+        "ureq",
+        "lettre",
+    ];
     let backends = [
         "dotenvy",
         "opentelemetry",
@@ -322,8 +331,10 @@ fn every_tenant_owned_port_method_takes_the_scope_first() {
     // because only tenant-naming constructors build them, and the request gate, which reads
     // those three before the session exists; the in-memory store's object endpoint, which
     // serves anonymous requests whose signed grant (made under a scope) names the key; the
-    // identity verifier, which checks a provider's token before any session exists; and the
-    // trace context, which reads the tracing dispatcher and no data.
+    // identity verifier, which checks a provider's token before any session exists; the
+    // mailer, which hands on a message already rendered and addressed (by a job that ran under
+    // a scope), and the dev outbox listing what it was given; and the trace context, which
+    // reads the tracing dispatcher and no data.
     let unscoped = [
         "TenantDirectory",
         "UserDirectory",
@@ -339,6 +350,8 @@ fn every_tenant_owned_port_method_takes_the_scope_first() {
         "LocalObjects",
         "JobQueue",
         "IdentityVerifier",
+        "Mailer",
+        "MailOutbox",
         "TraceContext",
         "Mailer",
         "MailOutbox",

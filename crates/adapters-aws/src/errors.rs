@@ -8,7 +8,7 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use cubby_ports::RepoError;
+use cubby_ports::{MailError, RepoError};
 
 /// An AWS failure, described without anything secret.
 #[derive(Debug)]
@@ -82,6 +82,56 @@ pub fn sdk_error<E: ProvideErrorMetadata>(
     }
 }
 
+/// `error`, from `operation` of a mail `service` (`"SES"`), as a [`MailError`], by whether the
+/// message may have been taken:
+///
+/// - not sent, so safe to send again: a failure to connect, a 5xx answer, the service error
+///   codes `busy` names (throttling), and any other refusal that is not about the message
+///   (denied access, sending paused);
+/// - rejected for good: the service error codes `refused` names (a malformed or refused
+///   message, an unverified sender), and a request that could not even be built;
+/// - unknown: a timeout, or an answer that could not be read, since the service may have taken
+///   the message first.
+///
+/// Like [`sdk_error`], it says the service, the operation, the code and the status, never the
+/// service's message (which may repeat an address).
+pub fn mail_error<E: ProvideErrorMetadata>(
+    service: &str,
+    operation: &str,
+    error: &SdkError<E, HttpResponse>,
+    busy: fn(&str) -> bool,
+    refused: fn(&str) -> bool,
+) -> MailError {
+    match error {
+        SdkError::TimeoutError(_) => {
+            MailError::Unknown(format!("{service} {operation}: timed out"))
+        }
+        SdkError::DispatchFailure(failure) if failure.is_timeout() => {
+            MailError::Unknown(format!("{service} {operation}: timed out"))
+        }
+        SdkError::DispatchFailure(_) => {
+            MailError::NotSent(format!("{service} {operation}: not reached"))
+        }
+        SdkError::ResponseError(_) => MailError::Unknown(format!(
+            "{service} {operation}: the response could not be read"
+        )),
+        SdkError::ServiceError(context) => {
+            let status = context.raw().status().as_u16();
+            let code = error.code().unwrap_or("no error code");
+            let what = format!("{service} {operation}: {code} (HTTP {status})");
+            if status < 500 && !busy(code) && refused(code) {
+                MailError::Rejected(what)
+            } else {
+                MailError::NotSent(what)
+            }
+        }
+        SdkError::ConstructionFailure(_) => MailError::Rejected(format!(
+            "{service} {operation}: the request could not be built"
+        )),
+        _ => MailError::Unknown(format!("{service} {operation}: an unexpected SDK error")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use aws_smithy_runtime_api::client::result::SdkError;
@@ -122,6 +172,43 @@ mod tests {
             };
             assert_eq!(text, format!("S3 PutObject: {code} (HTTP {status})"));
         }
+    }
+
+    #[test]
+    fn mail_is_rejected_only_when_refused_and_unknown_after_a_timeout() {
+        use cubby_ports::MailError;
+
+        use super::mail_error;
+
+        let refused = |code: &str| code == "MessageRejected";
+        let cases = [
+            (400, "MessageRejected", "rejected"),
+            (400, "SlowDown", "not sent"),
+            (403, "AccessDenied", "not sent"),
+            (500, "MessageRejected", "not sent"),
+            (503, "ServiceUnavailable", "not sent"),
+        ];
+        for (status, code, kind) in cases {
+            let mapped = mail_error(
+                "SES",
+                "SendEmail",
+                &answered(status, code),
+                throttled,
+                refused,
+            );
+            let (got, text) = match mapped {
+                MailError::Rejected(text) => ("rejected", text),
+                MailError::NotSent(text) => ("not sent", text),
+                MailError::Unknown(text) => ("unknown", text),
+            };
+            assert_eq!(got, kind, "{code}");
+            assert_eq!(text, format!("SES SendEmail: {code} (HTTP {status})"));
+        }
+        let error: SdkError<ErrorMetadata, super::HttpResponse> = SdkError::timeout_error("slow");
+        assert!(matches!(
+            mail_error("SES", "SendEmail", &error, throttled, refused),
+            MailError::Unknown(_)
+        ));
     }
 
     #[test]

@@ -1,6 +1,7 @@
-//! What the AWS adapters (S3, SQS) share: static credentials, given explicitly or read from
+//! What the AWS adapters (S3, SQS, SES) share: static credentials, given explicitly or read from
 //! the `AWS_*` environment variables Lambda provides, that never show in `Debug`; and how an SDK
-//! error becomes a [`cubby_ports::RepoError`] ([`sdk_error`]).
+//! error becomes a [`cubby_ports::RepoError`] ([`sdk_error`]) or a [`cubby_ports::MailError`]
+//! ([`mail_error`]).
 
 mod errors;
 
@@ -9,7 +10,7 @@ use std::fmt;
 use aws_credential_types::Credentials;
 use secrecy::{ExposeSecret, SecretString};
 
-pub use errors::{AwsError, failed, sdk_error, service_code, unavailable};
+pub use errors::{AwsError, failed, mail_error, sdk_error, service_code, unavailable};
 
 /// Static credentials.
 #[derive(Clone)]

@@ -17,8 +17,9 @@ use anyhow::Context;
 use cubby_adapters_jwks::{SupabaseConfig, SupabaseVerifier};
 use cubby_adapters_mongo::{Mongo, Pool};
 use cubby_adapters_redis::Redis;
+use cubby_adapters_smtp::SmtpSetupError;
 use cubby_app::{App, AppConfig, Ports};
-use cubby_ports::IdentityVerifier;
+use cubby_ports::{IdentityVerifier, Mailer};
 use cubby_settings::{Settings, SettingsError};
 use secrecy::ExposeSecret;
 
@@ -85,8 +86,8 @@ pub fn supabase(settings: &Settings) -> Option<SupabaseConfig> {
 /// The adapters the settings ask for: MongoDB for the repositories when `CUBBY_MONGODB_URI` is
 /// set, Redis for the cache, idempotency records, session state and counters when
 /// `CUBBY_REDIS_URL` is set, S3 for files when `CUBBY_S3_BUCKET` is set, SQS for the job queues
-/// when `CUBBY_SQS_QUEUE_PREFIX` is set, memory for the rest (settings refuse memory outside
-/// dev). Also the MongoDB handle, for index management.
+/// when `CUBBY_SQS_QUEUE_PREFIX` is set, mail over SMTP or SES ([`mailer`]), memory for the rest
+/// (settings refuse memory outside dev). Also the MongoDB handle, for index management.
 ///
 /// # Errors
 ///
@@ -140,7 +141,47 @@ pub async fn adapters(
         .context("CUBBY_SQS_QUEUE_PREFIX")?
         .install(&mut ports);
     }
+    if let Some(mailer) = mailer(settings)? {
+        ports.mailer = mailer;
+        // The outbox is for dev and tests: with a real transport there is nothing to list.
+        ports.outbox = None;
+    }
     Ok((ports, mongo))
+}
+
+/// The mail transport the settings ask for: SMTP when `CUBBY_SMTP_URL` is set, Amazon SES v2
+/// when `CUBBY_SES_REGION` is (the settings allow one at most, each with `CUBBY_MAIL_FROM`);
+/// `None` keeps the outbox in memory. Nothing connects yet.
+///
+/// # Errors
+///
+/// Naming the variable at fault: an SMTP URL of another form than the SMTP adapter takes, a
+/// sender that is not a mailbox, or (SES) no AWS credentials in the environment. The message
+/// never repeats the URL or the sender.
+pub fn mailer(settings: &Settings) -> anyhow::Result<Option<Arc<dyn Mailer>>> {
+    let from = settings.mail_from.clone().unwrap_or_default();
+    if let Some(url) = &settings.smtp_url {
+        let smtp = cubby_adapters_smtp::SmtpMailer::new(url, &from).map_err(|error| {
+            let variable = match error {
+                SmtpSetupError::Url(_) => "CUBBY_SMTP_URL",
+                SmtpSetupError::Sender => "CUBBY_MAIL_FROM",
+            };
+            anyhow::Error::new(error).context(variable)
+        })?;
+        return Ok(Some(Arc::new(smtp)));
+    }
+    if let Some(region) = &settings.ses_region {
+        // Credentials come from AWS_ACCESS_KEY_ID and friends (on Lambda, the execution role's).
+        let ses = cubby_adapters_ses::SesMailer::new(cubby_adapters_ses::SesOptions {
+            region: region.clone(),
+            from,
+            endpoint: None,
+            keys: None,
+        })
+        .context("CUBBY_SES_REGION")?;
+        return Ok(Some(Arc::new(ses)));
+    }
+    Ok(None)
 }
 
 /// The application the settings ask for.
@@ -227,6 +268,45 @@ mod tests {
             "app_metadata": {"provider": "email", "email_verified": true},
             "is_anonymous": false,
         })
+    }
+
+    #[tokio::test]
+    async fn the_settings_choose_the_mail_transport_and_a_real_one_has_no_outbox() {
+        let (ports, _) = adapters(&settings(&[]), Runtime::Container).await.unwrap();
+        assert!(
+            ports.outbox.is_some(),
+            "dev without a transport: the outbox"
+        );
+        assert!(mailer(&settings(&[])).unwrap().is_none());
+
+        let smtp = settings(&[
+            ("CUBBY_SMTP_URL", "smtps://user:pa55word@smtp.example.org"),
+            ("CUBBY_MAIL_FROM", "Cubby <no-reply@example.org>"),
+        ]);
+        let (ports, _) = adapters(&smtp, Runtime::Container).await.unwrap();
+        assert!(ports.outbox.is_none(), "SMTP: nothing to list");
+
+        // A form the settings let through but the adapter refuses: named, never repeated.
+        let credentials_in_clear = settings(&[
+            ("CUBBY_SMTP_URL", "smtp://user:pa55word@smtp.example.org"),
+            ("CUBBY_MAIL_FROM", "no-reply@example.org"),
+        ]);
+        let error = format!("{:#}", mailer(&credentials_in_clear).err().unwrap());
+        assert!(error.starts_with("CUBBY_SMTP_URL: "), "{error}");
+        assert!(
+            !error.contains("pa55word") && !error.contains("smtp.example"),
+            "{error}"
+        );
+
+        let ses = settings(&[
+            ("CUBBY_SES_REGION", "eu-west-1"),
+            ("CUBBY_MAIL_FROM", "no-reply@example.org"),
+        ]);
+        // The SES mailer takes its keys from the environment, as on Lambda.
+        match mailer(&ses) {
+            Ok(chosen) => assert!(std::env::var("AWS_ACCESS_KEY_ID").is_ok() && chosen.is_some()),
+            Err(error) => assert!(format!("{error:#}").starts_with("CUBBY_SES_REGION: ")),
+        }
     }
 
     #[tokio::test]

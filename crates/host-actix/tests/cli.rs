@@ -306,6 +306,7 @@ fn prod_refuses_to_start_on_the_in_memory_store_or_without_keys() {
         "CUBBY_S3_BUCKET: is required in prod",
         "CUBBY_JWT_KEYS: is required in prod",
         "CUBBY_CSRF_SECRET: is required in prod",
+        "CUBBY_SMTP_URL: a mail transport is required in prod",
         "CUBBY_JWT_HS256_SECRET: HS256 is for dev only",
     ] {
         assert!(
@@ -538,6 +539,12 @@ async fn staging_starts_with_an_eddsa_key_set_and_publishes_its_public_key() {
         .env(
             "CUBBY_CSRF_SECRET",
             "a-csrf-secret-of-thirty-two-bytes-or-more",
+        )
+        // Nothing connects before the first message: a port nothing listens on will do.
+        .env("CUBBY_SMTP_URL", "smtp://127.0.0.1:9")
+        .env(
+            "CUBBY_MAIL_FROM",
+            "Cubby Staging <no-reply@staging.cubby.test>",
         )
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

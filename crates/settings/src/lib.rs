@@ -13,6 +13,9 @@
 //! | `CUBBY_SQS_QUEUE_PREFIX` | unset | job queues on SQS: `{prefix}critical`, `{prefix}bulk` and their `-dlq` queues (else Redis Streams, or memory in dev) |
 //! | `CUBBY_SQS_REGION` | `us-east-1` | the queues' region |
 //! | `CUBBY_SQS_ENDPOINT` | unset | an SQS-compatible endpoint instead of AWS's |
+//! | `CUBBY_SMTP_URL` | unset | mail over SMTP (containers): `smtps://user:pass@host:465`, `smtp://host:587?tls=required` or `smtp://host:25` (a secret) |
+//! | `CUBBY_SES_REGION` | unset | mail over Amazon SES v2 in this region (Lambda) |
+//! | `CUBBY_MAIL_FROM` | unset | the sender of every mail, a mailbox (`Cubby <no-reply@example.org>`); required with either transport |
 //! | `CUBBY_DEMO_PASSWORD` | generated | dev only: the demo users' password |
 //! | `CUBBY_DEMO_TOKENS_FILE` | unset | dev only: where to write the demo users' access tokens |
 //! | `CUBBY_JWT_ISSUER` | `cubby` | the `iss` of access tokens |
@@ -105,6 +108,12 @@ pub struct Settings {
     pub sqs_region: String,
     /// `CUBBY_SQS_ENDPOINT`.
     pub sqs_endpoint: Option<String>,
+    /// `CUBBY_SMTP_URL` (it may hold a password).
+    pub smtp_url: Option<SecretString>,
+    /// `CUBBY_SES_REGION`.
+    pub ses_region: Option<String>,
+    /// `CUBBY_MAIL_FROM`.
+    pub mail_from: Option<String>,
     /// `CUBBY_DEMO_PASSWORD`.
     pub demo_password: Option<SecretString>,
     /// `CUBBY_DEMO_TOKENS_FILE`.
@@ -192,6 +201,9 @@ impl fmt::Debug for Settings {
             .field("s3_region", &self.s3_region)
             .field("s3_endpoint", &self.s3_endpoint)
             .field("sqs_endpoint", &self.sqs_endpoint)
+            .field("smtp_url", &set(&self.smtp_url))
+            .field("ses_region", &self.ses_region)
+            .field("mail_from", &self.mail_from.as_ref().map(|_| "[set]"))
             .field("demo_password", &set(&self.demo_password))
             .field("demo_tokens_file", &self.demo_tokens_file)
             .field("jwt_issuer", &self.jwt_issuer)
@@ -270,6 +282,9 @@ const KNOWN: &[&str] = &[
     "CUBBY_SQS_ENDPOINT",
     "CUBBY_SQS_QUEUE_PREFIX",
     "CUBBY_SQS_REGION",
+    "CUBBY_SMTP_URL",
+    "CUBBY_SES_REGION",
+    "CUBBY_MAIL_FROM",
     "CUBBY_DEMO_PASSWORD",
     "CUBBY_DEMO_TOKENS_FILE",
     "CUBBY_JWT_ISSUER",
@@ -461,6 +476,13 @@ impl Settings {
                 .text("CUBBY_SQS_REGION")
                 .unwrap_or_else(|| "us-east-1".to_owned()),
             sqs_endpoint: read.text("CUBBY_SQS_ENDPOINT"),
+            smtp_url: secret(&read, "CUBBY_SMTP_URL"),
+            ses_region: read
+                .text("CUBBY_SES_REGION")
+                .map(|region| region.trim().to_owned()),
+            mail_from: read
+                .text("CUBBY_MAIL_FROM")
+                .map(|from| from.trim().to_owned()),
             demo_password: secret(&read, "CUBBY_DEMO_PASSWORD"),
             demo_tokens_file: read.text("CUBBY_DEMO_TOKENS_FILE").map(PathBuf::from),
             jwt_issuer: read
@@ -629,6 +651,7 @@ impl Settings {
                 );
             }
         }
+        self.check_mail(read);
         if self.env == Environment::Dev {
             return;
         }
@@ -662,6 +685,14 @@ impl Settings {
                 &format!("must be https in {env}"),
             );
         }
+        if self.smtp_url.is_none() && self.ses_region.is_none() {
+            read.problem(
+                "CUBBY_SMTP_URL",
+                &format!(
+                    "a mail transport is required in {env}: CUBBY_SMTP_URL (containers) or CUBBY_SES_REGION (Lambda)"
+                ),
+            );
+        }
         for key in ["CUBBY_DEMO_PASSWORD", "CUBBY_DEMO_TOKENS_FILE"] {
             if read.text(key).is_some() {
                 read.problem(
@@ -671,6 +702,75 @@ impl Settings {
             }
         }
     }
+}
+
+impl Settings {
+    /// The mail settings: one transport at most, each with a sender that is a mailbox. Their
+    /// values are never repeated (the URL may hold a password, the sender is an address).
+    fn check_mail(&self, read: &mut Reader) {
+        if self.smtp_url.is_some() && self.ses_region.is_some() {
+            read.problem(
+                "CUBBY_SES_REGION",
+                "set either CUBBY_SMTP_URL or CUBBY_SES_REGION, not both",
+            );
+        }
+        if self.smtp_url.as_ref().is_some_and(|url| {
+            let url = url.expose_secret().trim();
+            !(url.starts_with("smtp://") || url.starts_with("smtps://"))
+        }) {
+            read.problem(
+                "CUBBY_SMTP_URL",
+                "must be an smtp:// or smtps:// URL, such as smtps://user:pass@host:465",
+            );
+        }
+        match &self.mail_from {
+            Some(from) if !is_mailbox(from) => read.problem(
+                "CUBBY_MAIL_FROM",
+                "must be a mailbox, such as no-reply@example.org or Cubby <no-reply@example.org>",
+            ),
+            None if self.smtp_url.is_some() || self.ses_region.is_some() => read.problem(
+                "CUBBY_MAIL_FROM",
+                "is required to send mail (with CUBBY_SMTP_URL or CUBBY_SES_REGION)",
+            ),
+            _ => {}
+        }
+    }
+}
+
+/// Whether `text` is a mailbox: an address (`no-reply@example.org`), or a display name and an
+/// address in angle brackets (`Cubby <no-reply@example.org>`, the name quoted if it holds
+/// special characters). The address has one `@`, a local part and a dotted domain, and no
+/// space or control character; the transports parse it again, fully.
+fn is_mailbox(text: &str) -> bool {
+    let address = match text.strip_suffix('>') {
+        Some(rest) => match rest.rsplit_once('<') {
+            Some((name, address)) => {
+                let name = name.trim();
+                let quoted = name.len() >= 2 && name.starts_with('"') && name.ends_with('"');
+                let plain = !name.contains(['<', '>', '"', '@', ',', ';', ':']);
+                if !(quoted || plain) || name.chars().any(char::is_control) {
+                    return false;
+                }
+                address
+            }
+            None => return false,
+        },
+        None => text,
+    };
+    let Some((local, domain)) = address.split_once('@') else {
+        return false;
+    };
+    let clean = |part: &str| {
+        !part.is_empty()
+            && !part
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || "<>()[]\\,;:@\"".contains(c))
+    };
+    clean(local)
+        && clean(domain)
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
 }
 
 #[cfg(test)]
@@ -898,6 +998,94 @@ mod tests {
         let error =
             Settings::from_vars(vars(&[("CUBBY_JWT_HS256_SECRET", "tiny-s3cr3t")])).unwrap_err();
         assert!(!error.to_string().contains("tiny-s3cr3t"));
+    }
+
+    fn problems(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        Settings::from_vars(vars(pairs))
+            .err()
+            .map(|error| error.problems)
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn mail_goes_through_one_transport_from_a_mailbox_and_one_is_required_outside_dev() {
+        // Dev sends to the outbox; a transport needs a sender.
+        assert!(problems(&[]).is_empty());
+        let from = ("CUBBY_MAIL_FROM", "Cubby <no-reply@example.org>");
+        let settings =
+            Settings::from_vars(vars(&[("CUBBY_SES_REGION", " eu-west-1 "), from])).unwrap();
+        assert_eq!(settings.ses_region.as_deref(), Some("eu-west-1"));
+        assert_eq!(
+            settings.mail_from.as_deref(),
+            Some("Cubby <no-reply@example.org>")
+        );
+        assert!(problems(&[("CUBBY_SMTP_URL", "smtp://127.0.0.1:25"), from]).is_empty());
+        assert_eq!(
+            problems(&[("CUBBY_SMTP_URL", "smtp://127.0.0.1:25")])[0].0,
+            "CUBBY_MAIL_FROM"
+        );
+        let both = problems(&[
+            ("CUBBY_SMTP_URL", "smtps://mail.example.org"),
+            ("CUBBY_SES_REGION", "eu-west-1"),
+            from,
+        ]);
+        assert_eq!(both[0].0, "CUBBY_SES_REGION");
+        let keys: Vec<String> = problems(&[("CUBBY_ENV", "prod")])
+            .into_iter()
+            .map(|(key, _)| key)
+            .collect();
+        assert!(keys.contains(&"CUBBY_SMTP_URL".to_owned()), "{keys:?}");
+    }
+
+    #[test]
+    fn the_sender_must_be_a_mailbox() {
+        for good in [
+            "no-reply@example.org",
+            "Cubby <no-reply@example.org>",
+            "\"Cubby, Maple Grove\" <no-reply@mail.example.org>",
+            "Crèche Érable <bonjour@example.fr>",
+        ] {
+            assert!(is_mailbox(good), "{good} refused");
+        }
+        for bad in [
+            "no-reply",
+            "no-reply@localhost",
+            "@example.org",
+            "no reply@example.org",
+            "Cubby no-reply@example.org",
+            "Cubby <no-reply@example.org",
+            "Cubby, Inc <no-reply@example.org>",
+            "<no-reply@example.org>>",
+            "a@b@example.org",
+            "no-reply@example.org.",
+        ] {
+            assert!(!is_mailbox(bad), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn the_smtp_url_and_the_sender_are_never_repeated() {
+        let settings = Settings::from_vars(vars(&[
+            ("CUBBY_SMTP_URL", "smtps://user:pa55word@mail.example.org"),
+            ("CUBBY_MAIL_FROM", "hello@private.example.org"),
+        ]))
+        .unwrap();
+        let printed = format!("{settings:?}");
+        assert!(
+            !printed.contains("pa55word") && !printed.contains("private.example"),
+            "{printed}"
+        );
+        let error = Settings::from_vars(vars(&[
+            ("CUBBY_SMTP_URL", "https://user:pa55word@mail.example.org"),
+            ("CUBBY_MAIL_FROM", "not a sender at private.example.org"),
+        ]))
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("CUBBY_SMTP_URL") && error.contains("CUBBY_MAIL_FROM"));
+        assert!(
+            !error.contains("pa55word") && !error.contains("private.example"),
+            "{error}"
+        );
     }
 
     fn dotenv(contents: &str) -> std::path::PathBuf {

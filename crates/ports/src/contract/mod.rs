@@ -30,6 +30,7 @@ pub mod identity;
 pub mod invitations;
 pub mod jobs;
 pub mod limits;
+pub mod mail;
 pub mod messages;
 pub mod objects;
 pub mod roles;

@@ -45,6 +45,30 @@ pub fn sqs_endpoint() -> Option<String> {
     service("CUBBY_TEST_SQS_ENDPOINT")
 }
 
+/// `CUBBY_TEST_SES_ENDPOINT`: an SES v2-compatible server (moto, the same as for SQS) to verify
+/// senders and send on; it takes any keys and records what it is sent.
+pub fn ses_endpoint() -> Option<String> {
+    service("CUBBY_TEST_SES_ENDPOINT")
+}
+
+/// An SMTP server that keeps what it accepts (`scripts/services/smtp-sink.py`).
+#[derive(Clone, Debug)]
+pub struct SmtpService {
+    /// `CUBBY_TEST_SMTP_URL`: plain SMTP on loopback (`smtp://127.0.0.1:PORT`).
+    pub url: String,
+    /// `CUBBY_TEST_SMTP_SPOOL`: the directory where it writes each message it accepts as
+    /// `<Message-ID without the angle brackets>.json`.
+    pub spool: std::path::PathBuf,
+}
+
+/// The SMTP server, from `CUBBY_TEST_SMTP_URL` and `CUBBY_TEST_SMTP_SPOOL`.
+pub fn smtp() -> Option<SmtpService> {
+    Some(SmtpService {
+        url: service("CUBBY_TEST_SMTP_URL")?,
+        spool: service("CUBBY_TEST_SMTP_SPOOL")?.into(),
+    })
+}
+
 /// Whether missing services fail the run.
 pub fn required() -> bool {
     std::env::var("CUBBY_REQUIRE_SERVICES").is_ok_and(|v| v == "1")

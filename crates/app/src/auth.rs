@@ -3,13 +3,20 @@
 //! in the centre concerned, never with a password, a token or an address.
 //!
 //! One use case a file: `login` (password sign-in and its throttling), `exchange` (a Supabase
-//! session for a Cubby one), `sessions` (opening, refreshing and ending a session) and
-//! `invitation` (accepting an invitation).
+//! session for a Cubby one), `sessions` (opening, refreshing and ending a session),
+//! `invitation` (accepting an invitation) and `recovery` (passwords forgotten, reset and
+//! changed).
 
 mod exchange;
 mod invitation;
 mod login;
+mod recovery;
 mod sessions;
+
+pub use recovery::{
+    MAX_RESETS_PER_ACCOUNT, MAX_RESETS_PER_CLIENT, PasswordError, RESET_TOKEN_LIFETIME,
+    RESET_WINDOW, ResetIssued,
+};
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -167,6 +174,26 @@ pub enum AcceptError {
     Failed(AppError),
 }
 
+/// Why a password presented as proof of who one is was refused.
+#[derive(Debug)]
+pub(crate) enum Refusal {
+    /// Too many failed sign-ins of the account or the address lately.
+    Throttled {
+        /// When to try again.
+        retry_after: std::time::Duration,
+    },
+    /// Not the account's password.
+    Wrong,
+    /// A store failed.
+    Failed(AppError),
+}
+
+impl Refusal {
+    fn failed(error: RepoError) -> Self {
+        Refusal::Failed(error.into())
+    }
+}
+
 /// The sign-in use cases.
 pub struct Auth {
     sessions: Arc<Sessions>,
@@ -215,12 +242,16 @@ fn refresh_token(session: SessionId, secret: &[u8; 32]) -> SecretString {
     SecretString::from(format!("{session}.{}", URL_SAFE_NO_PAD.encode(secret)))
 }
 
+/// The digest an account's counters are kept under, from its address as typed (never the
+/// address itself).
+fn account_digest(email: &str) -> [u8; 32] {
+    let normalized = email.trim().to_lowercase();
+    Sha256::digest(format!("account\n{normalized}").as_bytes()).into()
+}
+
 /// The key counting an account's failed sign-ins, from its address as typed.
 fn account_key(email: &str) -> LimitKey {
-    let normalized = email.trim().to_lowercase();
-    LimitKey::failed_logins_for_account(
-        &Sha256::digest(format!("account\n{normalized}").as_bytes()).into(),
-    )
+    LimitKey::failed_logins_for_account(&account_digest(email))
 }
 
 fn digest(bytes: &[u8]) -> TokenDigest {

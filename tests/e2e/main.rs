@@ -29,6 +29,7 @@ mod messages;
 mod metrics;
 mod openapi;
 mod outages;
+mod passwords;
 mod permissions;
 mod rooms;
 mod sessions;

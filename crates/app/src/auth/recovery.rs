@@ -15,7 +15,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use cubby_domain::{Actor, AuditAction, Email, PasswordHash, SessionId, User, UserStatus};
 use cubby_ports::{LimitKey, RepoError, ResetGrant};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use time::Duration;
 
 use super::{Auth, Refusal, account_digest, account_key, digest};
@@ -92,6 +92,48 @@ fn parse_reset_token(token: &str) -> Option<cubby_domain::TokenDigest> {
 }
 
 impl Auth {
+    /// Asks for a password-reset link for the account at `email`: the request is counted
+    /// against the address and the client ([`Auth::count_reset_request`]), then the link is
+    /// mailed if an active account has the address.
+    ///
+    /// # Errors
+    ///
+    /// [`PasswordError::Throttled`]; store failures.
+    pub async fn forgot_password(
+        &self,
+        email: &Email,
+        client: Option<IpAddr>,
+    ) -> Result<(), PasswordError> {
+        self.count_reset_request(email.as_str(), client).await?;
+        self.mail_password_reset(email.as_str()).await?;
+        Ok(())
+    }
+
+    /// Mails a password-reset token to the account at `email`, if an active one has it.
+    async fn mail_password_reset(&self, email: &str) -> Result<(), AppError> {
+        let Some(issued) = self.issue_password_reset(email).await? else {
+            return Ok(());
+        };
+        let text = format!(
+            "Someone asked to reset the password of the Cubby account at this address.\n\n\
+             Your reset code: {}\n\nIt works once, for 30 minutes. If it was not you, ignore \
+             this mail: your password stays as it is.\n",
+            issued.token.expose_secret()
+        );
+        let mail = cubby_ports::OutgoingMail {
+            id: self.ports.ids.uuid().to_string(),
+            to: issued.to,
+            subject: "Reset your Cubby password".to_owned(),
+            html: format!("<p>{}</p>", text.replace("\n\n", "</p><p>")),
+            text,
+        };
+        self.ports
+            .mailer
+            .send(&mail)
+            .await
+            .map_err(|error| AppError::Unavailable(Box::new(error)))
+    }
+
     /// Counts a request to reset the password of the account at `email` (as typed), whether or
     /// not there is one, against the address and against `client`.
     ///

@@ -166,9 +166,9 @@ async fn a_password_recovery_scenario_logs_no_address_link_or_token() {
             .await
             .expect(202);
     }
+    let token = crate::passwords::reset_token_mailed_to(&world, &guardian.email).await;
     let outbox = world.app().ports().outbox.clone().unwrap();
     let mail = outbox.sent()[0].mail.clone();
-    let token = crate::passwords::reset_token_mailed_to(&world, &guardian.email);
     let weak = json!({ "token": token, "password": "short-pw" });
     host.send(Call::post("/v1/auth/password/reset").json(&weak))
         .await
@@ -206,7 +206,11 @@ async fn a_password_recovery_scenario_logs_no_address_link_or_token() {
         text.contains("\"route\":\"/v1/auth/password/reset\""),
         "request lines are captured:\n{text}"
     );
-    let link_or_body = mail.text.lines().find(|line| line.contains(&token)).unwrap();
+    let link_or_body = mail
+        .text
+        .lines()
+        .find(|line| line.contains(&token))
+        .unwrap();
     for secret in [
         guardian.email.as_str(),
         unknown,

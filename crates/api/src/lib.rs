@@ -61,6 +61,9 @@ pub struct ApiConfig {
     /// What `GET /metrics` serves on this listener; `None` (the default) leaves the route out.
     /// Set by the host, which holds the recorder, when `CUBBY_METRICS_PUBLIC` is on.
     pub metrics: Option<MetricsRenderer>,
+    /// Dev conveniences (`CUBBY_ENV=dev` only): invitation tokens are answered to the inviter as
+    /// well as e-mailed, and `GET /dev/outbox` lists the mail of an in-memory outbox.
+    pub dev: bool,
 }
 
 /// How many requests are answered per window before 429 `rate_limited`.
@@ -85,6 +88,7 @@ impl Default for ApiConfig {
             serve_docs: true,
             log_sample_rate: 1.0,
             metrics: None,
+            dev: false,
         }
     }
 }
@@ -108,6 +112,7 @@ impl ApiConfig {
             serve_docs: settings.env != cubby_settings::Environment::Prod,
             log_sample_rate: settings.log_sample_rate,
             metrics: None,
+            dev: settings.env == cubby_settings::Environment::Dev,
         }
     }
 }
@@ -139,6 +144,9 @@ impl Api {
         }
         if app.ports().local_objects.is_some() {
             routes::local_objects::register(&mut router);
+        }
+        if config.dev && app.ports().outbox.is_some() {
+            routes::dev::register(&mut router);
         }
         Self {
             app,

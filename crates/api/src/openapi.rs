@@ -30,8 +30,8 @@ use crate::cookies;
 use crate::router::RouteSpec;
 use crate::router::Router;
 use crate::routes::{
-    attendance, audit, auth, centre, children, files, health, invitations, jobs, members, messages,
-    metrics, password, roles, rooms, staff,
+    attendance, audit, auth, centre, centres, children, files, health, invitations, jobs, members,
+    messages, metrics, password, roles, rooms, staff,
 };
 
 #[derive(OpenApi)]
@@ -44,13 +44,13 @@ use crate::routes::{
     servers((url = "/")),
     paths(
         health::live, health::ready, metrics::serve, auth::jwks, auth::login, auth::exchange, auth::refresh,
-        auth::csrf, auth::logout, auth::context, password::forgot, password::reset,
-        password::change,
+        auth::csrf, auth::logout, auth::context, centres::list, centres::switch, password::forgot,
+        password::reset, password::change,
         rooms::create, rooms::list, rooms::get, rooms::update, rooms::archive, rooms::add_rule,
         members::list, members::get, members::update, members::remove,
         roles::list, roles::create, roles::get, roles::update, roles::delete,
         invitations::create, invitations::list, invitations::accept, invitations::get,
-        invitations::revoke,
+        invitations::revoke, invitations::resend,
         audit::list,
         children::child::create, children::list::list, children::child::get,
         children::child::update, children::child::archive, children::sensitive::sensitive,
@@ -68,7 +68,7 @@ use crate::routes::{
         staff::create, staff::list, staff::get, staff::update, staff::archive,
         docs::spec, docs::page, docs::init, docs::bundle, docs::styles,
     ),
-    components(schemas(schemas::ErrorBody, codes::FieldErrorBody)),
+    components(schemas(schemas::ErrorBody, codes::FieldErrorBody, centres::CentreChoiceOut)),
     tags(
         (name = "health", description = "Liveness and readiness"),
         (name = "auth", description = "Signing in and out, sessions, the caller's context"),

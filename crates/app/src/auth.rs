@@ -4,15 +4,18 @@
 //!
 //! One use case a file: `login` (password sign-in and its throttling), `exchange` (a Supabase
 //! session for a Cubby one), `sessions` (opening, refreshing and ending a session),
-//! `invitation` (accepting an invitation) and `recovery` (passwords forgotten, reset and
+//! `invitation` (accepting an invitation), `centres` (people in several centres: their
+//! centres, and moving a session between them) and `recovery` (passwords forgotten, reset and
 //! changed).
 
+mod centres;
 mod exchange;
 mod invitation;
 mod login;
 mod recovery;
 mod sessions;
 
+pub(crate) use recovery::issue_reset;
 pub use recovery::{
     MAX_RESETS_PER_ACCOUNT, MAX_RESETS_PER_CLIENT, PasswordError, RESET_TOKEN_LIFETIME,
     RESET_WINDOW, ResetIssued,
@@ -41,6 +44,8 @@ use crate::passwords::Passwords;
 use crate::session::{AccessGrant, Sessions};
 use crate::tokens::IssuedToken;
 
+pub use centres::CentreChoice;
+
 /// How long a token rotated away stays usable for a second tab refreshing at the same moment.
 pub const REFRESH_GRACE: Duration = Duration::seconds(10);
 
@@ -68,8 +73,8 @@ impl LoginPolicy {
 
 /// What a password sign-in presents.
 pub struct Credentials {
-    /// The centre's code.
-    pub tenant_code: String,
+    /// The centre's code; without one, the account's only centre.
+    pub tenant_code: Option<String>,
     /// The e-mail address, as typed.
     pub email: String,
     /// The password.
@@ -130,9 +135,13 @@ pub enum SignInError {
         /// When to try again.
         retry_after: std::time::Duration,
     },
-    /// The user belongs to several centres and did not say which.
+    /// The user belongs to several centres and did not say which: the credentials were
+    /// verified, so their centres may be shown to them.
     #[error("tenant code required")]
-    TenantRequired,
+    TenantRequired {
+        /// The user's centres, ordered by code.
+        centres: Vec<CentreChoice>,
+    },
     /// Sign-in with this method is not configured.
     #[error("not configured")]
     NotConfigured,
@@ -204,6 +213,7 @@ pub struct Auth {
     tenants: Arc<dyn TenantDirectory>,
     principals: Arc<Principals>,
     audit: Arc<AuditTrail>,
+    mail: crate::mail::Mail,
     ports: Ports,
 }
 
@@ -229,6 +239,8 @@ pub struct AuthConfig {
     pub principals: Arc<Principals>,
     /// The audit trail.
     pub audit: Arc<AuditTrail>,
+    /// E-mail: password-reset links.
+    pub mail: crate::mail::Mail,
 }
 
 impl std::fmt::Debug for AuthConfig {
@@ -285,6 +297,7 @@ impl Auth {
             tenants,
             principals: config.principals,
             audit: config.audit,
+            mail: config.mail,
             ports,
         }
     }

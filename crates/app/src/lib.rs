@@ -14,6 +14,7 @@ pub mod custom_roles;
 mod error;
 pub mod files;
 pub mod jobs;
+pub mod mail;
 pub mod members;
 pub mod messages;
 pub mod passwords;
@@ -55,6 +56,8 @@ pub struct AppConfig {
     pub supabase: Option<Arc<dyn IdentityVerifier>>,
     /// How jobs are retried.
     pub jobs: jobs::RetryPolicy,
+    /// Where links in e-mail lead (`CUBBY_APP_URL`).
+    pub links: mail::Links,
 }
 
 impl std::fmt::Debug for AppConfig {
@@ -85,6 +88,12 @@ impl AppConfig {
             session_lifetime: time::Duration::days(settings.refresh_token_ttl_days.into()),
             supabase: None,
             jobs: jobs::RetryPolicy::default(),
+            links: mail::Links::new(
+                settings
+                    .app_url
+                    .as_deref()
+                    .unwrap_or(cubby_settings::DEV_APP_URL),
+            ),
         })
     }
 }
@@ -119,7 +128,9 @@ pub struct App {
     /// Presigned uploads and downloads.
     pub files: files::Files,
     /// Background jobs and the worker.
-    pub jobs: jobs::Jobs,
+    pub jobs: Arc<jobs::Jobs>,
+    /// E-mail, sent by jobs.
+    pub mail: mail::Mail,
     /// Readiness probes.
     pub probes: Vec<Arc<dyn HealthProbe>>,
     /// The tenant directory behind the cache (for its hit rate).
@@ -150,7 +161,16 @@ impl App {
         let sessions = wiring::sessions(&ports, &shared, config.keys, config.policy);
         let children = Arc::new(wiring::children(&ports, &shared));
         let attendance = Arc::new(wiring::attendance(&ports, &shared, &children));
-        let members = wiring::members(&ports, &shared, &sessions);
+        let jobs = Arc::new(wiring::jobs(
+            &ports,
+            &shared,
+            &children,
+            &attendance,
+            config.jobs,
+            config.links,
+        ));
+        let mail = mail::Mail { jobs: jobs.clone() };
+        let members = wiring::members(&ports, &shared, &sessions, &mail);
         let auth = auth::Auth::new(
             sessions.clone(),
             shared.tenants.clone(),
@@ -162,6 +182,7 @@ impl App {
                 supabase: config.supabase,
                 principals: shared.principals.clone(),
                 audit: shared.audit.clone(),
+                mail: mail.clone(),
             },
         );
         Ok(Self {
@@ -175,7 +196,8 @@ impl App {
             centre: wiring::centre(&ports, &shared),
             messages: wiring::messages(&ports, &children),
             files: wiring::files(&ports, &children),
-            jobs: wiring::jobs(&ports, &shared, &children, &attendance, config.jobs),
+            jobs,
+            mail,
             children,
             attendance,
             probes: ports.probes.clone(),

@@ -81,6 +81,7 @@ pub(crate) fn members(
     ports: &Ports,
     shared: &Shared,
     sessions: &Arc<session::Sessions>,
+    mail: &crate::mail::Mail,
 ) -> members::Members {
     members::Members {
         users: ports.users.clone(),
@@ -96,6 +97,7 @@ pub(crate) fn members(
         ids: ports.ids.clone(),
         tokens: ports.tokens.clone(),
         sessions: sessions.clone(),
+        mail: mail.clone(),
     }
 }
 
@@ -157,6 +159,7 @@ pub(crate) fn jobs(
     children: &Arc<children::Children>,
     attendance: &Arc<attendance::Attendance>,
     retry: jobs::RetryPolicy,
+    links: crate::mail::Links,
 ) -> jobs::Jobs {
     jobs::Jobs {
         records: ports.job_records.clone(),
@@ -170,6 +173,11 @@ pub(crate) fn jobs(
         ids: ports.ids.clone(),
         retry,
         tenants: shared.tenants.clone(),
+        mailer: ports.mailer.clone(),
+        links,
+        users: ports.users.clone(),
+        tokens: ports.tokens.clone(),
+        memberships: ports.memberships.clone(),
     }
 }
 

@@ -38,6 +38,7 @@
 //! | `CUBBY_RATE_LIMIT_PER_TENANT` | `3000` | requests per minute of one centre's members before 429 |
 //! | `CUBBY_CORS_ORIGINS` | unset | the browser origins allowed, comma-separated (`https://app.example`) |
 //! | `CUBBY_CSRF_SECRET` | random per process | the key CSRF tokens are signed with (32 bytes or more); required outside dev |
+//! | `CUBBY_APP_URL` | `http://localhost:3000` in dev | the frontend's base URL, which links in e-mail open (https; required outside dev) |
 //! | `CUBBY_LOG` | `info` | the log filter (tracing `EnvFilter` syntax) |
 //! | `CUBBY_LOG_SAMPLE_RATE` | `1` in dev, else `0.01` | the share of successful requests on hot routes whose log line is written, 0 to 1 (failures, auth refusals and security events are always written) |
 //! | `CUBBY_OTLP_ENDPOINT` | unset | an OpenTelemetry collector's OTLP/HTTP base URL (`http://collector:4318`); unset exports no traces |
@@ -154,6 +155,8 @@ pub struct Settings {
     pub cors_origins: Vec<String>,
     /// `CUBBY_CSRF_SECRET`.
     pub csrf_secret: Option<SecretString>,
+    /// `CUBBY_APP_URL`, without a trailing `/` (`None` outside dev when unset, which is refused).
+    pub app_url: Option<String>,
     /// `CUBBY_LOG`.
     pub log_filter: String,
     /// `CUBBY_LOG_SAMPLE_RATE`.
@@ -220,6 +223,7 @@ impl fmt::Debug for Settings {
             .field("supabase_audience", &self.supabase_audience)
             .field("cors_origins", &self.cors_origins)
             .field("csrf_secret", &set(&self.csrf_secret))
+            .field("app_url", &self.app_url)
             .field("log_filter", &self.log_filter)
             .field("log_sample_rate", &self.log_sample_rate)
             .field("otlp_endpoint", &self.otlp_endpoint)
@@ -248,6 +252,9 @@ impl fmt::Display for SettingsError {
 }
 
 impl std::error::Error for SettingsError {}
+
+/// The frontend's base URL in dev when `CUBBY_APP_URL` is unset.
+pub const DEV_APP_URL: &str = "http://localhost:3000";
 
 const KNOWN: &[&str] = &[
     "CUBBY_ENV",
@@ -288,6 +295,7 @@ const KNOWN: &[&str] = &[
     "CUBBY_SUPABASE_AUDIENCE",
     "CUBBY_CORS_ORIGINS",
     "CUBBY_CSRF_SECRET",
+    "CUBBY_APP_URL",
     "CUBBY_LOG",
     "CUBBY_LOG_SAMPLE_RATE",
     "CUBBY_OTLP_ENDPOINT",
@@ -528,6 +536,10 @@ impl Settings {
                 })
                 .unwrap_or_default(),
             csrf_secret: secret(&read, "CUBBY_CSRF_SECRET"),
+            app_url: read
+                .text("CUBBY_APP_URL")
+                .map(|url| url.trim_end_matches('/').to_owned())
+                .or_else(|| (env == Environment::Dev).then(|| DEV_APP_URL.to_owned())),
             log_filter: read.text("CUBBY_LOG").unwrap_or_else(|| "info".to_owned()),
             log_sample_rate: read.parsed("CUBBY_LOG_SAMPLE_RATE", default_sample_rate, |raw| {
                 raw.parse::<f64>()
@@ -606,6 +618,17 @@ impl Settings {
                 read.problem("CUBBY_CORS_ORIGINS", &format!("`{origin}` is not an origin such as https://app.example (no wildcard, no path)"));
             }
         }
+        if let Some(url) = &self.app_url {
+            let scheme_ok = url.starts_with("https://")
+                || (self.env == Environment::Dev && url.starts_with("http://"));
+            let host = url.split_once("://").map_or("", |(_, rest)| rest);
+            if !scheme_ok || host.is_empty() || url.contains(['?', '#', ' ']) {
+                read.problem(
+                    "CUBBY_APP_URL",
+                    &format!("`{url}` is not a base URL such as https://app.example (dev: also http://), without query or fragment"),
+                );
+            }
+        }
         if self.env == Environment::Dev {
             return;
         }
@@ -616,6 +639,7 @@ impl Settings {
             ("CUBBY_S3_BUCKET", self.s3_bucket.is_some()),
             ("CUBBY_JWT_KEYS", self.jwt_keys.is_some()),
             ("CUBBY_CSRF_SECRET", self.csrf_secret.is_some()),
+            ("CUBBY_APP_URL", self.app_url.is_some()),
         ];
         for (key, present) in required {
             if !present {
@@ -823,6 +847,37 @@ mod tests {
         ] {
             assert!(keys.contains(&key), "{key} not reported in {keys:?}");
         }
+    }
+
+    #[test]
+    fn the_app_url_defaults_in_dev_only_and_is_https_outside_it() {
+        let dev = Settings::from_vars(vars(&[])).unwrap();
+        assert_eq!(dev.app_url.as_deref(), Some(DEV_APP_URL));
+        let set = Settings::from_vars(vars(&[("CUBBY_APP_URL", "http://localhost:5173/app/")]));
+        assert_eq!(
+            set.unwrap().app_url.as_deref(),
+            Some("http://localhost:5173/app")
+        );
+        for (env, url) in [
+            ("dev", "ftp://app.example"),
+            ("dev", "https://app.example/?next=1"),
+            ("prod", "http://app.example"),
+        ] {
+            let error = Settings::from_vars(vars(&[("CUBBY_ENV", env), ("CUBBY_APP_URL", url)]))
+                .unwrap_err();
+            assert!(
+                error.problems.iter().any(|(key, _)| key == "CUBBY_APP_URL"),
+                "{env} {url}: {error:?}"
+            );
+        }
+        let missing = Settings::from_vars(vars(&[("CUBBY_ENV", "prod")])).unwrap_err();
+        assert!(
+            missing
+                .problems
+                .iter()
+                .any(|(key, problem)| key == "CUBBY_APP_URL" && problem.contains("required")),
+            "{missing:?}"
+        );
     }
 
     #[test]

@@ -194,8 +194,8 @@ fn every_paged_list_documents_its_sort_keys() {
         }
     }
     // rooms, children, members, roles, invitations, audit, staff, breaches, announcements,
-    // threads and a thread's messages.
-    assert_eq!(paged, 11);
+    // threads, a thread's messages and the caller's centres.
+    assert_eq!(paged, 12);
 }
 
 #[test]
@@ -206,11 +206,11 @@ fn every_list_answers_one_page_shape_whose_items_refer_to_their_component() {
         .iter()
         .filter(|(name, _)| name.starts_with("Page_"))
         .collect();
-    // The eleven paged lists' items: a thread's messages are a page too, and no list has a
+    // The twelve paged lists' items: a thread's messages are a page too, and no list has a
     // page of its own.
     assert_eq!(
         pages.len(),
-        11,
+        12,
         "{:?}",
         pages.iter().map(|p| p.0).collect::<Vec<_>>()
     );
@@ -275,6 +275,7 @@ fn api(serve_docs: bool) -> Api {
         session_lifetime: time::Duration::days(30),
         supabase: None,
         jobs: cubby_app::jobs::RetryPolicy::default(),
+        links: cubby_app::mail::Links::new("https://app.cubby.example"),
     };
     let app = App::new(cubby_adapters_memory::embedded_ports(), config).unwrap();
     Api::new(

@@ -2,9 +2,9 @@
 //!
 //! A forgotten password is asked for by address alone, so the answer and the work done must not
 //! tell whether an account has that address: [`Auth::forgot_password`] counts the request
-//! against the address and the client whatever the address is, and hands the address to
-//! [`Auth::issue_password_reset`] (which the mail job runs) to find the account, mint the token
-//! and mail it. The token is a 256-bit secret, stored by its SHA-256 digest for
+//! against the address and the client whatever the address is, and queues a `password_reset`
+//! job with the address, which finds the account, mints the token ([`issue_reset`]) and mails
+//! it. The token is a 256-bit secret, stored by its SHA-256 digest for
 //! [`RESET_TOKEN_LIFETIME`] and taken in one atomic step, so it works once. A reset or a change
 //! ends the user's sessions in every centre they belong to (a change keeps the session it was
 //! made from), and is audited in each of those centres, never with the token or the address.
@@ -14,8 +14,8 @@ use std::net::IpAddr;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use cubby_domain::{Actor, AuditAction, Email, PasswordHash, SessionId, User, UserStatus};
-use cubby_ports::{LimitKey, RepoError, ResetGrant};
-use secrecy::{ExposeSecret, SecretString};
+use cubby_ports::{Clock, LimitKey, RepoError, ResetGrant, TokenStore, UserDirectory};
+use secrecy::SecretString;
 use time::Duration;
 
 use super::{Auth, Refusal, account_digest, account_key, digest};
@@ -91,47 +91,57 @@ fn parse_reset_token(token: &str) -> Option<cubby_domain::TokenDigest> {
     Some(digest(&secret))
 }
 
+/// Mints a password-reset token for the account at `email` (as typed) and stores its digest
+/// for [`RESET_TOKEN_LIFETIME`]: `None` when no active account has the address, which only the
+/// job that calls this learns. Earlier tokens of the account keep working until they expire or
+/// one is used.
+///
+/// # Errors
+///
+/// Store failures.
+pub(crate) async fn issue_reset(
+    users: &dyn UserDirectory,
+    tokens: &dyn TokenStore,
+    clock: &dyn Clock,
+    email: &str,
+) -> Result<Option<ResetIssued>, AppError> {
+    let Ok(email) = Email::parse(email) else {
+        return Ok(None);
+    };
+    let user = match users.user_by_email(&email).await {
+        Ok(user) if user.status() == UserStatus::Active => user,
+        Ok(_) | Err(RepoError::NotFound) => return Ok(None),
+        Err(other) => return Err(other.into()),
+    };
+    let secret: [u8; 32] = rand::random();
+    let grant = ResetGrant {
+        user_id: user.id(),
+        expires_at: clock.now() + RESET_TOKEN_LIFETIME,
+    };
+    tokens.put_reset(&digest(&secret), &grant).await?;
+    Ok(Some(ResetIssued {
+        to: user.email().clone(),
+        token: SecretString::from(URL_SAFE_NO_PAD.encode(secret)),
+    }))
+}
+
 impl Auth {
     /// Asks for a password-reset link for the account at `email`: the request is counted
-    /// against the address and the client ([`Auth::count_reset_request`]), then the link is
-    /// mailed if an active account has the address.
+    /// against the address and the client ([`Auth::count_reset_request`]), then a
+    /// `password_reset` job is queued, which finds whether an active account has the address and
+    /// mails it the link ([`issue_reset`]). The request does the same work for every address.
     ///
     /// # Errors
     ///
-    /// [`PasswordError::Throttled`]; store failures.
+    /// [`PasswordError::Throttled`]; store and queue failures.
     pub async fn forgot_password(
         &self,
         email: &Email,
         client: Option<IpAddr>,
     ) -> Result<(), PasswordError> {
         self.count_reset_request(email.as_str(), client).await?;
-        self.mail_password_reset(email.as_str()).await?;
+        self.mail.send_password_reset(email).await?;
         Ok(())
-    }
-
-    /// Mails a password-reset token to the account at `email`, if an active one has it.
-    async fn mail_password_reset(&self, email: &str) -> Result<(), AppError> {
-        let Some(issued) = self.issue_password_reset(email).await? else {
-            return Ok(());
-        };
-        let text = format!(
-            "Someone asked to reset the password of the Cubby account at this address.\n\n\
-             Your reset code: {}\n\nIt works once, for 30 minutes. If it was not you, ignore \
-             this mail: your password stays as it is.\n",
-            issued.token.expose_secret()
-        );
-        let mail = cubby_ports::OutgoingMail {
-            id: self.ports.ids.uuid().to_string(),
-            to: issued.to,
-            subject: "Reset your Cubby password".to_owned(),
-            html: format!("<p>{}</p>", text.replace("\n\n", "</p><p>")),
-            text,
-        };
-        self.ports
-            .mailer
-            .send(&mail)
-            .await
-            .map_err(|error| AppError::Unavailable(Box::new(error)))
     }
 
     /// Counts a request to reset the password of the account at `email` (as typed), whether or
@@ -166,38 +176,6 @@ impl Auth {
             }),
             None => Ok(()),
         }
-    }
-
-    /// Mints a password-reset token for the account at `email` (as typed) and stores its
-    /// digest for [`RESET_TOKEN_LIFETIME`]: `None` when no active account has the address,
-    /// which only the mail job that calls this learns. Earlier tokens of the account keep
-    /// working until they expire or one is used.
-    ///
-    /// # Errors
-    ///
-    /// Store failures.
-    pub async fn issue_password_reset(&self, email: &str) -> Result<Option<ResetIssued>, AppError> {
-        let Ok(email) = Email::parse(email) else {
-            return Ok(None);
-        };
-        let user = match self.ports.users.user_by_email(&email).await {
-            Ok(user) if user.status() == UserStatus::Active => user,
-            Ok(_) | Err(RepoError::NotFound) => return Ok(None),
-            Err(other) => return Err(other.into()),
-        };
-        let secret: [u8; 32] = rand::random();
-        let grant = ResetGrant {
-            user_id: user.id(),
-            expires_at: self.ports.clock.now() + RESET_TOKEN_LIFETIME,
-        };
-        self.ports
-            .tokens
-            .put_reset(&digest(&secret), &grant)
-            .await?;
-        Ok(Some(ResetIssued {
-            to: user.email().clone(),
-            token: SecretString::from(URL_SAFE_NO_PAD.encode(secret)),
-        }))
     }
 
     /// Resets a password with a reset token: the token is used up, the account's password

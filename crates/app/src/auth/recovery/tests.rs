@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use cubby_adapters_memory::ShiftedClock;
-use cubby_domain::{AuditAction, Email, EntitlementSet, Role, Tenant};
+use cubby_domain::{AuditAction, Email, EntitlementSet, Queue, Role, Tenant};
 use cubby_ports::AuditQuery;
 use cubby_ports::contract::tenants::new_tenant;
 use cubby_ports::mocks::{MockTokenStore, MockUserDirectory};
@@ -44,7 +44,7 @@ async fn member_of_two(world: &World) -> Tenant {
 async fn sign_in(app: &App, tenant: &Tenant, password: &str) -> Result<SignedIn, SignInError> {
     app.auth
         .login(Credentials {
-            tenant_code: tenant.code().to_string(),
+            tenant_code: Some(tenant.code().to_string()),
             email: ADDRESS.to_owned(),
             password: secret(password),
             client: None,
@@ -67,13 +67,26 @@ async fn audited(world: &World, tenant: &Tenant, action: AuditAction) -> u64 {
         .total
 }
 
+/// Asks for a reset of the account at [`ADDRESS`], runs the jobs, and reads the token from the
+/// link in the newest mail to it.
 async fn token_for(app: &App) -> SecretString {
-    app.auth
-        .issue_password_reset(ADDRESS)
-        .await
-        .unwrap()
-        .expect("an active account has the address")
-        .token
+    let email = Email::parse(ADDRESS).unwrap();
+    app.auth.forgot_password(&email, None).await.unwrap();
+    while app.jobs.work_once(Queue::Critical).await.unwrap() > 0 {}
+    let sent = app.ports().outbox.as_ref().unwrap().sent();
+    let mail = &sent.iter().find(|s| s.mail.to == email).unwrap().mail;
+    let token = mail
+        .text
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+        .find(|word| URL_SAFE_NO_PAD.decode(word).is_ok_and(|b| b.len() == 32))
+        .expect("a token in the link");
+    SecretString::from(token.to_owned())
+}
+
+/// [`issue_reset`] over the app's ports.
+async fn issue(world: &World, email: &str) -> Result<Option<ResetIssued>, AppError> {
+    let ports = &world.ports;
+    issue_reset(&*ports.users, &*ports.tokens, &*ports.clock, email).await
 }
 
 #[tokio::test]
@@ -81,13 +94,10 @@ async fn a_token_is_minted_only_for_an_active_account_and_never_stored_in_clear(
     let world = World::new().await;
     member_of_two(&world).await;
     for unknown in ["nobody@here.example", "not an address", ""] {
-        let issued = world.app.auth.issue_password_reset(unknown).await.unwrap();
+        let issued = issue(&world, unknown).await.unwrap();
         assert!(issued.is_none(), "{unknown}");
     }
-    let issued = world
-        .app
-        .auth
-        .issue_password_reset(" Parent@Here.example ")
+    let issued = issue(&world, " Parent@Here.example ")
         .await
         .unwrap()
         .unwrap();
@@ -332,12 +342,14 @@ async fn a_token_store_timing_out_leaves_the_password_as_it_was() {
         .expect_put_reset()
         .times(1)
         .returning(|_, _| Err(timed_out()));
-    let app = world.with(|ports| ports.tokens = Arc::new(tokens));
-    let issued = app.auth.issue_password_reset(ADDRESS).await;
+    let tokens: Arc<dyn cubby_ports::TokenStore> = Arc::new(tokens);
+    let ports = &world.ports;
+    let issued = issue_reset(&*ports.users, &*tokens, &*ports.clock, ADDRESS).await;
     assert!(
         matches!(issued, Err(AppError::Unavailable(_))),
         "{issued:?}"
     );
+    let app = world.with(|ports| ports.tokens = tokens.clone());
     let token = token_for(&world.app).await;
     let reset = app
         .auth
@@ -395,4 +407,42 @@ async fn a_user_store_timing_out_refuses_the_change_and_ends_no_session() {
         .await
         .unwrap();
     assert!(world.app.sessions.verify(&other.access.token).await.is_ok());
+}
+
+#[tokio::test]
+async fn forgot_queues_the_same_job_for_every_address_and_only_a_known_one_gets_mail() {
+    let world = World::new().await;
+    member_of_two(&world).await;
+    let outbox = world.ports.outbox.clone().unwrap();
+    for address in ["nobody@here.example", ADDRESS] {
+        let email = Email::parse(address).unwrap();
+        world.app.auth.forgot_password(&email, None).await.unwrap();
+        let depth = world.ports.jobs.depth(Queue::Critical).await.unwrap();
+        assert_eq!(depth.waiting, 1, "the request queues one job: {address}");
+        while world.app.jobs.work_once(Queue::Critical).await.unwrap() > 0 {}
+    }
+    let sent = outbox.sent();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].mail.to.as_str(), ADDRESS);
+    assert!(sent[0].mail.text.contains("/password/reset?token="));
+}
+
+#[tokio::test]
+async fn a_queue_timing_out_fails_forgot_for_every_address_alike() {
+    let world = World::new().await;
+    member_of_two(&world).await;
+    let mut queue = cubby_ports::mocks::MockJobQueue::new();
+    queue
+        .expect_enqueue()
+        .times(2)
+        .returning(|_, _, _| Err(timed_out()));
+    let app = world.with(|ports| ports.jobs = Arc::new(queue));
+    for address in ["nobody@here.example", ADDRESS] {
+        let email = Email::parse(address).unwrap();
+        let answer = app.auth.forgot_password(&email, None).await;
+        assert!(
+            matches!(answer, Err(PasswordError::Failed(AppError::Unavailable(_)))),
+            "{answer:?}"
+        );
+    }
 }

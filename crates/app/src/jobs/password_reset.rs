@@ -68,3 +68,47 @@ impl Jobs {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use cubby_domain::{Email, Queue};
+    use cubby_ports::mocks::MockUserDirectory;
+
+    use super::*;
+    use crate::testing::{World, timed_out};
+
+    #[test]
+    fn the_address_never_shows_in_a_jobs_debug() {
+        let request = JobRequest::PasswordReset {
+            email: TypedAddress("ada.lovelace@example.org".to_owned()),
+        };
+        let printed = format!("{request:?}");
+        assert!(!printed.contains("lovelace"), "{printed}");
+    }
+
+    #[tokio::test]
+    async fn a_user_store_timing_out_mails_nothing_and_the_job_comes_back() {
+        let world = World::new().await;
+        world
+            .member("parent@here.example", cubby_domain::Role::Guardian)
+            .await;
+        let email = Email::parse("parent@here.example").unwrap();
+        world.app.mail.send_password_reset(&email).await.unwrap();
+        let mut users = MockUserDirectory::new();
+        users
+            .expect_user_by_email()
+            .times(1)
+            .returning(|_| Err(timed_out()));
+        let app = world.with(|ports| ports.users = Arc::new(users));
+        assert_eq!(app.jobs.work_once(Queue::Critical).await.unwrap(), 1);
+        assert!(world.ports.outbox.as_ref().unwrap().sent().is_empty());
+        let depth = world.ports.jobs.depth(Queue::Critical).await.unwrap();
+        assert_eq!(
+            (depth.waiting, depth.dead),
+            (1, 0),
+            "retried after its backoff"
+        );
+    }
+}

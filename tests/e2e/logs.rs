@@ -154,6 +154,87 @@ const REQUEST_FIELDS: [&str; 6] = [
 ];
 
 #[tokio::test]
+async fn a_password_recovery_scenario_logs_no_address_link_or_token() {
+    let logs = Logs::capture();
+    let world = World::in_memory().await;
+    let actix = ActixHost::start(&world).await;
+    let host = Checked(&actix);
+    let guardian = world.a.member(Role::Guardian);
+    let unknown = "nobody-here@centre-a.example";
+    for address in [guardian.email.as_str(), unknown] {
+        host.send(Call::post("/v1/auth/password/forgot").json(&json!({ "email": address })))
+            .await
+            .expect(202);
+    }
+    let token = crate::passwords::reset_token_mailed_to(&world, &guardian.email).await;
+    let outbox = world.app().ports().outbox.clone().unwrap();
+    let mail = outbox.sent()[0].mail.clone();
+    let weak = json!({ "token": token, "password": "short-pw" });
+    host.send(Call::post("/v1/auth/password/reset").json(&weak))
+        .await
+        .expect(422);
+    let new_password = "Correct-Horse-Battery-9";
+    let body = json!({ "token": token, "password": new_password });
+    host.send(Call::post("/v1/auth/password/reset").json(&body))
+        .await
+        .expect(204);
+    host.send(Call::post("/v1/auth/password/reset").json(&body))
+        .await
+        .expect(400);
+    host.send(Call::get("/v1/me/context").bearer(&guardian.token))
+        .await
+        .expect(401);
+    let login = json!({ "tenant_code": world.a.tenant.code().as_str(), "email": guardian.email, "password": new_password });
+    let session = host
+        .send(Call::post("/v1/auth/login").json(&login))
+        .await
+        .json();
+    let access = session["access_token"].as_str().unwrap().to_owned();
+    let changed_password = "Another-Correct-Horse-7";
+    for current in ["Wrong-Current-Password-1", new_password] {
+        let change = json!({ "current_password": current, "password": changed_password });
+        host.send(
+            Call::post("/v1/auth/password/change")
+                .bearer(&access)
+                .json(&change),
+        )
+        .await;
+    }
+
+    let text = logs.text();
+    assert!(
+        text.contains("\"route\":\"/v1/auth/password/reset\""),
+        "request lines are captured:\n{text}"
+    );
+    let link_or_body = mail
+        .text
+        .lines()
+        .find(|line| line.contains(&token))
+        .unwrap();
+    for secret in [
+        guardian.email.as_str(),
+        unknown,
+        &token,
+        link_or_body.trim(),
+        "short-pw",
+        new_password,
+        changed_password,
+        "Wrong-Current-Password-1",
+        &access,
+        &guardian.token,
+    ] {
+        assert!(
+            !text.contains(secret),
+            "a log line holds `{secret}`:\n{text}"
+        );
+    }
+    assert!(
+        !text.contains('@'),
+        "a log line holds an e-mail address:\n{text}"
+    );
+}
+
+#[tokio::test]
 async fn a_day_at_the_centre_logs_every_request_and_no_child_data() {
     let logs = Logs::capture();
     let world = World::in_memory().await;

@@ -31,6 +31,7 @@ mod messages;
 mod metrics;
 mod openapi;
 mod outages;
+mod passwords;
 mod permissions;
 mod rooms;
 mod sessions;

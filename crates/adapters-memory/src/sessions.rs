@@ -4,9 +4,10 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use cubby_domain::{AuditEvent, RefreshFamily, SessionId, TenantId, UserId};
+use cubby_domain::{AuditEvent, RefreshFamily, SessionId, TenantId, TokenDigest, UserId};
 use cubby_ports::{
-    AuditLog, AuditQuery, LimitKey, Page, RateLimiter, RepoError, TenantScope, TokenStore, Window,
+    AuditLog, AuditQuery, LimitKey, Page, RateLimiter, RepoError, ResetGrant, TenantScope,
+    TokenStore, Window,
 };
 use time::OffsetDateTime;
 
@@ -14,12 +15,14 @@ use crate::cache::Expiring;
 use crate::partitioned::Partitioned;
 use crate::{MemoryStore, read, write};
 
-/// Blocked access tokens, ended sessions and refresh families.
+/// Blocked access tokens, ended sessions, refresh families and password-reset tokens (by
+/// the digest of their secret).
 #[derive(Default)]
 pub(crate) struct TokenTable {
     blocked: Expiring<String, ()>,
     ended: Expiring<SessionId, ()>,
     families: Expiring<SessionId, RefreshFamily>,
+    resets: Expiring<[u8; 32], ResetGrant>,
 }
 
 /// The time until `until`, if it is still ahead.
@@ -100,6 +103,23 @@ impl TokenStore for MemoryStore {
     async fn revoke_family(&self, id: SessionId) -> Result<(), RepoError> {
         write(&self.tokens).families.remove(&id);
         Ok(())
+    }
+
+    async fn put_reset(&self, digest: &TokenDigest, grant: &ResetGrant) -> Result<(), RepoError> {
+        let mut table = write(&self.tokens);
+        match until(grant.expires_at) {
+            Some(left) => table.resets.insert(digest.0, *grant, left),
+            None => table.resets.remove(&digest.0),
+        }
+        Ok(())
+    }
+
+    async fn take_reset(&self, digest: &TokenDigest) -> Result<Option<ResetGrant>, RepoError> {
+        // One write lock for the read and the removal: the take is atomic.
+        let mut table = write(&self.tokens);
+        let grant = table.resets.live(&digest.0).copied();
+        table.resets.remove(&digest.0);
+        Ok(grant)
     }
 }
 

@@ -1,7 +1,8 @@
 //! Session state on Redis: the blocklist of access tokens ended early (one key per `jti`, expiring
 //! with the token), the sessions ended (one key per session id, expiring once no token of the
-//! session could be accepted anyway), and refresh token families (one JSON record per session, expiring with the
-//! session). A family is swapped by a Lua script that compares the stored generation and writes
+//! session could be accepted anyway), refresh token families (one JSON record per session, expiring with the
+//! session), and password-reset tokens (one key per digest of a token's secret, expiring with the
+//! token, taken with `GETDEL` so that a token works once). A family is swapped by a Lua script that compares the stored generation and writes
 //! in one atomic step, so of concurrent swaps from one generation exactly one wins.
 
 use std::sync::LazyLock;
@@ -9,7 +10,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use cubby_domain::{MembershipId, RefreshFamily, SessionId, TenantId, TokenDigest, UserId};
-use cubby_ports::{RepoError, TokenStore};
+use cubby_ports::{RepoError, ResetGrant, TokenStore};
 use redis::Script;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -76,6 +77,11 @@ impl Redis {
     /// The Redis key of a refresh family.
     pub(crate) fn family_key(&self, id: SessionId) -> String {
         self.key("ses", &id.to_string())
+    }
+
+    /// The Redis key of a password-reset token: the digest of its secret, never the secret.
+    fn reset_key(&self, digest: &TokenDigest) -> String {
+        self.key("rst", &hex::encode(digest.0))
     }
 }
 
@@ -227,6 +233,57 @@ impl TokenStore for Redis {
         )
         .await
     }
+
+    async fn put_reset(&self, digest: &TokenDigest, grant: &ResetGrant) -> Result<(), RepoError> {
+        let Some(left) = time_left(grant.expires_at) else {
+            return self
+                .query(
+                    "tokens.put_reset",
+                    redis::cmd("DEL").arg(self.reset_key(digest)),
+                )
+                .await;
+        };
+        let mut set = redis::cmd("SET");
+        set.arg(self.reset_key(digest))
+            .arg(encode_grant(grant))
+            .arg("PX")
+            .arg(expiry_ms(left));
+        self.query("tokens.put_reset", &set).await
+    }
+
+    async fn take_reset(&self, digest: &TokenDigest) -> Result<Option<ResetGrant>, RepoError> {
+        let stored: Option<String> = self
+            .query(
+                "tokens.take_reset",
+                redis::cmd("GETDEL").arg(self.reset_key(digest)),
+            )
+            .await?;
+        stored.as_deref().map(decode_grant).transpose()
+    }
+}
+
+/// A reset grant as stored: the user id and the expiry in nanoseconds since the Unix epoch,
+/// separated by a space.
+fn encode_grant(grant: &ResetGrant) -> String {
+    format!(
+        "{} {}",
+        grant.user_id,
+        grant.expires_at.unix_timestamp_nanos()
+    )
+}
+
+/// The grant a stored entry holds; anything unreadable is [`RepoError::Corrupt`], never shown.
+fn decode_grant(text: &str) -> Result<ResetGrant, RepoError> {
+    let bad = || RepoError::corrupt("a password-reset token's entry is malformed");
+    let (user, nanos) = text.split_once(' ').ok_or_else(bad)?;
+    Ok(ResetGrant {
+        user_id: UserId::parse(user).map_err(|_| bad())?,
+        expires_at: nanos
+            .parse()
+            .ok()
+            .and_then(|n| OffsetDateTime::from_unix_timestamp_nanos(n).ok())
+            .ok_or_else(bad)?,
+    })
 }
 
 /// A family as stored: JSON with the digests in hex, times in nanoseconds since the Unix epoch
@@ -309,7 +366,7 @@ mod tests {
     use cubby_ports::contract::tokens::new_family;
     use time::macros::datetime;
 
-    use super::{decode, encode};
+    use super::{decode, decode_grant, encode, encode_grant};
 
     #[test]
     fn a_family_round_trips_exactly() {
@@ -349,6 +406,21 @@ mod tests {
             assert!(
                 !source.contains("ses_") && !source.contains("0101"),
                 "{source}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_reset_grant_round_trips_and_a_malformed_one_is_corrupt() {
+        let grant = cubby_ports::ResetGrant {
+            user_id: cubby_domain::UserId::from_uuid(uuid::Uuid::now_v7()),
+            expires_at: datetime!(2026-11-22 8:00:00.123_456_789 UTC),
+        };
+        assert_eq!(decode_grant(&encode_grant(&grant)).unwrap(), grant);
+        for text in ["", "user", "usr_x 12", &format!("{} soon", grant.user_id)] {
+            assert!(
+                matches!(decode_grant(text), Err(RepoError::Corrupt(_))),
+                "{text}"
             );
         }
     }

@@ -31,7 +31,7 @@ use crate::router::RouteSpec;
 use crate::router::Router;
 use crate::routes::{
     attendance, audit, auth, centre, centres, children, files, health, invitations, jobs, members,
-    messages, metrics, roles, rooms, staff,
+    messages, metrics, password, roles, rooms, staff,
 };
 
 #[derive(OpenApi)]
@@ -44,7 +44,8 @@ use crate::routes::{
     servers((url = "/")),
     paths(
         health::live, health::ready, metrics::serve, auth::jwks, auth::login, auth::exchange, auth::refresh,
-        auth::csrf, auth::logout, auth::context, centres::list, centres::switch,
+        auth::csrf, auth::logout, auth::context, centres::list, centres::switch, password::forgot,
+        password::reset, password::change,
         rooms::create, rooms::list, rooms::get, rooms::update, rooms::archive, rooms::add_rule,
         members::list, members::get, members::update, members::remove,
         roles::list, roles::create, roles::get, roles::update, roles::delete,

@@ -4,14 +4,22 @@
 //!
 //! One use case a file: `login` (password sign-in and its throttling), `exchange` (a Supabase
 //! session for a Cubby one), `sessions` (opening, refreshing and ending a session),
-//! `invitation` (accepting an invitation) and `centres` (people in several centres: their
-//! centres, and moving a session between them).
+//! `invitation` (accepting an invitation), `centres` (people in several centres: their
+//! centres, and moving a session between them) and `recovery` (passwords forgotten, reset and
+//! changed).
 
 mod centres;
 mod exchange;
 mod invitation;
 mod login;
+mod recovery;
 mod sessions;
+
+pub(crate) use recovery::issue_reset;
+pub use recovery::{
+    MAX_RESETS_PER_ACCOUNT, MAX_RESETS_PER_CLIENT, PasswordError, RESET_TOKEN_LIFETIME,
+    RESET_WINDOW, ResetIssued,
+};
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -175,6 +183,26 @@ pub enum AcceptError {
     Failed(AppError),
 }
 
+/// Why a password presented as proof of who one is was refused.
+#[derive(Debug)]
+pub(crate) enum Refusal {
+    /// Too many failed sign-ins of the account or the address lately.
+    Throttled {
+        /// When to try again.
+        retry_after: std::time::Duration,
+    },
+    /// Not the account's password.
+    Wrong,
+    /// A store failed.
+    Failed(AppError),
+}
+
+impl Refusal {
+    fn failed(error: RepoError) -> Self {
+        Refusal::Failed(error.into())
+    }
+}
+
 /// The sign-in use cases.
 pub struct Auth {
     sessions: Arc<Sessions>,
@@ -185,6 +213,7 @@ pub struct Auth {
     tenants: Arc<dyn TenantDirectory>,
     principals: Arc<Principals>,
     audit: Arc<AuditTrail>,
+    mail: crate::mail::Mail,
     ports: Ports,
 }
 
@@ -210,6 +239,8 @@ pub struct AuthConfig {
     pub principals: Arc<Principals>,
     /// The audit trail.
     pub audit: Arc<AuditTrail>,
+    /// E-mail: password-reset links.
+    pub mail: crate::mail::Mail,
 }
 
 impl std::fmt::Debug for AuthConfig {
@@ -223,12 +254,16 @@ fn refresh_token(session: SessionId, secret: &[u8; 32]) -> SecretString {
     SecretString::from(format!("{session}.{}", URL_SAFE_NO_PAD.encode(secret)))
 }
 
+/// The digest an account's counters are kept under, from its address as typed (never the
+/// address itself).
+fn account_digest(email: &str) -> [u8; 32] {
+    let normalized = email.trim().to_lowercase();
+    Sha256::digest(format!("account\n{normalized}").as_bytes()).into()
+}
+
 /// The key counting an account's failed sign-ins, from its address as typed.
 fn account_key(email: &str) -> LimitKey {
-    let normalized = email.trim().to_lowercase();
-    LimitKey::failed_logins_for_account(
-        &Sha256::digest(format!("account\n{normalized}").as_bytes()).into(),
-    )
+    LimitKey::failed_logins_for_account(&account_digest(email))
 }
 
 fn digest(bytes: &[u8]) -> TokenDigest {
@@ -262,6 +297,7 @@ impl Auth {
             tenants,
             principals: config.principals,
             audit: config.audit,
+            mail: config.mail,
             ports,
         }
     }

@@ -11,10 +11,12 @@
 //!
 //! One use case a file: `submit` starts a job, `worker` runs a delivery and settles it,
 //! `schedules` starts the scheduled ones; the handlers are `report` (the attendance report),
-//! `roster` (the roster import), `upkeep` (upload retention, the closing reminder) and `mail`
-//! (a message handed to the mailer).
+//! `roster` (the roster import), `upkeep` (upload retention, the closing reminder), `mail`
+//! (a message handed to the mailer) and `password_reset` (the account behind a forgotten
+//! password, and its reset link).
 
 mod mail;
+mod password_reset;
 mod report;
 mod roster;
 mod schedules;
@@ -37,6 +39,7 @@ use crate::children::Children;
 use crate::error::require;
 
 pub use mail::{MAIL, MAYBE_SENT, MailPayload};
+pub use password_reset::TypedAddress;
 pub use roster::{MAX_IMPORT_ROWS, ROSTER_COLUMNS, parse_roster};
 pub use schedules::{CATCH_UP, Schedule, Task, schedules};
 pub use worker::VISIBILITY;
@@ -92,13 +95,22 @@ pub enum JobRequest {
         /// The message.
         mail: MailPayload,
     },
+    /// Mails a password-reset link to the active account at an address typed into `forgot`,
+    /// if there is one (queued by [`crate::auth::Auth::forgot_password`], never by a centre).
+    PasswordReset {
+        /// The address as typed.
+        email: TypedAddress,
+    },
 }
 
 impl JobRequest {
-    /// The queue it travels on: reminders and mail are `critical`, the rest `bulk`.
+    /// The queue it travels on: reminders, mail and password resets are `critical`, the rest
+    /// `bulk`.
     fn queue(&self) -> Queue {
         match self {
-            JobRequest::ClosingReminder | JobRequest::SendMail { .. } => Queue::Critical,
+            JobRequest::ClosingReminder
+            | JobRequest::SendMail { .. }
+            | JobRequest::PasswordReset { .. } => Queue::Critical,
             _ => Queue::Bulk,
         }
     }
@@ -113,7 +125,9 @@ impl JobRequest {
             JobRequest::RosterImport { .. } => {
                 &[Permission::ChildrenWrite, Permission::CentreAllRooms]
             }
-            JobRequest::UploadRetention | JobRequest::SendMail { .. } => &[],
+            JobRequest::UploadRetention
+            | JobRequest::SendMail { .. }
+            | JobRequest::PasswordReset { .. } => &[],
         };
         needs.iter().copied().collect()
     }
@@ -125,6 +139,7 @@ impl JobRequest {
             JobRequest::UploadRetention => "upload_retention",
             JobRequest::ClosingReminder => "closing_reminder",
             JobRequest::SendMail { .. } => "send_mail",
+            JobRequest::PasswordReset { .. } => "password_reset",
         }
     }
 }
@@ -186,6 +201,7 @@ pub struct Jobs {
     pub(crate) mailer: Arc<dyn cubby_ports::Mailer>,
     pub(crate) links: crate::mail::Links,
     pub(crate) users: Arc<dyn cubby_ports::UserDirectory>,
+    pub(crate) tokens: Arc<dyn cubby_ports::TokenStore>,
     pub(crate) memberships: Arc<dyn cubby_ports::MembershipRepository>,
 }
 
@@ -215,12 +231,13 @@ pub const JOBS: &str = "jobs_total";
 pub const JOB_LAG: &str = "job_lag_seconds";
 
 /// The kinds of job, as labels.
-const KINDS: [&str; 5] = [
+const KINDS: [&str; 6] = [
     "attendance_report",
     "roster_import",
     "upload_retention",
     "closing_reminder",
     "send_mail",
+    "password_reset",
 ];
 
 /// Counts a run of a job of `kind` in [`JOBS`] (a kind this version does not know as `unknown`,
@@ -257,6 +274,9 @@ mod tests {
                     text: String::new(),
                     html: String::new(),
                 },
+            },
+            JobRequest::PasswordReset {
+                email: TypedAddress("a@example.org".to_owned()),
             },
         ];
         let kinds: Vec<&str> = requests.iter().map(JobRequest::kind).collect();

@@ -182,6 +182,7 @@ impl App {
                 supabase: config.supabase,
                 principals: shared.principals.clone(),
                 audit: shared.audit.clone(),
+                mail: mail.clone(),
             },
         );
         Ok(Self {

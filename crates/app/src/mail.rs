@@ -103,6 +103,19 @@ impl Mail {
         self.send(&TenantScope::for_platform_mail(), to, message)
             .await
     }
+
+    /// Queues a `password_reset` job for the address typed into `forgot`: the job, not the
+    /// request, finds whether an active account has it and, if so, mails it a reset link (a
+    /// message of no centre, as [`Mail::send_platform`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`Mail::send`].
+    pub async fn send_password_reset(&self, email: &Email) -> Result<JobId, AppError> {
+        self.jobs
+            .queue_password_reset(&TenantScope::for_platform_mail(), email)
+            .await
+    }
 }
 
 #[cfg(test)]

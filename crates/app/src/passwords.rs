@@ -16,6 +16,18 @@ use crate::AppError;
 /// The longest password accepted, in bytes (longer ones are refused before hashing).
 pub const MAX_PASSWORD_BYTES: usize = 1024;
 
+/// The shortest password a person may choose, in bytes.
+pub const MIN_PASSWORD_BYTES: usize = 10;
+
+/// Whether `password` may be chosen as a new one (accepting an invitation as a new user,
+/// resetting or changing a password): from [`MIN_PASSWORD_BYTES`] to [`MAX_PASSWORD_BYTES`]
+/// bytes. That is the whole rule: no rule on kinds of characters, which only annoys (NIST SP
+/// 800-63B advises against it), and no breached-password check, for no such list ships with
+/// Cubby to be read offline.
+pub fn acceptable(password: &SecretString) -> bool {
+    (MIN_PASSWORD_BYTES..=MAX_PASSWORD_BYTES).contains(&password.expose_secret().len())
+}
+
 /// argon2id costs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PasswordParams {

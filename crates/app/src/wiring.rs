@@ -176,6 +176,7 @@ pub(crate) fn jobs(
         mailer: ports.mailer.clone(),
         links,
         users: ports.users.clone(),
+        tokens: ports.tokens.clone(),
         memberships: ports.memberships.clone(),
     }
 }

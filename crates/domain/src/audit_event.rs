@@ -48,6 +48,10 @@ actions!(
     RefreshReuse = "auth.refresh_reuse",
     /// A session was ended.
     Logout = "auth.logout",
+    /// A password was reset with a mailed token; every session of the user ended.
+    PasswordReset = "auth.password_reset",
+    /// A signed-in user changed their password; their other sessions ended.
+    PasswordChanged = "auth.password_changed",
     /// Someone was invited to join the centre.
     MemberInvited = "members.invited",
     /// An invitation was accepted: the member joined.

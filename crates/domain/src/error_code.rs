@@ -123,6 +123,12 @@ error_codes! {
     AuthTenantRequired = "auth.tenant_required" => "400",
     /// Signing in with Supabase is not configured on this server.
     AuthExchangeDisabled = "auth.exchange_disabled" => "501",
+    /// A password-reset token that is unknown, used, expired, or whose account cannot sign in.
+    AuthResetTokenInvalid = "auth.reset_token_invalid" => "400",
+    /// A new password shorter than 10 characters or longer than 1024 bytes.
+    AuthPasswordUnacceptable = "auth.password_unacceptable" => "field",
+    /// Changing a password: the current password presented is not the account's.
+    AuthWrongPassword = "auth.wrong_password" => "403",
 
     // Members, roles and invitations.
     /// A role name that is not a built-in role or a custom role id.

@@ -87,5 +87,5 @@ pub use rooms::{RoomQuery, RoomRepository, RoomSort, RoomSortKey};
 pub use scope::{TenantScope, VerifiedSession};
 pub use system::{Clock, IdGenerator};
 pub use tenants::TenantDirectory;
-pub use tokens::TokenStore;
+pub use tokens::{ResetGrant, TokenStore};
 pub use users::{MembershipDirectory, MembershipQuery, MembershipRepository, UserDirectory};

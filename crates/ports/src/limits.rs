@@ -23,6 +23,17 @@ impl LimitKey {
         Self(format!("v1:login:address:{address}"))
     }
 
+    /// Password-reset requests for one address, by a digest of the address (counted whether or
+    /// not an account has it).
+    pub fn password_resets_for_account(account_digest: &[u8; 32]) -> Self {
+        Self(format!("v1:reset:account:{}", hex::encode(account_digest)))
+    }
+
+    /// Password-reset requests from one client address.
+    pub fn password_resets_from(address: IpAddr) -> Self {
+        Self(format!("v1:reset:address:{address}"))
+    }
+
     /// Requests from one client address.
     pub fn requests_from(address: IpAddr) -> Self {
         Self(format!("v1:requests:address:{address}"))

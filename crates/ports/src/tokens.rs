@@ -1,11 +1,22 @@
 //! Session state: the blocklists of access tokens and of whole sessions ended before they
-//! expire, and refresh token families.
+//! expire, refresh token families, and password-reset tokens.
 
 use async_trait::async_trait;
-use cubby_domain::{RefreshFamily, SessionId, TenantId, UserId};
+use cubby_domain::{RefreshFamily, SessionId, TenantId, TokenDigest, UserId};
 use time::OffsetDateTime;
 
 use crate::RepoError;
+
+/// What a password-reset token grants, stored under the digest of its secret: whose password
+/// it resets, and until when.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ResetGrant {
+    /// The user whose password the token resets.
+    pub user_id: UserId,
+    /// When the token stops working. The store keeps it until then at least; the caller checks
+    /// this against its clock, which may be ahead of the store's.
+    pub expires_at: OffsetDateTime,
+}
 
 /// Where session state lives. Platform-level: it is read before a session is verified.
 #[cfg_attr(feature = "test-support", mockall::automock)]
@@ -83,4 +94,22 @@ pub trait TokenStore: Send + Sync {
     ///
     /// [`RepoError::Unavailable`] when the store does not answer.
     async fn revoke_family(&self, id: SessionId) -> Result<(), RepoError>;
+
+    /// Stores a password-reset token by the digest of its secret, until its `expires_at`
+    /// (after which the entry may go). A digest stored again replaces its grant.
+    ///
+    /// # Errors
+    ///
+    /// [`RepoError::Unavailable`] when the store does not answer.
+    async fn put_reset(&self, digest: &TokenDigest, grant: &ResetGrant) -> Result<(), RepoError>;
+
+    /// Takes the password-reset token with `digest`: its grant, once. The entry goes in the same
+    /// atomic step, so of concurrent takes exactly one gets the grant; a later take, or one
+    /// after the entry ran out, gets `None`.
+    ///
+    /// # Errors
+    ///
+    /// [`RepoError::Unavailable`] when the store does not answer (the token may or may not
+    /// have been taken).
+    async fn take_reset(&self, digest: &TokenDigest) -> Result<Option<ResetGrant>, RepoError>;
 }

@@ -18,6 +18,7 @@ pub(crate) mod messages;
 pub(crate) mod metrics;
 pub(crate) mod navigation;
 pub(crate) mod page;
+pub(crate) mod password;
 pub(crate) mod roles;
 pub(crate) mod rooms;
 pub(crate) mod staff;
@@ -67,6 +68,9 @@ pub(crate) fn all(serve_docs: bool) -> Router {
     router.public(Method::POST, "/v1/auth/refresh", auth::refresh);
     router.public(Method::GET, "/v1/auth/csrf", auth::csrf);
     router.session(Method::POST, "/v1/auth/logout", auth::logout);
+    router.public(Method::POST, "/v1/auth/password/forgot", password::forgot);
+    router.public(Method::POST, "/v1/auth/password/reset", password::reset);
+    router.session(Method::POST, "/v1/auth/password/change", password::change);
     router.session(Method::GET, "/v1/me/context", auth::context);
     router.session(Method::GET, "/v1/me/centres", centres::list);
     router.session(Method::POST, "/v1/auth/switch", centres::switch);
@@ -385,6 +389,6 @@ mod tests {
     fn every_route_registers_without_conflict() {
         let router = all(false);
         assert!(router.conflicts.is_empty(), "{:?}", router.conflicts);
-        assert_eq!(router.specs().count(), 75);
+        assert_eq!(router.specs().count(), 78);
     }
 }

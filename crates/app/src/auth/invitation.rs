@@ -8,11 +8,11 @@ use cubby_domain::{
     Actor, AuditAction, Invitation, InvitationError, InvitationId, InvitationStatus, Membership,
     MembershipChanges, MembershipStatus, PasswordHash, Tenant, TenantCode, TenantStatus, User,
 };
-use cubby_ports::{LimitKey, RepoError, TenantScope};
+use cubby_ports::{RepoError, TenantScope};
 use secrecy::SecretString;
 use time::OffsetDateTime;
 
-use super::{AcceptError, Auth, SignedIn, account_key};
+use super::{AcceptError, Auth, Refusal, SignedIn};
 use crate::members::parse_invitation_token;
 
 fn failed(error: RepoError) -> AcceptError {
@@ -196,55 +196,24 @@ impl Auth {
     ) -> Result<Option<PasswordHash>, AcceptError> {
         if let Some(hash) = user.password_hash() {
             let password = password.ok_or(AcceptError::PasswordRequired)?;
-            self.prove_password(tenant, user, hash, password, client)
-                .await?;
+            self.prove_password(tenant.id(), user, password, client)
+                .await
+                .map_err(|refusal| match refusal {
+                    Refusal::Throttled { retry_after } => AcceptError::Throttled { retry_after },
+                    Refusal::Wrong => AcceptError::WrongPassword,
+                    Refusal::Failed(error) => AcceptError::Failed(error),
+                })?;
             return Ok(Some(hash.clone()));
         }
         if user.supabase_id().is_some() {
             return Ok(None);
         }
         match password {
-            Some(password)
-                if (10..=crate::passwords::MAX_PASSWORD_BYTES)
-                    .contains(&secrecy::ExposeSecret::expose_secret(&password).len()) =>
-            {
+            Some(password) if crate::passwords::acceptable(&password) => {
                 let hash = self.passwords.hash(password).await;
                 Ok(Some(hash.map_err(AcceptError::Failed)?))
             }
             _ => Err(AcceptError::PasswordRequired),
         }
-    }
-
-    /// Checks `password` against the account's `hash` as a sign-in does: throttled, and a
-    /// failure counted against the account and the client and audited in `tenant`.
-    async fn prove_password(
-        &self,
-        tenant: &Tenant,
-        user: &User,
-        hash: &PasswordHash,
-        password: SecretString,
-        client: Option<IpAddr>,
-    ) -> Result<(), AcceptError> {
-        let account = account_key(user.email().as_str());
-        let address = client.map(LimitKey::failed_logins_from);
-        let actor = Some(Actor::User(user.id()));
-        let throttled = self.throttled(&account, address.as_ref()).await;
-        if let Some(retry_after) = throttled.map_err(failed)? {
-            let reason = [("reason", "throttled")];
-            self.record(tenant.id(), actor, AuditAction::LoginFailed, None, &reason)
-                .await;
-            return Err(AcceptError::Throttled { retry_after });
-        }
-        let matched = self.passwords.verify(password, Some(hash)).await;
-        if matched.map_err(AcceptError::Failed)? {
-            return self.ports.limits.clear(&account).await.map_err(failed);
-        }
-        let reason = [("reason", "credentials")];
-        self.record(tenant.id(), actor, AuditAction::LoginFailed, None, &reason)
-            .await;
-        self.count_failure(&account, address.as_ref())
-            .await
-            .map_err(failed)?;
-        Err(AcceptError::WrongPassword)
     }
 }

@@ -3,12 +3,16 @@
 //! A refused sign-in does the same work whatever is wrong (one password check), so that the
 //! time taken tells nothing about which part was.
 
+use std::net::IpAddr;
+
 use cubby_domain::{
-    Actor, AuditAction, Email, Membership, Tenant, TenantCode, TenantStatus, User, UserStatus,
+    Actor, AuditAction, Email, Membership, Tenant, TenantCode, TenantId, TenantStatus, User,
+    UserStatus,
 };
 use cubby_ports::{LimitKey, RepoError};
+use secrecy::SecretString;
 
-use super::{Auth, Credentials, SignInError, SignedIn, account_key};
+use super::{Auth, Credentials, Refusal, SignInError, SignedIn, account_key};
 
 /// What a sign-in found: each part is `None` when it does not exist.
 type Found = (Option<Tenant>, Option<User>, Option<Membership>);
@@ -182,5 +186,44 @@ impl Auth {
             self.ports.limits.hit(address, self.login.window).await?;
         }
         Ok(())
+    }
+
+    /// Checks `password` against the account of `user` as a sign-in does, for someone proving
+    /// who they are (accepting an invitation with an existing account, changing their password):
+    /// throttled, and a failure counted against the account and the client and audited in
+    /// `tenant`. An account without a password is checked against the decoy, and refused.
+    pub(super) async fn prove_password(
+        &self,
+        tenant: TenantId,
+        user: &User,
+        password: SecretString,
+        client: Option<IpAddr>,
+    ) -> Result<(), Refusal> {
+        let account = account_key(user.email().as_str());
+        let address = client.map(LimitKey::failed_logins_from);
+        let actor = Some(Actor::User(user.id()));
+        let throttled = self.throttled(&account, address.as_ref()).await;
+        if let Some(retry_after) = throttled.map_err(Refusal::failed)? {
+            let reason = [("reason", "throttled")];
+            self.record(tenant, actor, AuditAction::LoginFailed, None, &reason)
+                .await;
+            return Err(Refusal::Throttled { retry_after });
+        }
+        let matched = self.passwords.verify(password, user.password_hash()).await;
+        if matched.map_err(Refusal::Failed)? {
+            return self
+                .ports
+                .limits
+                .clear(&account)
+                .await
+                .map_err(Refusal::failed);
+        }
+        let reason = [("reason", "credentials")];
+        self.record(tenant, actor, AuditAction::LoginFailed, None, &reason)
+            .await;
+        self.count_failure(&account, address.as_ref())
+            .await
+            .map_err(Refusal::failed)?;
+        Err(Refusal::Wrong)
     }
 }

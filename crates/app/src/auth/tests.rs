@@ -73,6 +73,19 @@ impl cubby_ports::TokenStore for Recording {
     async fn revoke_family(&self, id: cubby_domain::SessionId) -> Result<(), RepoError> {
         self.inner.revoke_family(id).await
     }
+    async fn put_reset(
+        &self,
+        digest: &TokenDigest,
+        grant: &cubby_ports::ResetGrant,
+    ) -> Result<(), RepoError> {
+        self.inner.put_reset(digest, grant).await
+    }
+    async fn take_reset(
+        &self,
+        digest: &TokenDigest,
+    ) -> Result<Option<cubby_ports::ResetGrant>, RepoError> {
+        self.inner.take_reset(digest).await
+    }
 }
 
 #[tokio::test]

@@ -64,7 +64,9 @@ impl Jobs {
             }
             // Mail is queued by the use cases that send it, never asked for: no centre relays
             // its own messages through Cubby's sender.
-            JobRequest::SendMail { .. } => return Err(AppError::NotFound),
+            JobRequest::SendMail { .. } | JobRequest::PasswordReset { .. } => {
+                return Err(AppError::NotFound);
+            }
         }
         self.start(scope, JobId::from_uuid(self.ids.uuid()), &request)
             .await

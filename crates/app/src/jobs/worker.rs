@@ -140,6 +140,7 @@ impl Jobs {
             JobRequest::UploadRetention => self.upload_retention(scope, record).await,
             JobRequest::ClosingReminder => self.closing_reminder(scope, record).await,
             JobRequest::SendMail { mail } => self.send_mail(scope, record, mail).await,
+            JobRequest::PasswordReset { email } => self.password_reset(scope, record, &email).await,
         }
     }
 

@@ -6,7 +6,7 @@ use cubby_domain::{MembershipId, RefreshFamily, SessionId, TenantId, TokenDigest
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::{RepoError, TokenStore};
+use crate::{RepoError, ResetGrant, TokenStore};
 
 /// Runs every token store case against the store `$make` resolves to.
 #[macro_export]
@@ -21,6 +21,9 @@ macro_rules! token_store_contract {
             a_revoked_family_is_gone,
             an_expired_family_is_gone,
             a_family_id_is_used_once,
+            a_reset_token_is_taken_once,
+            of_concurrent_takes_of_a_reset_token_exactly_one_wins,
+            an_expired_reset_token_is_gone,
         ]);
     };
 }
@@ -240,4 +243,65 @@ pub async fn a_family_id_is_used_once(store: &dyn TokenStore) {
         "{again:?}"
     );
     assert_eq!(store.family(family.id).await.unwrap(), Some(family));
+}
+
+/// A grant for a new user, working for `lifetime`.
+fn reset_grant(lifetime: time::Duration) -> ResetGrant {
+    ResetGrant {
+        user_id: UserId::from_uuid(Uuid::now_v7()),
+        expires_at: now() + lifetime,
+    }
+}
+
+/// A digest no test has used.
+fn fresh_digest() -> TokenDigest {
+    let mut bytes = [0; 32];
+    bytes[..16].copy_from_slice(Uuid::now_v7().as_bytes());
+    bytes[16..].copy_from_slice(Uuid::now_v7().as_bytes());
+    TokenDigest(bytes)
+}
+
+/// A reset token is taken once, with the grant it was stored with; another digest, or the same
+/// again, gets nothing; storing a digest again replaces its grant.
+pub async fn a_reset_token_is_taken_once(store: &dyn TokenStore) {
+    let (digest, other) = (fresh_digest(), fresh_digest());
+    let grant = reset_grant(time::Duration::minutes(30));
+    assert_eq!(store.take_reset(&digest).await.unwrap(), None);
+    store.put_reset(&digest, &grant).await.unwrap();
+    assert_eq!(store.take_reset(&other).await.unwrap(), None);
+    assert_eq!(store.take_reset(&digest).await.unwrap(), Some(grant));
+    assert_eq!(store.take_reset(&digest).await.unwrap(), None);
+
+    let replaced = reset_grant(time::Duration::minutes(30));
+    store.put_reset(&other, &grant).await.unwrap();
+    store.put_reset(&other, &replaced).await.unwrap();
+    assert_eq!(store.take_reset(&other).await.unwrap(), Some(replaced));
+}
+
+/// Of eight takes racing for one reset token, exactly one gets it.
+pub async fn of_concurrent_takes_of_a_reset_token_exactly_one_wins(store: &dyn TokenStore) {
+    let digest = fresh_digest();
+    let grant = reset_grant(time::Duration::minutes(30));
+    store.put_reset(&digest, &grant).await.unwrap();
+    let takes = futures::future::join_all((0..8).map(|_| store.take_reset(&digest))).await;
+    let won: Vec<ResetGrant> = takes.into_iter().filter_map(Result::unwrap).collect();
+    assert_eq!(won, vec![grant]);
+}
+
+/// A reset token is gone once its expiry has passed; one already expired is not stored.
+pub async fn an_expired_reset_token_is_gone(store: &dyn TokenStore) {
+    let digest = fresh_digest();
+    store
+        .put_reset(&digest, &reset_grant(time::Duration::milliseconds(600)))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(store.take_reset(&digest).await.unwrap(), None);
+
+    let late = fresh_digest();
+    store
+        .put_reset(&late, &reset_grant(-time::Duration::minutes(1)))
+        .await
+        .unwrap();
+    assert_eq!(store.take_reset(&late).await.unwrap(), None);
 }

@@ -14,6 +14,7 @@ pub mod call;
 pub mod hosts;
 pub mod http_stub;
 pub mod logs;
+pub mod mailbox;
 pub mod objects;
 pub mod scrape;
 pub mod services;

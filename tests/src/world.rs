@@ -73,6 +73,8 @@ pub struct World {
     pub a: Centre,
     /// Centre B.
     pub b: Centre,
+    /// Where its mail can be read.
+    pub mailbox: crate::mailbox::Mailbox,
 }
 
 /// The configuration of a test application: the test key, cheap password hashing, and
@@ -138,28 +140,50 @@ impl World {
         let uri = cubby_ports::contract::services::mongodb_uri()?;
         let url = cubby_ports::contract::services::redis_url()?;
         let s3 = cubby_ports::contract::services::s3()?;
-        Some(Self::on_all_stores(&uri, &url, Some(&s3), test_api_config()).await)
+        Some(Self::on_all_stores(&uri, &url, Some(&s3), test_api_config(), None).await)
+    }
+
+    /// [`World::on_services`] whose mail goes to the SMTP test server (`CUBBY_TEST_SMTP_URL`),
+    /// read back from its spool: `None` when a service is not configured (a failure under
+    /// `CUBBY_REQUIRE_SERVICES=1`).
+    pub async fn on_services_by_smtp() -> Option<World> {
+        let uri = cubby_ports::contract::services::mongodb_uri()?;
+        let url = cubby_ports::contract::services::redis_url()?;
+        let s3 = cubby_ports::contract::services::s3()?;
+        let smtp = cubby_ports::contract::services::smtp()?;
+        Some(Self::on_all_stores(&uri, &url, Some(&s3), test_api_config(), Some(&smtp)).await)
     }
 
     /// A world on a fresh database of the MongoDB at `uri` and a fresh namespace of the Redis
     /// at `url` (files in memory).
     pub async fn on_stores(uri: &str, url: &str) -> World {
-        Self::on_all_stores(uri, url, None, test_api_config()).await
+        Self::on_all_stores(uri, url, None, test_api_config(), None).await
     }
 
     /// [`World::on_stores`] served with `api_config`.
     pub async fn on_stores_with(uri: &str, url: &str, api_config: ApiConfig) -> World {
-        Self::on_all_stores(uri, url, None, api_config).await
+        Self::on_all_stores(uri, url, None, api_config, None).await
     }
 
-    /// A world on MongoDB, Redis and, when given, the S3 stand-in's bucket.
+    /// A world on MongoDB, Redis and, when given, the S3 stand-in's bucket and the SMTP test
+    /// server.
     async fn on_all_stores(
         uri: &str,
         url: &str,
         s3: Option<&cubby_ports::contract::services::S3Service>,
         api_config: ApiConfig,
+        smtp: Option<&cubby_ports::contract::services::SmtpService>,
     ) -> World {
         let mut ports = cubby_adapters_memory::embedded_ports();
+        if let Some(smtp) = smtp {
+            let mailer = cubby_adapters_smtp::SmtpMailer::new(
+                &SecretString::from(smtp.url.clone()),
+                "Cubby Tests <no-reply@cubby.test>",
+            )
+            .unwrap();
+            ports.mailer = Arc::new(mailer);
+            ports.outbox = None;
+        }
         let mongo = crate::services::fresh_mongo(uri).await;
         mongo.install(&mut ports);
         crate::services::fresh_redis(url).install(&mut ports);
@@ -179,6 +203,9 @@ impl World {
         }
         let mut world = Self::on(ports, test_config(), api_config).await;
         world.mongo = Some(mongo);
+        if let Some(smtp) = smtp {
+            world.mailbox = crate::mailbox::Mailbox::Spool(smtp.spool.clone());
+        }
         world
     }
 
@@ -186,6 +213,11 @@ impl World {
     pub async fn on(mut ports: Ports, config: AppConfig, api_config: ApiConfig) -> World {
         let clock = cubby_adapters_memory::ShiftedClock::default();
         ports.clock = Arc::new(clock.clone());
+        // A spool is set by the caller that configured the SMTP mailer.
+        let mailbox =
+            crate::mailbox::Mailbox::Outbox(ports.outbox.clone().unwrap_or_else(|| {
+                Arc::new(cubby_adapters_memory::Outbox::new(ports.clock.clone()))
+            }));
         let app = Arc::new(App::new(ports, config).unwrap());
         let a = centre(&app, "a").await;
         let b = centre(&app, "b").await;
@@ -196,6 +228,7 @@ impl World {
             clock,
             a,
             b,
+            mailbox,
         }
     }
 

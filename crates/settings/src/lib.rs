@@ -145,7 +145,10 @@ impl PlatformKey {
         let mut keys: Vec<Self> = Vec::new();
         for entry in raw.split(',').map(str::trim).filter(|e| !e.is_empty()) {
             let key = Self::parse(entry)?;
-            if keys.iter().any(|k| k.id == key.id || k.digest == key.digest) {
+            if keys
+                .iter()
+                .any(|k| k.id == key.id || k.digest == key.digest)
+            {
                 return Err("two keys have the same name or digest".to_owned());
             }
             keys.push(key);
@@ -977,12 +980,21 @@ mod tests {
             &format!("{a}, ops_alice:{b}"),
         )]))
         .unwrap();
-        let ids: Vec<&str> = settings.platform_keys.iter().map(|k| k.id.as_str()).collect();
+        let ids: Vec<&str> = settings
+            .platform_keys
+            .iter()
+            .map(|k| k.id.as_str())
+            .collect();
         assert_eq!(ids, ["9f86d081", "ops_alice"]);
         assert_eq!(settings.platform_keys[0].digest[..2], [0x9f, 0x86]);
         assert_eq!(settings.platform_keys[1].digest[..2], [0x60, 0x30]);
         assert!(!format!("{settings:?}").contains(&a[8..]));
-        assert!(Settings::from_vars(vars(&[])).unwrap().platform_keys.is_empty());
+        assert!(
+            Settings::from_vars(vars(&[]))
+                .unwrap()
+                .platform_keys
+                .is_empty()
+        );
     }
 
     #[test]

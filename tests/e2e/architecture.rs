@@ -89,7 +89,10 @@ const SCOPE_CONSTRUCTORS: &[(&str, &[&str])] = &[
     ),
     (
         "TenantScope::for_operator(",
-        &["crates/host-actix/src/main.rs"],
+        &[
+            "crates/host-actix/src/main.rs",
+            "crates/app/src/platform.rs",
+        ],
     ),
 ];
 

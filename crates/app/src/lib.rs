@@ -17,6 +17,7 @@ pub mod jobs;
 pub mod members;
 pub mod messages;
 pub mod passwords;
+pub mod platform;
 pub mod rooms;
 pub mod session;
 pub mod staff;
@@ -55,6 +56,8 @@ pub struct AppConfig {
     pub supabase: Option<Arc<dyn IdentityVerifier>>,
     /// How jobs are retried.
     pub jobs: jobs::RetryPolicy,
+    /// The operator API keys of the platform API (none turns it off).
+    pub operators: platform::OperatorKeys,
 }
 
 impl std::fmt::Debug for AppConfig {
@@ -62,6 +65,7 @@ impl std::fmt::Debug for AppConfig {
         f.debug_struct("AppConfig")
             .field("keys", &self.keys)
             .field("login", &self.login)
+            .field("operators", &self.operators)
             .finish_non_exhaustive()
     }
 }
@@ -85,6 +89,7 @@ impl AppConfig {
             session_lifetime: time::Duration::days(settings.refresh_token_ttl_days.into()),
             supabase: None,
             jobs: jobs::RetryPolicy::default(),
+            operators: platform::OperatorKeys::from_settings(settings)?,
         })
     }
 }
@@ -114,6 +119,8 @@ pub struct App {
     pub attendance: Arc<attendance::Attendance>,
     /// The centre's settings and its rooms' ratio rules.
     pub centre: centre::Centre,
+    /// The platform operators' work on centres.
+    pub platform: platform::Platform,
     /// Announcements and threads.
     pub messages: messages::Messages,
     /// Presigned uploads and downloads.
@@ -151,6 +158,7 @@ impl App {
         let children = Arc::new(wiring::children(&ports, &shared));
         let attendance = Arc::new(wiring::attendance(&ports, &shared, &children));
         let members = wiring::members(&ports, &shared, &sessions);
+        let platform = wiring::platform(&ports, &shared, &sessions, config.operators);
         let auth = auth::Auth::new(
             sessions.clone(),
             shared.tenants.clone(),
@@ -173,6 +181,7 @@ impl App {
             rooms: Rooms::new(ports.rooms.clone(), ports.clock.clone(), ports.ids.clone()),
             staff: wiring::staff(&ports, &shared),
             centre: wiring::centre(&ports, &shared),
+            platform,
             messages: wiring::messages(&ports, &children),
             files: wiring::files(&ports, &children),
             jobs: wiring::jobs(&ports, &shared, &children, &attendance, config.jobs),

@@ -7,7 +7,7 @@ use cubby_ports::{Ports, RequestGate, SeparateCalls};
 
 use crate::{
     AppError, TokenKeys, TokenPolicy, attendance, audit, cache, centre, children, custom_roles,
-    files, jobs, members, messages, passwords, session, staff,
+    files, jobs, members, messages, passwords, platform, session, staff,
 };
 
 /// What several use cases share: the read-through caches, the request gate, the audit trail and
@@ -96,6 +96,23 @@ pub(crate) fn members(
         ids: ports.ids.clone(),
         tokens: ports.tokens.clone(),
         sessions: sessions.clone(),
+    }
+}
+
+pub(crate) fn platform(
+    ports: &Ports,
+    shared: &Shared,
+    sessions: &Arc<session::Sessions>,
+    keys: platform::OperatorKeys,
+) -> platform::Platform {
+    platform::Platform {
+        // Through the cache, so that a suspension drops the entries every session check reads.
+        tenants: shared.tenants.clone(),
+        members: members(ports, shared, sessions),
+        audit: shared.audit.clone(),
+        clock: ports.clock.clone(),
+        ids: ports.ids.clone(),
+        keys,
     }
 }
 

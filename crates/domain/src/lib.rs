@@ -33,7 +33,7 @@ pub use access::{
 pub use attendance::{
     Amendment, AttendanceError, AttendanceEvent, Movement, Presence, Subject, Timeline,
 };
-pub use audit::{Actor, Audit};
+pub use audit::{Actor, Audit, OperatorId};
 pub use audit_event::{AuditAction, AuditEvent};
 pub use child::{
     Capabilities, Capability, Child, ChildEdit, ChildError, ChildParts, Contact,

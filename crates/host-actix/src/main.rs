@@ -317,7 +317,10 @@ async fn admin_job(
     let code = cubby_domain::TenantCode::parse(centre).context("CENTRE is a centre's code")?;
     let tenant = app.tenants.by_code(&code).await.context("no such centre")?;
     let id: cubby_domain::JobId = job.parse().context("JOB_ID is a job id (job_...)")?;
-    let scope = cubby_ports::TenantScope::for_operator(tenant.id());
+    let scope = cubby_ports::TenantScope::for_operator(
+        tenant.id(),
+        cubby_app::platform::Operator::command_line().id(),
+    );
     let record = app
         .ports()
         .job_records

@@ -275,6 +275,7 @@ fn api(serve_docs: bool) -> Api {
         session_lifetime: time::Duration::days(30),
         supabase: None,
         jobs: cubby_app::jobs::RetryPolicy::default(),
+        operators: cubby_app::platform::OperatorKeys::none(),
     };
     let app = App::new(cubby_adapters_memory::embedded_ports(), config).unwrap();
     Api::new(

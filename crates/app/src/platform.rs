@@ -8,13 +8,17 @@
 //! settings) make. Every action is in the centre's audit log, by the operator's id: the key's
 //! name or the first characters of its digest, never the key.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use cubby_domain::{
     AuditAction, Email, ErrorCode, OperatorId, Tenant, TenantCode, TenantId, TenantName,
     TenantStatus, TimeZone,
 };
-use cubby_ports::{Clock, IdGenerator, Page, RepoError, TenantDirectory, TenantQuery, TenantScope};
+use cubby_ports::{
+    Clock, IdGenerator, LimitKey, Page, RateLimiter, RepoError, TenantDirectory, TenantQuery,
+    TenantScope,
+};
 use cubby_settings::{PlatformKey, Settings};
 use secrecy::SecretString;
 use sha2::{Digest, Sha256};
@@ -146,6 +150,11 @@ impl OperatorKeys {
     }
 }
 
+/// A counter store that did not answer.
+fn failed(error: RepoError) -> OperatorRefused {
+    OperatorRefused::Failed(error.into())
+}
+
 /// The SHA-256 digest of `key`.
 fn digest(key: &str) -> [u8; 32] {
     Sha256::digest(key.as_bytes()).into()
@@ -180,9 +189,37 @@ pub struct CentreCreated {
     pub invitation: InvitationSent,
 }
 
+/// Why a request of the platform API was not admitted as an operator's.
+#[derive(Debug, thiserror::Error)]
+pub enum OperatorRefused {
+    /// No key was sent.
+    #[error("no operator key")]
+    Missing,
+    /// The key is not one of the configured keys.
+    #[error("not an operator key")]
+    Invalid,
+    /// Too many wrong keys came from this address; try again after the wait.
+    #[error("too many wrong operator keys")]
+    Throttled {
+        /// How long until the address may try again.
+        retry_after: std::time::Duration,
+    },
+    /// The counters of wrong keys did not answer.
+    #[error("the counters of wrong keys did not answer")]
+    Failed(#[source] AppError),
+}
+
+/// How many wrong operator keys one address may send per [`KEY_FAILURE_WINDOW`] before every
+/// key it sends, right or wrong, is refused until the window ends.
+pub const MAX_KEY_FAILURES: u32 = 10;
+/// The window wrong operator keys are counted over.
+pub const KEY_FAILURE_WINDOW: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
 /// The platform operators' use cases.
 pub struct Platform {
     pub(crate) tenants: Arc<dyn TenantDirectory>,
+    /// The counters of wrong operator keys, per client address.
+    pub(crate) limits: Arc<dyn RateLimiter>,
     pub(crate) members: Members,
     pub(crate) audit: Arc<AuditTrail>,
     pub(crate) clock: Arc<dyn Clock>,
@@ -205,6 +242,44 @@ impl Platform {
     /// The operator keys accepted.
     pub fn keys(&self) -> &OperatorKeys {
         &self.keys
+    }
+
+    /// The operator holding `key`, sent from `client`. An address that sent
+    /// [`MAX_KEY_FAILURES`] wrong keys within [`KEY_FAILURE_WINDOW`] is refused whatever it
+    /// sends until the window ends, so keys cannot be guessed at speed; a right key leaves the
+    /// count as it is (an operator sharing an address with a guesser waits too).
+    ///
+    /// # Errors
+    ///
+    /// [`OperatorRefused`]: no key, a wrong one, too many wrong ones, or counters that do not
+    /// answer (the request is refused: the platform API fails closed).
+    pub async fn authenticate(
+        &self,
+        key: Option<&str>,
+        client: Option<IpAddr>,
+    ) -> Result<Operator, OperatorRefused> {
+        let counter = client.map(LimitKey::failed_operator_keys_from);
+        if let Some(counter) = &counter {
+            let window = self.limits.current(counter).await.map_err(failed)?;
+            if window.count >= MAX_KEY_FAILURES {
+                return Err(OperatorRefused::Throttled {
+                    retry_after: window.resets_in.max(std::time::Duration::from_secs(1)),
+                });
+            }
+        }
+        let key = key.ok_or(OperatorRefused::Missing)?;
+        if let Some(operator) = self.keys.identify(key) {
+            return Ok(operator);
+        }
+        if let Some(counter) = &counter {
+            self.limits
+                .hit(counter, KEY_FAILURE_WINDOW)
+                .await
+                .map_err(failed)?;
+        }
+        // A security event: never sampled, and without the key or the address.
+        tracing::warn!("a wrong operator key was refused");
+        Err(OperatorRefused::Invalid)
     }
 
     /// Creates a centre (its settings the defaults, its roles the built-in ones) and invites

@@ -108,6 +108,7 @@ pub(crate) fn platform(
     platform::Platform {
         // Through the cache, so that a suspension drops the entries every session check reads.
         tenants: shared.tenants.clone(),
+        limits: ports.limits.clone(),
         members: members(ports, shared, sessions),
         audit: shared.audit.clone(),
         clock: ports.clock.clone(),

@@ -9,7 +9,7 @@ use cubby_domain::{
     Role, RoleRef, TenantCode, TenantName, TenantStatus, TimeZone,
 };
 use cubby_ports::mocks::MockTenantDirectory;
-use cubby_ports::{AuditQuery, PageRequest, RepoError, TenantQuery};
+use cubby_ports::{AuditQuery, LimitKey, PageRequest, RepoError, TenantQuery};
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 
@@ -345,4 +345,70 @@ async fn a_directory_that_does_not_store_the_centre_leaves_no_invitation() {
             .await,
         Err(RepoError::NotFound)
     ));
+}
+
+/// Counters that never answer.
+struct Down;
+
+#[async_trait::async_trait]
+impl cubby_ports::RateLimiter for Down {
+    async fn current(&self, _: &LimitKey) -> Result<cubby_ports::Window, RepoError> {
+        Err(timed_out())
+    }
+    async fn hit(
+        &self,
+        _: &LimitKey,
+        _: std::time::Duration,
+    ) -> Result<cubby_ports::Window, RepoError> {
+        Err(timed_out())
+    }
+    async fn clear(&self, _: &LimitKey) -> Result<(), RepoError> {
+        Err(timed_out())
+    }
+}
+
+#[tokio::test]
+async fn wrong_keys_are_counted_per_address_until_every_key_from_it_waits() {
+    let world = World::new().await;
+    let keys = OperatorKeys::generate();
+    let key = keys.generated().unwrap().expose_secret().to_owned();
+    let app = world.with(|_| {});
+    let platform = Platform {
+        keys,
+        ..app.platform
+    };
+    let guesser: IpAddr = "203.0.113.7".parse().unwrap();
+    let operator_at: IpAddr = "198.51.100.1".parse().unwrap();
+    let refused = platform.authenticate(None, Some(guesser)).await;
+    assert!(
+        matches!(refused, Err(OperatorRefused::Missing)),
+        "{refused:?}"
+    );
+    for _ in 0..MAX_KEY_FAILURES {
+        let refused = platform.authenticate(Some("guess"), Some(guesser)).await;
+        assert!(
+            matches!(refused, Err(OperatorRefused::Invalid)),
+            "{refused:?}"
+        );
+    }
+    // The guesser's address now waits, even with the right key; another address does not.
+    let refused = platform.authenticate(Some(&key), Some(guesser)).await;
+    assert!(
+        matches!(refused, Err(OperatorRefused::Throttled { retry_after }) if retry_after.as_secs() > 0),
+        "{refused:?}"
+    );
+    let operator = platform.authenticate(Some(&key), Some(operator_at)).await;
+    assert_eq!(operator.unwrap().id().as_str(), "dev");
+    // Without an address (a host that does not know it), keys are still checked.
+    assert!(platform.authenticate(Some(&key), None).await.is_ok());
+    // Counters that do not answer refuse the request: the platform API fails closed.
+    let down = Platform {
+        limits: Arc::new(Down),
+        ..platform
+    };
+    let refused = down.authenticate(Some(&key), Some(operator_at)).await;
+    assert!(
+        matches!(refused, Err(OperatorRefused::Failed(_))),
+        "{refused:?}"
+    );
 }

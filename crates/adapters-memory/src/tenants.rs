@@ -91,7 +91,11 @@ impl TenantDirectory for MemoryStore {
             })
             .filter(|t| query.status.is_none_or(|status| t.status() == status))
             .collect();
-        selected.sort_by(|a, b| a.code().as_str().cmp(b.code().as_str()));
+        selected.sort_by(|a, b| {
+            query
+                .direction
+                .apply(a.code().as_str().cmp(b.code().as_str()))
+        });
         Ok(paginate(selected, query.page))
     }
 }

@@ -16,8 +16,8 @@ use serde::{Deserialize, Serialize};
 use crate::audit::AuditDocument;
 use crate::timed;
 use crate::{
-    Mongo, decode, duplicate_key, one_of, page_of, platform, to_repo_error, version_from_bson,
-    version_to_bson,
+    Mongo, decode, duplicate_key, one_of, page_of, platform, sort_order, to_repo_error,
+    version_from_bson, version_to_bson,
 };
 
 /// The collection.
@@ -206,7 +206,7 @@ impl TenantDirectory for Mongo {
         page_of(
             &self.db.collection(COLLECTION),
             filter,
-            doc! { "code": 1 },
+            doc! { "code": sort_order(query.direction) },
             query.page,
             |document| decode::<TenantDocument>(COLLECTION, document)?.into_domain(),
         )

@@ -58,6 +58,9 @@ pub struct ApiConfig {
     pub serve_docs: bool,
     /// The share of successful reads whose log line is written (see the pipeline's sampling).
     pub log_sample_rate: f64,
+    /// Whether this is a developer's machine (`CUBBY_ENV=dev`): a new centre's owner invitation
+    /// token is then answered to the operator too, for a developer without a mail server.
+    pub dev: bool,
     /// What `GET /metrics` serves on this listener; `None` (the default) leaves the route out.
     /// Set by the host, which holds the recorder, when `CUBBY_METRICS_PUBLIC` is on.
     pub metrics: Option<MetricsRenderer>,
@@ -84,6 +87,7 @@ impl Default for ApiConfig {
             rate_limits: None,
             serve_docs: true,
             log_sample_rate: 1.0,
+            dev: false,
             metrics: None,
         }
     }
@@ -107,6 +111,7 @@ impl ApiConfig {
             }),
             serve_docs: settings.env != cubby_settings::Environment::Prod,
             log_sample_rate: settings.log_sample_rate,
+            dev: settings.env == cubby_settings::Environment::Dev,
             metrics: None,
         }
     }
@@ -136,6 +141,10 @@ impl Api {
         let mut router = routes::all(config.serve_docs);
         if config.metrics.is_some() {
             routes::metrics::register(&mut router);
+        }
+        // Without an operator key the platform API does not exist: every path of it is 404.
+        if app.platform.keys().is_enabled() {
+            routes::platform::register(&mut router);
         }
         if app.ports().local_objects.is_some() {
             routes::local_objects::register(&mut router);

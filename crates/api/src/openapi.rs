@@ -31,7 +31,7 @@ use crate::router::RouteSpec;
 use crate::router::Router;
 use crate::routes::{
     attendance, audit, auth, centre, children, files, health, invitations, jobs, members, messages,
-    metrics, roles, rooms, staff,
+    metrics, platform, roles, rooms, staff,
 };
 
 #[derive(OpenApi)]
@@ -65,6 +65,7 @@ use crate::routes::{
         files::presign, files::confirm, files::get,
         jobs::attendance_report, jobs::roster_import, jobs::get,
         staff::create, staff::list, staff::get, staff::update, staff::archive,
+        platform::create, platform::list, platform::get, platform::suspend, platform::resume,
         docs::spec, docs::page, docs::init, docs::bundle, docs::styles,
     ),
     components(schemas(schemas::ErrorBody, codes::FieldErrorBody)),
@@ -83,6 +84,8 @@ use crate::routes::{
         (name = "roles", description = "Built-in and custom roles"),
         (name = "invitations", description = "Inviting people to a centre"),
         (name = "audit", description = "The centre's audit log"),
+        (name = "platform", description = "The platform API, for the people who run the service: \
+            centres, by operator API key (404 where no key is configured)"),
         (name = "docs", description = "This document and Swagger UI (not served in production)"),
     )
 )]
@@ -128,6 +131,19 @@ pub(crate) fn document(routes: &[RouteSpec]) -> utoipa::openapi::OpenApi {
              also send the session's CSRF token in `X-CSRF-Token`",
         ))),
     );
+    components.add_security_scheme(
+        "platformKey",
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .description(Some(
+                    "An operator API key of the platform API, in `Authorization: Bearer`: \
+                     one whose SHA-256 digest is in `CUBBY_PLATFORM_KEYS` (never a centre's \
+                     access token)",
+                ))
+                .build(),
+        ),
+    );
     doc
 }
 
@@ -136,6 +152,7 @@ pub(crate) fn document(routes: &[RouteSpec]) -> utoipa::openapi::OpenApi {
 pub(crate) fn every_route() -> Router {
     let mut router = crate::routes::all(true);
     metrics::register(&mut router);
+    platform::register(&mut router);
     router
 }
 

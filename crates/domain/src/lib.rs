@@ -59,8 +59,8 @@ pub use room::{
 pub use session::{Presented, RefreshFamily, TokenDigest};
 pub use staff::{Qualification, StaffError, StaffMember};
 pub use tenant::{
-    CentreSettings, RatioEnforcement, Tenant, TenantCode, TenantName, TenantParts, TenantStatus,
-    TimeZone,
+    CentreSettings, RatioEnforcement, Tenant, TenantCode, TenantError, TenantName, TenantParts,
+    TenantStatus, TimeZone,
 };
 pub use user::{
     Email, ExternalId, Membership, MembershipChanges, MembershipParts, MembershipStatus,

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use cubby_domain::{Tenant, TenantCode, TenantId, TenantStatus, Version};
 
-use crate::{Page, PageRequest, RepoError};
+use crate::{Page, PageRequest, RepoError, SortDirection};
 
 /// Which tenants to list, for the people who run the platform.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -12,6 +12,8 @@ pub struct TenantQuery {
     pub code_prefix: Option<String>,
     /// Only tenants with this status.
     pub status: Option<TenantStatus>,
+    /// Code order (the default: ascending).
+    pub direction: SortDirection,
     /// The page.
     pub page: PageRequest,
 }
@@ -66,7 +68,7 @@ pub trait TenantDirectory: Send + Sync {
         limit: u32,
     ) -> Result<Vec<TenantId>, RepoError>;
 
-    /// A page of the tenants `query` selects, in code order, and how many it selects in all:
+    /// A page of the tenants `query` selects, in code order (its direction), and how many it selects in all:
     /// the platform operators' list of centres.
     ///
     /// # Errors

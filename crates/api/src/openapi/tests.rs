@@ -77,6 +77,19 @@ fn access_shows_as_security_permission_and_answers() {
                     assert!(responses.contains_key(status), "{name} lacks {status}");
                 }
             }
+            Access::Operator => {
+                assert_eq!(
+                    op["security"],
+                    serde_json::json!([{ "platformKey": [] }]),
+                    "{name}"
+                );
+                assert_eq!(permission, "operator", "{name}");
+                assert!(responses.contains_key("401"), "{name} lacks 401");
+                assert!(
+                    !responses.contains_key("403"),
+                    "{name}: nothing is forbidden"
+                );
+            }
         }
         if let Access::Permission(p) = route.access {
             assert_eq!(permission, p.as_str(), "{name}");
@@ -194,8 +207,8 @@ fn every_paged_list_documents_its_sort_keys() {
         }
     }
     // rooms, children, members, roles, invitations, audit, staff, breaches, announcements,
-    // threads and a thread's messages.
-    assert_eq!(paged, 11);
+    // threads, a thread's messages and the platform's centres.
+    assert_eq!(paged, 12);
 }
 
 #[test]
@@ -206,11 +219,11 @@ fn every_list_answers_one_page_shape_whose_items_refer_to_their_component() {
         .iter()
         .filter(|(name, _)| name.starts_with("Page_"))
         .collect();
-    // The eleven paged lists' items: a thread's messages are a page too, and no list has a
+    // The twelve paged lists' items: a thread's messages are a page too, and no list has a
     // page of its own.
     assert_eq!(
         pages.len(),
-        11,
+        12,
         "{:?}",
         pages.iter().map(|p| p.0).collect::<Vec<_>>()
     );

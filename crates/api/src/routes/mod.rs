@@ -16,6 +16,7 @@ pub(crate) mod messages;
 pub(crate) mod metrics;
 pub(crate) mod navigation;
 pub(crate) mod page;
+pub(crate) mod platform;
 pub(crate) mod roles;
 pub(crate) mod rooms;
 pub(crate) mod staff;

@@ -243,6 +243,7 @@ async fn centres_are_listed_by_code_prefix_and_status_and_found_by_id_and_code()
     platform.suspend(&operator(), gamma.id()).await.unwrap();
     let query = |status| TenantQuery {
         code_prefix: Some("zz-".to_owned()),
+        direction: cubby_ports::SortDirection::Ascending,
         status,
         page: PageRequest::new(10, 0).unwrap(),
     };

@@ -197,12 +197,24 @@ pub async fn tenants_are_listed_in_code_order_by_prefix_and_status_a_page_at_a_t
     let query = |status, limit, offset| TenantQuery {
         code_prefix: Some(prefix.clone()),
         status,
+        direction: crate::SortDirection::Ascending,
         page: PageRequest::new(limit, offset).unwrap(),
     };
     let all = directory.list_tenants(&query(None, 10, 0)).await.unwrap();
     assert_eq!(codes(&all), ["-a", "-b", "-c", "-d"]);
     assert_eq!(all.total, 4);
     assert_eq!(all.items[3], suspended_one);
+    let backwards = directory
+        .list_tenants(&TenantQuery {
+            direction: crate::SortDirection::Descending,
+            ..query(None, 3, 0)
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        (codes(&backwards), backwards.total),
+        (vec!["-d".to_owned(), "-c".to_owned(), "-b".to_owned()], 4)
+    );
     let second = directory.list_tenants(&query(None, 2, 2)).await.unwrap();
     assert_eq!(
         (codes(&second), second.total),

@@ -30,6 +30,7 @@ mod metrics;
 mod openapi;
 mod outages;
 mod permissions;
+mod platform;
 mod rooms;
 mod sessions;
 mod stored_data;

@@ -8,6 +8,11 @@
 //! cubby admin ensure-indexes     create the MongoDB indexes that are missing, then exit
 //! cubby admin jobs               the queues' depths and their dead letters
 //! cubby admin job CENTRE JOB_ID  a job's status, progress and errors
+//! cubby admin centre create --code C --name N --time-zone TZ --owner-email E
+//!                                a new centre, its owner invited
+//! cubby admin centre list        the centres (--code-prefix, --status)
+//! cubby admin centre suspend|resume CODE
+//!                                suspend or resume a centre
 //! cubby help [COMMAND]           usage (also `--help` on every command)
 //! ```
 
@@ -25,7 +30,7 @@ use clap::{Parser, Subcommand};
 use cubby_api::{Api, ApiConfig};
 use cubby_app::AppConfig;
 use cubby_compose::{Runtime, Started};
-use cubby_host_actix::{Server, demo, metrics, worker};
+use cubby_host_actix::{Server, centres, demo, metrics, worker};
 use cubby_settings::{Environment, Settings};
 
 /// Cubby, the daycare backend: the REST API, its job worker and scheduler, and admin commands.
@@ -72,6 +77,9 @@ enum Admin {
         #[arg(value_name = "JOB_ID")]
         job: String,
     },
+    /// Create, list, suspend and resume centres (the platform API's work)
+    #[command(subcommand)]
+    Centre(centres::CentreCommand),
 }
 
 /// A command that runs on the application: every one but `health`.
@@ -128,6 +136,9 @@ fn main() -> ExitCode {
         Run::Admin(Admin::Jobs) => runtime.block_on(admin_jobs(settings, config)),
         Run::Admin(Admin::Job { centre, job }) => {
             runtime.block_on(admin_job(settings, config, &centre, &job))
+        }
+        Run::Admin(Admin::Centre(command)) => {
+            runtime.block_on(admin_centre(settings, config, command))
         }
     };
     match outcome {
@@ -271,6 +282,16 @@ async fn ensure_indexes(settings: Settings) -> anyhow::Result<()> {
     }
     println!("{} indexes in place", report.ensured.len());
     Ok(())
+}
+
+/// `cubby admin centre ...`, on the stores the settings configure.
+async fn admin_centre(
+    settings: Settings,
+    config: AppConfig,
+    command: centres::CentreCommand,
+) -> anyhow::Result<()> {
+    let app = cubby_compose::app(&settings, config, Runtime::Container).await?;
+    centres::run(&app, settings.env == Environment::Dev, command).await
 }
 
 #[expect(

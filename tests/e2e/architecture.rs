@@ -88,6 +88,10 @@ const SCOPE_CONSTRUCTORS: &[(&str, &[&str])] = &[
         &["crates/compose/src/demo.rs", "tools/bench/src/seed.rs"],
     ),
     (
+        "TenantScope::for_platform_mail(",
+        &["crates/app/src/mail.rs"],
+    ),
+    (
         "TenantScope::for_operator(",
         &[
             "crates/app/src/platform.rs",
@@ -339,6 +343,8 @@ fn every_tenant_owned_port_method_takes_the_scope_first() {
         "JobQueue",
         "IdentityVerifier",
         "TraceContext",
+        "Mailer",
+        "MailOutbox",
     ];
     let mut checked = 0;
     for (path, text) in sources(&root().join("crates/ports/src")) {

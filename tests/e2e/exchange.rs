@@ -235,9 +235,22 @@ async fn a_user_of_several_centres_must_name_one(host: &impl Host, world: &World
         "77aa0000-0000-4000-8000-000000000004",
         &owner.email,
     ));
-    exchange(host, &token, None)
-        .await
-        .expect_error(400, "auth.tenant_required");
+    let refused = exchange(host, &token, None).await;
+    refused.expect_error(400, "auth.tenant_required");
+    // The token was verified: the user's own centres are listed to choose from.
+    let body = refused.json();
+    let codes: Vec<&str> = body["details"]["centres"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|centre| centre["code"].as_str().unwrap())
+        .collect();
+    let mut both = vec![
+        world.a.tenant.code().as_str(),
+        world.b.tenant.code().as_str(),
+    ];
+    both.sort_unstable();
+    assert_eq!(codes, both);
     let reply = exchange(host, &token, Some(world.b.tenant.code().as_str())).await;
     reply.expect(200);
     assert_eq!(

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
-use cubby_domain::{FileId, Queue, TimeZone};
+use cubby_domain::{FileId, Queue, Role, TimeZone};
 use cubby_ports::{
     DeadLetter, Delivery, JobEnvelope, JobQueue, QueueDepth, RepoError, TenantScope,
 };
@@ -519,6 +519,30 @@ mod scheduled {
             !serde_json::to_string(&found).unwrap().contains("Aino"),
             "no names"
         );
+        // The owner and the director are mailed once each, with the count and no names.
+        let outbox = host.send(Call::get("/dev/outbox")).await;
+        outbox.expect(200);
+        let mut reminded: Vec<String> = outbox.json()["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|mail| {
+                mail["subject"]
+                    == format!(
+                        "1 child is still checked in after closing at {}",
+                        world.a.tenant.name().as_str()
+                    )
+            })
+            .map(|mail| mail["to"].as_str().unwrap().to_owned())
+            .collect();
+        reminded.sort();
+        let mut expected: Vec<String> = [Role::Owner, Role::Director]
+            .into_iter()
+            .map(|role| world.a.member(role).email.clone())
+            .collect();
+        expected.sort();
+        assert_eq!(reminded, expected);
+        assert!(!outbox.text().contains("Aino"), "no names in mail");
     }
 
     async fn two_schedulers_start_each_run_once_per_centre(_host: &impl Host, world: &World) {

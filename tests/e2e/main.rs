@@ -10,6 +10,7 @@
 
 mod architecture;
 mod attendance;
+mod centres;
 mod checked;
 mod children;
 mod credentials;
@@ -25,6 +26,7 @@ mod lambda_fixtures;
 mod lambda_functions;
 mod lists;
 mod logs;
+mod mail;
 mod messages;
 mod metrics;
 mod openapi;

@@ -46,6 +46,7 @@ async fn the_document_describes_every_route_and_real_answers(host: &impl Host, w
         ("/readyz", None),
         ("/.well-known/jwks.json", None),
         ("/v1/me/context", Some(director)),
+        ("/v1/me/centres", Some(director)),
         ("/v1/centre", Some(director)),
         ("/v1/rooms", Some(director)),
         ("/v1/roles", Some(director)),

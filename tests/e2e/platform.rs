@@ -27,10 +27,11 @@ async fn world_without_keys() -> World {
     .await
 }
 
-/// A world in dev: a new owner's invitation token is answered to the operator.
-async fn world_in_dev() -> World {
+/// A world configured as staging or production would be: the owner's invitation token reaches
+/// the owner by mail only.
+async fn world_outside_dev() -> World {
     let config = cubby_api::ApiConfig {
-        dev: true,
+        dev: false,
         ..test_api_config()
     };
     World::on(
@@ -46,9 +47,9 @@ mod without_keys {
     crate::on_both_hosts_of!(world_without_keys; every_platform_path_is_404_without_a_configured_key);
 }
 
-mod in_dev {
+mod outside_dev {
     use super::*;
-    crate::on_both_hosts_of!(world_in_dev; the_owner_of_a_new_centre_accepts_its_invitation_and_signs_in);
+    crate::on_both_hosts_of!(world_outside_dev; the_owner_of_a_new_centre_is_invited_by_mail_accepts_and_signs_in);
 }
 
 fn operator(call: Call) -> Call {
@@ -110,8 +111,12 @@ async fn an_operator_creates_lists_and_reads_centres(host: &impl Host, world: &W
     assert_eq!(invitation["status"], "pending");
     assert!(invitation["id"].as_str().unwrap().starts_with("inv_"));
     assert!(invitation["expires_at"].is_string());
-    // Outside dev the token reaches the owner by mail only.
-    assert!(invitation.get("token").is_none(), "{body}");
+    assert!(invitation["mail_id"].as_str().unwrap().starts_with("job_"));
+    // In dev (this world) the token is answered too.
+    assert!(
+        invitation["token"].as_str().unwrap().starts_with("inv_"),
+        "{body}"
+    );
     assert!(
         !created.text().contains("Wendy"),
         "the owner's name is not kept"
@@ -363,14 +368,43 @@ async fn every_platform_path_is_404_without_a_configured_key(host: &impl Host, w
     assert!(!world.api.routes().any(|r| r.path.starts_with("/platform")));
 }
 
-async fn the_owner_of_a_new_centre_accepts_its_invitation_and_signs_in(
+/// The token in the newest mail to `to`, read from its accept link, once the critical queue
+/// (where mail travels) has run.
+async fn token_mailed_to(world: &World, to: &str) -> String {
+    while world
+        .app()
+        .jobs
+        .work_once(cubby_domain::Queue::Critical)
+        .await
+        .unwrap()
+        > 0
+    {}
+    let outbox = world.app().ports().outbox.clone().unwrap().sent();
+    let mail = outbox
+        .iter()
+        .find(|sent| sent.mail.to.as_str() == to)
+        .unwrap_or_else(|| panic!("no mail to {to}"));
+    assert!(mail.mail.text.contains("Wattle Tree Kindergarten"));
+    let link = mail
+        .mail
+        .text
+        .lines()
+        .find(|line| line.contains("/invitations/accept?"))
+        .unwrap();
+    link.split("token=").nth(1).unwrap().to_owned()
+}
+
+async fn the_owner_of_a_new_centre_is_invited_by_mail_accepts_and_signs_in(
     host: &impl Host,
-    _world: &World,
+    world: &World,
 ) {
     let created = create(host, "wattle-tree").await;
     created.expect(201);
     let body = created.json();
-    let token = body["owner_invitation"]["token"].as_str().unwrap();
+    // Outside dev the token reaches the owner by mail only.
+    assert!(body["owner_invitation"].get("token").is_none(), "{body}");
+    let token = token_mailed_to(world, "owner@wattle-tree.example").await;
+    assert!(!created.text().contains(&token));
     let accepted = host
         .send(Call::post("/v1/invitations/accept").json(&json!({
             "tenant_code": "wattle-tree",

@@ -97,6 +97,7 @@ pub fn test_config() -> AppConfig {
             cap: time::Duration::milliseconds(100),
         },
         operators: crate::tokens::test_operator_keys(),
+        links: cubby_app::mail::Links::new(TEST_ORIGIN),
     }
 }
 
@@ -104,10 +105,11 @@ pub fn test_config() -> AppConfig {
 pub const TEST_ORIGIN: &str = "https://app.cubby.example";
 
 /// The api configuration of a test world: the defaults, allowing [`TEST_ORIGIN`], without the
-/// API docs.
+/// API docs, with dev's conveniences (invitation tokens answered, `GET /dev/outbox`).
 pub fn test_api_config() -> ApiConfig {
     ApiConfig {
         allowed_origins: vec![TEST_ORIGIN.to_owned()],
+        dev: true,
         // The docs' pages carry their own Content-Security-Policy; tests/e2e/openapi.rs turns
         // them on.
         serve_docs: false,

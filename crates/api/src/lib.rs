@@ -58,12 +58,13 @@ pub struct ApiConfig {
     pub serve_docs: bool,
     /// The share of successful reads whose log line is written (see the pipeline's sampling).
     pub log_sample_rate: f64,
-    /// Whether this is a developer's machine (`CUBBY_ENV=dev`): a new centre's owner invitation
-    /// token is then answered to the operator too, for a developer without a mail server.
-    pub dev: bool,
     /// What `GET /metrics` serves on this listener; `None` (the default) leaves the route out.
     /// Set by the host, which holds the recorder, when `CUBBY_METRICS_PUBLIC` is on.
     pub metrics: Option<MetricsRenderer>,
+    /// Dev conveniences (`CUBBY_ENV=dev` only): invitation tokens (a new centre's owner's
+    /// too) are answered to the inviter as well as e-mailed, and `GET /dev/outbox` lists the
+    /// mail of an in-memory outbox.
+    pub dev: bool,
 }
 
 /// How many requests are answered per window before 429 `rate_limited`.
@@ -87,8 +88,8 @@ impl Default for ApiConfig {
             rate_limits: None,
             serve_docs: true,
             log_sample_rate: 1.0,
-            dev: false,
             metrics: None,
+            dev: false,
         }
     }
 }
@@ -111,8 +112,8 @@ impl ApiConfig {
             }),
             serve_docs: settings.env != cubby_settings::Environment::Prod,
             log_sample_rate: settings.log_sample_rate,
-            dev: settings.env == cubby_settings::Environment::Dev,
             metrics: None,
+            dev: settings.env == cubby_settings::Environment::Dev,
         }
     }
 }
@@ -148,6 +149,9 @@ impl Api {
         }
         if app.ports().local_objects.is_some() {
             routes::local_objects::register(&mut router);
+        }
+        if config.dev && app.ports().outbox.is_some() {
+            routes::dev::register(&mut router);
         }
         Self {
             app,

@@ -30,8 +30,8 @@ use crate::cookies;
 use crate::router::RouteSpec;
 use crate::router::Router;
 use crate::routes::{
-    attendance, audit, auth, centre, children, files, health, invitations, jobs, members, messages,
-    metrics, platform, roles, rooms, staff,
+    attendance, audit, auth, centre, centres, children, files, health, invitations, jobs, members,
+    messages, metrics, platform, roles, rooms, staff,
 };
 
 #[derive(OpenApi)]
@@ -44,12 +44,12 @@ use crate::routes::{
     servers((url = "/")),
     paths(
         health::live, health::ready, metrics::serve, auth::jwks, auth::login, auth::exchange, auth::refresh,
-        auth::csrf, auth::logout, auth::context,
+        auth::csrf, auth::logout, auth::context, centres::list, centres::switch,
         rooms::create, rooms::list, rooms::get, rooms::update, rooms::archive, rooms::add_rule,
         members::list, members::get, members::update, members::remove,
         roles::list, roles::create, roles::get, roles::update, roles::delete,
         invitations::create, invitations::list, invitations::accept, invitations::get,
-        invitations::revoke,
+        invitations::revoke, invitations::resend,
         audit::list,
         children::child::create, children::list::list, children::child::get,
         children::child::update, children::child::archive, children::sensitive::sensitive,
@@ -68,7 +68,7 @@ use crate::routes::{
         platform::create, platform::list, platform::get, platform::suspend, platform::resume,
         docs::spec, docs::page, docs::init, docs::bundle, docs::styles,
     ),
-    components(schemas(schemas::ErrorBody, codes::FieldErrorBody)),
+    components(schemas(schemas::ErrorBody, codes::FieldErrorBody, centres::CentreChoiceOut)),
     tags(
         (name = "health", description = "Liveness and readiness"),
         (name = "auth", description = "Signing in and out, sessions, the caller's context"),

@@ -137,12 +137,13 @@ async fn dispatch(
         }
     }
 
-    // The body is hashed only for a request that can claim its key: one with a session.
+    // The body is hashed only for a request that can claim its key: one with a session, on a
+    // route whose answers may be kept.
     let claim = match (
         idempotency::key(&parts.method, &parts.headers)?,
         session.as_ref(),
     ) {
-        (Some(key), Some(session)) => Some((
+        (Some(key), Some(session)) if crate::routes::keeps_answers(route.spec.path) => Some((
             key,
             session.scope.clone(),
             idempotency::fingerprint(&parts.method, &parts.uri, &body),

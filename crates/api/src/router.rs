@@ -54,6 +54,8 @@ pub(crate) enum Kind {
     /// up to the route's own cap, however low the host-wide one; not part of the contract, so
     /// neither in the document nor in [`crate::Api::routes`].
     ObjectEndpoint,
+    /// A dev-only convenience (`GET /dev/outbox`): public, JSON, not part of the contract.
+    Dev,
 }
 
 pub(crate) struct Route {
@@ -177,6 +179,24 @@ impl Router {
                 path,
                 access: Access::Public,
                 body_limit,
+            },
+            handler,
+        );
+    }
+
+    /// Adds a dev-only public route, outside the contract (see [`Kind::Dev`]).
+    pub(crate) fn dev<F, Fut>(&mut self, method: Method, path: &'static str, handler: F)
+    where
+        F: Fn(Ctx) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Reply, ApiError>> + Send + 'static,
+    {
+        self.add_of(
+            Kind::Dev,
+            RouteSpec {
+                method,
+                path,
+                access: Access::Public,
+                body_limit: RECORD_BODY_LIMIT,
             },
             handler,
         );

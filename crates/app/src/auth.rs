@@ -3,9 +3,11 @@
 //! in the centre concerned, never with a password, a token or an address.
 //!
 //! One use case a file: `login` (password sign-in and its throttling), `exchange` (a Supabase
-//! session for a Cubby one), `sessions` (opening, refreshing and ending a session) and
-//! `invitation` (accepting an invitation).
+//! session for a Cubby one), `sessions` (opening, refreshing and ending a session),
+//! `invitation` (accepting an invitation) and `centres` (people in several centres: their
+//! centres, and moving a session between them).
 
+mod centres;
 mod exchange;
 mod invitation;
 mod login;
@@ -34,6 +36,8 @@ use crate::passwords::Passwords;
 use crate::session::{AccessGrant, Sessions};
 use crate::tokens::IssuedToken;
 
+pub use centres::CentreChoice;
+
 /// How long a token rotated away stays usable for a second tab refreshing at the same moment.
 pub const REFRESH_GRACE: Duration = Duration::seconds(10);
 
@@ -61,8 +65,8 @@ impl LoginPolicy {
 
 /// What a password sign-in presents.
 pub struct Credentials {
-    /// The centre's code.
-    pub tenant_code: String,
+    /// The centre's code; without one, the account's only centre.
+    pub tenant_code: Option<String>,
     /// The e-mail address, as typed.
     pub email: String,
     /// The password.
@@ -123,9 +127,13 @@ pub enum SignInError {
         /// When to try again.
         retry_after: std::time::Duration,
     },
-    /// The user belongs to several centres and did not say which.
+    /// The user belongs to several centres and did not say which: the credentials were
+    /// verified, so their centres may be shown to them.
     #[error("tenant code required")]
-    TenantRequired,
+    TenantRequired {
+        /// The user's centres, ordered by code.
+        centres: Vec<CentreChoice>,
+    },
     /// Sign-in with this method is not configured.
     #[error("not configured")]
     NotConfigured,

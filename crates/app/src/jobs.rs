@@ -11,8 +11,10 @@
 //!
 //! One use case a file: `submit` starts a job, `worker` runs a delivery and settles it,
 //! `schedules` starts the scheduled ones; the handlers are `report` (the attendance report),
-//! `roster` (the roster import) and `upkeep` (upload retention, the closing reminder).
+//! `roster` (the roster import), `upkeep` (upload retention, the closing reminder) and `mail`
+//! (a message handed to the mailer).
 
+mod mail;
 mod report;
 mod roster;
 mod schedules;
@@ -34,6 +36,7 @@ use crate::attendance::Attendance;
 use crate::children::Children;
 use crate::error::require;
 
+pub use mail::{MAIL, MAYBE_SENT, MailPayload};
 pub use roster::{MAX_IMPORT_ROWS, ROSTER_COLUMNS, parse_roster};
 pub use schedules::{CATCH_UP, Schedule, Task, schedules};
 pub use worker::VISIBILITY;
@@ -84,13 +87,18 @@ pub enum JobRequest {
     UploadRetention,
     /// Reminds the centre of children still checked in after its closing time.
     ClosingReminder,
+    /// Sends a rendered message (queued by [`crate::mail::Mail`], never by a centre).
+    SendMail {
+        /// The message.
+        mail: MailPayload,
+    },
 }
 
 impl JobRequest {
-    /// The queue it travels on: reminders are `critical`, the rest `bulk`.
+    /// The queue it travels on: reminders and mail are `critical`, the rest `bulk`.
     fn queue(&self) -> Queue {
         match self {
-            JobRequest::ClosingReminder => Queue::Critical,
+            JobRequest::ClosingReminder | JobRequest::SendMail { .. } => Queue::Critical,
             _ => Queue::Bulk,
         }
     }
@@ -105,7 +113,7 @@ impl JobRequest {
             JobRequest::RosterImport { .. } => {
                 &[Permission::ChildrenWrite, Permission::CentreAllRooms]
             }
-            JobRequest::UploadRetention => &[],
+            JobRequest::UploadRetention | JobRequest::SendMail { .. } => &[],
         };
         needs.iter().copied().collect()
     }
@@ -116,6 +124,7 @@ impl JobRequest {
             JobRequest::RosterImport { .. } => "roster_import",
             JobRequest::UploadRetention => "upload_retention",
             JobRequest::ClosingReminder => "closing_reminder",
+            JobRequest::SendMail { .. } => "send_mail",
         }
     }
 }
@@ -174,6 +183,10 @@ pub struct Jobs {
     pub(crate) ids: Arc<dyn IdGenerator>,
     pub(crate) retry: RetryPolicy,
     pub(crate) tenants: Arc<dyn cubby_ports::TenantDirectory>,
+    pub(crate) mailer: Arc<dyn cubby_ports::Mailer>,
+    pub(crate) links: crate::mail::Links,
+    pub(crate) users: Arc<dyn cubby_ports::UserDirectory>,
+    pub(crate) memberships: Arc<dyn cubby_ports::MembershipRepository>,
 }
 
 impl std::fmt::Debug for Jobs {
@@ -202,11 +215,12 @@ pub const JOBS: &str = "jobs_total";
 pub const JOB_LAG: &str = "job_lag_seconds";
 
 /// The kinds of job, as labels.
-const KINDS: [&str; 4] = [
+const KINDS: [&str; 5] = [
     "attendance_report",
     "roster_import",
     "upload_retention",
     "closing_reminder",
+    "send_mail",
 ];
 
 /// Counts a run of a job of `kind` in [`JOBS`] (a kind this version does not know as `unknown`,
@@ -236,6 +250,14 @@ mod tests {
             },
             JobRequest::UploadRetention,
             JobRequest::ClosingReminder,
+            JobRequest::SendMail {
+                mail: MailPayload {
+                    to: "a@example.org".to_owned(),
+                    subject: String::new(),
+                    text: String::new(),
+                    html: String::new(),
+                },
+            },
         ];
         let kinds: Vec<&str> = requests.iter().map(JobRequest::kind).collect();
         assert_eq!(kinds, KINDS);

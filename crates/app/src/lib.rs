@@ -14,6 +14,7 @@ pub mod custom_roles;
 mod error;
 pub mod files;
 pub mod jobs;
+pub mod mail;
 pub mod members;
 pub mod messages;
 pub mod passwords;
@@ -58,6 +59,8 @@ pub struct AppConfig {
     pub jobs: jobs::RetryPolicy,
     /// The operator API keys of the platform API (none turns it off).
     pub operators: platform::OperatorKeys,
+    /// Where links in e-mail lead (`CUBBY_APP_URL`).
+    pub links: mail::Links,
 }
 
 impl std::fmt::Debug for AppConfig {
@@ -90,6 +93,12 @@ impl AppConfig {
             supabase: None,
             jobs: jobs::RetryPolicy::default(),
             operators: platform::OperatorKeys::from_settings(settings)?,
+            links: mail::Links::new(
+                settings
+                    .app_url
+                    .as_deref()
+                    .unwrap_or(cubby_settings::DEV_APP_URL),
+            ),
         })
     }
 }
@@ -126,7 +135,9 @@ pub struct App {
     /// Presigned uploads and downloads.
     pub files: files::Files,
     /// Background jobs and the worker.
-    pub jobs: jobs::Jobs,
+    pub jobs: Arc<jobs::Jobs>,
+    /// E-mail, sent by jobs.
+    pub mail: mail::Mail,
     /// Readiness probes.
     pub probes: Vec<Arc<dyn HealthProbe>>,
     /// The tenant directory behind the cache (for its hit rate).
@@ -157,8 +168,17 @@ impl App {
         let sessions = wiring::sessions(&ports, &shared, config.keys, config.policy);
         let children = Arc::new(wiring::children(&ports, &shared));
         let attendance = Arc::new(wiring::attendance(&ports, &shared, &children));
-        let members = wiring::members(&ports, &shared, &sessions);
-        let platform = wiring::platform(&ports, &shared, &sessions, config.operators);
+        let jobs = Arc::new(wiring::jobs(
+            &ports,
+            &shared,
+            &children,
+            &attendance,
+            config.jobs,
+            config.links,
+        ));
+        let mail = mail::Mail { jobs: jobs.clone() };
+        let members = wiring::members(&ports, &shared, &sessions, &mail);
+        let platform = wiring::platform(&ports, &shared, &sessions, &mail, config.operators);
         let auth = auth::Auth::new(
             sessions.clone(),
             shared.tenants.clone(),
@@ -184,7 +204,8 @@ impl App {
             platform,
             messages: wiring::messages(&ports, &children),
             files: wiring::files(&ports, &children),
-            jobs: wiring::jobs(&ports, &shared, &children, &attendance, config.jobs),
+            jobs,
+            mail,
             children,
             attendance,
             probes: ports.probes.clone(),

@@ -83,8 +83,11 @@ pub struct NewInvitation {
 pub struct InvitationSent {
     /// The invitation.
     pub invitation: Invitation,
-    /// The token to hand to the invitee.
+    /// The token to hand to the invitee (e-mailed to them; answered only in dev).
     pub token: SecretString,
+    /// The id of the e-mail that carries it, or `None` when it could not be queued (the
+    /// invitation stands: send it again).
+    pub mail: Option<cubby_domain::JobId>,
 }
 
 impl std::fmt::Debug for InvitationSent {
@@ -121,6 +124,8 @@ pub struct Members {
     pub(crate) tokens: Arc<dyn TokenStore>,
     /// How long an ended session's entry lasts.
     pub(crate) sessions: Arc<Sessions>,
+    /// Invitations are e-mailed.
+    pub(crate) mail: crate::mail::Mail,
 }
 
 impl std::fmt::Debug for Members {

@@ -33,6 +33,7 @@ pub(crate) fn config() -> AppConfig {
         supabase: None,
         jobs: crate::jobs::RetryPolicy::default(),
         operators: crate::platform::OperatorKeys::none(),
+        links: crate::mail::Links::new("https://app.example"),
     }
 }
 

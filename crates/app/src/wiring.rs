@@ -81,6 +81,7 @@ pub(crate) fn members(
     ports: &Ports,
     shared: &Shared,
     sessions: &Arc<session::Sessions>,
+    mail: &crate::mail::Mail,
 ) -> members::Members {
     members::Members {
         users: ports.users.clone(),
@@ -96,6 +97,7 @@ pub(crate) fn members(
         ids: ports.ids.clone(),
         tokens: ports.tokens.clone(),
         sessions: sessions.clone(),
+        mail: mail.clone(),
     }
 }
 
@@ -103,13 +105,14 @@ pub(crate) fn platform(
     ports: &Ports,
     shared: &Shared,
     sessions: &Arc<session::Sessions>,
+    mail: &crate::mail::Mail,
     keys: platform::OperatorKeys,
 ) -> platform::Platform {
     platform::Platform {
         // Through the cache, so that a suspension drops the entries every session check reads.
         tenants: shared.tenants.clone(),
         limits: ports.limits.clone(),
-        members: members(ports, shared, sessions),
+        members: members(ports, shared, sessions, mail),
         audit: shared.audit.clone(),
         clock: ports.clock.clone(),
         ids: ports.ids.clone(),
@@ -175,6 +178,7 @@ pub(crate) fn jobs(
     children: &Arc<children::Children>,
     attendance: &Arc<attendance::Attendance>,
     retry: jobs::RetryPolicy,
+    links: crate::mail::Links,
 ) -> jobs::Jobs {
     jobs::Jobs {
         records: ports.job_records.clone(),
@@ -188,6 +192,10 @@ pub(crate) fn jobs(
         ids: ports.ids.clone(),
         retry,
         tenants: shared.tenants.clone(),
+        mailer: ports.mailer.clone(),
+        links,
+        users: ports.users.clone(),
+        memberships: ports.memberships.clone(),
     }
 }
 

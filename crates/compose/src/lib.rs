@@ -102,6 +102,12 @@ pub async fn adapters(
     runtime: Runtime,
 ) -> anyhow::Result<(Ports, Option<Mongo>)> {
     let mut ports = cubby_adapters_memory::embedded_ports();
+    if settings.env == cubby_settings::Environment::Dev {
+        // Dev's outbox also prints each message, so that its links can be followed.
+        let outbox = cubby_adapters_memory::Outbox::new(ports.clock.clone()).printing();
+        ports.mailer = Arc::new(outbox.clone());
+        ports.outbox = Some(Arc::new(outbox));
+    }
     let mut mongo = None;
     if let Some(uri) = &settings.mongodb_uri {
         let store = Mongo::connect_pooled(uri.expose_secret(), runtime.mongo_pool())

@@ -64,6 +64,8 @@ actions!(
     MemberRemoved = "members.removed",
     /// An invitation was withdrawn.
     InvitationRevoked = "invitations.revoked",
+    /// A pending invitation was sent again, with a new token.
+    InvitationResent = "invitations.resent",
     /// A custom role was defined.
     RoleCreated = "roles.created",
     /// A custom role's name or permissions changed.

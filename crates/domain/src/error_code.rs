@@ -118,7 +118,8 @@ error_codes! {
     AuthOriginNotAllowed = "auth.origin_not_allowed" => "403",
     /// Too many failed sign-ins for this address or account (with `Retry-After`).
     AuthThrottled = "auth.throttled" => "429",
-    /// The account belongs to several centres and no `tenant_code` was sent.
+    /// The account belongs to several centres and no `tenant_code` was sent: its centres are in
+    /// `details.centres`, each `{code, name}`.
     AuthTenantRequired = "auth.tenant_required" => "400",
     /// Signing in with Supabase is not configured on this server.
     AuthExchangeDisabled = "auth.exchange_disabled" => "501",

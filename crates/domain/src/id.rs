@@ -142,6 +142,13 @@ typed_id!(
     TenantId,
     "tenant"
 );
+
+impl TenantId {
+    /// The platform's own partition, which no centre has (centres get UUIDv7s; this is the nil
+    /// UUID): work that belongs to a person rather than to one of their centres, such as the
+    /// mail that resets a password, is recorded under it.
+    pub const PLATFORM: TenantId = TenantId(Uuid::nil());
+}
 typed_id!(
     /// A person who can log in, across centres.
     UserId,

@@ -241,6 +241,25 @@ impl Invitation {
         }
     }
 
+    /// The pending invitation sent again by `by` at `at`: a new token (the old one stops
+    /// working) and a new expiry. `None` for one already used or withdrawn.
+    #[must_use]
+    pub fn reissued(
+        &self,
+        token: TokenDigest,
+        expires_at: OffsetDateTime,
+        by: Actor,
+        at: OffsetDateTime,
+    ) -> Option<Self> {
+        (self.status == InvitationStatus::Pending).then(|| Self {
+            token,
+            expires_at,
+            audit: self.audit.touched(by, at),
+            version: self.version.next(),
+            ..self.clone()
+        })
+    }
+
     /// The invitation after a change of status by `by` at `at`.
     #[must_use]
     pub fn with_status(&self, status: InvitationStatus, by: Actor, at: OffsetDateTime) -> Self {

@@ -665,6 +665,7 @@ async fn staging_starts_with_an_eddsa_key_set_and_publishes_its_public_key() {
         .env("CUBBY_MONGODB_URI", &uri)
         .env("CUBBY_REDIS_URL", &redis)
         .env("CUBBY_S3_BUCKET", "cubby-staging")
+        .env("CUBBY_APP_URL", "https://app.staging.example")
         .env("AWS_ACCESS_KEY_ID", "staging-test-key")
         .env("AWS_SECRET_ACCESS_KEY", "staging-test-secret")
         .env("CUBBY_JWT_KEYS", keys.to_string())

@@ -167,6 +167,12 @@ impl TenantScope {
         }
     }
 
+    /// The mail service's, while it queues a message that belongs to no centre (a password
+    /// reset): confined to [`TenantId::PLATFORM`], where no centre's data lives.
+    pub fn for_platform_mail() -> Self {
+        Self::task(TenantId::PLATFORM, "mail")
+    }
+
     /// A scope for tests, without a session.
     #[cfg(any(test, feature = "test-support"))]
     pub fn for_test(tenant_id: TenantId, user_id: UserId, permissions: PermissionSet) -> Self {

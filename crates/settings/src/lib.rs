@@ -39,6 +39,7 @@
 //! | `CUBBY_CORS_ORIGINS` | unset | the browser origins allowed, comma-separated (`https://app.example`) |
 //! | `CUBBY_CSRF_SECRET` | random per process | the key CSRF tokens are signed with (32 bytes or more); required outside dev |
 //! | `CUBBY_PLATFORM_KEYS` | unset (dev: one generated per process) | the operator API keys of `/platform/v1`: the SHA-256 digests (64 hex) of the keys, comma-separated, each optionally named (`ops_alice:<digest>`); unset outside dev, the platform API is 404 |
+//! | `CUBBY_APP_URL` | `http://localhost:3000` in dev | the frontend's base URL, which links in e-mail open (https; required outside dev) |
 //! | `CUBBY_LOG` | `info` | the log filter (tracing `EnvFilter` syntax) |
 //! | `CUBBY_LOG_SAMPLE_RATE` | `1` in dev, else `0.01` | the share of successful requests on hot routes whose log line is written, 0 to 1 (failures, auth refusals and security events are always written) |
 //! | `CUBBY_OTLP_ENDPOINT` | unset | an OpenTelemetry collector's OTLP/HTTP base URL (`http://collector:4318`); unset exports no traces |
@@ -246,6 +247,8 @@ pub struct Settings {
     /// `CUBBY_PLATFORM_KEYS`: the operator keys' digests; empty turns the platform API off
     /// (in dev, the composition root then generates one).
     pub platform_keys: Vec<PlatformKey>,
+    /// `CUBBY_APP_URL`, without a trailing `/` (`None` outside dev when unset, which is refused).
+    pub app_url: Option<String>,
     /// `CUBBY_LOG`.
     pub log_filter: String,
     /// `CUBBY_LOG_SAMPLE_RATE`.
@@ -313,6 +316,7 @@ impl fmt::Debug for Settings {
             .field("cors_origins", &self.cors_origins)
             .field("csrf_secret", &set(&self.csrf_secret))
             .field("platform_keys", &self.platform_keys)
+            .field("app_url", &self.app_url)
             .field("log_filter", &self.log_filter)
             .field("log_sample_rate", &self.log_sample_rate)
             .field("otlp_endpoint", &self.otlp_endpoint)
@@ -341,6 +345,9 @@ impl fmt::Display for SettingsError {
 }
 
 impl std::error::Error for SettingsError {}
+
+/// The frontend's base URL in dev when `CUBBY_APP_URL` is unset.
+pub const DEV_APP_URL: &str = "http://localhost:3000";
 
 const KNOWN: &[&str] = &[
     "CUBBY_ENV",
@@ -382,6 +389,7 @@ const KNOWN: &[&str] = &[
     "CUBBY_CORS_ORIGINS",
     "CUBBY_CSRF_SECRET",
     "CUBBY_PLATFORM_KEYS",
+    "CUBBY_APP_URL",
     "CUBBY_LOG",
     "CUBBY_LOG_SAMPLE_RATE",
     "CUBBY_OTLP_ENDPOINT",
@@ -623,6 +631,10 @@ impl Settings {
                 .unwrap_or_default(),
             csrf_secret: secret(&read, "CUBBY_CSRF_SECRET"),
             platform_keys: read.parsed("CUBBY_PLATFORM_KEYS", Vec::new(), PlatformKey::parse_list),
+            app_url: read
+                .text("CUBBY_APP_URL")
+                .map(|url| url.trim_end_matches('/').to_owned())
+                .or_else(|| (env == Environment::Dev).then(|| DEV_APP_URL.to_owned())),
             log_filter: read.text("CUBBY_LOG").unwrap_or_else(|| "info".to_owned()),
             log_sample_rate: read.parsed("CUBBY_LOG_SAMPLE_RATE", default_sample_rate, |raw| {
                 raw.parse::<f64>()
@@ -701,6 +713,17 @@ impl Settings {
                 read.problem("CUBBY_CORS_ORIGINS", &format!("`{origin}` is not an origin such as https://app.example (no wildcard, no path)"));
             }
         }
+        if let Some(url) = &self.app_url {
+            let scheme_ok = url.starts_with("https://")
+                || (self.env == Environment::Dev && url.starts_with("http://"));
+            let host = url.split_once("://").map_or("", |(_, rest)| rest);
+            if !scheme_ok || host.is_empty() || url.contains(['?', '#', ' ']) {
+                read.problem(
+                    "CUBBY_APP_URL",
+                    &format!("`{url}` is not a base URL such as https://app.example (dev: also http://), without query or fragment"),
+                );
+            }
+        }
         if self.env == Environment::Dev {
             return;
         }
@@ -711,6 +734,7 @@ impl Settings {
             ("CUBBY_S3_BUCKET", self.s3_bucket.is_some()),
             ("CUBBY_JWT_KEYS", self.jwt_keys.is_some()),
             ("CUBBY_CSRF_SECRET", self.csrf_secret.is_some()),
+            ("CUBBY_APP_URL", self.app_url.is_some()),
         ];
         for (key, present) in required {
             if !present {
@@ -918,6 +942,37 @@ mod tests {
         ] {
             assert!(keys.contains(&key), "{key} not reported in {keys:?}");
         }
+    }
+
+    #[test]
+    fn the_app_url_defaults_in_dev_only_and_is_https_outside_it() {
+        let dev = Settings::from_vars(vars(&[])).unwrap();
+        assert_eq!(dev.app_url.as_deref(), Some(DEV_APP_URL));
+        let set = Settings::from_vars(vars(&[("CUBBY_APP_URL", "http://localhost:5173/app/")]));
+        assert_eq!(
+            set.unwrap().app_url.as_deref(),
+            Some("http://localhost:5173/app")
+        );
+        for (env, url) in [
+            ("dev", "ftp://app.example"),
+            ("dev", "https://app.example/?next=1"),
+            ("prod", "http://app.example"),
+        ] {
+            let error = Settings::from_vars(vars(&[("CUBBY_ENV", env), ("CUBBY_APP_URL", url)]))
+                .unwrap_err();
+            assert!(
+                error.problems.iter().any(|(key, _)| key == "CUBBY_APP_URL"),
+                "{env} {url}: {error:?}"
+            );
+        }
+        let missing = Settings::from_vars(vars(&[("CUBBY_ENV", "prod")])).unwrap_err();
+        assert!(
+            missing
+                .problems
+                .iter()
+                .any(|(key, problem)| key == "CUBBY_APP_URL" && problem.contains("required")),
+            "{missing:?}"
+        );
     }
 
     #[test]

@@ -62,7 +62,8 @@ pub(super) fn operation(operation: &mut Operation, route: &RouteSpec) {
     }
     for (status, response) in &mut operation.responses.responses {
         if let RefOr::T(response) = response {
-            responses::complete(status, response, unsafe_method && !public);
+            let replayable = unsafe_method && !public && crate::routes::keeps_answers(route.path);
+            responses::complete(status, response, replayable);
         }
     }
 }

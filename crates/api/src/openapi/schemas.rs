@@ -25,7 +25,8 @@ pub(crate) struct ErrorBody {
     /// What went wrong, for people.
     message: String,
     /// More about it: `fields` for validation errors (each a `FieldError`), `permission` for
-    /// 403 `forbidden`, the position of a JSON syntax error, the readiness report.
+    /// 403 `forbidden`, `centres` for 400 `auth.tenant_required` (each a `CentreChoice`), the
+    /// position of a JSON syntax error, the readiness report.
     #[schema(value_type = Object, required = false)]
     details: Option<Value>,
     /// The request's id, as in `X-Request-ID`.

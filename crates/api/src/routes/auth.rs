@@ -36,8 +36,8 @@ pub(crate) enum Mode {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct LoginIn {
-    /// The centre's code (`sunny-days`).
-    tenant_code: String,
+    /// The centre's code (`sunny-days`); without it, the account's only centre.
+    tenant_code: Option<String>,
     email: String,
     #[schema(format = Password)]
     password: String,
@@ -107,10 +107,7 @@ fn sign_in_error(error: SignInError, refused_code: ErrorCode) -> ApiError {
             "too many failed sign-ins; try again later",
             retry_after,
         ),
-        SignInError::TenantRequired => ApiError::bad_request(
-            ErrorCode::AuthTenantRequired,
-            "this account belongs to several centres: send tenant_code",
-        ),
+        SignInError::TenantRequired { centres } => super::centres::tenant_required(&centres),
         SignInError::NotConfigured => ApiError::new(
             StatusCode::NOT_IMPLEMENTED,
             ErrorCode::AuthExchangeDisabled,
@@ -302,8 +299,10 @@ fn with_cookies(mut reply: Reply, values: &[String]) -> Reply {
     reply
 }
 
-/// `POST /v1/auth/login`: a session for `{tenant_code, email, password}`. Any mistake is the
-/// same 401; repeated failures of an account or an address are 429 with `Retry-After`.
+/// `POST /v1/auth/login`: a session for `{tenant_code?, email, password}`. Any mistake is the
+/// same 401; repeated failures of an account or an address are 429 with `Retry-After`. Without
+/// a centre, the account's only one; an account of several, once its password was verified,
+/// gets 400 with the list to choose from.
 #[utoipa::path(
     post,
     path = "/v1/auth/login",
@@ -313,6 +312,9 @@ fn with_cookies(mut reply: Reply, values: &[String]) -> Reply {
         (status = 200, description = "The session, in the mode asked for; in cookie mode with \
             the `__Host-cubby_access`, `__Host-cubby_refresh` and `__Host-cubby_csrf` cookies",
             body = SignedInOut, headers(("Set-Cookie" = String, description = "The session's cookies, in cookie mode"))),
+        (status = 400, description = "No `tenant_code`, the password was right and the account \
+            belongs to several centres (`auth.tenant_required`, its centres in `details.centres`, \
+            each a `CentreChoice`), or the body cannot be read"),
         (status = 401, description = "The centre, address or password is not right, or the \
             account cannot sign in (`auth.invalid_credentials`), with `WWW-Authenticate: Bearer`"),
         (status = 403, description = "Cookie mode from an origin that is not allowed \
@@ -351,7 +353,8 @@ pub(crate) async fn login(ctx: Ctx) -> Result<Reply, ApiError> {
         (status = 200, description = "The session, in the mode asked for", body = SignedInOut,
             headers(("Set-Cookie" = String, description = "The session's cookies, in cookie mode"))),
         (status = 400, description = "The user belongs to several centres: send `tenant_code` \
-            (`auth.tenant_required`), or the body cannot be read"),
+            (`auth.tenant_required`, their centres in `details.centres`, each a \
+            `CentreChoice`), or the body cannot be read"),
         (status = 401, description = "The token is not valid, or its user has no account or \
             membership (`auth.invalid_token`)"),
         (status = 403, description = "Cookie mode from an origin that is not allowed \

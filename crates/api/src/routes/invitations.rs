@@ -1,6 +1,7 @@
 //! `/v1/invitations`: inviting people to join a centre, and accepting.
 
 use cubby_app::auth::AcceptError;
+use cubby_app::members::InvitationSent;
 use cubby_domain::{ErrorCode, Invitation, InvitationError, InvitationId, InvitationStatus};
 use cubby_ports::{InvitationQuery, SortDirection};
 use http::StatusCode;
@@ -46,10 +47,16 @@ struct InvitationOut {
     created_by: String,
     #[schema(minimum = 1)]
     version: u64,
-    /// The token, in the answer to `POST` only.
+    /// The token: in dev only, in the answers to `POST /v1/invitations` and `.../resend`
+    /// (elsewhere it reaches the invitee by e-mail only).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     token: Option<String>,
+    /// In the answers to `POST /v1/invitations` and `.../resend`: the id of the e-mail that
+    /// carries the token to the invitee; absent when it could not be queued (send it again).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    mail_id: Option<String>,
 }
 
 /// Where an invitation stands.
@@ -104,6 +111,16 @@ impl InvitationOut {
             created_by: invitation.audit().created_by().to_string(),
             version: invitation.version().get(),
             token: token.map(|t| t.expose_secret().to_owned()),
+            mail_id: None,
+        }
+    }
+
+    /// An invitation just sent: the token only in dev, and its e-mail's id.
+    fn sent(ctx: &Ctx, sent: &InvitationSent) -> Self {
+        let token = ctx.config().dev.then_some(&sent.token);
+        Self {
+            mail_id: sent.mail.map(|id| id.to_string()),
+            ..Self::of(&sent.invitation, token)
         }
     }
 }
@@ -168,15 +185,16 @@ struct AcceptIn {
 }
 
 /// `POST /v1/invitations`: invites an address with roles (and entitlements, by default the
-/// sender's) for `expires_in_hours` (default 168, at most 720). The answer holds the token,
-/// once: hand it to the invitee.
+/// sender's) for `expires_in_hours` (default 168, at most 720). The token is e-mailed to the
+/// invitee (a link to the frontend's accept page); the answer holds the e-mail's id, and the
+/// token itself in dev only.
 #[utoipa::path(
     post,
     path = "/v1/invitations",
     tag = "invitations",
     request_body = InvitationIn,
     responses(
-        (status = 201, description = "The invitation, with its token (shown this once)",
+        (status = 201, description = "The invitation, its e-mail's id (and in dev its token)",
             body = InvitationOut, headers(("ETag" = String), ("Location" = String))),
         (status = 403, description = "Roles or entitlements beyond the caller's \
             (`members.beyond_your_permissions`), or the session lacks the permission"),
@@ -205,12 +223,36 @@ pub(crate) async fn create(ctx: Ctx) -> Result<Reply, ApiError> {
     };
     let sent = ctx.app().members.invite(ctx.scope()?, new).await?;
     let location = format!("/v1/invitations/{}", sent.invitation.id());
-    Ok(Reply::json(
-        StatusCode::CREATED,
-        &InvitationOut::of(&sent.invitation, Some(&sent.token)),
-    )?
-    .with_etag(sent.invitation.version())
-    .with_location(&location))
+    Ok(
+        Reply::json(StatusCode::CREATED, &InvitationOut::sent(&ctx, &sent))?
+            .with_etag(sent.invitation.version())
+            .with_location(&location),
+    )
+}
+
+/// `POST /v1/invitations/{id}/resend`: sends a pending invitation again with a new token (the
+/// old one stops working) valid for 7 days from now; needs `If-Match`.
+#[utoipa::path(
+    post,
+    path = "/v1/invitations/{id}/resend",
+    tag = "invitations",
+    params(("id" = doc::Invitation, Path, description = "The invitation"), IfMatch),
+    responses(
+        (status = 200, description = "The invitation, its new e-mail's id (and in dev its token)",
+            body = InvitationOut, headers(("ETag" = String))),
+        (status = 409, description = "The invitation is no longer pending \
+            (`invitations.not_pending`)"),
+    )
+)]
+pub(crate) async fn resend(ctx: Ctx) -> Result<Reply, ApiError> {
+    let id: InvitationId = ctx.param("id")?;
+    let expected = ctx.if_match()?;
+    let sent = ctx
+        .app()
+        .members
+        .resend_invitation(ctx.scope()?, id, expected)
+        .await?;
+    Ok(Reply::ok(&InvitationOut::sent(&ctx, &sent))?.with_etag(sent.invitation.version()))
 }
 
 /// `GET /v1/invitations`: a page of invitations, newest first; `status` filters; `sort` is

@@ -4,7 +4,9 @@ pub(crate) mod attendance;
 pub(crate) mod audit;
 pub(crate) mod auth;
 pub(crate) mod centre;
+pub(crate) mod centres;
 pub(crate) mod children;
+pub(crate) mod dev;
 mod fields;
 pub(crate) mod files;
 pub(crate) mod health;
@@ -37,6 +39,17 @@ pub(crate) fn is_health_check(path: &str) -> bool {
     LIVENESS.contains(&path) || READINESS.contains(&path) || path == metrics::PATH
 }
 
+/// The routes whose answers are never kept for an `Idempotency-Key`: a switch answers a new
+/// session's tokens, which must not wait in the idempotency store to be replayed to another of
+/// the caller's sessions; and the session that asked has ended, so no retry of it is served.
+const NEVER_KEPT: [&str; 1] = ["/v1/auth/switch"];
+
+/// Whether the answer of the route `path` (a route's template) is kept for a retry with the
+/// same `Idempotency-Key`.
+pub(crate) fn keeps_answers(path: &str) -> bool {
+    !NEVER_KEPT.contains(&path)
+}
+
 /// The route table; with `serve_docs`, also the OpenAPI document and Swagger UI.
 pub(crate) fn all(serve_docs: bool) -> Router {
     let mut router = Router::default();
@@ -56,6 +69,8 @@ pub(crate) fn all(serve_docs: bool) -> Router {
     router.public(Method::GET, "/v1/auth/csrf", auth::csrf);
     router.session(Method::POST, "/v1/auth/logout", auth::logout);
     router.session(Method::GET, "/v1/me/context", auth::context);
+    router.session(Method::GET, "/v1/me/centres", centres::list);
+    router.session(Method::POST, "/v1/auth/switch", centres::switch);
     router.permitted(
         Method::POST,
         "/v1/rooms",
@@ -153,6 +168,12 @@ pub(crate) fn all(serve_docs: bool) -> Router {
         "/v1/invitations/{id}",
         Permission::MembersManage,
         invitations::get,
+    );
+    router.permitted(
+        Method::POST,
+        "/v1/invitations/{id}/resend",
+        Permission::MembersManage,
+        invitations::resend,
     );
     router.permitted(
         Method::DELETE,
@@ -365,6 +386,6 @@ mod tests {
     fn every_route_registers_without_conflict() {
         let router = all(false);
         assert!(router.conflicts.is_empty(), "{:?}", router.conflicts);
-        assert_eq!(router.specs().count(), 72);
+        assert_eq!(router.specs().count(), 75);
     }
 }

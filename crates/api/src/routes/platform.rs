@@ -116,6 +116,11 @@ struct OwnerInvitationOut {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     token: Option<String>,
+    /// The id of the e-mail that carries the token to the owner; absent when it could not be
+    /// queued (logged): the centre and the invitation stand, and the owner has no mail.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    mail_id: Option<String>,
 }
 
 /// A centre just created, and its owner's invitation.
@@ -258,6 +263,7 @@ pub(crate) async fn create(ctx: Ctx) -> Result<Reply, ApiError> {
                 .config()
                 .dev
                 .then(|| created.invitation.token.expose_secret().to_owned()),
+            mail_id: created.invitation.mail.map(|id| id.to_string()),
         },
     };
     let location = format!("/platform/v1/centres/{}", created.centre.id());

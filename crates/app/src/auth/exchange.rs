@@ -2,8 +2,7 @@
 //! user with the same verified address on first use.
 
 use cubby_domain::{
-    Actor, AuditAction, Email, Membership, Tenant, TenantCode, TenantId, TenantStatus, User,
-    UserStatus,
+    Actor, AuditAction, Email, Membership, Tenant, TenantCode, TenantStatus, User, UserStatus,
 };
 use cubby_ports::RepoError;
 
@@ -18,7 +17,8 @@ impl Auth {
     ///
     /// [`SignInError::NotConfigured`] without Supabase settings; [`SignInError::Refused`] for a
     /// token that is not valid or a user unknown or without membership;
-    /// [`SignInError::TenantRequired`] when the user is in several centres and named none.
+    /// [`SignInError::TenantRequired`], listing their centres, when the user is in several and
+    /// named none.
     pub async fn exchange(
         &self,
         token: &str,
@@ -112,22 +112,7 @@ impl Auth {
                     Err(other) => return Err(other.into()),
                 }
             }
-            None => {
-                let mut active: Vec<(TenantId, Membership)> = self
-                    .ports
-                    .membership_directory
-                    .memberships_of_user(user.id())
-                    .await?
-                    .into_iter()
-                    .filter(|(_, m)| m.is_active())
-                    .collect();
-                let (tenant_id, membership) = match active.len() {
-                    0 => return Err(SignInError::Refused),
-                    1 => active.remove(0),
-                    _ => return Err(SignInError::TenantRequired),
-                };
-                (self.tenants.by_id(tenant_id).await?, membership)
-            }
+            None => self.only_centre(user).await?,
         };
         if tenant.status() != TenantStatus::Active || !membership.is_active() {
             return Err(SignInError::Refused);

@@ -14,16 +14,22 @@ use super::{Auth, Credentials, SignInError, SignedIn, account_key};
 type Found = (Option<Tenant>, Option<User>, Option<Membership>);
 
 impl Auth {
-    /// Signs in with a password.
+    /// Signs in with a password, in the centre named or, when none is, in the account's only
+    /// centre.
     ///
     /// # Errors
     ///
     /// [`SignInError::Refused`] whatever is wrong with the credentials, after the same work;
-    /// [`SignInError::Throttled`] after too many failures of the account or the address.
+    /// [`SignInError::Throttled`] after too many failures of the account or the address;
+    /// [`SignInError::TenantRequired`], once the password was verified, when no centre was
+    /// named and the account has several.
     pub async fn login(&self, credentials: Credentials) -> Result<SignedIn, SignInError> {
         let account = account_key(&credentials.email);
         let address = credentials.client.map(LimitKey::failed_logins_from);
-        let tenant = self.centre_named(&credentials.tenant_code).await?;
+        let tenant = match &credentials.tenant_code {
+            Some(code) => self.centre_named(code).await?,
+            None => None,
+        };
 
         if let Some(retry_after) = self.throttled(&account, address.as_ref()).await? {
             if let Some(tenant) = &tenant {
@@ -45,7 +51,11 @@ impl Auth {
         let hash = user.as_ref().and_then(|u| u.password_hash());
         let password_ok = self.passwords.verify(credentials.password, hash).await?;
 
-        let accepted = self.accepted((tenant, user, membership), password_ok).await;
+        let accepted = if credentials.tenant_code.is_some() {
+            self.accepted((tenant, user, membership), password_ok).await
+        } else {
+            self.accepted_anywhere(user, password_ok).await?
+        };
         let Some((tenant, user, membership)) = accepted else {
             self.count_failure(&account, address.as_ref()).await?;
             return Err(SignInError::Refused);

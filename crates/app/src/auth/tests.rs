@@ -13,7 +13,7 @@ fn app() -> App {
 
 fn credentials(tenant: &str, email: &str, password: &str) -> Credentials {
     Credentials {
-        tenant_code: tenant.to_owned(),
+        tenant_code: Some(tenant.to_owned()),
         email: email.to_owned(),
         password: SecretString::from(password.to_owned()),
         client: None,

@@ -62,6 +62,9 @@ impl Jobs {
                 require(scope, Permission::ImportsRun)?;
                 self.check_roster_file(scope, file).await?;
             }
+            // Mail is queued by the use cases that send it, never asked for: no centre relays
+            // its own messages through Cubby's sender.
+            JobRequest::SendMail { .. } => return Err(AppError::NotFound),
         }
         self.start(scope, JobId::from_uuid(self.ids.uuid()), &request)
             .await

@@ -139,6 +139,7 @@ impl Jobs {
             JobRequest::RosterImport { file } => self.roster_import(scope, record, &file).await,
             JobRequest::UploadRetention => self.upload_retention(scope, record).await,
             JobRequest::ClosingReminder => self.closing_reminder(scope, record).await,
+            JobRequest::SendMail { mail } => self.send_mail(scope, record, mail).await,
         }
     }
 

@@ -20,9 +20,19 @@ use super::{
 };
 use crate::AppError;
 use crate::error::require;
+use crate::mail::Message;
 
 fn digest(bytes: &[u8]) -> TokenDigest {
     TokenDigest(Sha256::digest(bytes).into())
+}
+
+/// The token of `invitation` with `secret`: its id, a dot, and the secret in base64url.
+fn token_of(invitation: &Invitation, secret: &[u8; 32]) -> SecretString {
+    SecretString::from(format!(
+        "{}.{}",
+        invitation.id(),
+        URL_SAFE_NO_PAD.encode(secret)
+    ))
 }
 
 /// The invitation id and the digest of the secret of an invitation token, if it is one.
@@ -122,7 +132,8 @@ impl Members {
 
     /// Stores an invitation of `email` with `roles` and `entitlements` for `lifetime`, once
     /// the caller's right to grant them is established: the invitee's user and membership,
-    /// the invitation (its token's digest only) and the audit event; the token is answered.
+    /// the invitation (its token's digest only) and the audit event; the token is e-mailed to
+    /// the invitee and answered.
     async fn issue(
         &self,
         scope: &TenantScope,
@@ -163,12 +174,92 @@ impl Members {
                 &details,
             )
             .await;
-        let token = SecretString::from(format!(
-            "{}.{}",
-            invitation.id(),
-            URL_SAFE_NO_PAD.encode(secret)
-        ));
-        Ok(InvitationSent { invitation, token })
+        let token = token_of(&invitation, &secret);
+        let mail = self.mail_invitation(scope, &invitation, &token).await;
+        Ok(InvitationSent {
+            invitation,
+            token,
+            mail,
+        })
+    }
+
+    /// Sends a pending invitation again, with a new token (the old one stops working) valid
+    /// for [`INVITATION_LIFETIME`] from now, and e-mails it.
+    ///
+    /// # Errors
+    ///
+    /// [`AppError::Forbidden`] without `members:manage`; [`AppError::NotFound`];
+    /// [`AppError::StaleVersion`]; [`AppError::Rule`] (`invitations.not_pending`) for an
+    /// invitation already used or withdrawn.
+    pub async fn resend_invitation(
+        &self,
+        scope: &TenantScope,
+        id: InvitationId,
+        expected: Version,
+    ) -> Result<InvitationSent, AppError> {
+        require(scope, Permission::MembersManage)?;
+        let stored = self.invitations.get_invitation(scope, id).await?;
+        if stored.version() != expected {
+            return Err(AppError::StaleVersion);
+        }
+        let now = self.clock.now();
+        let secret: [u8; 32] = rand::random();
+        let invitation = stored
+            .reissued(
+                digest(&secret),
+                now + INVITATION_LIFETIME,
+                scope.actor().clone(),
+                now,
+            )
+            .ok_or_else(|| AppError::Rule {
+                code: ErrorCode::InvitationsNotPending,
+                message: "only a pending invitation can be sent again".to_owned(),
+            })?;
+        self.invitations
+            .update_invitation(scope, &invitation, stored.version())
+            .await?;
+        self.audit
+            .record(
+                scope,
+                AuditAction::InvitationResent,
+                Some(invitation.id().to_string()),
+                &[],
+            )
+            .await;
+        let token = token_of(&invitation, &secret);
+        let mail = self.mail_invitation(scope, &invitation, &token).await;
+        Ok(InvitationSent {
+            invitation,
+            token,
+            mail,
+        })
+    }
+
+    /// Queues the e-mail that carries an invitation's token to its invitee; `None` when it
+    /// could not be queued (logged without the address), which leaves the invitation as it is.
+    async fn mail_invitation(
+        &self,
+        scope: &TenantScope,
+        invitation: &Invitation,
+        token: &SecretString,
+    ) -> Option<cubby_domain::JobId> {
+        let queued = match self.tenants.by_id(scope.tenant_id()).await {
+            Ok(tenant) => {
+                let message = Message::Invitation {
+                    centre_name: tenant.name().as_str().to_owned(),
+                    tenant_code: tenant.code().as_str().to_owned(),
+                    token: token.clone(),
+                    expires_at: invitation.expires_at(),
+                };
+                self.mail.send(scope, invitation.email(), message).await
+            }
+            Err(error) => Err(error.into()),
+        };
+        queued
+            .inspect_err(|error| {
+                tracing::warn!(invitation_id = %invitation.id(), error = %error, "the invitation's e-mail could not be queued; it can be sent again");
+            })
+            .ok()
     }
 
     /// The user invited at `email`, created (unverified, without a password) if new.

@@ -207,7 +207,7 @@ async fn a_removal_whose_sessions_did_not_end_is_finished_by_inviting_the_member
         .app
         .auth
         .login(crate::auth::Credentials {
-            tenant_code: world.tenant.code().as_str().to_owned(),
+            tenant_code: Some(world.tenant.code().as_str().to_owned()),
             email: "ada@here.example".to_owned(),
             password,
             client: None,

@@ -109,6 +109,15 @@ async fn a_new_centre_is_stored_with_an_owner_invitation_that_signs_the_owner_in
     assert_eq!(invitation.roles(), [RoleRef::Builtin(Role::Owner)]);
     assert_eq!(invitation.entitlements(), EntitlementSet::all());
     assert_eq!(invitation.email().as_str(), "owner@wattle-tree.example");
+    // The token goes to the owner by mail, on the critical queue.
+    let mail = created.invitation.mail.unwrap();
+    let queued = world
+        .ports
+        .job_records
+        .get(&cubby_ports::contract::scope_in(centre.id()), mail)
+        .await
+        .unwrap();
+    assert_eq!(queued.kind(), "send_mail");
     let actor = Some(operator().id().actor());
     assert_eq!(
         audit_of(&world, centre.id()).await,

@@ -52,8 +52,7 @@ impl Runtime {
 }
 
 /// The application's configuration from the settings ([`AppConfig::from_settings`]), with the
-/// Supabase token verifier they ask for ([`supabase`]), and in dev without `CUBBY_PLATFORM_KEYS`
-/// a platform operator key generated for this process (shown by the demo).
+/// Supabase token verifier they ask for ([`supabase`]).
 ///
 /// # Errors
 ///
@@ -61,9 +60,6 @@ impl Runtime {
 /// cannot be loaded.
 pub fn config(settings: &Settings) -> Result<AppConfig, SettingsError> {
     let mut config = AppConfig::from_settings(settings)?;
-    if settings.env == cubby_settings::Environment::Dev && !config.operators.is_enabled() {
-        config.operators = cubby_app::platform::OperatorKeys::generate();
-    }
     config.supabase = supabase(settings).map(|supabase| {
         let verifier: Arc<dyn IdentityVerifier> = Arc::new(SupabaseVerifier::new(supabase));
         verifier

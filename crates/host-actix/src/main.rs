@@ -170,7 +170,12 @@ fn health() -> ExitCode {
     }
 }
 
-async fn serve(settings: Settings, config: AppConfig) -> anyhow::Result<()> {
+async fn serve(settings: Settings, mut config: AppConfig) -> anyhow::Result<()> {
+    if settings.env == Environment::Dev && !config.operators.is_enabled() {
+        // A developer gets a platform operator key of this process, shown in the banner and
+        // the demo tokens file (the Lambda functions take keys from the settings only).
+        config.operators = cubby_app::platform::OperatorKeys::generate();
+    }
     let (ports, mongo) = cubby_compose::adapters(&settings, Runtime::Container).await?;
     if let Some(mongo) = &mongo {
         let report = mongo

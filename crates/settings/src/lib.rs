@@ -38,7 +38,7 @@
 //! | `CUBBY_RATE_LIMIT_PER_TENANT` | `3000` | requests per minute of one centre's members before 429 |
 //! | `CUBBY_CORS_ORIGINS` | unset | the browser origins allowed, comma-separated (`https://app.example`) |
 //! | `CUBBY_CSRF_SECRET` | random per process | the key CSRF tokens are signed with (32 bytes or more); required outside dev |
-//! | `CUBBY_PLATFORM_KEYS` | unset (dev: one generated per process) | the operator API keys of `/platform/v1`: the SHA-256 digests (64 hex) of the keys, comma-separated, each optionally named (`ops_alice:<digest>`); unset outside dev, the platform API is 404 |
+//! | `CUBBY_PLATFORM_KEYS` | unset (dev: `cubby serve` generates one at every start) | the operator API keys of `/platform/v1`: the SHA-256 digests (64 hex) of the keys, comma-separated, each optionally named (`ops_alice:<digest>`); unset outside dev, the platform API is 404 |
 //! | `CUBBY_APP_URL` | `http://localhost:3000` in dev | the frontend's base URL, which links in e-mail open (https; required outside dev) |
 //! | `CUBBY_LOG` | `info` | the log filter (tracing `EnvFilter` syntax) |
 //! | `CUBBY_LOG_SAMPLE_RATE` | `1` in dev, else `0.01` | the share of successful requests on hot routes whose log line is written, 0 to 1 (failures, auth refusals and security events are always written) |
@@ -245,7 +245,7 @@ pub struct Settings {
     /// `CUBBY_CSRF_SECRET`.
     pub csrf_secret: Option<SecretString>,
     /// `CUBBY_PLATFORM_KEYS`: the operator keys' digests; empty turns the platform API off
-    /// (in dev, the composition root then generates one).
+    /// (in dev, `cubby serve` then generates one).
     pub platform_keys: Vec<PlatformKey>,
     /// `CUBBY_APP_URL`, without a trailing `/` (`None` outside dev when unset, which is refused).
     pub app_url: Option<String>,

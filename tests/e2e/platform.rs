@@ -446,3 +446,39 @@ async fn the_owner_of_a_new_centre_is_invited_by_mail_accepts_and_signs_in(
         .await
         .expect_error(401, "auth.invalid_token");
 }
+
+/// Two instances on one store and one Redis: a suspension made through one is in force on the
+/// very next request the other serves, though the other had the centre in the shared cache.
+#[tokio::test]
+async fn a_suspension_made_on_one_instance_is_in_force_at_once_on_another() {
+    let Some(url) = cubby_ports::contract::services::redis_url() else {
+        return;
+    };
+    let mut ports = cubby_adapters_memory::embedded_ports();
+    cubby_tests::services::fresh_redis(&url).install(&mut ports);
+    let world = World::on(ports.clone(), test_config(), test_api_config()).await;
+    let one = cubby_tests::ActixHost::start(&world).await;
+    let other_app = cubby_app::App::new(ports, test_config()).unwrap();
+    let other = cubby_api::Api::new(std::sync::Arc::new(other_app), test_api_config());
+    let rooms = || {
+        Call::get("/v1/rooms")
+            .bearer(&world.a.director)
+            .into_request()
+    };
+    // The other instance reads (and caches) the centre as active.
+    assert_eq!(other.handle(rooms()).await.status(), 200);
+    one.send(operator(Call::post(&format!(
+        "/platform/v1/centres/{}/suspend",
+        world.a.tenant.id()
+    ))))
+    .await
+    .expect(200);
+    assert_eq!(other.handle(rooms()).await.status(), 401);
+    one.send(operator(Call::post(&format!(
+        "/platform/v1/centres/{}/resume",
+        world.a.tenant.id()
+    ))))
+    .await
+    .expect(200);
+    assert_eq!(other.handle(rooms()).await.status(), 200);
+}

@@ -93,7 +93,10 @@ const SCOPE_CONSTRUCTORS: &[(&str, &[&str])] = &[
     ),
     (
         "TenantScope::for_operator(",
-        &["crates/host-actix/src/main.rs"],
+        &[
+            "crates/app/src/platform.rs",
+            "crates/host-actix/src/main.rs",
+        ],
     ),
 ];
 

@@ -219,7 +219,9 @@ mod every_route {
             let status = reply.status.as_u16();
             let served = match route.access {
                 cubby_api::Access::Public => [200, 400, 401].contains(&status),
-                cubby_api::Access::Session | cubby_api::Access::Permission(_) => status == 401,
+                cubby_api::Access::Session
+                | cubby_api::Access::Permission(_)
+                | cubby_api::Access::Operator => status == 401,
             };
             assert!(served, "{} {} answered {status}", route.method, route.path);
         }

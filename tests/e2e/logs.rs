@@ -143,6 +143,79 @@ async fn a_sign_in_scenario_logs_no_secret_and_no_address() {
     );
 }
 
+#[tokio::test]
+async fn the_platform_api_logs_no_operator_key_owner_address_or_invitation_token() {
+    use cubby_tests::tokens::TEST_OPERATOR_KEY;
+    let logs = Logs::capture();
+    let world = World::in_memory().await;
+    let actix = ActixHost::start(&world).await;
+    let host = Checked(&actix);
+    let created = host
+        .send(
+            Call::post("/platform/v1/centres")
+                .bearer(TEST_OPERATOR_KEY)
+                .json(&json!({
+                    "code": "wattle-tree",
+                    "name": "Wattle Tree Kindergarten",
+                    "time_zone": "Australia/Perth",
+                    "owner_email": "owner@wattle-tree.example",
+                })),
+        )
+        .await;
+    created.expect(201);
+    let body = created.json();
+    let token = body["owner_invitation"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let centre = body["centre"]["id"].as_str().unwrap().to_owned();
+    // The owner's mail is sent (the job runs), the centre suspended and resumed, wrong keys
+    // and a centre's token refused.
+    while world
+        .app()
+        .jobs
+        .work_once(cubby_domain::Queue::Critical)
+        .await
+        .unwrap()
+        > 0
+    {}
+    for action in ["suspend", "resume"] {
+        host.send(
+            Call::post(&format!("/platform/v1/centres/{centre}/{action}"))
+                .bearer(TEST_OPERATOR_KEY),
+        )
+        .await
+        .expect(200);
+    }
+    for wrong in ["a-guessed-operator-key", world.a.owner.as_str()] {
+        host.send(Call::get("/platform/v1/centres").bearer(wrong))
+            .await
+            .expect(401);
+    }
+    let text = logs.text();
+    assert!(
+        text.contains("\"route\":\"/platform/v1/centres\""),
+        "request lines are captured:\n{text}"
+    );
+    assert!(
+        text.contains("a wrong operator key was refused"),
+        "wrong keys are a security event:\n{text}"
+    );
+    for secret in [
+        TEST_OPERATOR_KEY,
+        token.as_str(),
+        token.split('.').nth(1).unwrap(),
+        "a-guessed-operator-key",
+        world.a.owner.as_str(),
+        "wattle-tree.example",
+    ] {
+        assert!(
+            !text.contains(secret),
+            "a log line holds `{secret}`:\n{text}"
+        );
+    }
+}
+
 /// The fields every request line carries (user and tenant when signed in).
 const REQUEST_FIELDS: [&str; 6] = [
     "request_id",

@@ -33,6 +33,7 @@ mod openapi;
 mod outages;
 mod passwords;
 mod permissions;
+mod platform;
 mod rooms;
 mod sessions;
 mod stored_data;

@@ -117,6 +117,22 @@ async fn every_cell_of_the_permission_matrix_holds(host: &impl Host, world: &Wor
                     }
                 }
             }
+            (Value::String(kind), Access::Operator) if kind == "operator" => {
+                for role in Role::ALL {
+                    let reply = host
+                        .send(call(&route.method, route.path).bearer(&world.a.member(role).token))
+                        .await;
+                    let code = reply.json()["code"].clone();
+                    // A centre's token is a wrong key; enough of them from one address are
+                    // throttled. Never served.
+                    assert!(
+                        (reply.status == 401 && code == "platform.invalid_key")
+                            || (reply.status == 429 && code == "platform.throttled"),
+                        "{key} answered a {role} session {}: {code}",
+                        reply.status
+                    );
+                }
+            }
             (cell, access) => {
                 panic!("{key}: the matrix says {cell}, the route table says {access:?}")
             }

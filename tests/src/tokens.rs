@@ -10,6 +10,19 @@ pub const TEST_KID: &str = "test-hs256";
 /// The world's HS256 secret.
 pub const TEST_SECRET: &[u8] = b"cubby-test-secret-cubby-test-secret!";
 
+/// The operator key of the world's platform API (its SHA-256 digest is configured, known as
+/// `ops_test`).
+pub const TEST_OPERATOR_KEY: &str = "test-operator-key-0123456789abcdef0123456789abcdef";
+
+/// The world's operator keys: [`TEST_OPERATOR_KEY`] only.
+pub fn test_operator_keys() -> cubby_app::platform::OperatorKeys {
+    use sha2::Digest;
+    cubby_app::platform::OperatorKeys::from_digests(vec![(
+        cubby_domain::OperatorId::parse("ops_test").unwrap(),
+        sha2::Sha256::digest(TEST_OPERATOR_KEY.as_bytes()).into(),
+    )])
+}
+
 /// The claims of a valid access token of the director of `centre`, to tamper with.
 pub fn director_claims(centre: &crate::Centre) -> Value {
     let now = time::OffsetDateTime::now_utc().unix_timestamp();

@@ -77,8 +77,9 @@ pub struct World {
     pub mailbox: crate::mailbox::Mailbox,
 }
 
-/// The configuration of a test application: the test key, cheap password hashing, and
-/// sign-in throttling after 5 failures of an account or 20 of an address.
+/// The configuration of a test application: the test key, cheap password hashing, sign-in
+/// throttling after 5 failures of an account or 20 of an address, and the test operator key
+/// of the platform API.
 pub fn test_config() -> AppConfig {
     AppConfig {
         keys: TokenKeys::hs256(TEST_KID, TEST_SECRET),
@@ -97,6 +98,7 @@ pub fn test_config() -> AppConfig {
             base: time::Duration::milliseconds(20),
             cap: time::Duration::milliseconds(100),
         },
+        operators: crate::tokens::test_operator_keys(),
         links: cubby_app::mail::Links::new(TEST_ORIGIN),
     }
 }

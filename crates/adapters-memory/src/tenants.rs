@@ -4,9 +4,9 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use cubby_domain::{Tenant, TenantCode, TenantId, Version};
-use cubby_ports::{RepoError, TenantDirectory};
+use cubby_ports::{Page, RepoError, TenantDirectory, TenantQuery};
 
-use crate::{MemoryStore, read, write};
+use crate::{MemoryStore, paginate, read, write};
 
 #[derive(Default)]
 pub(crate) struct TenantTable {
@@ -76,6 +76,27 @@ impl TenantDirectory for MemoryStore {
         ids.sort();
         ids.truncate(limit as usize);
         Ok(ids)
+    }
+
+    async fn list_tenants(&self, query: &TenantQuery) -> Result<Page<Tenant>, RepoError> {
+        let table = read(&self.tenants);
+        let mut selected: Vec<&Tenant> = table
+            .by_id
+            .values()
+            .filter(|t| {
+                query
+                    .code_prefix
+                    .as_deref()
+                    .is_none_or(|prefix| t.code().as_str().starts_with(prefix))
+            })
+            .filter(|t| query.status.is_none_or(|status| t.status() == status))
+            .collect();
+        selected.sort_by(|a, b| {
+            query
+                .direction
+                .apply(a.code().as_str().cmp(b.code().as_str()))
+        });
+        Ok(paginate(selected, query.page))
     }
 }
 

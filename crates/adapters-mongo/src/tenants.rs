@@ -8,7 +8,7 @@ use cubby_domain::{
     CentreSettings, RatioEnforcement, Tenant, TenantCode, TenantId, TenantName, TenantStatus,
     TimeZone, Version,
 };
-use cubby_ports::{RepoError, TenantDirectory};
+use cubby_ports::{Page, RepoError, TenantDirectory, TenantQuery};
 use futures::TryStreamExt;
 use mongodb::Collection;
 use serde::{Deserialize, Serialize};
@@ -16,8 +16,8 @@ use serde::{Deserialize, Serialize};
 use crate::audit::AuditDocument;
 use crate::timed;
 use crate::{
-    Mongo, decode, duplicate_key, one_of, platform, to_repo_error, version_from_bson,
-    version_to_bson,
+    Mongo, decode, duplicate_key, one_of, page_of, platform, sort_order, to_repo_error,
+    version_from_bson, version_to_bson,
 };
 
 /// The collection.
@@ -187,5 +187,29 @@ impl TenantDirectory for Mongo {
                     .ok_or_else(|| RepoError::corrupt("tenant document: malformed _id"))
             })
             .collect()
+    }
+
+    async fn list_tenants(&self, query: &TenantQuery) -> Result<Page<Tenant>, RepoError> {
+        let mut filter = platform(doc! {});
+        if let Some(prefix) = &query.code_prefix {
+            // A range rather than a regex: the prefix is taken as text (no pattern to escape)
+            // and the code index serves it. Codes are ASCII below 0x7f, so every code starting
+            // with the prefix, and no other, sorts from the prefix to the prefix and 0x7f.
+            filter.insert(
+                "code",
+                doc! { "$gte": prefix.as_str(), "$lt": format!("{prefix}\u{7f}") },
+            );
+        }
+        if let Some(status) = query.status {
+            filter.insert("status", status.as_str());
+        }
+        page_of(
+            &self.db.collection(COLLECTION),
+            filter,
+            doc! { "code": sort_order(query.direction) },
+            query.page,
+            |document| decode::<TenantDocument>(COLLECTION, document)?.into_domain(),
+        )
+        .await
     }
 }

@@ -47,6 +47,7 @@ fn app(keys: TokenKeys) -> Arc<App> {
         session_lifetime: time::Duration::days(30),
         supabase: None,
         jobs: cubby_app::jobs::RetryPolicy::default(),
+        operators: cubby_app::platform::OperatorKeys::none(),
         links: cubby_app::mail::Links::new("https://app.cubby.example"),
     };
     Arc::new(App::new(cubby_adapters_memory::embedded_ports(), config).expect("an app"))

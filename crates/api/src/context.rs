@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use cubby_app::App;
+use cubby_app::platform::Operator;
 use cubby_app::session::Session;
 use cubby_domain::{ErrorCode, Version};
 use cubby_ports::{PageRequest, SortDirection, TenantScope};
@@ -20,6 +21,8 @@ pub struct Ctx {
     pub(crate) app: Arc<App>,
     pub(crate) config: ApiConfig,
     pub(crate) session: Option<Session>,
+    /// The platform operator, on a platform route.
+    pub(crate) operator: Option<Operator>,
     pub(crate) client: Option<IpAddr>,
     pub(crate) params: Vec<(String, String)>,
     pub(crate) query: Option<String>,
@@ -52,6 +55,17 @@ impl Ctx {
         self.session
             .as_ref()
             .ok_or_else(|| ApiError::internal("a public route asked for a session".into()))
+    }
+
+    /// The platform operator calling. Every platform route has one.
+    ///
+    /// # Errors
+    ///
+    /// [`ApiError::internal`] on any other route.
+    pub fn operator(&self) -> Result<&Operator, ApiError> {
+        self.operator
+            .as_ref()
+            .ok_or_else(|| ApiError::internal("a centre's route asked for an operator".into()))
     }
 
     /// The client's address, when the host knows it.

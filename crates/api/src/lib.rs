@@ -61,8 +61,9 @@ pub struct ApiConfig {
     /// What `GET /metrics` serves on this listener; `None` (the default) leaves the route out.
     /// Set by the host, which holds the recorder, when `CUBBY_METRICS_PUBLIC` is on.
     pub metrics: Option<MetricsRenderer>,
-    /// Dev conveniences (`CUBBY_ENV=dev` only): invitation tokens are answered to the inviter as
-    /// well as e-mailed, and `GET /dev/outbox` lists the mail of an in-memory outbox.
+    /// Dev conveniences (`CUBBY_ENV=dev` only): invitation tokens (a new centre's owner's
+    /// too) are answered to the inviter as well as e-mailed, and `GET /dev/outbox` lists the
+    /// mail of an in-memory outbox.
     pub dev: bool,
 }
 
@@ -141,6 +142,10 @@ impl Api {
         let mut router = routes::all(config.serve_docs);
         if config.metrics.is_some() {
             routes::metrics::register(&mut router);
+        }
+        // Without an operator key the platform API does not exist: every path of it is 404.
+        if app.platform.keys().is_enabled() {
+            routes::platform::register(&mut router);
         }
         if app.ports().local_objects.is_some() {
             routes::local_objects::register(&mut router);

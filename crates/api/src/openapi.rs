@@ -31,7 +31,7 @@ use crate::router::RouteSpec;
 use crate::router::Router;
 use crate::routes::{
     attendance, audit, auth, centre, centres, children, files, health, invitations, jobs, members,
-    messages, metrics, password, roles, rooms, staff,
+    messages, metrics, password, platform, roles, rooms, staff,
 };
 
 #[derive(OpenApi)]
@@ -66,6 +66,7 @@ use crate::routes::{
         files::presign, files::confirm, files::get,
         jobs::attendance_report, jobs::roster_import, jobs::get,
         staff::create, staff::list, staff::get, staff::update, staff::archive,
+        platform::create, platform::list, platform::get, platform::suspend, platform::resume,
         docs::spec, docs::page, docs::init, docs::bundle, docs::styles,
     ),
     components(schemas(schemas::ErrorBody, codes::FieldErrorBody, centres::CentreChoiceOut)),
@@ -84,6 +85,8 @@ use crate::routes::{
         (name = "roles", description = "Built-in and custom roles"),
         (name = "invitations", description = "Inviting people to a centre"),
         (name = "audit", description = "The centre's audit log"),
+        (name = "platform", description = "The platform API, for the people who run the service: \
+            centres, by operator API key (404 where no key is configured)"),
         (name = "docs", description = "This document and Swagger UI (not served in production)"),
     )
 )]
@@ -129,6 +132,19 @@ pub(crate) fn document(routes: &[RouteSpec]) -> utoipa::openapi::OpenApi {
              also send the session's CSRF token in `X-CSRF-Token`",
         ))),
     );
+    components.add_security_scheme(
+        "platformKey",
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .description(Some(
+                    "An operator API key of the platform API, in `Authorization: Bearer`: \
+                     one whose SHA-256 digest is in `CUBBY_PLATFORM_KEYS` (never a centre's \
+                     access token)",
+                ))
+                .build(),
+        ),
+    );
     doc
 }
 
@@ -137,6 +153,7 @@ pub(crate) fn document(routes: &[RouteSpec]) -> utoipa::openapi::OpenApi {
 pub(crate) fn every_route() -> Router {
     let mut router = crate::routes::all(true);
     metrics::register(&mut router);
+    platform::register(&mut router);
     router
 }
 

@@ -21,6 +21,7 @@ use crate::trace;
 use crate::{Api, ApiError};
 use crate::{ApiConfig, ClientAddr};
 use cubby_app::auth::parse_refresh_token;
+use cubby_app::platform::{Operator, OperatorRefused};
 use cubby_app::session::{AuthError, Presented, Session, Sessions};
 use cubby_domain::{ErrorCode, SessionId};
 use cubby_ports::{GateAnswer, GateReads, LimitKey, Window};
@@ -112,6 +113,10 @@ async fn dispatch(
 
     let client = parts.extensions.get::<ClientAddr>().map(|addr| addr.0);
     let session = admit(api, route, client, &parts.method, &parts.headers, outline).await?;
+    let operator = match route.spec.access {
+        Access::Operator => Some(operator(api, &parts.headers, client).await?),
+        Access::Public | Access::Session | Access::Permission(_) => None,
+    };
 
     if route.kind == Kind::ObjectEndpoint {
         // Objects of any type, up to the endpoint's own cap (the store checks each grant's).
@@ -149,6 +154,7 @@ async fn dispatch(
         app: api.app.clone(),
         config: api.config.clone(),
         session,
+        operator,
         client,
         params,
         query: parts.uri.query().map(str::to_owned),
@@ -197,7 +203,9 @@ async fn admit(
     // A public route reads no credential, but refuses several all the same: whatever sits in
     // front must not be able to judge one copy while another is served.
     let (presented, public) = match route.spec.access {
-        Access::Public => (None, one_authorization(headers)),
+        // An operator key is checked after the address's counter (below, in `operator`); it is
+        // never a session's token, so none is presented here.
+        Access::Public | Access::Operator => (None, one_authorization(headers)),
         Access::Session | Access::Permission(_) => (Some(present(api, headers)), Ok(())),
     };
     // A token signed for a centre counts on that centre's counter, and opening its session
@@ -255,6 +263,61 @@ async fn admit(
         return Err(forbidden(permission));
     }
     Ok(Some(session))
+}
+
+/// The platform operator whose key the request sends in `Authorization: Bearer` (one
+/// `Authorization` header, checked by [`admit`]). A centre's access token is a wrong key like
+/// any other text; session cookies are not read.
+///
+/// # Errors
+///
+/// 401 `platform.key_required` or `platform.invalid_key`; 429 `platform.throttled` for an
+/// address that sent too many wrong keys; 503 when the counters do not answer.
+async fn operator(
+    api: &Api,
+    headers: &HeaderMap,
+    client: Option<std::net::IpAddr>,
+) -> Result<Operator, ApiError> {
+    let key = match headers.get(header::AUTHORIZATION) {
+        None => None,
+        Some(value) => Some(
+            value
+                .to_str()
+                .ok()
+                .and_then(|v| {
+                    v.strip_prefix("Bearer ")
+                        .or_else(|| v.strip_prefix("bearer "))
+                })
+                .map(str::trim)
+                .filter(|key| !key.is_empty())
+                .ok_or_else(invalid_key)?,
+        ),
+    };
+    api.app
+        .platform
+        .authenticate(key, client)
+        .await
+        .map_err(|refused| match refused {
+            OperatorRefused::Missing => ApiError::unauthenticated(
+                ErrorCode::PlatformKeyRequired,
+                "this route needs an operator key (Authorization: Bearer <key>)",
+            ),
+            OperatorRefused::Invalid => invalid_key(),
+            OperatorRefused::Throttled { retry_after } => too_many(
+                ErrorCode::PlatformThrottled,
+                "too many wrong operator keys; try again later",
+                retry_after,
+            ),
+            OperatorRefused::Failed(error) => error.into(),
+        })
+}
+
+/// The refusal of a key that is not an operator key.
+fn invalid_key() -> ApiError {
+    ApiError::unauthenticated(
+        ErrorCode::PlatformInvalidKey,
+        "the operator key is not valid",
+    )
 }
 
 /// 429 `rate_limited`, with the time left, once a counter is past `max` in its window.

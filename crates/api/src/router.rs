@@ -1,5 +1,6 @@
 //! The route table. A route cannot be registered without declaring its access: either
-//! [`Access::Public`], said out loud, or the one permission it needs.
+//! [`Access::Public`], said out loud, the one permission it needs, or [`Access::Operator`] for
+//! the platform API, which no centre's session reaches.
 
 use std::future::Future;
 
@@ -18,6 +19,9 @@ pub enum Access {
     Session,
     /// A session whose membership has this permission.
     Permission(Permission),
+    /// A platform operator, by an operator API key (`/platform/v1`); a centre's session is
+    /// never one.
+    Operator,
 }
 
 /// What a route is: its method, path template and access.
@@ -133,6 +137,23 @@ impl Router {
                 method,
                 path,
                 access: Access::Permission(permission),
+                body_limit: RECORD_BODY_LIMIT,
+            },
+            handler,
+        );
+    }
+
+    /// Adds a route of the platform API, which only an operator key opens.
+    pub(crate) fn operator<F, Fut>(&mut self, method: Method, path: &'static str, handler: F)
+    where
+        F: Fn(Ctx) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Reply, ApiError>> + Send + 'static,
+    {
+        self.add(
+            RouteSpec {
+                method,
+                path,
+                access: Access::Operator,
                 body_limit: RECORD_BODY_LIMIT,
             },
             handler,

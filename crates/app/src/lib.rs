@@ -18,6 +18,7 @@ pub mod mail;
 pub mod members;
 pub mod messages;
 pub mod passwords;
+pub mod platform;
 pub mod rooms;
 pub mod session;
 pub mod staff;
@@ -56,6 +57,8 @@ pub struct AppConfig {
     pub supabase: Option<Arc<dyn IdentityVerifier>>,
     /// How jobs are retried.
     pub jobs: jobs::RetryPolicy,
+    /// The operator API keys of the platform API (none turns it off).
+    pub operators: platform::OperatorKeys,
     /// Where links in e-mail lead (`CUBBY_APP_URL`).
     pub links: mail::Links,
 }
@@ -65,6 +68,7 @@ impl std::fmt::Debug for AppConfig {
         f.debug_struct("AppConfig")
             .field("keys", &self.keys)
             .field("login", &self.login)
+            .field("operators", &self.operators)
             .finish_non_exhaustive()
     }
 }
@@ -88,6 +92,7 @@ impl AppConfig {
             session_lifetime: time::Duration::days(settings.refresh_token_ttl_days.into()),
             supabase: None,
             jobs: jobs::RetryPolicy::default(),
+            operators: platform::OperatorKeys::from_settings(settings)?,
             links: mail::Links::new(
                 settings
                     .app_url
@@ -123,6 +128,8 @@ pub struct App {
     pub attendance: Arc<attendance::Attendance>,
     /// The centre's settings and its rooms' ratio rules.
     pub centre: centre::Centre,
+    /// The platform operators' work on centres.
+    pub platform: platform::Platform,
     /// Announcements and threads.
     pub messages: messages::Messages,
     /// Presigned uploads and downloads.
@@ -171,6 +178,7 @@ impl App {
         ));
         let mail = mail::Mail { jobs: jobs.clone() };
         let members = wiring::members(&ports, &shared, &sessions, &mail);
+        let platform = wiring::platform(&ports, &shared, &sessions, &mail, config.operators);
         let auth = auth::Auth::new(
             sessions.clone(),
             shared.tenants.clone(),
@@ -194,6 +202,7 @@ impl App {
             rooms: Rooms::new(ports.rooms.clone(), ports.clock.clone(), ports.ids.clone()),
             staff: wiring::staff(&ports, &shared),
             centre: wiring::centre(&ports, &shared),
+            platform,
             messages: wiring::messages(&ports, &children),
             files: wiring::files(&ports, &children),
             jobs,

@@ -32,6 +32,7 @@ pub(crate) fn config() -> AppConfig {
         session_lifetime: Duration::days(1),
         supabase: None,
         jobs: crate::jobs::RetryPolicy::default(),
+        operators: crate::platform::OperatorKeys::none(),
         links: crate::mail::Links::new("https://app.example"),
     }
 }

@@ -7,7 +7,7 @@ use cubby_ports::{Ports, RequestGate, SeparateCalls};
 
 use crate::{
     AppError, TokenKeys, TokenPolicy, attendance, audit, cache, centre, children, custom_roles,
-    files, jobs, members, messages, passwords, session, staff,
+    files, jobs, members, messages, passwords, platform, session, staff,
 };
 
 /// What several use cases share: the read-through caches, the request gate, the audit trail and
@@ -98,6 +98,25 @@ pub(crate) fn members(
         tokens: ports.tokens.clone(),
         sessions: sessions.clone(),
         mail: mail.clone(),
+    }
+}
+
+pub(crate) fn platform(
+    ports: &Ports,
+    shared: &Shared,
+    sessions: &Arc<session::Sessions>,
+    mail: &crate::mail::Mail,
+    keys: platform::OperatorKeys,
+) -> platform::Platform {
+    platform::Platform {
+        // Through the cache, so that a suspension drops the entries every session check reads.
+        tenants: shared.tenants.clone(),
+        limits: ports.limits.clone(),
+        members: members(ports, shared, sessions, mail),
+        audit: shared.audit.clone(),
+        clock: ports.clock.clone(),
+        ids: ports.ids.clone(),
+        keys,
     }
 }
 

@@ -27,6 +27,8 @@ pub type DemoTokens = BTreeMap<String, BTreeMap<String, String>>;
 pub struct Demo {
     /// An access token for every demo user.
     pub tokens: DemoTokens,
+    /// The platform operator key generated for this process, when no key was configured.
+    pub platform_key: Option<SecretString>,
     /// The demo users' password.
     pub password: SecretString,
     /// Whether the password was generated (and should be shown once), rather than set.
@@ -85,7 +87,7 @@ fn generated_password() -> SecretString {
 /// Stores the demo centres, their rooms and their users (reusing what a persistent store
 /// already has, and setting the users' password to the demo password), opens a session for
 /// each user, and writes the tokens to `CUBBY_DEMO_TOKENS_FILE` (readable by its owner only)
-/// when that is set.
+/// when that is set, with the generated platform operator key under `"platform"`.
 ///
 /// # Errors
 ///
@@ -132,17 +134,31 @@ pub async fn prepare(app: &App, settings: &cubby_settings::Settings) -> Result<D
             day(app, &owner, &rooms, &users).await?;
         }
     }
+    let platform_key = app.platform.keys().generated().cloned();
     if let Some(path) = &settings.demo_tokens_file {
-        let json =
-            serde_json::to_vec_pretty(&tokens).map_err(|e| AppError::Internal(Box::new(e)))?;
+        let json = tokens_file(&tokens, platform_key.as_ref())?;
         write_private(path, &json)
             .map_err(|e| AppError::Internal(format!("writing {}: {e}", path.display()).into()))?;
     }
     Ok(Demo {
         tokens,
+        platform_key,
         password,
         password_generated,
     })
+}
+
+/// The tokens file's JSON: each centre's code, then each role's token, and the platform
+/// operator key under `"platform"` (no demo centre has that code).
+fn tokens_file(tokens: &DemoTokens, platform: Option<&SecretString>) -> Result<Vec<u8>, AppError> {
+    let mut file = serde_json::to_value(tokens).map_err(|e| AppError::Internal(Box::new(e)))?;
+    if let (Some(key), Some(map)) = (platform, file.as_object_mut()) {
+        map.insert(
+            "platform".to_owned(),
+            serde_json::Value::String(key.expose_secret().to_owned()),
+        );
+    }
+    serde_json::to_vec_pretty(&file).map_err(|e| AppError::Internal(Box::new(e)))
 }
 
 /// The demo centre with `code`, and whether it is new (a persistent store may have it).

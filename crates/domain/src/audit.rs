@@ -87,6 +87,48 @@ impl JobName {
     }
 }
 
+/// A platform operator, as the audit log knows them: the id of their operator key (the name it
+/// was given, or the first characters of its digest), or `cli` at the command line; never the
+/// key. Lowercase ASCII letters, digits and `_`, 1 to 32 of them.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct OperatorId(String);
+
+impl OperatorId {
+    /// Parses an operator id.
+    ///
+    /// # Errors
+    ///
+    /// [`IdError::Malformed`] when it is empty, longer than 32 or has other characters.
+    pub fn parse(input: &str) -> Result<Self, IdError> {
+        let valid = (1..=32).contains(&input.len())
+            && input
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        if valid {
+            Ok(Self(input.to_owned()))
+        } else {
+            Err(IdError::Malformed)
+        }
+    }
+
+    /// The id.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Who acts when this operator does: `system:operator_<id>` in every stamp and audit event.
+    pub fn actor(&self) -> Actor {
+        // At most 9 + 32 characters of the job name's alphabet: always a job name.
+        Actor::System(JobName(format!("operator_{}", self.0)))
+    }
+}
+
+impl fmt::Display for OperatorId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// Creation and last-change stamps, kept on every stored record.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Audit {
@@ -159,6 +201,20 @@ mod tests {
     use super::*;
     use time::macros::datetime;
     use uuid::Uuid;
+
+    #[test]
+    fn an_operator_acts_as_a_parseable_system_actor_and_ids_are_checked() {
+        let longest = "a".repeat(32);
+        for id in ["cli", "0a1b2c3d", "ops_alice", longest.as_str()] {
+            let operator = OperatorId::parse(id).unwrap();
+            let actor = operator.actor();
+            assert_eq!(actor.to_string(), format!("system:operator_{id}"));
+            assert_eq!(Actor::parse(&actor.to_string()).unwrap(), actor);
+        }
+        for bad in ["", "Ops", "ops-alice", "a b", &"a".repeat(33)] {
+            assert!(OperatorId::parse(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn actors_round_trip_through_their_stored_form() {

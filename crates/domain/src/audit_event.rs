@@ -104,6 +104,12 @@ actions!(
     StaffArchived = "staff.archived",
     /// The centre's settings changed.
     SettingsChanged = "centre.settings_changed",
+    /// A platform operator created the centre (its owner is invited by the same action).
+    CentreCreated = "centre.created",
+    /// A platform operator suspended the centre: its sessions and sign-ins are refused.
+    CentreSuspended = "centre.suspended",
+    /// A platform operator resumed a suspended centre.
+    CentreResumed = "centre.resumed",
     /// A pickup was refused: the contact may not collect the child, a custody restriction
     /// forbids it, or the PIN was missing or wrong.
     PickupRefused = "attendance.pickup_refused",

@@ -130,6 +130,14 @@ error_codes! {
     /// Changing a password: the current password presented is not the account's.
     AuthWrongPassword = "auth.wrong_password" => "403",
 
+    // The platform API (`/platform/v1`), for the people who run the service.
+    /// A platform route was called without an operator key (`Authorization: Bearer <key>`).
+    PlatformKeyRequired = "platform.key_required" => "401",
+    /// The operator key is not one of the configured keys (a centre's access token never is).
+    PlatformInvalidKey = "platform.invalid_key" => "401",
+    /// Too many wrong operator keys from this address (with `Retry-After`).
+    PlatformThrottled = "platform.throttled" => "429",
+
     // Members, roles and invitations.
     /// A role name that is not a built-in role or a custom role id.
     RoleUnknown = "role.unknown" => "field",
@@ -191,6 +199,15 @@ error_codes! {
     CentreInvalidRatioEnforcement = "centre.invalid_ratio_enforcement" => "field",
     /// A closing time that is not `HH:MM`.
     CentreInvalidClosingTime = "centre.invalid_closing_time" => "field",
+    /// A centre code that is not 3 to 40 lowercase letters, digits and single hyphens,
+    /// starting with a letter.
+    CentreInvalidCode = "centre.invalid_code" => "field",
+    /// A centre name that is empty, too long or not one line.
+    CentreInvalidName = "centre.invalid_name" => "field",
+    /// A time zone that is not in the IANA time zone database (`Australia/Sydney`).
+    CentreUnknownTimeZone = "centre.unknown_time_zone" => "field",
+    /// Creating a centre: another centre has this code.
+    CentreCodeTaken = "centre.code_taken" => "409",
     /// A room name that is empty, too long or not one line.
     RoomInvalidName = "room.invalid_name" => "field",
     /// A room age range that is reversed or beyond 0 to 216 months.

@@ -33,7 +33,7 @@ pub use access::{
 pub use attendance::{
     Amendment, AttendanceError, AttendanceEvent, Movement, Presence, Subject, Timeline,
 };
-pub use audit::{Actor, Audit};
+pub use audit::{Actor, Audit, OperatorId};
 pub use audit_event::{AuditAction, AuditEvent};
 pub use child::{
     Capabilities, Capability, Child, ChildEdit, ChildError, ChildParts, Contact,
@@ -59,8 +59,8 @@ pub use room::{
 pub use session::{Presented, RefreshFamily, TokenDigest};
 pub use staff::{Qualification, StaffError, StaffMember};
 pub use tenant::{
-    CentreSettings, RatioEnforcement, Tenant, TenantCode, TenantName, TenantParts, TenantStatus,
-    TimeZone,
+    CentreSettings, RatioEnforcement, Tenant, TenantCode, TenantError, TenantName, TenantParts,
+    TenantStatus, TimeZone,
 };
 pub use user::{
     Email, ExternalId, Membership, MembershipChanges, MembershipParts, MembershipStatus,

@@ -40,6 +40,13 @@ pub fn print_banner(address: SocketAddr, demo: &Demo, persistent: bool) {
             println!("    {tenant:<12} {role:<9} {token}");
         }
     }
+    match &demo.platform_key {
+        Some(key) => println!(
+            "  Platform operator key (new at every start): {}\n    curl -H \"Authorization: Bearer <key>\" http://{address}/platform/v1/centres",
+            key.expose_secret()
+        ),
+        None => println!("  Platform operator key: one of those in CUBBY_PLATFORM_KEYS"),
+    }
     println!(
         "  Try:  curl -H \"Authorization: Bearer <director token>\" http://{address}/v1/rooms"
     );

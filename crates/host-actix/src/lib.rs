@@ -6,6 +6,7 @@
 //! **Architecture Invariant:** only the host crates know actix-web or lambda_http; no route,
 //! check or error shape is defined here.
 
+pub mod centres;
 pub mod demo;
 mod glue;
 pub mod health;

@@ -8,6 +8,11 @@
 //! cubby admin ensure-indexes     create the MongoDB indexes that are missing, then exit
 //! cubby admin jobs               the queues' depths and their dead letters
 //! cubby admin job CENTRE JOB_ID  a job's status, progress and errors
+//! cubby admin centre create --code C --name N --time-zone TZ --owner-email E
+//!                                a new centre, its owner invited
+//! cubby admin centre list        the centres (--code-prefix, --status)
+//! cubby admin centre suspend|resume CODE
+//!                                suspend or resume a centre
 //! cubby help [COMMAND]           usage (also `--help` on every command)
 //! ```
 
@@ -25,7 +30,7 @@ use clap::{Parser, Subcommand};
 use cubby_api::{Api, ApiConfig};
 use cubby_app::AppConfig;
 use cubby_compose::{Runtime, Started};
-use cubby_host_actix::{Server, demo, metrics, worker};
+use cubby_host_actix::{Server, centres, demo, metrics, worker};
 use cubby_settings::{Environment, Settings};
 
 /// Cubby, the daycare backend: the REST API, its job worker and scheduler, and admin commands.
@@ -72,6 +77,9 @@ enum Admin {
         #[arg(value_name = "JOB_ID")]
         job: String,
     },
+    /// Create, list, suspend and resume centres (the platform API's work)
+    #[command(subcommand)]
+    Centre(centres::CentreCommand),
 }
 
 /// A command that runs on the application: every one but `health`.
@@ -129,6 +137,9 @@ fn main() -> ExitCode {
         Run::Admin(Admin::Job { centre, job }) => {
             runtime.block_on(admin_job(settings, config, &centre, &job))
         }
+        Run::Admin(Admin::Centre(command)) => {
+            runtime.block_on(admin_centre(settings, config, command))
+        }
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -159,7 +170,12 @@ fn health() -> ExitCode {
     }
 }
 
-async fn serve(settings: Settings, config: AppConfig) -> anyhow::Result<()> {
+async fn serve(settings: Settings, mut config: AppConfig) -> anyhow::Result<()> {
+    if settings.env == Environment::Dev && !config.operators.is_enabled() {
+        // A developer gets a platform operator key of this process, shown in the banner and
+        // the demo tokens file (the Lambda functions take keys from the settings only).
+        config.operators = cubby_app::platform::OperatorKeys::generate();
+    }
     let (ports, mongo) = cubby_compose::adapters(&settings, Runtime::Container).await?;
     if let Some(mongo) = &mongo {
         let report = mongo
@@ -273,6 +289,16 @@ async fn ensure_indexes(settings: Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `cubby admin centre ...`, on the stores the settings configure.
+async fn admin_centre(
+    settings: Settings,
+    config: AppConfig,
+    command: centres::CentreCommand,
+) -> anyhow::Result<()> {
+    let app = cubby_compose::app(&settings, config, Runtime::Container).await?;
+    centres::run(&app, settings.env == Environment::Dev, command).await
+}
+
 #[expect(
     clippy::print_stdout,
     reason = "an admin command reports to its operator"
@@ -317,7 +343,10 @@ async fn admin_job(
     let code = cubby_domain::TenantCode::parse(centre).context("CENTRE is a centre's code")?;
     let tenant = app.tenants.by_code(&code).await.context("no such centre")?;
     let id: cubby_domain::JobId = job.parse().context("JOB_ID is a job id (job_...)")?;
-    let scope = cubby_ports::TenantScope::for_operator(tenant.id());
+    let scope = cubby_ports::TenantScope::for_operator(
+        tenant.id(),
+        cubby_app::platform::Operator::command_line().id(),
+    );
     let record = app
         .ports()
         .job_records

@@ -207,6 +207,24 @@ async fn with_no_settings_it_serves_the_demo_data_set() {
         .unwrap();
     assert_eq!(archived.status(), 200);
 
+    // The platform operator key of this process, printed and written under "platform".
+    let key = tokens["platform"].as_str().unwrap();
+    let centres = client
+        .get(format!("{base}/platform/v1/centres"))
+        .bearer_auth(key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(centres.status(), 200);
+    assert_eq!(centres.json::<Value>().await.unwrap()["total"], 2);
+    let refused = client
+        .get(format!("{base}/platform/v1/centres"))
+        .bearer_auth(director)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+
     let other_centre = tokens["maple-grove"]["director"].as_str().unwrap();
     let hidden = client
         .get(format!("{base}/v1/rooms/{id}"))
@@ -420,6 +438,31 @@ fn every_command_has_its_help() {
             "Usage: cubby admin job",
             "JOB_ID",
         ),
+        (
+            &["admin", "centre", "--help"],
+            "Usage: cubby admin centre <COMMAND>",
+            "suspend",
+        ),
+        (
+            &["admin", "centre", "create", "--help"],
+            "Usage: cubby admin centre create --code <CODE> --name <NAME> --time-zone <TZ> --owner-email <EMAIL>",
+            "invite its first owner",
+        ),
+        (
+            &["admin", "centre", "list", "--help"],
+            "Usage: cubby admin centre list",
+            "--code-prefix",
+        ),
+        (
+            &["admin", "centre", "suspend", "--help"],
+            "Usage: cubby admin centre suspend <CODE>",
+            "refused",
+        ),
+        (
+            &["admin", "centre", "resume", "--help"],
+            "Usage: cubby admin centre resume <CODE>",
+            "sign in again",
+        ),
     ] {
         let text = help(args);
         assert!(text.contains(usage), "{args:?}: {text}");
@@ -452,6 +495,98 @@ fn admin_shows_the_queues_and_a_job() {
         String::from_utf8_lossy(&output.stderr).contains("no such centre"),
         "{output:?}"
     );
+}
+
+/// `cubby admin centre ...` with `settings`: its exit status, stdout and stderr.
+fn admin_centre(args: &[&str], settings: &[(&str, &str)]) -> (Option<i32>, String, String) {
+    let mut command = cubby();
+    command.args(["admin", "centre"]).args(args);
+    for (key, value) in settings {
+        command.env(key, value);
+    }
+    let output = command.output().unwrap();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn admin_creates_a_centre_with_its_owner_invited_and_refuses_what_is_not_valid() {
+    // In memory (dev), each command has a store of its own: one that creates says so.
+    let create = [
+        "create",
+        "--code",
+        "wattle-tree",
+        "--name",
+        "Wattle Tree Kindergarten",
+        "--time-zone",
+        "Australia/Perth",
+        "--owner-email",
+        "owner@wattle-tree.example",
+    ];
+    let (status, out, err) = admin_centre(&create, &[]);
+    assert_eq!(status, Some(0), "{err}");
+    assert!(out.contains("wattle-tree tenant_"), "{out}");
+    assert!(
+        out.contains("active \"Wattle Tree Kindergarten\" Australia/Perth"),
+        "{out}"
+    );
+    assert!(out.contains("owner invited: invitation inv_"), "{out}");
+    assert!(out.contains("invitation token (dev only): inv_"), "{out}");
+    let (status, out, _) = admin_centre(&["list"], &[]);
+    assert_eq!((status, out.trim()), (Some(0), "0 centres"));
+    let (status, _, err) = admin_centre(&["suspend", "nowhere"], &[]);
+    assert_eq!(status, Some(1));
+    assert!(err.contains("no such centre"), "{err}");
+    let mut bad = create;
+    bad[6] = "Mars/Olympus_Mons";
+    let (status, _, err) = admin_centre(&bad, &[]);
+    assert_eq!(status, Some(1));
+    assert!(err.contains("--time-zone"), "{err}");
+}
+
+#[test]
+fn admin_suspends_and_resumes_a_centre_on_mongodb() {
+    let Some(uri) = fresh_database() else { return };
+    let mongo = [("CUBBY_MONGODB_URI", uri.as_str())];
+    for code in ["wattle-tree", "wattle-grove"] {
+        let email = format!("owner@{code}.example");
+        let (status, out, err) = admin_centre(
+            &[
+                "create",
+                "--code",
+                code,
+                "--name",
+                "Wattle",
+                "--time-zone",
+                "Australia/Perth",
+                "--owner-email",
+                &email,
+            ],
+            &mongo,
+        );
+        assert_eq!(status, Some(0), "{err}");
+        assert!(out.contains(code), "{out}");
+    }
+    let (status, out, _) = admin_centre(&["suspend", "wattle-tree"], &mongo);
+    assert_eq!(status, Some(0));
+    assert!(
+        out.contains("wattle-tree tenant_") && out.contains(" suspended "),
+        "{out}"
+    );
+    let (_, out, _) = admin_centre(&["list", "--status", "suspended"], &mongo);
+    assert!(
+        out.contains("wattle-tree") && !out.contains("wattle-grove"),
+        "{out}"
+    );
+    assert!(out.contains("1 centres"), "{out}");
+    let (status, out, _) = admin_centre(&["resume", "wattle-tree"], &mongo);
+    assert_eq!(status, Some(0));
+    assert!(out.contains(" active "), "{out}");
+    let (_, out, _) = admin_centre(&["list", "--code-prefix", "wattle-"], &mongo);
+    assert!(out.contains("2 centres"), "{out}");
 }
 
 #[tokio::test]

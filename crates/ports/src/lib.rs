@@ -86,6 +86,6 @@ pub use roles::RoleRepository;
 pub use rooms::{RoomQuery, RoomRepository, RoomSort, RoomSortKey};
 pub use scope::{TenantScope, VerifiedSession};
 pub use system::{Clock, IdGenerator};
-pub use tenants::TenantDirectory;
+pub use tenants::{TenantDirectory, TenantQuery};
 pub use tokens::{ResetGrant, TokenStore};
 pub use users::{MembershipDirectory, MembershipQuery, MembershipRepository, UserDirectory};

@@ -34,6 +34,11 @@ impl LimitKey {
         Self(format!("v1:reset:address:{address}"))
     }
 
+    /// Wrong operator keys of the platform API from one client address.
+    pub fn failed_operator_keys_from(address: IpAddr) -> Self {
+        Self(format!("v1:platform_keys:address:{address}"))
+    }
+
     /// Requests from one client address.
     pub fn requests_from(address: IpAddr) -> Self {
         Self(format!("v1:requests:address:{address}"))

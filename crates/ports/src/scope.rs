@@ -4,8 +4,8 @@ use std::fmt;
 
 use cubby_domain::audit::JobName;
 use cubby_domain::{
-    Actor, Membership, MembershipId, Permission, PermissionSet, Tenant, TenantId, TenantStatus,
-    UserId, UserStatus,
+    Actor, Membership, MembershipId, OperatorId, Permission, PermissionSet, Tenant, TenantId,
+    TenantStatus, UserId, UserStatus,
 };
 
 use crate::Delivery;
@@ -157,9 +157,14 @@ impl TenantScope {
         Self::task(tenant.id(), "provisioning")
     }
 
-    /// An operator's at the command line, reading what a job of `tenant` did.
-    pub fn for_operator(tenant: TenantId) -> Self {
-        Self::task(tenant, "admin")
+    /// A platform operator's, acting on `tenant` as a whole: through the platform API (by their
+    /// key's id) or at the command line (`cli`). They create the centre and invite its owner,
+    /// suspend and resume it, and read what a job of it did; the audit log names `operator`.
+    pub fn for_operator(tenant: TenantId, operator: &OperatorId) -> Self {
+        Self {
+            actor: operator.actor(),
+            ..Self::task(tenant, "operator")
+        }
     }
 
     /// The mail service's, while it queues a message that belongs to no centre (a password
@@ -336,7 +341,10 @@ mod tests {
                 "permissions",
             ),
             (TenantScope::for_provisioning(&tenant), "provisioning"),
-            (TenantScope::for_operator(tenant.id()), "admin"),
+            (
+                TenantScope::for_operator(tenant.id(), &OperatorId::parse("cli").unwrap()),
+                "operator_cli",
+            ),
         ];
         for (scope, name) in tasks {
             assert!(scope.permissions().is_empty(), "{name}");

@@ -1,12 +1,26 @@
 //! The platform-level directory of tenants.
 
 use async_trait::async_trait;
-use cubby_domain::{Tenant, TenantCode, TenantId, Version};
+use cubby_domain::{Tenant, TenantCode, TenantId, TenantStatus, Version};
 
-use crate::RepoError;
+use crate::{Page, PageRequest, RepoError, SortDirection};
+
+/// Which tenants to list, for the people who run the platform.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TenantQuery {
+    /// Only tenants whose code starts with this text (any text: a prefix need not be a code).
+    pub code_prefix: Option<String>,
+    /// Only tenants with this status.
+    pub status: Option<TenantStatus>,
+    /// Code order (the default: ascending).
+    pub direction: SortDirection,
+    /// The page.
+    pub page: PageRequest,
+}
 
 /// The directory of all tenants. Platform-level: it is the one store read without a scope,
-/// to find a tenant by its code at login and to check a session's tenant is still active.
+/// to find a tenant by its code at login, to check a session's tenant is still active, and
+/// for the platform operators' own work on centres.
 #[cfg_attr(feature = "test-support", mockall::automock)]
 #[async_trait]
 pub trait TenantDirectory: Send + Sync {
@@ -53,4 +67,12 @@ pub trait TenantDirectory: Send + Sync {
         after: Option<TenantId>,
         limit: u32,
     ) -> Result<Vec<TenantId>, RepoError>;
+
+    /// A page of the tenants `query` selects, in code order (its direction), and how many it selects in all:
+    /// the platform operators' list of centres.
+    ///
+    /// # Errors
+    ///
+    /// Only store failures.
+    async fn list_tenants(&self, query: &TenantQuery) -> Result<Page<Tenant>, RepoError>;
 }

@@ -41,6 +41,7 @@
 //! | `CUBBY_RATE_LIMIT_PER_TENANT` | `3000` | requests per minute of one centre's members before 429 |
 //! | `CUBBY_CORS_ORIGINS` | unset | the browser origins allowed, comma-separated (`https://app.example`) |
 //! | `CUBBY_CSRF_SECRET` | random per process | the key CSRF tokens are signed with (32 bytes or more); required outside dev |
+//! | `CUBBY_PLATFORM_KEYS` | unset (dev: `cubby serve` generates one at every start) | the operator API keys of `/platform/v1`: the SHA-256 digests (64 hex) of the keys, comma-separated, each optionally named (`ops_alice:<digest>`); unset outside dev, the platform API is 404 |
 //! | `CUBBY_APP_URL` | `http://localhost:3000` in dev | the frontend's base URL, which links in e-mail open (https; required outside dev) |
 //! | `CUBBY_LOG` | `info` | the log filter (tracing `EnvFilter` syntax) |
 //! | `CUBBY_LOG_SAMPLE_RATE` | `1` in dev, else `0.01` | the share of successful requests on hot routes whose log line is written, 0 to 1 (failures, auth refusals and security events are always written) |
@@ -83,6 +84,94 @@ impl Environment {
             Environment::Prod => "prod",
         }
     }
+}
+
+/// One operator API key of the platform API, as `CUBBY_PLATFORM_KEYS` gives it: never the key,
+/// only its SHA-256 digest, and the id the audit log names its holder by.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PlatformKey {
+    /// The name given with the digest (`ops_alice:<digest>`), else the digest's first 8 hex
+    /// characters: lowercase letters, digits and `_`, at most 32.
+    pub id: String,
+    /// The SHA-256 digest of the key.
+    pub digest: [u8; 32],
+}
+
+impl fmt::Debug for PlatformKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The id is what the logs and the audit log know a key by; the digest stays out.
+        f.debug_struct("PlatformKey")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PlatformKey {
+    /// Parses one entry: a digest of 64 hex characters, optionally after `name:`.
+    ///
+    /// # Errors
+    ///
+    /// The problem, naming neither the entry nor its digest.
+    fn parse(entry: &str) -> Result<Self, String> {
+        let (name, hex) = match entry.split_once(':') {
+            Some((name, hex)) => (Some(name.trim()), hex.trim()),
+            None => (None, entry.trim()),
+        };
+        let digest = decode_digest(hex).ok_or_else(|| {
+            "each key is the SHA-256 digest of an operator key, 64 hex characters \
+             (`printf %s \"$KEY\" | sha256sum`), optionally named (`ops_alice:<digest>`)"
+                .to_owned()
+        })?;
+        let id = match name {
+            Some(name) => {
+                let valid = (1..=32).contains(&name.len())
+                    && name
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+                if !valid {
+                    return Err(
+                        "a key's name is 1 to 32 lowercase letters, digits or `_`".to_owned()
+                    );
+                }
+                name.to_owned()
+            }
+            None => hex[..8].to_ascii_lowercase(),
+        };
+        Ok(Self { id, digest })
+    }
+
+    /// Parses the comma-separated list, refusing two keys with one id or one digest.
+    ///
+    /// # Errors
+    ///
+    /// The first problem found.
+    fn parse_list(raw: &str) -> Result<Vec<Self>, String> {
+        let mut keys: Vec<Self> = Vec::new();
+        for entry in raw.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            let key = Self::parse(entry)?;
+            if keys
+                .iter()
+                .any(|k| k.id == key.id || k.digest == key.digest)
+            {
+                return Err("two keys have the same name or digest".to_owned());
+            }
+            keys.push(key);
+        }
+        Ok(keys)
+    }
+}
+
+/// The 32 bytes written as 64 hex characters, if `hex` is that.
+fn decode_digest(hex: &str) -> Option<[u8; 32]> {
+    if hex.len() != 64 || !hex.is_ascii() {
+        return None;
+    }
+    let mut digest = [0_u8; 32];
+    for (byte, pair) in digest.iter_mut().zip(hex.as_bytes().chunks(2)) {
+        let pair = std::str::from_utf8(pair).ok()?;
+        *byte = u8::from_str_radix(pair, 16).ok()?;
+    }
+    Some(digest)
 }
 
 /// Everything configurable, parsed and checked.
@@ -164,6 +253,9 @@ pub struct Settings {
     pub cors_origins: Vec<String>,
     /// `CUBBY_CSRF_SECRET`.
     pub csrf_secret: Option<SecretString>,
+    /// `CUBBY_PLATFORM_KEYS`: the operator keys' digests; empty turns the platform API off
+    /// (in dev, `cubby serve` then generates one).
+    pub platform_keys: Vec<PlatformKey>,
     /// `CUBBY_APP_URL`, without a trailing `/` (`None` outside dev when unset, which is refused).
     pub app_url: Option<String>,
     /// `CUBBY_LOG`.
@@ -235,6 +327,7 @@ impl fmt::Debug for Settings {
             .field("supabase_audience", &self.supabase_audience)
             .field("cors_origins", &self.cors_origins)
             .field("csrf_secret", &set(&self.csrf_secret))
+            .field("platform_keys", &self.platform_keys)
             .field("app_url", &self.app_url)
             .field("log_filter", &self.log_filter)
             .field("log_sample_rate", &self.log_sample_rate)
@@ -310,6 +403,7 @@ const KNOWN: &[&str] = &[
     "CUBBY_SUPABASE_AUDIENCE",
     "CUBBY_CORS_ORIGINS",
     "CUBBY_CSRF_SECRET",
+    "CUBBY_PLATFORM_KEYS",
     "CUBBY_APP_URL",
     "CUBBY_LOG",
     "CUBBY_LOG_SAMPLE_RATE",
@@ -558,6 +652,7 @@ impl Settings {
                 })
                 .unwrap_or_default(),
             csrf_secret: secret(&read, "CUBBY_CSRF_SECRET"),
+            platform_keys: read.parsed("CUBBY_PLATFORM_KEYS", Vec::new(), PlatformKey::parse_list),
             app_url: read
                 .text("CUBBY_APP_URL")
                 .map(|url| url.trim_end_matches('/').to_owned())
@@ -1117,6 +1212,50 @@ mod tests {
         let error = Settings::load(vars(&[]), &file).unwrap_err();
         assert_eq!(error.problems[0].0, ".env");
         std::fs::remove_file(file).unwrap();
+    }
+
+    #[test]
+    fn platform_keys_are_digests_named_or_known_by_their_first_characters() {
+        let a = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+        let b = "60303AE22B998861BCE3B28F33EEC1BE758A213C86C93C076DBE9F558C11C752";
+        let settings = Settings::from_vars(vars(&[(
+            "CUBBY_PLATFORM_KEYS",
+            &format!("{a}, ops_alice:{b}"),
+        )]))
+        .unwrap();
+        let ids: Vec<&str> = settings
+            .platform_keys
+            .iter()
+            .map(|k| k.id.as_str())
+            .collect();
+        assert_eq!(ids, ["9f86d081", "ops_alice"]);
+        assert_eq!(settings.platform_keys[0].digest[..2], [0x9f, 0x86]);
+        assert_eq!(settings.platform_keys[1].digest[..2], [0x60, 0x30]);
+        assert!(!format!("{settings:?}").contains(&a[8..]));
+        assert!(
+            Settings::from_vars(vars(&[]))
+                .unwrap()
+                .platform_keys
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_platform_key_that_is_not_a_digest_stops_start_up_without_being_shown() {
+        let good = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+        for raw in [
+            "my-plain-secret-key".to_owned(),
+            format!("{good}0"),
+            good.replace('9', "g"),
+            format!("Bad-Name:{good}"),
+            format!("{good},ops:{good}"),
+            format!("ops:{good},ops:{}", good.replace('9', "8")),
+        ] {
+            let error = Settings::from_vars(vars(&[("CUBBY_PLATFORM_KEYS", &raw)])).unwrap_err();
+            assert_eq!(error.problems[0].0, "CUBBY_PLATFORM_KEYS", "{raw}");
+            assert!(!error.to_string().contains(&good[8..]), "{error}");
+            assert!(!error.to_string().contains("my-plain"), "{error}");
+        }
     }
 
     #[test]

@@ -77,13 +77,23 @@ fn access(operation: &mut Operation, route: &RouteSpec) {
             format!("Needs the `{}` permission.", p.as_str()),
             p.as_str(),
         ),
+        Access::Operator => (
+            "Platform operators only: needs an operator API key; a centre's session is refused."
+                .to_owned(),
+            "operator",
+        ),
     };
     describe(operation, &line);
     operation
         .extensions
         .get_or_insert_with(Default::default)
         .insert("x-permission".to_owned(), json!(permission));
-    if route.access != Access::Public {
+    if route.access == Access::Operator {
+        operation.security = Some(vec![SecurityRequirement::new(
+            "platformKey",
+            Vec::<String>::new(),
+        )]);
+    } else if route.access != Access::Public {
         operation.security = Some(vec![
             SecurityRequirement::new("bearer", Vec::<String>::new()),
             SecurityRequirement::new("cookie", Vec::<String>::new()),
@@ -110,14 +120,20 @@ fn errors(operation: &Operation, route: &RouteSpec) -> Vec<&'static str> {
     if body || has(ParameterIn::Query, "") || if_match || unsafe_method {
         errors.push("400");
     }
-    if !public {
-        errors.extend(["401", "403"]);
+    match route.access {
+        Access::Public => {}
+        // A key opens every platform route: nothing is forbidden to an operator.
+        Access::Operator => errors.push("401"),
+        Access::Session | Access::Permission(_) => errors.extend(["401", "403"]),
     }
     if has(ParameterIn::Path, "") {
         errors.push("404");
     }
     if unsafe_method && !public {
-        errors.extend(["409", "422"]);
+        errors.push("409");
+        if route.access != Access::Operator || body {
+            errors.push("422");
+        }
     }
     if if_match {
         errors.extend(["412", "428"]);

@@ -77,6 +77,19 @@ fn access_shows_as_security_permission_and_answers() {
                     assert!(responses.contains_key(status), "{name} lacks {status}");
                 }
             }
+            Access::Operator => {
+                assert_eq!(
+                    op["security"],
+                    serde_json::json!([{ "platformKey": [] }]),
+                    "{name}"
+                );
+                assert_eq!(permission, "operator", "{name}");
+                assert!(responses.contains_key("401"), "{name} lacks 401");
+                assert!(
+                    !responses.contains_key("403"),
+                    "{name}: nothing is forbidden"
+                );
+            }
         }
         if let Access::Permission(p) = route.access {
             assert_eq!(permission, p.as_str(), "{name}");
@@ -194,8 +207,8 @@ fn every_paged_list_documents_its_sort_keys() {
         }
     }
     // rooms, children, members, roles, invitations, audit, staff, breaches, announcements,
-    // threads, a thread's messages and the caller's centres.
-    assert_eq!(paged, 12);
+    // threads, a thread's messages, the caller's centres and the platform's centres.
+    assert_eq!(paged, 13);
 }
 
 #[test]
@@ -206,11 +219,11 @@ fn every_list_answers_one_page_shape_whose_items_refer_to_their_component() {
         .iter()
         .filter(|(name, _)| name.starts_with("Page_"))
         .collect();
-    // The twelve paged lists' items: a thread's messages are a page too, and no list has a
+    // The thirteen paged lists' items: a thread's messages are a page too, and no list has a
     // page of its own.
     assert_eq!(
         pages.len(),
-        12,
+        13,
         "{:?}",
         pages.iter().map(|p| p.0).collect::<Vec<_>>()
     );
@@ -275,6 +288,7 @@ fn api(serve_docs: bool) -> Api {
         session_lifetime: time::Duration::days(30),
         supabase: None,
         jobs: cubby_app::jobs::RetryPolicy::default(),
+        operators: cubby_app::platform::OperatorKeys::none(),
         links: cubby_app::mail::Links::new("https://app.cubby.example"),
     };
     let app = App::new(cubby_adapters_memory::embedded_ports(), config).unwrap();

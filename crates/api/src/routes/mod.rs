@@ -19,6 +19,7 @@ pub(crate) mod metrics;
 pub(crate) mod navigation;
 pub(crate) mod page;
 pub(crate) mod password;
+pub(crate) mod platform;
 pub(crate) mod roles;
 pub(crate) mod rooms;
 pub(crate) mod staff;

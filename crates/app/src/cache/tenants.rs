@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use cubby_domain::{Tenant, TenantCode, TenantId, Version};
-use cubby_ports::{Cache, CacheKey, RepoError, TenantDirectory};
+use cubby_ports::{Cache, CacheKey, Page, RepoError, TenantDirectory, TenantQuery};
 
 use super::read_through::ReadThrough;
 use super::{CacheStats, TENANT_TTL};
@@ -78,6 +78,11 @@ impl TenantDirectory for CachedTenants {
     ) -> Result<Vec<TenantId>, RepoError> {
         self.inner.tenant_ids(after, limit).await
     }
+
+    /// Read from the directory itself: an operator's list is rare, and must show every change.
+    async fn list_tenants(&self, query: &TenantQuery) -> Result<Page<Tenant>, RepoError> {
+        self.inner.list_tenants(query).await
+    }
 }
 
 #[cfg(test)]
@@ -122,6 +127,9 @@ mod tests {
             limit: u32,
         ) -> Result<Vec<TenantId>, RepoError> {
             self.inner.tenant_ids(after, limit).await
+        }
+        async fn list_tenants(&self, query: &TenantQuery) -> Result<Page<Tenant>, RepoError> {
+            self.inner.list_tenants(query).await
         }
     }
 

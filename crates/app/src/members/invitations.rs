@@ -102,20 +102,59 @@ impl Members {
             scope,
             effective_permissions(&new.roles, &custom, entitlements),
         )?;
+        self.issue(scope, new.email, new.roles, entitlements, lifetime)
+            .await
+    }
 
+    /// Invites the first owner of a centre a platform operator just created: every role
+    /// and entitlement of an owner, for [`INVITATION_LIFETIME`]. No permission is checked: the
+    /// scope is the operator's ([`TenantScope::for_operator`]), which the platform use cases
+    /// alone hold, and a new centre has nobody whose permissions could bound the grant.
+    ///
+    /// # Errors
+    ///
+    /// [`AppError::Conflict`] (`invitations.already_member`) when the address is in the centre
+    /// already; store failures.
+    pub(crate) async fn invite_owner(
+        &self,
+        scope: &TenantScope,
+        email: Email,
+    ) -> Result<InvitationSent, AppError> {
+        self.issue(
+            scope,
+            email,
+            vec![super::owner()],
+            EntitlementSet::all(),
+            INVITATION_LIFETIME,
+        )
+        .await
+    }
+
+    /// Stores an invitation of `email` with `roles` and `entitlements` for `lifetime`, once
+    /// the caller's right to grant them is established: the invitee's user and membership,
+    /// the invitation (its token's digest only) and the audit event; the token is e-mailed to
+    /// the invitee and answered.
+    async fn issue(
+        &self,
+        scope: &TenantScope,
+        email: Email,
+        roles: Vec<RoleRef>,
+        entitlements: EntitlementSet,
+        lifetime: Duration,
+    ) -> Result<InvitationSent, AppError> {
         let now = self.clock.now();
         let by = scope.actor().clone();
-        let user = self.invitee(&new.email, &by, now).await?;
+        let user = self.invitee(&email, &by, now).await?;
         let membership = self
-            .invited_membership(scope, &user, &new.roles, entitlements, now)
+            .invited_membership(scope, &user, &roles, entitlements, now)
             .await?;
         let secret: [u8; 32] = rand::random();
         let invitation = Invitation::create(
             InvitationId::from_uuid(self.ids.uuid()),
             cubby_domain::NewInvitation {
-                email: new.email,
+                email,
                 membership_id: membership.id(),
-                roles: new.roles,
+                roles,
                 entitlements,
                 token: digest(&secret),
                 expires_at: now + lifetime,

@@ -6,7 +6,7 @@ use cubby_domain::{
 use uuid::Uuid;
 
 use super::at;
-use crate::{RepoError, TenantDirectory};
+use crate::{PageRequest, RepoError, TenantDirectory, TenantQuery};
 
 /// Runs every tenant directory case against the directory `$make` resolves to.
 #[macro_export]
@@ -23,6 +23,7 @@ macro_rules! tenant_directory_contract {
                 an_update_with_a_stale_version_is_refused_and_changes_nothing,
                 an_update_of_an_unknown_tenant_is_not_found,
                 tenant_ids_come_in_order_a_page_at_a_time,
+                tenants_are_listed_in_code_order_by_prefix_and_status_a_page_at_a_time,
             ]
         );
     };
@@ -163,4 +164,101 @@ pub async fn tenant_ids_come_in_order_a_page_at_a_time(directory: &dyn TenantDir
     }
     let found: Vec<TenantId> = seen.into_iter().filter(|id| mine.contains(id)).collect();
     assert_eq!(found, mine, "ids are minted in time order");
+}
+
+/// Tenants come in code order, filtered by the start of their code and by status, a page at a
+/// time with the total of the whole selection.
+pub async fn tenants_are_listed_in_code_order_by_prefix_and_status_a_page_at_a_time(
+    directory: &dyn TenantDirectory,
+) {
+    // Other cases share the store: a prefix no other tenant has. Inserted out of order.
+    let prefix = format!("p{}", &Uuid::now_v7().simple().to_string()[20..]);
+    let mut stored = Vec::new();
+    for suffix in ["c", "a", "d", "b"] {
+        let tenant = Tenant::restore(cubby_domain::TenantParts {
+            code: TenantCode::parse(&format!("{prefix}-{suffix}")).unwrap(),
+            ..new_tenant().into_parts()
+        });
+        directory.insert(&tenant).await.unwrap();
+        stored.push(tenant);
+    }
+    // `…-d` is suspended.
+    let suspended_one = suspended(&stored[2]);
+    directory
+        .update(&suspended_one, stored[2].version())
+        .await
+        .unwrap();
+    let codes = |page: &crate::Page<Tenant>| {
+        page.items
+            .iter()
+            .map(|t| t.code().as_str().trim_start_matches(&prefix).to_owned())
+            .collect::<Vec<_>>()
+    };
+    let query = |status, limit, offset| TenantQuery {
+        code_prefix: Some(prefix.clone()),
+        status,
+        direction: crate::SortDirection::Ascending,
+        page: PageRequest::new(limit, offset).unwrap(),
+    };
+    let all = directory.list_tenants(&query(None, 10, 0)).await.unwrap();
+    assert_eq!(codes(&all), ["-a", "-b", "-c", "-d"]);
+    assert_eq!(all.total, 4);
+    assert_eq!(all.items[3], suspended_one);
+    let backwards = directory
+        .list_tenants(&TenantQuery {
+            direction: crate::SortDirection::Descending,
+            ..query(None, 3, 0)
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        (codes(&backwards), backwards.total),
+        (vec!["-d".to_owned(), "-c".to_owned(), "-b".to_owned()], 4)
+    );
+    let second = directory.list_tenants(&query(None, 2, 2)).await.unwrap();
+    assert_eq!(
+        (codes(&second), second.total),
+        (vec!["-c".to_owned(), "-d".to_owned()], 4)
+    );
+    let active = directory
+        .list_tenants(&query(Some(TenantStatus::Active), 10, 0))
+        .await
+        .unwrap();
+    assert_eq!(
+        (codes(&active), active.total),
+        (vec!["-a".to_owned(), "-b".to_owned(), "-c".to_owned()], 3)
+    );
+    let only = directory
+        .list_tenants(&query(Some(TenantStatus::Suspended), 10, 0))
+        .await
+        .unwrap();
+    assert_eq!(codes(&only), ["-d"]);
+    // A prefix is text, not a pattern: one that is no code's start selects nothing.
+    for other in [
+        format!("{prefix}-a-"),
+        format!("{prefix}.*"),
+        format!("^{prefix}"),
+    ] {
+        let none = directory
+            .list_tenants(&TenantQuery {
+                code_prefix: Some(other),
+                ..TenantQuery::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(none.total, 0);
+        assert!(none.items.is_empty());
+    }
+    // Without filters, ours are among them, still in code order.
+    let everyone = directory
+        .list_tenants(&TenantQuery {
+            page: PageRequest::new(100, 0).unwrap(),
+            ..TenantQuery::default()
+        })
+        .await
+        .unwrap();
+    assert!(everyone.total >= 4);
+    for pair in everyone.items.windows(2) {
+        assert!(pair[0].code().as_str() < pair[1].code().as_str());
+    }
 }

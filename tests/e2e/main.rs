@@ -17,6 +17,7 @@ mod credentials;
 mod errors;
 mod exchange;
 mod files;
+mod first_day;
 mod http_contract;
 mod idempotency;
 mod identity;

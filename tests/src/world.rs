@@ -145,15 +145,20 @@ impl World {
         Some(Self::on_all_stores(&uri, &url, Some(&s3), test_api_config(), None).await)
     }
 
-    /// [`World::on_services`] whose mail goes to the SMTP test server (`CUBBY_TEST_SMTP_URL`),
-    /// read back from its spool: `None` when a service is not configured (a failure under
+    /// [`World::on_services`] served without dev conveniences, whose mail goes to the SMTP test
+    /// server (`CUBBY_TEST_SMTP_URL`), read back from its spool: `None` when a service is not configured (a failure under
     /// `CUBBY_REQUIRE_SERVICES=1`).
     pub async fn on_services_by_smtp() -> Option<World> {
         let uri = cubby_ports::contract::services::mongodb_uri()?;
         let url = cubby_ports::contract::services::redis_url()?;
         let s3 = cubby_ports::contract::services::s3()?;
         let smtp = cubby_ports::contract::services::smtp()?;
-        Some(Self::on_all_stores(&uri, &url, Some(&s3), test_api_config(), Some(&smtp)).await)
+        // Served as staging and production are: tokens reach people by mail only.
+        let api = ApiConfig {
+            dev: false,
+            ..test_api_config()
+        };
+        Some(Self::on_all_stores(&uri, &url, Some(&s3), api, Some(&smtp)).await)
     }
 
     /// A world on a fresh database of the MongoDB at `uri` and a fresh namespace of the Redis

@@ -8,25 +8,13 @@
 //! through the SMTP test server. Every log line of the walk is scanned: no address, link,
 //! token or password may appear in one.
 
-use cubby_api::ApiConfig;
-use cubby_domain::Queue;
 use cubby_tests::logs::Logs;
 use cubby_tests::tokens::TEST_OPERATOR_KEY;
-use cubby_tests::world::{test_api_config, test_config};
 use cubby_tests::{Call, Host, World};
 use serde_json::{Value, json};
 
-/// A world served as staging and production are.
 async fn outside_dev() -> World {
-    World::on(
-        cubby_adapters_memory::embedded_ports(),
-        test_config(),
-        ApiConfig {
-            dev: false,
-            ..test_api_config()
-        },
-    )
-    .await
+    World::outside_dev().await
 }
 
 mod in_memory {
@@ -56,14 +44,9 @@ mod smtp {
     }
 }
 
-/// Runs the critical queue (mail, password resets) until it is empty.
-async fn deliver_mail(world: &World) {
-    while world.app().jobs.work_once(Queue::Critical).await.unwrap() > 0 {}
-}
-
 /// Accepts the invitation mailed to `address` with `password`: the new member's session.
 async fn join(host: &impl Host, world: &World, code: &str, address: &str, password: &str) -> Value {
-    deliver_mail(world).await;
+    world.deliver_mail().await;
     let letter = world.mailbox.newest_to(address);
     assert!(
         letter.subject.starts_with("You are invited to join"),
@@ -180,7 +163,7 @@ async fn a_centre_s_first_day(host: &impl Host, world: &World) {
     known.expect(202);
     unknown.expect(202);
     assert_eq!(known.json(), unknown.json());
-    deliver_mail(world).await;
+    world.deliver_mail().await;
     let letter = world.mailbox.newest_to(&guardian);
     assert_eq!(letter.subject, "Reset your Cubby password");
     let token = letter.token_for("/password/reset");

@@ -1,46 +1,16 @@
 //! E-mail over HTTP: invitations reach the invitee by mail, an inviter outside dev never sees
 //! the token, an invitation can be sent again, and the dev outbox is dev's only.
 
-use cubby_api::ApiConfig;
-use cubby_domain::Queue;
-use cubby_tests::world::{test_api_config, test_config};
 use cubby_tests::{Call, Host, World};
 use serde_json::{Value, json};
 
-/// A world configured as staging or production would be: no dev conveniences.
 async fn outside_dev() -> World {
-    World::on(
-        cubby_adapters_memory::embedded_ports(),
-        test_config(),
-        ApiConfig {
-            dev: false,
-            ..test_api_config()
-        },
-    )
-    .await
-}
-
-/// Runs the critical queue (where mail travels) until it is empty.
-async fn send_mail(world: &World) {
-    while world.app().jobs.work_once(Queue::Critical).await.unwrap() > 0 {}
+    World::outside_dev().await
 }
 
 /// The token in the newest mail to `to`, read from its accept link.
 fn token_mailed_to(world: &World, to: &str) -> String {
-    let outbox = world.app().ports().outbox.clone().unwrap().sent();
-    let mail = outbox
-        .iter()
-        .find(|sent| sent.mail.to.as_str() == to)
-        .unwrap_or_else(|| panic!("no mail to {to}"));
-    let link = mail
-        .mail
-        .text
-        .lines()
-        .find(|line| line.contains("/invitations/accept?"))
-        .unwrap();
-    let token = link.split("token=").nth(1).unwrap();
-    assert!(mail.mail.html.contains(&format!("token={token}")));
-    token.to_owned()
+    world.mailbox.newest_to(to).token_for("/invitations/accept")
 }
 
 fn accept_body(world: &World, token: &str) -> Value {
@@ -79,7 +49,7 @@ async fn the_token_reaches_the_invitee_only_by_mail(host: &impl Host, world: &Wo
     // The dev outbox is not served.
     host.send(Call::get("/dev/outbox")).await.expect(404);
 
-    send_mail(world).await;
+    world.deliver_mail().await;
     let token = token_mailed_to(world, "grace@example.org");
     host.send(Call::post("/v1/invitations/accept").json(&accept_body(world, &token)))
         .await
@@ -129,7 +99,7 @@ async fn an_invitation_is_sent_again_with_a_new_token_and_the_old_one_stops_work
     assert_ne!(again["token"], sent["token"]);
     assert_ne!(again["mail_id"], sent["mail_id"]);
     assert_eq!(again["version"], version + 1);
-    send_mail(world).await;
+    world.deliver_mail().await;
     assert_eq!(
         token_mailed_to(world, "grace@example.org"),
         again["token"].as_str().unwrap(),
@@ -159,7 +129,7 @@ async fn the_dev_outbox_lists_the_mail_sent_newest_first(host: &impl Host, world
         .await
         .expect(201);
     }
-    send_mail(world).await;
+    world.deliver_mail().await;
     let outbox = host.send(Call::get("/dev/outbox")).await;
     outbox.expect(200);
     let items = outbox.json()["items"].as_array().unwrap().clone();

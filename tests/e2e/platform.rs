@@ -30,16 +30,7 @@ async fn world_without_keys() -> World {
 /// A world configured as staging or production would be: the owner's invitation token reaches
 /// the owner by mail only.
 async fn world_outside_dev() -> World {
-    let config = cubby_api::ApiConfig {
-        dev: false,
-        ..test_api_config()
-    };
-    World::on(
-        cubby_adapters_memory::embedded_ports(),
-        test_config(),
-        config,
-    )
-    .await
+    World::outside_dev().await
 }
 
 mod without_keys {
@@ -371,27 +362,10 @@ async fn every_platform_path_is_404_without_a_configured_key(host: &impl Host, w
 /// The token in the newest mail to `to`, read from its accept link, once the critical queue
 /// (where mail travels) has run.
 async fn token_mailed_to(world: &World, to: &str) -> String {
-    while world
-        .app()
-        .jobs
-        .work_once(cubby_domain::Queue::Critical)
-        .await
-        .unwrap()
-        > 0
-    {}
-    let outbox = world.app().ports().outbox.clone().unwrap().sent();
-    let mail = outbox
-        .iter()
-        .find(|sent| sent.mail.to.as_str() == to)
-        .unwrap_or_else(|| panic!("no mail to {to}"));
-    assert!(mail.mail.text.contains("Wattle Tree Kindergarten"));
-    let link = mail
-        .mail
-        .text
-        .lines()
-        .find(|line| line.contains("/invitations/accept?"))
-        .unwrap();
-    link.split("token=").nth(1).unwrap().to_owned()
+    world.deliver_mail().await;
+    let letter = world.mailbox.newest_to(to);
+    assert!(letter.text.contains("Wattle Tree Kindergarten"));
+    letter.token_for("/invitations/accept")
 }
 
 async fn the_owner_of_a_new_centre_is_invited_by_mail_accepts_and_signs_in(

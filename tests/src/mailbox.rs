@@ -86,7 +86,7 @@ impl Mailbox {
                         ))
                     })
                     .collect();
-                found.sort_by(|a, b| b.0.cmp(&a.0));
+                found.sort_by_key(|found| std::cmp::Reverse(found.0));
                 found.into_iter().map(|(_, letter)| letter).collect()
             }
         }

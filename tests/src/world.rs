@@ -125,6 +125,28 @@ impl World {
         Self::with_config(test_config()).await
     }
 
+    /// A world on the in-memory adapters served as staging and production are: without dev's
+    /// conveniences, so that tokens reach people by mail only.
+    pub async fn outside_dev() -> World {
+        let api = ApiConfig {
+            dev: false,
+            ..test_api_config()
+        };
+        Self::on(cubby_adapters_memory::embedded_ports(), test_config(), api).await
+    }
+
+    /// Runs the critical queue, where mail travels, until it is empty.
+    pub async fn deliver_mail(&self) {
+        while self
+            .app()
+            .jobs
+            .work_once(cubby_domain::Queue::Critical)
+            .await
+            .unwrap()
+            > 0
+        {}
+    }
+
     /// A world on the in-memory adapters, configured with `config`.
     pub async fn with_config(config: AppConfig) -> World {
         Self::on(

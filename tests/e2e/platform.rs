@@ -16,6 +16,7 @@ crate::on_both_hosts!(
     a_suspended_centre_refuses_its_sessions_at_once_and_signs_in_again_once_resumed,
     no_request_without_an_operator_key_is_served,
     an_address_sending_wrong_keys_waits_even_with_the_right_one,
+    an_owner_whose_mail_never_came_is_invited_again_with_a_new_token,
 );
 
 /// A world without an operator key: the platform API does not exist.
@@ -66,12 +67,13 @@ async fn create(host: &impl Host, code: &str) -> Reply {
 const NOBODY: &str = "tenant_01h455vb4pex5vsknk084sn02q";
 
 /// Every platform route, with an id that names no centre.
-const PLATFORM_ROUTES: [(&str, &str); 5] = [
+const PLATFORM_ROUTES: [(&str, &str); 6] = [
     ("POST", "/platform/v1/centres"),
     ("GET", "/platform/v1/centres"),
     ("GET", "/platform/v1/centres/{id}"),
     ("POST", "/platform/v1/centres/{id}/suspend"),
     ("POST", "/platform/v1/centres/{id}/resume"),
+    ("POST", "/platform/v1/centres/{id}/owner-invitation"),
 ];
 
 /// A call of the platform route `(method, path)`, without a credential.
@@ -79,6 +81,9 @@ fn platform_call((method, path): (&str, &str)) -> Call {
     let path = path.replace("{id}", NOBODY);
     match (method, path.as_str()) {
         ("POST", "/platform/v1/centres") => Call::post(&path).json(&new_centre("never-made")),
+        ("POST", owner) if owner.ends_with("/owner-invitation") => {
+            Call::post(&path).json(&json!({ "owner_email": "owner@never-made.example" }))
+        }
         ("POST", _) => Call::post(&path),
         _ => Call::get(&path),
     }
@@ -455,4 +460,66 @@ async fn a_suspension_made_on_one_instance_is_in_force_at_once_on_another() {
     .await
     .expect(200);
     assert_eq!(other.handle(rooms()).await.status(), 200);
+}
+
+async fn an_owner_whose_mail_never_came_is_invited_again_with_a_new_token(
+    host: &impl Host,
+    world: &World,
+) {
+    let created = create(host, "wattle-tree").await;
+    created.expect(201);
+    let created = created.json();
+    let id = created["centre"]["id"].as_str().unwrap();
+    let first = created["owner_invitation"]["token"].as_str().unwrap();
+    let path = format!("/platform/v1/centres/{id}/owner-invitation");
+    let again = |email: &str| {
+        host.send(operator(Call::post(&path)).json(&json!({ "owner_email": email })))
+    };
+    let resent = again("owner@wattle-tree.example").await;
+    resent.expect(200);
+    let resent = resent.json();
+    assert_eq!(resent["id"], created["owner_invitation"]["id"], "the same invitation");
+    assert_eq!(resent["status"], "pending");
+    assert!(resent["mail_id"].as_str().unwrap().starts_with("job_"));
+    let second = resent["token"].as_str().unwrap();
+    assert_ne!(first, second);
+    world.deliver_mail().await;
+    assert_eq!(
+        world
+            .mailbox
+            .newest_to("owner@wattle-tree.example")
+            .token_for("/invitations/accept"),
+        second
+    );
+    let accept = |token: &str| {
+        host.send(Call::post("/v1/invitations/accept").json(&json!({
+            "tenant_code": "wattle-tree", "token": token, "password": "the owner's own password",
+        })))
+    };
+    accept(first)
+        .await
+        .expect_error(404, "invitation.not_found");
+    accept(second).await.expect(200);
+    // Joined: not invited again; another address is a new owner's invitation.
+    again("owner@wattle-tree.example")
+        .await
+        .expect_error(409, "invitations.already_member");
+    let other = again("co-owner@wattle-tree.example").await;
+    other.expect(200);
+    assert_ne!(other.json()["id"], created["owner_invitation"]["id"]);
+    // A bad address, an unknown centre, a centre's token.
+    again("not an address").await.expect(422);
+    host.send(
+        operator(Call::post(&format!("/platform/v1/centres/{NOBODY}/owner-invitation")))
+            .json(&json!({ "owner_email": "owner@wattle-tree.example" })),
+    )
+    .await
+    .expect_error(404, "not_found");
+    host.send(
+        Call::post(&path)
+            .bearer(&world.a.owner)
+            .json(&json!({ "owner_email": "owner@wattle-tree.example" })),
+    )
+    .await
+    .expect_error(401, "platform.invalid_key");
 }

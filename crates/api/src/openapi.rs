@@ -67,6 +67,7 @@ use crate::routes::{
         jobs::attendance_report, jobs::roster_import, jobs::get,
         staff::create, staff::list, staff::get, staff::update, staff::archive,
         platform::create, platform::list, platform::get, platform::suspend, platform::resume,
+        platform::invite_owner,
         docs::spec, docs::page, docs::init, docs::bundle, docs::styles,
     ),
     components(schemas(schemas::ErrorBody, codes::FieldErrorBody, centres::CentreChoiceOut)),

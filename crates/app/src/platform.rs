@@ -288,7 +288,8 @@ impl Platform {
     /// # Errors
     ///
     /// [`AppError::Conflict`] (`centre.code_taken`) when another centre has the code; store
-    /// failures. A failure after the centre is stored leaves it without an owner's invitation.
+    /// failures. A failure after the centre is stored leaves it without an owner's invitation,
+    /// which [`Platform::invite_owner`] then sends.
     pub async fn create_centre(
         &self,
         operator: &Operator,
@@ -349,6 +350,29 @@ impl Platform {
         code: &TenantCode,
     ) -> Result<Tenant, AppError> {
         Ok(self.tenants.by_code(code).await?)
+    }
+
+    /// Invites the owner of centre `id` at `email` again: the owner whose mail never came, or
+    /// whose invitation expired, gets a new token by mail (a pending invitation of that address
+    /// is sent again with it, and its old token stops working); an address not yet invited
+    /// gets a new owner's invitation. This is also how a centre whose first invitation failed
+    /// to be stored gets its owner.
+    ///
+    /// # Errors
+    ///
+    /// [`AppError::NotFound`] for no such centre; [`AppError::Conflict`]
+    /// (`invitations.already_member`) when the address belongs to a member who joined; store
+    /// failures.
+    pub async fn invite_owner(
+        &self,
+        operator: &Operator,
+        id: TenantId,
+        email: Email,
+    ) -> Result<InvitationSent, AppError> {
+        let centre = self.tenants.by_id(id).await?;
+        self.members
+            .reinvite_owner(&operator.scope(centre.id()), email)
+            .await
     }
 
     /// Suspends a centre: its sessions are refused from their next request (the directory's

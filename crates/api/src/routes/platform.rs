@@ -2,6 +2,7 @@
 //! by an operator API key (`Authorization: Bearer <key>`, one of `CUBBY_PLATFORM_KEYS`), never
 //! by a centre's session, and exist only when a key is configured (else every path is 404).
 
+use cubby_app::members::InvitationSent;
 use cubby_app::platform::NewCentre;
 use cubby_domain::{
     ErrorCode, Tenant, TenantCode, TenantError, TenantId, TenantName, TenantStatus, TimeZone,
@@ -37,6 +38,11 @@ pub(crate) fn register(router: &mut Router) {
     router.operator(Method::GET, "/platform/v1/centres/{id}", get);
     router.operator(Method::POST, "/platform/v1/centres/{id}/suspend", suspend);
     router.operator(Method::POST, "/platform/v1/centres/{id}/resume", resume);
+    router.operator(
+        Method::POST,
+        "/platform/v1/centres/{id}/owner-invitation",
+        invite_owner,
+    );
 }
 
 /// Whether a centre is in service.
@@ -121,6 +127,32 @@ struct OwnerInvitationOut {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     mail_id: Option<String>,
+}
+
+impl OwnerInvitationOut {
+    /// `sent`, with its token in dev only.
+    fn of(ctx: &Ctx, sent: &InvitationSent) -> Self {
+        let invitation = &sent.invitation;
+        Self {
+            id: invitation.id().to_string(),
+            status: invitation.status().as_str(),
+            expires_at: invitation.expires_at(),
+            token: ctx
+                .config()
+                .dev
+                .then(|| sent.token.expose_secret().to_owned()),
+            mail_id: sent.mail.map(|id| id.to_string()),
+        }
+    }
+}
+
+/// The body of `POST /platform/v1/centres/{id}/owner-invitation`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct OwnerIn {
+    /// The owner's address.
+    #[schema(schema_with = with::email_address)]
+    owner_email: String,
 }
 
 /// A centre just created, and its owner's invitation.
@@ -252,19 +284,9 @@ pub(crate) async fn create(ctx: Ctx) -> Result<Reply, ApiError> {
         .platform
         .create_centre(ctx.operator()?, new)
         .await?;
-    let invitation = &created.invitation.invitation;
     let answer = CentreCreatedOut {
         centre: PlatformCentreOut::from(&created.centre),
-        owner_invitation: OwnerInvitationOut {
-            id: invitation.id().to_string(),
-            status: invitation.status().as_str(),
-            expires_at: invitation.expires_at(),
-            token: ctx
-                .config()
-                .dev
-                .then(|| created.invitation.token.expose_secret().to_owned()),
-            mail_id: created.invitation.mail.map(|id| id.to_string()),
-        },
+        owner_invitation: OwnerInvitationOut::of(&ctx, &created.invitation),
     };
     let location = format!("/platform/v1/centres/{}", created.centre.id());
     Ok(Reply::json(StatusCode::CREATED, &answer)?
@@ -374,4 +396,35 @@ pub(crate) async fn resume(ctx: Ctx) -> Result<Reply, ApiError> {
         .resume(ctx.operator()?, id(&ctx)?)
         .await?;
     centre(&changed)
+}
+
+/// `POST /platform/v1/centres/{id}/owner-invitation`: invites the centre's owner at
+/// `owner_email` again, by mail: a pending invitation of that address gets a new token (the old
+/// one stops working) valid 7 days from now; an address not yet invited gets a new owner's
+/// invitation. For an owner whose mail never came or whose invitation expired.
+#[utoipa::path(
+    post,
+    path = "/platform/v1/centres/{id}/owner-invitation",
+    tag = "platform",
+    params(("id" = doc::Tenant, Path, description = "The centre")),
+    request_body = OwnerIn,
+    responses(
+        (status = 200, description = "The owner's invitation, e-mailed (its token in dev only)",
+            body = OwnerInvitationOut),
+        (status = 409, description = "The address belongs to a member who joined \
+            (`invitations.already_member`)"),
+    )
+)]
+pub(crate) async fn invite_owner(ctx: Ctx) -> Result<Reply, ApiError> {
+    let body: OwnerIn = ctx.json()?;
+    let id = id(&ctx)?;
+    let mut check = Fields::default();
+    let email = check.check("owner_email", fields::email(&body.owner_email));
+    let email = check.finish(email)?;
+    let sent = ctx
+        .app()
+        .platform
+        .invite_owner(ctx.operator()?, id, email)
+        .await?;
+    Reply::ok(&OwnerInvitationOut::of(&ctx, &sent))
 }

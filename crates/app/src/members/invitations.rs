@@ -9,7 +9,7 @@ use cubby_domain::{
     InvitationStatus, Membership, MembershipChanges, MembershipId, MembershipStatus, Permission,
     RoleRef, TokenDigest, User, UserId, Version, effective_permissions,
 };
-use cubby_ports::{InvitationQuery, Page, RepoError, TenantScope};
+use cubby_ports::{InvitationQuery, Page, PageRequest, RepoError, TenantScope};
 use secrecy::SecretString;
 use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
@@ -102,7 +102,7 @@ impl Members {
             scope,
             effective_permissions(&new.roles, &custom, entitlements),
         )?;
-        self.issue(scope, new.email, new.roles, entitlements, lifetime)
+        self.issue(scope, new.email, new.roles, entitlements, lifetime, false)
             .await
     }
 
@@ -126,6 +126,7 @@ impl Members {
             vec![super::owner()],
             EntitlementSet::all(),
             INVITATION_LIFETIME,
+            false,
         )
         .await
     }
@@ -133,7 +134,8 @@ impl Members {
     /// Stores an invitation of `email` with `roles` and `entitlements` for `lifetime`, once
     /// the caller's right to grant them is established: the invitee's user and membership,
     /// the invitation (its token's digest only) and the audit event; the token is e-mailed to
-    /// the invitee and answered.
+    /// the invitee and answered. With `reuse_invited`, a membership already invited (whose
+    /// invitation was never stored) is invited again rather than refused.
     async fn issue(
         &self,
         scope: &TenantScope,
@@ -141,12 +143,13 @@ impl Members {
         roles: Vec<RoleRef>,
         entitlements: EntitlementSet,
         lifetime: Duration,
+        reuse_invited: bool,
     ) -> Result<InvitationSent, AppError> {
         let now = self.clock.now();
         let by = scope.actor().clone();
         let user = self.invitee(&email, &by, now).await?;
         let membership = self
-            .invited_membership(scope, &user, &roles, entitlements, now)
+            .invited_membership(scope, &user, &roles, entitlements, now, reuse_invited)
             .await?;
         let secret: [u8; 32] = rand::random();
         let invitation = Invitation::create(
@@ -202,6 +205,78 @@ impl Members {
         if stored.version() != expected {
             return Err(AppError::StaleVersion);
         }
+        self.reissue(scope, &stored).await
+    }
+
+    /// Invites the owner of a centre again at `email`, for an operator: when an owner's
+    /// invitation is pending for that address, the same one with a new token (the old stops
+    /// working) valid for [`INVITATION_LIFETIME`] from now; otherwise a new owner's invitation,
+    /// also for someone invited whose invitation was never stored. Either way it is e-mailed.
+    /// As [`Members::invite_owner`], no permission is checked: the scope is an operator's.
+    ///
+    /// # Errors
+    ///
+    /// [`AppError::Conflict`] (`invitations.already_member`) when the address belongs to a
+    /// member who joined; store failures.
+    pub(crate) async fn reinvite_owner(
+        &self,
+        scope: &TenantScope,
+        email: Email,
+    ) -> Result<InvitationSent, AppError> {
+        if let Some(pending) = self.pending_owner_invitation(scope, &email).await? {
+            return self.reissue(scope, &pending).await;
+        }
+        self.issue(
+            scope,
+            email,
+            vec![super::owner()],
+            EntitlementSet::all(),
+            INVITATION_LIFETIME,
+            true,
+        )
+        .await
+    }
+
+    /// The pending invitation of `email` as an owner, if there is one (a centre holds few
+    /// pending invitations; they are read a page at a time).
+    async fn pending_owner_invitation(
+        &self,
+        scope: &TenantScope,
+        email: &Email,
+    ) -> Result<Option<Invitation>, AppError> {
+        let mut offset = 0;
+        loop {
+            let page = PageRequest::new(cubby_ports::MAX_LIMIT, offset).unwrap_or_default();
+            let found = self
+                .invitations
+                .list_invitations(
+                    scope,
+                    &InvitationQuery {
+                        status: Some(InvitationStatus::Pending),
+                        page,
+                        ..InvitationQuery::default()
+                    },
+                )
+                .await?;
+            if let Some(invitation) = found.items.iter().find(|invitation| {
+                invitation.email() == email && invitation.roles().contains(&super::owner())
+            }) {
+                return Ok(Some(invitation.clone()));
+            }
+            offset += u64::from(cubby_ports::MAX_LIMIT);
+            if found.items.is_empty() || offset >= found.total {
+                return Ok(None);
+            }
+        }
+    }
+
+    /// `stored` (pending) with a new token valid for [`INVITATION_LIFETIME`] from now, stored,
+    /// audited and e-mailed.
+    async fn reissue(
+        &self,
+        scope: &TenantScope,
+        stored: &Invitation,
+    ) -> Result<InvitationSent, AppError> {
         let now = self.clock.now();
         let secret: [u8; 32] = rand::random();
         let invitation = stored
@@ -297,6 +372,7 @@ impl Members {
         roles: &[RoleRef],
         entitlements: EntitlementSet,
         now: OffsetDateTime,
+        reuse_invited: bool,
     ) -> Result<Membership, AppError> {
         let by = scope.actor().clone();
         match self
@@ -323,6 +399,21 @@ impl Members {
                     .forget(&[(scope.tenant_id(), revived.id())])
                     .await;
                 Ok(revived)
+            }
+            Ok(existing) if reuse_invited && existing.status() == MembershipStatus::Invited => {
+                let invited = existing.changed(
+                    MembershipChanges {
+                        roles: Some(roles.to_vec()),
+                        entitlements: Some(entitlements),
+                        status: None,
+                    },
+                    by,
+                    now,
+                );
+                self.memberships
+                    .update_membership(scope, &invited, existing.version())
+                    .await?;
+                Ok(invited)
             }
             Ok(_) => Err(already_member()),
             Err(RepoError::NotFound) => {

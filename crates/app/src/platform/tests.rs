@@ -422,3 +422,100 @@ async fn wrong_keys_are_counted_per_address_until_every_key_from_it_waits() {
         "{refused:?}"
     );
 }
+
+#[tokio::test]
+async fn an_owner_invited_again_gets_a_new_token_and_one_who_joined_is_refused() {
+    let world = World::new().await;
+    let created = world
+        .app
+        .platform
+        .create_centre(&operator(), new_centre("wattle-tree"))
+        .await
+        .unwrap();
+    let owner = Email::parse("owner@wattle-tree.example").unwrap();
+    let id = created.centre.id();
+    let again = world
+        .app
+        .platform
+        .invite_owner(&operator(), id, owner.clone())
+        .await
+        .unwrap();
+    assert_eq!(again.invitation.id(), created.invitation.invitation.id());
+    assert_ne!(
+        again.token.expose_secret(),
+        created.invitation.token.expose_secret()
+    );
+    assert!(again.mail.is_some());
+    let accept = |token: &str| {
+        world.app.auth.accept_invitation(
+            "wattle-tree",
+            token,
+            Some(SecretString::from("a long enough password".to_owned())),
+            None,
+        )
+    };
+    assert!(accept(created.invitation.token.expose_secret()).await.is_err());
+    accept(again.token.expose_secret()).await.unwrap();
+    let joined = world.app.platform.invite_owner(&operator(), id, owner).await;
+    assert!(
+        matches!(joined, Err(AppError::Conflict { .. })),
+        "{joined:?}"
+    );
+    let nowhere = world
+        .app
+        .platform
+        .invite_owner(
+            &operator(),
+            TenantId::from_uuid(uuid::Uuid::now_v7()),
+            Email::parse("owner@nowhere.example").unwrap(),
+        )
+        .await;
+    assert!(matches!(nowhere, Err(AppError::NotFound)), "{nowhere:?}");
+}
+
+#[tokio::test]
+async fn a_centre_whose_owner_invitation_was_never_stored_gets_one_when_invited_again() {
+    let world = World::new().await;
+    let mut invitations = cubby_ports::mocks::MockInvitationRepository::new();
+    invitations
+        .expect_insert_invitation()
+        .times(1)
+        .returning(|_, _| Err(timed_out()));
+    let broken = world.with(|ports| ports.invitations = Arc::new(invitations));
+    let error = broken
+        .platform
+        .create_centre(&operator(), new_centre("wattle-tree"))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, AppError::Unavailable(_)), "{error:?}");
+    // The centre and the owner's invited membership stand, without an invitation.
+    let centre = world
+        .ports
+        .tenants
+        .by_code(&TenantCode::parse("wattle-tree").unwrap())
+        .await
+        .unwrap();
+    let sent = world
+        .app
+        .platform
+        .invite_owner(
+            &operator(),
+            centre.id(),
+            Email::parse("owner@wattle-tree.example").unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(sent.invitation.status(), InvitationStatus::Pending);
+    assert_eq!(sent.invitation.roles(), [RoleRef::Builtin(Role::Owner)]);
+    world
+        .app
+        .auth
+        .accept_invitation(
+            "wattle-tree",
+            sent.token.expose_secret(),
+            Some(SecretString::from("a long enough password".to_owned())),
+            None,
+        )
+        .await
+        .unwrap();
+}

@@ -472,13 +472,15 @@ async fn an_owner_whose_mail_never_came_is_invited_again_with_a_new_token(
     let id = created["centre"]["id"].as_str().unwrap();
     let first = created["owner_invitation"]["token"].as_str().unwrap();
     let path = format!("/platform/v1/centres/{id}/owner-invitation");
-    let again = |email: &str| {
-        host.send(operator(Call::post(&path)).json(&json!({ "owner_email": email })))
-    };
+    let again =
+        |email: &str| host.send(operator(Call::post(&path)).json(&json!({ "owner_email": email })));
     let resent = again("owner@wattle-tree.example").await;
     resent.expect(200);
     let resent = resent.json();
-    assert_eq!(resent["id"], created["owner_invitation"]["id"], "the same invitation");
+    assert_eq!(
+        resent["id"], created["owner_invitation"]["id"],
+        "the same invitation"
+    );
     assert_eq!(resent["status"], "pending");
     assert!(resent["mail_id"].as_str().unwrap().starts_with("job_"));
     let second = resent["token"].as_str().unwrap();
@@ -510,8 +512,10 @@ async fn an_owner_whose_mail_never_came_is_invited_again_with_a_new_token(
     // A bad address, an unknown centre, a centre's token.
     again("not an address").await.expect(422);
     host.send(
-        operator(Call::post(&format!("/platform/v1/centres/{NOBODY}/owner-invitation")))
-            .json(&json!({ "owner_email": "owner@wattle-tree.example" })),
+        operator(Call::post(&format!(
+            "/platform/v1/centres/{NOBODY}/owner-invitation"
+        )))
+        .json(&json!({ "owner_email": "owner@wattle-tree.example" })),
     )
     .await
     .expect_error(404, "not_found");

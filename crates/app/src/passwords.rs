@@ -16,16 +16,22 @@ use crate::AppError;
 /// The longest password accepted, in bytes (longer ones are refused before hashing).
 pub const MAX_PASSWORD_BYTES: usize = 1024;
 
-/// The shortest password a person may choose, in bytes.
-pub const MIN_PASSWORD_BYTES: usize = 10;
+/// The shortest password a person may choose, in characters.
+pub const MIN_PASSWORD_CHARS: usize = 10;
+
+/// The longest password a person may choose, in characters: at most four bytes each, so that
+/// any password chosen stays within [`MAX_PASSWORD_BYTES`] and signs in.
+pub const MAX_NEW_PASSWORD_CHARS: usize = MAX_PASSWORD_BYTES / 4;
 
 /// Whether `password` may be chosen as a new one (accepting an invitation as a new user,
-/// resetting or changing a password): from [`MIN_PASSWORD_BYTES`] to [`MAX_PASSWORD_BYTES`]
-/// bytes. That is the whole rule: no rule on kinds of characters, which only annoys (NIST SP
+/// resetting or changing a password): from [`MIN_PASSWORD_CHARS`] to
+/// [`MAX_NEW_PASSWORD_CHARS`] characters, as the OpenAPI document states. That is the whole
+/// rule: no rule on kinds of characters, which only annoys (NIST SP
 /// 800-63B advises against it), and no breached-password check, for no such list ships with
 /// Cubby to be read offline.
 pub fn acceptable(password: &SecretString) -> bool {
-    (MIN_PASSWORD_BYTES..=MAX_PASSWORD_BYTES).contains(&password.expose_secret().len())
+    (MIN_PASSWORD_CHARS..=MAX_NEW_PASSWORD_CHARS)
+        .contains(&password.expose_secret().chars().count())
 }
 
 /// argon2id costs.

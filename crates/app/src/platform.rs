@@ -245,8 +245,9 @@ impl Platform {
     }
 
     /// The operator holding `key`, sent from `client`. An address that sent
-    /// [`MAX_KEY_FAILURES`] wrong keys within [`KEY_FAILURE_WINDOW`] is refused whatever it
-    /// sends until the window ends, so keys cannot be guessed at speed; a right key leaves the
+    /// [`MAX_KEY_FAILURES`] wrong keys within [`KEY_FAILURE_WINDOW`] is refused whatever key it
+    /// sends until the window ends (a request without one is told it needs one), so keys cannot
+    /// be guessed at speed; a right key leaves the
     /// count as it is (an operator sharing an address with a guesser waits too).
     ///
     /// # Errors
@@ -258,6 +259,8 @@ impl Platform {
         key: Option<&str>,
         client: Option<IpAddr>,
     ) -> Result<Operator, OperatorRefused> {
+        // No key is no guess: it is told so, whatever the address sent before.
+        let key = key.ok_or(OperatorRefused::Missing)?;
         let counter = client.map(LimitKey::failed_operator_keys_from);
         if let Some(counter) = &counter {
             let window = self.limits.current(counter).await.map_err(failed)?;
@@ -267,7 +270,6 @@ impl Platform {
                 });
             }
         }
-        let key = key.ok_or(OperatorRefused::Missing)?;
         if let Some(operator) = self.keys.identify(key) {
             return Ok(operator);
         }

@@ -32,8 +32,8 @@ struct ForgotIn {
 struct ResetIn {
     /// The token from the mailed link.
     token: String,
-    /// The new password: 10 characters or more, at most 1024 bytes.
-    #[schema(format = Password)]
+    /// The new password: 10 to 256 characters.
+    #[schema(format = Password, min_length = 10, max_length = 256)]
     password: String,
 }
 
@@ -44,8 +44,8 @@ struct ChangeIn {
     /// The account's password now.
     #[schema(format = Password)]
     current_password: String,
-    /// The new password: 10 characters or more, at most 1024 bytes.
-    #[schema(format = Password)]
+    /// The new password: 10 to 256 characters.
+    #[schema(format = Password, min_length = 10, max_length = 256)]
     password: String,
 }
 
@@ -86,7 +86,7 @@ fn password_error(error: PasswordError) -> ApiError {
         PasswordError::Unacceptable => ApiError::validation(vec![FieldError {
             field: "password".to_owned(),
             code: ErrorCode::AuthPasswordUnacceptable,
-            message: "choose a password of 10 characters or more (at most 1024 bytes)".to_owned(),
+            message: "choose a password of 10 to 256 characters".to_owned(),
         }]),
         PasswordError::WrongPassword => ApiError::new(
             StatusCode::FORBIDDEN,
@@ -145,7 +145,7 @@ pub(crate) async fn forgot(ctx: Ctx) -> Result<Reply, ApiError> {
         (status = 400, description = "The token is unknown, used or expired \
             (`auth.reset_token_invalid`)"),
         (status = 422, description = "The new password is shorter than 10 characters or \
-            longer than 1024 bytes (`auth.password_unacceptable`); the token still works"),
+            longer than 256 (`auth.password_unacceptable`); the token still works"),
     )
 )]
 pub(crate) async fn reset(ctx: Ctx) -> Result<Reply, ApiError> {
@@ -171,7 +171,7 @@ pub(crate) async fn reset(ctx: Ctx) -> Result<Reply, ApiError> {
         (status = 403, description = "The current password is not right \
             (`auth.wrong_password`)"),
         (status = 422, description = "The new password is shorter than 10 characters or \
-            longer than 1024 bytes (`auth.password_unacceptable`)"),
+            longer than 256 (`auth.password_unacceptable`)"),
         (status = 429, description = "Too many failed sign-ins of the account or the client \
             (`auth.throttled`), with Retry-After", headers(("Retry-After" = String))),
     )

@@ -407,6 +407,12 @@ async fn wrong_keys_are_counted_per_address_until_every_key_from_it_waits() {
         matches!(refused, Err(OperatorRefused::Throttled { retry_after }) if retry_after.as_secs() > 0),
         "{refused:?}"
     );
+    // A request without a key is told it needs one, throttled address or not.
+    let keyless = platform.authenticate(None, Some(guesser)).await;
+    assert!(
+        matches!(keyless, Err(OperatorRefused::Missing)),
+        "{keyless:?}"
+    );
     let operator = platform.authenticate(Some(&key), Some(operator_at)).await;
     assert_eq!(operator.unwrap().id().as_str(), "dev");
     // Without an address (a host that does not know it), keys are still checked.
@@ -454,9 +460,17 @@ async fn an_owner_invited_again_gets_a_new_token_and_one_who_joined_is_refused()
             None,
         )
     };
-    assert!(accept(created.invitation.token.expose_secret()).await.is_err());
+    assert!(
+        accept(created.invitation.token.expose_secret())
+            .await
+            .is_err()
+    );
     accept(again.token.expose_secret()).await.unwrap();
-    let joined = world.app.platform.invite_owner(&operator(), id, owner).await;
+    let joined = world
+        .app
+        .platform
+        .invite_owner(&operator(), id, owner)
+        .await;
     assert!(
         matches!(joined, Err(AppError::Conflict { .. })),
         "{joined:?}"

@@ -199,7 +199,7 @@ async fn a_password_breaking_the_rule_is_refused_without_using_up_the_token() {
     let token = token_for(&world.app).await;
     for weak in [
         "short",
-        &"x".repeat(crate::passwords::MAX_PASSWORD_BYTES + 1),
+        &"x".repeat(crate::passwords::MAX_NEW_PASSWORD_CHARS + 1),
     ] {
         let refused = world
             .app

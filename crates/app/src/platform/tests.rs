@@ -429,6 +429,23 @@ async fn wrong_keys_are_counted_per_address_until_every_key_from_it_waits() {
     );
 }
 
+/// Accepts an invitation of the centre `wattle-tree` with `token`, choosing a password.
+async fn accept(
+    world: &World,
+    token: &str,
+) -> Result<crate::auth::SignedIn, crate::auth::AcceptError> {
+    world
+        .app
+        .auth
+        .accept_invitation(
+            "wattle-tree",
+            token,
+            Some(SecretString::from("a long enough password".to_owned())),
+            None,
+        )
+        .await
+}
+
 #[tokio::test]
 async fn an_owner_invited_again_gets_a_new_token_and_one_who_joined_is_refused() {
     let world = World::new().await;
@@ -452,20 +469,12 @@ async fn an_owner_invited_again_gets_a_new_token_and_one_who_joined_is_refused()
         created.invitation.token.expose_secret()
     );
     assert!(again.mail.is_some());
-    let accept = |token: &str| {
-        world.app.auth.accept_invitation(
-            "wattle-tree",
-            token,
-            Some(SecretString::from("a long enough password".to_owned())),
-            None,
-        )
-    };
     assert!(
-        accept(created.invitation.token.expose_secret())
+        accept(&world, created.invitation.token.expose_secret())
             .await
             .is_err()
     );
-    accept(again.token.expose_secret()).await.unwrap();
+    accept(&world, again.token.expose_secret()).await.unwrap();
     let joined = world
         .app
         .platform
@@ -521,15 +530,5 @@ async fn a_centre_whose_owner_invitation_was_never_stored_gets_one_when_invited_
         .unwrap();
     assert_eq!(sent.invitation.status(), InvitationStatus::Pending);
     assert_eq!(sent.invitation.roles(), [RoleRef::Builtin(Role::Owner)]);
-    world
-        .app
-        .auth
-        .accept_invitation(
-            "wattle-tree",
-            sent.token.expose_secret(),
-            Some(SecretString::from("a long enough password".to_owned())),
-            None,
-        )
-        .await
-        .unwrap();
+    accept(&world, sent.token.expose_secret()).await.unwrap();
 }

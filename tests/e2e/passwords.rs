@@ -140,7 +140,7 @@ async fn the_guardian_resets_a_forgotten_password_and_the_old_session_is_refused
     // Once only.
     reset(host, &token, "another new password")
         .await
-        .expect_error(400, "auth.reset_token_invalid");
+        .expect_error(404, "auth.reset_token_invalid");
     host.send(Call::get("/v1/me/context").bearer(&access))
         .await
         .expect(200);
@@ -168,7 +168,7 @@ async fn a_reset_token_expires_after_thirty_minutes(host: &impl Host, world: &Wo
     world.clock.advance(time::Duration::minutes(30));
     reset(host, &token, "a brand new password")
         .await
-        .expect_error(400, "auth.reset_token_invalid");
+        .expect_error(404, "auth.reset_token_invalid");
     forgot(host, &teacher.email).await.expect(202);
     let fresh = reset_token_mailed_to(world, &teacher.email).await;
     assert_ne!(fresh, token);
@@ -213,7 +213,7 @@ async fn a_reset_with_a_weak_password_or_a_forged_token_is_refused(
     for forged in ["", "not-a-token", &URL_SAFE_NO_PAD.encode([7_u8; 32])] {
         reset(host, forged, "a brand new password")
             .await
-            .expect_error(400, "auth.reset_token_invalid");
+            .expect_error(404, "auth.reset_token_invalid");
     }
     // The weak password did not use the token up.
     reset(host, &token, "a brand new password")

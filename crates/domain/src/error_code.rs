@@ -124,7 +124,7 @@ error_codes! {
     /// Signing in with Supabase is not configured on this server.
     AuthExchangeDisabled = "auth.exchange_disabled" => "501",
     /// A password-reset token that is unknown, used, expired, or whose account cannot sign in.
-    AuthResetTokenInvalid = "auth.reset_token_invalid" => "400",
+    AuthResetTokenInvalid = "auth.reset_token_invalid" => "404",
     /// A new password shorter than 10 characters or longer than 256.
     AuthPasswordUnacceptable = "auth.password_unacceptable" => "field",
     /// Changing a password: the current password presented is not the account's.

@@ -78,7 +78,9 @@ fn password_error(error: PasswordError) -> ApiError {
             "too many attempts; try again later",
             retry_after,
         ),
-        PasswordError::TokenInvalid => ApiError::bad_request(
+        // As an invitation's unknown token: there is no such reset link (404), not a bad request.
+        PasswordError::TokenInvalid => ApiError::new(
+            StatusCode::NOT_FOUND,
             ErrorCode::AuthResetTokenInvalid,
             "the reset link is not valid: it was used, has expired or was never sent; ask for \
              a new one",
@@ -142,7 +144,7 @@ pub(crate) async fn forgot(ctx: Ctx) -> Result<Reply, ApiError> {
     request_body = ResetIn,
     responses(
         (status = 204, description = "The password is set; every session of the account ended"),
-        (status = 400, description = "The token is unknown, used or expired \
+        (status = 404, description = "The token is unknown, used or expired \
             (`auth.reset_token_invalid`)"),
         (status = 422, description = "The new password is shorter than 10 characters or \
             longer than 256 (`auth.password_unacceptable`); the token still works"),

@@ -253,7 +253,7 @@ async fn a_password_recovery_scenario_logs_no_address_link_or_token() {
         .expect(204);
     host.send(Call::post("/v1/auth/password/reset").json(&body))
         .await
-        .expect(400);
+        .expect_error(404, "auth.reset_token_invalid");
     host.send(Call::get("/v1/me/context").bearer(&guardian.token))
         .await
         .expect(401);

@@ -120,15 +120,7 @@ impl Members {
         scope: &TenantScope,
         email: Email,
     ) -> Result<InvitationSent, AppError> {
-        self.issue(
-            scope,
-            email,
-            vec![super::owner()],
-            EntitlementSet::all(),
-            INVITATION_LIFETIME,
-            false,
-        )
-        .await
+        self.issue_owner(scope, email, false).await
     }
 
     /// Stores an invitation of `email` with `roles` and `entitlements` for `lifetime`, once
@@ -226,13 +218,24 @@ impl Members {
         if let Some(pending) = self.pending_owner_invitation(scope, &email).await? {
             return self.reissue(scope, &pending).await;
         }
+        self.issue_owner(scope, email, true).await
+    }
+
+    /// An owner's invitation of `email`: every role and entitlement of an owner, for
+    /// [`INVITATION_LIFETIME`] (see [`Members::issue`] for `reuse_invited`).
+    async fn issue_owner(
+        &self,
+        scope: &TenantScope,
+        email: Email,
+        reuse_invited: bool,
+    ) -> Result<InvitationSent, AppError> {
         self.issue(
             scope,
             email,
             vec![super::owner()],
             EntitlementSet::all(),
             INVITATION_LIFETIME,
-            true,
+            reuse_invited,
         )
         .await
     }

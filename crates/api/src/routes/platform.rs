@@ -171,8 +171,8 @@ struct CentreIn {
     /// starting with a letter. It never changes.
     #[schema(min_length = 3, max_length = 40, pattern = "^[a-z](-?[a-z0-9])+$")]
     code: String,
-    /// The centre's name.
-    #[schema(min_length = 1, max_length = 200)]
+    /// The centre's name: one line of 1 to 120 characters.
+    #[schema(schema_with = with::title)]
     name: String,
     /// An IANA time zone (`Australia/Sydney`).
     #[schema(min_length = 1, max_length = 64)]
@@ -294,6 +294,9 @@ pub(crate) async fn create(ctx: Ctx) -> Result<Reply, ApiError> {
         .with_location(&location))
 }
 
+/// The longest `code_prefix`: a code's length.
+const MAX_CODE_PREFIX: usize = 40;
+
 /// `GET /platform/v1/centres`: a page of centres; `code_prefix` and `status` filter; `sort`
 /// is `code` (the default) or `-code`.
 #[utoipa::path(
@@ -316,6 +319,14 @@ pub(crate) async fn list(ctx: Ctx) -> Result<Reply, ApiError> {
         })?),
         None => None,
     };
+    if let Some(prefix) = &query.code_prefix
+        && prefix.chars().count() > MAX_CODE_PREFIX
+    {
+        return Err(ApiError::bad_request(
+            ErrorCode::RequestInvalidQuery,
+            format!("`code_prefix` is at most {MAX_CODE_PREFIX} characters (a code's length)"),
+        ));
+    }
     let found = ctx
         .app()
         .platform

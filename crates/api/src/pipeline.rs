@@ -278,21 +278,10 @@ async fn operator(
     headers: &HeaderMap,
     client: Option<std::net::IpAddr>,
 ) -> Result<Operator, ApiError> {
-    let key = match headers.get(header::AUTHORIZATION) {
-        None => None,
-        Some(value) => Some(
-            value
-                .to_str()
-                .ok()
-                .and_then(|v| {
-                    v.strip_prefix("Bearer ")
-                        .or_else(|| v.strip_prefix("bearer "))
-                })
-                .map(str::trim)
-                .filter(|key| !key.is_empty())
-                .ok_or_else(invalid_key)?,
-        ),
-    };
+    let key = headers
+        .get(header::AUTHORIZATION)
+        .map(|value| bearer_credential(value).ok_or_else(invalid_key))
+        .transpose()?;
     api.app
         .platform
         .authenticate(key, client)
@@ -406,6 +395,14 @@ pub(crate) fn bearer(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(None);
     };
+    bearer_credential(value).map(Some).ok_or_else(|| {
+        ApiError::unauthenticated(ErrorCode::AuthInvalidToken, "the access token is not valid")
+    })
+}
+
+/// The credential of an `Authorization: Bearer <credential>` value; `None` for another scheme,
+/// an empty credential or a value that is not text.
+fn bearer_credential(value: &http::HeaderValue) -> Option<&str> {
     value
         .to_str()
         .ok()
@@ -414,11 +411,7 @@ pub(crate) fn bearer(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
                 .or_else(|| v.strip_prefix("bearer "))
         })
         .map(str::trim)
-        .filter(|token| !token.is_empty())
-        .map(Some)
-        .ok_or_else(|| {
-            ApiError::unauthenticated(ErrorCode::AuthInvalidToken, "the access token is not valid")
-        })
+        .filter(|credential| !credential.is_empty())
 }
 
 /// At most one `Authorization` header, holding one credential: a comma (how API Gateway joins
